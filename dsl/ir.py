@@ -1,0 +1,398 @@
+"""The flow IR: what every other part of voxflow runs.
+
+Both syntaxes (``*.flow`` and ``*.flow.yaml``) compile to these frozen dataclasses. The IR is
+position-free and canonical: two sources that mean the same thing give byte-identical IR JSON
+and therefore the same content hash. Expressions and templates are carried as canonical source
+text; consumers compile them once with ``dsl.expr`` / ``dsl.templates`` (cached by text).
+
+Contract for consumers (engine, workflows, providers, studio):
+- every node name a transition targets exists; ``Agent.start`` exists;
+- every name an expression or template reads is declared in ``Agent.context``,
+  ``Agent.variables``, a slot or a tool's ``into`` (checked at compile time);
+- durations are integer milliseconds; clock times are ``"HH:MM"`` strings; dates ISO ``YYYY-MM-DD``.
+
+Extend this module additively (new optional fields with defaults); never rename a field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import Field as PydanticField
+from pydantic import TypeAdapter
+
+IR_VERSION = 1
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expr:
+    """An expression of the voxflow expression language, in canonical text form."""
+
+    src: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A Jinja2 template (rendered in the sandbox with StrictUndefined)."""
+
+    src: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """A typed name: a context variable, a tool parameter, a flow variable.
+
+    ``type`` is a type name of ``dsl.types``: ``str``, ``int``, ``float``, ``bool``, ``date``,
+    ``time``, ``datetime``, ``duration``, ``tz``, ``phone``, ``email``, ``money``, ``digits``,
+    ``list[<type>]`` or ``enum[a|b|c]``.
+    """
+
+    name: str
+    type: str
+    required: bool = True
+    description: str = ""
+    default: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A value the node collects from the caller (``collect``)."""
+
+    name: str
+    type: str
+    prompt: Template | None = None
+    """What to ask when the slot is missing."""
+    validate: Expr | None = None
+    """Condition over the candidate value (bound as ``value``) and the context."""
+    invalid: Template | None = None
+    """What to say when the value fails validation."""
+    max_asks: int = 3
+    required: bool = True
+    description: str = ""
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetAction:
+    name: str
+    """A flow variable (``vars.x``) or slot name."""
+    value: Expr
+    kind: Literal["set"] = "set"
+
+
+@dataclass(frozen=True)
+class CallAction:
+    tool: str
+    args: tuple[tuple[str, Expr], ...] = ()
+    into: str | None = None
+    """Variable that receives the tool's result (readable as ``<into>.<field>``)."""
+    kind: Literal["call"] = "call"
+
+
+@dataclass(frozen=True)
+class SayAction:
+    text: Template
+    kind: Literal["say"] = "say"
+
+
+@dataclass(frozen=True)
+class OutcomeAction:
+    outcome: str
+    kind: Literal["outcome"] = "outcome"
+
+
+@dataclass(frozen=True)
+class TransferAction:
+    to: Template
+    """A phone number, SIP URI or dialplan extension, templated."""
+    kind: Literal["transfer"] = "transfer"
+
+
+@dataclass(frozen=True)
+class EndAction:
+    """Hang up; sets ``outcome`` first when given."""
+
+    outcome: str | None = None
+    kind: Literal["end"] = "end"
+
+
+Action = Annotated[
+    SetAction | CallAction | SayAction | OutcomeAction | TransferAction | EndAction,
+    PydanticField(discriminator="kind"),
+]
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntentTransition:
+    """Chosen by the model: compiled to a function tool named ``name``."""
+
+    name: str
+    description: str
+    target: str | None
+    examples: tuple[str, ...] = ()
+    params: tuple[Field, ...] = ()
+    """Arguments the model passes with the transition (become slots of the same name)."""
+    actions: tuple[Action, ...] = ()
+    kind: Literal["intent"] = "intent"
+
+
+@dataclass(frozen=True)
+class WhenTransition:
+    """Decided by the engine, never by the model: taken as soon as ``condition`` holds."""
+
+    condition: Expr
+    target: str | None
+    actions: tuple[Action, ...] = ()
+    kind: Literal["when"] = "when"
+
+
+@dataclass(frozen=True)
+class DtmfTransition:
+    digits: str
+    """Exact key sequence (``1``, ``*9``) or ``any``."""
+    target: str | None
+    actions: tuple[Action, ...] = ()
+    kind: Literal["dtmf"] = "dtmf"
+
+
+@dataclass(frozen=True)
+class SilenceTransition:
+    """No input for ``after_ms``: re-prompt up to ``max_reprompts`` times, then leave."""
+
+    after_ms: int
+    target: str | None
+    reprompt: Template | None = None
+    max_reprompts: int = 0
+    actions: tuple[Action, ...] = ()
+    kind: Literal["silence"] = "silence"
+
+
+@dataclass(frozen=True)
+class NoMatchTransition:
+    """The caller said something no transition matched, ``max_retries`` + 1 times in a row."""
+
+    target: str | None
+    reprompt: Template | None = None
+    max_retries: int = 0
+    actions: tuple[Action, ...] = ()
+    kind: Literal["no_match"] = "no_match"
+
+
+Transition = Annotated[
+    IntentTransition | WhenTransition | DtmfTransition | SilenceTransition | NoMatchTransition,
+    PydanticField(discriminator="kind"),
+]
+
+# --- tools -----------------------------------------------------------------------------------
+
+BUILTIN_TOOLS: tuple[str, ...] = (
+    "end_call",
+    "transfer",
+    "schedule_callback",
+    "opt_out",
+    "set_outcome",
+    "knowledge_search",
+)
+
+
+@dataclass(frozen=True)
+class HttpTool:
+    """An HTTP endpoint the agent may call, declared in the flow file."""
+
+    name: str
+    description: str
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    url: Template
+    params: tuple[Field, ...] = ()
+    headers: tuple[tuple[str, Template], ...] = ()
+    """Header templates; secrets are read as ``env.NAME`` (resolved at call time, never logged)."""
+    body: Template | None = None
+    timeout_ms: int = 5000
+    retries: int = 0
+    """Only honoured for idempotent methods (GET, PUT, DELETE)."""
+    response: tuple[tuple[str, str], ...] = ()
+    """(result field, JSONPath-like dotted path into the response body)."""
+    on_error: str | None = None
+    """Node to go to when the call fails after retries."""
+    kind: Literal["http"] = "http"
+
+
+@dataclass(frozen=True)
+class KnowledgeTool:
+    """Parameters of the built-in ``knowledge_search`` for this agent."""
+
+    collection: str
+    top_k: int = 3
+    kind: Literal["knowledge"] = "knowledge"
+
+
+Tool = Annotated[HttpTool | KnowledgeTool, PydanticField(discriminator="kind")]
+
+# --- agent -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    say: tuple[Template, ...] = ()
+    """Spoken verbatim on entry, in order."""
+    task: Template | None = None
+    """Instruction for the model while in this node."""
+    collect: tuple[Slot, ...] = ()
+    tools: tuple[str, ...] = ()
+    """Tools (built-in or declared) the model may call in this node."""
+    on_enter: tuple[Action, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    voice: str | None = None
+    language: str = "en-US"
+    turn_detection: Literal["server_vad", "semantic_vad", "none"] = "server_vad"
+    vad_threshold: float | None = None
+    silence_duration_ms: int | None = None
+    fallback: tuple[str, ...] = ()
+    """Providers to try in order (``openai``, ``ultravox``, ``local``) when the first fails."""
+    apology: Template | None = None
+    """Spoken before hanging up when no provider can take the call."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    persona: Template
+    start: str
+    nodes: tuple[Node, ...]
+    context: tuple[Field, ...] = ()
+    """Names readable as ``contact.<name>`` (the contact's columns)."""
+    campaign_context: tuple[Field, ...] = ()
+    """Names readable as ``campaign.<name>``."""
+    variables: tuple[Field, ...] = ()
+    """Flow variables, readable and settable as ``vars.<name>``."""
+    outcomes: tuple[str, ...] = ()
+    """The agent's own outcome vocabulary (telephony and built-in outcomes come on top)."""
+    tools: tuple[Tool, ...] = ()
+    global_transitions: tuple[Transition, ...] = ()
+    fallback: str | None = None
+    """Node the engine moves to when a call is stuck (no reply to a pending transition...)."""
+    provider: ProviderSettings = field(default_factory=ProviderSettings)
+    timezone: str = "UTC"
+    """Default time zone for contacts that have none."""
+
+
+# --- campaign --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactsSource:
+    kind: Literal["csv", "xlsx", "postgres"]
+    location: str
+    """Path relative to the flow file (csv, xlsx) or a table name (postgres)."""
+    phone_column: str = "phone"
+    timezone_column: str | None = "timezone"
+    id_column: str | None = "id"
+    name_column: str | None = "first_name"
+    default_region: str = "US"
+    """Region used to parse numbers written without a country code."""
+
+
+@dataclass(frozen=True)
+class CallingWindow:
+    days: tuple[int, ...]
+    """ISO weekdays, 1 = Monday ... 7 = Sunday."""
+    start: str
+    """Local ``HH:MM`` (inclusive)."""
+    end: str
+    """Local ``HH:MM`` (exclusive)."""
+
+
+@dataclass(frozen=True)
+class Holidays:
+    countries: tuple[str, ...] = ()
+    """ISO country codes (``US``, ``FR``...) whose public holidays are skipped."""
+    dates: tuple[str, ...] = ()
+    """Explicit ``YYYY-MM-DD`` dates skipped everywhere."""
+
+
+@dataclass(frozen=True)
+class Pacing:
+    max_concurrent: int = 1
+    per_minute: int | None = None
+    ramp_start: int | None = None
+    """Concurrency to start with; grows by ``ramp_step`` every ``ramp_every_ms``."""
+    ramp_step: int = 1
+    ramp_every_ms: int = 60_000
+
+
+@dataclass(frozen=True)
+class OutcomeRule:
+    outcome: str
+    action: Literal["retry", "callback", "dnc", "final"]
+    delay_ms: int | None = None
+    """For ``retry``: wait before the next attempt."""
+    max_attempts: int | None = None
+    """For ``retry``: cap on attempts for this outcome (required for retry)."""
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    contacts: ContactsSource
+    windows: tuple[CallingWindow, ...]
+    rules: tuple[OutcomeRule, ...]
+    holidays: Holidays = field(default_factory=Holidays)
+    pacing: Pacing = field(default_factory=Pacing)
+    amd: Literal["hangup", "leave_message", "continue"] = "hangup"
+    amd_node: str | None = None
+    """Node run when a machine answers and ``amd`` is ``leave_message``."""
+    caller_id: str | None = None
+    max_attempts: int = 5
+    """Cap on attempts per contact, whatever the outcomes."""
+    ring_timeout_ms: int = 30_000
+
+
+# --- document --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flow:
+    agent: Agent
+    campaign: Campaign | None = None
+    version: int = IR_VERSION
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, no whitespace. Equal flows give equal bytes."""
+        return _canonical(_ADAPTER.dump_python(self, mode="json"))
+
+    @property
+    def hash(self) -> str:
+        """``sha256:<hex>`` of the canonical JSON."""
+        return "sha256:" + hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Flow:
+        return _ADAPTER.validate_json(text)
+
+    def node(self, name: str) -> Node:
+        for n in self.agent.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+
+def _canonical(obj: object) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_ADAPTER: TypeAdapter[Flow] = TypeAdapter(Flow)

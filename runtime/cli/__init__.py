@@ -1,0 +1,28 @@
+"""The ``voxflow`` command line.
+
+Each command group lives in its own module under ``runtime/cli/`` and registers itself on
+``app`` when imported; ``COMMAND_MODULES`` lists them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="voxflow",
+    help="voxflow: flows for AI voice agents, checked like programs and run durably.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+
+def main() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name)
+    app()
