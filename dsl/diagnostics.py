@@ -47,7 +47,9 @@ class Diagnostic:
 
     def headline(self) -> str:
         """``file:line:col: error VF123: message``, the compiler-style line."""
-        return f"{self.file}:{self.line}:{self.col}: {self.severity.value} {self.code}: {self.message}"
+        return (
+            f"{self.file}:{self.line}:{self.col}: {self.severity.value} {self.code}: {self.message}"
+        )
 
     def render(self, source: str | None = None) -> str:
         """The headline, the source line with a caret under the column, and the hint."""

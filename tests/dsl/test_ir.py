@@ -28,8 +28,10 @@ def _flow(persona: str = "You are Ava.") -> Flow:
                 ),
                 Node(
                     name="done",
-                    on_enter=(CallAction(tool="confirm", args=(("id", Expr("contact.id")),)),
-                              EndAction(outcome="confirmed")),
+                    on_enter=(
+                        CallAction(tool="confirm", args=(("id", Expr("contact.id")),)),
+                        EndAction(outcome="confirmed"),
+                    ),
                 ),
             ),
         )
