@@ -1,0 +1,303 @@
+"""The one settings object: everything voxflow reads from the environment.
+
+Every process (worker, API, CLI, studio) builds ``Settings`` once at start-up with
+``load_settings()``. Field errors and cross-field problems are collected and raised together as
+one ``SettingsError`` naming each environment variable, so an operator fixes a deployment in
+one pass. ``Settings.require(...)`` does the same for what a given command needs (a worker that
+dials Asterisk needs the AMI credentials; the embedded demo needs none of them).
+
+Each field is read from the environment variable named by its alias (``DATABASE_URL``,
+``TEMPORAL_ADDRESS``...); ``env_names()`` lists them (docker-compose.yml may pass nothing else).
+``None`` means "embedded": no ``DATABASE_URL`` starts the embedded PostgreSQL under the state
+directory, no ``TEMPORAL_ADDRESS`` starts the Temporal dev server, no ``AMI_HOST`` uses the
+simulated PBX. Secrets are ``SecretStr``: their ``repr`` and ``str`` are masked, so logging
+the settings object never leaks them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Role(StrEnum):
+    """What an API key may do. ``admin`` may do everything."""
+
+    ADMIN = "admin"
+    DESIGNER = "designer"
+    """Flows: create campaigns from flows, read calls and transcripts."""
+    OPERATOR = "operator"
+    """Campaign control: start, pause, resume, stop, import contacts, do-not-call list."""
+
+
+class ApiKey(BaseModel, frozen=True):
+    role: Role
+    key: SecretStr
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    env: str
+    """The environment variable to fix."""
+    message: str
+
+
+class SettingsError(Exception):
+    """Every problem of the configuration at once."""
+
+    def __init__(self, problems: list[SettingProblem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p.env}: {p.message}" for p in self.problems)
+        super().__init__(f"invalid configuration ({len(self.problems)} problem(s)):\n{lines}")
+
+
+def _env(name: str, **kwargs: Any) -> Any:
+    return Field(validation_alias=name, **kwargs)
+
+
+class Settings(BaseSettings):
+    """voxflow's configuration. Build it with ``load_settings()``."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        populate_by_name=True,
+        env_ignore_empty=True,
+        case_sensitive=False,
+        extra="ignore",
+    )
+
+    # --- local state -----------------------------------------------------------------------
+    state_dir: Path = _env("VOXFLOW_STATE_DIR", default=Path(".voxflow"))
+    """Embedded PostgreSQL data (``pg/``), the Temporal dev server's SQLite file, logs."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = _env(
+        "VOXFLOW_LOG_LEVEL", default="INFO"
+    )
+
+    # --- Temporal --------------------------------------------------------------------------
+    temporal_address: str | None = _env("TEMPORAL_ADDRESS", default=None)
+    """``host:port`` of a Temporal frontend; ``None`` = the embedded dev server."""
+    temporal_namespace: str = _env("TEMPORAL_NAMESPACE", default="default")
+    temporal_tls: bool = _env("TEMPORAL_TLS", default=False)
+    temporal_api_key: SecretStr | None = _env("TEMPORAL_API_KEY", default=None)
+    task_queue: str = _env("VOXFLOW_TASK_QUEUE", default="voxflow")
+
+    # --- PostgreSQL ------------------------------------------------------------------------
+    database_url: SecretStr | None = _env("DATABASE_URL", default=None)
+    """``postgresql://user:pass@host:port/db``; ``None`` = embedded PostgreSQL."""
+    database_pool_max: int = _env("VOXFLOW_DB_POOL_MAX", default=10, ge=1)
+
+    # --- Asterisk --------------------------------------------------------------------------
+    ami_host: str | None = _env("AMI_HOST", default=None)
+    """Asterisk Manager Interface host; ``None`` = the simulated PBX."""
+    ami_port: int = _env("AMI_PORT", default=5038, ge=1, le=65535)
+    ami_username: str | None = _env("AMI_USERNAME", default=None)
+    ami_secret: SecretStr | None = _env("AMI_SECRET", default=None)
+    audiosocket_host: str = _env("AUDIOSOCKET_HOST", default="127.0.0.1")
+    """Address the AudioSocket server binds."""
+    audiosocket_port: int = _env("AUDIOSOCKET_PORT", default=9092, ge=0, le=65535)
+    audiosocket_advertised: str | None = _env("AUDIOSOCKET_ADVERTISED_ADDRESS", default=None)
+    """``host:port`` Asterisk connects to (differs from the bind address behind NAT/compose)."""
+
+    # --- AI providers ----------------------------------------------------------------------
+    openai_api_key: SecretStr | None = _env("OPENAI_API_KEY", default=None)
+    openai_base_url: str | None = _env("OPENAI_BASE_URL", default=None)
+    openai_realtime_model: str = _env("OPENAI_REALTIME_MODEL", default="gpt-realtime")
+    openai_embedding_model: str = _env("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
+    ultravox_api_key: SecretStr | None = _env("ULTRAVOX_API_KEY", default=None)
+    ultravox_base_url: str = _env("ULTRAVOX_BASE_URL", default="https://api.ultravox.ai/api")
+    embeddings: Literal["auto", "local", "openai"] = _env("VOXFLOW_EMBEDDINGS", default="auto")
+    """``auto`` = OpenAI embeddings when ``OPENAI_API_KEY`` is set, the offline model otherwise."""
+
+    # --- REST API --------------------------------------------------------------------------
+    api_host: str = _env("VOXFLOW_API_HOST", default="127.0.0.1")
+    api_port: int = _env("VOXFLOW_API_PORT", default=8000, ge=0, le=65535)
+    api_url: str | None = _env("VOXFLOW_API_URL", default=None)
+    """Where clients (studio, CLI) reach the API; default ``http://api_host:api_port``."""
+    api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = _env("VOXFLOW_API_KEYS", default=())
+    """``role:key`` pairs separated by commas, e.g. ``admin:s3cret,operator:0ther``."""
+
+    # --- webhooks --------------------------------------------------------------------------
+    webhook_url: str | None = _env("VOXFLOW_WEBHOOK_URL", default=None)
+    webhook_secret: SecretStr | None = _env("VOXFLOW_WEBHOOK_SECRET", default=None)
+    """HMAC-SHA256 key that signs every webhook body."""
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        keys = []
+        for i, item in enumerate(filter(None, (p.strip() for p in value.split(","))), 1):
+            role, sep, key = item.partition(":")
+            if not sep or not key.strip():
+                raise ValueError(f"entry {i} is not 'role:key' (roles: admin, designer, operator)")
+            keys.append({"role": role.strip(), "key": key.strip()})
+        return keys
+
+    @field_validator("api_keys")
+    @classmethod
+    def _unique_keys(cls, value: tuple[ApiKey, ...]) -> tuple[ApiKey, ...]:
+        secrets = [k.key.get_secret_value() for k in value]
+        if len(set(secrets)) != len(secrets):
+            raise ValueError("the same key is listed twice; give each role its own key")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            scheme = urlsplit(value.get_secret_value()).scheme
+            if scheme not in ("postgres", "postgresql"):
+                raise ValueError("must be a postgresql://user:password@host:port/dbname URL")
+        return value
+
+    # --- derived ---------------------------------------------------------------------------
+
+    @property
+    def audiosocket_address(self) -> str:
+        """``host:port`` Asterisk's dialplan connects AudioSocket to."""
+        return self.audiosocket_advertised or f"{self.audiosocket_host}:{self.audiosocket_port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return self.api_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def pg_dir(self) -> Path:
+        """Data directory of the embedded PostgreSQL."""
+        return self.state_dir / "pg"
+
+    def role_of(self, key: str) -> Role | None:
+        """The role of an API key, or ``None`` if it is not configured."""
+        for k in self.api_keys:
+            if hmac.compare_digest(k.key.get_secret_value().encode(), key.encode()):
+                return k.role
+        return None
+
+    def database_url_redacted(self) -> str | None:
+        """The database URL with its password masked, fit for logs."""
+        if self.database_url is None:
+            return None
+        parts = urlsplit(self.database_url.get_secret_value())
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    def problems(self) -> list[SettingProblem]:
+        """Cross-field problems (each field alone is valid)."""
+        out: list[SettingProblem] = []
+        if self.ami_host is not None:
+            for name in ("ami_username", "ami_secret"):
+                if getattr(self, name) is None:
+                    out.append(SettingProblem(env_name(name), "required when AMI_HOST is set"))
+            if self.audiosocket_advertised is None and _is_wildcard(self.audiosocket_host):
+                out.append(
+                    SettingProblem(
+                        "AUDIOSOCKET_ADVERTISED_ADDRESS",
+                        f"AUDIOSOCKET_HOST={self.audiosocket_host} binds every interface; "
+                        "say which host:port Asterisk should connect to",
+                    )
+                )
+        if self.webhook_url is not None and self.webhook_secret is None:
+            out.append(
+                SettingProblem("VOXFLOW_WEBHOOK_SECRET", "required when VOXFLOW_WEBHOOK_URL is set")
+            )
+        if self.embeddings == "openai" and self.openai_api_key is None:
+            out.append(SettingProblem("OPENAI_API_KEY", "required when VOXFLOW_EMBEDDINGS=openai"))
+        if not _is_loopback(self.api_host) and not self.api_keys:
+            out.append(
+                SettingProblem(
+                    "VOXFLOW_API_KEYS",
+                    f"the API binds {self.api_host}, beyond loopback; it needs at least one key",
+                )
+            )
+        return out
+
+    def require(self, *fields: str, why: str) -> None:
+        """Raise one ``SettingsError`` naming every field of ``fields`` that is unset.
+
+        Args:
+            fields: field names (``"openai_api_key"``), not environment variable names.
+            why: what needs them, e.g. ``"the openai provider"``.
+        """
+        missing = [
+            SettingProblem(env_name(f), f"required by {why}")
+            for f in fields
+            if getattr(self, f) is None
+        ]
+        if missing:
+            raise SettingsError(missing)
+
+
+def env_name(field: str) -> str:
+    """The environment variable a settings field is read from."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, str)
+    return alias
+
+
+def env_names() -> frozenset[str]:
+    """Every environment variable voxflow reads."""
+    return frozenset(env_name(f) for f in Settings.model_fields)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build and validate the settings, raising one ``SettingsError`` listing every problem.
+
+    Args:
+        environ: variables to read instead of ``os.environ`` (tests, ``--env`` files).
+    """
+    try:
+        if environ is None:
+            settings = Settings()
+        else:
+            known = {n.lower(): n for n in env_names()}
+            values = {
+                known[k.lower()]: v for k, v in environ.items() if k.lower() in known and v != ""
+            }
+            settings = _MappingSettings(**values)
+    except ValidationError as exc:
+        raise SettingsError(
+            [
+                SettingProblem(
+                    str(err["loc"][0]) if err["loc"] else "?",
+                    err["msg"].removeprefix("Value error, "),
+                )
+                for err in exc.errors(include_input=False)
+            ]
+        ) from None
+    problems = settings.problems()
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+class _MappingSettings(Settings):
+    """``Settings`` read from its keyword arguments only, never from ``os.environ``."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):  # type: ignore[override]
+        return (init_settings,)
+
+
+def _is_wildcard(host: str) -> bool:
+    return host in ("0.0.0.0", "::", "")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
