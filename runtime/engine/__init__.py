@@ -1,0 +1,1 @@
+"""The conversation engine: a pure state machine over the flow IR (events in, commands out)."""

@@ -1,0 +1,251 @@
+"""Events into the engine and commands out of it: the contract between the engine and its drivers.
+
+The engine (``runtime.engine.Engine``) is a pure state machine: a driver (the terminal chat,
+the conversation-test runner, the studio, a live-call bridge) feeds it ``Event`` values with
+``engine.handle(event)`` and carries out the ``Command`` values it returns, in order. The engine
+never reads a clock or a socket: time arrives as ``Tick`` and ``Silence`` events, tool results
+as ``ToolResult``.
+
+All values are frozen dataclasses of JSON-able fields so that drivers may log, record and
+replay them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# --- events in -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallerSaid:
+    """The caller said ``text`` (a transcript).
+
+    Emitted by the driver when the provider's transcription of a caller turn is available.
+    ``final=False`` marks an interim transcript: the engine records nothing and only resets the
+    node's no-input clock (the caller is speaking). The engine itself does not interpret the
+    text; the provider does, and reports its decision as ``TransitionCalled``.
+    """
+
+    text: str
+    final: bool = True
+
+
+@dataclass(frozen=True)
+class TransitionCalled:
+    """The model called the function tool ``name`` with ``arguments``.
+
+    ``name`` is an intent transition of the current node, a global transition, a tool listed in
+    the node's ``tools`` (the engine turns it into ``CallTool``) or the pseudo-tool
+    ``provide_slots`` (arguments are slot values the caller gave). ``call_id`` is the provider's
+    function-call id; the engine answers it with ``CallTool`` (same id) or just moves on.
+    """
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    call_id: str = ""
+
+
+@dataclass(frozen=True)
+class DtmfPressed:
+    """The caller pressed one key (``0``-``9``, ``*``, ``#``, ``A``-``D``)."""
+
+    digit: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Nobody has spoken for ``ms`` milliseconds.
+
+    Measured by the driver since the caller last spoke, or since the agent finished speaking,
+    whichever is later. Drives the current node's ``on silence`` re-prompts. Drivers emit it
+    when a threshold passes (each emission counts once).
+    """
+
+    ms: int
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of a ``CallTool`` the engine asked for, matched by ``call_id``.
+
+    ``ok=True`` carries ``result`` (a JSON-able value, usually a dict); ``ok=False`` carries
+    ``error`` (a sentence safe to log: secrets redacted).
+    """
+
+    call_id: str
+    ok: bool
+    result: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HungUp:
+    """The caller (or the network) hung up. The engine ends with ``hung_up`` unless an outcome
+    was already set, and emits nothing else afterwards."""
+
+
+@dataclass(frozen=True)
+class ProviderFailed:
+    """The AI provider failed and no fallback provider could take over.
+
+    The engine speaks the flow's apology (if any) and ends with ``provider_error`` unless an
+    outcome was already set.
+    """
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passes: ``now`` is the current aware datetime.
+
+    Drivers send it periodically (e.g. every second on a live call). It drives the stuck-call
+    guards: a pending tool call or transition with no reply, a node with no input for too long.
+    """
+
+    now: datetime
+
+
+@dataclass(frozen=True)
+class SpeechFinished:
+    """The agent finished speaking everything queued so far (``Say`` and model replies)."""
+
+
+Event = (
+    CallerSaid
+    | TransitionCalled
+    | DtmfPressed
+    | Silence
+    | ToolResult
+    | HungUp
+    | ProviderFailed
+    | Tick
+    | SpeechFinished
+)
+
+# --- tool specs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A function the model may call: an intent transition, a tool, or a global transition.
+
+    ``parameters`` is a JSON Schema object (``{"type": "object", "properties": ..., "required":
+    [...]}``).
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(
+        default_factory=lambda: {"type": "object", "properties": {}, "required": []}
+    )
+
+    def openai(self) -> dict[str, Any]:
+        """The OpenAI Realtime ``session.tools`` item (a function tool)."""
+        return {
+            "type": "function",
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+        }
+
+    def ultravox(self) -> dict[str, Any]:
+        """The Ultravox ``selectedTools`` item: a temporary client tool."""
+        props: dict[str, Any] = self.parameters.get("properties", {})
+        required = set(self.parameters.get("required", ()))
+        return {
+            "temporaryTool": {
+                "modelToolName": self.name,
+                "description": self.description,
+                "dynamicParameters": [
+                    {
+                        "name": name,
+                        "location": "PARAMETER_LOCATION_BODY",
+                        "schema": schema,
+                        "required": name in required,
+                    }
+                    for name, schema in props.items()
+                ],
+                "client": {},
+            }
+        }
+
+
+# --- commands out ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak ``text`` verbatim (already rendered). Queued after anything already speaking."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class UpdateSession:
+    """A node was entered: replace the model's instructions and tools.
+
+    ``instructions`` = persona + the node's task + what is known (slots, missing slots).
+    ``tools`` = the node's intent transitions, the node's tools and the global transitions.
+    """
+
+    instructions: str
+    tools: tuple[ToolSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Respond:
+    """Ask the model to produce a turn for the current task now (e.g. after a tool result)."""
+
+
+@dataclass(frozen=True)
+class CallTool:
+    """Run tool ``name`` with ``arguments`` and answer with ``ToolResult(call_id, ...)``.
+
+    Executed outside the engine (``runtime.tools.ToolRunner``). ``call_id`` is the provider's
+    function-call id when the model asked for it, or an engine-made id (``<call>:t<n>``) for a
+    flow ``call`` action.
+    """
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Transfer the call to ``to`` (a phone number, SIP URI or extension). ``End`` follows."""
+
+    to: str
+
+
+@dataclass(frozen=True)
+class End:
+    """Hang up after the queued speech; the call's final outcome is ``outcome``."""
+
+    outcome: str
+
+
+@dataclass(frozen=True)
+class SetOutcome:
+    """The call's outcome is now ``outcome`` (may still change until ``End``)."""
+
+    outcome: str
+
+
+@dataclass(frozen=True)
+class NodeEntered:
+    """The engine entered node ``name`` (for transcripts, coverage, studio highlighting).
+
+    ``via`` names what led there: ``start``, a transition (``intent:<name>``, ``when``,
+    ``dtmf:<digits>``, ``silence``, ``no_match``, ``global:<name>``) or ``fallback``.
+    """
+
+    name: str
+    via: str = ""
+
+
+Command = Say | UpdateSession | Respond | CallTool | Transfer | End | SetOutcome | NodeEntered
