@@ -16,6 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+NO_MATCH = "no_match"
+"""Pseudo-transition a provider calls when the caller's answer fits none of the node's options.
+
+Offered as a function tool only in nodes that declare ``on no_match``."""
+
+PROVIDE_SLOTS = "provide_slots"
+"""Pseudo-tool a provider calls with the slot values the caller gave (arguments: slot -> value).
+
+Offered as a function tool only in nodes that ``collect`` slots."""
+
 # --- events in -------------------------------------------------------------------------------
 
 
@@ -46,6 +56,16 @@ class TransitionCalled:
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
     call_id: str = ""
+
+
+@dataclass(frozen=True)
+class AgentSaid:
+    """The model spoke ``text`` on its own (a reply, not a ``Say`` the engine asked for).
+
+    Only recorded in the transcript; it also means the model answered a ``Respond``.
+    """
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -83,8 +103,11 @@ class ToolResult:
 
 @dataclass(frozen=True)
 class HungUp:
-    """The caller (or the network) hung up. The engine ends with ``hung_up`` unless an outcome
-    was already set, and emits nothing else afterwards."""
+    """The caller (or the network) hung up.
+
+    The engine answers ``End`` with the final outcome (``hung_up`` unless one was already set)
+    and ignores every later event.
+    """
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,7 @@ class SpeechFinished:
 
 Event = (
     CallerSaid
+    | AgentSaid
     | TransitionCalled
     | DtmfPressed
     | Silence
