@@ -1,0 +1,102 @@
+"""The engine's per-call state: one dataclass, JSON-able through ``snapshot()``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+
+@dataclass
+class PendingCall:
+    """A ``CallTool`` the engine emitted and has no ``ToolResult`` for yet."""
+
+    call_id: str
+    name: str
+    since: datetime
+    deadline_ms: int
+    origin: Literal["action", "model"]
+    """``action``: a flow ``call`` action (the node's actions wait for it); ``model``: the model
+    called a node tool."""
+    into: str | None = None
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A transition the engine took: ``key`` names it within ``node`` (``*`` for globals)."""
+
+    node: str
+    key: str
+    target: str | None
+
+
+@dataclass
+class EngineState:
+    now: datetime
+    node: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    """Tool results stored by ``call ... into <name>``."""
+    outcome: str | None = None
+    ended: bool = False
+    callback_at: str | None = None
+    opted_out: bool = False
+    transfer_to: str | None = None
+    path: list[str] = field(default_factory=list)
+    taken: list[Taken] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[str, PendingCall] = field(default_factory=dict)
+    turns: int = 0
+    # per-node counters, reset on every node entry
+    asks: Counter[str] = field(default_factory=Counter)
+    silence_reprompts: int = 0
+    no_matches: int = 0
+    dtmf_buffer: str = ""
+    # whole-call counters and clocks
+    visits: Counter[str] = field(default_factory=Counter)
+    fallbacks: int = 0
+    last_input_at: datetime | None = None
+    awaiting_reply_since: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def note(self, role: str, text: str, **data: Any) -> None:
+        entry: dict[str, Any] = {"role": role, "text": text, "node": self.node}
+        if data:
+            entry["data"] = data
+        self.transcript.append(entry)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state as plain JSON values (datetimes in ISO 8601, other values as strings)."""
+        raw = {
+            "node": self.node,
+            "slots": self.slots,
+            "vars": self.vars,
+            "results": self.results,
+            "outcome": self.outcome,
+            "ended": self.ended,
+            "callback_at": self.callback_at,
+            "opted_out": self.opted_out,
+            "transfer_to": self.transfer_to,
+            "path": self.path,
+            "taken": [[t.node, t.key, t.target] for t in self.taken],
+            "transcript": self.transcript,
+            "pending": {
+                k: {"name": p.name, "since": p.since, "origin": p.origin, "into": p.into}
+                for k, p in self.pending.items()
+            },
+            "turns": self.turns,
+            "now": self.now,
+            "errors": self.errors,
+        }
+        return json.loads(json.dumps(raw, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,98 @@
+"""How the local provider scores caller text against an intent: documented and explainable.
+
+For each intent, the candidate phrases are its examples and its description. The score of a
+phrase against the caller's text is the first rule that applies:
+
+1. **contained** (0.9 + 0.1 × phrase words / text words): the phrase, as whole words, appears
+   in the text (``"yes"`` in ``"yes I can"``); the more of the text it covers, the better.
+2. **polarity** (0.8): phrase and text are both clearly yes, or both clearly no
+   (``"sure"`` vs the example ``"yes"``), read by ``slots.read_yes_no``.
+3. **overlap** (Dice coefficient): ``2·|T∩P| / (|T|+|P|)`` over content words (stop-words
+   removed, words compared by a 5-letter prefix so ``reschedule``/``rescheduling`` meet).
+
+An intent's score is its best phrase's score; the best intent wins when it reaches
+``THRESHOLD`` (0.5) and beats the runner-up; an exact tie between two different intents is no
+match (the provider never guesses).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dsl.ir import IntentTransition
+from runtime.providers.local.slots import read_yes_no
+
+THRESHOLD = 0.5
+_WORD = re.compile(r"[a-z0-9']+")
+STOPWORDS = frozenset(
+    "a an the i i'm im me my we our you your it it's its is are was be been am to of in on at "
+    "for with and or so that this there they them he she his her do does did just please "
+    "would could will can like want wants caller says say tell asks ask about".split()
+)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def content(text: str) -> set[str]:
+    return {w[:5] for w in words(text) if w not in STOPWORDS}
+
+
+@dataclass(frozen=True)
+class Score:
+    intent: str
+    score: float
+    rule: str
+    phrase: str
+
+    def explain(self) -> str:
+        return f"{self.intent}={self.score:.2f} ({self.rule} {self.phrase!r})"
+
+
+def score_phrase(text: str, phrase: str) -> tuple[float, str]:
+    t_words, p_words = words(text), words(phrase)
+    if p_words and _contains(t_words, p_words):
+        return 0.9 + 0.1 * min(1.0, len(p_words) / len(t_words)), "contained"
+    polarity = read_yes_no(text)
+    if polarity is not None and polarity == read_yes_no(phrase):
+        return 0.8, "polarity"
+    t, p = content(text), content(phrase)
+    if not t or not p:
+        return 0.0, "overlap"
+    return 2 * len(t & p) / (len(t) + len(p)), "overlap"
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def score_intent(text: str, intent: IntentTransition) -> Score:
+    best = Score(intent.name, 0.0, "overlap", "")
+    for phrase in (*intent.examples, intent.description):
+        value, rule = score_phrase(text, phrase)
+        if value > best.score:
+            best = Score(intent.name, value, rule, phrase)
+    return best
+
+
+def rank(text: str, intents: Iterable[IntentTransition]) -> list[Score]:
+    """Scores of every intent, best first (stable for equal scores)."""
+    return sorted((score_intent(text, i) for i in intents), key=lambda s: -s.score)
+
+
+def choose(text: str, intents: Iterable[IntentTransition]) -> tuple[Score | None, list[Score]]:
+    """The winning intent's score (or None) and every score, for explanations."""
+    scores = rank(text, intents)
+    if not scores or scores[0].score < THRESHOLD:
+        return None, scores
+    if (
+        len(scores) > 1
+        and scores[1].score == scores[0].score
+        and scores[1].intent != scores[0].intent
+    ):
+        return None, scores
+    return scores[0], scores
