@@ -143,12 +143,22 @@ class Engine:
 
         self.flow = flow
         self.agent = flow.agent
+        self.state = EngineState(now=now, last_input_at=now)
         self.contact = dict(contact)
         self.campaign = dict(campaign or {})
         self.call_id = call_id
         self.tz = tz or str(self.contact.get("timezone") or "") or self.agent.timezone
+        self._errors_at_start: list[str] = []
+        for f in self.agent.context:
+            raw = self.contact.get(f.name)
+            if raw is None or raw == "":
+                continue
+            try:
+                self.contact[f.name] = V.coerce(raw, f.type, tz=self.tz)
+            except Exception as exc:  # keep the raw value; templates may still say it
+                self._errors_at_start.append(f"contact.{f.name}: {exc}")
         self.limits = limits or Limits()
-        self.state = EngineState(now=now, last_input_at=now)
+
         self._nodes = {n.name: n for n in self.agent.nodes}
         self._tool_specs = dict(tools) if tools is not None else tool_specs(flow)
         self._http = {t.name: t for t in self.agent.tools if isinstance(t, HttpTool)}
@@ -163,6 +173,7 @@ class Engine:
         self._blocked_on: str | None = None
         self._out: list[Command] = []
         self._seq = 0
+        self.state.errors.extend(self._errors_at_start)
         for f in self.agent.variables:
             if f.default is not None:
                 self.state.vars[f.name] = self._eval(f.default.src)
@@ -760,7 +771,7 @@ class Engine:
         return session
 
     def _render(self, src: str) -> str:
-        return V.render(src, self.values(), tz=self.tz)
+        return V.render(src, self.values(), tz=self.tz, locale=self.agent.provider.language)
 
     def _render_or_src(self, src: str) -> str:
         try:

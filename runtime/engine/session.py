@@ -86,6 +86,9 @@ class Step:
     """What happened in response to one driver call."""
 
     said: list[str] = field(default_factory=list)
+    """Everything the agent said, in order: ``Say`` lines and model replies."""
+    replies: list[str] = field(default_factory=list)
+    """The model's own replies among ``said``."""
     nodes: list[str] = field(default_factory=list)
     tool_calls: list[CallTool] = field(default_factory=list)
     tool_results: list[ToolResult] = field(default_factory=list)
@@ -228,6 +231,7 @@ class TextSession:
             await self._drive(self.engine.handle(call), step, depth)
         if turn.reply and not self.engine.state.ended:
             step.said.append(turn.reply)
+            step.replies.append(turn.reply)
             await self._drive(self.engine.handle(AgentSaid(turn.reply)), step, depth)
 
     def _request(self, text: str | None) -> TurnRequest:

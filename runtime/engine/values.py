@@ -19,13 +19,13 @@ def is_plain(src: str) -> bool:
     return not any(m in src for m in _MARKUP)
 
 
-def render(src: str, values: Mapping[str, Any], *, tz: str) -> str:
+def render(src: str, values: Mapping[str, Any], *, tz: str, locale: str = "en-US") -> str:
     """``src`` rendered with ``values`` by ``dsl.templates`` (sandboxed, strict)."""
     if is_plain(src):
         return src
     from dsl.templates import render as render_template
 
-    return render_template(src, dict(values), tz=tz)
+    return render_template(src, values, tz=tz, locale=locale)
 
 
 @lru_cache(maxsize=4096)
@@ -40,8 +40,19 @@ def evaluate(src: str, values: Mapping[str, Any]) -> Any:
     return compile_condition(src)(values)
 
 
+@lru_cache(maxsize=256)
+def _type(type_name: str) -> Any:
+    from dsl.types import parse_type
+
+    return parse_type(type_name)
+
+
 def coerce(value: Any, type_name: str, *, tz: str) -> Any:
-    """``value`` converted to ``type_name`` by ``dsl.types`` (raises ``ValueError`` if it can't)."""
+    """``value`` converted to ``type_name`` by ``dsl.types`` (raises ``ValueError`` if it can't,
+    and for an absent value: a slot is never filled with nothing)."""
     from dsl.types import coerce as coerce_value
 
-    return coerce_value(value, type_name, tz=tz)
+    result = coerce_value(value, _type(type_name), tz=tz)
+    if result is None:
+        raise ValueError(f"no {type_name} value in {value!r}")
+    return result

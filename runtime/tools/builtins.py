@@ -8,7 +8,7 @@ confirms something that was not stored.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -83,6 +83,18 @@ async def opt_out(
     }
 
 
+DEFAULT_CALLBACK_DELAY = timedelta(hours=1)
+
+
+def _first_allowed(ctx: ToolContext, after: datetime) -> datetime | None:
+    campaign = ctx.flow.campaign
+    if campaign is None or not campaign.windows:
+        return after
+    from runtime.campaign.windows import next_open
+
+    return next_open(after, ctx.tz, campaign.windows, ctx.closed_dates)
+
+
 def _spoken(at: datetime) -> str:
     return at.strftime("%A %B %-d at %-I:%M %p")
 
@@ -91,25 +103,32 @@ def _spoken(at: datetime) -> str:
 async def schedule_callback(
     ctx: ToolContext,
     when: Annotated[
-        str,
+        str | None,
         Field(
             description="When to call back: ISO 8601 (contact's local time if no offset) "
-            "or words such as 'tomorrow at 3pm'"
+            "or words such as 'tomorrow at 3pm'; omit to let us pick the next possible time"
         ),
-    ],
-    note: Annotated[str, Field(description="Anything the caller wants us to know")] = "",
+    ] = None,
+    reason: Annotated[str, Field(description="Why, and anything the caller wants us to know")] = "",
 ) -> dict[str, Any]:
     """Schedule a call back at a time the caller asked for, within the calling windows.
 
     A time in the past or outside the campaign's calling windows is not scheduled: the result
-    says why and suggests the next allowed time.
+    says why and suggests the next allowed time. Without ``when``, the callback is set at the
+    first allowed time at least ``DEFAULT_CALLBACK_DELAY`` from now.
     """
     from runtime.providers.local.slots import parse_datetime
 
     zone = ZoneInfo(ctx.tz)
-    at = parse_datetime(when, tz=ctx.tz, now=ctx.now)
-    if at is None:
-        raise ToolError(f"could not read a date and time in {when!r}")
+    if when is None:
+        at = _first_allowed(ctx, ctx.now + DEFAULT_CALLBACK_DELAY)
+        if at is None:
+            raise ToolError("no calling window opens in the coming months")
+    else:
+        parsed = parse_datetime(when, tz=ctx.tz, now=ctx.now)
+        if parsed is None:
+            raise ToolError(f"could not read a date and time in {when!r}")
+        at = parsed
     at = at.astimezone(zone)
     if at <= ctx.now:
         return {
@@ -145,7 +164,7 @@ async def schedule_callback(
             requested_at=ctx.now,
             phone=str(ctx.contact.get("phone") or ""),
             contact_id=None if contact_id is None else str(contact_id),
-            note=note,
+            note=reason,
         )
     )
     return {

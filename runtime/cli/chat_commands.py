@@ -1,0 +1,178 @@
+"""``voxflow chat`` (talk to a flow in the terminal) and ``voxflow test`` (conversation tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from runtime.cli import app
+
+TEXT_PROVIDERS: dict[str, str] = {
+    "local": "runtime.providers.local:LocalProvider",
+    "openai": "runtime.providers.openai.text:OpenAITextProvider",
+}
+"""Provider name -> ``module:attribute`` of a zero-argument factory of a ``TextProvider``."""
+
+HELP = "Type what the caller says. Commands: /dtmf 12#, /silence 7s, /hangup, /state, /quit"
+
+
+def text_provider(name: str) -> Any:
+    """A ``TextProvider`` by name; ``typer.BadParameter`` when unknown or unavailable."""
+    target = TEXT_PROVIDERS.get(name)
+    if target is None:
+        raise typer.BadParameter(f"unknown provider {name!r}; choose from {sorted(TEXT_PROVIDERS)}")
+    module, _, attr = target.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise typer.BadParameter(f"provider {name!r} is not available: {exc}") from None
+    return factory()
+
+
+def parse_contact(pairs: list[str]) -> dict[str, str]:
+    contact = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"--contact wants key=value, got {pair!r}")
+        contact[key.strip()] = value
+    return contact
+
+
+def _show(step: Any, explain: bool) -> None:
+    if explain:
+        for why in step.explanations:
+            typer.secho(f"  [why] {why}", fg="bright_black")
+    for command in step.commands:
+        name = type(command).__name__
+        if name == "NodeEntered":
+            typer.secho(f"  [node] {command.name}  (via {command.via})", fg="cyan")
+        elif name == "Say":
+            typer.secho(f"agent: {command.text}", fg="green")
+        elif name == "CallTool":
+            typer.secho(
+                f"  [tool] {command.name}({json.dumps(command.arguments, default=str)})",
+                fg="magenta",
+            )
+        elif name == "SetOutcome":
+            typer.secho(f"  [outcome] {command.outcome}", fg="yellow")
+        elif name == "Transfer":
+            typer.secho(f"  [transfer] {command.to}", fg="yellow")
+        elif name == "End":
+            typer.secho(f"  [end] outcome={command.outcome}", fg="yellow", bold=True)
+    for result in step.tool_results:
+        shown = result.result if result.ok else result.error
+        typer.secho(
+            f"  [tool result] {'ok' if result.ok else 'failed'}: {json.dumps(shown, default=str)}",
+            fg="magenta",
+        )
+    for text in step.replies:
+        typer.secho(f"agent: {text}", fg="green")
+    if step.slots:
+        typer.secho(f"  [slots] {json.dumps(step.slots, default=str)}", fg="blue")
+
+
+async def _chat(
+    flow_path: Path, contact: dict[str, str], provider: Any, now: datetime, explain: bool
+) -> int:
+    from dsl import compile_file
+    from runtime.engine.session import TextSession
+
+    compiled = compile_file(str(flow_path))
+    for d in compiled.diagnostics:
+        typer.echo(d.render(compiled.source), err=True)
+    if compiled.flow is None:
+        return 1
+    session = TextSession(
+        compiled.flow, provider=provider, contact=contact, call_id="chat", now=now
+    )
+    typer.secho(HELP, fg="bright_black")
+    _show(await session.start(), explain)
+    loop = asyncio.get_running_loop()
+    while not session.state.ended:
+        line = await loop.run_in_executor(None, _read_line)
+        if line is None or line.strip() == "/quit":
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("/dtmf"):
+            step = await session.press(line.removeprefix("/dtmf").strip())
+        elif line.startswith("/silence"):
+            from dsl.types import parse_duration
+
+            try:
+                ms = int(
+                    parse_duration(line.removeprefix("/silence").strip() or "7s").total_seconds()
+                    * 1000
+                )
+            except ValueError as exc:
+                typer.echo(f"  {exc}", err=True)
+                continue
+            step = await session.silence(ms)
+        elif line == "/hangup":
+            step = await session.hang_up()
+        elif line == "/state":
+            typer.echo(json.dumps(session.state.snapshot(), indent=2))
+            continue
+        elif line.startswith("/"):
+            typer.echo(HELP)
+            continue
+        else:
+            step = await session.caller_says(line)
+        _show(step, explain)
+    s = session.state
+    typer.secho(f"call over: outcome={s.outcome} path={' > '.join(s.path)}", bold=True)
+    return 0
+
+
+def _read_line() -> str | None:
+    try:
+        return input("you: ")
+    except EOFError:
+        return None
+
+
+@app.command("chat")
+def chat(
+    flow: Annotated[
+        Path, typer.Argument(help="A .flow or .flow.yaml file.", exists=True, dir_okay=False)
+    ],
+    contact: Annotated[
+        list[str], typer.Option("--contact", "-c", help="A contact column, key=value (repeatable).")
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    provider: Annotated[str, typer.Option("--provider", help="local or openai.")] = "local",
+    now: Annotated[
+        str | None, typer.Option("--now", help="Start the call's clock at this ISO time.")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show why the provider chose.")
+    ] = False,
+) -> None:
+    """Talk to a flow in the terminal: node changes, slots, tool calls and the outcome."""
+    at = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    code = asyncio.run(_chat(flow, parse_contact(contact), text_provider(provider), at, explain))
+    raise typer.Exit(code)
+
+
+@app.command("test")
+def test(
+    paths: Annotated[list[Path], typer.Argument(help="Tests files, flow files or folders.")],
+) -> None:
+    """Run conversation tests (``*.tests.yaml``); print results, diffs and coverage."""
+    from runtime.convtest import render, run_paths
+
+    results = asyncio.run(run_paths(paths))
+    typer.echo(render(results))
+    if not results:
+        typer.echo("no tests found", err=True)
+        raise typer.Exit(1)
+    raise typer.Exit(0 if all(r.passed for r in results) else 1)
