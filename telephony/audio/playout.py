@@ -47,7 +47,14 @@ class PlayoutBuffer:
         del self._partial[:whole]
 
     def end_of_audio(self) -> None:
-        """Pad the trailing partial frame with silence so it gets played too."""
+        """Flush the resamplers and pad the trailing partial frame so all of it gets played."""
+        for resampler in self._resamplers.values():
+            self._partial += resampler.flush().pcm
+        self._resamplers.clear()
+        n = self.frame_bytes
+        while len(self._partial) >= n:
+            self._frames.append(bytes(self._partial[:n]))
+            del self._partial[:n]
         if self._partial:
             self._partial += bytes(self.frame_bytes - len(self._partial))
             self._frames.append(bytes(self._partial))

@@ -1,0 +1,258 @@
+"""One AudioSocket call: a reader task, a paced writer task, a playout buffer, barge-in.
+
+The writer sends one 20 ms frame per tick, scheduled on absolute deadlines of the loop's
+monotonic clock (``deadline += 20 ms``), so lateness of one tick is never carried into the
+next and the stream does not drift. When the queue runs dry it stops sending (Asterisk plays
+silence by itself) and restarts the schedule at the next queued frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+
+from telephony.audio.frames import AudioFrame
+from telephony.audio.playout import PlayoutBuffer
+from telephony.audio.recording import CallRecorder
+from telephony.audiosocket import codec
+from telephony.audiosocket.codec import Dtmf
+
+log = logging.getLogger(__name__)
+
+FRAME_S = 0.020
+MAX_LAG_S = 0.200
+"""A writer more than this late (a stalled loop) restarts its schedule instead of bursting."""
+INCOMING_LIMIT = 500
+"""Incoming items kept for a slow consumer (10 s of audio); beyond it the oldest are dropped."""
+READ_CHUNK = 65536
+
+
+Incoming = AudioFrame | Dtmf
+
+
+class MediaSession:
+    """The media of one call. Created by :class:`~telephony.audiosocket.AudioSocketServer`.
+
+    Attributes:
+        call_id: the AudioSocket UUID (canonical lower-case string) = the attempt id.
+        wire_rate: sample rate on the wire, taken from the caller's audio kind (8 kHz default).
+        closed: set once the call has ended, whoever ended it; ``close_reason`` says why
+            (``remote_hangup``, ``local_hangup``, ``protocol_error``, ``connection_lost``,
+            ``server_closed``).
+        send_times: when ``trace`` is on, ``(deadline, sent_at)`` per audio frame written, in
+            loop-clock seconds; used by tests and benchmarks to measure pacing.
+    """
+
+    def __init__(
+        self,
+        call_id: str,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        wire_rate: int = 8000,
+        recorder: CallRecorder | None = None,
+        trace: bool = False,
+    ) -> None:
+        self.call_id = call_id
+        self.wire_rate = wire_rate
+        self._reader = reader
+        self._writer = writer
+        self._buffer = PlayoutBuffer(wire_rate)
+        self._wake = asyncio.Event()
+        self._incoming: deque[Incoming | None] = deque()
+        self._incoming_ready = asyncio.Event()
+        self._recorder = recorder
+        self._end_requested = asyncio.Event()
+        self._local_hangup = False
+        self.closed = asyncio.Event()
+        self.close_reason = ""
+        self.dropped_incoming = 0
+        self.send_times: list[tuple[float, float]] | None = [] if trace else None
+
+    # ---- public media API -------------------------------------------------------------
+
+    async def incoming(self) -> AsyncIterator[Incoming]:
+        """Caller audio frames and DTMF digits, in arrival order; ends when the call ends."""
+        while True:
+            while not self._incoming:
+                self._incoming_ready.clear()
+                await self._incoming_ready.wait()
+            item = self._incoming.popleft()
+            if item is None:
+                self._incoming.append(None)  # later iterators end too
+                return
+            yield item
+
+    async def play(self, frame: AudioFrame) -> None:
+        """Queue audio for the caller (any rate or size; re-framed to 20 ms at the wire rate)."""
+        if self.closed.is_set():
+            return
+        self._buffer.push(frame)
+        if self._recorder is not None:
+            self._recorder.agent.write(frame)
+        self._wake.set()
+
+    def end_response(self) -> None:
+        """The current response has no more audio: pad and queue its last partial frame."""
+        self._buffer.end_of_audio()
+        self._wake.set()
+
+    def new_response(self) -> None:
+        """Start counting :attr:`played_ms` for a new response."""
+        self._buffer.new_response()
+
+    def interrupt(self) -> int:
+        """Barge-in: drop every queued frame now; return ms played of the current response.
+
+        Synchronous: the writer finds an empty queue at its next tick, so at most the frame
+        already handed to the socket is heard after this call.
+        """
+        return self._buffer.clear()
+
+    @property
+    def played_ms(self) -> int:
+        """Milliseconds of the current response already sent to the caller."""
+        return self._buffer.played_ms
+
+    @property
+    def queued_ms(self) -> int:
+        return self._buffer.queued_ms
+
+    async def hangup(self) -> None:
+        """Send the AudioSocket hang-up message, close the socket and wait until closed."""
+        self._local_hangup = True
+        self._end_requested.set()
+        await self.closed.wait()
+
+    # ---- internals ----------------------------------------------------------------------
+
+    def _deliver(self, item: Incoming | None) -> None:
+        if item is not None and len(self._incoming) >= INCOMING_LIMIT:
+            self._incoming.popleft()
+            self.dropped_incoming += 1
+        self._incoming.append(item)
+        self._incoming_ready.set()
+
+    def _end(self, reason: str) -> None:
+        if not self.close_reason:
+            self.close_reason = reason
+        self._end_requested.set()
+
+    async def _read_loop(self) -> None:
+        decoder = codec.Decoder()
+        while True:
+            try:
+                data = await self._reader.read(READ_CHUNK)
+            except (ConnectionError, OSError):
+                self._end("connection_lost")
+                return
+            if not data:
+                self._end("remote_hangup")
+                return
+            for message in decoder.feed(data):
+                match message:
+                    case codec.Audio(frame):
+                        self._on_audio(frame)
+                    case codec.Dtmf():
+                        self._deliver(message)
+                    case codec.Hangup():
+                        self._end("remote_hangup")
+                        return
+                    case codec.Error(code):
+                        log.warning("call %s: peer sent error %s", self.call_id, code.hex())
+                        self._end("remote_error")
+                        return
+                    case codec.Uuid():
+                        decoder.error = codec.ProtocolError("second UUID message in one call")
+                        break
+            if decoder.error is not None:
+                log.warning(
+                    "call %s: malformed AudioSocket stream: %s", self.call_id, decoder.error
+                )
+                self._end("protocol_error")
+                return
+
+    def _on_audio(self, frame: AudioFrame) -> None:
+        if frame.rate != self.wire_rate and not len(self._buffer) and not self._buffer.played_ms:
+            self.wire_rate = frame.rate
+            self._buffer = PlayoutBuffer(frame.rate)
+        if self._recorder is not None:
+            self._recorder.caller.write(frame)
+        self._deliver(frame)
+
+    async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        while True:
+            frame = self._buffer.pop()
+            if frame is None:
+                deadline = None
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            now = loop.time()
+            if deadline is None or now - deadline > MAX_LAG_S:
+                deadline = now
+            self._writer.write(codec.audio(frame, self._buffer.wire_rate))
+            if self.send_times is not None:
+                self.send_times.append((deadline, now))
+            deadline += FRAME_S
+            if self._writer.transport.get_write_buffer_size() > 64 * 1024:
+                await self._writer.drain()
+            delay = deadline - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    async def run(self) -> None:
+        """Serve the call until it ends; always closes the socket and sets :attr:`closed`."""
+        tasks = [
+            asyncio.create_task(self._read_loop(), name=f"audiosocket-read-{self.call_id}"),
+            asyncio.create_task(self._write_loop(), name=f"audiosocket-write-{self.call_id}"),
+        ]
+        for task in tasks:
+            task.add_done_callback(self._task_done)
+        try:
+            await self._end_requested.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._close_socket()
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            if isinstance(exc, ConnectionError | OSError):
+                self._end("connection_lost")
+            else:
+                log.error("call %s: media task failed", self.call_id, exc_info=exc)
+                self._end("internal_error")
+
+    async def _close_socket(self) -> None:
+        if self._local_hangup and not self.close_reason:
+            self.close_reason = "local_hangup"
+        if not self.close_reason:
+            self.close_reason = "server_closed"
+        try:
+            if (
+                self.close_reason in ("local_hangup", "server_closed")
+                and not self._writer.is_closing()
+            ):
+                self._writer.write(codec.encode(codec.Hangup()))
+                await asyncio.wait_for(self._writer.drain(), 1.0)
+        except (ConnectionError, OSError, TimeoutError):
+            pass
+        self._writer.close()
+        try:
+            await asyncio.wait_for(self._writer.wait_closed(), 1.0)
+        except (ConnectionError, OSError, TimeoutError):
+            pass
+        if self._recorder is not None:
+            self._recorder.close()
+        self._buffer.clear()
+        self.closed.set()
+        self._deliver(None)
