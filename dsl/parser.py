@@ -574,10 +574,13 @@ class _ToDoc(Transformer):
                 m.add(ast.string(e.path[-1], e.key_pos), e.value)
         return _Entry(("contacts",), _pos(source), m)
 
-    def column(self, items):
+    def column_opt(self, items):
         key, col = items
         value = col if isinstance(col, Scalar) else _name(col)
         return _Entry((str(key),), _pos(key), value)
+
+    def quoted_column(self, items):
+        return self._str(items[0])
 
     def no_column(self, items):
         return ast.null(_pos(items[0]))

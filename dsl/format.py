@@ -1,0 +1,515 @@
+"""Write a compiled flow in either syntax: ``voxflow fmt --to flow|yaml``.
+
+The text is generated from the IR, so it is canonical (expressions in canonical form, defaults
+left out, durations in the largest exact unit) and converting a flow to the other syntax and
+back gives the same IR and hash. Comments: the comment block that opens the file (what the
+flow shows) is kept; other comments are dropped. Known limit: a call argument whose
+expression nests parentheses more than one level deep cannot be written in ``.flow``
+(``ARGS`` in ``flow.lark``); such a flow stays in YAML.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from dsl import ir
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def leading_comment(source: str) -> list[str]:
+    """The ``#`` lines (and blank lines between them) that open a flow file."""
+    out = []
+    for line in source.splitlines():
+        if line.strip().startswith("#"):
+            out.append(line.strip())
+        elif line.strip() and out:
+            break
+        elif line.strip():
+            break
+    return out
+
+
+def duration(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+def days(values: tuple[int, ...]) -> str:
+    """ISO weekdays → ``mon-fri`` / ``mon,wed,fri`` / ``mon-wed,sat``."""
+    runs: list[list[int]] = []
+    for d in sorted(values):
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = []
+    for r in runs:
+        a, b = _DAY_NAMES[r[0] - 1], _DAY_NAMES[r[-1] - 1]
+        parts.append(a if len(r) == 1 else f"{a}-{b}" if len(r) > 2 else f"{a},{b}")
+    return ",".join(parts)
+
+
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _ident_or_q(text: str) -> str:
+    return text if text.isidentifier() and text != "none" else _q(text)
+
+
+# --- .flow -----------------------------------------------------------------------------------------
+
+
+def to_flow(flow: ir.Flow, *, header: list[str] | None = None) -> str:
+    """The flow in the textual ``.flow`` syntax."""
+    out: list[str] = list(header or [])
+    a = flow.agent
+    w = out.append
+    w(f"agent {a.name}")
+    w(f"  persona {_q(a.persona.src)}")
+    if a.timezone != "UTC":
+        w(f"  timezone {_q(a.timezone)}")
+    if a.context:
+        w(f"  context contact({', '.join(_field(f) for f in a.context)})")
+    if a.campaign_context:
+        w(f"  context campaign({', '.join(_field(f) for f in a.campaign_context)})")
+    for f in a.variables:
+        default = f" = {f.default.src}" if f.default else ""
+        w(f"  var {_field(f)}{default}")
+    if a.outcomes:
+        w(f"  outcomes {', '.join(a.outcomes)}")
+    w(f"  start {a.start}")
+    if a.fallback:
+        w(f"  fallback {a.fallback}")
+    _provider_flow(a.provider, w)
+    for t in a.tools:
+        if isinstance(t, ir.KnowledgeTool):
+            w(f"  knowledge {_q(t.collection)}" + (f" top {t.top_k}" if t.top_k != 3 else ""))
+        else:
+            _tool_flow(t, w)
+    if a.global_transitions:
+        w("")
+        w("  global")
+        for t in a.global_transitions:
+            _transition_flow(t, w, "    ")
+    for n in a.nodes:
+        w("")
+        _node_flow(n, w)
+    if flow.campaign is not None:
+        w("")
+        _campaign_flow(flow.campaign, w)
+    return "\n".join(out) + "\n"
+
+
+def _field(f: ir.Field) -> str:
+    s = f"{f.name}: {f.type}{'' if f.required else '?'}"
+    return s + (f" {_q(f.description)}" if f.description else "")
+
+
+def _provider_flow(p: ir.ProviderSettings, w) -> None:
+    if p == ir.ProviderSettings():
+        return
+    w("  provider")
+    if p.voice is not None:
+        w(f"    voice {_q(p.voice)}")
+    if p.language != "en-US":
+        w(f"    language {_q(p.language)}")
+    if p.turn_detection != "server_vad":
+        w(f"    turn_detection {p.turn_detection}")
+    if p.vad_threshold is not None:
+        w(f"    vad_threshold {p.vad_threshold!r}")
+    if p.silence_duration_ms is not None:
+        w(f"    silence {duration(p.silence_duration_ms)}")
+    if p.fallback:
+        w(f"    fallback {', '.join(p.fallback)}")
+    if p.apology is not None:
+        w(f"    apology {_q(p.apology.src)}")
+    if p == ir.ProviderSettings(language=p.language) and p.language == "en-US":
+        w('    language "en-US"')
+
+
+def _tool_flow(t: ir.HttpTool, w) -> None:
+    w(f"  tool {t.name} http {t.method} {_q(t.url.src)}")
+    if t.description:
+        w(f"    description {_q(t.description)}")
+    for p in t.params:
+        w(f"    param {_field(p)}")
+    for k, v in t.headers:
+        w(f"    header {_q(k)} {_q(v.src)}")
+    if t.body is not None:
+        w(f"    body {_q(t.body.src)}")
+    if t.timeout_ms != 5000:
+        w(f"    timeout {duration(t.timeout_ms)}")
+    if t.retries:
+        w(f"    retries {t.retries}")
+    for k, v in t.response:
+        w(f"    response {k} = {_q(v)}")
+    if t.on_error:
+        w(f"    on_error {t.on_error}")
+
+
+def _action_flow(a, w, ind: str) -> None:
+    if isinstance(a, ir.SetAction):
+        w(f"{ind}set {a.name} = {a.value.src}")
+    elif isinstance(a, ir.CallAction):
+        args = f"({', '.join(f'{k} = {v.src}' for k, v in a.args)})" if a.args else ""
+        w(f"{ind}call {a.tool}{args}" + (f" into {a.into}" if a.into else ""))
+    elif isinstance(a, ir.SayAction):
+        w(f"{ind}say {_q(a.text.src)}")
+    elif isinstance(a, ir.OutcomeAction):
+        w(f"{ind}outcome {a.outcome}")
+    elif isinstance(a, ir.TransferAction):
+        w(f"{ind}transfer {_q(a.to.src)}")
+    elif isinstance(a, ir.EndAction):
+        w(f"{ind}end" + (f" {a.outcome}" if a.outcome else ""))
+
+
+def _transition_flow(t, w, ind: str) -> None:
+    arrow = f" -> {t.target}" if t.target else ""
+    if isinstance(t, ir.IntentTransition):
+        w(f"{ind}on {t.name} {_q(t.description)}{arrow}")
+    elif isinstance(t, ir.WhenTransition):
+        w(f"{ind}when {t.condition.src}{arrow}")
+    elif isinstance(t, ir.DtmfTransition):
+        w(f"{ind}on dtmf {_q(t.digits)}{arrow}")
+    else:
+        head = (
+            f"on silence {duration(t.after_ms)}"
+            if isinstance(t, ir.SilenceTransition)
+            else "on no_match"
+        )
+        rep = f" reprompt {_q(t.reprompt.src)}" if t.reprompt else ""
+        count = t.max_reprompts if isinstance(t, ir.SilenceTransition) else t.max_retries
+        w(f"{ind}{head}{rep}" + (f" max {count}" if count else "") + arrow)
+    if isinstance(t, ir.IntentTransition):
+        if t.examples:
+            w(f"{ind}  examples {', '.join(_q(e) for e in t.examples)}")
+        for p in t.params:
+            w(f"{ind}  param {_field(p)}")
+    if t.actions:
+        w(f"{ind}  do")
+        for a in t.actions:
+            _action_flow(a, w, ind + "    ")
+
+
+def _node_flow(n: ir.Node, w) -> None:
+    w(f"  node {n.name}")
+    if n.description:
+        w(f"    description {_q(n.description)}")
+    for s in n.say:
+        w(f"    say {_q(s.src)}")
+    if n.task is not None:
+        w(f"    task {_q(n.task.src)}")
+    if n.tools:
+        w(f"    tools {', '.join(n.tools)}")
+    for s in n.collect:
+        desc = f" {_q(s.description)}" if s.description else ""
+        w(f"    collect {s.name}: {s.type}{'' if s.required else '?'}{desc}")
+        if s.prompt is not None:
+            w(f"      prompt {_q(s.prompt.src)}")
+        if s.validate is not None:
+            w(f"      validate {s.validate.src}")
+        if s.invalid is not None:
+            w(f"      invalid {_q(s.invalid.src)}")
+        if s.max_asks != 3:
+            w(f"      max_asks {s.max_asks}")
+    if any(isinstance(a, ir.SayAction) for a in n.on_enter):
+        w("    enter")
+        for a in n.on_enter:
+            _action_flow(a, w, "      ")
+    else:
+        for a in n.on_enter:
+            _action_flow(a, w, "    ")
+    for t in n.transitions:
+        _transition_flow(t, w, "    ")
+    if not (
+        n.say or n.task or n.collect or n.tools or n.on_enter or n.transitions or n.description
+    ):
+        w('    description ""')
+
+
+def _campaign_flow(c: ir.Campaign, w) -> None:
+    w(f"campaign {c.name}")
+    src = c.contacts
+    w(f"  contacts {src.kind} {_q(src.location)}")
+    for key, value, default in (
+        ("phone", src.phone_column, "phone"),
+        ("timezone", src.timezone_column, "timezone"),
+        ("id", src.id_column, "id"),
+        ("name", src.name_column, "first_name"),
+    ):
+        if value != default:
+            w(f"    {key} {'none' if value is None else _ident_or_q(value)}")
+    if src.default_region != "US":
+        w(f"    region {src.default_region}")
+    for win in c.windows:
+        w(f"  window {days(win.days)} {win.start}-{win.end} local")
+    if c.holidays.countries:
+        w(f"  holidays {', '.join(c.holidays.countries)}")
+    if c.holidays.dates:
+        w(f"  holiday {', '.join(c.holidays.dates)}")
+    p = c.pacing
+    if p != ir.Pacing():
+        opts = [f"concurrent {p.max_concurrent}"]
+        if p.per_minute is not None:
+            opts.append(f"per_minute {p.per_minute}")
+        if p.ramp_start is not None:
+            opts.append(f"ramp {p.ramp_start} step {p.ramp_step} every {duration(p.ramp_every_ms)}")
+        w(f"  pacing {' '.join(opts)}")
+    if c.amd != "hangup" or c.amd_node:
+        w(f"  amd {c.amd}" + (f" {c.amd_node}" if c.amd_node else ""))
+    if c.caller_id:
+        w(f"  caller_id {_q(c.caller_id)}")
+    if c.max_attempts != 5:
+        w(f"  max_attempts {c.max_attempts}")
+    if c.ring_timeout_ms != 30_000:
+        w(f"  ring_timeout {duration(c.ring_timeout_ms)}")
+    for r in c.rules:
+        if r.action == "retry":
+            w(f"  on {r.outcome} retry after {duration(r.delay_ms or 0)} max {r.max_attempts}")
+        else:
+            w(f"  on {r.outcome} {r.action}")
+
+
+# --- YAML ------------------------------------------------------------------------------------------
+
+
+def to_data(flow: ir.Flow) -> dict:
+    """The flow as the plain data of a ``*.flow.yaml`` document (see ``dsl.schema``)."""
+    a = flow.agent
+    agent: dict = {"name": a.name, "persona": a.persona.src}
+    if a.timezone != "UTC":
+        agent["timezone"] = a.timezone
+    ctx = {}
+    if a.context:
+        ctx["contact"] = {f.name: _field_data(f) for f in a.context}
+    if a.campaign_context:
+        ctx["campaign"] = {f.name: _field_data(f) for f in a.campaign_context}
+    if ctx:
+        agent["context"] = ctx
+    if a.variables:
+        agent["variables"] = {f.name: _field_data(f) for f in a.variables}
+    if a.outcomes:
+        agent["outcomes"] = list(a.outcomes)
+    agent["start"] = a.start
+    if a.fallback:
+        agent["fallback"] = a.fallback
+    p = a.provider
+    if p != ir.ProviderSettings():
+        prov: dict = {}
+        if p.voice is not None:
+            prov["voice"] = p.voice
+        prov["language"] = p.language
+        if p.turn_detection != "server_vad":
+            prov["turn_detection"] = p.turn_detection
+        if p.vad_threshold is not None:
+            prov["vad_threshold"] = p.vad_threshold
+        if p.silence_duration_ms is not None:
+            prov["silence"] = duration(p.silence_duration_ms)
+        if p.fallback:
+            prov["fallback"] = list(p.fallback)
+        if p.apology is not None:
+            prov["apology"] = p.apology.src
+        agent["provider"] = prov
+    tools = {t.name: _tool_data(t) for t in a.tools if isinstance(t, ir.HttpTool)}
+    if tools:
+        agent["tools"] = tools
+    for t in a.tools:
+        if isinstance(t, ir.KnowledgeTool):
+            agent["knowledge"] = {"collection": t.collection, "top_k": t.top_k}
+    if a.global_transitions:
+        agent["global"] = [_transition_data(t) for t in a.global_transitions]
+    agent["nodes"] = {n.name: _node_data(n) for n in a.nodes}
+    doc: dict = {"agent": agent}
+    if flow.campaign is not None:
+        doc["campaign"] = _campaign_data(flow.campaign)
+    return doc
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes ``on``/``off`` plain: ``dsl.yaml_loader`` reads keys as text, as YAML 1.2 does."""
+
+
+_Dumper.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if not (k in "oO" and tag.endswith(":bool"))]
+    for k, v in yaml.SafeDumper.yaml_implicit_resolvers.items()
+}
+
+
+def to_yaml(flow: ir.Flow, *, header: list[str] | None = None) -> str:
+    """The flow in the ``*.flow.yaml`` syntax."""
+    body = yaml.dump(to_data(flow), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join([*(header or []), body.rstrip("\n")]) + "\n"
+
+
+def _field_data(f: ir.Field):
+    short = f"{f.type}{'' if f.required else '?'}"
+    if not f.description and f.default is None:
+        return short
+    d: dict = {"type": short}
+    if f.description:
+        d["description"] = f.description
+    if f.default is not None:
+        d["default"] = f.default.src
+    return d
+
+
+def _tool_data(t: ir.HttpTool) -> dict:
+    d: dict = {"method": t.method, "url": t.url.src}
+    if t.description:
+        d["description"] = t.description
+    if t.params:
+        d["params"] = {p.name: _field_data(p) for p in t.params}
+    if t.headers:
+        d["headers"] = {k: v.src for k, v in t.headers}
+    if t.body is not None:
+        d["body"] = t.body.src
+    if t.timeout_ms != 5000:
+        d["timeout"] = duration(t.timeout_ms)
+    if t.retries:
+        d["retries"] = t.retries
+    if t.response:
+        d["response"] = dict(t.response)
+    if t.on_error:
+        d["on_error"] = t.on_error
+    return d
+
+
+def _action_data(a) -> dict:
+    if isinstance(a, ir.SetAction):
+        return {"set": a.name, "value": a.value.src}
+    if isinstance(a, ir.CallAction):
+        d: dict = {"call": a.tool}
+        if a.args:
+            d["args"] = {k: v.src for k, v in a.args}
+        if a.into:
+            d["into"] = a.into
+        return d
+    if isinstance(a, ir.SayAction):
+        return {"say": a.text.src}
+    if isinstance(a, ir.OutcomeAction):
+        return {"outcome": a.outcome}
+    if isinstance(a, ir.TransferAction):
+        return {"transfer": a.to.src}
+    return {"end": a.outcome if a.outcome else True}
+
+
+def _transition_data(t) -> dict:
+    if isinstance(t, ir.IntentTransition):
+        d: dict = {"intent": t.name, "description": t.description}
+        if t.examples:
+            d["examples"] = list(t.examples)
+        if t.params:
+            d["params"] = {p.name: _field_data(p) for p in t.params}
+    elif isinstance(t, ir.WhenTransition):
+        d = {"when": t.condition.src}
+    elif isinstance(t, ir.DtmfTransition):
+        d = {"dtmf": t.digits}
+    else:
+        if isinstance(t, ir.SilenceTransition):
+            d, count = {"silence": duration(t.after_ms)}, t.max_reprompts
+        else:
+            d, count = {"no_match": True}, t.max_retries
+        if t.reprompt is not None:
+            d["reprompt"] = t.reprompt.src
+        if count:
+            d["max"] = count
+    if t.target:
+        d["to"] = t.target
+    if t.actions:
+        d["do"] = [_action_data(a) for a in t.actions]
+    return d
+
+
+def _node_data(n: ir.Node) -> dict | None:
+    d: dict = {}
+    if n.description:
+        d["description"] = n.description
+    if n.say:
+        d["say"] = n.say[0].src if len(n.say) == 1 else [s.src for s in n.say]
+    if n.task is not None:
+        d["task"] = n.task.src
+    if n.tools:
+        d["tools"] = list(n.tools)
+    if n.collect:
+        d["collect"] = {s.name: _slot_data(s) for s in n.collect}
+    if n.on_enter:
+        d["enter"] = [_action_data(a) for a in n.on_enter]
+    if n.transitions:
+        d["on"] = [_transition_data(t) for t in n.transitions]
+    return d or None
+
+
+def _slot_data(s: ir.Slot):
+    short = f"{s.type}{'' if s.required else '?'}"
+    d: dict = {"type": short}
+    if s.description:
+        d["description"] = s.description
+    if s.prompt is not None:
+        d["prompt"] = s.prompt.src
+    if s.validate is not None:
+        d["validate"] = s.validate.src
+    if s.invalid is not None:
+        d["invalid"] = s.invalid.src
+    if s.max_asks != 3:
+        d["max_asks"] = s.max_asks
+    return d if len(d) > 1 else short
+
+
+def _campaign_data(c: ir.Campaign) -> dict:
+    src = c.contacts
+    contacts: dict = {src.kind: src.location}
+    for key, value, default in (
+        ("phone", src.phone_column, "phone"),
+        ("timezone", src.timezone_column, "timezone"),
+        ("id", src.id_column, "id"),
+        ("name", src.name_column, "first_name"),
+    ):
+        if value != default:
+            contacts[key] = value
+    if src.default_region != "US":
+        contacts["region"] = src.default_region
+    d: dict = {"name": c.name, "contacts": contacts}
+    d["windows"] = [{"days": days(w.days), "hours": f"{w.start}-{w.end}"} for w in c.windows]
+    if c.holidays != ir.Holidays():
+        hol: dict = {}
+        if c.holidays.countries:
+            hol["countries"] = list(c.holidays.countries)
+        if c.holidays.dates:
+            hol["dates"] = list(c.holidays.dates)
+        d["holidays"] = hol
+    p = c.pacing
+    if p != ir.Pacing():
+        pac: dict = {"concurrent": p.max_concurrent}
+        if p.per_minute is not None:
+            pac["per_minute"] = p.per_minute
+        if p.ramp_start is not None:
+            pac["ramp"] = {
+                "start": p.ramp_start,
+                "step": p.ramp_step,
+                "every": duration(p.ramp_every_ms),
+            }
+        d["pacing"] = pac
+    if c.amd != "hangup":
+        d["amd"] = c.amd
+    if c.amd_node:
+        d["amd_node"] = c.amd_node
+    if c.caller_id:
+        d["caller_id"] = c.caller_id
+    if c.max_attempts != 5:
+        d["max_attempts"] = c.max_attempts
+    if c.ring_timeout_ms != 30_000:
+        d["ring_timeout"] = duration(c.ring_timeout_ms)
+    if c.rules:
+        d["rules"] = {
+            r.outcome: {"retry": duration(r.delay_ms or 0), "max": r.max_attempts}
+            if r.action == "retry"
+            else r.action
+            for r in c.rules
+        }
+    return d

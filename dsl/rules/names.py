@@ -1,0 +1,80 @@
+"""Names and types inside expressions and templates (VF3xx, produced by dsl.expr/templates).
+
+The scope a flow may read: ``contact.<field>`` and ``campaign.<field>`` from the context,
+``vars.<name>`` (declared variables), ``slots.<name>`` (every collected slot and intent
+parameter), the name bound by each tool call's ``into`` (any shape), and ``now``. A slot's
+validation and invalid message also read ``value``; an HTTP tool's url, headers and body read
+the tool's params by name and ``env.<NAME>`` (secrets, resolved at call time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dsl import ir
+from dsl.diagnostics import Diagnostic
+from dsl.expr import check_expr
+from dsl.rules.context import RuleContext
+from dsl.templates import check_template
+from dsl.types import ANY, BOOL, DATETIME, Scope, VoxType, parse_type
+
+
+def _type(name: str) -> VoxType:
+    try:
+        return parse_type(name)
+    except ValueError:
+        return ANY
+
+
+def flow_scope(agent: ir.Agent) -> Scope:
+    """The names every expression and template of ``agent`` may read, with their types."""
+    names: dict[str, VoxType] = {"now": DATETIME}
+    for f in agent.context:
+        names[f"contact.{f.name}"] = _type(f.type)
+    for f in agent.campaign_context:
+        names[f"campaign.{f.name}"] = _type(f.type)
+    for f in agent.variables:
+        names[f"vars.{f.name}"] = _type(f.type)
+    transitions = [*agent.global_transitions]
+    for node in agent.nodes:
+        for s in node.collect:
+            names[f"slots.{s.name}"] = _type(s.type)
+        transitions.extend(node.transitions)
+    for t in transitions:
+        if isinstance(t, ir.IntentTransition):
+            for p in t.params:
+                names[f"slots.{p.name}"] = _type(p.type)
+    actions = [a for n in agent.nodes for a in n.on_enter]
+    actions += [a for t in transitions for a in t.actions]
+    for a in actions:
+        if isinstance(a, ir.CallAction) and a.into:
+            names[a.into] = ANY
+    return Scope(names)
+
+
+def _extra(scope: Scope, extra: dict[str, str]) -> Scope:
+    return scope.child(**{k: _type(v) for k, v in extra.items()}) if extra else scope
+
+
+def expressions(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """VF301/VF303/VF304: undefined names, type errors, unknown functions in expressions."""
+    scope = flow_scope(ctx.agent)
+    for site in ctx.source_map.exprs:
+        _, diags = check_expr(
+            site.node,
+            _extra(scope, site.extra),
+            file=ctx.file,
+            expect=BOOL if site.condition else None,
+        )
+        yield from diags
+
+
+def templates(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """VF120/VF302/VF304: template syntax, undefined names, unknown filters."""
+    scope = flow_scope(ctx.agent)
+    tool_scope = scope.child(env=ANY)
+    for site in ctx.source_map.templates:
+        base = tool_scope if site.tool else scope
+        yield from check_template(
+            site.src, _extra(base, site.extra), file=ctx.file, line=site.pos.line, col=site.pos.col
+        )

@@ -1,0 +1,129 @@
+"""Load ``*.flow.yaml`` into the located document tree, keeping every key's and value's position.
+
+PyYAML's composer gives nodes with marks; this module turns them into ``dsl.ast`` values
+without YAML 1.1's surprises: a scalar keeps its text (``09:00`` stays ``"09:00"``, not 540;
+``2026-12-24`` stays a string), and ``dsl.build`` reads it by the type each key expects. Only
+plain (unquoted) scalars are read as numbers, booleans or null.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from dsl import ast
+from dsl.ast import Map, Pos, Scalar, Seq, Value
+from dsl.diagnostics import Diagnostic
+
+_TAGS = {
+    "tag:yaml.org,2002:int": "int",
+    "tag:yaml.org,2002:float": "float",
+    "tag:yaml.org,2002:bool": "bool",
+    "tag:yaml.org,2002:null": "null",
+}
+
+
+class YamlSyntaxError(Exception):
+    """Carries the ``VF102`` diagnostic of a YAML file that does not parse."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__(diagnostics[0].headline())
+
+
+def load_yaml(source: str, file: str = "<yaml>") -> Value:
+    """Compose YAML text into the document tree (an empty document is an empty mapping).
+
+    Raises:
+        YamlSyntaxError: malformed YAML, several documents, or anchors/aliases/tags that a flow
+            file has no use for; the diagnostic is ``VF102``.
+    """
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise YamlSyntaxError(
+            [
+                Diagnostic(
+                    file,
+                    line,
+                    col,
+                    "VF102",
+                    f"YAML syntax error: {e.problem or e.context}",
+                    "check indentation, colons and quotes on this line",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as e:
+        raise YamlSyntaxError(
+            [Diagnostic(file, 1, 1, "VF102", f"YAML error: {e}", "write one YAML document")]
+        ) from None
+    except (RecursionError, ValueError) as e:
+        raise YamlSyntaxError(
+            [Diagnostic(file, 1, 1, "VF102", f"YAML error: {e}", "write one YAML document")]
+        ) from None
+    if node is None:
+        return Map([], Pos(1, 1))
+    return _convert(node, file)
+
+
+def _pos(node: yaml.Node) -> Pos:
+    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _convert(node: yaml.Node, file: str, depth: int = 0) -> Value:
+    if depth > 200:
+        raise YamlSyntaxError(
+            [Diagnostic(file, *_lc(node), "VF102", "YAML nested too deeply", "flatten the file")]
+        )
+    if isinstance(node, yaml.MappingNode):
+        m = Map([], _pos(node))
+        for k, v in node.value:
+            key = _convert(k, file, depth + 1)
+            if not isinstance(key, Scalar):
+                raise YamlSyntaxError(
+                    [
+                        Diagnostic(
+                            file,
+                            *_lc(k),
+                            "VF102",
+                            "a mapping key must be a plain word",
+                            "write key: value",
+                        )
+                    ]
+                )
+            m.add(key, _convert(v, file, depth + 1))
+        return m
+    if isinstance(node, yaml.SequenceNode):
+        return Seq([_convert(v, file, depth + 1) for v in node.value], _pos(node))
+    return _scalar(node)
+
+
+def _lc(node: yaml.Node) -> tuple[int, int]:
+    p = _pos(node)
+    return p.line, p.col
+
+
+def _scalar(node: yaml.ScalarNode) -> Scalar:
+    pos = _pos(node)
+    raw = node.value
+    quoted = node.style in ("'", '"')
+    text_pos = Pos(pos.line, pos.col + 1) if quoted else pos
+    if node.style in ("|", ">"):
+        text_pos = Pos(pos.line + 1, pos.col)
+    tag = "str" if node.style else _TAGS.get(node.tag, "str")
+    if tag == "int":
+        try:
+            return ast.number(int(raw.replace("_", ""), 0), raw, pos)
+        except ValueError:
+            tag = "str"
+    elif tag == "float":
+        try:
+            return ast.number(float(raw.replace("_", "")), raw, pos)
+        except ValueError:
+            tag = "str"
+    elif tag == "bool":
+        return ast.boolean(raw.lower() in ("true", "yes", "on", "y"), pos)
+    elif tag == "null":
+        return ast.null(pos)
+    return Scalar(raw, raw, "str", pos, text_pos, quoted)
