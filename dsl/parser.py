@@ -410,7 +410,8 @@ class _ToDoc(Transformer):
         return _Entry(("tools",), _pos(items[0]), Seq([_name(t) for t in items], _pos(items[0])))
 
     def enter(self, items):
-        return _Entry(("enter",), items[0].pos, Seq(list(items), items[0].pos))
+        actions = [e.value for e in items]
+        return _Entry(("enter",), actions[0].pos, Seq(actions, actions[0].pos))
 
     def collect(self, items):
         name, type_, optional, desc, *rest = items

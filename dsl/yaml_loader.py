@@ -123,7 +123,8 @@ def _scalar(node: yaml.ScalarNode) -> Scalar:
         except ValueError:
             tag = "str"
     elif tag == "bool":
-        return ast.boolean(raw.lower() in ("true", "yes", "on", "y"), pos)
+        # ``raw`` stays as written: ``on:`` is a key named "on", not the boolean true.
+        return Scalar(raw.lower() in ("true", "yes", "on", "y"), raw, "bool", pos, pos)
     elif tag == "null":
         return ast.null(pos)
     return Scalar(raw, raw, "str", pos, text_pos, quoted)
