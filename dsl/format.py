@@ -201,6 +201,16 @@ def _node_flow(n: ir.Node, w) -> None:
     w(f"  node {n.name}")
     if n.description:
         w(f"    description {_q(n.description)}")
+    # Printed in the order the engine runs a node entry: actions, then say lines, then the
+    # deferred end/transfer (see runtime.engine); the IR keeps say and on_enter apart.
+    has_say_action = any(isinstance(a, ir.SayAction) for a in n.on_enter)
+    cut = next(
+        (i for i, a in enumerate(n.on_enter) if isinstance(a, ir.EndAction | ir.TransferAction)),
+        len(n.on_enter),
+    )
+    if not has_say_action:
+        for a in n.on_enter[:cut]:
+            _action_flow(a, w, "    ")
     for s in n.say:
         w(f"    say {_q(s.src)}")
     if n.task is not None:
@@ -218,12 +228,12 @@ def _node_flow(n: ir.Node, w) -> None:
             w(f"      invalid {_q(s.invalid.src)}")
         if s.max_asks != 3:
             w(f"      max_asks {s.max_asks}")
-    if any(isinstance(a, ir.SayAction) for a in n.on_enter):
+    if has_say_action:
         w("    enter")
         for a in n.on_enter:
             _action_flow(a, w, "      ")
     else:
-        for a in n.on_enter:
+        for a in n.on_enter[cut:]:
             _action_flow(a, w, "    ")
     for t in n.transitions:
         _transition_flow(t, w, "    ")
