@@ -1,0 +1,1 @@
+"""Pure campaign logic (calling windows, pacing, outcome rules), safe inside workflow sandboxes."""

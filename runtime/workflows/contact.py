@@ -1,0 +1,303 @@
+"""ContactWorkflow: one contact's chain of attempts (window → slot → dial → converse → rule).
+
+At-most-once dialling: each attempt gets a fresh id from ``workflow.uuid4()``, is recorded in
+PostgreSQL before the originate, and the dial activity runs once (``maximum_attempts=1``). When
+its result is lost (the worker died, the activity timed out) the attempt's outcome is
+``unknown`` and the campaign's rules decide when to try again: never on the spot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from dsl.outcomes import TelephonyOutcome
+    from runtime.campaign import rules, windows
+    from runtime.workflows import search
+    from runtime.workflows.messages import (
+        ActivityName,
+        AttemptEnd,
+        AttemptRecord,
+        AttemptStart,
+        ContactInput,
+        ContactResult,
+        ContactStatus,
+        ContactUpdate,
+        ConverseCall,
+        ConverseOutcome,
+        DialInput,
+        DialOutcome,
+        DncEntry,
+        WorkerRoute,
+    )
+
+IO_TIMEOUT = timedelta(seconds=30)
+IO_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+"""Persistence activities are idempotent (keyed by attempt id), so they retry freely."""
+DIAL_HEARTBEAT = timedelta(seconds=10)
+CONVERSE_HEARTBEAT = timedelta(seconds=20)
+CONVERSE_LIMIT = timedelta(hours=1)
+ONCE = RetryPolicy(maximum_attempts=1)
+WINDOW_RECHECK = timedelta(minutes=1)
+
+NOT_DIALLED_ERRORS = {"OutsideWindow", "DoNotCall"}
+MACHINE_OUTCOMES = {TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL}
+
+
+@workflow.defn
+class ContactWorkflow:
+    def __init__(self) -> None:
+        self._granted = False
+        self._stopping = False
+        self._status: ContactStatus = "pending"
+        self._next_at: datetime | None = None
+        self._attempts: list[AttemptRecord] = []
+        self._callback_at: datetime | None = None
+
+    @workflow.signal
+    def dial_granted(self) -> None:
+        self._granted = True
+
+    @workflow.signal
+    def stop(self) -> None:
+        self._stopping = True
+
+    @workflow.query
+    def status(self) -> ContactUpdate:
+        last = self._attempts[-1].outcome if self._attempts else None
+        return ContactUpdate(
+            workflow.info().workflow_id, self._status, len(self._attempts), self._next_at, last
+        )
+
+    @workflow.run
+    async def run(self, arg: ContactInput) -> ContactResult:
+        self._in = arg
+        plan, contact = arg.plan, arg.contact
+        campaign = plan.campaign
+        tz = contact.timezone or plan.default_timezone
+        by_outcome: dict[str, int] = {}
+        outcome: str | None = None
+        while True:
+            if not await self._wait_until(self._next_at):
+                return await self._stopped(outcome)
+            opens = windows.next_open(workflow.now(), tz, campaign.windows, plan.closed_dates)
+            if opens is None:
+                outcome = "no_window"
+                return await self._final(outcome)
+            if opens > workflow.now():
+                self._next_at = opens
+                continue
+            if not await self._acquire_slot():
+                return await self._stopped(outcome)
+            try:
+                if not windows.is_open(workflow.now(), tz, campaign.windows, plan.closed_dates):
+                    continue  # the slot came after the window closed: wait for the next one
+                record = await self._attempt(tz)
+            finally:
+                await self._release_slot()
+            if not record.dialled and record.outcome is None:
+                # Refused at dial time (the wall clock says the window closed): look again
+                # a little later rather than spin against a clock that disagrees.
+                self._next_at = workflow.now() + WINDOW_RECHECK
+                continue
+            outcome = record.outcome or TelephonyOutcome.UNKNOWN
+            by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+            decision = rules.decide(
+                outcome,
+                rules=campaign.rules,
+                attempts_by_outcome=by_outcome,
+                total_attempts=len(self._attempts),
+                max_attempts=campaign.max_attempts,
+                now=workflow.now(),
+                callback_at=self._callback_at,
+            )
+            if decision.action == "dnc":
+                await workflow.execute_activity(
+                    ActivityName.ADD_DNC,
+                    DncEntry(contact.phone, plan.name, contact.id, outcome),
+                    start_to_close_timeout=IO_TIMEOUT,
+                    retry_policy=IO_RETRY,
+                )
+            await self._record_end(record, decision.action, decision.next_at)
+            if decision.action in ("dnc", "final"):
+                return await self._final(outcome)
+            self._next_at = decision.next_at
+
+    async def _attempt(self, tz: str) -> AttemptRecord:
+        """One attempt: record it, dial once on a worker's own queue, converse if answered."""
+        plan, contact = self._in.plan, self._in.contact
+        campaign = plan.campaign
+        self._callback_at = None
+        record = AttemptRecord(
+            attempt_id=str(workflow.uuid4()),
+            number=len(self._attempts) + 1,
+            started_at=workflow.now(),
+        )
+        self._attempts.append(record)
+        workflow.upsert_search_attributes([search.ATTEMPT.value_set(record.number)])
+        await self._report("dialing")
+        route = await workflow.execute_activity(
+            ActivityName.WORKER_ROUTE,
+            start_to_close_timeout=IO_TIMEOUT,
+            retry_policy=IO_RETRY,
+            result_type=WorkerRoute,
+        )
+        await workflow.execute_activity(
+            ActivityName.RECORD_ATTEMPT,
+            AttemptStart(
+                record.attempt_id,
+                plan.name,
+                contact.id,
+                contact.phone,
+                record.number,
+                plan.flow_hash,
+                workflow.now(),
+            ),
+            start_to_close_timeout=IO_TIMEOUT,
+            retry_policy=IO_RETRY,
+        )
+        ring = timedelta(milliseconds=campaign.ring_timeout_ms)
+        try:
+            dial = await workflow.execute_activity(
+                ActivityName.DIAL,
+                DialInput(
+                    attempt_id=record.attempt_id,
+                    campaign=plan.name,
+                    contact_id=contact.id,
+                    phone=contact.phone,
+                    timezone=tz,
+                    windows=campaign.windows,
+                    closed_dates=plan.closed_dates,
+                    audiosocket=route.audiosocket,
+                    caller_id=campaign.caller_id,
+                    ring_timeout_ms=campaign.ring_timeout_ms,
+                    detect_machine=campaign.amd != "continue",
+                ),
+                task_queue=route.task_queue,
+                schedule_to_close_timeout=ring + timedelta(seconds=60),
+                start_to_close_timeout=ring + timedelta(seconds=30),
+                heartbeat_timeout=DIAL_HEARTBEAT,
+                retry_policy=ONCE,
+                result_type=DialOutcome,
+            )
+        except ActivityError as err:
+            kind = err.cause.type if isinstance(err.cause, ApplicationError) else None
+            if kind == "OutsideWindow":
+                record.detail = "window closed at dial time"
+                await self._record_end(record, "window", None)
+                self._attempts.pop()
+                return record
+            record.dialled = kind not in NOT_DIALLED_ERRORS
+            record.outcome = "opted_out" if kind == "DoNotCall" else TelephonyOutcome.UNKNOWN
+            record.detail = f"dial: {err.cause or err}"
+            return record
+        record.dialled = True
+        if not dial.answered or (dial.outcome in MACHINE_OUTCOMES and campaign.amd == "hangup"):
+            record.outcome = dial.outcome or TelephonyOutcome.FAILED
+            record.detail = dial.detail
+            return record
+        start_node = campaign.amd_node if dial.outcome in MACHINE_OUTCOMES else None
+        try:
+            talk = await workflow.execute_activity(
+                ActivityName.CONVERSE,
+                ConverseCall(
+                    attempt_id=record.attempt_id,
+                    flow_hash=plan.flow_hash,
+                    contact={"id": contact.id, "phone": contact.phone, **contact.variables},
+                    campaign={
+                        "name": plan.name,
+                        "contact_id": contact.id,
+                        "start_node": start_node,
+                    },
+                ),
+                task_queue=route.task_queue,
+                start_to_close_timeout=CONVERSE_LIMIT,
+                heartbeat_timeout=CONVERSE_HEARTBEAT,
+                retry_policy=ONCE,
+                result_type=ConverseOutcome,
+            )
+        except ActivityError as err:
+            record.outcome = TelephonyOutcome.UNKNOWN
+            record.detail = f"converse: {err.cause or err}"
+            return record
+        record.outcome = "opted_out" if talk.opted_out else talk.outcome
+        record.detail = talk.error or " > ".join(talk.node_path)
+        if talk.callback_at:
+            self._callback_at = datetime.fromisoformat(talk.callback_at)
+        return record
+
+    async def _wait_until(self, moment: datetime | None) -> bool:
+        """Durably wait until ``moment`` (None: no wait); False when the campaign stops."""
+        if moment is not None and moment > workflow.now():
+            self._next_at = moment
+            await self._report("scheduled")
+            try:
+                await workflow.wait_condition(
+                    lambda: self._stopping, timeout=moment - workflow.now()
+                )
+            except TimeoutError:
+                pass
+        self._next_at = None
+        return not self._stopping
+
+    async def _acquire_slot(self) -> bool:
+        if self._in.campaign_workflow_id is None:
+            return not self._stopping
+        self._granted = False
+        await self._report("waiting_slot")
+        await workflow.wait_condition(lambda: self._granted or self._stopping)
+        return self._granted
+
+    async def _release_slot(self) -> None:
+        if self._in.campaign_workflow_id is not None and self._granted:
+            self._granted = False
+            await self._report("recording")  # any status but dialing frees the slot
+
+    async def _record_end(
+        self, record: AttemptRecord, action: str, next_at: datetime | None
+    ) -> None:
+        await workflow.execute_activity(
+            ActivityName.RECORD_RESULT,
+            AttemptEnd(
+                attempt_id=record.attempt_id,
+                campaign=self._in.plan.name,
+                contact_id=self._in.contact.id,
+                outcome=record.outcome or "not_dialled",
+                dialled=record.dialled,
+                action=action,
+                next_at=next_at,
+                detail=record.detail,
+            ),
+            start_to_close_timeout=IO_TIMEOUT,
+            retry_policy=IO_RETRY,
+        )
+
+    async def _final(self, outcome: str | None) -> ContactResult:
+        self._status = "final"
+        if outcome is not None:
+            workflow.upsert_search_attributes([search.OUTCOME.value_set(outcome)])
+        await self._report("final", outcome)
+        return ContactResult(self._in.contact.id, "final", outcome, self._attempts)
+
+    async def _stopped(self, outcome: str | None) -> ContactResult:
+        self._status = "stopped"
+        await self._report("stopped", outcome)
+        return ContactResult(self._in.contact.id, "stopped", outcome, self._attempts)
+
+    async def _report(self, status: ContactStatus, outcome: str | None = None) -> None:
+        self._status = status
+        if self._in.campaign_workflow_id is None:
+            return
+        last = outcome or (self._attempts[-1].outcome if self._attempts else None)
+        update = ContactUpdate(
+            workflow.info().workflow_id, status, len(self._attempts), self._next_at, last
+        )
+        parent = workflow.get_external_workflow_handle(self._in.campaign_workflow_id)
+        try:
+            await parent.signal("contact_update", update)
+        except Exception as err:  # the campaign has ended: the contact's own state stands
+            workflow.logger.info("campaign not told of %s: %s", status, err)

@@ -1,0 +1,54 @@
+"""InboundCallWorkflow: a call that reached a worker's AudioSocket server unannounced.
+
+The worker holding the media session starts this workflow (id ``inbound/<call id>``); the
+conversation runs on that worker's own queue, then the outcome is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from dsl.outcomes import TelephonyOutcome
+    from runtime.workflows import search
+    from runtime.workflows.messages import (
+        ActivityName,
+        AttemptEnd,
+        ConverseCall,
+        ConverseOutcome,
+        InboundInput,
+        InboundResult,
+    )
+
+
+@workflow.defn
+class InboundCallWorkflow:
+    @workflow.run
+    async def run(self, arg: InboundInput) -> InboundResult:
+        try:
+            talk = await workflow.execute_activity(
+                ActivityName.CONVERSE,
+                ConverseCall(
+                    arg.call_id, "inbound", arg.caller, arg.flow_hash, {"phone": arg.caller}
+                ),
+                task_queue=arg.task_queue,
+                start_to_close_timeout=timedelta(hours=1),
+                heartbeat_timeout=timedelta(seconds=20),
+                retry_policy=RetryPolicy(maximum_attempts=1),
+                result_type=ConverseOutcome,
+            )
+            outcome, detail = talk.outcome, talk.error or ""
+        except ActivityError as err:
+            outcome, detail = TelephonyOutcome.UNKNOWN.value, f"converse: {err.cause or err}"
+        workflow.upsert_search_attributes([search.OUTCOME.value_set(outcome)])
+        await workflow.execute_activity(
+            ActivityName.RECORD_RESULT,
+            AttemptEnd(arg.call_id, "inbound", arg.caller, outcome, True, "final", None, detail),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        )
+        return InboundResult(arg.call_id, outcome)

@@ -1,0 +1,120 @@
+"""Recording activity stand-ins for workflow tests: scripted PBX results per contact, and a
+log of every call with the server time it was scheduled at (time-skipped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from runtime.workflows.messages import (
+    ActivityName,
+    AttemptEnd,
+    AttemptStart,
+    ContactRef,
+    ContactsPage,
+    ContactsPageInput,
+    ConverseCall,
+    ConverseOutcome,
+    DialInput,
+    DialOutcome,
+    DncEntry,
+    WorkerRoute,
+)
+
+CALL_QUEUE = "voxflow-worker-test"
+
+
+@dataclass
+class Step:
+    """What one attempt of a contact does: a PBX result, then (if answered) a conversation."""
+
+    dial: str = "answer"
+    """``answer``, a telephony outcome (``busy``...), ``crash`` (the activity dies) or
+    ``outside_window`` (the dial activity refuses)."""
+    converse: str = "confirmed"
+    callback_at: Callable[[datetime], datetime] | None = None
+    """Computes the requested callback time from the dial time."""
+
+
+@dataclass
+class Dialled:
+    attempt_id: str
+    contact_id: str
+    at: datetime
+    timezone: str
+
+
+@dataclass
+class Recorder:
+    contacts: list[ContactRef]
+    scripts: dict[str, list[Step]]
+    page_size: int = 2
+    events: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, attempt id) in the order the activities ran."""
+    dials: list[Dialled] = field(default_factory=list)
+    ends: list[AttemptEnd] = field(default_factory=list)
+    dnc: list[DncEntry] = field(default_factory=list)
+    _calls: dict[str, int] = field(default_factory=dict)
+    _pending_callback: dict[str, Step] = field(default_factory=dict)
+
+    def activities(self) -> list[Callable]:
+        @activity.defn(name=ActivityName.CONTACTS_PAGE)
+        async def contacts_page(arg: ContactsPageInput) -> ContactsPage:
+            start = int(arg.cursor or 0)
+            end = start + min(arg.limit, self.page_size)
+            more = end < len(self.contacts)
+            return ContactsPage(self.contacts[start:end], str(end) if more else None)
+
+        @activity.defn(name=ActivityName.WORKER_ROUTE)
+        async def worker_route() -> WorkerRoute:
+            return WorkerRoute(CALL_QUEUE, "127.0.0.1:9092")
+
+        @activity.defn(name=ActivityName.RECORD_ATTEMPT)
+        async def record_attempt(arg: AttemptStart) -> None:
+            self.events.append(("recorded", arg.attempt_id))
+
+        @activity.defn(name=ActivityName.RECORD_RESULT)
+        async def record_result(arg: AttemptEnd) -> None:
+            self.ends.append(arg)
+
+        @activity.defn(name=ActivityName.ADD_DNC)
+        async def add_dnc(arg: DncEntry) -> None:
+            self.dnc.append(arg)
+
+        return [contacts_page, worker_route, record_attempt, record_result, add_dnc]
+
+    def call_activities(self) -> list[Callable]:
+        @activity.defn(name=ActivityName.DIAL)
+        async def dial(arg: DialInput) -> DialOutcome:
+            at = activity.info().current_attempt_scheduled_time
+            self.events.append(("dialled", arg.attempt_id))
+            index = self._calls.get(arg.contact_id, 0)
+            self._calls[arg.contact_id] = index + 1
+            step = self.scripts[arg.contact_id][index]
+            if step.dial == "outside_window":
+                raise ApplicationError("window closed", type="OutsideWindow", non_retryable=True)
+            self.dials.append(Dialled(arg.attempt_id, arg.contact_id, at, arg.timezone))
+            if step.dial == "crash":
+                raise RuntimeError("worker lost the call")
+            if step.dial != "answer":
+                return DialOutcome(arg.attempt_id, False, step.dial)
+            self._pending_callback[arg.attempt_id] = step
+            return DialOutcome(arg.attempt_id, True, None)
+
+        @activity.defn(name=ActivityName.CONVERSE)
+        async def converse(arg: ConverseCall) -> ConverseOutcome:
+            step = self._pending_callback.pop(arg.attempt_id)
+            at = activity.info().current_attempt_scheduled_time
+            callback = step.callback_at(at).isoformat() if step.callback_at else None
+            return ConverseOutcome(
+                step.converse, callback_at=callback, opted_out=step.converse == "opted_out"
+            )
+
+        return [dial, converse]
+
+    def dials_of(self, contact_id: str) -> list[Dialled]:
+        return [d for d in self.dials if d.contact_id == contact_id]

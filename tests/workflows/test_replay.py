@@ -1,0 +1,43 @@
+"""Recorded histories (committed JSON) replay on today's workflow code without divergence.
+
+Regenerate after an intended change of workflow logic with
+``VOXFLOW_RECORD_HISTORIES=1 pytest tests/workflows/test_campaign_week.py`` (and version the
+change with ``workflow.patched`` if old executions may still be running).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from runtime.workflows.campaign import CampaignWorkflow
+from runtime.workflows.contact import ContactWorkflow
+from runtime.workflows.inbound import InboundCallWorkflow
+from runtime.workflows.sandbox import workflow_runner
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def _read(path: Path) -> str:
+    return path.read_text()
+
+
+def test_histories_are_committed() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {"campaign_week", "campaign_week_ny-noanswer", "campaign_week_paris-callback"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem.replace("_", "/"), _read(path))
+    replayer = Replayer(
+        workflows=[CampaignWorkflow, ContactWorkflow, InboundCallWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None
