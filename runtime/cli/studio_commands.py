@@ -1,0 +1,35 @@
+"""``voxflow studio``: serve the Streamlit studio on the loopback interface."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runtime.cli import app
+
+
+@app.command("studio")
+def studio(
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8501,
+    flows: Annotated[
+        Path, typer.Option("--flows", help="Folder of flow files the Flows page browses.")
+    ] = Path("flows"),
+    host: Annotated[
+        str, typer.Option("--host", help="Bind address; keep loopback unless a proxy adds auth.")
+    ] = "127.0.0.1",
+) -> None:
+    """Open the studio: edit, draw and test-chat flows; watch campaigns and calls."""
+    from studio.launch import command
+
+    if not flows.is_dir():
+        typer.echo(f"error: flows folder {flows} does not exist; pass --flows DIR", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"voxflow studio on http://{host}:{port} (Ctrl-C to stop)")
+    try:
+        code = subprocess.call(command(port=port, host=host, flows_dir=flows))
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)

@@ -1,0 +1,68 @@
+"""Flows: browse the flow files, edit one, see its diagnostics and graph, save, convert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from studio import flowfiles, state, ui
+from studio.graph import flow_dot
+
+st.title("Flows")
+cfg = ui.config()
+paths = flowfiles.list_flows(cfg.flows_dir)
+if not paths:
+    st.info(f"No flow files (*.flow, *.flow.yaml) in {cfg.flows_dir.resolve()}.")
+    st.stop()
+
+labels = [str(p.relative_to(cfg.flows_dir)) for p in paths]
+selected = st.session_state.get(state.SELECTED_FLOW)
+index = [str(p) for p in paths].index(selected) if selected in map(str, paths) else 0
+label = st.selectbox("Flow file", labels, index=index)
+path: Path = paths[labels.index(label)]
+st.session_state[state.SELECTED_FLOW] = str(path)
+key = state.editor_key(str(path))
+
+
+def _reload() -> None:
+    st.session_state[key] = path.read_text(encoding="utf-8")
+
+
+if key not in st.session_state:
+    _reload()
+
+edit_col, side_col = st.columns([3, 2])
+with edit_col:
+    st.caption(f"{path} · {flowfiles.syntax_of(path)} syntax · the file is the source of truth")
+    source = st.text_area("Source", key=key, height=520, label_visibility="collapsed")
+    save_col, reload_col = st.columns(2)
+    saved = save_col.button("Save", type="primary", width="stretch")
+    reload_col.button("Reload from file", on_click=_reload, width="stretch")
+
+if saved:
+    flowfiles.save(path, source)
+    st.toast(f"Saved {path.name}")
+
+try:
+    compiled = flowfiles.compile_text(source, str(path))
+except flowfiles.CompilerMissing as exc:
+    compiled = None
+    edit_col.warning(f"Cannot check this flow: {exc}.")
+
+with edit_col:
+    st.subheader("Diagnostics")
+    if compiled is not None:
+        ui.diagnostics_table(compiled.diagnostics, source)
+
+with side_col:
+    st.subheader("Graph")
+    chat = st.session_state.get(state.CHAT)
+    current = chat.current_node if chat is not None and chat.flow_path == str(path) else None
+    if compiled is not None and compiled.flow is not None:
+        path_taken = chat.node_path if current is not None else ()
+        st.graphviz_chart(flow_dot(compiled.flow, current=current, path=path_taken))
+        if current:
+            st.caption(f"Highlighted: node `{current}` of the running test chat.")
+    else:
+        st.info("The graph appears when the flow compiles without errors.")
