@@ -1,0 +1,1 @@
+"""Implementation of the expression language; import the public API from ``dsl.expr``."""

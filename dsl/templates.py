@@ -1,0 +1,318 @@
+"""Templates of the flow language: Jinja2 in a sandbox, checked against the context.
+
+Every template (``say``, ``task``, persona, tool URLs and bodies…) renders in one
+``ImmutableSandboxedEnvironment`` with ``StrictUndefined``: a template cannot reach Python
+internals (``''.__class__``), mutate values, or read a name the render was not given.
+``check_template`` finds at compile time what would fail at run time: syntax errors (VF120),
+undefined dotted names, however deeply nested (VF302), unknown filters and tests (VF304).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    UndefinedError,
+    nodes,
+)
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from dsl.diagnostics import Diagnostic
+from dsl.types import ANY, RecordType, Scope
+from dsl.voice import SETTINGS_KEY, VOICE_FILTERS, VoiceSettings
+
+MAX_SEQUENCE = 100_000
+"""Longest text or list a template may build with ``*`` (so a flow cannot exhaust memory)."""
+
+
+class TemplateRenderError(Exception):
+    """A template could not be rendered: undefined value, sandbox refusal, bad filter input."""
+
+
+class _VoiceSandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > 100:
+                raise SecurityError("exponent too large in template")
+        elif isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple):
+            seq, times = (left, right) if isinstance(left, str | list | tuple) else (right, left)
+            if isinstance(times, int) and len(seq) * max(times, 0) > MAX_SEQUENCE:
+                raise SecurityError("repetition too large in template")
+        return super().call_binop(context, operator, left, right)
+
+
+@lru_cache(maxsize=1)
+def template_env() -> ImmutableSandboxedEnvironment:
+    """The one template environment: sandboxed, strict, no autoescape, voice filters."""
+    env = _VoiceSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    env.filters.update(VOICE_FILTERS)
+    return env
+
+
+@lru_cache(maxsize=4096)
+def _compiled(src: str) -> Template:
+    return template_env().from_string(src)
+
+
+def render(
+    src: str,
+    values: Mapping[str, Any],
+    *,
+    tz: str = "UTC",
+    locale: str = "en-US",
+    now: datetime | None = None,
+) -> str:
+    """Render a template with ``values`` (nested mappings: ``{"contact": {...}}``).
+
+    Args:
+        tz: the contact's time zone, for voice filters that say dates and times.
+        locale: voice locale (``en-*``; others currently fall back to English).
+        now: reference for relative phrases (``when``); default ``values["now"]``, else the
+            clock.
+
+    Raises:
+        TemplateRenderError: every failure (syntax, undefined name, sandbox refusal, a filter
+            given a value it cannot say), with a message naming the cause.
+    """
+    if now is None and isinstance(values.get("now"), datetime):
+        now = values["now"]
+    settings = VoiceSettings(tz=tz, locale=locale, now=now)
+    try:
+        template = _compiled(src)
+        return template.render({**values, SETTINGS_KEY: settings})
+    except SecurityError as exc:
+        raise TemplateRenderError(f"template refused by the sandbox: {exc}") from None
+    except TemplateSyntaxError as exc:
+        raise TemplateRenderError(
+            f"template syntax error line {exc.lineno}: {exc.message}"
+        ) from None
+    except UndefinedError as exc:
+        raise TemplateRenderError(f"template reads an undefined value: {exc.message}") from None
+    except TemplateError as exc:
+        raise TemplateRenderError(f"template failed: {exc.message or exc}") from None
+    except Exception as exc:  # a filter or a value's method failed on bad input
+        raise TemplateRenderError(f"template failed: {type(exc).__name__}: {exc}") from None
+
+
+def check_template(
+    src: str, scope: Scope, *, file: str, line: int = 1, col: int = 1
+) -> list[Diagnostic]:
+    """Every problem of a template, positioned in the flow file.
+
+    Args:
+        scope: the names the template may read.
+        line, col: where the template text starts in the flow file.
+
+    Codes: VF120 syntax error (and ``include``/``extends``/``import``, which have nothing to
+    load), VF302 undefined name (hint: the closest known name), VF304 unknown filter or test.
+    """
+    env = template_env()
+    try:
+        tree = env.parse(src)
+    except TemplateSyntaxError as exc:
+        at_line = line + (exc.lineno or 1) - 1
+        return [
+            Diagnostic(
+                file,
+                at_line,
+                col if at_line == line else 1,
+                "VF120",
+                f"template syntax error: {exc.message}",
+                "check the {{ }} and {% %} pairs and the expression inside",
+            )
+        ]
+    checker = _TemplateChecker(src, scope, file, line, col, env)
+    checker.visit_body(tree.body, set(env.globals))
+    return checker.diagnostics
+
+
+_DEFINES_ON_CALL = {"varargs", "kwargs", "caller"}
+
+
+class _TemplateChecker:
+    def __init__(self, src, scope, file, line, col, env):
+        self.lines = src.splitlines() or [""]
+        self.scope, self.file, self.line, self.col, self.env = scope, file, line, col, env
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: dict[tuple[int, str], int] = {}
+
+    # positions -------------------------------------------------------------------------------
+
+    def position(self, lineno: int, text: str) -> tuple[int, int]:
+        """File position of the n-th occurrence of ``text`` on template line ``lineno``."""
+        source = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+        nth = self._seen.get((lineno, text), 0)
+        self._seen[(lineno, text)] = nth + 1
+        found = _occurrences(text, source) or _occurrences(text.split(".")[0], source)
+        index = found[nth] if nth < len(found) else (found[0] if found else 0)
+        at_line = self.line + lineno - 1
+        return at_line, (self.col + index if lineno == 1 else index + 1)
+
+    def report(self, node: nodes.Node, text: str, code: str, message: str, hint: str) -> None:
+        at_line, at_col = self.position(node.lineno, text)
+        self.diagnostics.append(Diagnostic(self.file, at_line, at_col, code, message, hint))
+
+    # walking ---------------------------------------------------------------------------------
+
+    def visit_body(self, body: list[nodes.Node], local: set[str]) -> None:
+        for n in body:
+            self.visit(n, local)
+
+    def visit(self, node: nodes.Node | None, local: set[str]) -> None:
+        if node is None:
+            return
+        if isinstance(node, nodes.Name | nodes.Getattr | nodes.Getitem):
+            self.reference(node, local, method=False)
+        elif isinstance(node, nodes.Call):
+            if isinstance(node.node, nodes.Getattr | nodes.Getitem):
+                self.reference(node.node, local, method=True)
+            else:
+                self.visit(node.node, local)
+            self.visit_args(node, local)
+        elif isinstance(node, nodes.Filter | nodes.Test):
+            self.filter_or_test(node, local)
+        elif isinstance(node, nodes.For):
+            self.visit(node.iter, local)
+            inner = local | set(_targets(node.target)) | {"loop"}
+            self.visit(node.test, inner)
+            self.visit_body(node.body, set(inner))
+            self.visit_body(node.else_, set(local))
+        elif isinstance(node, nodes.Assign):
+            self.visit(node.node, local)
+            local.update(_targets(node.target))
+        elif isinstance(node, nodes.AssignBlock):
+            self.visit_body(node.body, set(local))
+            if node.filter is not None:
+                self.filter_or_test(node.filter, local)
+            local.update(_targets(node.target))
+        elif isinstance(node, nodes.Macro | nodes.CallBlock):
+            for d in node.defaults:
+                self.visit(d, local)
+            if isinstance(node, nodes.Macro):
+                local.add(node.name)
+            else:
+                self.visit(node.call, local)
+            inner = local | {a.name for a in node.args} | _DEFINES_ON_CALL
+            self.visit_body(node.body, inner)
+        elif isinstance(node, nodes.With):
+            for v in node.values:
+                self.visit(v, local)
+            inner = local | {n for t in node.targets for n in _targets(t)}
+            self.visit_body(node.body, inner)
+        elif isinstance(node, nodes.Extends | nodes.Include | nodes.Import | nodes.FromImport):
+            self.report(
+                node,
+                "",
+                "VF120",
+                "templates cannot include, import or extend other templates",
+                "write the text inline, or use a macro in the same template",
+            )
+        else:
+            for child in node.iter_child_nodes():
+                self.visit(child, local)
+
+    def visit_args(self, node: nodes.Call | nodes.Filter | nodes.Test, local: set[str]) -> None:
+        for a in node.args:
+            self.visit(a, local)
+        for kw in node.kwargs:
+            self.visit(kw.value, local)
+        self.visit(node.dyn_args, local)
+        self.visit(node.dyn_kwargs, local)
+
+    def filter_or_test(self, node: nodes.Filter | nodes.Test, local: set[str]) -> None:
+        self.visit(node.node, local)
+        self.visit_args(node, local)
+        known = self.env.filters if isinstance(node, nodes.Filter) else self.env.tests
+        if node.name not in known:
+            kind = "filter" if isinstance(node, nodes.Filter) else "test"
+            close = difflib.get_close_matches(node.name, list(known), n=1)
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else f"known {kind}s: " + ", ".join(sorted(known))
+            )
+            self.report(node, node.name, "VF304", f"unknown {kind} {node.name!r}", hint)
+
+    def reference(self, node: nodes.Expr, local: set[str], *, method: bool) -> None:
+        parts = _chain(node)
+        if parts is None:  # e.g. (a | f).b or x[y]: check the parts that are expressions
+            for child in node.iter_child_nodes():
+                self.visit(child, local)
+            return
+        if parts[0] in local:
+            return
+        dotted = ".".join(parts)
+        if self.scope.lookup(dotted) is not None:
+            return
+        for cut in range(len(parts) - 1, 0, -1):
+            head = ".".join(parts[:cut])
+            t = self.scope.lookup(head)
+            if t is None:
+                continue
+            if t == ANY:
+                return
+            if not isinstance(t, RecordType) and method and cut == len(parts) - 1:
+                return  # a method of a value: contact.first_name.upper()
+            missing = ".".join(parts[: cut + 1])
+            what = (
+                f"{missing!r} is not defined"
+                if isinstance(t, RecordType)
+                else f"{head!r} is a {t} and has no member {parts[cut]!r}"
+            )
+            self.undefined(node, missing, what, isinstance(t, RecordType))
+            return
+        self.undefined(node, dotted, f"{dotted!r} is not defined")
+
+    def undefined(self, node: nodes.Node, dotted: str, message: str, suggest: bool = True) -> None:
+        close = self.scope.suggest(dotted) if suggest else None
+        hint = f"did you mean {close!r}?" if close else "declare it in the context or a variable"
+        if not suggest:
+            hint = "a plain value has no members; read the value itself"
+        self.report(node, dotted, "VF302", message, hint)
+
+
+def _occurrences(text: str, source: str) -> list[int]:
+    return [m.start() for m in re.finditer(rf"(?<![\w.]){re.escape(text)}(?!\w)", source)]
+
+
+def _chain(node: nodes.Expr) -> list[str] | None:
+    """``contact.address.city`` / ``contact['address'].city`` as parts, else ``None``."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+            node = node.node
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and isinstance(node.arg.value, str)
+        ):
+            parts.append(node.arg.value)
+            node = node.node
+        elif isinstance(node, nodes.Name):
+            parts.append(node.name)
+            return parts[::-1]
+        else:
+            return None
+
+
+def _targets(target: nodes.Node) -> Iterator[str]:
+    if isinstance(target, nodes.Name):
+        yield target.name
+    elif isinstance(target, nodes.Tuple):
+        for item in target.items:
+            yield from _targets(item)
+    elif isinstance(target, nodes.NSRef):
+        yield target.name
