@@ -29,6 +29,9 @@ class DialRequest:
     detect_machine: bool = True
     variables: Mapping[str, str] = field(default_factory=dict)
     """Extra channel variables (strings only; AMI carries text)."""
+    audiosocket: str | None = None
+    """``host:port`` of the AudioSocket server that must take this call (the worker that runs
+    the conversation); ``None`` uses the gateway's default."""
 
 
 @dataclass(frozen=True)
@@ -67,5 +70,9 @@ class Gateway(Protocol):
     async def hangup(self, attempt_id: str) -> None: ...
 
     async def transfer(self, attempt_id: str, to: str) -> None: ...
+
+    async def send_dtmf(self, attempt_id: str, digits: str) -> None:
+        """Play DTMF digits to the callee."""
+        ...
 
     async def close(self) -> None: ...

@@ -11,7 +11,8 @@ dual-tone multi-frequency shift keying designed to survive the telephone path vo
 * an utterance = preamble (8 symbols of 1000 Hz then 1 symbol of 2600 Hz, single tones; the
   1000→2600 Hz step gives sample-exact alignment), then ``length`` (u16 BE), the UTF-8 text
   and a CRC-16/CCITT (``binascii.crc_hqx``) over length and text, packed 6 bits per symbol;
-* the length field marks the end (no end tone is needed); a bad CRC drops the utterance.
+* the length field marks the end (no end tone), followed by one silent symbol so the last
+  symbol decodes without waiting for more audio; a bad CRC drops the utterance.
 
 A 60-character line lasts about 0.47 s (≈ 130 chars/s including the preamble).
 
@@ -71,6 +72,7 @@ def encode(text: str, rate: int = BASE_RATE) -> bytes:
     for symbol in _bits_to_symbols(body):
         low, high = LOW_TONES[symbol >> 3], HIGH_TONES[symbol & 7]
         parts.append(_tone(low, SYMBOL, AMPLITUDE / 2) + _tone(high, SYMBOL, AMPLITUDE / 2))
+    parts.append(np.zeros(SYMBOL))  # a silent tail: the last symbol decodes without more audio
     signal = np.concatenate(parts)
     if rate != BASE_RATE:
         signal = soxr.resample(signal, BASE_RATE, rate)
@@ -80,7 +82,7 @@ def encode(text: str, rate: int = BASE_RATE) -> bytes:
 def utterance_ms(text: str) -> float:
     """How long :func:`encode` of ``text`` plays, in milliseconds."""
     body_bytes = len(text.encode("utf-8")) + 4
-    symbols = PREAMBLE_A_SYMBOLS + 1 + -(-body_bytes * 8 // 6)
+    symbols = PREAMBLE_A_SYMBOLS + 1 + -(-body_bytes * 8 // 6) + 1
     return symbols * SYMBOL * 1000 / BASE_RATE
 
 
@@ -188,7 +190,7 @@ class SimSpeechDecoder:
 
     def _data(self) -> tuple[bool, str | None]:
         start = self._data_start + len(self._symbols) * SYMBOL
-        if not self._have(start + SYMBOL):
+        if not self._have(start + SYMBOL - GUARD):
             return False, None
         w = self._window(start + GUARD, _INNER)
         low = int(np.argmax(np.abs(_LOW_BASIS @ w)))

@@ -1,0 +1,297 @@
+"""``AsteriskGateway``: the gateway interface (``telephony.gateway``) over AMI.
+
+Dialling: ``Originate`` with ``Async: true``, ``ChannelId`` = attempt id (so the channel's
+``Uniqueid`` is known before any event) and the channel variables the dialplan in
+``telephony/asterisk/extensions.conf`` reads:
+
+* ``VOXFLOW_ATTEMPT``   -- the attempt id, used as the AudioSocket UUID;
+* ``VOXFLOW_AUDIOSOCKET`` -- ``host:port`` of the AudioSocket server that must take the call
+  (the worker that will run the conversation);
+* ``VOXFLOW_AMD``       -- ``1`` to run answering-machine detection first, ``0`` to skip it.
+
+Events (``Newstate``, ``VarSet`` ``AMDSTATUS``/``AMDCAUSE``, ``DTMFEnd``, ``Hangup``) are
+matched to the attempt by ``Uniqueid`` and turned into :class:`~telephony.gateway.CallEvent`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from panoramisk.message import Message
+
+from dsl.outcomes import TelephonyOutcome
+from telephony.ami.client import AmiClient, AmiConnectionLost, AmiSettings
+from telephony.ami.outcomes import outcome_for_amd, outcome_for_cause, outcome_for_reason
+from telephony.gateway import CallEvent, DialRequest, DialResult
+
+log = logging.getLogger(__name__)
+
+VAR_ATTEMPT = "VOXFLOW_ATTEMPT"
+VAR_AUDIOSOCKET = "VOXFLOW_AUDIOSOCKET"
+VAR_AMD = "VOXFLOW_AMD"
+OUTBOUND_CONTEXT = "voxflow-outbound"
+TRANSFER_CONTEXT = "voxflow-transfer"
+CHANNEL_TEMPLATE = "PJSIP/{number}@voxflow-trunk"
+
+
+@dataclass
+class _Call:
+    attempt_id: str
+    channel: str | None = None
+    answered: bool = False
+    rang: bool = False
+    hung_up: bool = False
+    cause: int | None = None
+    amd_status: str = ""
+    amd_cause: str = ""
+    amd_done: asyncio.Event = field(default_factory=asyncio.Event)
+    events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
+
+
+class AsteriskGateway:
+    """Place and control calls on an Asterisk (or the simulated PBX) over AMI.
+
+    Args:
+        client: a started :class:`AmiClient` (or use :meth:`connect`).
+        audiosocket: ``host:port`` of this worker's AudioSocket server (default for
+            ``VOXFLOW_AUDIOSOCKET``; a request's ``audiosocket`` field overrides it).
+        channel_template: dial string, ``{number}`` is the E.164 number.
+        amd_wait: seconds to wait after answer for ``AMDSTATUS`` (AMD's own analysis
+            time is 5 s by default).
+    """
+
+    def __init__(
+        self,
+        client: AmiClient,
+        audiosocket: str,
+        *,
+        channel_template: str = CHANNEL_TEMPLATE,
+        context: str = OUTBOUND_CONTEXT,
+        transfer_context: str = TRANSFER_CONTEXT,
+        amd_wait: float = 8.0,
+    ) -> None:
+        self.client = client
+        self.audiosocket = audiosocket
+        self.channel_template = channel_template
+        self.context = context
+        self.transfer_context = transfer_context
+        self.amd_wait = amd_wait
+        self._calls: dict[str, _Call] = {}
+        client.add_listener(self._on_event)
+        client.add_disconnect_listener(self._disconnected)
+
+    @classmethod
+    async def connect(
+        cls, settings: AmiSettings, audiosocket: str, **kwargs: object
+    ) -> AsteriskGateway:
+        client = AmiClient(settings)
+        await client.start()
+        return cls(client, audiosocket, **kwargs)  # type: ignore[arg-type]
+
+    # ---- Gateway protocol -------------------------------------------------------------
+
+    async def place_call(self, request: DialRequest) -> DialResult:
+        attempt_id = request.attempt_id
+        call = self._calls[attempt_id] = _Call(attempt_id)
+        variables = {
+            VAR_ATTEMPT: attempt_id,
+            VAR_AUDIOSOCKET: request.audiosocket or self.audiosocket,
+            VAR_AMD: "1" if request.detect_machine else "0",
+            **request.variables,
+        }
+        action: dict[str, object] = {
+            "Action": "Originate",
+            "Channel": self.channel_template.format(number=request.to),
+            "Context": self.context,
+            "Exten": "s",
+            "Priority": "1",
+            "Timeout": str(request.ring_timeout_ms),
+            "Async": "true",
+            "ChannelId": attempt_id,
+            "Variable": [f"{k}={v}" for k, v in variables.items()],
+        }
+        if request.caller_id:
+            action["CallerID"] = request.caller_id
+        try:
+            reply = await asyncio.wait_for(
+                self.client.send(action), request.ring_timeout_ms / 1000 + 30
+            )
+        except (AmiConnectionLost, TimeoutError) as exc:
+            # Sent but no result: the call may be ringing. Never re-dial here (at most once).
+            self._finish(call)
+            return DialResult(
+                attempt_id,
+                False,
+                TelephonyOutcome.UNKNOWN,
+                detail=f"originate result unknown: {exc}",
+            )
+        messages = reply if isinstance(reply, list) else [reply]
+        if not messages[0].success:
+            self._finish(call)
+            return DialResult(
+                attempt_id,
+                False,
+                TelephonyOutcome.FAILED,
+                detail=f"originate refused: {messages[0].get('Message', '')}",
+            )
+        result = next((m for m in messages if m.get("Event") == "OriginateResponse"), None)
+        if result is None:
+            self._finish(call)
+            return DialResult(
+                attempt_id, False, TelephonyOutcome.UNKNOWN, detail="no OriginateResponse"
+            )
+        call.channel = result.get("Channel") or call.channel
+        outcome = outcome_for_reason(result.get("Reason"))
+        if outcome is None:
+            return await self._answered(call, request)
+        await asyncio.sleep(0)  # let a Hangup that arrived with the result be processed
+        cause_outcome = (
+            outcome_for_cause(call.cause, answered=False) if call.cause is not None else None
+        )
+        if outcome is TelephonyOutcome.FAILED and cause_outcome not in (
+            None,
+            TelephonyOutcome.UNKNOWN,
+        ):
+            outcome = cause_outcome
+        self._push(call, CallEvent(attempt_id, "hangup", cause=call.cause, outcome=outcome))
+        self._finish(call)
+        return DialResult(
+            attempt_id,
+            False,
+            outcome,
+            channel=call.channel,
+            cause=call.cause,
+            detail=f"Reason {result.get('Reason')}",
+        )
+
+    async def _answered(self, call: _Call, request: DialRequest) -> DialResult:
+        if not call.answered:
+            call.answered = True
+            self._push(call, CallEvent(call.attempt_id, "answered"))
+        outcome: TelephonyOutcome | None = None
+        detail = "answered"
+        if request.detect_machine:
+            try:
+                await asyncio.wait_for(call.amd_done.wait(), self.amd_wait)
+            except TimeoutError:
+                detail = "answered; no AMDSTATUS in time"
+            else:
+                outcome = outcome_for_amd(call.amd_status, call.amd_cause)
+                detail = f"AMDSTATUS={call.amd_status} AMDCAUSE={call.amd_cause}"
+        return DialResult(call.attempt_id, True, outcome, channel=call.channel, detail=detail)
+
+    async def events(self, attempt_id: str) -> AsyncIterator[CallEvent]:
+        call = self._calls.get(attempt_id)
+        if call is None:
+            return
+        try:
+            while True:
+                event = await call.events.get()
+                yield event
+                if event.kind == "hangup":
+                    return
+        finally:
+            if call.hung_up:
+                self._calls.pop(attempt_id, None)
+
+    async def hangup(self, attempt_id: str) -> None:
+        call = self._require(attempt_id)
+        if call.hung_up:
+            return
+        await self.client.send({"Action": "Hangup", "Channel": call.channel, "Cause": "16"})
+
+    async def transfer(self, attempt_id: str, to: str) -> None:
+        call = self._require(attempt_id)
+        reply = await self.client.send(
+            {
+                "Action": "Redirect",
+                "Channel": call.channel,
+                "Context": self.transfer_context,
+                "Exten": to,
+                "Priority": "1",
+            }
+        )
+        if isinstance(reply, Message) and not reply.success:
+            raise RuntimeError(
+                f"call {attempt_id}: transfer to {to} refused: {reply.get('Message', '')}"
+            )
+
+    async def send_dtmf(self, attempt_id: str, digits: str) -> None:
+        """Play DTMF digits to the callee (one ``PlayDTMF`` per digit)."""
+        call = self._require(attempt_id)
+        for digit in digits:
+            await self.client.send({"Action": "PlayDTMF", "Channel": call.channel, "Digit": digit})
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # ---- events -------------------------------------------------------------------------
+
+    def _require(self, attempt_id: str) -> _Call:
+        call = self._calls.get(attempt_id)
+        if call is None or call.channel is None:
+            raise LookupError(f"call {attempt_id}: no live channel known for this attempt")
+        return call
+
+    def _push(self, call: _Call, event: CallEvent) -> None:
+        call.events.put_nowait(event)
+
+    def _finish(self, call: _Call) -> None:
+        call.hung_up = True
+
+    def _on_event(self, message: Message) -> None:
+        call = self._calls.get(message.get("Uniqueid", ""))
+        if call is None or call.hung_up:
+            return
+        name = message.get("Event", "")
+        if message.get("Channel"):
+            call.channel = message["Channel"]
+        if name == "Newstate":
+            state = message.get("ChannelState")
+            if state == "5" and not call.rang:
+                call.rang = True
+                self._push(call, CallEvent(call.attempt_id, "ringing"))
+            elif state == "6" and not call.answered:
+                call.answered = True
+                self._push(call, CallEvent(call.attempt_id, "answered"))
+        elif name == "VarSet":
+            variable = message.get("Variable", "").upper()
+            if variable == "AMDSTATUS":
+                call.amd_status = message.get("Value", "")
+            elif variable == "AMDCAUSE":
+                call.amd_cause = message.get("Value", "")
+                call.amd_done.set()
+                outcome = outcome_for_amd(call.amd_status, call.amd_cause)
+                if outcome is not None:
+                    self._push(call, CallEvent(call.attempt_id, "machine", outcome=outcome))
+        elif name == "DTMFEnd" and message.get("Direction", "Received") == "Received":
+            self._push(call, CallEvent(call.attempt_id, "dtmf", digit=message.get("Digit")))
+        elif name == "Hangup":
+            try:
+                call.cause = int(message.get("Cause", "0"))
+            except ValueError:
+                call.cause = 0
+            if call.answered:
+                call.amd_done.set()
+                self._push(
+                    call,
+                    CallEvent(
+                        call.attempt_id,
+                        "hangup",
+                        cause=call.cause,
+                        outcome=outcome_for_cause(call.cause, True),
+                    ),
+                )
+                call.hung_up = True
+
+    def _disconnected(self) -> None:
+        """Calls whose events can no longer arrive end with an ``unknown`` hang-up."""
+        for call in self._calls.values():
+            if call.answered and not call.hung_up:
+                self._push(
+                    call, CallEvent(call.attempt_id, "hangup", outcome=TelephonyOutcome.UNKNOWN)
+                )
+                call.hung_up = True

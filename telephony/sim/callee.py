@@ -1,0 +1,175 @@
+"""The callee's side of an answered simulated call, over a real AudioSocket connection.
+
+Like Asterisk on a live channel, the callee sends a 20 ms slin frame every 20 ms for the whole
+call: its speech when it is talking, digital silence otherwise ("comfort silence"). That keeps
+the agent's decoders and resamplers fed exactly as a real call would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from telephony.audio.frames import AudioFrame
+from telephony.audio.simspeech import SimSpeechDecoder, encode
+from telephony.audiosocket import codec
+from telephony.audiosocket.client import AudioSocketClient
+from telephony.sim.scenarios import Callee
+
+log = logging.getLogger(__name__)
+
+FRAME_BYTES = 320
+FRAME_S = 0.020
+BEEP = (8000 * np.sin(2 * np.pi * 1400 * np.arange(2400) / 8000)).astype("<i2").tobytes()
+"""300 ms voicemail beep at 1400 Hz (not a simulated-speech sync tone)."""
+
+
+@dataclass
+class CallMedia:
+    """What happened on the media of one simulated call (inspected by tests)."""
+
+    heard: list[str] = field(default_factory=list)
+    """Agent utterances the callee decoded, in order."""
+    said: list[str] = field(default_factory=list)
+    """Lines the callee spoke."""
+    received: list[tuple[float, bytes]] = field(default_factory=list)
+    """``(time.monotonic(), payload)`` of each audio frame from the agent (when traced)."""
+    ended_by: str = ""
+    """``callee`` (script hang-up or max_call_ms), ``agent`` (AudioSocket hang-up) or ``pbx``."""
+
+
+class CalleeMedia:
+    def __init__(self, client: AudioSocketClient, callee: Callee, *, trace: bool = False) -> None:
+        self.client = client
+        self.callee = callee
+        self.media = CallMedia()
+        self._trace = trace
+        self._outgoing: deque[bytes] = deque()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._utterances: asyncio.Queue[str] = asyncio.Queue()
+        self._agent_gone = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    def stop(self, ended_by: str = "pbx") -> None:
+        if not self.media.ended_by:
+            self.media.ended_by = ended_by
+        self._stop.set()
+
+    async def run(self) -> CallMedia:
+        """Run the callee until someone hangs up; always closes the AudioSocket."""
+        tasks = [
+            asyncio.create_task(self._send_loop()),
+            asyncio.create_task(self._receive_loop()),
+            asyncio.create_task(self._script()),
+        ]
+        try:
+            stop = asyncio.create_task(self._stop.wait())
+            gone = asyncio.create_task(self._agent_gone.wait())
+            await asyncio.wait(
+                {stop, gone, tasks[2]},
+                timeout=self.callee.max_call_ms / 1000,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if self._agent_gone.is_set():
+                self.stop("agent")
+            elif tasks[2].done() and self._stop.is_set():
+                pass
+            else:
+                self.stop("callee")
+            stop.cancel()
+            gone.cancel()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.client.close()
+        return self.media
+
+    def _speak(self, pcm: bytes) -> None:
+        for start in range(0, len(pcm), FRAME_BYTES):
+            chunk = pcm[start : start + FRAME_BYTES]
+            self._outgoing.append(chunk + bytes(FRAME_BYTES - len(chunk)))
+        self._drained.clear()
+
+    async def _say(self, text: str) -> None:
+        self.media.said.append(text)
+        self._speak(encode(text))
+        await self._drained.wait()
+
+    async def _script(self) -> None:
+        if self.callee.greeting is not None:
+            await self._say(self.callee.greeting)
+            self._speak(BEEP)
+            await self._drained.wait()
+        for step in self.callee.script:
+            match step.kind:
+                case "say":
+                    if step.wait_for_agent:
+                        await self._utterances.get()
+                    await self._say(step.text)
+                case "listen":
+                    await self._utterances.get()
+                case "dtmf":
+                    for digit in step.text:
+                        self.client.send_dtmf(digit)
+                        await asyncio.sleep(0.1)
+                case "wait":
+                    await asyncio.sleep(step.ms / 1000)
+                case "hangup":
+                    self.stop("callee")
+                    return
+        await self._stop.wait()
+
+    async def _send_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        silence = bytes(FRAME_BYTES)
+        while True:
+            if self._outgoing:
+                frame = self._outgoing.popleft()
+            else:
+                frame = silence
+                self._drained.set()
+            self.client.send_audio(AudioFrame(frame, 8000))
+            if not self._outgoing:
+                self._drained.set()
+            deadline += FRAME_S
+            now = loop.time()
+            if now - deadline > 0.2:
+                deadline = now  # the loop stalled: resume instead of bursting
+            await self.client.drain()
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+
+    async def _receive_loop(self) -> None:
+        decoder = SimSpeechDecoder(8000)
+        try:
+            while True:
+                messages = await self.client.receive()
+                for message in messages:
+                    if isinstance(message, codec.Audio):
+                        pcm = message.frame.pcm
+                        if message.frame.rate != 8000:
+                            decoder = (
+                                decoder
+                                if decoder.rate == message.frame.rate
+                                else SimSpeechDecoder(message.frame.rate)
+                            )
+                        if self._trace:
+                            self.media.received.append((time.monotonic(), pcm))
+                        for text in decoder.feed(pcm):
+                            self.media.heard.append(text)
+                            self._utterances.put_nowait(text)
+                if self.client.remote_hangup:
+                    self._agent_gone.set()
+                    return
+        except (ConnectionError, OSError, codec.ProtocolError) as exc:
+            log.info("call %s: AudioSocket ended: %s", self.client.call_id, exc)
+            with contextlib.suppress(Exception):
+                self._agent_gone.set()

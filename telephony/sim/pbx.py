@@ -1,0 +1,529 @@
+"""The simulated PBX: a real AMI server (TCP, AMI text protocol) that "dials" scripted callees
+and connects answered calls to voxflow over a real AudioSocket connection.
+
+What an ``Originate`` (``Async: true``) does here, mirroring Asterisk:
+
+1. ``Response: Success`` / ``Message: Originate successfully queued``; the originate is
+   appended (fsync'd) to the simulator's log.
+2. ``Newchannel``, then ``Newstate`` ``ChannelState: 5`` (Ringing) for each ring.
+3. Busy / congestion / rejected / failed / no answer: ``Hangup`` with the Q.850 cause, then
+   ``OriginateResponse`` ``Response: Failure`` with the matching ``Reason`` (5, 8, 1, 0, 3).
+   Originates beyond ``max_concurrent`` live calls fail with CONGESTION (cause 34).
+4. Answer: ``Newstate`` ``ChannelState: 6`` (Up), ``OriginateResponse`` ``Reason: 4``; then the
+   outbound dialplan: ``AMD()`` (``VarSet`` ``AMDSTATUS`` / ``AMDCAUSE``) when
+   ``VOXFLOW_AMD`` is ``1``, and ``AudioSocket(${VOXFLOW_ATTEMPT},${VOXFLOW_AUDIOSOCKET})``.
+5. Whoever hangs up, ``Hangup`` with ``Cause: 16``.
+
+Actions: Login, Logoff, Ping, Originate, Hangup, Redirect, PlayDTMF, Setvar, Getvar, Events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from panoramisk.message import Message
+
+from telephony.ami.wire import TERMINATOR, format_message, parse_message
+from telephony.audiosocket.client import AudioSocketClient
+from telephony.sim.callee import CalleeMedia, CallMedia
+from telephony.sim.log import OriginateLog
+from telephony.sim.scenarios import Callee, Scenarios
+
+log = logging.getLogger(__name__)
+
+AMI_VERSION = "9.0.0"
+MAX_ACTION_BYTES = 64 * 1024
+
+FAILURES: dict[str, tuple[int, int, str]] = {
+    # result: (OriginateResponse Reason, Hangup Cause, Cause-txt)
+    "busy": (5, 17, "User busy"),
+    "congestion": (8, 34, "Circuit/channel congestion"),
+    "rejected": (1, 21, "Call Rejected"),
+    "failed": (0, 1, "Unallocated (unassigned) number"),
+    "no_answer": (3, 19, "User alerting, no answer"),
+}
+
+
+@dataclass
+class SimCall:
+    """One originate as the simulator saw it."""
+
+    attempt_id: str
+    number: str
+    channel: str
+    variables: dict[str, str]
+    result: str = "dialling"
+    state: str = "Down"
+    cause: int | None = None
+    transferred_to: str | None = None
+    dtmf_played: list[str] = field(default_factory=list)
+    media: CallMedia | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    callee_media: CalleeMedia | None = None
+    task: asyncio.Task[None] | None = None
+
+
+class _Connection:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.authenticated = False
+        self.events = True
+
+    def send(self, fields: dict[str, object] | list[tuple[str, object]]) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(format_message(fields))
+
+
+class SimPBX:
+    """Run with ``async with SimPBX(scenarios, log_path=...) as pbx:``; ``pbx.ami_address``."""
+
+    def __init__(
+        self,
+        scenarios: Scenarios,
+        *,
+        log_path: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        username: str = "voxflow",
+        secret: str = "voxflow",
+        trace_media: bool = False,
+    ) -> None:
+        self.scenarios = scenarios
+        self.host = host
+        self.port = port
+        self.username = username
+        self._secret = secret
+        self.trace_media = trace_media
+        self.log = OriginateLog(log_path)
+        self.calls: dict[str, SimCall] = {}
+        self._connections: set[_Connection] = set()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._channel_seq = 0
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._on_connect, self.host, self.port)
+
+    @property
+    def ami_address(self) -> tuple[str, int]:
+        assert self._server is not None, "SimPBX.start() has not been awaited"
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return host, port
+
+    def live_calls(self) -> int:
+        return sum(1 for c in self.calls.values() if not c.ended.is_set())
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for call in self.calls.values():
+            if call.callee_media is not None:
+                call.callee_media.stop("pbx")
+        for conn in list(self._connections):
+            conn.writer.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+        self.log.close()
+
+    async def __aenter__(self) -> SimPBX:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _spawn(self, coro: object) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ---- AMI server ---------------------------------------------------------------------
+
+    def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._spawn(self._serve(reader, writer))
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = _Connection(writer)
+        self._connections.add(conn)
+        writer.write(f"Asterisk Call Manager/{AMI_VERSION}\r\n".encode())
+        try:
+            while True:
+                try:
+                    block = await reader.readuntil(TERMINATOR)
+                except asyncio.LimitOverrunError:
+                    log.warning("AMI client sent an over-long action; closing its connection")
+                    return
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                message = parse_message(block)
+                if message is None:
+                    continue
+                if not self._handle(conn, message):
+                    return
+                await writer.drain()
+        finally:
+            self._connections.discard(conn)
+            writer.close()
+
+    def _broadcast(self, fields: list[tuple[str, object]]) -> None:
+        for conn in list(self._connections):
+            if conn.authenticated and conn.events:
+                conn.send(fields)
+
+    def _reply(
+        self, conn: _Connection, message: Message, response: str, text: str, **extra: object
+    ) -> None:
+        fields: list[tuple[str, object]] = [("Response", response)]
+        if message.action_id:
+            fields.append(("ActionID", message.action_id))
+        fields.append(("Message", text))
+        fields.extend(extra.items())
+        conn.send(fields)
+
+    def _handle(self, conn: _Connection, message: Message) -> bool:
+        """Answer one action; ``False`` ends the connection."""
+        action = str(message.get("Action", "")).lower()
+        if action == "login":
+            if message.get("Username") == self.username and message.get("Secret") == self._secret:
+                conn.authenticated = True
+                conn.events = str(message.get("Events", "on")).lower() != "off"
+                self._reply(conn, message, "Success", "Authentication accepted")
+                if conn.events:
+                    conn.send(
+                        [
+                            ("Event", "FullyBooted"),
+                            ("Privilege", "system,all"),
+                            ("Status", "Fully Booted"),
+                        ]
+                    )
+            else:
+                self._reply(conn, message, "Error", "Authentication failed")
+            return True
+        if action == "logoff":
+            self._reply(conn, message, "Goodbye", "Thanks for all the fish.")
+            return False
+        if not conn.authenticated:
+            self._reply(conn, message, "Error", "Permission denied")
+            return True
+        handler = {
+            "ping": self._ping,
+            "originate": self._originate,
+            "hangup": self._hangup,
+            "redirect": self._redirect,
+            "playdtmf": self._playdtmf,
+            "events": self._events,
+            "setvar": self._setvar,
+            "getvar": self._getvar,
+        }.get(action)
+        if handler is None:
+            self._reply(conn, message, "Error", "Invalid/unknown command")
+            return True
+        handler(conn, message)
+        return True
+
+    def _ping(self, conn: _Connection, message: Message) -> None:
+        fields: list[tuple[str, object]] = [("Response", "Success")]
+        if message.action_id:
+            fields.append(("ActionID", message.action_id))
+        fields += [("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")]
+        conn.send(fields)
+
+    def _events(self, conn: _Connection, message: Message) -> None:
+        conn.events = str(message.get("EventMask", "on")).lower() != "off"
+        self._reply(conn, message, "Success", "Events " + ("On" if conn.events else "Off"))
+
+    def _setvar(self, conn: _Connection, message: Message) -> None:
+        call = self._by_channel(message.get("Channel", ""))
+        if call is not None:
+            call.variables[message.get("Variable", "")] = message.get("Value", "")
+        self._reply(conn, message, "Success", "Variable Set")
+
+    def _getvar(self, conn: _Connection, message: Message) -> None:
+        call = self._by_channel(message.get("Channel", ""))
+        value = call.variables.get(message.get("Variable", ""), "") if call else ""
+        self._reply(
+            conn,
+            message,
+            "Success",
+            "Result will follow",
+            Variable=message.get("Variable", ""),
+            Value=value,
+        )
+
+    def _by_channel(self, channel: str) -> SimCall | None:
+        return next(
+            (c for c in self.calls.values() if c.channel == channel and not c.ended.is_set()), None
+        )
+
+    def _originate(self, conn: _Connection, message: Message) -> None:
+        channel_req = str(message.get("Channel", ""))
+        if not channel_req or "/" not in channel_req:
+            self._reply(conn, message, "Error", "Channel not specified")
+            return
+        if not (
+            message.get("Context") and message.get("Exten") and message.get("Priority")
+        ) and not message.get("Application"):
+            self._reply(
+                conn, message, "Error", "Originate with 'Exten' requires 'Context' and 'Priority'"
+            )
+            return
+        attempt_id = str(message.get("ChannelId") or uuid.uuid4())
+        if attempt_id in self.calls:
+            self._reply(conn, message, "Error", "Uniqueid already in use")
+            return
+        raw_vars = message.get("Variable", [])
+        raw_vars = raw_vars if isinstance(raw_vars, list) else [raw_vars]
+        variables = dict(v.split("=", 1) for v in raw_vars if "=" in v)
+        number = channel_req.split("/", 1)[1].split("@", 1)[0]
+        self._channel_seq += 1
+        channel = f"{channel_req.split('@', 1)[0]}-{self._channel_seq:08x}"
+        call = SimCall(attempt_id, number, channel, variables)
+        self.calls[attempt_id] = call
+        self.log.append({"type": "originate", "attempt": attempt_id, "number": number})
+        is_async = str(message.get("Async", "false")).lower() in ("true", "yes", "1")
+        if is_async:
+            self._reply(conn, message, "Success", "Originate successfully queued")
+        timeout_ms = int(message.get("Timeout") or 30000)
+        call.task = self._spawn(self._dial(conn, message, call, timeout_ms, is_async))
+
+    # ---- a call's life --------------------------------------------------------------------
+
+    def _channel_event(
+        self, name: str, call: SimCall, state: int, desc: str, **extra: object
+    ) -> None:
+        fields: list[tuple[str, object]] = [
+            ("Event", name),
+            ("Privilege", "call,all"),
+            ("Channel", call.channel),
+            ("ChannelState", state),
+            ("ChannelStateDesc", desc),
+            ("CallerIDNum", call.number),
+            ("CallerIDName", "<unknown>"),
+            ("Context", "voxflow-outbound"),
+            ("Exten", "s"),
+            ("Priority", 1),
+            ("Uniqueid", call.attempt_id),
+            ("Linkedid", call.attempt_id),
+        ]
+        fields.extend(extra.items())
+        self._broadcast(fields)
+
+    def _originate_response(
+        self,
+        conn: _Connection,
+        message: Message,
+        call: SimCall,
+        success: bool,
+        reason: int,
+        is_async: bool,
+    ) -> None:
+        if not is_async:
+            self._reply(
+                conn,
+                message,
+                "Success" if success else "Error",
+                "Originate successfully queued" if success else "Originate failed",
+            )
+            return
+        fields: list[tuple[str, object]] = [
+            ("Event", "OriginateResponse"),
+            ("Privilege", "call,all"),
+        ]
+        if message.action_id:
+            fields.append(("ActionID", message.action_id))
+        fields += [
+            ("Response", "Success" if success else "Failure"),
+            ("Channel", call.channel if success else str(message.get("Channel"))),
+            ("Context", message.get("Context", "")),
+            ("Exten", message.get("Exten", "")),
+            ("Reason", reason),
+            ("Uniqueid", call.attempt_id),
+            ("CallerIDNum", "<unknown>"),
+            ("CallerIDName", "<unknown>"),
+        ]
+        # The originator's connection gets it even with events off (it is the action's reply).
+        conn.send(fields)
+        for other in list(self._connections):
+            if other is not conn and other.authenticated and other.events:
+                other.send(fields)
+
+    def _end(self, call: SimCall, cause: int, text: str) -> None:
+        if call.ended.is_set():
+            return
+        call.cause = cause
+        call.state = "Down"
+        self._channel_event("Hangup", call, 0, "Down", Cause=cause, **{"Cause-txt": text})
+        self.log.append(
+            {"type": "hangup", "attempt": call.attempt_id, "number": call.number, "cause": cause}
+        )
+        call.ended.set()
+
+    async def _dial(
+        self, conn: _Connection, message: Message, call: SimCall, timeout_ms: int, is_async: bool
+    ) -> None:
+        callee = self.scenarios.callee(call.number)
+        try:
+            await self._dial_inner(conn, message, call, callee, timeout_ms, is_async)
+        except Exception:
+            log.exception("simulated call %s failed", call.attempt_id)
+            self._end(call, 38, "Network out of order")
+        finally:
+            if not call.ended.is_set():
+                self._end(call, 16, "Normal Clearing")
+
+    async def _dial_inner(
+        self,
+        conn: _Connection,
+        message: Message,
+        call: SimCall,
+        callee: Callee,
+        timeout_ms: int,
+        is_async: bool,
+    ) -> None:
+        ring_s = self.scenarios.ring_ms / 1000
+        self._channel_event("Newchannel", call, 0, "Down")
+        if self.live_calls() > self.scenarios.max_concurrent:
+            result = "congestion"
+        else:
+            result = callee.result
+            call.state = "Ringing"
+            self._channel_event("Newstate", call, 5, "Ringing")
+            rings = (
+                callee.answer_after_rings
+                if result == "answer"
+                else (1 if result != "no_answer" else 10**9)
+            )
+            if result in ("congestion", "failed"):
+                rings = 0
+            waited = 0.0
+            for _ in range(rings):
+                step = min(ring_s, timeout_ms / 1000 - waited)
+                if step <= 0:
+                    break
+                await asyncio.sleep(step)
+                waited += step
+            if (
+                result == "answer"
+                and waited >= timeout_ms / 1000
+                and callee.answer_after_rings * ring_s > timeout_ms / 1000
+            ):
+                result = "no_answer"
+        if result != "answer":
+            reason, cause, text = FAILURES[result]
+            call.result = result
+            self._end(call, cause, text)
+            self._originate_response(conn, message, call, False, reason, is_async)
+            self.log.append(
+                {
+                    "type": "result",
+                    "attempt": call.attempt_id,
+                    "number": call.number,
+                    "result": result,
+                }
+            )
+            return
+        call.result = "answered"
+        call.state = "Up"
+        self._channel_event("Newstate", call, 6, "Up")
+        self._originate_response(conn, message, call, True, 4, is_async)
+        self.log.append(
+            {
+                "type": "result",
+                "attempt": call.attempt_id,
+                "number": call.number,
+                "result": "answered",
+            }
+        )
+        if call.variables.get("VOXFLOW_AMD", "1") == "1":
+            status, cause = {
+                "human": ("HUMAN", "HUMAN-1000-800"),
+                "machine": (
+                    "MACHINE",
+                    "LONGGREETING-2000-1500" if callee.greeting else "INITIALSILENCE-2500-2500",
+                ),
+                "notsure": ("NOTSURE", "TOOLONG-5000"),
+            }[callee.amd]
+            self._channel_event("VarSet", call, 6, "Up", Variable="AMDSTATUS", Value=status)
+            self._channel_event("VarSet", call, 6, "Up", Variable="AMDCAUSE", Value=cause)
+        await self._audiosocket(call, callee)
+
+    async def _audiosocket(self, call: SimCall, callee: Callee) -> None:
+        target = call.variables.get("VOXFLOW_AUDIOSOCKET", "")
+        attempt = call.variables.get("VOXFLOW_ATTEMPT", call.attempt_id)
+        host, _, port = target.rpartition(":")
+        try:
+            client = await AudioSocketClient.connect(host.strip("[]"), int(port), attempt)
+        except (OSError, ValueError, TimeoutError) as exc:
+            log.warning(
+                "call %s: AudioSocket connect to %r failed: %s", call.attempt_id, target, exc
+            )
+            self._end(call, 38, "Network out of order")
+            return
+        call.callee_media = CalleeMedia(client, callee, trace=self.trace_media)
+        call.media = call.callee_media.media
+        await call.callee_media.run()
+        if call.transferred_to is None:
+            self._end(call, 16, "Normal Clearing")
+
+    # ---- call control actions -------------------------------------------------------------
+
+    def _hangup(self, conn: _Connection, message: Message) -> None:
+        call = self._by_channel(str(message.get("Channel", "")))
+        if call is None:
+            self._reply(conn, message, "Error", "No such channel")
+            return
+        self._reply(conn, message, "Success", "Channel Hungup")
+        if call.callee_media is not None:
+            call.callee_media.stop("pbx")
+        elif call.task is not None:
+            call.task.cancel()
+        cause = int(message.get("Cause") or 16)
+        self._end(call, cause, "Normal Clearing")
+
+    def _redirect(self, conn: _Connection, message: Message) -> None:
+        call = self._by_channel(str(message.get("Channel", "")))
+        if call is None:
+            self._reply(conn, message, "Error", "Channel does not exist")
+            return
+        target = f"{message.get('Exten')}@{message.get('Context')}"
+        call.transferred_to = target
+        self.log.append(
+            {"type": "redirect", "attempt": call.attempt_id, "number": call.number, "to": target}
+        )
+        self._reply(conn, message, "Success", "Redirect successful")
+        # Leaving the AudioSocket() application closes its socket, as in Asterisk.
+        if call.callee_media is not None:
+            call.callee_media.stop("pbx")
+        self._spawn(self._transferred(call))
+
+    async def _transferred(self, call: SimCall) -> None:
+        await asyncio.sleep(0.05)
+        self._end(call, 16, "Normal Clearing")
+
+    def _playdtmf(self, conn: _Connection, message: Message) -> None:
+        call = self._by_channel(str(message.get("Channel", "")))
+        digit = str(message.get("Digit", ""))
+        if call is None or len(digit) != 1:
+            self._reply(
+                conn, message, "Error", "No such channel" if call is None else "No digit specified"
+            )
+            return
+        call.dtmf_played.append(digit)
+        self.log.append(
+            {"type": "dtmf", "attempt": call.attempt_id, "number": call.number, "digit": digit}
+        )
+        self._reply(conn, message, "Success", "DTMF successfully queued")

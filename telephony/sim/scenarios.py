@@ -1,0 +1,168 @@
+"""Scripted callees for the simulated PBX, loaded from YAML or JSON.
+
+Format (YAML shown; JSON is the same structure)::
+
+    ring_ms: 200            # one ring lasts this long (default 1000)
+    max_concurrent: 20      # originates beyond this fail with CONGESTION (default 50)
+    default:                # used for every number not listed below
+      answer_after_rings: 1
+      script:
+        - say: "Hello?"
+    numbers:
+      "+15550100": {result: busy}
+      "+15550101": {result: no_answer}           # rings until the Originate Timeout
+      "+15550102": {result: congestion}
+      "+15550103": {result: rejected}            # hangs up while ringing (cause 21)
+      "+15550104": {result: failed}              # unallocated number (cause 1)
+      "+15550105":                               # voicemail box: AMDSTATUS=MACHINE
+        amd: machine
+        greeting: "Hi, you have reached Sam. Leave a message after the tone."
+      "+15550106":
+        answer_after_rings: 2
+        script:
+          - say: "Hello, who is this?"           # said after the agent's first utterance
+          - dtmf: "1"                            # presses a key
+          - say: "Please stop calling me."       # an opt-out line
+          - say: "Call me back tomorrow at 10."  # a callback request line
+          - hangup: true                         # hangs up mid-call
+      "+15550107": {script: [{say: "Hi!", wait_for_agent: false}, {wait_ms: 500}]}
+
+Script steps, run in order once the call is answered (and after AMD):
+
+* ``say: TEXT`` -- speak TEXT as simulated speech (``telephony.audio.simspeech``). By default
+  the callee first waits until the agent has finished an utterance (``wait_for_agent: true``);
+  with ``false`` it speaks at once (which is how barge-in is provoked).
+* ``listen: true`` -- wait for one complete agent utterance without answering.
+* ``dtmf: DIGITS`` -- press keys (AudioSocket DTMF messages, one per digit).
+* ``wait_ms: N`` -- stay silent for N ms.
+* ``hangup: true`` -- hang up (close the AudioSocket; AMI ``Hangup`` cause 16).
+
+When the script ends the callee stays on the line until the agent hangs up, or for
+``max_call_ms`` (default 120000) after answer. ``amd`` is ``human`` (default), ``machine`` or
+``notsure``: the simulator emits ``VarSet`` ``AMDSTATUS``/``AMDCAUSE`` as ``AMD()`` would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+Result = Literal["answer", "busy", "no_answer", "congestion", "rejected", "failed"]
+RESULTS: tuple[str, ...] = ("answer", "busy", "no_answer", "congestion", "rejected", "failed")
+
+
+class ScenarioError(ValueError):
+    """The scenarios file is invalid; the message names the number and the field."""
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: Literal["say", "listen", "dtmf", "wait", "hangup"]
+    text: str = ""
+    wait_for_agent: bool = True
+    ms: int = 0
+
+
+@dataclass(frozen=True)
+class Callee:
+    result: Result = "answer"
+    answer_after_rings: int = 1
+    amd: Literal["human", "machine", "notsure"] = "human"
+    greeting: str | None = None
+    script: tuple[Step, ...] = ()
+    max_call_ms: int = 120_000
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    default: Callee = field(default_factory=Callee)
+    numbers: dict[str, Callee] = field(default_factory=dict)
+    ring_ms: int = 1000
+    max_concurrent: int = 50
+
+    def callee(self, number: str) -> Callee:
+        return self.numbers.get(number, self.default)
+
+
+def _step(raw: object, where: str) -> Step:
+    if not isinstance(raw, dict) or not raw:
+        raise ScenarioError(f"{where}: a step is a mapping like {{say: TEXT}}")
+    if "say" in raw:
+        return Step(
+            "say", text=str(raw["say"]), wait_for_agent=bool(raw.get("wait_for_agent", True))
+        )
+    if "listen" in raw:
+        return Step("listen")
+    if "dtmf" in raw:
+        digits = str(raw["dtmf"])
+        if not digits or any(d not in "0123456789*#ABCD" for d in digits):
+            raise ScenarioError(f"{where}: dtmf must be digits from 0-9 * # A-D, got {digits!r}")
+        return Step("dtmf", text=digits)
+    if "wait_ms" in raw:
+        return Step("wait", ms=int(raw["wait_ms"]))
+    if "hangup" in raw:
+        return Step("hangup")
+    raise ScenarioError(
+        f"{where}: unknown step {sorted(raw)}; use say, listen, dtmf, wait_ms or hangup"
+    )
+
+
+def _callee(raw: object, where: str) -> Callee:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where}: a callee is a mapping")
+    unknown = set(raw) - {
+        "result",
+        "answer_after_rings",
+        "amd",
+        "greeting",
+        "script",
+        "max_call_ms",
+    }
+    if unknown:
+        raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}")
+    result = raw.get("result", "answer")
+    if result not in RESULTS:
+        raise ScenarioError(f"{where}: result must be one of {', '.join(RESULTS)}, got {result!r}")
+    amd = str(raw.get("amd", "human")).lower()
+    if amd not in ("human", "machine", "notsure"):
+        raise ScenarioError(f"{where}: amd must be human, machine or notsure, got {amd!r}")
+    script = raw.get("script", [])
+    if not isinstance(script, list):
+        raise ScenarioError(f"{where}: script must be a list of steps")
+    return Callee(
+        result=result,
+        answer_after_rings=int(raw.get("answer_after_rings", 1)),
+        amd=amd,  # type: ignore[arg-type]
+        greeting=raw.get("greeting"),
+        script=tuple(_step(s, f"{where}.script[{i}]") for i, s in enumerate(script)),
+        max_call_ms=int(raw.get("max_call_ms", 120_000)),
+    )
+
+
+def parse_scenarios(raw: object) -> Scenarios:
+    if not isinstance(raw, dict):
+        raise ScenarioError("scenarios: the top level must be a mapping")
+    numbers = raw.get("numbers", {}) or {}
+    if not isinstance(numbers, dict):
+        raise ScenarioError("scenarios.numbers must map numbers to callees")
+    return Scenarios(
+        default=_callee(raw.get("default", {}), "default"),
+        numbers={str(n): _callee(c, f"numbers[{n!r}]") for n, c in numbers.items()},
+        ring_ms=int(raw.get("ring_ms", 1000)),
+        max_concurrent=int(raw.get("max_concurrent", 50)),
+    )
+
+
+def load_scenarios(path: str | Path) -> Scenarios:
+    """Read a ``.json``, ``.yaml`` or ``.yml`` scenarios file."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        return parse_scenarios(raw or {})
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None

@@ -1,0 +1,133 @@
+"""AsteriskGateway against the simulated PBX: every scripted result maps to the outcome vocabulary."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from dsl.outcomes import TelephonyOutcome as T
+from telephony.gateway import DialRequest
+from telephony.sim import read_log
+
+
+def _request(number, **kw):
+    return DialRequest(
+        str(uuid.uuid4()), number, ring_timeout_ms=kw.pop("ring_timeout_ms", 300), **kw
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "outcome", "cause"),
+    [
+        ("+15550100", T.BUSY, 17),
+        ("+15550101", T.NO_ANSWER, 19),
+        ("+15550102", T.CONGESTION, 34),
+        ("+15550103", T.REJECTED, 21),
+        ("+15550104", T.FAILED, 1),
+    ],
+)
+async def test_unanswered_calls_end_in_their_telephony_outcome(
+    gateway, pbx, number, outcome, cause
+):
+    request = _request(number)
+    result = await gateway.place_call(request)
+    assert (result.answered, result.outcome, result.cause) == (False, outcome, cause)
+    events = [e async for e in gateway.events(request.attempt_id)]
+    assert events[-1].kind == "hangup"
+    assert events[-1].outcome == outcome
+    records = [r for r in read_log(pbx.log.path) if r["attempt"] == request.attempt_id]
+    assert [r["type"] for r in records] == ["originate", "hangup", "result"]
+    assert records[0]["number"] == number
+
+
+@pytest.mark.parametrize(
+    ("number", "outcome"), [("+15550105", T.VOICEMAIL), ("+15550106", T.MACHINE)]
+)
+async def test_answering_machines_are_reported_from_amdstatus(
+    gateway, audiosocket, number, outcome
+):
+    request = _request(number)
+    result = await gateway.place_call(request)
+    assert result.answered is True
+    assert result.outcome == outcome
+    assert "AMDSTATUS=MACHINE" in result.detail
+    session = await audiosocket.accept(request.attempt_id, timeout=2)
+    await session.hangup()
+
+
+async def test_human_answer_carries_the_attempt_and_audiosocket_variables(
+    gateway, pbx, audiosocket
+):
+    request = _request("+15550108", variables={"CAMPAIGN": "nov"})
+    result = await gateway.place_call(request)
+    assert (result.answered, result.outcome) == (True, None)
+    call = pbx.calls[request.attempt_id]
+    assert call.variables["VOXFLOW_ATTEMPT"] == request.attempt_id
+    assert call.variables["VOXFLOW_AUDIOSOCKET"] == audiosocket.address_text
+    assert call.variables["CAMPAIGN"] == "nov"
+    session = await audiosocket.accept(request.attempt_id, timeout=2)
+    assert session.call_id == request.attempt_id
+    await gateway.hangup(request.attempt_id)
+    await asyncio.wait_for(session.closed.wait(), 2)
+    events = [e async for e in gateway.events(request.attempt_id)]
+    assert [e.kind for e in events] == ["ringing", "answered", "hangup"]
+    assert events[-1].cause == 16
+
+
+async def test_transfer_redirects_the_channel_and_ends_the_media(gateway, pbx, audiosocket):
+    request = _request("+15550108")
+    await gateway.place_call(request)
+    session = await audiosocket.accept(request.attempt_id, timeout=2)
+    await gateway.transfer(request.attempt_id, "1000")
+    await asyncio.wait_for(session.closed.wait(), 2)
+    assert pbx.calls[request.attempt_id].transferred_to == "1000@voxflow-transfer"
+    assert any(
+        r["type"] == "redirect" and r["to"] == "1000@voxflow-transfer"
+        for r in read_log(pbx.log.path)
+    )
+
+
+async def test_dtmf_is_played_to_the_callee(gateway, pbx, audiosocket):
+    request = _request("+15550108")
+    await gateway.place_call(request)
+    await gateway.send_dtmf(request.attempt_id, "1#")
+    assert pbx.calls[request.attempt_id].dtmf_played == ["1", "#"]
+    await gateway.hangup(request.attempt_id)
+
+
+async def test_calls_beyond_the_concurrency_limit_get_congestion(gateway, pbx, audiosocket):
+    held = [_request("+15550108") for _ in range(3)]
+    results = await asyncio.gather(*(gateway.place_call(r) for r in held))
+    assert all(r.answered for r in results)
+    extra = await gateway.place_call(_request("+15550108"))
+    assert (extra.answered, extra.outcome, extra.cause) == (False, T.CONGESTION, 34)
+    for request in held:
+        await gateway.hangup(request.attempt_id)
+
+
+async def test_callee_hangs_up_mid_call_and_presses_keys(gateway, pbx, audiosocket):
+    from telephony.audio import AudioFrame
+    from telephony.audio.simspeech import SimSpeechDecoder, encode
+    from telephony.audiosocket import Dtmf
+
+    request = _request("+15550107", ring_timeout_ms=2000)
+    result = await gateway.place_call(request)
+    assert result.answered
+    session = await audiosocket.accept(request.attempt_id, timeout=2)
+    await session.play(AudioFrame(encode("Hi, this is Ava from the clinic."), 8000))
+    session.end_response()
+    decoder, heard, digits = SimSpeechDecoder(), [], []
+    async for item in session.incoming():
+        if isinstance(item, Dtmf):
+            digits.append(item.digit)
+            continue
+        for text in decoder.feed(item.pcm):
+            heard.append(text)
+            await session.play(AudioFrame(encode("Sorry to bother you."), 8000))
+            session.end_response()
+    assert heard == ["Hello, who is this?", "Please stop calling me."]
+    assert digits == ["4", "2"]
+    assert session.close_reason == "remote_hangup"
+    assert pbx.calls[request.attempt_id].media.ended_by == "callee"
+    events = [e async for e in gateway.events(request.attempt_id)]
+    assert events[-1].kind == "hangup" and events[-1].cause == 16
