@@ -91,6 +91,8 @@ class Limits:
     max_visits: int = 8
     """Entering the same node more often than this in one call is a loop."""
     max_fallbacks: int = 2
+    max_auto: int = 32
+    """``when`` transitions taken in a row without any input: more is a loop."""
     max_no_match: int = 3
     """Re-prompts in a node that declares no ``on no_match``, before the fallback."""
     reprompt: str = "Sorry, I didn't catch that. Could you say it again?"
@@ -169,10 +171,28 @@ class Engine:
             if isinstance(t, IntentTransition)
         }
         self._session_cache: dict[str, UpdateSession] = {}
+        self._node_intents = {
+            n.name: {
+                t.name: (i, t)
+                for i, t in enumerate(n.transitions)
+                if isinstance(t, IntentTransition)
+            }
+            for n in self.agent.nodes
+        }
+        self._has_when = {
+            n.name: any(isinstance(t, WhenTransition) for t in n.transitions)
+            for n in self.agent.nodes
+        }
+        self._global_when = any(
+            isinstance(t, WhenTransition) for t in self.agent.global_transitions
+        )
         self._agenda: deque[tuple[str, Any]] = deque()
         self._blocked_on: str | None = None
         self._out: list[Command] = []
         self._seq = 0
+        self._auto = 0
+        self._stay_fired: set[int] = set()
+        """``when`` transitions without target already taken in this node visit (by index)."""
         self.state.errors.extend(self._errors_at_start)
         for f in self.agent.variables:
             if f.default is not None:
@@ -195,6 +215,7 @@ class Engine:
     def handle(self, event: Event) -> list[Command]:
         """Apply ``event``; returns the commands to carry out, in order."""
         self._out = []
+        self._auto = 0
         if self.state.ended:
             return []
         handler = _HANDLERS.get(type(event))
@@ -263,10 +284,11 @@ class Engine:
         if e.name == NO_MATCH:
             self._no_match()
             return
-        for i, t in enumerate(node.transitions):
-            if isinstance(t, IntentTransition) and t.name == e.name:
-                self._take(t, node.name, transition_key(t, i), e.arguments)
-                return
+        found = self._node_intents[node.name].get(e.name)
+        if found is not None:
+            i, t = found
+            self._take(t, node.name, f"intent:{t.name}", e.arguments)
+            return
         if e.name in self._global_intents:
             i, t = self._global_intents[e.name]
             self._take(t, "*", transition_key(t, i), e.arguments)
@@ -444,6 +466,7 @@ class Engine:
         s.node = target
         s.path.append(target)
         s.asks.clear()
+        self._stay_fired.clear()
         s.silence_reprompts = 0
         s.no_matches = 0
         s.dtmf_buffer = ""
@@ -480,6 +503,8 @@ class Engine:
         """Take the first ``when`` of the node (then the global ones) that holds."""
         if self.state.node is None or self.state.ended:
             return False
+        if not self._has_when[self.state.node] and not self._global_when:
+            return False
         scope = None
         for owner, transitions in (
             (self.state.node, self.node.transitions),
@@ -494,6 +519,16 @@ class Engine:
                         self._error(f"condition {t.condition.src!r} failed: {exc}")
                         continue
                     if holds:
+                        if t.target is None:
+                            # A "stay" condition fires once per visit, not while it holds.
+                            marker = i if owner != "*" else -1 - i
+                            if marker in self._stay_fired:
+                                continue
+                            self._stay_fired.add(marker)
+                        self._auto += 1
+                        if self._auto > self.limits.max_auto:
+                            self._stuck("when conditions keep firing (loop)")
+                            return True
                         self._take(t, owner, transition_key(t, i), {})
                         return True
         return False
@@ -771,6 +806,8 @@ class Engine:
         return session
 
     def _render(self, src: str) -> str:
+        if V.is_plain(src):
+            return src
         return V.render(src, self.values(), tz=self.tz, locale=self.agent.provider.language)
 
     def _render_or_src(self, src: str) -> str:

@@ -15,14 +15,16 @@ from typing import Any
 _MARKUP = ("{{", "{%", "{#")
 
 
+@lru_cache(maxsize=8192)
 def is_plain(src: str) -> bool:
     return not any(m in src for m in _MARKUP)
 
 
 def render(src: str, values: Mapping[str, Any], *, tz: str, locale: str = "en-US") -> str:
-    """``src`` rendered with ``values`` by ``dsl.templates`` (sandboxed, strict)."""
-    if is_plain(src):
-        return src
+    """``src`` rendered with ``values`` by ``dsl.templates`` (sandboxed, strict).
+
+    Callers skip this for plain text (``is_plain``): rendering it would give it back as is.
+    """
     from dsl.templates import render as render_template
 
     return render_template(src, values, tz=tz, locale=locale)
