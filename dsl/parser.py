@@ -134,6 +134,14 @@ _TOKEN_WORDS = {
 }
 
 
+_FOUND = {
+    "$END": "end of file",
+    "_NL": "end of line",
+    "_INDENT": "indentation (this line is indented deeper than the statement above allows)",
+    "_DEDENT": "end of the indented block",
+}
+
+
 def _expected_words(expected: set[str]) -> list[str]:
     parser = _parser()
     words = []
@@ -156,15 +164,11 @@ def _syntax_diagnostic(e: UnexpectedInput, file: str) -> Diagnostic:
         expected = _expected_words(set(e.allowed or ()))
     elif isinstance(e, UnexpectedToken):
         tok = e.token
-        if tok.type == "$END":
-            found = "end of file"
-        elif tok.type in _TOKEN_WORDS and tok.type.startswith("_"):
-            found = _TOKEN_WORDS[tok.type]
-        else:
-            found = repr(str(tok))
+        found = _FOUND.get(tok.type) or repr(str(tok))
         expected = _expected_words(set(e.expected or ()))
-        if tok.type in ("_INDENT", "_DEDENT", "$END") or line < 1:
-            line, col = max(tok.line or 1, 1), max(tok.column or 1, 1)
+        if tok.type in ("_INDENT", "_DEDENT"):
+            # Indentation tokens borrow the newline's position; the problem is on the next line.
+            line, col = max(tok.end_line or 1, 1), max(tok.end_column or 1, 1)
     elif isinstance(e, UnexpectedEOF):
         found = "end of file"
         expected = _expected_words(set(e.expected or ()))
