@@ -40,6 +40,8 @@ class CallMedia:
     """Lines the callee spoke."""
     received: list[tuple[float, bytes]] = field(default_factory=list)
     """``(time.monotonic(), payload)`` of each audio frame from the agent (when traced)."""
+    sent: list[bytes] = field(default_factory=list)
+    """Payload of each audio frame the callee sent, in order (when traced)."""
     ended_by: str = ""
     """``callee`` (script hang-up or max_call_ms), ``agent`` (AudioSocket hang-up) or ``pbx``."""
 
@@ -138,6 +140,8 @@ class CalleeMedia:
                 frame = silence
                 self._drained.set()
             self.client.send_audio(AudioFrame(frame, 8000))
+            if self._trace:
+                self.media.sent.append(frame)
             if not self._outgoing:
                 self._drained.set()
             deadline += FRAME_S
