@@ -43,8 +43,9 @@ def edges(flow: ir.Flow) -> list[tuple[str, str, str, bool]]:
                 out.append((node.name, t.target, _label(t), False))
         called = {a.tool for a in node.on_enter if isinstance(a, ir.CallAction)}
         for tool in flow.agent.tools:
-            offered = tool.name in node.tools or tool.name in called
-            if isinstance(tool, ir.HttpTool) and tool.on_error and offered:
+            if not isinstance(tool, ir.HttpTool) or tool.on_error is None:
+                continue
+            if tool.name in node.tools or tool.name in called:
                 out.append((node.name, tool.on_error, f"{tool.name} failed", True))
     for t in flow.agent.global_transitions:
         if t.target:
