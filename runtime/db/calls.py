@@ -1,0 +1,220 @@
+"""Calls and what happened in them: transcript turns, tool calls, node path, outcome.
+
+Writes are idempotent (keyed by call id, transcript ``seq``, tool call id) so activities that
+persist them may retry. Transcript and tool-call writes create the call row when it does not
+exist yet, so nothing said in a call is lost for want of a header row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from runtime.db.types import Db, acquire
+
+
+@dataclass(frozen=True)
+class Turn:
+    seq: int
+    role: str
+    text: str
+    node: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ToolCallRow:
+    tool_call_id: str
+    name: str
+    node: str | None
+    arguments: dict[str, Any]
+    result: Any
+    error: str | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CallRow:
+    id: str
+    direction: str
+    campaign: str | None
+    contact: str | None
+    phone: str | None
+    flow_hash: str | None
+    provider: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    node_path: list[str]
+    turns: int
+    duration_ms: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    call: CallRow
+    transcript: list[Turn]
+    tool_calls: list[ToolCallRow]
+
+
+async def start_call(
+    db: Db,
+    call_id: str,
+    *,
+    direction: str = "outbound",
+    campaign: str | None = None,
+    contact: str | None = None,
+    phone: str | None = None,
+    flow_hash: str | None = None,
+    provider: str | None = None,
+    started_at: datetime | None = None,
+) -> None:
+    """Create the call row, or fill in what an earlier partial write left blank."""
+    await db.execute(
+        "INSERT INTO calls (id, direction, campaign, contact, phone, flow_hash, provider, started_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce($8, now()))"
+        " ON CONFLICT (id) DO UPDATE SET"
+        " campaign = coalesce(calls.campaign, EXCLUDED.campaign),"
+        " contact = coalesce(calls.contact, EXCLUDED.contact),"
+        " phone = coalesce(calls.phone, EXCLUDED.phone),"
+        " flow_hash = coalesce(calls.flow_hash, EXCLUDED.flow_hash),"
+        " provider = coalesce(calls.provider, EXCLUDED.provider)",
+        call_id,
+        direction,
+        campaign,
+        contact,
+        phone,
+        flow_hash,
+        provider,
+        started_at,
+    )
+
+
+async def end_call(
+    db: Db,
+    call_id: str,
+    *,
+    outcome: str,
+    node_path: Sequence[str] = (),
+    turns: int = 0,
+    duration_ms: int | None = None,
+    error: str | None = None,
+    ended_at: datetime | None = None,
+) -> None:
+    """Record the end of a call (creating its row if needed). Idempotent."""
+    async with acquire(db) as conn, conn.transaction():
+        await _ensure_call(conn, call_id)
+        await conn.execute(
+            "UPDATE calls SET outcome = $2, node_path = $3, turns = $4, duration_ms = $5,"
+            " error = $6, ended_at = coalesce($7, ended_at, now()) WHERE id = $1",
+            call_id,
+            outcome,
+            list(node_path),
+            turns,
+            duration_ms,
+            error,
+            ended_at,
+        )
+
+
+async def append_transcript(db: Db, call_id: str, turns: Sequence[Turn]) -> None:
+    """Store transcript entries; an entry already stored under its ``seq`` is kept as is."""
+    if not turns:
+        return
+    async with acquire(db) as conn, conn.transaction():
+        await _ensure_call(conn, call_id)
+        await conn.executemany(
+            "INSERT INTO transcripts (call_id, seq, role, node, text, data, at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()))"
+            " ON CONFLICT (call_id, seq) DO NOTHING",
+            [(call_id, t.seq, t.role, t.node, t.text, t.data, t.at) for t in turns],
+        )
+
+
+async def record_tool_call(
+    db: Db,
+    call_id: str,
+    tool_call_id: str,
+    *,
+    name: str,
+    arguments: dict[str, Any],
+    node: str | None = None,
+    result: Any = None,
+    error: str | None = None,
+    ended: bool = True,
+) -> None:
+    """Store a tool call (upsert by its id, so the result may come in a second write)."""
+    async with acquire(db) as conn, conn.transaction():
+        await _ensure_call(conn, call_id)
+        await conn.execute(
+            "INSERT INTO tool_calls (call_id, tool_call_id, name, node, arguments, result, error,"
+            " ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN now() END)"
+            " ON CONFLICT (call_id, tool_call_id) DO UPDATE SET result = EXCLUDED.result,"
+            " error = EXCLUDED.error, ended_at = coalesce(tool_calls.ended_at, EXCLUDED.ended_at)",
+            call_id,
+            tool_call_id,
+            name,
+            node,
+            arguments,
+            result,
+            error,
+            ended,
+        )
+
+
+async def list_calls(
+    db: Db,
+    *,
+    campaign: str | None = None,
+    contact: str | None = None,
+    outcome: str | None = None,
+    limit: int = 50,
+    before: datetime | None = None,
+) -> list[CallRow]:
+    """Calls, newest first, optionally filtered; page with ``before`` = last ``started_at``."""
+    rows = await db.fetch(
+        "SELECT * FROM calls WHERE ($1::text IS NULL OR campaign = $1)"
+        " AND ($2::text IS NULL OR contact = $2) AND ($3::text IS NULL OR outcome = $3)"
+        " AND ($4::timestamptz IS NULL OR started_at < $4)"
+        " ORDER BY started_at DESC, id LIMIT $5",
+        campaign,
+        contact,
+        outcome,
+        before,
+        limit,
+    )
+    return [CallRow(**dict(r)) for r in rows]
+
+
+async def get_call(db: Db, call_id: str) -> CallDetail | None:
+    """The call with its transcript (in ``seq`` order) and tool calls, or ``None``."""
+    async with acquire(db) as conn:
+        r = await conn.fetchrow("SELECT * FROM calls WHERE id = $1", call_id)
+        if r is None:
+            return None
+        turns = await conn.fetch(
+            "SELECT seq, role, text, node, data, at FROM transcripts WHERE call_id = $1"
+            " ORDER BY seq",
+            call_id,
+        )
+        tools = await conn.fetch(
+            "SELECT tool_call_id, name, node, arguments, result, error, started_at, ended_at"
+            " FROM tool_calls WHERE call_id = $1 ORDER BY started_at, tool_call_id",
+            call_id,
+        )
+    return CallDetail(
+        call=CallRow(**dict(r)),
+        transcript=[Turn(**dict(t)) for t in turns],
+        tool_calls=[ToolCallRow(**dict(t)) for t in tools],
+    )
+
+
+async def _ensure_call(conn: asyncpg.Connection, call_id: str) -> None:
+    await conn.execute("INSERT INTO calls (id) VALUES ($1) ON CONFLICT (id) DO NOTHING", call_id)

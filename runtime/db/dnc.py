@@ -1,0 +1,70 @@
+"""The do-not-call list: numbers (E.164) that are never dialled, checked at dial time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from runtime.db.types import Db
+
+DncSource = Literal["api", "call", "import", "cli", "campaign"]
+
+
+@dataclass(frozen=True)
+class DncEntry:
+    phone: str
+    reason: str
+    source: str
+    campaign: str | None
+    contact: str | None
+    call_id: str | None
+    created_at: datetime
+
+
+async def add_dnc(
+    db: Db,
+    phone: str,
+    *,
+    source: DncSource,
+    reason: str = "",
+    campaign: str | None = None,
+    contact: str | None = None,
+    call_id: str | None = None,
+) -> bool:
+    """Put ``phone`` on the list; ``True`` if it was not on it. The first entry is kept."""
+    added = await db.fetchval(
+        "INSERT INTO do_not_call (phone, reason, source, campaign, contact, call_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (phone) DO NOTHING RETURNING true",
+        phone,
+        reason,
+        source,
+        campaign,
+        contact,
+        call_id,
+    )
+    return bool(added)
+
+
+async def remove_dnc(db: Db, phone: str) -> bool:
+    """Take ``phone`` off the list; ``True`` if it was on it."""
+    return (await db.execute("DELETE FROM do_not_call WHERE phone = $1", phone)).endswith(" 1")
+
+
+async def is_dnc(db: Db, phone: str) -> bool:
+    return bool(await db.fetchval("SELECT true FROM do_not_call WHERE phone = $1", phone))
+
+
+async def get_dnc(db: Db, phone: str) -> DncEntry | None:
+    r = await db.fetchrow("SELECT * FROM do_not_call WHERE phone = $1", phone)
+    return None if r is None else DncEntry(**dict(r))
+
+
+async def list_dnc(db: Db, *, limit: int = 100, after: str | None = None) -> list[DncEntry]:
+    """Entries in phone order; page with ``after`` = the last phone seen."""
+    rows = await db.fetch(
+        "SELECT * FROM do_not_call WHERE ($1::text IS NULL OR phone > $1) ORDER BY phone LIMIT $2",
+        after,
+        limit,
+    )
+    return [DncEntry(**dict(r)) for r in rows]

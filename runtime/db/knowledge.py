@@ -1,0 +1,244 @@
+"""The knowledge base on PostgreSQL + pgvector, behind ``runtime.knowledge.KnowledgeBase``.
+
+Documents are split into chunks of whole sentences (``chunk_text``), each chunk is embedded and
+stored as a ``vector(384)``; a search embeds the query with the same model and ranks chunks by
+cosine similarity (HNSW index).
+
+Embedders:
+- ``HashingEmbedder`` (``voxflow-hash-v1``), the offline default: a deterministic
+  feature-hashing embedding of words (English stop words left out), their first four
+  letters, word pairs and character trigrams. It needs no model
+  file and no network, and it ranks by shared vocabulary, not by meaning: "reschedule" finds
+  "rescheduling" (trigrams), but "car" does not find "automobile". (A packaged MiniLM model was
+  considered: the PyPI packages that ship it pull PyTorch and CUDA, several GB, too heavy for
+  the default install.)
+- ``OpenAIEmbedder``: OpenAI embeddings (``text-embedding-3-small`` by default) requested with
+  ``dimensions=384``, used when ``OPENAI_API_KEY`` is set (``VOXFLOW_EMBEDDINGS=auto``).
+
+Each chunk records the model that embedded it; a search only compares vectors of its own model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from runtime.db.types import Db, acquire
+from runtime.knowledge import Passage
+from runtime.settings import Settings
+
+DIMENSIONS = 384
+
+
+class Embedder(Protocol):
+    name: str
+    """Stored with every chunk; vectors of different names are never compared."""
+
+    async def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """One unit-length ``float32`` vector of ``DIMENSIONS`` per text."""
+        ...
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset(
+    "a an and are as at be by can could do does for from how i if in is it its me my of on or"
+    " our so that the their there this to was we were what when where which who will with would"
+    " you your".split()
+)
+
+
+class HashingEmbedder:
+    """Deterministic, offline feature-hashing embedding (lexical, not semantic)."""
+
+    name = "voxflow-hash-v1"
+
+    async def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return [self.embed_one(t) for t in texts]
+
+    def embed_one(self, text: str) -> np.ndarray:
+        vec = np.zeros(DIMENSIONS, dtype=np.float32)
+        words = [w for w in (t.lower() for t in _TOKEN.findall(text)) if w not in _STOP]
+        features: dict[str, float] = {}
+        for w in words:
+            features[f"w:{w}"] = features.get(f"w:{w}", 0.0) + 1.0
+            if len(w) > 4:  # a crude stem: "parking" and "park" share "p:park"
+                features[f"p:{w[:4]}"] = features.get(f"p:{w[:4]}", 0.0) + 0.7
+            elif len(w) == 4:
+                features[f"p:{w}"] = features.get(f"p:{w}", 0.0) + 0.7
+            padded = f"<{w}>"
+            for i in range(len(padded) - 2):
+                key = f"c:{padded[i : i + 3]}"
+                features[key] = features.get(key, 0.0) + 0.35
+        for a, b in zip(words, words[1:], strict=False):
+            key = f"b:{a} {b}"
+            features[key] = features.get(key, 0.0) + 0.5
+        for key, weight in features.items():
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            h = int.from_bytes(digest, "little")
+            sign = 1.0 if (h >> 63) & 1 else -1.0
+            vec[h % DIMENSIONS] += sign * (1.0 + math.log(weight + 1.0))
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm > 0 else vec
+
+
+class OpenAIEmbedder:
+    """OpenAI embeddings, truncated by the API to ``DIMENSIONS``."""
+
+    def __init__(self, client: Any, model: str = "text-embedding-3-small") -> None:
+        self._client = client
+        self._model = model
+        self.name = f"openai:{model}:{DIMENSIONS}"
+
+    async def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for start in range(0, len(texts), 256):
+            batch = list(texts[start : start + 256])
+            response = await self._client.embeddings.create(
+                model=self._model, input=batch, dimensions=DIMENSIONS
+            )
+            for item in sorted(response.data, key=lambda d: d.index):
+                vec = np.asarray(item.embedding, dtype=np.float32)
+                if vec.shape != (DIMENSIONS,):
+                    raise ValueError(
+                        f"{self._model} returned {vec.shape[0]} dimensions, expected {DIMENSIONS}"
+                    )
+                out.append(vec / (float(np.linalg.norm(vec)) or 1.0))
+        return out
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """OpenAI when configured (``VOXFLOW_EMBEDDINGS=openai``, or ``auto`` with a key), else offline."""
+    use_openai = settings.embeddings == "openai" or (
+        settings.embeddings == "auto" and settings.openai_api_key is not None
+    )
+    if not use_openai:
+        return HashingEmbedder()
+    settings.require("openai_api_key", why="OpenAI embeddings")
+    from openai import AsyncOpenAI
+
+    assert settings.openai_api_key is not None
+    client = AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(), base_url=settings.openai_base_url
+    )
+    return OpenAIEmbedder(client, settings.openai_embedding_model)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n+")
+
+
+def chunk_text(text: str, max_chars: int = 500, overlap: int = 1) -> list[str]:
+    """Split ``text`` into chunks of whole sentences of at most ``max_chars`` (a longer
+    sentence is cut at word boundaries). Consecutive chunks share ``overlap`` sentences so an
+    answer spanning a boundary is found whole in one of them."""
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    pieces: list[str] = []
+    for s in sentences:
+        while len(s) > max_chars:
+            cut = s.rfind(" ", 0, max_chars)
+            cut = cut if cut > 0 else max_chars
+            pieces.append(s[:cut].strip())
+            s = s[cut:].strip()
+        if s:
+            pieces.append(s)
+    chunks: list[str] = []
+    current: list[str] = []
+    for p in pieces:
+        if current and len(" ".join([*current, p])) > max_chars:
+            chunks.append(" ".join(current))
+            kept = current[-overlap:] if overlap else []
+            current = kept if len(" ".join([*kept, p])) <= max_chars else []
+        current.append(p)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+async def add_document(
+    db: Db,
+    embedder: Embedder,
+    collection: str,
+    content: str,
+    *,
+    title: str = "",
+    source: str = "",
+    metadata: dict[str, Any] | None = None,
+    max_chars: int = 500,
+) -> tuple[int, bool]:
+    """Chunk, embed and store a document; ``(document id, created)``.
+
+    Adding the same content to the same collection again stores nothing (``created`` False).
+    """
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    existing = await db.fetchval(
+        "SELECT id FROM knowledge_documents WHERE collection = $1 AND content_hash = $2",
+        collection,
+        digest,
+    )
+    if existing is not None:
+        return existing, False
+    chunks = chunk_text(content, max_chars=max_chars)
+    vectors = await embedder.embed(chunks)
+    async with acquire(db) as conn, conn.transaction():
+        doc_id = await conn.fetchval(
+            "INSERT INTO knowledge_documents (collection, title, source, content_hash, metadata)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection, content_hash) DO NOTHING"
+            " RETURNING id",
+            collection,
+            title,
+            source,
+            digest,
+            metadata or {},
+        )
+        if doc_id is None:  # a concurrent writer stored it first
+            return await conn.fetchval(
+                "SELECT id FROM knowledge_documents WHERE collection = $1 AND content_hash = $2",
+                collection,
+                digest,
+            ), False
+        await conn.executemany(
+            "INSERT INTO knowledge_chunks (document_id, collection, seq, text, model, embedding)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+                (doc_id, collection, i, chunk, embedder.name, vec)
+                for i, (chunk, vec) in enumerate(zip(chunks, vectors, strict=True))
+            ],
+        )
+    return doc_id, True
+
+
+class PgKnowledgeBase:
+    """``KnowledgeBase`` over the ``knowledge_chunks`` table."""
+
+    def __init__(self, db: Db, embedder: Embedder) -> None:
+        self._db = db
+        self._embedder = embedder
+
+    async def search(self, collection: str, query: str, top_k: int) -> list[Passage]:
+        if not query.strip() or top_k <= 0:
+            return []
+        (vec,) = await self._embedder.embed([query])
+        rows = await self._db.fetch(
+            "SELECT c.text, c.seq, 1 - (c.embedding <=> $3) AS score, d.title, d.source,"
+            " d.metadata, d.id AS document_id"
+            " FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
+            " WHERE c.collection = $1 AND c.model = $2"
+            " ORDER BY c.embedding <=> $3 LIMIT $4",
+            collection,
+            self._embedder.name,
+            vec,
+            top_k,
+        )
+        return [
+            Passage(
+                text=r["text"],
+                score=float(r["score"]),
+                source=r["source"] or r["title"] or f"{collection}/{r['document_id']}",
+                metadata={**r["metadata"], "document_id": r["document_id"], "chunk": r["seq"]},
+            )
+            for r in rows
+        ]

@@ -1,0 +1,53 @@
+"""The asyncpg connection pool every PostgreSQL user of voxflow shares.
+
+Connections decode ``jsonb``/``json`` to Python values and ``vector`` to numpy arrays, so
+repositories never hand-serialise. ``connect_url`` resolves the settings: ``DATABASE_URL`` when
+set, else the embedded server under the state directory (started on demand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from pgvector.asyncpg import register_vector
+
+from runtime.dev.postgres import EmbeddedPostgres, start_embedded
+from runtime.settings import Settings
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    if await conn.fetchval("SELECT to_regtype('vector') IS NOT NULL"):
+        await register_vector(conn)
+
+
+async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
+    """A pool on ``url`` with voxflow's type codecs. Run migrations before using repositories."""
+    return await asyncpg.create_pool(
+        url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60
+    )
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """A single connection with voxflow's type codecs (migrations, CLI one-offs)."""
+    conn = await asyncpg.connect(url)
+    await _init_connection(conn)
+    return conn
+
+
+@asynccontextmanager
+async def database_url(settings: Settings) -> AsyncIterator[str]:
+    """Yield the URL to use: ``DATABASE_URL``, or the embedded server (stopped on exit)."""
+    if settings.database_url is not None:
+        yield settings.database_url.get_secret_value()
+        return
+    pg: EmbeddedPostgres = await asyncio.to_thread(start_embedded, settings.pg_dir)
+    try:
+        yield pg.url
+    finally:
+        await asyncio.to_thread(pg.stop)

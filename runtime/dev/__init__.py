@@ -1,0 +1,1 @@
+"""The embedded development stack: everything `voxflow dev` runs on one machine."""

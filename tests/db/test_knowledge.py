@@ -1,0 +1,131 @@
+"""Knowledge base on pgvector: chunking, the offline embedder, search, OpenAI request shape."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+from openai import AsyncOpenAI
+
+from runtime.db.knowledge import (
+    DIMENSIONS,
+    HashingEmbedder,
+    OpenAIEmbedder,
+    PgKnowledgeBase,
+    add_document,
+    chunk_text,
+    embedder_for,
+)
+from runtime.knowledge import KnowledgeBase
+from runtime.settings import load_settings
+
+CLINIC = """Maple Street Clinic opens at 8 am and closes at 6 pm on weekdays.
+On Saturdays the clinic opens from 9 am to noon. It is closed on Sundays.
+
+Parking is free in the garage behind the building, level two.
+
+To reschedule an appointment, call the front desk at least 24 hours ahead.
+Late cancellations are charged a fee of 25 dollars."""
+
+
+def test_chunks_keep_whole_sentences_within_the_limit() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(40))
+    chunks = chunk_text(text, max_chars=120, overlap=1)
+    assert all(len(c) <= 120 for c in chunks)
+    assert all(c.endswith(".") for c in chunks)
+    # every sentence is in some chunk; consecutive chunks share one sentence
+    for i in range(40):
+        assert any(f"number {i} is" in c for c in chunks)
+    assert chunks[0].split(". ")[-1].rstrip(".") in chunks[1]
+
+
+def test_a_sentence_longer_than_the_limit_is_cut_at_words() -> None:
+    chunks = chunk_text("word " * 100, max_chars=50, overlap=0)
+    assert all(len(c) <= 50 for c in chunks)
+    assert sum(c.count("word") for c in chunks) == 100
+
+
+def test_hashing_embedder_is_deterministic_unit_length_and_lexical() -> None:
+    e = HashingEmbedder()
+    a, b = e.embed_one("When can I reschedule?"), e.embed_one("When can I reschedule?")
+    assert a.shape == (DIMENSIONS,) and a.dtype == np.float32
+    assert np.array_equal(a, b)
+    assert abs(float(np.linalg.norm(a)) - 1.0) < 1e-5
+    near = float(a @ e.embed_one("How do I reschedule my appointment"))
+    far = float(a @ e.embed_one("Parking is free in the garage"))
+    assert near > far
+
+
+async def test_search_ranks_the_relevant_chunk_first(pg_pool: asyncpg.Pool) -> None:
+    embedder = HashingEmbedder()
+    doc_id, created = await add_document(
+        pg_pool, embedder, "clinic", CLINIC, title="FAQ", source="faq.md", max_chars=120
+    )
+    assert created
+    assert await add_document(pg_pool, embedder, "clinic", CLINIC) == (doc_id, False)
+    kb: KnowledgeBase = PgKnowledgeBase(pg_pool, embedder)
+    hits = await kb.search("clinic", "where can I park my car", 2)
+    assert "garage" in hits[0].text
+    assert hits[0].score >= hits[1].score
+    assert hits[0].source == "faq.md" and hits[0].metadata["document_id"] == doc_id
+    hours = await kb.search("clinic", "is the clinic open on saturdays", 1)
+    assert "Saturdays" in hours[0].text
+    assert await kb.search("unknown-collection", "parking", 3) == []
+    assert await kb.search("clinic", "   ", 3) == []
+
+
+async def test_vectors_of_another_model_are_never_compared(pg_pool: asyncpg.Pool) -> None:
+    class Renamed(HashingEmbedder):
+        name = "other-model"
+
+    await add_document(pg_pool, Renamed(), "mixed", "Parking is in the garage.")
+    assert await PgKnowledgeBase(pg_pool, HashingEmbedder()).search("mixed", "parking", 3) == []
+
+
+async def test_openai_embedder_asks_for_384_dimensions_and_keeps_input_order() -> None:
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(i + 1)] * DIMENSIONS}
+            for i in range(len(body["input"]))
+        ]
+        data.reverse()  # the API may answer out of order; ``index`` is authoritative
+        return httpx.Response(
+            200,
+            json={
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            },
+        )
+
+    client = AsyncOpenAI(
+        api_key="sk-test",
+        base_url="http://openai.invalid/v1",
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+    vectors = await OpenAIEmbedder(client).embed(["a", "b"])
+    assert seen[0]["dimensions"] == DIMENSIONS
+    assert seen[0]["model"] == "text-embedding-3-small"
+    assert seen[0]["input"] == ["a", "b"]
+    assert [round(float(v[0]) * np.sqrt(DIMENSIONS)) for v in vectors] == [1, 1]
+    assert vectors[0].shape == (DIMENSIONS,)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "voxflow-hash-v1"),
+        ({"OPENAI_API_KEY": "sk-x"}, "openai:text-embedding-3-small:384"),
+        ({"OPENAI_API_KEY": "sk-x", "VOXFLOW_EMBEDDINGS": "local"}, "voxflow-hash-v1"),
+    ],
+)
+def test_embedder_choice_follows_the_settings(env: dict[str, str], expected: str) -> None:
+    assert embedder_for(load_settings(env)).name == expected
