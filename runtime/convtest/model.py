@@ -7,8 +7,10 @@
     contact: {first_name: Ann}     # optional defaults, merged under each test's contact
     campaign: {transfer_to: "+15550001111"}
     knowledge: {faq: ["Parking is free behind the clinic."]}
+    tools: {order_status: {status: shipped}}   # canned results; {error: "..."} fails the call
     tests:
       - name: caller confirms
+        start_at: greet                # optional: begin at another node (e.g. voicemail)
         contact: {appointment_at: "2026-11-25T10:30"}
         start: {says_contains: "Hi Ann"}          # expectations on the opening
         turns:
@@ -81,6 +83,9 @@ class Turn(_Strict):
 
 class ConvTest(_Strict):
     name: str
+    start_at: str | None = None
+    """Begin at this node instead of the flow's start (e.g. the voicemail node)."""
+    tools: dict[str, Any] = Field(default_factory=dict)
     contact: dict[str, Any] = Field(default_factory=dict)
     campaign: dict[str, Any] = Field(default_factory=dict)
     now: str | None = None
@@ -94,4 +99,7 @@ class ConvTestFile(_Strict):
     contact: dict[str, Any] = Field(default_factory=dict)
     campaign: dict[str, Any] = Field(default_factory=dict)
     knowledge: dict[str, list[str]] = Field(default_factory=dict)
+    tools: dict[str, Any] = Field(default_factory=dict)
+    """Canned tool results: the named tools do not run, the test gets this value instead
+    (``{error: "..."}`` alone makes the call fail). Other tools run for real."""
     tests: list[ConvTest]

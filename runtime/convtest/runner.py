@@ -219,9 +219,10 @@ async def run_test(
         knowledge=knowledge,
         closed_dates=closed_dates,
         environ={},
+        canned={**spec.tools, **test.tools},
     )
     try:
-        step = await session.start()
+        step = await session.start(test.start_at)
         result.failures += check(step, test.start, session, 0, "start")
         for i, turn in enumerate(test.turns, start=1):
             if session.state.ended:

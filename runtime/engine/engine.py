@@ -8,7 +8,8 @@ Order of a node entry: ``NodeEntered``, ``UpdateSession``, the ``on_enter`` acti
 (a ``call`` waits for its ``ToolResult``), the node's ``say`` lines, the deferred ``transfer`` /
 ``end`` actions of ``on_enter``, then settling: the first ``when`` that holds is taken, else the
 first missing slot is asked for, else the model is asked to respond when the node has a task
-and said nothing.
+and said nothing. A node's own ``when`` conditions are only considered once its required
+slots are all filled (global ones always).
 
 Stuck-call guards lead to ``Agent.fallback`` (at most ``Limits.max_fallbacks`` times), else to
 a polite goodbye and ``End``: a tool call or model reply that never comes, a node with no
@@ -205,10 +206,11 @@ class Engine:
         assert self.state.node is not None
         return self._nodes[self.state.node]
 
-    def start(self) -> list[Command]:
-        """Enter the start node. Call once, before any ``handle``."""
+    def start(self, node: str | None = None) -> list[Command]:
+        """Enter the start node, or ``node`` (e.g. the campaign's ``amd_node`` when a machine
+        answered). Call once, before any ``handle``."""
         self._out = []
-        self._enter(self.agent.start, "start")
+        self._enter(node or self.agent.start, "start")
         self._run()
         return self._flush()
 
@@ -503,13 +505,15 @@ class Engine:
         """Take the first ``when`` of the node (then the global ones) that holds."""
         if self.state.node is None or self.state.ended:
             return False
-        if not self._has_when[self.state.node] and not self._global_when:
+        node_when = self._has_when[self.state.node] and not self.missing_slots()
+        if not node_when and not self._global_when:
             return False
         scope = None
-        for owner, transitions in (
-            (self.state.node, self.node.transitions),
-            ("*", self.agent.global_transitions),
-        ):
+        groups = [("*", self.agent.global_transitions)]
+        if node_when:
+            # A collecting node's conditions wait until its required slots are filled.
+            groups.insert(0, (self.state.node, self.node.transitions))
+        for owner, transitions in groups:
             for i, t in enumerate(transitions):
                 if isinstance(t, WhenTransition):
                     scope = scope or self.values()
@@ -596,11 +600,14 @@ class Engine:
                 s.slots[name] = value
                 s.note("event", f"slot {name} = {value!r}")
                 continue
-            s.asks[name] += 1
             if s.asks[name] >= slot.max_asks:
                 self._exhausted(slot)
                 return
-            self._say_template(slot.invalid, None) if slot.invalid else self._ask(slot, count=False)
+            s.asks[name] += 1  # the invalid message asks again
+            if slot.invalid is not None:
+                self._say_template(slot.invalid, self.limits.reprompt)
+            else:
+                self._ask(slot, count=False)
             return
         if self._check_when():
             return
@@ -722,10 +729,14 @@ class Engine:
             self._out.append(SetOutcome(outcome))
 
     def _transfer(self, to: str) -> None:
+        """Transfer and end; an outcome the flow already set (``escalated``) is kept."""
         self.state.transfer_to = to
-        self._set_outcome(BuiltinOutcome.TRANSFERRED.value)
+        if self.state.outcome is None:
+            self._set_outcome(BuiltinOutcome.TRANSFERRED.value)
         self._out.append(Transfer(to))
-        self._end(BuiltinOutcome.TRANSFERRED.value, reason=f"transfer to {to}")
+        self._end(
+            self.state.outcome or BuiltinOutcome.TRANSFERRED.value, reason=f"transfer to {to}"
+        )
 
     def _end(self, outcome: str, *, reason: str) -> None:
         s = self.state

@@ -118,6 +118,7 @@ class TextSession:
         closed_dates: tuple[str, ...] = (),
         limits: Limits | None = None,
         environ: Mapping[str, str] | None = None,
+        canned: Mapping[str, Any] | None = None,
     ) -> None:
         self.now = now or datetime.now(UTC)
         self.provider = provider
@@ -143,14 +144,18 @@ class TextSession:
             environ=environ,
         )
         self._last_tool_result: Any = None
+        self.canned = dict(canned or {})
+        """Tool name -> result given instead of running the tool (conversation tests); a
+        mapping with only ``error`` makes the call fail with that error."""
 
     @property
     def state(self):
         return self.engine.state
 
-    async def start(self) -> Step:
+    async def start(self, node: str | None = None) -> Step:
+        """Begin the call at the flow's start node, or at ``node``."""
         step = Step()
-        await self._drive(self.engine.start(), step)
+        await self._drive(self.engine.start(node), step)
         return self._finish(step)
 
     async def caller_says(self, text: str) -> Step:
@@ -204,7 +209,7 @@ class TextSession:
                 step.nodes.append(command.name)
             elif isinstance(command, CallTool):
                 step.tool_calls.append(command)
-                result = await self.runner.run(command, now=self.now, values=self.engine.values())
+                result = await self._run_tool(command)
                 step.tool_results.append(result)
                 self._last_tool_result = result.result if result.ok else {"error": result.error}
                 queue.extend(self.engine.handle(result))
@@ -220,6 +225,14 @@ class TextSession:
             more = self.engine.handle(SpeechFinished())
             if more:
                 await self._drive(more, step, depth)
+
+    async def _run_tool(self, call: CallTool) -> ToolResult:
+        if call.name in self.canned:
+            value = self.canned[call.name]
+            if isinstance(value, Mapping) and set(value) == {"error"}:
+                return ToolResult(call.call_id, ok=False, error=str(value["error"]))
+            return ToolResult(call.call_id, ok=True, result=value)
+        return await self.runner.run(call, now=self.now, values=self.engine.values())
 
     async def _apply(self, turn: ProviderTurn, step: Step, *, depth: int) -> None:
         if turn.explanation:

@@ -5,8 +5,9 @@ phrase against the caller's text is the first rule that applies:
 
 1. **contained** (0.9 + 0.1 × phrase words / text words): the phrase, as whole words, appears
    in the text (``"yes"`` in ``"yes I can"``); the more of the text it covers, the better.
-2. **polarity** (0.8): phrase and text are both clearly yes, or both clearly no
-   (``"sure"`` vs the example ``"yes"``), read by ``slots.read_yes_no``.
+2. **polarity** (0.8): the phrase is a bare yes or no (``"yes"``, ``"no thanks"``: nothing
+   but yes/no words and stop-words) and the text is clearly the same (``"sure"`` vs
+   ``"yes"``), read by ``slots.read_yes_no``.
 3. **overlap** (Dice coefficient): ``2·|T∩P| / (|T|+|P|)`` over content words (stop-words
    removed, words compared by a 5-letter prefix so ``reschedule``/``rescheduling`` meet).
 
@@ -22,19 +23,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dsl.ir import IntentTransition
-from runtime.providers.local.slots import read_yes_no
+from runtime.providers.local.slots import NO, YES, read_yes_no
 
 THRESHOLD = 0.5
-_WORD = re.compile(r"[a-z0-9']+")
+_WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
-    "a an the i i'm im me my we our you your it it's its is are was be been am to of in on at "
+    "a an the i im me my we our you your it its is are was be been am to of in on at thanks "
     "for with and or so that this there they them he she his her do does did just please "
     "would could will can like want wants caller says say tell asks ask about".split()
 )
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
+    """Lower-case words, apostrophes dropped (``can't`` and ``cant`` are one word)."""
+    return _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
 
 
 def content(text: str) -> set[str]:
@@ -57,7 +59,11 @@ def score_phrase(text: str, phrase: str) -> tuple[float, str]:
     if p_words and _contains(t_words, p_words):
         return 0.9 + 0.1 * min(1.0, len(p_words) / len(t_words)), "contained"
     polarity = read_yes_no(text)
-    if polarity is not None and polarity == read_yes_no(phrase):
+    if (
+        polarity is not None
+        and all(w in YES or w in NO or w in STOPWORDS for w in p_words)
+        and polarity == read_yes_no(phrase)
+    ):
         return 0.8, "polarity"
     t, p = content(text), content(phrase)
     if not t or not p:

@@ -20,24 +20,10 @@ YES = frozenset(
     "yes yeah yep yup sure ok okay correct right absolutely definitely certainly affirmative "
     "fine agreed indeed".split()
 )
-NO = frozenset("no nope nah not never negative cannot can't won't don't wrong incorrect".split())
-_WORD = re.compile(r"[a-z']+")
+NO = frozenset("no nope nah not never negative cannot cant wont dont wrong incorrect".split())
+_WORD = re.compile(r"[a-z]+")
 _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_CURRENCIES = {
-    "$": "USD",
-    "dollar": "USD",
-    "dollars": "USD",
-    "usd": "USD",
-    "€": "EUR",
-    "euro": "EUR",
-    "euros": "EUR",
-    "eur": "EUR",
-    "£": "GBP",
-    "pound": "GBP",
-    "pounds": "GBP",
-    "gbp": "GBP",
-}
 
 
 def digitize(text: str) -> str:
@@ -50,7 +36,7 @@ def digitize(text: str) -> str:
 
 def read_yes_no(text: str) -> bool | None:
     """True for yes-words, False for no-words, None when neither or both appear."""
-    words = set(_WORD.findall(text.lower()))
+    words = set(_WORD.findall(text.lower().replace("'", "").replace("\u2019", "")))
     yes, no = bool(words & YES), bool(words & NO)
     return yes if yes != no else None
 
@@ -70,7 +56,7 @@ def read_digits(text: str) -> str | None:
 
 
 def read_money(text: str) -> str | None:
-    """``<amount> <ISO currency>`` (``12.50 USD``), currency omitted when none is named."""
+    """The amount as ``12.50`` (the flow's ``money`` type carries no currency)."""
     spoken = digitize(text.lower())
     m = re.search(r"(\d+)(?:[.,](\d{1,2})|\s+(?:and\s+)?(\d{1,2})\s+cents?)?", spoken)
     if m is None:
@@ -80,16 +66,7 @@ def read_money(text: str) -> str | None:
         amount = Decimal(f"{m.group(1)}.{cents.ljust(2, '0')}")
     except InvalidOperation:
         return None
-    currency = next(
-        (
-            code
-            for token, code in _CURRENCIES.items()
-            if re.search(rf"(^|\W){re.escape(token)}(\W|$)", spoken)
-            or (len(token) == 1 and token in spoken)
-        ),
-        None,
-    )
-    return f"{amount} {currency}" if currency else str(amount)
+    return str(amount)
 
 
 def read_email(text: str) -> str | None:

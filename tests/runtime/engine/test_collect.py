@@ -110,13 +110,15 @@ def test_value_of_the_wrong_type_counts_as_invalid():
 
 def test_max_asks_exhausted_goes_to_no_match_target():
     e, _ = start(order_flow())  # ask 1
-    e.handle(slots(count="0"))  # ask 2
-    out = e.handle(slots(count="0"))  # ask 3 = max_asks
+    assert e.handle(slots(count="0")) == [Say("Between 1 and 9, please.")]  # ask 2
+    assert e.handle(slots(count="0")) == [Say("Between 1 and 9, please.")]  # ask 3 = max_asks
+    out = e.handle(slots(count="0"))
     assert out[0] == NodeEntered("human", "no_match")
 
 
 def test_max_asks_exhausted_without_no_match_goes_to_the_fallback():
     e, _ = start(order_flow(no_match=False))
+    e.handle(slots(count="0"))
     e.handle(slots(count="0"))
     out = e.handle(slots(count="0"))
     assert out[0] == NodeEntered("human", "fallback")
