@@ -73,7 +73,7 @@ def compile_file(path: str | Path) -> CompileResult:
     """Compile a ``*.flow`` or ``*.flow.yaml`` file (diagnostics name it as given)."""
     p = Path(path)
     try:
-        source = p.read_text(encoding="utf-8")
+        source = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         d = Diagnostic(
             str(path),
