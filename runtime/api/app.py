@@ -1,0 +1,65 @@
+"""The FastAPI application.
+
+``create_app(settings)`` opens the database pool on start-up (``DATABASE_URL``, or the
+embedded PostgreSQL under the state directory) and closes it on shutdown. Tests and the dev
+stack may hand in an open pool and a Temporal client instead. OpenAPI is served at
+``/openapi.json`` and ``/docs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from temporalio.client import Client
+
+from runtime.api.routes import calls, campaigns, dnc, health
+from runtime.db import create_pool, database_url
+from runtime.settings import Settings
+
+
+def create_app(
+    settings: Settings, *, db: asyncpg.Pool | None = None, temporal: Client | None = None
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if app.state.db is None:
+                url = await stack.enter_async_context(database_url(settings))
+                pool = await create_pool(url, max_size=settings.database_pool_max)
+                stack.push_async_callback(pool.close)
+                app.state.db = pool
+            yield
+            app.state.db = db
+
+    app = FastAPI(
+        title="voxflow",
+        version="0.1.0",
+        description="Campaigns, contacts, calls and the do-not-call list of a voxflow runtime.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.temporal = temporal
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "code": "invalid_request",
+                "message": "the request does not match the API schema",
+                "errors": [
+                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                    for e in exc.errors()
+                ],
+            },
+        )
+
+    for module in (health, campaigns, calls, dnc):
+        app.include_router(module.router)
+    return app
