@@ -56,6 +56,7 @@ class AudioSocketServer:
         self._unclaimed: dict[str, MediaSession] = {}
         self._waiters: dict[str, asyncio.Future[MediaSession]] = {}
         self._expected: set[str] = set()
+        self._abandoned: set[str] = set()
         self._inbound: asyncio.Queue[MediaSession] = asyncio.Queue()
         self._handlers: set[asyncio.Task[None]] = set()
         self.rejected_connections = 0
@@ -101,6 +102,11 @@ class AudioSocketServer:
             future = self._waiters[key] = asyncio.get_running_loop().create_future()
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            # Nobody will run this conversation: if the call connects later, hang it up
+            # rather than mistaking it for an inbound call.
+            self._abandoned.add(key)
+            raise
         finally:
             if self._waiters.get(key) is future and not future.done():
                 del self._waiters[key]
@@ -188,6 +194,11 @@ class AudioSocketServer:
         return str(uuid.UUID(bytes=await reader.readexactly(16)))
 
     def _route(self, session: MediaSession) -> None:
+        if session.call_id in self._abandoned:
+            self._abandoned.discard(session.call_id)
+            log.warning("call %s connected after accept() gave up; hanging it up", session.call_id)
+            session._end("abandoned")
+            return
         waiter = self._waiters.pop(session.call_id, None)
         if waiter is not None and not waiter.done():
             self._expected.discard(session.call_id)

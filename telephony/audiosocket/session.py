@@ -39,8 +39,8 @@ class MediaSession:
         call_id: the AudioSocket UUID (canonical lower-case string) = the attempt id.
         wire_rate: sample rate on the wire, taken from the caller's audio kind (8 kHz default).
         closed: set once the call has ended, whoever ended it; ``close_reason`` says why
-            (``remote_hangup``, ``local_hangup``, ``protocol_error``, ``connection_lost``,
-            ``server_closed``).
+            (``remote_hangup``, ``local_hangup``, ``protocol_error``, ``remote_error``,
+            ``connection_lost``, ``server_closed``, ``abandoned``, ``internal_error``).
         send_times: when ``trace`` is on, ``(deadline, sent_at)`` per audio frame written, in
             loop-clock seconds; used by tests and benchmarks to measure pacing.
     """
@@ -90,8 +90,6 @@ class MediaSession:
         if self.closed.is_set():
             return
         self._buffer.push(frame)
-        if self._recorder is not None:
-            self._recorder.agent.write(frame)
         self._wake.set()
 
     def end_response(self) -> None:
@@ -196,6 +194,8 @@ class MediaSession:
             if deadline is None or now - deadline > MAX_LAG_S:
                 deadline = now
             self._writer.write(codec.audio(frame, self._buffer.wire_rate))
+            if self._recorder is not None:
+                self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
             if self.send_times is not None:
                 self.send_times.append((deadline, now))
             deadline += FRAME_S
@@ -239,7 +239,7 @@ class MediaSession:
             self.close_reason = "server_closed"
         try:
             if (
-                self.close_reason in ("local_hangup", "server_closed")
+                self.close_reason in ("local_hangup", "server_closed", "abandoned")
                 and not self._writer.is_closing()
             ):
                 self._writer.write(codec.encode(codec.Hangup()))

@@ -4,7 +4,9 @@ Embed it (``async with SimPBX(scenarios, log_path=...) as pbx``) or run it stand
 
     python -m telephony.sim --ami 127.0.0.1:5038 --scenarios scenarios.yaml --log sim.jsonl
 
-Scenario format: see :mod:`telephony.sim.scenarios`. voxflow talks to it with the same
+Scenario format: see :mod:`telephony.sim.scenarios`. Like Asterisk on a live channel, an
+answered callee sends a 20 ms slin frame every 20 ms for the whole call -- its simulated speech
+(``telephony.audio.simspeech``) while talking, digital silence otherwise. voxflow talks to it with the same
 gateway as to Asterisk: :class:`SimGateway` is :class:`~telephony.ami.AsteriskGateway`.
 """
 

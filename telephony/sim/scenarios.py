@@ -32,6 +32,8 @@ Script steps, run in order once the call is answered (and after AMD):
 * ``say: TEXT`` -- speak TEXT as simulated speech (``telephony.audio.simspeech``). By default
   the callee first waits until the agent has finished an utterance (``wait_for_agent: true``);
   with ``false`` it speaks at once (which is how barge-in is provoked).
+* ``opt_out: true`` -- say :data:`OPT_OUT_LINE` (same waiting rule as ``say``).
+* ``callback: WHEN`` -- say :data:`CALLBACK_LINE` with WHEN filled in, e.g. "tomorrow at 10".
 * ``listen: true`` -- wait for one complete agent utterance without answering.
 * ``dtmf: DIGITS`` -- press keys (AudioSocket DTMF messages, one per digit).
 * ``wait_ms: N`` -- stay silent for N ms.
@@ -53,6 +55,10 @@ import yaml
 
 Result = Literal["answer", "busy", "no_answer", "congestion", "rejected", "failed"]
 RESULTS: tuple[str, ...] = ("answer", "busy", "no_answer", "congestion", "rejected", "failed")
+
+
+OPT_OUT_LINE = "Please stop calling me and put me on your do not call list."
+CALLBACK_LINE = "I can't talk now, please call me back {when}."
 
 
 class ScenarioError(ValueError):
@@ -95,6 +101,11 @@ def _step(raw: object, where: str) -> Step:
         return Step(
             "say", text=str(raw["say"]), wait_for_agent=bool(raw.get("wait_for_agent", True))
         )
+    if "opt_out" in raw:
+        return Step("say", text=OPT_OUT_LINE, wait_for_agent=bool(raw.get("wait_for_agent", True)))
+    if "callback" in raw:
+        text = CALLBACK_LINE.format(when=str(raw["callback"]))
+        return Step("say", text=text, wait_for_agent=bool(raw.get("wait_for_agent", True)))
     if "listen" in raw:
         return Step("listen")
     if "dtmf" in raw:
@@ -107,7 +118,7 @@ def _step(raw: object, where: str) -> Step:
     if "hangup" in raw:
         return Step("hangup")
     raise ScenarioError(
-        f"{where}: unknown step {sorted(raw)}; use say, listen, dtmf, wait_ms or hangup"
+        f"{where}: unknown step {sorted(raw)}; use say, opt_out, callback, listen, dtmf, wait_ms or hangup"
     )
 
 

@@ -198,8 +198,24 @@ async def test_recording_captures_both_legs(tmp_path):
         for _ in range(3):
             await anext(session.incoming())
         await session.play(AudioFrame(bytes(FRAME * 2), 8000))
+        assert len(await _collect_audio(client, 2)) == 2
+        await session.play(AudioFrame(bytes(FRAME * 50), 8000))
+        session.interrupt()  # interrupted audio was never sent, so it is not in the recording
         await session.hangup()
     with wave.open(str(tmp_path / f"{call_id}.caller.wav")) as w:
         assert w.getnframes() == 480
     with wave.open(str(tmp_path / f"{call_id}.agent.wav")) as w:
         assert w.getnframes() == 320
+
+
+async def test_a_call_arriving_after_accept_gave_up_is_hung_up_not_taken_as_inbound(server):
+    call_id = str(uuid.uuid4())
+    try:
+        await server.accept(call_id, timeout=0.05)
+    except TimeoutError:
+        pass
+    else:
+        raise AssertionError("accept() should have timed out")
+    _, client = await _connect(server, call_id)
+    assert await asyncio.wait_for(client.receive(), 2) == [codec.Hangup()]
+    assert server._inbound.empty()

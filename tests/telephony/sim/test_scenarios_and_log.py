@@ -49,6 +49,25 @@ def test_yaml_and_json_scenarios_load_to_the_same_callees(tmp_path):
     assert a.callee("+999") == a.default
 
 
+def test_opt_out_and_callback_presets_expand_to_spoken_lines():
+    from telephony.sim.scenarios import CALLBACK_LINE, OPT_OUT_LINE
+
+    callee = parse_scenarios(
+        {
+            "default": {
+                "script": [
+                    {"opt_out": True},
+                    {"callback": "tomorrow at 10", "wait_for_agent": False},
+                ]
+            }
+        }
+    ).default
+    assert [(s.kind, s.text, s.wait_for_agent) for s in callee.script] == [
+        ("say", OPT_OUT_LINE, True),
+        ("say", CALLBACK_LINE.format(when="tomorrow at 10"), False),
+    ]
+
+
 @pytest.mark.parametrize(
     ("doc", "fragment"),
     [

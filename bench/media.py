@@ -1,0 +1,328 @@
+"""Media benchmark: N concurrent AudioSocket calls through the server with a loopback provider.
+
+Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10]``
+
+Layout (needs >= 2 cores): the AudioSocket server and the loopback provider run in one process
+pinned to core 0; the load generator (N simulated Asterisk calls) runs in another process
+pinned to core 1. Both use ``time.monotonic()`` (CLOCK_MONOTONIC, system-wide on Linux), so
+timestamps compare across the two processes.
+
+Per call the provider (1) queues a 2 s prompt and interrupts it after 600 ms (barge-in), then
+(2) echoes the caller's audio with a 60 ms pre-buffer so the playout queue never runs dry.
+
+Figures printed per N:
+
+* server CPU: process CPU seconds / wall seconds of the measured window, and per call; plus
+  CPU seconds per call-second of audio actually echoed, and the calls per core it projects
+  (this one stays meaningful when other work shares the core);
+* lateness: how late each outgoing frame left vs its absolute 20 ms deadline (p50/p99/max),
+  measured in the server over frames inside a run (queue not dry) -- the pacing jitter the
+  writer adds; "underruns" counts schedule restarts because the echo queue ran dry;
+* arrival jitter: |inter-arrival - 20 ms| of echo frames at the caller (p50/p99) -- includes the
+  load generator's own scheduling noise;
+* flush: time from ``interrupt()`` until the last prompt frame reached the caller (p50/p99/max)
+  and how many prompt frames still arrived after the interrupt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import struct
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from telephony.audio import AudioFrame  # noqa: E402
+from telephony.audiosocket import AudioSocketServer, MediaSession, codec  # noqa: E402
+
+FRAME = 320
+PROMPT_FILL = b"\x01\x7f"
+PROMPT_MS = 2000
+INTERRUPT_AFTER_S = 0.6
+PREBUFFER_FRAMES = 3
+
+
+def _pin(core: int) -> str:
+    try:
+        os.sched_setaffinity(0, {core})
+        return f"core {core}"
+    except (AttributeError, OSError) as exc:
+        return f"not pinned ({exc})"
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# ---- server process ------------------------------------------------------------------------
+
+
+async def _provider(
+    session: MediaSession, interrupts: dict[str, float], played: dict[str, int]
+) -> None:
+    await session.play(AudioFrame(PROMPT_FILL * (FRAME // 2) * (PROMPT_MS // 20), 8000))
+    await asyncio.sleep(INTERRUPT_AFTER_S)
+    interrupts[session.call_id] = time.monotonic()
+    played[session.call_id] = session.interrupt()
+    pending: list[AudioFrame] = []
+    async for item in session.incoming():
+        if not isinstance(item, AudioFrame):
+            continue
+        if pending is not None:
+            pending.append(item)
+            if len(pending) < PREBUFFER_FRAMES:
+                continue
+            for frame in pending:
+                await session.play(frame)
+            pending = None  # type: ignore[assignment]
+            continue
+        await session.play(item)
+
+
+async def _serve(conn, calls: int) -> None:
+    interrupts: dict[str, float] = {}
+    played: dict[str, int] = {}
+    sessions: list[MediaSession] = []
+    providers: set[asyncio.Task[None]] = set()
+    async with AudioSocketServer(trace=True) as server:
+        conn.send(server.address)
+
+        async def take() -> None:
+            async for session in server.sessions():
+                sessions.append(session)
+                task = asyncio.create_task(_provider(session, interrupts, played))
+                providers.add(task)
+                task.add_done_callback(providers.discard)
+
+        taker = asyncio.create_task(take())
+        loop = asyncio.get_running_loop()
+        window = await loop.run_in_executor(None, conn.recv)  # (start, end) of the steady window
+        now = time.monotonic()
+        await asyncio.sleep(max(0.0, window[0] - now))
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+        cpu1, wall1 = time.process_time(), time.monotonic()
+        await loop.run_in_executor(None, conn.recv)  # the load generator is done
+        taker.cancel()
+        for task in list(providers):
+            task.cancel()
+    lateness, underruns = [], 0
+    frames_out = sum(
+        1 for s in sessions for _, sent in (s.send_times or []) if window[0] <= sent <= window[1]
+    )
+    for s in sessions:
+        times = s.send_times or []
+        for (d0, _), (d1, sent) in zip(times, times[1:], strict=False):
+            if not window[0] <= sent <= window[1]:
+                continue
+            if abs(d1 - d0 - 0.020) < 1e-9:
+                lateness.append(sent - d1)  # a frame inside a run, on the 20 ms grid
+            else:
+                underruns += 1  # the queue had run dry; the schedule restarted
+    conn.send(
+        {
+            "sessions": len(sessions),
+            "cpu": (cpu1 - cpu0) / (wall1 - wall0),
+            "cpu_seconds": cpu1 - cpu0,
+            "frames_out": frames_out,
+            "lateness": lateness,
+            "underruns": underruns,
+            "interrupts": interrupts,
+            "played": played,
+        }
+    )
+
+
+def server_main(conn, calls: int) -> None:
+    conn.send(_pin(0))
+    asyncio.run(_serve(conn, calls))
+
+
+# ---- load generator process -----------------------------------------------------------------
+
+
+class _Call(asyncio.Protocol):
+    """One simulated Asterisk call; parses only message headers to stay cheap."""
+
+    def __init__(self, call_id: str) -> None:
+        self.call_id = call_id
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.prompt_arrivals: list[float] = []
+        self.echo_arrivals: list[float] = []
+        self.closed = False
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+        transport.write(codec.encode(codec.Uuid(uuid.UUID(self.call_id))))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        buffer = self.buffer
+        buffer += data
+        pos = 0
+        while len(buffer) - pos >= 3:
+            length = buffer[pos + 1] << 8 | buffer[pos + 2]
+            end = pos + 3 + length
+            if len(buffer) < end:
+                break
+            if buffer[pos] == 0x10:
+                if buffer[pos + 3 : pos + 5] == PROMPT_FILL:
+                    self.prompt_arrivals.append(now)
+                else:
+                    self.echo_arrivals.append(now)
+            pos = end
+        del buffer[:pos]
+
+    def connection_lost(self, exc) -> None:  # type: ignore[override]
+        self.closed = True
+
+
+async def _load(conn, host: str, port: int, calls: int, seconds: float) -> None:
+    loop = asyncio.get_running_loop()
+    protocols: list[_Call] = []
+    for i in range(calls):
+        protocol = _Call(str(uuid.uuid4()))
+        await loop.create_connection(lambda p=protocol: p, host, port)
+        protocols.append(protocol)
+        if i % 50 == 49:
+            await asyncio.sleep(0.02)
+    start = time.monotonic()
+    window = (start + 2.0, start + seconds)
+    conn.send(window)
+    seq = 0
+    deadline = start
+    # Two 20 ms frames per write every 40 ms: the same 50 frames/s per call as Asterisk, at
+    # half the load generator's syscalls (its core must not be the bottleneck).
+    while time.monotonic() < start + seconds + 0.5:
+        message = b"".join(
+            codec.audio(struct.pack("<I", seq + k) + bytes(FRAME - 4)) for k in range(2)
+        )
+        for protocol in protocols:
+            if protocol.transport is not None and not protocol.closed:
+                protocol.transport.write(message)
+        seq += 2
+        deadline += 0.040
+        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    behind = time.monotonic() - deadline
+    for protocol in protocols:
+        if protocol.transport is not None:
+            protocol.transport.close()
+    jitter = []
+    for protocol in protocols:
+        times = [t for t in protocol.echo_arrivals if window[0] <= t <= window[1]]
+        jitter += [abs(b - a - 0.020) for a, b in zip(times, times[1:], strict=False)]
+    conn.send(
+        {
+            "jitter": jitter,
+            "prompt_arrivals": {p.call_id: p.prompt_arrivals for p in protocols},
+            "echo_frames": sum(len(p.echo_arrivals) for p in protocols),
+            "behind": behind,
+        }
+    )
+
+
+def load_main(conn, host: str, port: int, calls: int, seconds: float) -> None:
+    conn.send(_pin(1))
+    asyncio.run(_load(conn, host, port, calls, seconds))
+
+
+# ---- orchestration ------------------------------------------------------------------------
+
+
+def run(calls: int, seconds: float) -> dict[str, object]:
+    ctx = mp.get_context("spawn")
+    server_conn, server_child = ctx.Pipe()
+    load_conn, load_child = ctx.Pipe()
+    server = ctx.Process(target=server_main, args=(server_child, calls), daemon=True)
+    server.start()
+    server_pin = server_conn.recv()
+    host, port = server_conn.recv()
+    load = ctx.Process(target=load_main, args=(load_child, host, port, calls, seconds), daemon=True)
+    load.start()
+    load_pin = load_conn.recv()
+    server_conn.send(load_conn.recv())  # the steady-state window
+    client = load_conn.recv()
+    server_conn.send("done")
+    result = server_conn.recv()
+    server.join(10)
+    load.join(10)
+    flush, late_frames = [], []
+    for call_id, t_interrupt in result["interrupts"].items():
+        arrivals = client["prompt_arrivals"].get(call_id, [])
+        after = [t for t in arrivals if t > t_interrupt]
+        late_frames.append(len(after))
+        last = arrivals[-1] if arrivals else t_interrupt
+        flush.append(max(0.0, last - t_interrupt))
+    return {
+        "calls": calls,
+        "sessions": result["sessions"],
+        "pins": (server_pin, load_pin),
+        "cpu": result["cpu"],
+        "lateness": result["lateness"],
+        "jitter": client["jitter"],
+        "flush": flush,
+        "late_frames": late_frames,
+        "played": list(result["played"].values()),
+        "echo_frames": client["echo_frames"],
+        "underruns": result["underruns"],
+        "cpu_seconds": result["cpu_seconds"],
+        "frames_out": result["frames_out"],
+        "behind": client["behind"],
+        "seconds": seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500, 1000])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    print(
+        f"cpus available: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f} (machine shared with other work)"
+    )
+    header = f"{'calls':>6} {'CPU core':>9} {'CPU/call':>9} {'late p50':>9} {'late p99':>9} {'late max':>9} {'jit p50':>8} {'jit p99':>8} {'flush p50':>10} {'flush p99':>10} {'flush max':>10} {'post-int':>8}"
+    print(header)
+    for calls in args.calls:
+        r = run(calls, args.seconds)
+        ms = 1000.0
+        print(
+            f"{r['calls']:>6} {r['cpu'] * 100:>8.1f}% {r['cpu'] * 100 / calls:>8.3f}% "
+            f"{_pct(r['lateness'], 0.5) * ms:>7.2f}ms {_pct(r['lateness'], 0.99) * ms:>7.2f}ms {max(r['lateness'], default=float('nan')) * ms:>7.1f}ms "
+            f"{_pct(r['jitter'], 0.5) * ms:>6.2f}ms {_pct(r['jitter'], 0.99) * ms:>6.2f}ms "
+            f"{_pct(r['flush'], 0.5) * ms:>8.2f}ms {_pct(r['flush'], 0.99) * ms:>8.2f}ms {max(r['flush'], default=float('nan')) * ms:>8.1f}ms "
+            f"{max(r['late_frames'], default=0):>8}",
+            flush=True,
+        )
+        expected = calls * 50 * (args.seconds - 2.0)
+        call_seconds = r["frames_out"] / 50
+        if call_seconds:
+            per_call = r["cpu_seconds"] / call_seconds
+            print(
+                f"       server CPU per call-second of echoed audio: {per_call * 1e3:.2f} ms -> projected {1 / per_call:.0f} calls per fully available core"
+            )
+        print(
+            f"       echo frames at callers in window: {r['echo_frames']} (~{expected:.0f} expected); queue underruns: {r['underruns']}; load generator behind schedule at end: {r['behind'] * 1000:.0f} ms"
+        )
+        if r["sessions"] != calls:
+            print(f"  note: only {r['sessions']} of {calls} calls connected")
+    print(
+        "late = outgoing frame send time - its 20 ms deadline (server); jit = |inter-arrival - 20 ms| at the caller;"
+    )
+    print(
+        "flush = interrupt() -> last prompt frame at the caller; post-int = max prompt frames arriving after interrupt()."
+    )
+    print(f"server pinned to {r['pins'][0]}, load generator to {r['pins'][1]}.")
+
+
+if __name__ == "__main__":
+    main()
