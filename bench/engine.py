@@ -68,22 +68,25 @@ def ring(kind: str) -> Flow:
     )
 
 
-def run(kind: str, transitions: int) -> float:
+def run(kind: str, transitions: int) -> tuple[float, float]:
+    """Best rate over 3 runs, per wall-clock second and per CPU second of this process (the
+    CPU figure is less disturbed by other work on a shared machine)."""
     flow = ring(kind)
     event = TransitionCalled("next", {}, "fc")
     limits = Limits(max_visits=transitions + 10)
-    best = 0.0
+    best_wall = best_cpu = 0.0
     for _ in range(3):
         engine = Engine(flow, contact={"first_name": "Ann"}, call_id="b", now=NOW, limits=limits)
         engine.start()
         handle = engine.handle
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         for _ in range(transitions):
             handle(event)
-        elapsed = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         assert len(engine.state.path) == transitions + 1, "every event must move one node"
-        best = max(best, transitions / elapsed)
-    return best
+        best_wall = max(best_wall, transitions / wall)
+        best_cpu = max(best_cpu, transitions / max(cpu, 1e-9))
+    return best_wall, best_cpu
 
 
 def main() -> None:
@@ -97,8 +100,11 @@ def main() -> None:
     )
     for kind in ("intent", "when", "template"):
         n = args.transitions if kind == "intent" else max(args.transitions // 5, 1000)
-        rate = run(kind, n)
-        print(f"  {kind:<9} {rate:>12,.0f} transitions/s  ({n} transitions)")
+        wall, cpu = run(kind, n)
+        print(
+            f"  {kind:<9} {wall:>10,.0f} transitions/s wall  {cpu:>10,.0f} /s CPU"
+            f"  ({n} transitions)"
+        )
 
 
 if __name__ == "__main__":
