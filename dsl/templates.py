@@ -155,7 +155,10 @@ class _TemplateChecker:
         source = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
         nth = self._seen.get((lineno, text), 0)
         self._seen[(lineno, text)] = nth + 1
-        found = _occurrences(text, source) or _occurrences(text.split(".")[0], source)
+        if text.startswith("."):  # an attribute: find ".name", point at the name
+            found = [m.start() + 1 for m in re.finditer(rf"\.\s*{re.escape(text[1:])}\b", source)]
+        else:
+            found = _occurrences(text, source) or _occurrences(text.split(".")[0], source)
         index = found[nth] if nth < len(found) else (found[0] if found else 0)
         at_line = self.line + lineno - 1
         return at_line, (self.col + index if lineno == 1 else index + 1)
@@ -246,6 +249,16 @@ class _TemplateChecker:
             self.report(node, node.name, "VF304", f"unknown {kind} {node.name!r}", hint)
 
     def reference(self, node: nodes.Expr, local: set[str], *, method: bool) -> None:
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            # The sandbox refuses these at run time; say so before a call is placed.
+            self.report(
+                node,
+                "." + node.attr,
+                "VF302",
+                f"templates cannot read the private attribute {node.attr!r}",
+                "read a field of the context instead",
+            )
+            return
         parts = _chain(node)
         if parts is None:  # e.g. (a | f).b or x[y]: check the parts that are expressions
             for child in node.iter_child_nodes():

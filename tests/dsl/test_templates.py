@@ -175,3 +175,11 @@ def test_template_env_is_one_strict_sandbox_with_voice_filters():
     assert env is template_env()
     assert env.sandboxed and not env.autoescape
     assert {"day", "time", "when", "digits", "phone", "money", "duration"} <= set(env.filters)
+
+
+@pytest.mark.parametrize(
+    ("src", "col"),
+    [("{{ ''.__class__ }}", 15), ("{{ contact.__class__.__mro__ }}", 30), ("{{ x._y }}", 14)],
+)
+def test_private_attribute_access_is_refused_at_compile_time(src, col):
+    assert diags(src)[0] == ("VF302", 4, col)
