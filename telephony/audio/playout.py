@@ -34,6 +34,13 @@ class PlayoutBuffer:
         self.total_played_ms = 0
 
     def push(self, frame: AudioFrame) -> None:
+        if (
+            frame.rate == self.wire_rate
+            and not self._partial
+            and len(frame.pcm) == self.frame_bytes
+        ):
+            self._frames.append(frame.pcm)  # already one wire frame: the common echo/relay case
+            return
         if frame.rate != self.wire_rate:
             resampler = self._resamplers.get(frame.rate)
             if resampler is None:

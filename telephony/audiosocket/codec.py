@@ -92,8 +92,13 @@ def encode(message: Message) -> bytes:
 
 
 def audio(pcm: bytes, rate: int = 8000) -> bytes:
-    """Shortcut: the wire bytes of one audio message."""
-    return encode(Audio(AudioFrame(pcm, rate)))
+    """Shortcut: the wire bytes of one audio message (the writer's per-frame fast path)."""
+    kind = RATE_AUDIO_KINDS.get(rate)
+    if kind is None:
+        raise ValueError(f"AudioSocket has no audio kind for {rate} Hz")
+    if not 0 < len(pcm) <= MAX_PAYLOAD or len(pcm) % 2:
+        raise ValueError(f"audio payload must be an even 2..65534 bytes, got {len(pcm)}")
+    return HEADER.pack(kind, len(pcm)) + pcm
 
 
 def _parse(kind: int, payload: bytes) -> Message:

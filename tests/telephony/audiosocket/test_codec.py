@@ -106,3 +106,12 @@ def test_encoder_refuses_what_asterisk_would_reject():
         codec.encode(codec.Dtmf("x"))
     with pytest.raises(ValueError, match="1..65535"):
         codec.encode(codec.Audio(AudioFrame(b"", 8000)))
+
+
+def test_audio_shortcut_equals_the_general_encoder_and_checks_its_input():
+    pcm = bytes(range(200)) * 2
+    assert codec.audio(pcm, 24000) == codec.encode(codec.Audio(AudioFrame(pcm, 24000)))
+    with pytest.raises(ValueError, match="11025"):
+        codec.audio(pcm, 11025)
+    with pytest.raises(ValueError, match="even"):
+        codec.audio(b"\x00\x01\x02", 8000)
