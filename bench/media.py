@@ -34,6 +34,7 @@ import struct
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -111,6 +112,7 @@ async def _serve(conn, calls: int) -> None:
         cpu0, wall0 = time.process_time(), time.monotonic()
         await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
         cpu1, wall1 = time.process_time(), time.monotonic()
+        ended_early = Counter(s.close_reason for s in sessions if s.closed.is_set())
         await loop.run_in_executor(None, conn.recv)  # the load generator is done
         taker.cancel()
         for task in list(providers):
@@ -136,6 +138,7 @@ async def _serve(conn, calls: int) -> None:
             "frames_out": frames_out,
             "lateness": lateness,
             "underruns": underruns,
+            "ended_early": dict(ended_early),
             "interrupts": interrupts,
             "played": played,
         }
@@ -275,6 +278,7 @@ def run(calls: int, seconds: float) -> dict[str, object]:
         "played": list(result["played"].values()),
         "echo_frames": client["echo_frames"],
         "underruns": result["underruns"],
+        "ended_early": result["ended_early"],
         "cpu_seconds": result["cpu_seconds"],
         "frames_out": result["frames_out"],
         "behind": client["behind"],
@@ -313,6 +317,8 @@ def main() -> None:
         print(
             f"       echo frames at callers in window: {r['echo_frames']} (~{expected:.0f} expected); queue underruns: {r['underruns']}; load generator behind schedule at end: {r['behind'] * 1000:.0f} ms"
         )
+        if r["ended_early"]:
+            print(f"       calls that ended before the window closed: {r['ended_early']}")
         if r["sessions"] != calls:
             print(f"  note: only {r['sessions']} of {calls} calls connected")
     print(

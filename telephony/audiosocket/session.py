@@ -190,6 +190,11 @@ class MediaSession:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
+            if self._writer.transport.is_closing():
+                self._end(
+                    "connection_lost"
+                )  # the peer reset the socket; the reader may not know yet
+                return
             now = loop.time()
             if deadline is None or now - deadline > MAX_LAG_S:
                 deadline = now
