@@ -1,0 +1,476 @@
+"""A local stand-in for the OpenAI Realtime WebSocket API (GA event names, PROTOCOLS.md §3).
+
+The official ``openai`` SDK connects to it unchanged but for ``base_url`` and ``api_key``
+(``ws://127.0.0.1:PORT/v1/realtime?model=...``, ``Authorization: Bearer <key>``).
+
+Automatic behaviour, as the service documents it: ``session.created`` first; ``session.update``
+is deep-merged and answered with ``session.updated`` (``session.type`` required, beta field
+names refused with an ``error``); ``conversation.item.create`` → ``conversation.item.added`` +
+``.done``; ``conversation.item.truncate`` → ``conversation.item.truncated`` or an ``error``
+when ``audio_end_ms`` exceeds the item's audio; ``response.cancel`` → ``response.done`` with
+status ``cancelled``; a simple energy VAD over ``input_audio_buffer.append`` audio.
+
+Everything the model "does" is scripted per test with :class:`RealtimeCall` helpers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import itertools
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from telephony.audio.frames import AudioFrame
+from telephony.audio.g711 import ulaw_decode, ulaw_encode
+from tests.standins.harness import LocalServer, b64, rms, tone
+
+Script = Callable[["RealtimeCall"], Awaitable[None]]
+
+SPEECH_RMS = 500.0
+BETA_FIELDS = frozenset(
+    {"modalities", "voice", "input_audio_format", "output_audio_format", "turn_detection",
+     "input_audio_transcription", "temperature", "max_response_output_tokens"}
+)  # fmt: skip
+CLIENT_EVENTS = frozenset(
+    {"session.update", "input_audio_buffer.append", "input_audio_buffer.commit",
+     "input_audio_buffer.clear", "conversation.item.create", "conversation.item.truncate",
+     "conversation.item.delete", "response.create", "response.cancel"}
+)  # fmt: skip
+
+
+def _default_session(model: str) -> dict[str, Any]:
+    return {
+        "type": "realtime",
+        "object": "realtime.session",
+        "id": "sess_standin",
+        "model": model,
+        "output_modalities": ["audio"],
+        "instructions": "",
+        "tools": [],
+        "tool_choice": "auto",
+        "max_output_tokens": "inf",
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": None,
+                "noise_reduction": None,
+                "turn_detection": {
+                    "type": "server_vad",
+                    "threshold": 0.5,
+                    "prefix_padding_ms": 300,
+                    "silence_duration_ms": 500,
+                    "create_response": True,
+                    "interrupt_response": True,
+                },
+            },
+            "output": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "voice": "alloy",
+                "speed": 1.0,
+            },
+        },
+    }
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def bytes_per_ms(fmt: dict[str, Any]) -> int:
+    return 48 if fmt.get("type") == "audio/pcm" else 8
+
+
+class RealtimeCall:
+    """One WebSocket connection to the stand-in, as the test script sees it."""
+
+    def __init__(self, server: OpenAIRealtimeStandin, ws: WebSocket, model: str) -> None:
+        self.server = server
+        self.ws = ws
+        self.model = model
+        self.session = _default_session(model)
+        self.received: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        """Every accepted ``session.update`` payload, in order."""
+        self._changed = asyncio.Condition()
+        self._ids = itertools.count(1)
+        self._audio_ms: dict[str, int] = {}
+        """Assistant item id → ms of audio sent for it."""
+        self.input_ms = 0
+        self._speech_at: int | None = None
+        self._silence_since: int | None = None
+        self.active_response: str | None = None
+        self._cancelled: set[str] = set()
+        self.usage = {"input_tokens": 0, "output_tokens": 0}
+        self.closed = False
+
+    # ---- plumbing ---------------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._ids):04d}"
+
+    async def emit(self, event: dict[str, Any]) -> None:
+        event = {"event_id": self.new_id("event"), **event}
+        self.server.sent.append(event)
+        await self.ws.send_text(json.dumps(event))
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_until(self, predicate: Callable[[], bool], wait_s: float = 10.0) -> None:
+        async def _wait() -> None:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+        await asyncio.wait_for(_wait(), wait_s)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.received if e.get("type") == kind]
+
+    async def next_event(self, kind: str, index: int = 0, wait_s: float = 10.0) -> dict[str, Any]:
+        """The ``index``-th (0-based) client event of type ``kind``, waiting for it."""
+        await self.wait_until(lambda: len(self.of_type(kind)) > index, wait_s)
+        return self.of_type(kind)[index]
+
+    # ---- automatic protocol behaviour ---------------------------------------------------
+
+    async def error(self, message: str, code: str, event_id: str | None = None,
+                    kind: str = "invalid_request_error", param: str | None = None) -> None:  # fmt: skip
+        await self.emit({"type": "error", "error": {
+            "type": kind, "code": code, "message": message, "param": param, "event_id": event_id}})  # fmt: skip
+
+    async def handle(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        eid = event.get("event_id")
+        if kind not in CLIENT_EVENTS:
+            await self.error(f"Invalid value: '{kind}'.", "invalid_value", eid, param="type")
+            return
+        if kind == "session.update":
+            update = event.get("session") or {}
+            beta = sorted(BETA_FIELDS & update.keys())
+            if beta:
+                await self.error(f"Unknown parameter: 'session.{beta[0]}'.", "unknown_parameter",
+                                 eid, param=f"session.{beta[0]}")  # fmt: skip
+                return
+            if update.get("type") not in ("realtime", "transcription"):
+                await self.error("Missing required parameter: 'session.type'.",
+                                 "missing_required_parameter", eid, param="session.type")  # fmt: skip
+                return
+            _merge(self.session, update)
+            self.updates.append(copy.deepcopy(update))
+            await self.emit({"type": "session.updated", "session": copy.deepcopy(self.session)})
+        elif kind == "input_audio_buffer.append":
+            await self._on_audio(base64.b64decode(event.get("audio", "")))
+        elif kind == "input_audio_buffer.clear":
+            await self.emit({"type": "input_audio_buffer.cleared"})
+        elif kind == "conversation.item.create":
+            item = dict(event.get("item") or {})
+            item.setdefault("id", self.new_id("item"))
+            item.setdefault("object", "realtime.item")
+            item["status"] = "completed"
+            await self.emit(
+                {"type": "conversation.item.added", "previous_item_id": None, "item": item}
+            )
+            await self.emit(
+                {"type": "conversation.item.done", "previous_item_id": None, "item": item}
+            )
+        elif kind == "conversation.item.truncate":
+            item_id = event.get("item_id")
+            end = event.get("audio_end_ms")
+            if item_id not in self._audio_ms:
+                await self.error(f"Item with id '{item_id}' not found.", "item_not_found", eid)
+            elif not isinstance(end, int) or end < 0 or end > self._audio_ms[item_id]:
+                await self.error(
+                    f"Audio content of {self._audio_ms[item_id]}ms is shorter than {end}ms.",
+                    "invalid_value", eid, param="audio_end_ms")  # fmt: skip
+            else:
+                await self.emit({"type": "conversation.item.truncated", "item_id": item_id,
+                                 "content_index": event.get("content_index", 0), "audio_end_ms": end})  # fmt: skip
+        elif kind == "response.cancel":
+            if self.active_response is None:
+                await self.error("Cancellation failed: no active response found.",
+                                 "response_cancel_not_active", eid)  # fmt: skip
+            else:
+                self._cancelled.add(self.active_response)
+        # response.create and the rest are recorded; the script decides what the model does.
+
+    async def _on_audio(self, data: bytes) -> None:
+        fmt = self.session["audio"]["input"]["format"]
+        pcm = ulaw_decode(data).pcm if fmt.get("type") == "audio/pcmu" else data
+        chunk_ms = len(data) // bytes_per_ms(fmt)
+        loud = rms(pcm) > SPEECH_RMS
+        if loud and self._speech_at is None:
+            self._speech_at = self.input_ms
+        if self._speech_at is not None:
+            if loud:
+                self._silence_since = None
+            elif self._silence_since is None:
+                self._silence_since = self.input_ms
+        self.input_ms += chunk_ms
+
+    # ---- scripted model behaviour -------------------------------------------------------
+
+    async def caller_turn(self, transcript: str, *, wait_s: float = 15.0) -> str:
+        """Wait for caller speech in the input audio, then behave like server VAD + transcription.
+
+        Emits ``speech_started`` (cancelling an active response, as ``interrupt_response`` does),
+        then after silence ``speech_stopped``, ``committed``, the user item and its transcript.
+        Returns the user item id.
+        """
+        await self.wait_until(lambda: self._speech_at is not None, wait_s)
+        item_id = self.new_id("item")
+        start = self._speech_at or 0
+        await self.emit({"type": "input_audio_buffer.speech_started", "audio_start_ms": start,
+                         "item_id": item_id})  # fmt: skip
+        vad = self.session["audio"]["input"].get("turn_detection") or {}
+        if self.active_response is not None and vad.get("interrupt_response", True):
+            self._cancelled.add(self.active_response)
+        silence = int(vad.get("silence_duration_ms") or 500)
+        await self.wait_until(
+            lambda: (
+                self._silence_since is not None and self.input_ms - self._silence_since >= silence
+            ),
+            wait_s,
+        )
+        end = self._silence_since or self.input_ms
+        self._speech_at = self._silence_since = None
+        await self.emit(
+            {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": end, "item_id": item_id}
+        )
+        await self.emit(
+            {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": None}
+        )
+        item = {"id": item_id, "object": "realtime.item", "type": "message", "role": "user",
+                "status": "completed", "content": [{"type": "input_audio", "transcript": None}]}  # fmt: skip
+        await self.emit({"type": "conversation.item.added", "previous_item_id": None, "item": item})
+        await self.emit({"type": "conversation.item.done", "previous_item_id": None, "item": item})
+        if self.session["audio"]["input"].get("transcription"):
+            await self.emit({"type": "conversation.item.input_audio_transcription.completed",
+                             "item_id": item_id, "content_index": 0, "transcript": transcript,
+                             "usage": {"type": "duration", "seconds": (end - start) / 1000}})  # fmt: skip
+        self.usage["input_tokens"] += max(1, (end - start) // 100)
+        return item_id
+
+    async def _response(self, build: Callable[[str], Awaitable[list[dict[str, Any]]]],
+                        usage: dict[str, int]) -> str:  # fmt: skip
+        response_id = self.new_id("resp")
+        self.active_response = response_id
+        await self.emit({"type": "response.created", "response": {
+            "id": response_id, "object": "realtime.response", "status": "in_progress", "output": []}})  # fmt: skip
+        output = await build(response_id)
+        cancelled = response_id in self._cancelled
+        self.active_response = None
+        for k in usage:
+            self.usage[k] += usage[k]
+        await self.emit({"type": "response.done", "response": {
+            "id": response_id, "object": "realtime.response",
+            "status": "cancelled" if cancelled else "completed",
+            "status_details": {"type": "cancelled", "reason": "turn_detected"} if cancelled else None,
+            "output": output,
+            "usage": {"total_tokens": sum(usage.values()), **usage,
+                      "input_token_details": {"text_tokens": usage["input_tokens"], "audio_tokens": 0},
+                      "output_token_details": {"text_tokens": 0, "audio_tokens": usage["output_tokens"]}},
+        }})  # fmt: skip
+        await self._notify()
+        return response_id
+
+    async def speak(self, text: str, audio_ms: int, *, chunk_ms: int = 100, pace: float = 0.0,
+                    input_tokens: int = 50) -> str:  # fmt: skip
+        """One audio response of ``audio_ms`` of tone with ``text`` as its transcript.
+
+        ``pace`` seconds between chunks keeps the response active (for cancel tests); a
+        cancelled response stops sending audio. Returns the assistant item id.
+        """
+        item_id = self.new_id("item")
+        fmt = self.session["audio"]["output"]["format"]
+
+        async def build(response_id: str) -> list[dict[str, Any]]:
+            ids = {
+                "response_id": response_id,
+                "item_id": item_id,
+                "output_index": 0,
+                "content_index": 0,
+            }
+            item = {"id": item_id, "object": "realtime.item", "type": "message", "role": "assistant",
+                    "status": "in_progress", "content": [{"type": "output_audio", "transcript": ""}]}  # fmt: skip
+            await self.emit({"type": "response.output_item.added", "response_id": response_id,
+                             "output_index": 0, "item": item})  # fmt: skip
+            await self.emit(
+                {"type": "conversation.item.added", "previous_item_id": None, "item": item}
+            )
+            self._audio_ms[item_id] = 0
+            sent = 0
+            while sent < audio_ms and response_id not in self._cancelled:
+                ms = min(chunk_ms, audio_ms - sent)
+                pcm = tone(ms, 24000) if fmt.get("type") == "audio/pcm" else ulaw_encode(
+                    AudioFrame(tone(ms, 8000), 8000))  # fmt: skip
+                await self.emit({"type": "response.output_audio.delta", **ids, "delta": b64(pcm)})
+                sent += ms
+                self._audio_ms[item_id] = sent
+                if pace:
+                    await asyncio.sleep(pace)
+            heard = (
+                text
+                if response_id not in self._cancelled
+                else text[: len(text) * sent // max(audio_ms, 1)]
+            )
+            await self.emit({"type": "response.output_audio.done", **ids})
+            await self.emit(
+                {"type": "response.output_audio_transcript.delta", **ids, "delta": heard}
+            )
+            await self.emit(
+                {"type": "response.output_audio_transcript.done", **ids, "transcript": heard}
+            )
+            done = {**item, "status": "completed" if response_id not in self._cancelled else "incomplete",
+                    "content": [{"type": "output_audio", "transcript": heard}]}  # fmt: skip
+            await self.emit({"type": "response.output_item.done", "response_id": response_id,
+                             "output_index": 0, "item": done})  # fmt: skip
+            await self.emit(
+                {"type": "conversation.item.done", "previous_item_id": None, "item": done}
+            )
+            return [done]
+
+        await self._response(
+            build, {"input_tokens": input_tokens, "output_tokens": max(1, audio_ms // 50)}
+        )
+        return item_id
+
+    async def call_function(
+        self, name: str, arguments: dict[str, Any], *, input_tokens: int = 40
+    ) -> str:
+        """A response whose output is one function call; returns its ``call_id``."""
+        call_id = self.new_id("call")
+        item_id = self.new_id("item")
+        args = json.dumps(arguments)
+
+        async def build(response_id: str) -> list[dict[str, Any]]:
+            item = {"id": item_id, "object": "realtime.item", "type": "function_call", "status": "in_progress",
+                    "name": name, "call_id": call_id, "arguments": ""}  # fmt: skip
+            await self.emit({"type": "response.output_item.added", "response_id": response_id,
+                             "output_index": 0, "item": item})  # fmt: skip
+            await self.emit(
+                {"type": "conversation.item.added", "previous_item_id": None, "item": item}
+            )
+            ids = {
+                "response_id": response_id,
+                "item_id": item_id,
+                "output_index": 0,
+                "call_id": call_id,
+            }
+            await self.emit(
+                {"type": "response.function_call_arguments.delta", **ids, "delta": args}
+            )
+            await self.emit({"type": "response.function_call_arguments.done", **ids, "name": name,
+                             "arguments": args})  # fmt: skip
+            done = {**item, "status": "completed", "arguments": args}
+            await self.emit({"type": "response.output_item.done", "response_id": response_id,
+                             "output_index": 0, "item": done})  # fmt: skip
+            await self.emit(
+                {"type": "conversation.item.done", "previous_item_id": None, "item": done}
+            )
+            return [done]
+
+        await self._response(build, {"input_tokens": input_tokens, "output_tokens": 10})
+        return call_id
+
+    async def function_output(self, call_id: str, wait_s: float = 10.0) -> dict[str, Any]:
+        """Wait for the client's ``function_call_output`` item for ``call_id``; return the item."""
+
+        def found() -> dict[str, Any] | None:
+            for e in self.of_type("conversation.item.create"):
+                item = e.get("item") or {}
+                if item.get("type") == "function_call_output" and item.get("call_id") == call_id:
+                    return item
+            return None
+
+        await self.wait_until(lambda: found() is not None, wait_s)
+        item = found()
+        assert item is not None
+        return item
+
+    async def drop(self) -> None:
+        """Close the socket abruptly, as a network failure would."""
+        self.closed = True
+        await self.ws.close(code=1011)
+
+
+class OpenAIRealtimeStandin:
+    """``async with OpenAIRealtimeStandin(script) as s``; ``s.base_url`` for ``AsyncOpenAI``."""
+
+    def __init__(self, script: Script | None = None, *, api_key: str = "sk-standin") -> None:
+        self.script = script
+        self.api_key = api_key
+        self.calls: list[RealtimeCall] = []
+        self.sent: list[dict[str, Any]] = []
+        self.rejected = 0
+        self.errors: list[BaseException] = []
+        self.connected = asyncio.Event()
+        self._server = LocalServer(
+            Starlette(routes=[WebSocketRoute("/v1/realtime", self._endpoint)])
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.port}/v1"
+
+    async def __aenter__(self) -> OpenAIRealtimeStandin:
+        await self._server.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._server.__aexit__(*exc)
+
+    async def _endpoint(self, ws: WebSocket) -> None:
+        model = ws.query_params.get("model")
+        if ws.headers.get("authorization") != f"Bearer {self.api_key}" or not model:
+            self.rejected += 1
+            await ws.close(code=1008)
+            return
+        await ws.accept()
+        call = RealtimeCall(self, ws, model)
+        self.calls.append(call)
+        self.connected.set()
+        await call.emit({"type": "session.created", "session": copy.deepcopy(call.session)})
+        script = asyncio.create_task(self._run_script(call))
+        try:
+            while True:
+                raw = await ws.receive_text()
+                try:
+                    event = json.loads(raw)
+                except json.JSONDecodeError:
+                    await call.error("Invalid JSON.", "invalid_json")
+                    continue
+                call.received.append(event)
+                await call.handle(event)
+                await call._notify()
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            call.closed = True
+            await call._notify()
+            script.cancel()
+            await asyncio.gather(script, return_exceptions=True)
+
+    async def _run_script(self, call: RealtimeCall) -> None:
+        if self.script is None:
+            return
+        try:
+            await self.script(call)
+        except asyncio.CancelledError:
+            raise
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        except BaseException as exc:
+            self.errors.append(exc)
+            raise
