@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsl import ir
+from dsl import compile_source, ir
+from dsl.compiler import syntax_of
 from dsl.diagnostics import Diagnostic
+from dsl.format import leading_comment, to_flow, to_yaml
 
 FLOW_SUFFIXES = (".flow", ".flow.yaml", ".flow.yml")
-
-
-class CompilerMissing(Exception):
-    """The installed ``dsl`` package has no compiler entry point yet."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +40,6 @@ def list_flows(folder: Path) -> list[Path]:
     return sorted((p for p in folder.rglob("*") if is_flow_file(p)), key=lambda p: str(p))
 
 
-def syntax_of(path: Path | str) -> str:
-    """``"flow"`` or ``"yaml"``, from the file name."""
-    return "flow" if str(path).endswith(".flow") else "yaml"
-
-
 def stem_of(path: Path) -> str:
     """The flow's name without any flow suffix: ``reminder`` for ``reminder.flow.yaml``."""
     name = path.name
@@ -57,16 +50,20 @@ def stem_of(path: Path) -> str:
 
 
 def compile_text(text: str, filename: str) -> Compiled:
-    """Compile a flow's source text with ``dsl.compile_source``."""
-    import dsl
+    """Compile a flow's source text exactly as ``voxflow check`` does (``dsl.compile_source``)."""
+    result = compile_source(text, file=filename, syntax=syntax_of(filename))
+    return Compiled(flow=result.flow, diagnostics=tuple(result.diagnostics))
 
-    compile_source = getattr(dsl, "compile_source", None)
-    if compile_source is None:
-        raise CompilerMissing("dsl.compile_source is not available in this installation")
-    result = compile_source(text, filename=filename)
-    diagnostics = tuple(sorted(result.diagnostics, key=lambda d: (d.line, d.col, d.code)))
-    flow = result.flow if not any(d.is_error for d in diagnostics) else None
-    return Compiled(flow=flow, diagnostics=diagnostics)
+
+def convert(flow: ir.Flow, source: str, to: str) -> str:
+    """The flow written in the other syntax (``flow`` or ``yaml``), keeping its header comment."""
+    header = leading_comment(source)
+    return to_flow(flow, header=header) if to == "flow" else to_yaml(flow, header=header)
+
+
+def converted_path(path: Path, to: str) -> Path:
+    """Where ``convert`` output goes: the same stem with the other syntax's suffix."""
+    return path.with_name(stem_of(path) + (".flow" if to == "flow" else ".flow.yaml"))
 
 
 def save(path: Path, text: str) -> None:

@@ -1,7 +1,9 @@
 """Draw a flow as a Graphviz digraph, with the current node and a node path highlighted.
 
-Only presentation: the structure comes from the IR (``dsl.ir``), unchanged. The result is DOT
-source for ``st.graphviz_chart``, which lays it out in the browser (no Graphviz binary needed).
+The edges are ``dsl.graph.edges`` (the same as ``voxflow graph``); the studio only adds
+colour: the node a test chat or call is in, the nodes it went through and the steps between
+them. The result is DOT source for ``st.graphviz_chart``, laid out in the browser (no
+Graphviz binary needed).
 """
 
 from __future__ import annotations
@@ -11,35 +13,22 @@ from collections.abc import Sequence
 import graphviz
 
 from dsl import ir
+from dsl.graph import ANY, MACHINE, edges
 
 _CURRENT = "#f59e0b"
 _VISITED = "#fde68a"
 _START = "#dbeafe"
 _PATH_EDGE = "#b45309"
-_ANY = "(any node)"
+_PSEUDO = {ANY: "any node", MACHINE: "machine answered"}
 
 
-def transition_label(t: object) -> str:
-    """A short human label for a transition, as drawn on its edge."""
-    match t:
-        case ir.IntentTransition(name=name):
-            return f"on {name}"
-        case ir.WhenTransition(condition=cond):
-            return f"when {cond.src}"
-        case ir.DtmfTransition(digits=digits):
-            return f"dtmf {digits}"
-        case ir.SilenceTransition(after_ms=ms):
-            return f"silence {ms / 1000:g}s"
-        case ir.NoMatchTransition():
-            return "no match"
-    return type(t).__name__
-
-
-def _ends_call(node: ir.Node) -> str | None:
-    """The outcome a node ends the call with on entry, ``""`` for no outcome, else ``None``."""
+def _end_label(node: ir.Node) -> str | None:
+    """``end <outcome>`` / ``transfer`` when entering the node ends the call, else ``None``."""
     for action in node.on_enter:
         if isinstance(action, ir.EndAction):
-            return action.outcome or ""
+            return f"end {action.outcome}" if action.outcome else "end"
+        if isinstance(action, ir.TransferAction):
+            return "transfer"
     return None
 
 
@@ -54,18 +43,22 @@ def flow_dot(flow: ir.Flow, *, current: str | None = None, path: Sequence[str] =
     """
     agent = flow.agent
     visited = set(path)
-    steps = {(a, b) for a, b in zip(path, path[1:], strict=False)}
+    steps = set(zip(path, path[1:], strict=False))
+    all_edges = edges(flow)
     dot = graphviz.Digraph(agent.name)
     dot.attr(rankdir="LR", fontname="Helvetica")
     dot.attr("node", shape="box", style="rounded,filled", fillcolor="white", fontname="Helvetica")
     dot.attr("edge", fontname="Helvetica", fontsize="10")
+    for pseudo, label in _PSEUDO.items():
+        if any(source == pseudo for source, *_ in all_edges):
+            dot.node(pseudo, label, style="dashed")
     for node in agent.nodes:
         attrs: dict[str, str] = {}
         label = node.name
-        outcome = _ends_call(node)
-        if outcome is not None:
+        ending = _end_label(node)
+        if ending is not None:
             attrs["peripheries"] = "2"
-            label += f"\\nend {outcome}" if outcome else "\\nend"
+            label += "\\n" + ending
         if node.name == agent.start:
             attrs["fillcolor"] = _START
         if node.name in visited:
@@ -74,19 +67,9 @@ def flow_dot(flow: ir.Flow, *, current: str | None = None, path: Sequence[str] =
             attrs["fillcolor"] = _CURRENT
             attrs["penwidth"] = "3"
         dot.node(node.name, label, **attrs)
-    for node in agent.nodes:
-        for t in node.transitions:
-            target = getattr(t, "target", None)
-            if target is None:
-                continue
-            attrs = {}
-            if (node.name, target) in steps:
-                attrs = {"color": _PATH_EDGE, "penwidth": "3"}
-            dot.edge(node.name, target, transition_label(t), **attrs)
-    if agent.global_transitions:
-        dot.node(_ANY, _ANY, shape="plaintext", style="")
-        for t in agent.global_transitions:
-            target = getattr(t, "target", None)
-            if target is not None:
-                dot.edge(_ANY, target, transition_label(t), style="dashed")
+    for source, target, label, dashed in all_edges:
+        attrs = {"style": "dashed"} if dashed else {}
+        if (source, target) in steps:
+            attrs.update(color=_PATH_EDGE, penwidth="3")
+        dot.edge(source, target, label, **attrs)
     return dot.source

@@ -44,25 +44,36 @@ if saved:
     flowfiles.save(path, source)
     st.toast(f"Saved {path.name}")
 
-try:
-    compiled = flowfiles.compile_text(source, str(path))
-except flowfiles.CompilerMissing as exc:
-    compiled = None
-    edit_col.warning(f"Cannot check this flow: {exc}.")
+compiled = flowfiles.compile_text(source, str(path))
 
 with edit_col:
     st.subheader("Diagnostics")
-    if compiled is not None:
-        ui.diagnostics_table(compiled.diagnostics, source)
+    ui.diagnostics_table(compiled.diagnostics, source)
 
 with side_col:
     st.subheader("Graph")
     chat = st.session_state.get(state.CHAT)
     current = chat.current_node if chat is not None and chat.flow_path == str(path) else None
-    if compiled is not None and compiled.flow is not None:
+    if compiled.flow is not None:
         path_taken = chat.node_path if current is not None else ()
         st.graphviz_chart(flow_dot(compiled.flow, current=current, path=path_taken))
         if current:
             st.caption(f"Highlighted: node `{current}` of the running test chat.")
     else:
         st.info("The graph appears when the flow compiles without errors.")
+
+    st.subheader("Convert")
+    if compiled.flow is None:
+        st.info("Fix the errors to convert this flow to the other syntax.")
+    else:
+        other = "yaml" if flowfiles.syntax_of(path) == "flow" else "flow"
+        target = flowfiles.converted_path(path, other)
+        converted = flowfiles.convert(compiled.flow, source, other)
+        with st.expander(f"As {target.name}"):
+            st.code(converted, language="yaml" if other == "yaml" else None)
+        if target.exists():
+            st.caption(f"{target.name} already exists; it is not overwritten from here.")
+        elif st.button(f"Write {target.name}"):
+            flowfiles.save(target, converted)
+            st.session_state[state.SELECTED_FLOW] = str(target)
+            st.rerun()

@@ -37,13 +37,14 @@ def _statements(dot: str) -> list[str]:
     return [line.strip() for line in dot.splitlines()]
 
 
-def test_every_targeted_transition_is_an_edge_labelled_by_its_kind() -> None:
+def test_every_transition_with_a_target_is_an_edge_labelled_as_voxflow_graph_does() -> None:
     lines = _statements(flow_dot(_flow()))
 
-    assert 'greet -> confirmed [label="on confirms"]' in lines
+    assert "greet -> confirmed [label=confirms]" in lines
     assert 'greet -> goodbye [label="dtmf 2"]' in lines
     assert 'greet -> goodbye [label="silence 6s"]' in lines
-    assert '"(any node)" -> goodbye [label="on opt_out" style=dashed]' in lines
+    assert "__any__ -> goodbye [label=opt_out style=dashed]" in lines
+    assert '__any__ [label="any node" style=dashed]' in lines
 
 
 def test_nodes_that_end_the_call_are_drawn_with_their_outcome() -> None:
@@ -61,7 +62,7 @@ def test_current_node_and_path_edges_are_highlighted() -> None:
         in lines
     )
     assert 'greet [label=greet fillcolor="#fde68a"]' in lines
-    assert 'greet -> confirmed [label="on confirms" color="#b45309" penwidth=3]' in lines
+    assert 'greet -> confirmed [label=confirms color="#b45309" penwidth=3]' in lines
     assert 'greet -> goodbye [label="dtmf 2"]' in lines
 
 
