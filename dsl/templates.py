@@ -35,6 +35,18 @@ MAX_SEQUENCE = 100_000
 """Longest text or list a template may build with ``*`` (so a flow cannot exhaust memory)."""
 
 
+VOICE_INPUTS: dict[str, tuple[frozenset[str], str]] = {
+    "day": (frozenset({"date", "datetime", "str"}), "a date or datetime"),
+    "time": (frozenset({"time", "datetime", "str"}), "a time or datetime"),
+    "when": (frozenset({"datetime", "date", "str"}), "a datetime"),
+    "money": (frozenset({"money", "int", "float", "str"}), "an amount"),
+    "duration": (frozenset({"duration", "int", "float", "str"}), "a duration"),
+    "phone": (frozenset({"phone", "str", "digits"}), "a phone number"),
+    "digits": (frozenset({"digits", "str", "int", "phone"}), "digits"),
+}
+"""Context types each voice filter accepts (``str`` too: text is parsed when rendered)."""
+
+
 class TemplateRenderError(Exception):
     """A template could not be rendered: undefined value, sandbox refusal, bad filter input."""
 
@@ -247,6 +259,25 @@ class _TemplateChecker:
                 else f"known {kind}s: " + ", ".join(sorted(known))
             )
             self.report(node, node.name, "VF304", f"unknown {kind} {node.name!r}", hint)
+        elif isinstance(node, nodes.Filter) and node.name in VOICE_INPUTS and node.node:
+            self.voice_input(node, local)
+
+    def voice_input(self, node: nodes.Filter, local: set[str]) -> None:
+        """VF303 when a voice filter is given a context value it cannot say (``str | day``)."""
+        parts = _chain(node.node)
+        if parts is None or parts[0] in local:
+            return
+        t = self.scope.lookup(".".join(parts))
+        kinds, what = VOICE_INPUTS[node.name]
+        if t is None or t == ANY or t.kind in kinds:
+            return
+        self.report(
+            node,
+            node.name,
+            "VF303",
+            f"the {node.name!r} filter says {what}, but {'.'.join(parts)!r} is {t}",
+            f"apply {node.name!r} to {what}, or use another filter",
+        )
 
     def reference(self, node: nodes.Expr, local: set[str], *, method: bool) -> None:
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):

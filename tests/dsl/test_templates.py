@@ -183,3 +183,15 @@ def test_template_env_is_one_strict_sandbox_with_voice_filters():
 )
 def test_private_attribute_access_is_refused_at_compile_time(src, col):
     assert diags(src)[0] == ("VF302", 4, col)
+
+
+@pytest.mark.parametrize(
+    ("src", "col"),
+    [("{{ vars.tries | day }}", 25), ("{{ contact.appointment_at | money }}", 37)],
+)
+def test_voice_filter_given_a_value_it_cannot_say_is_vf303(src, col):
+    assert diags(src) == [("VF303", 4, col)]
+
+
+def test_voice_filters_accept_text_values_parsed_when_rendered():
+    assert diags("{{ contact.first_name | digits }} {{ lookup.at | when }}") == []
