@@ -56,7 +56,7 @@ template_soup = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 def test_check_template_returns_diagnostics_and_never_raises(src):
     diags = check_template(src, SCOPE, file="a.flow", line=3, col=5)
     assert all(isinstance(d, Diagnostic) and d.line >= 3 for d in diags)
-    assert {d.code for d in diags} <= {"VF120", "VF302", "VF304"}
+    assert {d.code for d in diags} <= {"VF120", "VF302", "VF303", "VF304"}
 
 
 @settings(max_examples=800)
