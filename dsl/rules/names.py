@@ -74,6 +74,10 @@ def templates(ctx: RuleContext) -> Iterator[Diagnostic]:
     scope = flow_scope(ctx.agent)
     tool_scope = scope.child(env=ANY)
     for site in ctx.source_map.templates:
+        if "{" not in site.src:
+            # Plain text: without {{ {% {# there is nothing for Jinja to parse or check
+            # (dsl.templates uses the default delimiters and no line statements).
+            continue
         base = tool_scope if site.tool else scope
         yield from check_template(
             site.src, _extra(base, site.extra), file=ctx.file, line=site.pos.line, col=site.pos.col
