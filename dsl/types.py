@@ -262,7 +262,7 @@ def _coerce(value: object, t: VoxType, tz: str, region: str | None) -> object:
             return float(value)
         if isinstance(value, str):
             try:
-                return float(value.strip().replace(",", ""))
+                return float(_number_text(value))
             except ValueError:
                 raise _bad(value, t, "a number such as 3.5") from None
         raise _bad(value, t, "a number")
@@ -369,6 +369,18 @@ def _coerce(value: object, t: VoxType, tz: str, region: str | None) -> object:
     raise _bad(value, t, "a known type")
 
 
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d{1,2}$")
+
+
+def _number_text(text: str) -> str:
+    """``1,234.50`` → ``1234.50``; ``12,50`` (a decimal comma: one comma, 1-2 digits after) →
+    ``12.50``; spaces are dropped."""
+    s = re.sub(r"\s", "", text)
+    if _DECIMAL_COMMA.match(s):
+        return s.replace(",", ".")
+    return s.replace(",", "")
+
+
 def _to_int(value: object, t: VoxType) -> int:
     if isinstance(value, bool):
         raise _bad(value, t, "a whole number")
@@ -431,7 +443,7 @@ def _to_money(value: object, t: VoxType) -> Decimal:
     elif isinstance(value, float):
         out = Decimal(repr(value))
     elif isinstance(value, str):
-        s = re.sub(r"[\s,$€£]", "", value)
+        s = _number_text(re.sub(r"[$€£]", "", value))
         try:
             out = Decimal(s)
         except InvalidOperation:
