@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 
 from dsl import ir
@@ -10,8 +11,6 @@ from dsl.rules.context import RuleContext
 
 
 def _close(name: str, known: set[str]) -> str:
-    import difflib
-
     close = difflib.get_close_matches(name, sorted(known), n=1)
     return f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(sorted(known))
 
