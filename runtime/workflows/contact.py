@@ -39,6 +39,8 @@ IO_TIMEOUT = timedelta(seconds=30)
 IO_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 """Persistence activities are idempotent (keyed by attempt id), so they retry freely."""
 DIAL_HEARTBEAT = timedelta(seconds=10)
+DIAL_START = timedelta(seconds=15)
+"""A dial not picked up by its worker in this time was never placed (that worker is gone)."""
 CONVERSE_HEARTBEAT = timedelta(seconds=20)
 CONVERSE_LIMIT = timedelta(hours=1)
 ONCE = RetryPolicy(maximum_attempts=1)
@@ -176,9 +178,10 @@ class ContactWorkflow:
                     caller_id=campaign.caller_id,
                     ring_timeout_ms=campaign.ring_timeout_ms,
                     detect_machine=campaign.amd != "continue",
+                    hangup_machine=campaign.amd == "hangup",
                 ),
                 task_queue=route.task_queue,
-                schedule_to_close_timeout=ring + timedelta(seconds=60),
+                schedule_to_start_timeout=DIAL_START,
                 start_to_close_timeout=ring + timedelta(seconds=30),
                 heartbeat_timeout=DIAL_HEARTBEAT,
                 retry_policy=ONCE,

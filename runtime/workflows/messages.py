@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from dsl.ir import Campaign, Pacing
+from dsl.ir import CallingWindow, Campaign, Pacing
 
 SHARED_TASK_QUEUE = "voxflow"
 """The queue every worker polls; dial and converse go to a worker's own queue instead."""
@@ -208,13 +208,15 @@ class DialInput:
     contact_id: str
     phone: str
     timezone: str
-    windows: tuple
+    windows: tuple[CallingWindow, ...]
     """The campaign's calling windows (checked again against the wall clock at dial time)."""
     closed_dates: tuple[str, ...]
     audiosocket: str
     caller_id: str | None = None
     ring_timeout_ms: int = 30_000
     detect_machine: bool = True
+    hangup_machine: bool = True
+    """Hang up at once when a machine answers (the campaign's ``amd: hangup``)."""
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""The ``dial`` activity: one originate through the telephony gateway, at most once.
+
+It runs on the task queue of the worker whose AudioSocket server will take the call, and
+refuses to dial (without touching the PBX) when, by the wall clock and the database at that
+moment:
+
+* the contact's calling window is closed (``OutsideWindow``; the workflow waits and tries
+  again, the attempt costs nothing);
+* the number is on the do-not-call list (``DoNotCall``);
+* the attempt was not recorded first (``AttemptNotRecorded``, a bug upstream).
+
+The workflow gives it ``maximum_attempts=1``; it heartbeats while the PBX rings so a dead
+worker is noticed within the heartbeat timeout, and its attempt is then settled as ``unknown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.dnc import DoNotCall
+from dsl.outcomes import TelephonyOutcome
+from runtime.campaign.windows import is_open
+from runtime.db import attempts
+from runtime.db.types import Db
+from runtime.workflows.messages import ActivityName, DialInput, DialOutcome
+from telephony.gateway import DialRequest, Gateway
+
+HEARTBEAT_EVERY = timedelta(seconds=2)
+MACHINES = (TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL)
+
+
+def _refuse(message: str, kind: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+class DialActivities:
+    def __init__(
+        self,
+        gateway: Gateway,
+        db: Db,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._gateway = gateway
+        self._db = db
+        self._dnc = DoNotCall(db)
+        self._clock = clock
+
+    @activity.defn(name=ActivityName.DIAL)
+    async def dial(self, arg: DialInput) -> DialOutcome:
+        now = self._clock()
+        if not is_open(now, arg.timezone, arg.windows, arg.closed_dates):
+            raise _refuse(
+                f"contact {arg.contact_id}: calling window closed at {now.isoformat()}"
+                f" in {arg.timezone}",
+                "OutsideWindow",
+            )
+        if await self._dnc.blocked(arg.phone):
+            raise _refuse(f"contact {arg.contact_id}: {arg.phone} is on do-not-call", "DoNotCall")
+        row = await attempts.get_attempt(self._db, arg.attempt_id)
+        if row is None or row.status != "dialing":
+            raise _refuse(
+                f"attempt {arg.attempt_id} is not recorded as dialing (found"
+                f" {row.status if row else 'nothing'}): refusing to originate",
+                "AttemptNotRecorded",
+            )
+        request = DialRequest(
+            attempt_id=arg.attempt_id,
+            to=arg.phone,
+            caller_id=arg.caller_id,
+            ring_timeout_ms=arg.ring_timeout_ms,
+            detect_machine=arg.detect_machine,
+            audiosocket=arg.audiosocket,
+        )
+        heartbeat = asyncio.create_task(_heartbeat())
+        try:
+            result = await self._gateway.place_call(request)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        if result.answered:
+            await attempts.mark_answered(self._db, arg.attempt_id)
+            if result.outcome in MACHINES and arg.hangup_machine:
+                await self._gateway.hangup(arg.attempt_id)
+        return DialOutcome(
+            attempt_id=arg.attempt_id,
+            answered=result.answered,
+            outcome=result.outcome.value if result.outcome else None,
+            cause=result.cause,
+            detail=result.detail,
+        )
+
+
+async def _heartbeat() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY.total_seconds())

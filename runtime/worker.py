@@ -1,0 +1,181 @@
+"""The voxflow worker: workflows and persistence on the shared queue, calls on its own queue.
+
+Temporal's worker-specific task queue pattern: every worker process polls the shared queue
+(workflows, persistence activities, ``worker_route``) and a queue of its own (``dial`` and
+``converse``). ``worker_route`` answers with that own queue and the host:port of this
+process's AudioSocket server, so the PBX sends the call's media to the process that dials and
+converses. The own queue's name is unique per process: after a crash, work scheduled on the
+dead process's queue times out instead of being picked up late by its successor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.campaign_io import CampaignIO
+from activities.dial import DialActivities
+from runtime.workflows.campaign import CampaignWorkflow
+from runtime.workflows.contact import ContactWorkflow
+from runtime.workflows.inbound import InboundCallWorkflow
+from runtime.workflows.messages import SHARED_TASK_QUEUE, ActivityName, WorkerRoute
+from runtime.workflows.sandbox import workflow_runner
+from telephony.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+WORKFLOWS = (CampaignWorkflow, ContactWorkflow, InboundCallWorkflow)
+
+
+@dataclass(frozen=True)
+class Route:
+    route: WorkerRoute
+
+    @activity.defn(name=ActivityName.WORKER_ROUTE)
+    async def worker_route(self) -> WorkerRoute:
+        return self.route
+
+
+def own_queue(shared: str = SHARED_TASK_QUEUE) -> str:
+    return f"{shared}-worker-{uuid.uuid4().hex[:12]}"
+
+
+def build_workers(
+    client: Client,
+    *,
+    pool: asyncpg.Pool,
+    gateway: Gateway,
+    audiosocket: str,
+    call_activities: Sequence[Callable] = (),
+    shared_queue: str = SHARED_TASK_QUEUE,
+    max_concurrent_calls: int = 50,
+) -> tuple[Worker, Worker]:
+    """The shared-queue worker and this process's own-queue worker.
+
+    Args:
+        audiosocket: ``host:port`` the PBX must send this worker's calls' media to.
+        call_activities: more activities for the own queue (``converse``).
+    """
+    queue = own_queue(shared_queue)
+    io = CampaignIO(pool)
+    dial = DialActivities(gateway, pool)
+    route = Route(WorkerRoute(queue, audiosocket))
+    shared = Worker(
+        client,
+        task_queue=shared_queue,
+        workflows=list(WORKFLOWS),
+        activities=[
+            io.contacts_page,
+            io.record_attempt,
+            io.record_result,
+            io.add_dnc,
+            route.worker_route,
+        ],
+        workflow_runner=workflow_runner(),
+    )
+    calls = Worker(
+        client,
+        task_queue=queue,
+        activities=[dial.dial, *call_activities],
+        max_concurrent_activities=max_concurrent_calls,
+    )
+    return shared, calls
+
+
+async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
+    """Run ``workers`` until ``stop`` is set, then shut them down; one failing stops all."""
+    async with asyncio.TaskGroup() as group:
+        for worker in workers:
+            group.create_task(worker.run())
+        await stop.wait()
+        for worker in workers:
+            group.create_task(worker.shutdown())
+
+
+@asynccontextmanager
+async def worker_resources(settings: object) -> AsyncIterator[dict[str, object]]:
+    """Pool, gateway and AudioSocket server from the settings (see :func:`main`)."""
+    from runtime.db import create_pool
+    from telephony.ami.client import AmiSettings
+    from telephony.ami.gateway import AsteriskGateway
+    from telephony.audiosocket.server import AudioSocketServer
+
+    s = settings
+    async with AsyncExitStack() as stack:
+        if s.database_url is None:
+            raise SystemExit("voxflow worker needs DATABASE_URL (voxflow dev sets it for you)")
+        pool = await create_pool(s.database_url.get_secret_value(), max_size=s.database_pool_max)
+        stack.push_async_callback(pool.close)
+        server = AudioSocketServer(s.audiosocket_host, s.audiosocket_port)
+        await server.start()
+        stack.push_async_callback(server.close)
+        host, port = server.address
+        advertised = s.audiosocket_advertised or f"{host}:{port}"
+        ami = AmiSettings(
+            host=s.ami_host or "127.0.0.1",
+            port=s.ami_port,
+            username=s.ami_username or "voxflow",
+            secret=s.ami_secret.get_secret_value() if s.ami_secret else "",
+        )
+        gateway = await AsteriskGateway.connect(ami, advertised)
+        stack.push_async_callback(gateway.close)
+        yield {"pool": pool, "gateway": gateway, "server": server, "audiosocket": advertised}
+
+
+def converse_activities(server: object, pool: asyncpg.Pool, gateway: Gateway) -> list[Callable]:
+    """The ``converse`` activity of the provider layer, when it is installed."""
+    try:
+        from activities.converse import ConverseActivities  # type: ignore[attr-defined]
+    except ImportError:
+        log.warning("activities.converse.ConverseActivities is missing: answered calls end unknown")
+        return []
+    return [ConverseActivities.for_worker(server=server, pool=pool, gateway=gateway).converse]
+
+
+async def serve(stop: asyncio.Event | None = None) -> None:
+    """Run a worker from the environment's settings until SIGINT/SIGTERM."""
+    from runtime.client import connect
+    from runtime.settings import load_settings
+
+    settings = load_settings()
+    settings.require("temporal_address", "database_url", why="a standalone worker")
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    async with worker_resources(settings) as res:
+        workers = build_workers(
+            client,
+            pool=res["pool"],
+            gateway=res["gateway"],
+            audiosocket=res["audiosocket"],
+            call_activities=converse_activities(res["server"], res["pool"], res["gateway"]),
+            shared_queue=settings.task_queue,
+        )
+        print(
+            f"voxflow worker: queue {workers[1].task_queue}, audiosocket {res['audiosocket']}",
+            flush=True,
+        )
+        await run_workers(workers, stop)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
