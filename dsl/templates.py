@@ -130,6 +130,8 @@ def check_template(
     Codes: VF120 syntax error (and ``include``/``extends``/``import``, which have nothing to
     load), VF302 undefined name (hint: the closest known name), VF304 unknown filter or test.
     """
+    if "{{" not in src and "{%" not in src and "{#" not in src:
+        return []  # plain text: nothing to check (most say/task lines)
     env = template_env()
     try:
         tree = env.parse(src)

@@ -9,8 +9,9 @@ at ``line``/``col`` of the file reports its first character there.
 from __future__ import annotations
 
 import re
-from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Transformer
@@ -56,22 +57,13 @@ class _LiteralError(Exception):
         self.code, self.message, self.hint, self.line, self.col = code, message, hint, line, col
 
 
-# Where the expression being parsed starts in its file; a context variable so that parsing
-# stays safe from several threads or tasks with one shared parser.
-_OFFSET: ContextVar[tuple[int, int]] = ContextVar("expr_offset", default=(1, 1))
-
-
-def _at(line: int, col: int) -> tuple[int, int]:
-    base_line, base_col = _OFFSET.get()
-    if line == 1:
-        return base_line, base_col + col - 1
-    return base_line + line - 1, col
-
-
 def _token_pos(tok: Token) -> dict[str, int]:
-    line, col = _at(tok.line, tok.column)
-    end_line, end_col = _at(tok.end_line, tok.end_column)
-    return {"line": line, "col": col, "end_line": end_line, "end_col": end_col}
+    return {
+        "line": tok.line,
+        "col": tok.column,
+        "end_line": tok.end_line,
+        "end_col": tok.end_column,
+    }
 
 
 def _span(first: ExprNode | dict, last: ExprNode | dict, extra: int = 0) -> dict[str, int]:
@@ -87,7 +79,7 @@ def _span(first: ExprNode | dict, last: ExprNode | dict, extra: int = 0) -> dict
 
 
 def _fail(code: str, tok: Token, message: str, hint: str) -> _LiteralError:
-    return _LiteralError(code, message, hint, *_at(tok.line, tok.column))
+    return _LiteralError(code, message, hint, tok.line, tok.column)
 
 
 _ESCAPE = re.compile(r"\\(.)", re.S)
@@ -322,6 +314,17 @@ def _children(node: ExprNode) -> list[ExprNode]:
     return []
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """A syntax error at a position relative to the expression's start."""
+
+    code: str
+    line: int
+    col: int
+    message: str
+    hint: str
+
+
 def parse_expr(src: str, *, file: str = "<expr>", line: int = 1, col: int = 1) -> ExprNode:
     """Parse expression text.
 
@@ -332,44 +335,71 @@ def parse_expr(src: str, *, file: str = "<expr>", line: int = 1, col: int = 1) -
     Raises:
         ExprSyntaxError: with ``.diagnostic`` (VF110 syntax, VF111 duration, VF112 date/time).
     """
+    result = _parse(src)
+    if isinstance(result, _Failure):
+        at_line, at_col = _offset(result.line, result.col, line, col)
+        diagnostic = Diagnostic(file, at_line, at_col, result.code, result.message, result.hint)
+        raise ExprSyntaxError(diagnostic)
+    return result if (line, col) == (1, 1) else _shift(result, line, col)
 
-    def fail(code: str, at_line: int, at_col: int, message: str, hint: str) -> ExprSyntaxError:
-        return ExprSyntaxError(Diagnostic(file, at_line, at_col, code, message, hint))
 
+def _offset(at_line: int, at_col: int, line: int, col: int) -> tuple[int, int]:
+    """A position relative to the expression → the position in the file."""
+    if at_line == 1:
+        return line, col + at_col - 1
+    return line + at_line - 1, at_col
+
+
+def _shift(node: ExprNode, line: int, col: int) -> ExprNode:
+    start = _offset(node.line, node.col, line, col)
+    end = _offset(node.end_line or node.line, node.end_col or node.col, line, col)
+    pos = {"line": start[0], "col": start[1], "end_line": end[0], "end_col": end[1]}
+    if isinstance(node, Literal):
+        return Literal(node.value, node.kind, **pos)
+    if isinstance(node, Name):
+        return Name(node.parts, **pos)
+    if isinstance(node, Unary):
+        return Unary(node.op, _shift(node.operand, line, col), **pos)
+    if isinstance(node, Binary):
+        return Binary(node.op, _shift(node.left, line, col), _shift(node.right, line, col), **pos)
+    if isinstance(node, Call):
+        return Call(node.func, tuple(_shift(a, line, col) for a in node.args), **pos)
+    if isinstance(node, ListExpr):
+        return ListExpr(tuple(_shift(a, line, col) for a in node.items), **pos)
+    raise TypeError(f"not an expression node: {node!r}")
+
+
+@lru_cache(maxsize=8192)
+def _parse(src: str) -> ExprNode | _Failure:
+    """Parse at position (1, 1); cached by text, since flows repeat conditions verbatim."""
     if not src.strip():
-        raise fail("VF110", line, col, "empty expression", "write a condition or a value")
+        return _Failure("VF110", 1, 1, "empty expression", "write a condition or a value")
     if len(src) > MAX_LENGTH:
-        raise fail("VF110", line, col, "expression is too long", "split it into variables")
-    token = _OFFSET.set((line, col))
+        return _Failure("VF110", 1, 1, "expression is too long", "split it into variables")
     try:
         node = _parser.parse(src)
     except (_LiteralError, VisitError) as exc:
         err = exc.orig_exc if isinstance(exc, VisitError) else exc
         if not isinstance(err, _LiteralError):
             raise
-        raise fail(err.code, err.line, err.col, err.message, err.hint) from None
+        return _Failure(err.code, err.line, err.col, err.message, err.hint)
     except UnexpectedCharacters as exc:
-        at = _at(exc.line, exc.column)
         char = src[exc.pos_in_stream] if exc.pos_in_stream < len(src) else ""
         hint = _expected_hint(set(exc.allowed or ()))
-        raise fail("VF110", *at, f"unexpected character {char!r}", hint) from None
+        return _Failure("VF110", exc.line, exc.column, f"unexpected character {char!r}", hint)
     except UnexpectedToken as exc:
         tok = exc.token
+        hint = _expected_hint(set(exc.accepts or exc.expected))
         if tok.type == "$END":
             end = src.rstrip()
             last_line = end.count("\n") + 1
-            at = _at(last_line, len(end) - (end.rfind("\n") + 1) + 1)
-            message = "expression ends too early"
-        else:
-            at = _at(tok.line, tok.column)
-            message = f"unexpected {str(tok)!r}"
-        hint = _expected_hint(set(exc.accepts or exc.expected))
-        raise fail("VF110", *at, message, hint) from None
+            last_col = len(end) - (end.rfind("\n") + 1) + 1
+            return _Failure("VF110", last_line, last_col, "expression ends too early", hint)
+        return _Failure("VF110", tok.line, tok.column, f"unexpected {str(tok)!r}", hint)
     except UnexpectedInput as exc:  # any other lark parse failure
-        at = _at(getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1)
-        raise fail("VF110", *at, "invalid expression", str(exc).splitlines()[0]) from None
-    finally:
-        _OFFSET.reset(token)
+        first = str(exc).splitlines()[0]
+        at_line, at_col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
+        return _Failure("VF110", at_line, at_col, "invalid expression", first)
     if _too_deep(node):
-        raise fail("VF110", line, col, "expression nests too deeply", "split it into variables")
+        return _Failure("VF110", 1, 1, "expression nests too deeply", "split it into variables")
     return node

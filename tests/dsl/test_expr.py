@@ -365,3 +365,15 @@ def test_compile_rejects_unknown_functions_before_running():
 def test_names_lists_dotted_names_in_source_order():
     node = parse_expr("len(contact.tags) > vars.tries or value in contact.tags")
     assert [n for n, _, _ in names(node)] == ["contact.tags", "vars.tries", "value", "contact.tags"]
+
+
+def test_the_same_text_parsed_at_two_places_reports_each_place():
+    first = parse_expr("contact.age > 1", line=2, col=5)
+    second = parse_expr("contact.age > 1", line=9, col=1)
+    assert first == second
+    assert names(first) == [("contact.age", 2, 5)]
+    assert names(second) == [("contact.age", 9, 1)]
+    for line, col in [(2, 5), (9, 1)]:
+        with pytest.raises(ExprSyntaxError) as info:
+            parse_expr("a >", line=line, col=col)
+        assert (info.value.diagnostic.line, info.value.diagnostic.col) == (line, col + 3)

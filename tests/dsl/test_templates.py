@@ -195,3 +195,7 @@ def test_voice_filter_given_a_value_it_cannot_say_is_vf303(src, col):
 
 def test_voice_filters_accept_text_values_parsed_when_rendered():
     assert diags("{{ contact.first_name | digits }} {{ lookup.at | when }}") == []
+
+
+def test_plain_text_has_no_diagnostics():
+    assert diags("Ask whether they can make it { or not }.") == []
