@@ -248,7 +248,11 @@ class Engine:
         return tuple(node) + tuple(t for _, t in self._global_intents.values())
 
     def missing_slots(self) -> tuple[Slot, ...]:
-        return tuple(s for s in self.node.collect if s.required and s.name not in self.state.slots)
+        """Required slots of the current node not filled yet, in declaration order."""
+        collect = self._nodes[self.state.node].collect  # type: ignore[index]
+        if not collect:
+            return ()
+        return tuple(s for s in collect if s.required and s.name not in self.state.slots)
 
     def render(self, src: str) -> str:
         """Template ``src`` rendered with the call's current values."""
