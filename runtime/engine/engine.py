@@ -395,6 +395,10 @@ class Engine:
             return
         if pending.into:
             s.results[pending.into] = e.result
+        elif pending.origin == "model" and pending.name in self._http:
+            # The model called an HTTP tool itself: its mapped response joins the context
+            # under the tool's name.
+            s.results[pending.name] = e.result
         ended = self._apply_builtin(pending.name, e.result if isinstance(e.result, dict) else {})
         if pending.origin == "action":
             if self._blocked_on == e.call_id:

@@ -296,3 +296,10 @@ def test_all_transitions_names_node_and_global_transitions():
     assert ("greet", "dtmf:*9") in keys
     assert ("*", "intent:opt_out_request") in keys
     assert ("greet", "silence:6000") in keys
+
+
+def test_http_tool_called_by_the_model_maps_its_result_under_its_name():
+    e = engine()
+    e.handle(TransitionCalled("lookup", {}, "fc6"))
+    assert e.handle(ToolResult("fc6", ok=True, result={"day": "Friday"})) == [Respond()]
+    assert e.values()["lookup"] == {"day": "Friday"}
