@@ -136,12 +136,13 @@ def check_template(
     try:
         tree = env.parse(src)
     except TemplateSyntaxError as exc:
-        at_line = line + (exc.lineno or 1) - 1
+        lineno = exc.lineno or 1
+        index = _syntax_error_column(env, src, lineno, exc.message)
         return [
             Diagnostic(
                 file,
-                at_line,
-                col if at_line == line else 1,
+                line + lineno - 1,
+                col + index if lineno == 1 else index + 1,
                 "VF120",
                 f"template syntax error: {exc.message}",
                 "check the {{ }} and {% %} pairs and the expression inside",
@@ -153,6 +154,29 @@ def check_template(
 
 
 _DEFINES_ON_CALL = {"varargs", "kwargs", "caller"}
+
+
+_OPENER = re.compile(r"\{[{%#]")
+_CLOSER = {"{{": "}}", "{%": "%}", "{#": "#}"}
+
+
+def _syntax_error_column(env, src: str, lineno: int, message: str | None) -> int:
+    """0-based column of the tag that breaks on line ``lineno`` (Jinja reports no column):
+    the first tag of that line such that the text up to its end fails the same way."""
+    lines = src.splitlines(keepends=True) or [""]
+    if lineno > len(lines):
+        return 0
+    line_start = sum(len(x) for x in lines[: lineno - 1])
+    for m in _OPENER.finditer(lines[lineno - 1]):
+        start = line_start + m.start()
+        close = src.find(_CLOSER[m.group()], start + 2)
+        prefix = src if close < 0 else src[: close + 2]
+        try:
+            env.parse(prefix)
+        except TemplateSyntaxError as exc:
+            if exc.message == message and (exc.lineno or 1) == lineno:
+                return m.start()
+    return 0
 
 
 class _TemplateChecker:

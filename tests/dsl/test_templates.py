@@ -105,12 +105,17 @@ def test_voice_filters_are_known_to_the_checker():
 
 
 @pytest.mark.parametrize(
-    ("src", "line"),
-    [("Hi {{ contact.first_name ", 4), ("ok\n{% if %}", 5), ("{% for x in %}{% endfor %}", 4)],
+    ("src", "line", "col"),
+    [
+        ("Hi {{ contact.first_name ", 4, 12),
+        ("ok\n  {% if %}", 5, 3),
+        ("{% for x in %}{% endfor %}", 4, 9),
+        ("{{ 1 +* 2 }}", 4, 9),
+        ("{{ contact.first_name }} then {{ 1 +* 2 }}", 4, 39),
+    ],
 )
-def test_syntax_error_is_vf120_on_the_right_line(src, line):
-    ((code, at_line, _),) = diags(src)
-    assert (code, at_line) == ("VF120", line)
+def test_syntax_error_is_vf120_at_the_tag_that_breaks(src, line, col):
+    assert diags(src) == [("VF120", line, col)]
 
 
 def test_include_is_refused_at_compile_time():
