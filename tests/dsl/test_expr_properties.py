@@ -63,7 +63,7 @@ def _extend(children):
 trees = st.recursive(st.one_of(literals, names_), _extend, max_leaves=12)
 
 
-@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_canonical_text_parses_back_to_an_equal_tree(tree):
     text = canonical(tree)
@@ -77,7 +77,7 @@ def test_canonical_text_parses_back_to_an_equal_tree(tree):
     assert canonical(parsed) == text
 
 
-@settings(max_examples=1500)
+@settings(deadline=None, max_examples=1500)
 @given(st.text(max_size=60))
 def test_random_text_never_raises_anything_but_expr_syntax_error(text):
     try:
@@ -101,7 +101,7 @@ ALPHABET = list("abc.()[]'\"0123456789 -+*/%<>=!,:T") + [
 ]
 
 
-@settings(max_examples=1000)
+@settings(deadline=None, max_examples=1000)
 @given(st.lists(st.sampled_from(ALPHABET), max_size=25).map("".join))
 def test_token_soup_never_raises_anything_but_expr_syntax_error(text):
     try:
@@ -128,7 +128,7 @@ ENV_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 @given(trees, st.dictionaries(identifiers, ENV_VALUES, max_size=4))
 def test_evaluation_never_raises_anything_but_expr_runtime_error(tree, env):
     try:

@@ -51,7 +51,7 @@ PIECES = [
 template_soup = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 
 
-@settings(max_examples=800)
+@settings(deadline=None, max_examples=800)
 @given(st.one_of(template_soup, st.text(max_size=40)))
 def test_check_template_returns_diagnostics_and_never_raises(src):
     diags = check_template(src, SCOPE, file="a.flow", line=3, col=5)
@@ -59,7 +59,7 @@ def test_check_template_returns_diagnostics_and_never_raises(src):
     assert {d.code for d in diags} <= {"VF120", "VF302", "VF303", "VF304"}
 
 
-@settings(max_examples=800)
+@settings(deadline=None, max_examples=800)
 @given(st.one_of(template_soup, st.text(max_size=40)))
 def test_render_raises_nothing_but_template_render_error(src):
     try:
