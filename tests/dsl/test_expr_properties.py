@@ -77,7 +77,7 @@ def test_canonical_text_parses_back_to_an_equal_tree(tree):
     assert canonical(parsed) == text
 
 
-@settings(deadline=None, max_examples=1500)
+@settings(deadline=None, max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=60))
 def test_random_text_never_raises_anything_but_expr_syntax_error(text):
     try:
@@ -101,7 +101,7 @@ ALPHABET = list("abc.()[]'\"0123456789 -+*/%<>=!,:T") + [
 ]
 
 
-@settings(deadline=None, max_examples=1000)
+@settings(deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(ALPHABET), max_size=25).map("".join))
 def test_token_soup_never_raises_anything_but_expr_syntax_error(text):
     try:

@@ -1,6 +1,6 @@
 """Property tests: no template text crashes the checker or the renderer."""
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsl.diagnostics import Diagnostic
@@ -51,7 +51,7 @@ PIECES = [
 template_soup = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 
 
-@settings(deadline=None, max_examples=800)
+@settings(deadline=None, max_examples=800, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(template_soup, st.text(max_size=40)))
 def test_check_template_returns_diagnostics_and_never_raises(src):
     diags = check_template(src, SCOPE, file="a.flow", line=3, col=5)
@@ -59,7 +59,7 @@ def test_check_template_returns_diagnostics_and_never_raises(src):
     assert {d.code for d in diags} <= {"VF120", "VF302", "VF303", "VF304"}
 
 
-@settings(deadline=None, max_examples=800)
+@settings(deadline=None, max_examples=800, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(template_soup, st.text(max_size=40)))
 def test_render_raises_nothing_but_template_render_error(src):
     try:
