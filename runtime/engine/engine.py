@@ -552,6 +552,8 @@ class Engine:
                 if f.name in arguments:
                     s.slots[f.name] = self._coerce(arguments[f.name], f.type)
         s.taken.append(Taken(owner, key, t.target))
+        if not isinstance(t, NoMatchTransition):
+            s.no_matches = 0
         self._agenda.clear()
         self._blocked_on = None
         self._agenda.extend(("act", a) for a in t.actions)
@@ -606,6 +608,7 @@ class Engine:
             value, ok = self._validate(slot, raw)
             if ok:
                 s.slots[name] = value
+                s.no_matches = 0  # no_match counts misses in a row
                 s.note("event", f"slot {name} = {value!r}")
                 continue
             if s.asks[name] >= slot.max_asks:

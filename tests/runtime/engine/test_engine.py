@@ -303,3 +303,31 @@ def test_http_tool_called_by_the_model_maps_its_result_under_its_name():
     e.handle(TransitionCalled("lookup", {}, "fc6"))
     assert e.handle(ToolResult("fc6", ok=True, result={"day": "Friday"})) == [Respond()]
     assert e.values()["lookup"] == {"day": "Friday"}
+
+
+def test_no_match_counts_misses_in_a_row_only():
+    from dsl.ir import Agent, Flow, IntentTransition, Node, NoMatchTransition, Template
+
+    flow = Flow(
+        Agent(
+            name="a",
+            persona=Template("p"),
+            start="n",
+            nodes=(
+                Node(
+                    "n",
+                    transitions=(
+                        IntentTransition("noted", "noted", None),
+                        NoMatchTransition("out", Template("Again?"), 1),
+                    ),
+                ),
+                Node("out", say=(Template("Bye."),)),
+            ),
+        )
+    )
+    e = Engine(flow, contact={}, call_id="c", now=NOW)
+    e.start()
+    assert says(e.handle(TransitionCalled(NO_MATCH))) == ["Again?"]
+    e.handle(TransitionCalled("noted"))
+    assert says(e.handle(TransitionCalled(NO_MATCH))) == ["Again?"]
+    assert e.handle(TransitionCalled(NO_MATCH))[0] == NodeEntered("out", "no_match")
