@@ -27,7 +27,16 @@ from typing import Any
 
 from dsl.diagnostics import Diagnostic
 from dsl.expressions.functions import FUNCTIONS, ExprRuntimeError, _kind, env_now
-from dsl.expressions.nodes import Binary, Call, ExprNode, ListExpr, Literal, Name, Unary
+from dsl.expressions.nodes import (
+    Binary,
+    Call,
+    ExprNode,
+    ListExpr,
+    Literal,
+    Name,
+    Unary,
+    canonical,
+)
 from dsl.expressions.parser import ExprSyntaxError, parse_expr
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
@@ -41,12 +50,28 @@ def compile_expr(src: str) -> Evaluator:
         ExprSyntaxError: the text does not parse, or calls an unknown function / with the
             wrong number of arguments (VF304). Type errors are ``check_expr``'s job.
     """
-    return _compile(parse_expr(src))
+    return compile_node(parse_expr(src))
 
 
 def compile_node(node: ExprNode) -> Evaluator:
     """Compile an already parsed tree."""
-    return _compile(node)
+    return _guarded(_compile(node), canonical(node))
+
+
+def _guarded(fn: Evaluator, text: str) -> Evaluator:
+    """Whatever the environment holds, evaluation fails only with ``ExprRuntimeError``."""
+
+    def evaluate(env: Mapping[str, Any]) -> Any:
+        try:
+            return fn(env)
+        except ExprRuntimeError:
+            raise
+        except Exception as exc:  # e.g. env not a mapping, a value whose __eq__ raises
+            raise ExprRuntimeError(
+                f"cannot evaluate {text!r}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    return evaluate
 
 
 def _compile(node: ExprNode) -> Evaluator:

@@ -377,3 +377,9 @@ def test_the_same_text_parsed_at_two_places_reports_each_place():
         with pytest.raises(ExprSyntaxError) as info:
             parse_expr("a >", line=line, col=col)
         assert (info.value.diagnostic.line, info.value.diagnostic.col) == (line, col + 3)
+
+
+@pytest.mark.parametrize("env", [None, 42, {"contact": 5}, {"contact": {"age": object()}}])
+def test_an_environment_of_the_wrong_shape_is_a_runtime_error(env):
+    with pytest.raises(ExprRuntimeError):
+        compile_expr("contact.age > 1")(env)
