@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,8 +48,16 @@ class CallMedia:
 
 
 class CalleeMedia:
-    def __init__(self, client: AudioSocketClient, callee: Callee, *, trace: bool = False) -> None:
+    def __init__(
+        self,
+        client: AudioSocketClient,
+        callee: Callee,
+        *,
+        trace: bool = False,
+        on_dtmf: Callable[[str], None] | None = None,
+    ) -> None:
         self.client = client
+        self._on_dtmf = on_dtmf
         self.callee = callee
         self.media = CallMedia()
         self._trace = trace
@@ -121,6 +130,8 @@ class CalleeMedia:
                 case "dtmf":
                     for digit in step.text:
                         self.client.send_dtmf(digit)
+                        if self._on_dtmf is not None:
+                            self._on_dtmf(digit)
                         await asyncio.sleep(0.1)
                 case "wait":
                     await asyncio.sleep(step.ms / 1000)

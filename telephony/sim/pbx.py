@@ -12,7 +12,8 @@ What an ``Originate`` (``Async: true``) does here, mirroring Asterisk:
 4. Answer: ``Newstate`` ``ChannelState: 6`` (Up), ``OriginateResponse`` ``Reason: 4``; then the
    outbound dialplan: ``AMD()`` (``VarSet`` ``AMDSTATUS`` / ``AMDCAUSE``) when
    ``VOXFLOW_AMD`` is ``1``, and ``AudioSocket(${VOXFLOW_ATTEMPT},${VOXFLOW_AUDIOSOCKET})``.
-5. Whoever hangs up, ``Hangup`` with ``Cause: 16``.
+5. Keys the callee presses: AudioSocket DTMF messages and ``DTMFEnd`` events.
+6. Whoever hangs up, ``Hangup`` with ``Cause: 16``.
 
 Actions: Login, Logoff, Ping, Originate, Hangup, Redirect, PlayDTMF, Setvar, Getvar, Events.
 """
@@ -473,7 +474,14 @@ class SimPBX:
             )
             self._end(call, 38, "Network out of order")
             return
-        call.callee_media = CalleeMedia(client, callee, trace=self.trace_media)
+
+        def dtmf_event(digit: str) -> None:
+            # Asterisk reports a digit the callee pressed as DTMFEnd on its channel.
+            self._channel_event(
+                "DTMFEnd", call, 6, "Up", Digit=digit, DurationMs=100, Direction="Received"
+            )
+
+        call.callee_media = CalleeMedia(client, callee, trace=self.trace_media, on_dtmf=dtmf_event)
         call.media = call.callee_media.media
         await call.callee_media.run()
         if call.transferred_to is None:

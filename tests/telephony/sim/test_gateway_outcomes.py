@@ -130,4 +130,6 @@ async def test_callee_hangs_up_mid_call_and_presses_keys(gateway, pbx, audiosock
     assert session.close_reason == "remote_hangup"
     assert pbx.calls[request.attempt_id].media.ended_by == "callee"
     events = [e async for e in gateway.events(request.attempt_id)]
-    assert events[-1].kind == "hangup" and events[-1].cause == 16
+    assert [e.kind for e in events] == ["ringing", "answered", "dtmf", "dtmf", "hangup"]
+    assert [e.digit for e in events if e.kind == "dtmf"] == ["4", "2"]  # from AMI DTMFEnd
+    assert events[-1].cause == 16
