@@ -102,3 +102,7 @@ def test_commands_that_need_an_ir_refuse_a_broken_flow(tmp_path: Path):
     for args in (["ir", str(path)], ["graph", str(path)], ["fmt", str(path)]):
         result = runner.invoke(app, args)
         assert result.exit_code == 1
+
+
+def test_check_without_flow_files_exits_one(tmp_path: Path):
+    assert runner.invoke(app, ["check", str(tmp_path)]).exit_code == 1

@@ -72,7 +72,7 @@ CASES = [
         "template syntax",
         "VF120",
         flow_case("{{ contact.first_name }}", "{{ contact.first_name "),
-        "Hello",
+        "{{",
         0,
     ),
     (
@@ -265,3 +265,31 @@ def test_warnings_alone_still_produce_the_ir():
     result = compile_source(BASE + "\n  node orphan\n    end done\n", file="t.flow")
     assert result.ok
     assert [d.code for d in result.diagnostics] == ["VF403"]
+
+
+def test_unknown_phone_region_and_holiday_country_are_vf505():
+    src = (
+        BASE + CAMPAIGN.replace('csv "c.csv"', 'csv "c.csv"\n    region XX') + "  holidays US, QQ\n"
+    )
+    found = codes_at(src, "VF505")
+    assert at(src, "XX") in found and at(src, "QQ") in found
+
+
+def test_ramp_above_the_concurrency_cap_is_vf506():
+    src = BASE + CAMPAIGN + "  pacing concurrent 2 ramp 5\n"
+    assert at(src, "ramp 5", len("ramp ")) in codes_at(src, "VF506")
+
+
+def test_env_secrets_are_readable_in_http_tools_but_not_in_spoken_text():
+    tool = '  tool crm http GET "https://crm.example/{{ env.CRM_TOKEN }}"\n    description "CRM"\n'
+    src = flow_case("  start a\n", "  start a\n" + tool)
+    assert codes_at(src, "VF302") == []
+    spoken = src.replace('say "Hello {{ contact.first_name }}"', 'say "{{ env.CRM_TOKEN }}"')
+    assert at(spoken, 'env.CRM_TOKEN }}"\n    on') in codes_at(spoken, "VF302")
+
+
+def test_an_unreadable_file_is_a_diagnostic_not_an_exception(tmp_path):
+    from dsl import compile_file
+
+    result = compile_file(tmp_path / "missing.flow")
+    assert not result.ok and result.diagnostics[0].code == "VF101"
