@@ -822,10 +822,28 @@ class Engine:
                 + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
                 + f". Report values with {PROVIDE_SLOTS}."
             )
+        known = self._known()
+        if known:
+            parts.append("Known so far: " + known)
         session = UpdateSession("\n\n".join(parts), node_tools(self.flow, node, self._tool_specs))
-        if V.is_plain(self.agent.persona.src) and (node.task is None or V.is_plain(node.task.src)):
+        if (
+            not known
+            and V.is_plain(self.agent.persona.src)
+            and (node.task is None or V.is_plain(node.task.src))
+        ):
             self._session_cache[node.name] = session
         return session
+
+    def _known(self) -> str:
+        """The declared contact columns, the slots and the variables, for the model's context."""
+        items = [
+            (f"contact.{f.name}", self.contact[f.name])
+            for f in self.agent.context
+            if self.contact.get(f.name) not in (None, "")
+        ]
+        items += [(f"slots.{k}", v) for k, v in self.state.slots.items()]
+        items += [(f"vars.{k}", v) for k, v in self.state.vars.items() if v is not None]
+        return "; ".join(f"{k}={_plain(v)}" for k, v in items)
 
     def _render(self, src: str) -> str:
         if V.is_plain(src):
@@ -859,6 +877,10 @@ class Engine:
     def _flush(self) -> list[Command]:
         out, self._out = self._out, []
         return out
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def _ms(delta: Any) -> int:

@@ -191,3 +191,16 @@ def test_contact_columns_are_coerced_to_their_declared_types():
     )
     e = Engine(flow, contact={"visits": "4"}, call_id="c", now=NOW)
     assert e.contact["visits"] == 4
+
+
+def test_session_instructions_carry_what_is_known():
+    from runtime.engine.events import UpdateSession
+
+    e, out = start(order_flow())
+    first = next(c for c in out if isinstance(c, UpdateSession))
+    assert "contact.first_name=Ann" in first.instructions
+    assert "Collect from the caller: count (int), pin (digits)" in first.instructions
+    e.handle(slots(count="2"))
+    out = e.handle(slots(pin="11"))
+    update = next(c for c in out if isinstance(c, UpdateSession))
+    assert "slots.count=2; slots.pin=11; vars.total=0" in update.instructions
