@@ -46,6 +46,8 @@ def command(
         "none",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
         "--global.developmentMode",
         "false",
     ]
