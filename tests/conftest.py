@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -37,15 +41,31 @@ async def _migrate(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    """The session's embedded PostgreSQL, with a migrated template database."""
-    pg = start_embedded(tmp_path_factory.mktemp("pg") / "data", database=_TEMPLATE)
+@contextmanager
+def pg_state_dir() -> Iterator[Path]:
+    """A directory for an embedded PostgreSQL, removed afterwards.
+
+    Not under pytest's ``tmp_path``: as root, PostgreSQL runs as the ``pgserver`` user, and
+    any pytest session starting on the machine resets ``/tmp/pytest-of-root`` to mode 0700,
+    which would lock that user out of its own data directory mid-run.
+    """
+    path = Path(tempfile.mkdtemp(prefix="voxflow-test-pg-"))
     try:
-        asyncio.run(_migrate(pg.url))
-        yield pg
+        yield path
     finally:
-        pg.stop()
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[EmbeddedPostgres]:
+    """The session's embedded PostgreSQL, with a migrated template database."""
+    with pg_state_dir() as root:
+        pg = start_embedded(root / "data", database=_TEMPLATE)
+        try:
+            asyncio.run(_migrate(pg.url))
+            yield pg
+        finally:
+            pg.stop()
 
 
 @pytest.fixture(scope="module")

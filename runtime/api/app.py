@@ -1,7 +1,7 @@
 """The FastAPI application.
 
 ``create_app(settings)`` opens the database pool on start-up (``DATABASE_URL``, or the
-embedded PostgreSQL under the state directory) and closes it on shutdown. Tests and the dev
+embedded PostgreSQL under the state directory, migrated on start) and closes it on shutdown. Tests and the dev
 stack may hand in an open pool and a Temporal client instead. OpenAPI is served at
 ``/openapi.json`` and ``/docs``.
 """
@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from runtime.api.routes import calls, campaigns, dnc, health
-from runtime.db import create_pool, database_url
+from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
 
 
@@ -30,6 +30,14 @@ def create_app(
         async with AsyncExitStack() as stack:
             if app.state.db is None:
                 url = await stack.enter_async_context(database_url(settings))
+                if settings.database_url is None:
+                    # The embedded database is ours alone: bring it up to date. A production
+                    # database is migrated by the operator (`voxflow db migrate`).
+                    conn = await connect(url)
+                    try:
+                        await migrate(conn)
+                    finally:
+                        await conn.close()
                 pool = await create_pool(url, max_size=settings.database_pool_max)
                 stack.push_async_callback(pool.close)
                 app.state.db = pool

