@@ -29,7 +29,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode, ulaw_encode
-from tests.standins.harness import LocalServer, b64, rms, tone
+from telephony.audio.simspeech import SimSpeechDecoder, encode
+from tests.standins.harness import LocalServer, b64, rms
 
 Script = Callable[["RealtimeCall"], Awaitable[None]]
 
@@ -113,6 +114,9 @@ class RealtimeCall:
         self._cancelled: set[str] = set()
         self.usage = {"input_tokens": 0, "output_tokens": 0}
         self.closed = False
+        self._decoder: SimSpeechDecoder | None = None
+        self.heard: list[str] = []
+        """Caller utterances decoded from the input audio (simulated speech), in order."""
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -209,6 +213,10 @@ class RealtimeCall:
         fmt = self.session["audio"]["input"]["format"]
         pcm = ulaw_decode(data).pcm if fmt.get("type") == "audio/pcmu" else data
         chunk_ms = len(data) // bytes_per_ms(fmt)
+        rate = 24000 if fmt.get("type") == "audio/pcm" else 8000
+        if self._decoder is None or self._decoder.rate != rate:
+            self._decoder = SimSpeechDecoder(rate)
+        self.heard.extend(self._decoder.feed(pcm))
         loud = rms(pcm) > SPEECH_RMS
         if loud and self._speech_at is None:
             self._speech_at = self.input_ms
@@ -221,8 +229,11 @@ class RealtimeCall:
 
     # ---- scripted model behaviour -------------------------------------------------------
 
-    async def caller_turn(self, transcript: str, *, wait_s: float = 15.0) -> str:
+    async def caller_turn(self, transcript: str | None = None, *, wait_s: float = 15.0) -> str:
         """Wait for caller speech in the input audio, then behave like server VAD + transcription.
+
+        The transcript is ``transcript`` or, when omitted, the simulated speech decoded from the
+        caller's audio (the stand-in's "transcription model").
 
         Emits ``speech_started`` (cancelling an active response, as ``interrupt_response`` does),
         then after silence ``speech_stopped``, ``committed``, the user item and its transcript.
@@ -245,6 +256,9 @@ class RealtimeCall:
         )
         end = self._silence_since or self.input_ms
         self._speech_at = self._silence_since = None
+        if transcript is None:
+            await self.wait_until(lambda: bool(self.heard), wait_s)
+            transcript = self.heard.pop(0)
         await self.emit(
             {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": end, "item_id": item_id}
         )
@@ -285,15 +299,23 @@ class RealtimeCall:
         await self._notify()
         return response_id
 
-    async def speak(self, text: str, audio_ms: int, *, chunk_ms: int = 100, pace: float = 0.0,
-                    input_tokens: int = 50) -> str:  # fmt: skip
-        """One audio response of ``audio_ms`` of tone with ``text`` as its transcript.
+    async def speak(self, text: str, audio_ms: int | None = None, *, chunk_ms: int = 100,
+                    pace: float = 0.0, input_tokens: int = 50) -> str:  # fmt: skip
+        """One audio response speaking ``text`` as simulated speech (decodable by the callee).
+
+        ``audio_ms`` pads (with silence) or cuts the audio to that length.
 
         ``pace`` seconds between chunks keeps the response active (for cancel tests); a
         cancelled response stops sending audio. Returns the assistant item id.
         """
         item_id = self.new_id("item")
         fmt = self.session["audio"]["output"]["format"]
+        rate = 24000 if fmt.get("type") == "audio/pcm" else 8000
+        pcm = encode(text, rate)
+        if audio_ms is not None:
+            want = rate * audio_ms // 1000 * 2
+            pcm = pcm[:want] + bytes(max(0, want - len(pcm)))
+        audio_ms = len(pcm) * 1000 // (rate * 2)
 
         async def build(response_id: str) -> list[dict[str, Any]]:
             ids = {
@@ -313,9 +335,10 @@ class RealtimeCall:
             sent = 0
             while sent < audio_ms and response_id not in self._cancelled:
                 ms = min(chunk_ms, audio_ms - sent)
-                pcm = tone(ms, 24000) if fmt.get("type") == "audio/pcm" else ulaw_encode(
-                    AudioFrame(tone(ms, 8000), 8000))  # fmt: skip
-                await self.emit({"type": "response.output_audio.delta", **ids, "delta": b64(pcm)})
+                chunk = pcm[rate * sent // 1000 * 2 : rate * (sent + ms) // 1000 * 2]
+                if rate == 8000:
+                    chunk = ulaw_encode(AudioFrame(chunk, 8000))
+                await self.emit({"type": "response.output_audio.delta", **ids, "delta": b64(chunk)})
                 sent += ms
                 self._audio_ms[item_id] = sent
                 if pace:

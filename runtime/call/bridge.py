@@ -1,0 +1,460 @@
+"""The call bridge: runs one live call, media session ↔ provider ↔ engine ↔ tools.
+
+Tasks (one ``asyncio.TaskGroup``, so one failure cancels the others):
+
+* ``media``: caller frames → resampled to the provider's rate → provider; DTMF → engine;
+  the end of the iteration is the caller hanging up.
+* ``provider``: provider events → playout (agent audio), engine (transcripts, function
+  calls), barge-in (flush the playout, tell the provider what was really played).
+* ``clock``: ``Tick`` every second, ``Silence`` when the current node's threshold passes,
+  ``SpeechFinished`` when the playout has drained.
+* one task per tool call (``ToolRunner``), answered to the engine and the provider.
+
+The media session paces the frames it is given; the bridge never sleeps on the audio path.
+The engine is fed under one lock, so its events stay strictly ordered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from dsl.ir import SilenceTransition
+from runtime.call.result import CallResult, Interruption
+from runtime.engine import Engine
+from runtime.engine.events import (
+    AgentSaid,
+    CallerSaid,
+    CallTool,
+    Command,
+    DtmfPressed,
+    End,
+    Event,
+    HungUp,
+    NodeEntered,
+    ProviderFailed,
+    Respond,
+    Say,
+    SetOutcome,
+    Silence,
+    SpeechFinished,
+    Tick,
+    ToolResult,
+    Transfer,
+    TransitionCalled,
+    UpdateSession,
+)
+from runtime.providers.base import (
+    AgentAudio,
+    AgentAudioDone,
+    AgentTranscript,
+    CallerSpeechStarted,
+    CallerTranscript,
+    CallSetup,
+    FunctionCall,
+    ProviderEnded,
+    ProviderError,
+    VoiceProvider,
+)
+from runtime.providers.fallback import ProviderChain
+from telephony.audio.frames import AudioFrame
+from telephony.audio.resample import Resampler
+from telephony.audio.simspeech import encode as simspeech_encode
+from telephony.audiosocket.session import Dtmf, MediaSession
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0
+WATCH_S = 0.1
+DRAIN_LIMIT_S = 30.0
+"""Longest wait for queued agent speech to play out before hanging up."""
+
+
+def simspeech_voice(text: str) -> AudioFrame:
+    """Last-resort voice for the apology when no provider is left: simulated speech.
+
+    Intelligible only to the simulated PBX; production deployments should pass a recorded
+    prompt (``apology_voice``) instead.
+    """
+    return AudioFrame(simspeech_encode(text, 8000), 8000)
+
+
+class _Stop(Exception):
+    """Internal: the call is over; unwinds the task group."""
+
+
+class CallBridge:
+    """One call. ``await CallBridge(...).run()`` returns the :class:`CallResult`.
+
+    Args:
+        engine: a fresh engine for the call (``start`` not called yet).
+        media: the call's AudioSocket media session.
+        chain: the providers to use, in order.
+        tools: runs ``CallTool`` (``runtime.tools.ToolRunner`` or anything with ``run``).
+        transfer: carries out ``Transfer`` (e.g. the gateway's ``transfer``), optional.
+        apology_voice: renders text when no provider is left to speak it.
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        media: MediaSession,
+        chain: ProviderChain,
+        tools: Any,
+        transfer: Callable[[str], Awaitable[None]] | None = None,
+        apology_voice: Callable[[str], AudioFrame] = simspeech_voice,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.media = media
+        self.chain = chain
+        self.tools = tools
+        self._transfer = transfer
+        self._apology_voice = apology_voice
+        self._clock = clock
+        self.provider: VoiceProvider | None = None
+        self.result = CallResult(call_id=engine.call_id, outcome="")
+        self._lock = asyncio.Lock()
+        self._ended = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._resampler: Resampler | None = None
+        self._segments: list[tuple[str, int, int]] = []
+        """(item_id, start_ms, duration_ms) of agent audio queued since the playout counter reset."""
+        self._item: str | None = None
+        self._speaking = False
+        self._quiet_since = time.monotonic()
+        self._silence_sent = 0
+        self._model_calls: set[str] = set()
+        self._tool_tasks: set[asyncio.Task[None]] = set()
+        self._usages: list[VoiceProvider] = []
+        self._finisher: asyncio.Task[None] | None = None
+        self._pending_says = 0
+        """``say`` requests sent to the provider whose speech has not finished yet."""
+
+    # ---- the call ---------------------------------------------------------------------
+
+    async def run(self) -> CallResult:
+        started = time.monotonic()
+        setup = CallSetup(
+            call_id=self.engine.call_id,
+            settings=self.engine.agent.provider,
+            first=None,
+            wire_rate=self.media.wire_rate,
+        )
+        self._setup = setup
+        self.provider = await self.chain.connect(setup)
+        if self.provider is not None:
+            self._adopt(self.provider)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._media_loop())
+                tg.create_task(self._provider_loop())
+                tg.create_task(self._clock_loop())
+                tg.create_task(self._stopper())
+                async with self._lock:
+                    commands = self.engine.start()
+                    if self.provider is None:
+                        commands += self.engine.handle(ProviderFailed(self._no_provider_reason()))
+                    await self._execute(commands)
+        except* _Stop:
+            pass
+        finally:
+            for task in list(self._tool_tasks):
+                task.cancel()
+            if self.provider is not None:
+                await self.provider.hangup()
+            if not self.media.closed.is_set():
+                await self.media.hangup()
+        state = self.engine.state
+        r = self.result
+        r.outcome = state.outcome or "completed"
+        r.node_path = list(state.path)
+        r.turns = state.turns
+        r.callback_at = state.callback_at
+        r.opted_out = state.opted_out
+        r.transfer_to = state.transfer_to
+        r.duration_ms = int((time.monotonic() - started) * 1000)
+        r.usage = {p.name: p.usage.as_dict() for p in self._usages}
+        return r
+
+    async def _stopper(self) -> None:
+        await self._stop.wait()
+        raise _Stop
+
+    def _adopt(self, provider: VoiceProvider) -> None:
+        self.provider = provider
+        self._usages.append(provider)
+        self.result.providers.append(provider.name)
+        self._resampler = Resampler(self.media.wire_rate, provider.input_rate)
+
+    def _no_provider_reason(self) -> str:
+        tried = "; ".join(f"{a.provider}: {a.reason}" for a in self.chain.attempts if not a.ok)
+        return f"no provider could take the call ({tried or 'none configured'})"
+
+    # ---- engine -----------------------------------------------------------------------
+
+    async def _feed(self, event: Event, *, origin: str | None = None) -> None:
+        async with self._lock:
+            if self.engine.state.ended:
+                return
+            commands = self.engine.handle(event)
+            await self._execute(commands, origin=origin)
+
+    async def _execute(self, commands: list[Command], *, origin: str | None = None) -> None:
+        """Carry out engine commands in order; ``origin`` is the function call that caused them."""
+        provider = self.provider
+        if origin is not None and not any(
+            isinstance(c, CallTool) and c.call_id == origin for c in commands
+        ):
+            update = next((c for c in commands if isinstance(c, UpdateSession)), None)
+            commands = [c for c in commands if c is not update]
+            if provider is not None:
+                await provider.function_result(
+                    origin, {"ok": True, "node": self.engine.state.node}, update=update
+                )
+        for c in commands:
+            match c:
+                case NodeEntered(name=name):
+                    self._note("event", f"entered {name}", via=c.via)
+                case UpdateSession():
+                    if provider is not None:
+                        await provider.update_session(c)
+                case Say(text=text):
+                    self._note("agent", text, verbatim=True)
+                    if provider is not None:
+                        self._pending_says += 1
+                        await provider.say(text)
+                    else:
+                        await self._speak_locally(text)
+                case Respond():
+                    if provider is not None:
+                        await provider.respond()
+                case CallTool():
+                    task = asyncio.create_task(self._run_tool(c))
+                    self._tool_tasks.add(task)
+                    task.add_done_callback(self._tool_tasks.discard)
+                case SetOutcome(outcome=outcome):
+                    self._note("event", f"outcome {outcome}")
+                case Transfer(to=to):
+                    self._note("event", f"transfer to {to}")
+                    if self._transfer is not None:
+                        await self._transfer(to)
+                case End(outcome=outcome):
+                    self._note("event", f"end {outcome}")
+                    if not self.result.ended_by:
+                        self.result.ended_by = "agent"
+                    if not self._ended.is_set():
+                        self._ended.set()
+                        self._finisher = asyncio.create_task(self._finish())
+                        self._finisher.add_done_callback(_log_failure)
+
+    async def _run_tool(self, call: CallTool) -> None:
+        result: ToolResult = await self.tools.run(
+            call, now=self._clock(), values=self.engine.values()
+        )
+        entry: dict[str, Any] = {"call_id": call.call_id, "name": call.name,
+                                 "arguments": call.arguments, "ok": result.ok}  # fmt: skip
+        entry["result" if result.ok else "error"] = result.result if result.ok else result.error
+        self.result.tool_calls.append(entry)
+        self._note("tool", call.name, ok=result.ok)
+        async with self._lock:
+            if self.engine.state.ended:
+                return
+            commands = self.engine.handle(result)
+            if call.call_id in self._model_calls and self.provider is not None:
+                output = result.result if result.ok else {"error": result.error}
+                await self.provider.function_result(call.call_id, output)
+            await self._execute(commands)
+
+    async def _finish(self) -> None:
+        """After ``End``: let queued speech play out, then hang up both sides."""
+        deadline = time.monotonic() + DRAIN_LIMIT_S
+        if self._tool_tasks:
+            await asyncio.wait(set(self._tool_tasks), timeout=DRAIN_LIMIT_S)
+        while time.monotonic() < deadline and not self.media.closed.is_set():
+            if self.media.queued_ms == 0 and not self._speaking and not self._pending_says:
+                break
+            await asyncio.sleep(WATCH_S)
+        self._stop.set()
+
+    # ---- media → provider ---------------------------------------------------------------
+
+    async def _media_loop(self) -> None:
+        async for item in self.media.incoming():
+            if isinstance(item, Dtmf):
+                self._quiet()
+                await self._feed(DtmfPressed(item.digit))
+            elif self.provider is not None and self._resampler is not None:
+                frame = self._resampler.process(item)
+                if frame.pcm:
+                    await self.provider.send_audio(frame)
+        if not self._ended.is_set():
+            self.result.ended_by = "caller"
+            await self._feed(HungUp())
+        self._stop.set()
+
+    # ---- provider → media / engine ------------------------------------------------------
+
+    async def _provider_loop(self) -> None:
+        while True:
+            provider = self.provider
+            if provider is None:
+                await self._stop.wait()
+                return
+            failure: str | None = None
+            async for event in provider.events():
+                if provider is not self.provider:
+                    break
+                failure = await self._on_provider_event(event)
+                if failure is not None:
+                    break
+            else:
+                if self._stop.is_set() or self._ended.is_set():
+                    await self._stop.wait()
+                    return
+                failure = failure or f"{provider.name} ended the session"
+            if failure is None:
+                continue
+            await self._fail_over(provider, failure)
+
+    async def _on_provider_event(self, event: object) -> str | None:
+        match event:
+            case AgentAudio(frame=frame, item_id=item_id):
+                if item_id != self._item:
+                    self._new_item(item_id)
+                start, ms = self._segments[-1][1], self._segments[-1][2]
+                self._segments[-1] = (item_id, start, ms + int(frame.duration_ms))
+                self._speaking = True
+                await self.media.play(frame)
+            case AgentAudioDone():
+                self.media.end_response()
+            case AgentTranscript(text=text, verbatim=verbatim):
+                if verbatim:
+                    self._pending_says = max(0, self._pending_says - 1)
+                elif text:
+                    self._note("agent", text)
+                    await self._feed(AgentSaid(text))
+            case CallerSpeechStarted():
+                self._quiet()
+                await self._barge_in()
+            case CallerTranscript(text=text, final=final):
+                self._quiet()
+                if final:
+                    self._note("caller", text)
+                await self._feed(CallerSaid(text, final=final))
+            case FunctionCall(call_id=call_id, name=name, arguments=arguments):
+                self._model_calls.add(call_id)
+                self._note("event", f"function {name}", arguments=arguments)
+                await self._feed(TransitionCalled(name, arguments, call_id), origin=call_id)
+            case ProviderError(reason=reason, fatal=True):
+                return reason
+            case ProviderEnded(reason=reason):
+                return f"the provider ended the call: {reason}"
+        return None
+
+    def _new_item(self, item_id: str) -> None:
+        if self.media.queued_ms == 0:
+            self.media.new_response()
+            self._segments = []
+        start = self._segments[-1][1] + self._segments[-1][2] if self._segments else 0
+        self._segments.append((item_id, start, 0))
+        self._item = item_id
+
+    async def _barge_in(self) -> None:
+        if self.media.queued_ms == 0 and not self._speaking:
+            return
+        played = self.media.interrupt()
+        item_id: str | None = None
+        offset = 0
+        for seg_id, start, ms in self._segments:
+            if start <= played < start + ms or (played >= start + ms and seg_id == self._item):
+                item_id, offset = seg_id, min(played - start, ms)
+                break
+        self._segments = []
+        self._item = None
+        self._speaking = False
+        self.result.interruptions.append(Interruption(item_id, offset))
+        self._note("event", "barge-in", item_id=item_id, played_ms=offset)
+        if self.provider is not None:
+            await self.provider.interrupted(item_id, offset)
+
+    async def _fail_over(self, failed: VoiceProvider, reason: str) -> None:
+        log.warning("call %s: provider %s failed: %s", self.engine.call_id, failed.name, reason)
+        self._note("event", f"provider {failed.name} failed", reason=reason)
+        self.media.interrupt()
+        self._speaking = False
+        self._pending_says = 0
+        await failed.hangup()
+        await self.chain.failed(failed, reason)
+        if self._ended.is_set():
+            self.provider = None
+            return
+        setup = CallSetup(
+            call_id=self._setup.call_id,
+            settings=self._setup.settings,
+            first=self.engine.session(),
+            wire_rate=self.media.wire_rate,
+        )
+        nxt = await self.chain.connect(setup)
+        if nxt is not None:
+            self._adopt(nxt)
+            await nxt.respond()
+            return
+        self.provider = None
+        self.result.error = reason
+        self.result.ended_by = "provider"
+        await self._feed(ProviderFailed(self._no_provider_reason()))
+
+    async def _speak_locally(self, text: str) -> None:
+        self.media.new_response()
+        await self.media.play(self._apology_voice(text))
+        self.media.end_response()
+
+    # ---- time ---------------------------------------------------------------------------
+
+    def _quiet(self) -> None:
+        self._quiet_since = time.monotonic()
+        self._silence_sent = 0
+
+    async def _clock_loop(self) -> None:
+        next_tick = time.monotonic() + TICK_S
+        while True:
+            await asyncio.sleep(WATCH_S)
+            if self._speaking and self.media.queued_ms == 0:
+                self._speaking = False
+                self._quiet()
+                await self._feed(SpeechFinished())
+            now = time.monotonic()
+            if now >= next_tick:
+                next_tick = now + TICK_S
+                await self._feed(Tick(self._clock()))
+            if not self._speaking and not self.engine.state.ended:
+                quiet_ms = int((now - self._quiet_since) * 1000)
+                threshold = self._silence_threshold()
+                if threshold is not None and quiet_ms >= threshold * (self._silence_sent + 1):
+                    self._silence_sent += 1
+                    await self._feed(Silence(quiet_ms))
+
+    def _silence_threshold(self) -> int | None:
+        if self.engine.state.node is None:
+            return None
+        for t in self.engine.node.transitions:
+            if isinstance(t, SilenceTransition):
+                return t.after_ms
+        return None
+
+    def _note(self, role: str, text: str, **data: Any) -> None:
+        entry: dict[str, Any] = {"role": role, "text": text, "node": self.engine.state.node}
+        if data:
+            entry["data"] = data
+        self.result.transcript.append(entry)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("call bridge task failed", exc_info=task.exception())
