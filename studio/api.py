@@ -27,9 +27,11 @@ class ApiUnavailable(Exception):
 class ApiError(Exception):
     """The API answered with an error status; ``detail`` is its explanation."""
 
-    def __init__(self, method: str, path: str, status: int, detail: str) -> None:
+    def __init__(self, method: str, path: str, status: int, detail: str, body: Any = None) -> None:
         self.status = status
         self.detail = detail
+        self.body = body
+        """The parsed JSON error body (``code``, ``message``, maybe ``diagnostics``)."""
         super().__init__(f"{method} {path} failed with HTTP {status}: {detail}")
 
 
@@ -64,7 +66,7 @@ class ApiClient:
         return response.json()
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        headers = {"X-API-Key": self.api_key} if self.api_key else {}
         try:
             response = httpx.request(
                 method,
@@ -76,15 +78,17 @@ class ApiClient:
         except httpx.TransportError as exc:
             raise ApiUnavailable(self.base_url, type(exc).__name__ + ": " + str(exc)) from None
         if response.status_code >= 400:
-            raise ApiError(method, path, response.status_code, _detail(response))
+            raise ApiError(method, path, response.status_code, *_problem(response))
         return response
 
 
-def _detail(response: httpx.Response) -> str:
+def _problem(response: httpx.Response) -> tuple[str, Any]:
+    """The error's sentence and its JSON body; voxflow errors are ``{code, message}``."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:500]
-    if isinstance(body, dict) and "detail" in body:
-        return str(body["detail"])
-    return str(body)[:500]
+        return response.text[:500], None
+    problem = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(problem, dict) and "message" in problem:
+        return f"{problem['message']} ({problem.get('code', '?')})", body
+    return str(problem)[:500], body

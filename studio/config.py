@@ -24,7 +24,7 @@ class StudioConfig:
     flows_dir: Path
     api_url: str
     api_key: str | None
-    """A key the studio sends as ``Authorization: Bearer``; the first configured one, if any."""
+    """A key the studio sends in ``X-API-Key``: the first configured one (``VOXFLOW_API_KEYS``)."""
     temporal_ui_url: str
     temporal_namespace: str
     settings_error: str | None = None
@@ -47,7 +47,9 @@ def load_config() -> StudioConfig:
             temporal_namespace="default",
             settings_error=str(exc),
         )
-    key = settings.api_keys[0].key.get_secret_value() if settings.api_keys else None
+    # The studio both designs and operates: prefer an admin key when there is one.
+    keys = sorted(settings.api_keys, key=lambda k: k.role != "admin")
+    key = keys[0].key.get_secret_value() if keys else None
     return StudioConfig(
         flows_dir=flows_dir,
         api_url=settings.api_base_url.rstrip("/"),

@@ -9,6 +9,8 @@ import streamlit as st
 
 from dsl.diagnostics import Diagnostic
 from studio.api import ApiClient, ApiError, ApiUnavailable
+
+__all__ = ["ApiError", "ApiUnavailable", "api_call", "client", "config", "diagnostics_table"]
 from studio.config import StudioConfig, load_config
 
 T = TypeVar("T")

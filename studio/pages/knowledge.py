@@ -1,4 +1,4 @@
-"""Knowledge: upload documents to a collection, see their chunks, try a search."""
+"""Knowledge: upload documents, see their chunks, try a search — through the REST API."""
 
 from __future__ import annotations
 
@@ -11,48 +11,16 @@ cfg = ui.config()
 api = ui.client()
 st.caption(f"REST API: {cfg.api_url}")
 
-collections = ui.api_call(lambda: api.get("/knowledge/collections"))
-if collections is None:
+schema = ui.api_call(lambda: api.get("/openapi.json"))
+if schema is None:
+    st.stop()
+paths = sorted(p for p in schema.get("paths", {}) if p.startswith("/knowledge"))
+if not paths:
+    st.warning(
+        f"The API at {cfg.api_url} has no knowledge endpoints, so documents cannot be "
+        "uploaded, listed or searched from the studio yet."
+    )
     st.stop()
 
-names = [c["name"] for c in collections]
-new_name = st.text_input("Collection", value=names[0] if names else "default")
-collection = new_name.strip() or "default"
-
-upload = st.file_uploader(
-    "Upload documents", type=["txt", "md", "pdf", "html"], accept_multiple_files=True
-)
-if upload and st.button("Add to collection", type="primary"):
-    for f in upload:
-        doc = ui.api_call(
-            lambda f=f: api.post(
-                f"/knowledge/collections/{collection}/documents",
-                files={"file": (f.name, f.getvalue(), f.type or "application/octet-stream")},
-            )
-        )
-        if doc is not None:
-            st.success(f"Added {f.name}: {doc.get('chunks', '?')} chunk(s).")
-
-documents = ui.api_call(lambda: api.get(f"/knowledge/collections/{collection}/documents")) or []
-st.subheader(f"Documents in {collection}")
-if not documents:
-    st.info("No documents yet.")
-else:
-    st.dataframe(documents, hide_index=True)
-    titles = [d.get("title") or d.get("name") or str(d["id"]) for d in documents]
-    chosen = st.selectbox("Show chunks of", titles)
-    doc = documents[titles.index(chosen)]
-    chunks = ui.api_call(lambda: api.get(f"/knowledge/documents/{doc['id']}/chunks")) or []
-    for chunk in chunks:
-        with st.expander(f"chunk {chunk.get('index', '?')}"):
-            st.write(chunk.get("text", ""))
-
-st.subheader("Search")
-query = st.text_input("Query")
-if query:
-    hits = (
-        ui.api_call(lambda: api.get(f"/knowledge/collections/{collection}/search", q=query)) or []
-    )
-    for hit in hits:
-        st.markdown(f"**{hit.get('score', 0):.3f}** · {hit.get('document', '')}")
-        st.write(hit.get("text", ""))
+st.info("The API offers these knowledge endpoints; this studio version does not use them yet:")
+st.code("\n".join(paths), language=None)
