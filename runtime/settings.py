@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = _env("VOXFLOW_API_KEYS", default=())
     """``role:key`` pairs separated by commas, e.g. ``admin:s3cret,operator:0ther``."""
 
+    # --- studio ----------------------------------------------------------------------------
+    studio_flows_dir: Path = _env("VOXFLOW_STUDIO_FLOWS", default=Path("flows"))
+    """Folder of flow files the studio's Flows page browses."""
+    studio_temporal_ui: str | None = _env("VOXFLOW_STUDIO_TEMPORAL_UI", default=None)
+    """Temporal web UI base URL the studio links to, as the browser reaches it."""
+
     # --- webhooks --------------------------------------------------------------------------
     webhook_url: str | None = _env("VOXFLOW_WEBHOOK_URL", default=None)
     webhook_secret: SecretStr | None = _env("VOXFLOW_WEBHOOK_SECRET", default=None)
