@@ -172,6 +172,7 @@ class Engine:
             if isinstance(t, IntentTransition)
         }
         self._session_cache: dict[str, UpdateSession] = {}
+        self._contact_known: list[str] | None = None
         self._node_intents = {
             n.name: {
                 t.name: (i, t)
@@ -807,43 +808,44 @@ class Engine:
         self._out.append(Say(text))
 
     def _session(self, node: Node) -> UpdateSession:
-        cached = self._session_cache.get(node.name)
-        if cached is not None:
-            return cached
-        parts = [self._render_or_src(self.agent.persona.src)]
-        parts.append(
-            f"Current step: {node.name}." + (f" {node.description}" if node.description else "")
-        )
-        if node.task is not None:
-            parts.append(self._render_or_src(node.task.src))
-        if node.collect:
+        base = self._session_cache.get(node.name)
+        if base is None:
+            parts = [self._render_or_src(self.agent.persona.src)]
             parts.append(
-                "Collect from the caller: "
-                + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
-                + f". Report values with {PROVIDE_SLOTS}."
+                f"Current step: {node.name}." + (f" {node.description}" if node.description else "")
             )
+            if node.task is not None:
+                parts.append(self._render_or_src(node.task.src))
+            if node.collect:
+                parts.append(
+                    "Collect from the caller: "
+                    + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
+                    + f". Report values with {PROVIDE_SLOTS}."
+                )
+            base = UpdateSession("\n\n".join(parts), node_tools(self.flow, node, self._tool_specs))
+            if V.is_plain(self.agent.persona.src) and (
+                node.task is None or V.is_plain(node.task.src)
+            ):
+                self._session_cache[node.name] = base
         known = self._known()
-        if known:
-            parts.append("Known so far: " + known)
-        session = UpdateSession("\n\n".join(parts), node_tools(self.flow, node, self._tool_specs))
-        if (
-            not known
-            and V.is_plain(self.agent.persona.src)
-            and (node.task is None or V.is_plain(node.task.src))
-        ):
-            self._session_cache[node.name] = session
-        return session
+        if not known:
+            return base
+        return UpdateSession(f"{base.instructions}\n\nKnown so far: {known}", base.tools)
 
     def _known(self) -> str:
         """The declared contact columns, the slots and the variables, for the model's context."""
-        items = [
-            (f"contact.{f.name}", self.contact[f.name])
-            for f in self.agent.context
-            if self.contact.get(f.name) not in (None, "")
-        ]
-        items += [(f"slots.{k}", v) for k, v in self.state.slots.items()]
-        items += [(f"vars.{k}", v) for k, v in self.state.vars.items() if v is not None]
-        return "; ".join(f"{k}={_plain(v)}" for k, v in items)
+        if self._contact_known is None:
+            self._contact_known = [
+                f"contact.{f.name}={_plain(self.contact[f.name])}"
+                for f in self.agent.context
+                if self.contact.get(f.name) not in (None, "")
+            ]
+        items = self._contact_known
+        s = self.state
+        if s.slots or s.vars:
+            items = items + [f"slots.{k}={_plain(v)}" for k, v in s.slots.items()]
+            items += [f"vars.{k}={_plain(v)}" for k, v in s.vars.items() if v is not None]
+        return "; ".join(items)
 
     def _render(self, src: str) -> str:
         if V.is_plain(src):
