@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from runtime.api.routes import calls, campaigns, dnc, health
+from runtime.api.routes import calls, campaigns, dnc, health, knowledge
 from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
 
@@ -53,6 +53,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.temporal = temporal
+    app.state.embedder = None
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,6 +69,6 @@ def create_app(
             },
         )
 
-    for module in (health, campaigns, calls, dnc):
+    for module in (health, campaigns, calls, dnc, knowledge):
         app.include_router(module.router)
     return app

@@ -138,3 +138,26 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     ready: bool
     checks: dict[str, str]
+
+
+class KnowledgeDocumentIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2_000_000)
+    title: str = ""
+    source: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class KnowledgeDocumentOut(BaseModel):
+    id: int
+    title: str
+    source: str
+    metadata: dict[str, Any]
+    created_at: datetime
+    chunks: int
+
+
+class PassageOut(BaseModel):
+    text: str
+    score: float
+    source: str
+    metadata: dict[str, Any]

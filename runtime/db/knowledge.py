@@ -242,3 +242,22 @@ class PgKnowledgeBase:
             )
             for r in rows
         ]
+
+
+async def list_documents(db: Db, collection: str) -> list[dict[str, Any]]:
+    """Documents of ``collection`` with their chunk counts, oldest first."""
+    rows = await db.fetch(
+        "SELECT d.id, d.title, d.source, d.metadata, d.created_at, count(c.id) AS chunks"
+        " FROM knowledge_documents d LEFT JOIN knowledge_chunks c ON c.document_id = d.id"
+        " WHERE d.collection = $1 GROUP BY d.id ORDER BY d.id",
+        collection,
+    )
+    return [dict(r) for r in rows]
+
+
+async def delete_document(db: Db, collection: str, document_id: int) -> bool:
+    """Remove a document and its chunks; ``False`` when it is not in ``collection``."""
+    result = await db.execute(
+        "DELETE FROM knowledge_documents WHERE collection = $1 AND id = $2", collection, document_id
+    )
+    return result.endswith(" 1")
