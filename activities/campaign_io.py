@@ -19,6 +19,7 @@ from runtime.workflows.messages import (
     ContactRef,
     ContactsPage,
     ContactsPageInput,
+    ContactState,
     DncEntry,
 )
 
@@ -82,6 +83,17 @@ class CampaignIO:
             arg.contact_id,
             status=_CONTACT_STATUS[arg.action],
             outcome=None if arg.action == "window" else arg.outcome,
+            next_attempt_at=arg.next_at,
+        )
+
+    @activity.defn(name=ActivityName.RECORD_STATE)
+    async def record_state(self, arg: ContactState) -> None:
+        await contacts.update_contact_state(
+            self._db,
+            arg.campaign,
+            arg.contact_id,
+            status=arg.status,
+            outcome=arg.outcome,
             next_attempt_at=arg.next_at,
         )
 

@@ -80,6 +80,7 @@ def build_workers(
             io.record_attempt,
             io.record_result,
             io.add_dnc,
+            io.record_state,
             route.worker_route,
         ],
         workflow_runner=workflow_runner(),

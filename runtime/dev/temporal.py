@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import signal
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +39,14 @@ class DevServer:
 
     async def stop(self) -> None:
         await stop_process(self.process)
+
+
+def die_with_parent() -> None:
+    """``preexec_fn``: the child gets SIGKILL when this process dies (Linux), so a killed test
+    run or CLI never leaves servers behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 async def stop_process(process: asyncio.subprocess.Process, grace: float = STOP_GRACE_S) -> None:
@@ -96,7 +107,11 @@ async def start_dev_server(
     log = _open_append(log_path)
     try:
         process = await asyncio.create_subprocess_exec(
-            *args, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+            *args,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     finally:
         log.close()

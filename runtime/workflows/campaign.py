@@ -147,6 +147,8 @@ class CampaignWorkflow:
         s = self._s
         stop_sent = False
         while True:
+            # Cleared before the work below: a signal that lands while it awaits wakes us again.
+            self._wake = False
             if s.stopping and not stop_sent:
                 await self._signal_all("stop", list(s.live))
                 stop_sent = True
@@ -163,7 +165,6 @@ class CampaignWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(arg)
             wake_at = self._next_capacity()
-            self._wake = False
             timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
             try:
                 await workflow.wait_condition(lambda: self._wake, timeout=timeout)

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         AttemptStart,
         ContactInput,
         ContactResult,
+        ContactState,
         ContactStatus,
         ContactUpdate,
         ConverseCall,
@@ -89,9 +90,11 @@ class ContactWorkflow:
             opens = windows.next_open(workflow.now(), tz, campaign.windows, plan.closed_dates)
             if opens is None:
                 outcome = "no_window"
+                await self._record_state("final", outcome)
                 return await self._final(outcome)
             if opens > workflow.now():
                 self._next_at = opens
+                await self._record_state("scheduled")
                 continue
             if not await self._acquire_slot():
                 return await self._stopped(outcome)
@@ -141,7 +144,7 @@ class ContactWorkflow:
         )
         self._attempts.append(record)
         workflow.upsert_search_attributes([search.ATTEMPT.value_set(record.number)])
-        await self._report("dialing")
+        self._status = "dialing"  # the campaign knows: it granted the slot
         route = await workflow.execute_activity(
             ActivityName.WORKER_ROUTE,
             start_to_close_timeout=IO_TIMEOUT,
@@ -279,6 +282,14 @@ class ContactWorkflow:
             retry_policy=IO_RETRY,
         )
 
+    async def _record_state(self, status: ContactStatus, outcome: str | None = None) -> None:
+        await workflow.execute_activity(
+            ActivityName.RECORD_STATE,
+            ContactState(self._in.plan.name, self._in.contact.id, status, self._next_at, outcome),
+            start_to_close_timeout=IO_TIMEOUT,
+            retry_policy=IO_RETRY,
+        )
+
     async def _final(self, outcome: str | None) -> ContactResult:
         self._status = "final"
         if outcome is not None:
@@ -287,7 +298,8 @@ class ContactWorkflow:
         return ContactResult(self._in.contact.id, "final", outcome, self._attempts)
 
     async def _stopped(self, outcome: str | None) -> ContactResult:
-        self._status = "stopped"
+        self._next_at = None
+        await self._record_state("stopped", outcome)
         await self._report("stopped", outcome)
         return ContactResult(self._in.contact.id, "stopped", outcome, self._attempts)
 

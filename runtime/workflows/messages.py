@@ -22,6 +22,7 @@ class ActivityName:
     CONVERSE = "converse"
     RECORD_RESULT = "record_attempt_result"
     ADD_DNC = "add_dnc"
+    RECORD_STATE = "record_contact_state"
 
 
 ContactStatus = Literal[
@@ -267,6 +268,17 @@ class AttemptEnd:
     action: Literal["retry", "callback", "dnc", "final", "window"]
     next_at: datetime | None
     detail: str = ""
+
+
+@dataclass
+class ContactState:
+    """Where a contact stands, for PostgreSQL (waiting for its window, stopped...)."""
+
+    campaign: str
+    contact_id: str
+    status: ContactStatus
+    next_at: datetime | None = None
+    outcome: str | None = None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from runtime.workflows.messages import (
     ContactRef,
     ContactsPage,
     ContactsPageInput,
+    ContactState,
     ConverseCall,
     ConverseOutcome,
     DialInput,
@@ -58,6 +59,7 @@ class Recorder:
     dials: list[Dialled] = field(default_factory=list)
     ends: list[AttemptEnd] = field(default_factory=list)
     dnc: list[DncEntry] = field(default_factory=list)
+    states: list[ContactState] = field(default_factory=list)
     _calls: dict[str, int] = field(default_factory=dict)
     _pending_callback: dict[str, Step] = field(default_factory=dict)
 
@@ -85,7 +87,11 @@ class Recorder:
         async def add_dnc(arg: DncEntry) -> None:
             self.dnc.append(arg)
 
-        return [contacts_page, worker_route, record_attempt, record_result, add_dnc]
+        @activity.defn(name=ActivityName.RECORD_STATE)
+        async def record_state(arg: ContactState) -> None:
+            self.states.append(arg)
+
+        return [contacts_page, worker_route, record_attempt, record_result, add_dnc, record_state]
 
     def call_activities(self) -> list[Callable]:
         @activity.defn(name=ActivityName.DIAL)

@@ -101,6 +101,11 @@ SCRIPTS = {
 }
 
 
+def noanswer_monday(recorder: Recorder) -> datetime:
+    """When ny-noanswer's second attempt happened (after a weekend wait for its window)."""
+    return recorder.dials_of("ny-noanswer")[1].at.replace(microsecond=0)
+
+
 async def run_week(env: WorkflowEnvironment, recorder: Recorder, plan: CampaignPlan):
     client = env.client
     async with (
@@ -155,6 +160,11 @@ async def test_campaign_week_across_time_zones_and_dst(env: WorkflowEnvironment)
         assert recorder.events.index(("recorded", attempt)) < recorder.events.index(
             ("dialled", attempt)
         )
+
+    # No contact lost: one waiting for its window is recorded as scheduled with the time.
+    waits = [st for st in recorder.states if st.contact_id == "ny-noanswer"]
+    assert waits and all(st.status == "scheduled" and st.next_at for st in waits)
+    assert noanswer_monday(recorder) in [st.next_at for st in waits]
 
     # Retries at the declared delays.
     busy = [d.at for d in recorder.dials_of("ny-busy")]

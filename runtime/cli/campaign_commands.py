@@ -1,0 +1,166 @@
+"""``voxflow demo``, ``voxflow dev``, ``voxflow worker`` and ``voxflow campaign ...``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from runtime.cli import app
+
+campaign_app = typer.Typer(help="Start and steer campaigns (Temporal + PostgreSQL from the env).")
+app.add_typer(campaign_app, name="campaign")
+console = Console()
+
+
+def _settings():
+    from runtime.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as err:
+        console.print(f"[red]{err}[/]")
+        raise typer.Exit(2) from err
+
+
+@app.command()
+def demo(
+    contacts: Annotated[
+        int | None, typer.Option(help="Only the first N contacts of the CSV.")
+    ] = None,
+    watch: Annotated[
+        float, typer.Option(help="Seconds to watch before printing the outcomes.")
+    ] = 240.0,
+) -> None:
+    """Run the reminder campaign on the embedded stack over simulated callees."""
+    from runtime.dev.demo import run_demo
+
+    settings = _settings()
+    try:
+        asyncio.run(run_demo(settings, console=console, limit=contacts, settle_timeout=watch))
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: everything was stopped[/]")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def dev() -> None:
+    """Start the embedded stack (Temporal + UI, PostgreSQL, simulated PBX, worker, API)."""
+    from runtime.dev.stack import embedded_stack
+
+    settings = _settings()
+
+    async def run() -> None:
+        async with embedded_stack(settings, api=True) as stack:
+            console.print(f"Temporal    {stack.temporal_address}  UI {stack.ui_url}")
+            console.print(f"PostgreSQL  {stack.database_url.split('@')[-1]}")
+            console.print(f"AMI         {stack.ami[0]}:{stack.ami[1]} (simulated PBX)")
+            if stack.api_url:
+                console.print(f"API         {stack.api_url}")
+            console.print(f"state       {stack.state_dir}   Ctrl-C stops everything")
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    console.print("stopped")
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker against TEMPORAL_ADDRESS, DATABASE_URL and the AMI settings."""
+    from runtime.worker import main
+
+    main()
+
+
+@campaign_app.command("start")
+def campaign_start(
+    flow: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The flow file.")],
+    contacts: Annotated[Path, typer.Option("--contacts", exists=True, dir_okay=False)],
+    name: Annotated[str | None, typer.Option(help="Campaign name (default: the flow's).")] = None,
+) -> None:
+    """Import the contacts, store the flow's IR and start the campaign workflow."""
+    from dsl import load_flow
+    from runtime.client import connect, plan_for, start_campaign
+    from runtime.db import create_pool
+    from runtime.dev.demo import prepare_campaign
+
+    settings = _settings()
+    settings.require("temporal_address", "database_url", why="voxflow campaign start")
+    flow_ir = load_flow(flow)
+    if flow_ir.campaign is None:
+        console.print(f"[red]{flow}: the flow has no campaign section[/]")
+        raise typer.Exit(2)
+    campaign = name or flow_ir.campaign.name
+
+    async def run() -> None:
+        pool = await create_pool(settings.database_url.get_secret_value())
+        try:
+            report = await prepare_campaign(pool, flow_ir, flow, campaign, contacts)
+        finally:
+            await pool.close()
+        for row in report.rejected:
+            reasons = "; ".join(i.message for i in row.reasons)
+            console.print(f"[yellow]{contacts}:{row.row}: rejected[/]: {reasons}")
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        handle = await start_campaign(client, plan_for(flow_ir, campaign))
+        console.print(f"campaign {campaign}: {len(report.contacts)} contacts, workflow {handle.id}")
+
+    asyncio.run(run())
+
+
+def _signal(name: str, action: str) -> None:
+    from runtime.client import campaign_handle, connect
+
+    settings = _settings()
+    settings.require("temporal_address", why=f"voxflow campaign {action}")
+
+    async def run() -> None:
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        await campaign_handle(client, name).signal(action)
+        console.print(f"campaign {name}: {action} sent")
+
+    asyncio.run(run())
+
+
+@campaign_app.command("pause")
+def campaign_pause(name: str) -> None:
+    """Stop granting new dials (calls in progress finish)."""
+    _signal(name, "pause")
+
+
+@campaign_app.command("resume")
+def campaign_resume(name: str) -> None:
+    _signal(name, "resume")
+
+
+@campaign_app.command("stop")
+def campaign_stop(name: str) -> None:
+    """Stop the campaign: waiting contacts end as stopped, calls in progress finish."""
+    _signal(name, "stop")
+
+
+@campaign_app.command("status")
+def campaign_status(name: str) -> None:
+    """Progress of a running campaign (from its workflow)."""
+    from runtime.client import connect, progress
+
+    settings = _settings()
+    settings.require("temporal_address", why="voxflow campaign status")
+
+    async def run() -> None:
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        p = await progress(client, name)
+        state = "stopping" if p.stopping else "paused" if p.paused else "running"
+        console.print(
+            f"campaign {p.name} ({state}): {p.dispatched} contacts started, {p.finished} done,"
+            f" {p.in_call} in call, {p.waiting_slot} waiting for a slot, {p.scheduled} scheduled"
+        )
+        for outcome, count in sorted(p.outcomes.items()):
+            console.print(f"  {outcome:<16} {count}")
+
+    asyncio.run(run())

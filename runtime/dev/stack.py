@@ -1,0 +1,145 @@
+"""The embedded stack behind ``voxflow dev`` and ``voxflow demo``: the Temporal dev server
+(with its web UI), the embedded PostgreSQL (migrated), the simulated PBX, a worker process and
+the API, each replaced by the real endpoint when its setting is given (``TEMPORAL_ADDRESS``,
+``DATABASE_URL``, ``AMI_HOST``). State lives under the settings' state directory.
+
+Leaving the context stops everything it started, in reverse order, on success, error or
+Ctrl-C alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.db import connect as db_connect
+from runtime.db import database_url, migrate
+from runtime.dev.temporal import die_with_parent, free_port, start_dev_server, stop_process
+from runtime.settings import Settings
+from telephony.sim import SimPBX, load_scenarios
+from telephony.sim.scenarios import Scenarios
+
+SIM_SECRET = "voxflow"
+
+
+@dataclass
+class Stack:
+    temporal_address: str
+    ui_url: str | None
+    database_url: str
+    ami: tuple[str, int]
+    sim_log: Path | None
+    api_url: str | None
+    state_dir: Path
+
+
+async def _migrate(url: str) -> None:
+    conn = await db_connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+
+
+def _prepare(state_dir: Path) -> Path:
+    (state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    return state_dir / "logs"
+
+
+async def _spawn(args: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    out = await asyncio.to_thread(log.open, "ab")
+    try:
+        return await asyncio.create_subprocess_exec(
+            *args,
+            env=env,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
+            preexec_fn=die_with_parent,
+        )
+    finally:
+        out.close()
+
+
+@asynccontextmanager
+async def embedded_stack(
+    settings: Settings,
+    *,
+    scenarios: Path | None = None,
+    ui: bool = True,
+    api: bool = False,
+    workers: int = 1,
+) -> AsyncIterator[Stack]:
+    """Bring the stack up; yields its endpoints.
+
+    Args:
+        scenarios: the simulated callees (YAML/JSON) when the simulated PBX is used.
+        api: also run the REST API (``uvicorn``) when ``runtime.api`` is installed.
+    """
+    state_dir = settings.state_dir.resolve()
+    logs = await asyncio.to_thread(_prepare, state_dir)
+    async with AsyncExitStack() as stack:
+        if settings.temporal_address is None:
+            server = await start_dev_server(state_dir / "temporal", ui=ui)
+            stack.push_async_callback(server.stop)
+            temporal, ui_url = server.address, server.ui_url
+        else:
+            temporal, ui_url = settings.temporal_address, None
+        url = await stack.enter_async_context(database_url(settings))
+        await _migrate(url)
+
+        sim_log = None
+        if settings.ami_host is None:
+            callees = load_scenarios(scenarios) if scenarios else Scenarios()
+            sim_log = state_dir / "sim-originates.jsonl"
+            pbx = SimPBX(callees, log_path=sim_log, port=free_port(), secret=SIM_SECRET)
+            await stack.enter_async_context(pbx)
+            ami = pbx.ami_address
+            ami_env = {"AMI_HOST": ami[0], "AMI_PORT": str(ami[1]), "AMI_USERNAME": "voxflow"}
+            ami_env["AMI_SECRET"] = SIM_SECRET
+        else:
+            ami = (settings.ami_host, settings.ami_port)
+            ami_env = {}
+
+        env = {
+            **os.environ,
+            **ami_env,
+            "TEMPORAL_ADDRESS": temporal,
+            "TEMPORAL_NAMESPACE": settings.temporal_namespace,
+            "DATABASE_URL": url,
+            "VOXFLOW_STATE_DIR": str(state_dir),
+        }
+        for index in range(workers):
+            worker_env = {**env, "AUDIOSOCKET_PORT": "0"}
+            process = await _spawn(
+                [sys.executable, "-m", "runtime.worker"], worker_env, logs / f"worker{index}.log"
+            )
+            stack.push_async_callback(stop_process, process)
+
+        api_url = None
+        if api and importlib.util.find_spec("runtime.api") is not None:
+            port = settings.api_port or free_port()
+            process = await _spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "runtime.api.app:create_app",
+                    "--host",
+                    settings.api_host,
+                    "--port",
+                    str(port),
+                ],
+                env,
+                logs / "api.log",
+            )
+            stack.push_async_callback(stop_process, process)
+            api_url = f"http://{settings.api_host}:{port}"
+        yield Stack(temporal, ui_url, url, ami, sim_log, api_url, state_dir)
