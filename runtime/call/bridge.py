@@ -147,19 +147,23 @@ class CallBridge:
             wire_rate=self.media.wire_rate,
         )
         self._setup = setup
-        self.provider = await self.chain.connect(setup)
-        if self.provider is not None:
-            self._adopt(self.provider)
         try:
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._media_loop())
-                tg.create_task(self._provider_loop())
-                tg.create_task(self._clock_loop())
-                tg.create_task(self._stopper())
                 async with self._lock:
                     commands = self.engine.start()
-                    if self.provider is None:
+                    first = next((c for c in commands if isinstance(c, UpdateSession)), None)
+                    setup = CallSetup(setup.call_id, setup.settings, first, setup.wire_rate)
+                    self._setup = setup
+                    provider = await self.chain.connect(setup)
+                    if provider is not None:
+                        self._adopt(provider)
+                        commands = [c for c in commands if c is not first]
+                    else:
                         commands += self.engine.handle(ProviderFailed(self._no_provider_reason()))
+                    tg.create_task(self._media_loop())
+                    tg.create_task(self._provider_loop())
+                    tg.create_task(self._clock_loop())
+                    tg.create_task(self._stopper())
                     await self._execute(commands)
         except* _Stop:
             pass
@@ -252,6 +256,8 @@ class CallBridge:
                         self._ended.set()
                         self._finisher = asyncio.create_task(self._finish())
                         self._finisher.add_done_callback(_log_failure)
+        if provider is not None:
+            await provider.flush()
 
     async def _run_tool(self, call: CallTool) -> None:
         result: ToolResult = await self.tools.run(

@@ -200,6 +200,11 @@ class VoiceProvider(Protocol):
         """The caller barged in; ``played_ms`` of ``item_id`` were actually played."""
         ...
 
+    async def flush(self) -> None:
+        """The engine's commands for one event are all carried out (adapters that hold a
+        tool result until they know what follows release it now)."""
+        ...
+
     async def hangup(self, farewell: str | None = None) -> None:
         """End the provider side of the call (idempotent)."""
         ...

@@ -194,6 +194,9 @@ class OpenAIRealtimeProvider:
             item={"type": "function_call_output", "call_id": call_id, "output": text},
         )
 
+    async def flush(self) -> None:
+        """Nothing is held back: every command was sent as it came."""
+
     async def interrupted(self, item_id: str | None, played_ms: int) -> None:
         """Barge-in: cancel the active response, then truncate the item to what was heard."""
         if self._active:

@@ -1,0 +1,341 @@
+"""Ultravox over the ``serverWebSocket`` medium (PROTOCOLS.md §4).
+
+``POST {base}/calls`` creates the call (8 kHz in and out, the AudioSocket line rate, so audio
+passes through untouched); the returned ``joinUrl`` carries raw s16le audio as binary frames
+and JSON data messages as text frames.
+
+How a flow maps onto Ultravox:
+
+* a node is a **call stage**: the start node's instructions and tools go into the create-call
+  body; a transition the model takes (a client tool) is answered with a ``client_tool_result``
+  of ``responseType: "new-stage"`` whose ``result`` is the new stage (``systemPrompt``,
+  ``selectedTools``);
+* transitions and node tools are **client tools** (``temporaryTool`` with ``client: {}``);
+* ``say`` is a ``forced_agent_message`` (spoken as given);
+* barge-in: ``playback_clear_buffer`` means the caller spoke over the agent: the bridge drops
+  the unplayed audio; Ultravox keeps its own record of what was heard, so nothing is sent back;
+* a node the engine enters on its own (``when``, DTMF, silence) cannot change the stage without
+  a tool call; its instructions are sent as a context-only ``user_text_message``
+  (``urgency: "later"``) and its tools take effect at the next stage change.
+
+A tool result is held until the engine's next command for the call: when a ``say`` follows,
+it is sent with ``agentReaction: "listens"`` (the forced message speaks instead); when the
+engine asks the model to respond, with ``"speaks"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from runtime.engine.events import UpdateSession
+from runtime.providers.base import (
+    AgentAudio,
+    AgentAudioDone,
+    AgentTranscript,
+    CallerSpeechStarted,
+    CallerTranscript,
+    CallSetup,
+    FunctionCall,
+    ProviderEnded,
+    ProviderError,
+    ProviderEvent,
+    ProviderUnavailable,
+    ResponseDone,
+    Usage,
+)
+from telephony.audio.frames import AudioFrame
+
+log = logging.getLogger(__name__)
+
+RATE = 8000
+PRICE_PER_MINUTE = 0.05
+"""Ultravox list price in USD per call minute (2025); ``cost_usd`` is an estimate."""
+
+
+def _duration(ms: int) -> str:
+    return f"{ms / 1000:g}s"
+
+
+def stage(update: UpdateSession) -> dict[str, Any]:
+    """The call-stage parameters of a node: system prompt and client tools."""
+    return {
+        "systemPrompt": update.instructions,
+        "selectedTools": [tool.ultravox() for tool in update.tools],
+    }
+
+
+class UltravoxProvider:
+    """The Ultravox adapter for one call.
+
+    Args:
+        api_key: sent as ``X-API-Key`` (never logged).
+        base_url: e.g. ``https://api.ultravox.ai/api``.
+        model / voice: override the account defaults when given.
+    """
+
+    name = "ultravox"
+    input_rate = RATE
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = "https://api.ultravox.ai/api",
+        model: str | None = None,
+        voice: str | None = None,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self.model = model
+        self.voice = voice
+        self._timeout = connect_timeout
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._events: asyncio.Queue[ProviderEvent | None] = asyncio.Queue()
+        self._usage = Usage(provider=self.name, model=model or "")
+        self._closing = False
+        self._finished = False
+        self._held: tuple[str, str, UpdateSession | None] | None = None
+        self._forced: deque[str] = deque()
+        self._turn = 0
+        self._agent_speaking = False
+        self.call_id: str | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def create_call_body(self, setup: CallSetup) -> dict[str, Any]:
+        settings = setup.settings
+        body: dict[str, Any] = {
+            "medium": {
+                "serverWebSocket": {
+                    "inputSampleRate": RATE,
+                    "outputSampleRate": RATE,
+                    "clientBufferSizeMs": 30000,
+                }
+            },  # fmt: skip
+            # The engine speaks first (the start node's say), so the agent waits.
+            "firstSpeakerSettings": {"user": {}},
+            "languageHint": settings.language,
+            "metadata": {"voxflow_call_id": setup.call_id, **setup.metadata},
+        }
+        if setup.first is not None:
+            body.update(stage(setup.first))
+        if self.model:
+            body["model"] = self.model
+        if settings.voice or self.voice:
+            body["voice"] = settings.voice or self.voice
+        if settings.silence_duration_ms is not None:
+            body["vadSettings"] = {"turnEndpointDelay": _duration(settings.silence_duration_ms)}
+        return body
+
+    async def start(self, setup: CallSetup) -> None:
+        body = self.create_call_body(setup)
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.post(
+                    f"{self._base_url}/calls", json=body, headers={"X-API-Key": self._api_key}
+                )
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(
+                self.name, f"cannot create a call: {type(exc).__name__}: {exc}"
+            ) from None
+        if response.status_code != 201:
+            raise ProviderUnavailable(
+                self.name, f"create call answered {response.status_code}: {response.text[:200]}"
+            )
+        call = response.json()
+        self.call_id = call.get("callId")
+        join = call.get("joinUrl")
+        if not join:
+            raise ProviderUnavailable(self.name, "create call returned no joinUrl")
+        parts = urlsplit(join)
+        query = parts.query + ("&" if parts.query else "") + urlencode({"apiVersion": 1})
+        try:
+            self._ws = await asyncio.wait_for(
+                connect(urlunsplit(parts._replace(query=query)), max_size=None), self._timeout
+            )
+        except (OSError, TimeoutError, ConnectionClosed, Exception) as exc:
+            raise ProviderUnavailable(
+                self.name, f"cannot join the call: {type(exc).__name__}"
+            ) from None
+        self._reader = asyncio.create_task(self._read_loop(), name=f"ultravox-{setup.call_id}")
+
+    async def events(self) -> AsyncIterator[ProviderEvent]:
+        while True:
+            event = await self._events.get()
+            if event is None:
+                return
+            yield event
+
+    async def hangup(self, farewell: str | None = None) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        message: dict[str, Any] = {"type": "hang_up"}
+        if farewell:
+            message["message"] = farewell
+        await self._send(message)
+        if self._ws is not None:
+            try:
+                await asyncio.wait_for(self._ws.close(), 2.0)
+            except Exception:
+                pass
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        self._finish()
+
+    @property
+    def usage(self) -> Usage:
+        minutes = max(self._usage.audio_in_ms, self._usage.audio_out_ms) / 60000
+        self._usage.cost_usd = round(minutes * PRICE_PER_MINUTE, 6)
+        return self._usage
+
+    # ---- commands -----------------------------------------------------------------------
+
+    async def send_audio(self, frame: AudioFrame) -> None:
+        if frame.rate != RATE:
+            raise ValueError(f"ultravox expects {RATE} Hz audio, got {frame.rate} Hz")
+        self._usage.audio_in_ms += int(frame.duration_ms)
+        if self._ws is not None and not self._finished:
+            try:
+                await self._ws.send(frame.pcm)
+            except ConnectionClosed:
+                pass  # the reader reports it
+
+    async def update_session(self, update: UpdateSession) -> None:
+        await self._release("listens")
+        await self._send({"type": "user_text_message", "urgency": "later",
+                          "text": f"[The conversation moved on. New instructions]\n{update.instructions}"})  # fmt: skip
+
+    async def say(self, text: str) -> None:
+        await self._release("listens")
+        self._forced.append(text)
+        await self._send({"type": "forced_agent_message", "content": text, "urgency": "soon"})
+
+    async def respond(self) -> None:
+        await self._release("speaks")
+
+    async def flush(self) -> None:
+        await self._release("listens")
+
+    async def function_result(
+        self, call_id: str, output: Any, *, update: UpdateSession | None = None
+    ) -> None:
+        await self._release("listens")
+        text = output if isinstance(output, str) else json.dumps(output, default=str)
+        self._held = (call_id, text, update)
+
+    async def interrupted(self, item_id: str | None, played_ms: int) -> None:
+        """Nothing to send: Ultravox asked for the flush and tracks what was heard itself."""
+
+    # ---- internals ----------------------------------------------------------------------
+
+    async def _release(self, reaction: str) -> None:
+        if self._held is None:
+            return
+        call_id, text, update = self._held
+        self._held = None
+        message: dict[str, Any] = {"type": "client_tool_result", "invocationId": call_id,
+                                   "agentReaction": reaction}  # fmt: skip
+        if update is not None:
+            message["responseType"] = "new-stage"
+            message["result"] = json.dumps(stage(update))
+        else:
+            message["result"] = text
+        await self._send(message)
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        if self._ws is None or self._finished:
+            return
+        try:
+            await self._ws.send(json.dumps(message))
+        except ConnectionClosed:
+            pass
+
+    async def _read_loop(self) -> None:
+        assert self._ws is not None
+        reason: ProviderEvent = ProviderEnded("the call ended on the Ultravox side")
+        try:
+            async for message in self._ws:
+                if isinstance(message, bytes):
+                    self._on_audio(message)
+                else:
+                    self._on_data(message)
+        except asyncio.CancelledError:
+            raise
+        except ConnectionClosed as exc:
+            reason = ProviderError(
+                f"the Ultravox connection failed (close code {exc.code})", fatal=True
+            )
+        if self._ws.close_code not in (None, 1000) and isinstance(reason, ProviderEnded):
+            reason = ProviderError(
+                f"the Ultravox connection failed (close code {self._ws.close_code})"
+            )
+        if not self._closing:
+            self._emit(reason)
+        self._finish()
+
+    def _on_audio(self, pcm: bytes) -> None:
+        if len(pcm) % 2:
+            pcm = pcm[:-1]
+        if not self._agent_speaking:
+            self._agent_speaking = True
+            self._turn += 1
+        self._usage.audio_out_ms += len(pcm) * 1000 // (RATE * 2)
+        self._emit(AgentAudio(AudioFrame(pcm, RATE), f"agent-{self._turn}"))
+
+    def _on_data(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except json.JSONDecodeError:
+            log.warning("ultravox: ignoring a data message that is not JSON")
+            return
+        match message.get("type"):
+            case "state":
+                if message.get("state") != "speaking" and self._agent_speaking:
+                    self._agent_speaking = False
+                    self._emit(AgentAudioDone(f"agent-{self._turn}"))
+                    self._emit(ResponseDone("completed"))
+            case "transcript":
+                text = message.get("text") or message.get("delta") or ""
+                final = bool(message.get("final"))
+                if message.get("role") == "user":
+                    self._emit(CallerTranscript(text, final=final))
+                elif final:
+                    if self._agent_speaking:
+                        self._agent_speaking = False
+                        self._emit(AgentAudioDone(f"agent-{self._turn}"))
+                    verbatim = bool(self._forced)
+                    if verbatim:
+                        self._forced.popleft()
+                    self._emit(AgentTranscript(text, f"agent-{self._turn}", verbatim=verbatim))
+            case "client_tool_invocation":
+                params = message.get("parameters")
+                self._emit(FunctionCall(str(message.get("invocationId")), str(message.get("toolName")),
+                                        params if isinstance(params, dict) else {}))  # fmt: skip
+            case "playback_clear_buffer":
+                self._agent_speaking = False
+                self._emit(CallerSpeechStarted())
+            case _:
+                pass
+
+    def _emit(self, event: ProviderEvent) -> None:
+        if not self._finished:
+            self._events.put_nowait(event)
+
+    def _finish(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self._events.put_nowait(None)
