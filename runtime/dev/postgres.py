@@ -7,8 +7,8 @@ checkouts never collide and nothing is exposed). ``start_embedded`` is idempoten
 already running on the same data directory (another voxflow process) is reused, and the
 database ``voxflow`` and the ``vector`` extension are created only when missing.
 
-Stopping releases this process's handle; the server stops when the last process using it lets
-go (handles of processes that died without letting go are discarded first).
+Stopping releases a handle; the server stops when the last handle of the last process using it
+lets go (handles of processes that died without letting go are discarded first).
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ import psutil
 log = logging.getLogger(__name__)
 
 DATABASE = "voxflow"
+
+_refs: dict[Path, int] = {}
+"""Handles of this process per data directory (pgserver counts processes, not handles)."""
 
 
 @dataclass
@@ -48,6 +51,10 @@ class EmbeddedPostgres:
         if self._stopped:
             return
         self._stopped = True
+        _refs[self.data_dir] -= 1
+        if _refs[self.data_dir] > 0:  # another handle of this process still uses the server
+            return
+        del _refs[self.data_dir]
         _forget_dead_handles(self.data_dir)
         self._server.cleanup()  # type: ignore[attr-defined]
 
@@ -98,6 +105,7 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE) -> EmbeddedPostg
     _ensure_database(server, database)
     url = admin_url.replace("/postgres?", f"/{database}?", 1)
     log.info("embedded PostgreSQL ready at %s", data_dir)
+    _refs[data_dir] = _refs.get(data_dir, 0) + 1
     return EmbeddedPostgres(data_dir=data_dir, url=url, admin_url=admin_url, _server=server)
 
 
