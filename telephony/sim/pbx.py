@@ -21,25 +21,21 @@ Actions: Login, Logoff, Ping, Originate, Hangup, Redirect, PlayDTMF, Setvar, Get
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from panoramisk.message import Message
 
-from telephony.ami.wire import TERMINATOR, format_message, parse_message
 from telephony.audiosocket.client import AudioSocketClient
+from telephony.sim.ami_server import ActionHandler, AmiServer, Connection
 from telephony.sim.callee import CalleeMedia, CallMedia
 from telephony.sim.log import OriginateLog
 from telephony.sim.scenarios import Callee, Scenarios
 
 log = logging.getLogger(__name__)
 
-AMI_VERSION = "9.0.0"
-MAX_ACTION_BYTES = 64 * 1024
 
 FAILURES: dict[str, tuple[int, int, str]] = {
     # result: (OriginateResponse Reason, Hangup Cause, Cause-txt)
@@ -70,18 +66,7 @@ class SimCall:
     task: asyncio.Task[None] | None = None
 
 
-class _Connection:
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
-        self.authenticated = False
-        self.events = True
-
-    def send(self, fields: dict[str, object] | list[tuple[str, object]]) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(format_message(fields))
-
-
-class SimPBX:
+class SimPBX(AmiServer):
     """Run with ``async with SimPBX(scenarios, log_path=...) as pbx:``; ``pbx.ami_address``."""
 
     def __init__(
@@ -95,48 +80,23 @@ class SimPBX:
         secret: str = "voxflow",
         trace_media: bool = False,
     ) -> None:
+        super().__init__(host, port, username, secret)
         self.scenarios = scenarios
-        self.host = host
-        self.port = port
-        self.username = username
-        self._secret = secret
         self.trace_media = trace_media
         self.log = OriginateLog(log_path)
         self.calls: dict[str, SimCall] = {}
-        self._connections: set[_Connection] = set()
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._channel_seq = 0
 
     # ---- lifecycle ------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_connect, self.host, self.port)
-
-    @property
-    def ami_address(self) -> tuple[str, int]:
-        assert self._server is not None, "SimPBX.start() has not been awaited"
-        host, port = self._server.sockets[0].getsockname()[:2]
-        return host, port
 
     def live_calls(self) -> int:
         return sum(1 for c in self.calls.values() if not c.ended.is_set())
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
         for call in self.calls.values():
             if call.callee_media is not None:
                 call.callee_media.stop("pbx")
-        for conn in list(self._connections):
-            conn.writer.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
+        await self._stop_serving()
         self.log.close()
 
     async def __aenter__(self) -> SimPBX:
@@ -146,114 +106,25 @@ class SimPBX:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _spawn(self, coro: object) -> asyncio.Task[None]:
-        task = asyncio.create_task(coro)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    # ---- actions --------------------------------------------------------------------------
 
-    # ---- AMI server ---------------------------------------------------------------------
-
-    def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._spawn(self._serve(reader, writer))
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = _Connection(writer)
-        self._connections.add(conn)
-        writer.write(f"Asterisk Call Manager/{AMI_VERSION}\r\n".encode())
-        try:
-            while True:
-                try:
-                    block = await reader.readuntil(TERMINATOR)
-                except asyncio.LimitOverrunError:
-                    log.warning("AMI client sent an over-long action; closing its connection")
-                    return
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                message = parse_message(block)
-                if message is None:
-                    continue
-                if not self._handle(conn, message):
-                    return
-                await writer.drain()
-        finally:
-            self._connections.discard(conn)
-            writer.close()
-
-    def _broadcast(self, fields: list[tuple[str, object]]) -> None:
-        for conn in list(self._connections):
-            if conn.authenticated and conn.events:
-                conn.send(fields)
-
-    def _reply(
-        self, conn: _Connection, message: Message, response: str, text: str, **extra: object
-    ) -> None:
-        fields: list[tuple[str, object]] = [("Response", response)]
-        if message.action_id:
-            fields.append(("ActionID", message.action_id))
-        fields.append(("Message", text))
-        fields.extend(extra.items())
-        conn.send(fields)
-
-    def _handle(self, conn: _Connection, message: Message) -> bool:
-        """Answer one action; ``False`` ends the connection."""
-        action = str(message.get("Action", "")).lower()
-        if action == "login":
-            if message.get("Username") == self.username and message.get("Secret") == self._secret:
-                conn.authenticated = True
-                conn.events = str(message.get("Events", "on")).lower() != "off"
-                self._reply(conn, message, "Success", "Authentication accepted")
-                if conn.events:
-                    conn.send(
-                        [
-                            ("Event", "FullyBooted"),
-                            ("Privilege", "system,all"),
-                            ("Status", "Fully Booted"),
-                        ]
-                    )
-            else:
-                self._reply(conn, message, "Error", "Authentication failed")
-            return True
-        if action == "logoff":
-            self._reply(conn, message, "Goodbye", "Thanks for all the fish.")
-            return False
-        if not conn.authenticated:
-            self._reply(conn, message, "Error", "Permission denied")
-            return True
-        handler = {
-            "ping": self._ping,
+    def _actions(self) -> dict[str, ActionHandler]:
+        return {
             "originate": self._originate,
             "hangup": self._hangup,
             "redirect": self._redirect,
             "playdtmf": self._playdtmf,
-            "events": self._events,
             "setvar": self._setvar,
             "getvar": self._getvar,
-        }.get(action)
-        if handler is None:
-            self._reply(conn, message, "Error", "Invalid/unknown command")
-            return True
-        handler(conn, message)
-        return True
+        }
 
-    def _ping(self, conn: _Connection, message: Message) -> None:
-        fields: list[tuple[str, object]] = [("Response", "Success")]
-        if message.action_id:
-            fields.append(("ActionID", message.action_id))
-        fields += [("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}")]
-        conn.send(fields)
-
-    def _events(self, conn: _Connection, message: Message) -> None:
-        conn.events = str(message.get("EventMask", "on")).lower() != "off"
-        self._reply(conn, message, "Success", "Events " + ("On" if conn.events else "Off"))
-
-    def _setvar(self, conn: _Connection, message: Message) -> None:
+    def _setvar(self, conn: Connection, message: Message) -> None:
         call = self._by_channel(message.get("Channel", ""))
         if call is not None:
             call.variables[message.get("Variable", "")] = message.get("Value", "")
         self._reply(conn, message, "Success", "Variable Set")
 
-    def _getvar(self, conn: _Connection, message: Message) -> None:
+    def _getvar(self, conn: Connection, message: Message) -> None:
         call = self._by_channel(message.get("Channel", ""))
         value = call.variables.get(message.get("Variable", ""), "") if call else ""
         self._reply(
@@ -270,7 +141,7 @@ class SimPBX:
             (c for c in self.calls.values() if c.channel == channel and not c.ended.is_set()), None
         )
 
-    def _originate(self, conn: _Connection, message: Message) -> None:
+    def _originate(self, conn: Connection, message: Message) -> None:
         channel_req = str(message.get("Channel", ""))
         if not channel_req or "/" not in channel_req:
             self._reply(conn, message, "Error", "Channel not specified")
@@ -325,7 +196,7 @@ class SimPBX:
 
     def _originate_response(
         self,
-        conn: _Connection,
+        conn: Connection,
         message: Message,
         call: SimCall,
         success: bool,
@@ -374,7 +245,7 @@ class SimPBX:
         call.ended.set()
 
     async def _dial(
-        self, conn: _Connection, message: Message, call: SimCall, timeout_ms: int, is_async: bool
+        self, conn: Connection, message: Message, call: SimCall, timeout_ms: int, is_async: bool
     ) -> None:
         callee = self.scenarios.callee(call.number)
         try:
@@ -388,7 +259,7 @@ class SimPBX:
 
     async def _dial_inner(
         self,
-        conn: _Connection,
+        conn: Connection,
         message: Message,
         call: SimCall,
         callee: Callee,
@@ -489,7 +360,7 @@ class SimPBX:
 
     # ---- call control actions -------------------------------------------------------------
 
-    def _hangup(self, conn: _Connection, message: Message) -> None:
+    def _hangup(self, conn: Connection, message: Message) -> None:
         call = self._by_channel(str(message.get("Channel", "")))
         if call is None:
             self._reply(conn, message, "Error", "No such channel")
@@ -502,7 +373,7 @@ class SimPBX:
         cause = int(message.get("Cause") or 16)
         self._end(call, cause, "Normal Clearing")
 
-    def _redirect(self, conn: _Connection, message: Message) -> None:
+    def _redirect(self, conn: Connection, message: Message) -> None:
         call = self._by_channel(str(message.get("Channel", "")))
         if call is None:
             self._reply(conn, message, "Error", "Channel does not exist")
@@ -522,7 +393,7 @@ class SimPBX:
         await asyncio.sleep(0.05)
         self._end(call, 16, "Normal Clearing")
 
-    def _playdtmf(self, conn: _Connection, message: Message) -> None:
+    def _playdtmf(self, conn: Connection, message: Message) -> None:
         call = self._by_channel(str(message.get("Channel", "")))
         digit = str(message.get("Digit", ""))
         if call is None or len(digit) != 1:
