@@ -1,6 +1,8 @@
-"""Knowledge: upload documents, see their chunks, try a search — through the REST API."""
+"""Knowledge: add documents to a collection, see them with their chunk counts, try a search."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -11,16 +13,58 @@ cfg = ui.config()
 api = ui.client()
 st.caption(f"REST API: {cfg.api_url}")
 
-schema = ui.api_call(lambda: api.get("/openapi.json"))
-if schema is None:
-    st.stop()
-paths = sorted(p for p in schema.get("paths", {}) if p.startswith("/knowledge"))
-if not paths:
-    st.warning(
-        f"The API at {cfg.api_url} has no knowledge endpoints, so documents cannot be "
-        "uploaded, listed or searched from the studio yet."
-    )
+collection = st.text_input("Collection", value="default").strip() or "default"
+base = f"/knowledge/{quote(collection, safe='')}"
+documents = ui.api_call(lambda: api.get(f"{base}/documents"))
+if documents is None:
     st.stop()
 
-st.info("The API offers these knowledge endpoints; this studio version does not use them yet:")
-st.code("\n".join(paths), language=None)
+uploads = st.file_uploader(
+    "Add text documents (UTF-8 .txt or .md)", type=["txt", "md"], accept_multiple_files=True
+)
+if uploads and st.button("Add to collection", type="primary"):
+    for f in uploads:
+        try:
+            text = f.getvalue().decode("utf-8")
+        except UnicodeDecodeError:
+            st.error(f"{f.name} is not UTF-8 text; convert it first.")
+            continue
+        doc = ui.api_call(
+            lambda f=f, text=text: api.post(
+                f"{base}/documents", json={"text": text, "title": f.name, "source": f.name}
+            )
+        )
+        if doc is not None:
+            st.success(f"{f.name}: document {doc['id']}, {doc['chunks']} chunk(s).")
+    documents = ui.api_call(lambda: api.get(f"{base}/documents")) or []
+
+st.subheader(f"Documents in {collection}")
+if not documents:
+    st.info("No documents in this collection yet.")
+else:
+    st.dataframe(
+        [{k: d[k] for k in ("id", "title", "source", "chunks", "created_at")} for d in documents],
+        hide_index=True,
+    )
+    doomed = st.selectbox("Document", [d["id"] for d in documents])
+    if st.button("Delete document"):
+        try:
+            api.delete(f"{base}/documents/{doomed}")  # 204: no body
+        except (ui.ApiError, ui.ApiUnavailable) as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+
+st.subheader("Search")
+st.caption("The passages the agent's knowledge_search tool would get, best first.")
+query_col, k_col = st.columns([4, 1])
+query = query_col.text_input("Query")
+top_k = k_col.number_input("Top k", min_value=1, max_value=50, value=3)
+if query.strip():
+    hits = ui.api_call(lambda: api.get(f"{base}/search", q=query.strip(), top_k=int(top_k)))
+    for hit in hits or []:
+        with st.container(border=True):
+            st.caption(f"score {hit['score']:.3f} · {hit['source'] or 'no source'}")
+            st.write(hit["text"])
+    if hits == []:
+        st.info("No passages found.")
