@@ -159,7 +159,9 @@ class CallBridge:
                         self._adopt(provider)
                         commands = [c for c in commands if c is not first]
                     else:
-                        commands += self.engine.handle(ProviderFailed(self._no_provider_reason()))
+                        reason = self._no_provider_reason()
+                        self.result.error, self.result.ended_by = reason, "provider"
+                        commands += self.engine.handle(ProviderFailed(reason))
                     tg.create_task(self._media_loop())
                     tg.create_task(self._provider_loop())
                     tg.create_task(self._clock_loop())
