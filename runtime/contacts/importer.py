@@ -23,6 +23,7 @@ Per row:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -327,11 +328,7 @@ def _zone(
         return raw, "column"
     if phone is None:
         return None, "number"
-    zones = sorted(
-        z
-        for z in phone_timezone.time_zones_for_number(phonenumbers.parse(phone))
-        if z != _UNKNOWN_ZONE
-    )
+    zones = sorted(z for z in _zones_of(phone) if z != _UNKNOWN_ZONE)
     if not zones:
         warnings.append(
             Issue(
@@ -353,6 +350,11 @@ def _zone(
         return None, "number"
     warnings.append(Issue(WarningCode.TIMEZONE_AMBIGUOUS, message, col))
     return pick, "number"
+
+
+@functools.lru_cache(maxsize=4096)
+def _zones_of(phone: str) -> tuple[str, ...]:
+    return phone_timezone.time_zones_for_number(phonenumbers.parse(phone))
 
 
 def _jsonable(value: object) -> Any:
