@@ -97,6 +97,8 @@ class CallBridge:
         tools: runs ``CallTool`` (``runtime.tools.ToolRunner`` or anything with ``run``).
         transfer: carries out ``Transfer`` (e.g. the gateway's ``transfer``), optional.
         apology_voice: renders text when no provider is left to speak it.
+        start_node: enter this node instead of the flow's start (e.g. the campaign's
+            ``amd_node`` when a machine answered).
     """
 
     def __init__(
@@ -109,8 +111,10 @@ class CallBridge:
         transfer: Callable[[str], Awaitable[None]] | None = None,
         apology_voice: Callable[[str], AudioFrame] = simspeech_voice,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        start_node: str | None = None,
     ) -> None:
         self.engine = engine
+        self._start_node = start_node
         self.media = media
         self.chain = chain
         self.tools = tools
@@ -150,7 +154,7 @@ class CallBridge:
         try:
             async with asyncio.TaskGroup() as tg:
                 async with self._lock:
-                    commands = self.engine.start()
+                    commands = self.engine.start(self._start_node)
                     first = next((c for c in commands if isinstance(c, UpdateSession)), None)
                     setup = CallSetup(setup.call_id, setup.settings, first, setup.wire_rate)
                     self._setup = setup

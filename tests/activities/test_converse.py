@@ -1,0 +1,102 @@
+"""The ``converse`` activity: a simulated call run end to end with the local voice provider,
+the real embedded PostgreSQL (flow store, breaker, persistence) and Temporal's
+``ActivityEnvironment`` (heartbeats, cancellation)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.converse import ConverseActivities, ConverseInput
+from runtime.db import create_pool
+from runtime.db.flows import save_flow
+from runtime.settings import load_settings
+from telephony.ami import AmiSettings, AsteriskGateway
+from telephony.audiosocket import AudioSocketServer
+from telephony.gateway import DialRequest
+from telephony.sim import SimPBX, parse_scenarios
+from tests.call.conftest import CONTACT, reminder
+
+
+@pytest.fixture
+async def pool(pg_url: str) -> AsyncIterator[object]:
+    pool = await create_pool(pg_url, max_size=4)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def run_converse(pool, tmp_path, script, *, cancel_after: float | None = None):
+    flow = reminder()
+    flow_hash = await save_flow(pool, flow)
+    scenarios = parse_scenarios({"ring_ms": 20, "default": {"script": script}})
+    async with (
+        SimPBX(scenarios, log_path=tmp_path / "sim.jsonl", trace_media=True) as pbx,
+        AudioSocketServer() as server,
+    ):
+        host, port = pbx.ami_address
+        gateway = await AsteriskGateway.connect(
+            AmiSettings(host=host, port=port, secret="voxflow"), server.address_text
+        )
+        try:
+            acts = ConverseActivities(server=server, pool=pool, gateway=gateway,
+                                      settings=load_settings({}), media_wait_s=5)  # fmt: skip
+            env = ActivityEnvironment()
+            beats: list[object] = []
+            env.on_heartbeat = lambda *details: beats.append(details)
+            attempt = str(uuid.uuid4())
+            server.expect(attempt)
+            assert (
+                await gateway.place_call(DialRequest(attempt, "+15551234567", detect_machine=False))
+            ).answered
+            task = asyncio.create_task(env.run(acts.converse, ConverseInput(attempt, flow_hash, CONTACT,
+                                                                            {"name": "nov"})))  # fmt: skip
+            if cancel_after is not None:
+                await asyncio.sleep(cancel_after)
+                env.cancel()
+            try:
+                result = await task
+            except asyncio.CancelledError:
+                result = None
+            finally:
+                await pbx.calls[attempt].ended.wait() if hasattr(
+                    pbx.calls[attempt], "ended"
+                ) else None
+            return result, pbx.calls[attempt].media, beats
+        finally:
+            await gateway.close()
+
+
+async def test_converse_runs_the_call_with_the_local_voice_provider(pool, tmp_path) -> None:
+    script = [{"listen": True}, {"say": "I can't make it"}, {"wait_ms": 20000}, {"hangup": True}]
+    result, callee, beats = await run_converse(pool, tmp_path, script)
+    assert result.outcome == "rescheduled" and result.error is None
+    assert result.node_path == ["greet", "reschedule"]
+    assert result.callback_at is not None and not result.opted_out
+    assert result.turns >= 1 and result.duration_ms > 0
+    assert set(result.usage) == {"local"}
+    assert ("greet",) in beats
+    assert (
+        "No problem. Someone from the clinic will call you back to find a new time." in callee.heard
+    )
+    assert callee.ended_by == "agent"
+
+
+async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
+    script = [{"listen": True}, {"wait_ms": 20000}, {"hangup": True}]
+    result, callee, _ = await run_converse(pool, tmp_path, script, cancel_after=1.5)
+    assert result is None  # the cancellation was re-raised
+    assert callee.ended_by == "agent"  # the AudioSocket hang-up reached the callee
+
+
+async def test_unknown_flow_hash_is_a_non_retryable_error(pool) -> None:
+    acts = ConverseActivities(server=None, pool=pool, gateway=None, settings=load_settings({}))
+    with pytest.raises(ApplicationError) as err:
+        await ActivityEnvironment().run(acts.converse, ConverseInput("a", "sha256:none", {}))
+    assert err.value.type == "FlowNotFound" and err.value.non_retryable
