@@ -15,7 +15,7 @@ from runtime.cli import app
 
 TEXT_PROVIDERS: dict[str, str] = {
     "local": "runtime.providers.local:LocalProvider",
-    "openai": "runtime.providers.openai.text:OpenAITextProvider",
+    "openai": "runtime.providers.openai_text:OpenAITextProvider",
 }
 """Provider name -> ``module:attribute`` of a zero-argument factory of a ``TextProvider``."""
 
