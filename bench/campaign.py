@@ -1,0 +1,162 @@
+"""Dial attempts per second through the full campaign path, beside bare Temporal.
+
+Both measured in the same run, on the same Temporal dev server (in memory, headless):
+
+  bare     - N workflows that each run one trivial activity (temporalio's floor here);
+  campaign - one CampaignWorkflow over N contacts: contacts read from the embedded
+             PostgreSQL page by page, one ContactWorkflow each, a dial slot from the
+             campaign's pacing, worker_route, the attempt recorded, the dial activity (window
+             and do-not-call checks, AMI Originate to the simulated PBX, which answers busy),
+             the result recorded. No conversation.
+
+Rate = contacts (= dial attempts) / wall time from start to the last result. The worker runs
+in this process (one shared-queue worker, one call-queue worker, as ``voxflow worker`` does).
+Usage: .venv/bin/python bench/campaign.py [--contacts 300] [--concurrency 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import activity, workflow
+from temporalio.worker import Worker
+
+from dsl import load_flow
+from dsl.ir import CallingWindow, Campaign, ContactsSource, OutcomeRule, Pacing
+from runtime.client import start_campaign
+from runtime.contacts.importer import Contact
+from runtime.db import connect as db_connect
+from runtime.db import contacts, create_pool, migrate
+from runtime.db.campaigns import create_campaign
+from runtime.db.flows import save_flow
+from runtime.dev.postgres import start_embedded
+from runtime.dev.temporal import start_dev_server
+from runtime.worker import build_workers, run_workers
+from runtime.workflows.messages import CampaignPlan
+from telephony.ami.client import AmiSettings
+from telephony.ami.gateway import AsteriskGateway
+from telephony.sim import SimPBX, load_scenarios, originates_per_attempt
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@activity.defn
+async def bare_activity(n: int) -> int:
+    return n + 1
+
+
+@workflow.defn(sandboxed=False)  # defined in __main__; sandboxing would only slow the floor
+class BareWorkflow:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        return await workflow.execute_activity(
+            bare_activity, n, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
+async def bare_rate(client, count: int) -> float:
+    async with Worker(
+        client, task_queue="bench-bare", workflows=[BareWorkflow], activities=[bare_activity]
+    ):
+        start = time.perf_counter()
+        handles = await asyncio.gather(
+            *(
+                client.start_workflow(
+                    BareWorkflow.run, i, id=f"bare-{i}-{time.time_ns()}", task_queue="bench-bare"
+                )
+                for i in range(count)
+            )
+        )
+        await asyncio.gather(*(h.result() for h in handles))
+        return count / (time.perf_counter() - start)
+
+
+async def campaign_rate(client, pool, tmp: Path, count: int, concurrency: int) -> tuple[float, int]:
+    numbers = {f"+1555020{i:04d}": {"result": "busy"} for i in range(count)}
+    scenarios = tmp / "scenarios.json"
+    scenarios.write_text(json.dumps({"ring_ms": 20, "max_concurrent": 1000, "numbers": numbers}))
+    campaign = Campaign(
+        name="bench",
+        contacts=ContactsSource(kind="csv", location="none.csv"),
+        windows=(CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),),
+        rules=(OutcomeRule("busy", "final"),),
+        pacing=Pacing(max_concurrent=concurrency),
+        ring_timeout_ms=5_000,
+    )
+    flow = dataclasses.replace(load_flow(ROOT / "flows" / "reminder.flow"), campaign=campaign)
+    flow_hash = await save_flow(pool, flow)
+    await create_campaign(pool, "bench", flow_hash)
+    await contacts.store_contacts(
+        pool,
+        "bench",
+        [Contact(f"b{i:05d}", p, "UTC", "default", "", i, {}, {}) for i, p in enumerate(numbers)],
+    )
+    log = tmp / "originates.jsonl"
+    async with SimPBX(load_scenarios(scenarios), log_path=log, secret="voxflow") as pbx:
+        host, port = pbx.ami_address
+        gateway = await AsteriskGateway.connect(
+            AmiSettings(host=host, port=port, secret="voxflow"), "127.0.0.1:9"
+        )
+        stop = asyncio.Event()
+        workers = build_workers(
+            client,
+            pool=pool,
+            gateway=gateway,
+            audiosocket="127.0.0.1:9",
+            max_concurrent_calls=concurrency * 2,
+        )
+        runner = asyncio.create_task(run_workers(workers, stop))
+        try:
+            start = time.perf_counter()
+            handle = await start_campaign(
+                client, CampaignPlan("bench", flow_hash, campaign), page_size=100, max_live=2000
+            )
+            result = await handle.result()
+            elapsed = time.perf_counter() - start
+        finally:
+            stop.set()
+            await runner
+            await gateway.close()
+    dialled = sum(originates_per_attempt(log).values())
+    assert result.finished == count, result
+    return dialled / elapsed, dialled
+
+
+async def main(count: int, concurrency: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        pg = await asyncio.to_thread(start_embedded, tmp / "pg")
+        server = await start_dev_server(tmp / "temporal", ui=False, persistent=False)
+        try:
+            conn = await db_connect(pg.url)
+            await migrate(conn)
+            await conn.close()
+            pool = await create_pool(pg.url)
+            client = await server.client()
+            bare = await bare_rate(client, count)
+            rate, dialled = await campaign_rate(client, pool, tmp, count, concurrency)
+            await pool.close()
+        finally:
+            await server.stop()
+            await asyncio.to_thread(pg.stop)
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()}")
+    print(f"bare workflow+activity : {bare:8.1f} /s ({count} workflows)")
+    print(f"campaign dial attempts : {rate:8.1f} /s ({dialled} originates, pacing {concurrency})")
+    print(f"ratio campaign / bare  : {rate / bare:8.2f} (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(main(args.contacts, args.concurrency))
