@@ -139,6 +139,16 @@ class UltravoxProvider:
             body["vadSettings"] = {"turnEndpointDelay": _duration(settings.silence_duration_ms)}
         return body
 
+    def sip_call_body(self, setup: CallSetup) -> dict[str, Any]:
+        """The create-call body for the SIP medium (Asterisk context ``voxflow-ultravox-sip``).
+
+        Ultravox then takes the caller's audio as a SIP peer; no joinUrl is used and the
+        engine only sets the first stage (see ``telephony/asterisk/extensions_ultravox_sip.conf``).
+        """
+        body = self.create_call_body(setup)
+        body["medium"] = {"sip": {"incoming": {}}}
+        return body
+
     async def start(self, setup: CallSetup) -> None:
         body = self.create_call_body(setup)
         try:

@@ -1,0 +1,95 @@
+"""The Ultravox adapter against the REST + serverWebSocket stand-in (not the live service)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dsl.ir import ProviderSettings
+from runtime.engine.events import ToolSpec, UpdateSession
+from runtime.providers.base import (
+    AgentAudio,
+    AgentTranscript,
+    CallSetup,
+    FunctionCall,
+    ProviderError,
+    ProviderUnavailable,
+)
+from runtime.providers.ultravox import UltravoxProvider
+from telephony.audio.frames import AudioFrame
+from tests.standins.ultravox import UltravoxCall, UltravoxStandin
+
+GREET = UpdateSession("Greet the caller.", (ToolSpec("confirms", "Confirms",
+                      {"type": "object", "properties": {"day": {"type": "string"}}, "required": ["day"]}),))  # fmt: skip
+
+
+def provider(uv: UltravoxStandin, key: str = "uv-standin") -> UltravoxProvider:
+    return UltravoxProvider(api_key=key, base_url=uv.base_url)
+
+
+async def test_create_call_body_follows_the_start_call_request_schema() -> None:
+    async with UltravoxStandin() as uv:
+        p = provider(uv)
+        await p.start(
+            CallSetup("c1", ProviderSettings(voice="Mark", silence_duration_ms=800), GREET)
+        )
+        await p.hangup()
+    body = uv.created[0]
+    assert body["systemPrompt"] == "Greet the caller." and body["voice"] == "Mark"
+    assert body["vadSettings"] == {"turnEndpointDelay": "0.8s"}
+    assert body["metadata"] == {"voxflow_call_id": "c1"}
+    tool = body["selectedTools"][0]["temporaryTool"]
+    assert tool["modelToolName"] == "confirms" and tool["client"] == {}
+    assert tool["dynamicParameters"] == [{"name": "day", "location": "PARAMETER_LOCATION_BODY",
+                                          "schema": {"type": "string"}, "required": True}]  # fmt: skip
+    sip = p.sip_call_body(CallSetup("c1", first=GREET))
+    assert sip["medium"] == {"sip": {"incoming": {}}} and sip["systemPrompt"] == "Greet the caller."
+
+
+async def test_tool_invocation_result_and_forced_message_round_trip() -> None:
+    async def agent(call: UltravoxCall) -> None:
+        call.items = await call.invoke("confirms", {"day": "Tuesday"})
+
+    async with UltravoxStandin(agent) as uv:
+        p = provider(uv)
+        await p.start(CallSetup("c1", first=GREET))
+        await p.send_audio(AudioFrame(bytes(320), 8000))
+        events = p.events()
+        call = await anext(e async for e in events if isinstance(e, FunctionCall))
+        assert call.name == "confirms" and call.arguments == {"day": "Tuesday"}
+        await p.function_result(call.call_id, {"ok": True}, update=UpdateSession("Next.", ()))
+        await p.say("Great.")
+        transcript = await anext(e async for e in events if isinstance(e, AgentTranscript))
+        assert transcript.text == "Great." and transcript.verbatim
+        uvcall = next(iter(uv.calls.values()))
+        await p.hangup()
+    assert (
+        uvcall.items["responseType"] == "new-stage" and uvcall.items["agentReaction"] == "listens"
+    )
+    assert json.loads(uvcall.items["result"]) == {"systemPrompt": "Next.", "selectedTools": []}
+    kinds = [m["type"] for m in uvcall.received]
+    assert kinds.index("client_tool_result") < kinds.index("forced_agent_message")
+    assert uvcall.input_ms == 20 and kinds[-1] == "hang_up"
+
+
+async def test_refused_or_failing_call_creation_is_provider_unavailable() -> None:
+    async with UltravoxStandin() as uv:
+        with pytest.raises(ProviderUnavailable, match="403"):
+            await provider(uv, "wrong").start(CallSetup("c1"))
+        uv.fail_creates = 1
+        with pytest.raises(ProviderUnavailable, match="503"):
+            await provider(uv).start(CallSetup("c1"))
+
+
+async def test_dropped_websocket_is_a_fatal_provider_error() -> None:
+    async def agent(call: UltravoxCall) -> None:
+        await call.speak("hello")
+        await call.drop()
+
+    async with UltravoxStandin(agent) as uv:
+        p = provider(uv)
+        await p.start(CallSetup("c1", first=GREET))
+        events = [e async for e in p.events()]
+    assert any(isinstance(e, AgentAudio) for e in events)
+    assert isinstance(events[-1], ProviderError) and events[-1].fatal
