@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         CampaignProgress,
         CampaignResult,
         ContactInput,
+        ContactRef,
         ContactsPage,
         ContactsPageInput,
         ContactUpdate,
@@ -183,7 +184,7 @@ class CampaignWorkflow:
 
     async def _dispatch_page(self) -> None:
         s, plan = self._s, self._in.plan
-        page = await workflow.execute_activity(
+        page = await workflow.execute_local_activity(
             ActivityName.CONTACTS_PAGE,
             ContactsPageInput(plan.name, s.cursor, self._in.page_size),
             start_to_close_timeout=timedelta(minutes=1),
@@ -191,33 +192,44 @@ class CampaignWorkflow:
             result_type=ContactsPage,
         )
         me = workflow.info().workflow_id
+        fresh = []
         for contact in page.contacts:
             wid = search.contact_workflow_id(plan.name, contact.id)
-            if wid in s.live:
-                continue
-            # Live before the start: the child may report before the start resolves here.
-            s.live[wid] = LiveContact("pending")
-            try:
-                await workflow.start_child_workflow(
-                    ContactWorkflow.run,
-                    ContactInput(plan, contact, me),
-                    id=wid,
-                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                    search_attributes=TypedSearchAttributes(
-                        [
-                            SearchAttributePair(search.CAMPAIGN, plan.name),
-                            SearchAttributePair(search.FLOW_HASH, plan.flow_hash),
-                        ]
-                    ),
-                    memo={"contact": contact.name or contact.id},
-                )
-            except WorkflowAlreadyStartedError:
+            if wid not in s.live:
+                # Live before the start: the child may report before the start resolves here.
+                s.live[wid] = LiveContact("pending")
+                fresh.append((wid, contact))
+        # Started together: one workflow task for the page, not one per contact.
+        results = await asyncio.gather(
+            *(self._start_contact(wid, contact, me) for wid, contact in fresh),
+            return_exceptions=True,
+        )
+        for (wid, _), result in zip(fresh, results, strict=True):
+            if isinstance(result, WorkflowAlreadyStartedError):
                 workflow.logger.warning("contact %s is already running; skipped", wid)
                 del s.live[wid]
-                continue
-            s.dispatched += 1
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                s.dispatched += 1
         s.cursor = page.next_cursor
         s.exhausted = page.next_cursor is None
+
+    async def _start_contact(self, wid: str, contact: ContactRef, parent: str) -> None:
+        plan = self._in.plan
+        await workflow.start_child_workflow(
+            ContactWorkflow.run,
+            ContactInput(plan, contact, parent),
+            id=wid,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.CAMPAIGN, plan.name),
+                    SearchAttributePair(search.FLOW_HASH, plan.flow_hash),
+                ]
+            ),
+            memo={"contact": contact.name or contact.id},
+        )
 
     async def _grant_slots(self) -> None:
         s = self._s

@@ -38,7 +38,9 @@ with workflow.unsafe.imports_passed_through():
 
 IO_TIMEOUT = timedelta(seconds=30)
 IO_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-"""Persistence activities are idempotent (keyed by attempt id), so they retry freely."""
+"""Persistence activities are idempotent (keyed by attempt id), so they retry freely. They run
+as local activities: no task queue round trip, and ``worker_route`` then names the worker that
+runs this workflow task, whose own queue takes the dial."""
 DIAL_HEARTBEAT = timedelta(seconds=10)
 DIAL_START = timedelta(seconds=15)
 """A dial not picked up by its worker in this time was never placed (that worker is gone)."""
@@ -121,7 +123,7 @@ class ContactWorkflow:
                 callback_at=self._callback_at,
             )
             if decision.action == "dnc":
-                await workflow.execute_activity(
+                await workflow.execute_local_activity(
                     ActivityName.ADD_DNC,
                     DncEntry(contact.phone, plan.name, contact.id, outcome),
                     start_to_close_timeout=IO_TIMEOUT,
@@ -145,13 +147,13 @@ class ContactWorkflow:
         self._attempts.append(record)
         workflow.upsert_search_attributes([search.ATTEMPT.value_set(record.number)])
         self._status = "dialing"  # the campaign knows: it granted the slot
-        route = await workflow.execute_activity(
+        route = await workflow.execute_local_activity(
             ActivityName.WORKER_ROUTE,
             start_to_close_timeout=IO_TIMEOUT,
             retry_policy=IO_RETRY,
             result_type=WorkerRoute,
         )
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             ActivityName.RECORD_ATTEMPT,
             AttemptStart(
                 record.attempt_id,
@@ -266,7 +268,7 @@ class ContactWorkflow:
     async def _record_end(
         self, record: AttemptRecord, action: str, next_at: datetime | None
     ) -> None:
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             ActivityName.RECORD_RESULT,
             AttemptEnd(
                 attempt_id=record.attempt_id,
@@ -283,7 +285,7 @@ class ContactWorkflow:
         )
 
     async def _record_state(self, status: ContactStatus, outcome: str | None = None) -> None:
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             ActivityName.RECORD_STATE,
             ContactState(self._in.plan.name, self._in.contact.id, status, self._next_at, outcome),
             start_to_close_timeout=IO_TIMEOUT,

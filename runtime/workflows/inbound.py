@@ -45,7 +45,7 @@ class InboundCallWorkflow:
         except ActivityError as err:
             outcome, detail = TelephonyOutcome.UNKNOWN.value, f"converse: {err.cause or err}"
         workflow.upsert_search_attributes([search.OUTCOME.value_set(outcome)])
-        await workflow.execute_activity(
+        await workflow.execute_local_activity(
             ActivityName.RECORD_RESULT,
             AttemptEnd(arg.call_id, "inbound", arg.caller, outcome, True, "final", None, detail),
             start_to_close_timeout=timedelta(seconds=30),

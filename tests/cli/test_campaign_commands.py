@@ -1,0 +1,69 @@
+"""``voxflow demo`` end to end on the embedded stack, and the campaign commands' errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+import runtime.cli.campaign_commands  # noqa: F401 - registers the commands
+from dsl import load_flow
+from dsl.ir import CallingWindow
+from runtime.cli import app
+from runtime.db import attempts, create_pool
+from runtime.dev.demo import DEMO_FLOW, run_demo
+from runtime.settings import load_settings
+from telephony.sim import originates_per_attempt
+
+EMBEDDED = ("TEMPORAL_ADDRESS", "DATABASE_URL", "AMI_HOST")
+
+
+def test_campaign_status_without_temporal_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in EMBEDDED:
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["campaign", "status", "november"])
+    assert result.exit_code != 0
+    assert "TEMPORAL_ADDRESS" in str(result.exception) + result.output
+
+
+@pytest.mark.slow
+async def test_demo_dials_each_contact_once_and_leaves_each_final_or_scheduled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in EMBEDDED:
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings({"VOXFLOW_STATE_DIR": str(tmp_path / ".voxflow")})
+    flow = load_flow(DEMO_FLOW)
+    # Open every day, all day, so the demo dials now whatever the day the test runs.
+    always = (CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),)
+    flow = dataclasses.replace(flow, campaign=dataclasses.replace(flow.campaign, windows=always))
+    console = Console(record=True, width=120)
+
+    result = await run_demo(settings, console=console, limit=12, settle_timeout=180, flow=flow)
+
+    assert result.contacts == 12
+    assert set(result.statuses) <= {"final", "scheduled"}, result.statuses
+    assert sum(result.statuses.values()) == 12
+    dialled = originates_per_attempt(tmp_path / ".voxflow" / "sim-originates.jsonl")
+    assert len(dialled) >= 12 and max(dialled.values()) == 1
+    output = console.export_text()
+    assert result.campaign in output and "outcomes" in output and "Temporal UI" in output
+    # The stack is down: the database it used is gone with it, the state stays on disk.
+    assert (tmp_path / ".voxflow" / "temporal" / "temporal.db").exists()
+    assert not dialled.keys() - await _recorded(settings, dialled.keys())
+
+
+async def _recorded(settings, attempt_ids) -> set[str]:
+    from runtime.db import database_url
+
+    async with database_url(settings) as url:
+        pool = await create_pool(url)
+        try:
+            return {a for a in attempt_ids if await attempts.get_attempt(pool, a) is not None}
+        finally:
+            await pool.close()
