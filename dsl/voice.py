@@ -76,6 +76,8 @@ class VoiceSettings:
 
 def _local(value: Any, settings: VoiceSettings) -> datetime | date:
     """A date stays a date; anything else is read as a datetime in the contact's zone."""
+    if value is None:
+        raise ValueError("nothing to say: the value is null (not set yet?)")
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dsl.templates import render
+from dsl.templates import TemplateRenderError, render
 from dsl.voice import (
     VoiceSettings,
     say_day,
@@ -125,3 +125,9 @@ def test_filters_read_the_zone_and_now_given_to_render():
 def test_other_locales_fall_back_to_english():
     out = render("{{ d | day }}", {"d": date(2026, 11, 24), "now": NOW}, locale="fr-FR")
     assert out == "Tuesday, November 24th"
+
+
+@pytest.mark.parametrize("filt", ["day", "time", "when", "money", "duration", "digits", "phone"])
+def test_a_null_value_is_a_clear_render_error(filt):
+    with pytest.raises(TemplateRenderError, match="null|nothing|needs"):
+        render("{{ v | " + filt + " }}", {"v": None, "now": NOW})
