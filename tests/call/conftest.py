@@ -17,6 +17,7 @@ from runtime.engine import Engine
 from runtime.persistence import InMemoryPersistence
 from runtime.providers.base import VoiceProvider
 from runtime.providers.fallback import Breaker, ProviderChain
+from runtime.providers.local_voice import LocalVoiceProvider, engine_request
 from runtime.tools.runner import ToolRunner
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
@@ -74,17 +75,33 @@ async def run_call(
     script: list[dict[str, Any]],
     tmp_path: Path,
     names: list[str],
-    factory: Callable[[str], VoiceProvider],
+    factory: Callable[[str], VoiceProvider] | None = None,
     breaker: Breaker | None = None,
+    *,
+    contact: dict[str, Any] | None = None,
+    transfers: list[str] | None = None,
 ) -> LoopbackCall:
+    """Dial the simulated callee running ``script`` and bridge the call with ``names``.
+
+    ``factory`` builds providers by name; ``None`` gives the local voice provider.
+    """
     persistence = InMemoryPersistence()
     async with pbx_call(script, tmp_path) as (pbx, session, attempt):
         now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-        engine = Engine(flow, contact=CONTACT, call_id=attempt, now=now)
+        engine = Engine(
+            flow, contact=CONTACT if contact is None else contact, call_id=attempt, now=now
+        )
+        if factory is None:
+            factory = lambda name: LocalVoiceProvider(engine_request(engine, lambda: now))  # noqa: E731
+
+        async def transfer(to: str) -> None:
+            if transfers is not None:
+                transfers.append(to)
+
         tools = ToolRunner(flow, call_id=attempt, contact=engine.contact, tz=engine.tz,
                            persistence=persistence)  # fmt: skip
         bridge = CallBridge(engine=engine, media=session, chain=ProviderChain(names, factory, breaker),
-                            tools=tools, clock=lambda: now)  # fmt: skip
+                            tools=tools, clock=lambda: now, transfer=transfer)  # fmt: skip
         result = await bridge.run()
         await pbx.calls[attempt].ended.wait() if hasattr(pbx.calls[attempt], "ended") else None
         callee = pbx.calls[attempt].media
