@@ -35,13 +35,26 @@ def demo(
     watch: Annotated[
         float, typer.Option(help="Seconds to watch before printing the outcomes.")
     ] = 240.0,
+    anytime: Annotated[
+        bool,
+        typer.Option(
+            "--anytime",
+            help="Replace the flow's calling windows by 'every day, all day' (demo only), so "
+            "contacts are called now whatever your day and time.",
+        ),
+    ] = False,
 ) -> None:
     """Run the reminder campaign on the embedded stack over simulated callees."""
-    from runtime.dev.demo import run_demo
+    from runtime.dev.demo import anytime_flow, run_demo
 
     settings = _settings()
+    flow = anytime_flow() if anytime else None
+    if anytime:
+        console.print("[yellow]--anytime: calling windows replaced by every day, all day[/]")
     try:
-        asyncio.run(run_demo(settings, console=console, limit=contacts, settle_timeout=watch))
+        asyncio.run(
+            run_demo(settings, console=console, limit=contacts, settle_timeout=watch, flow=flow)
+        )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: everything was stopped[/]")
         raise typer.Exit(130) from None

@@ -8,6 +8,7 @@ end the demo as *scheduled* with their next attempt time: that is the campaign b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dsl import load_flow
-from dsl.ir import Flow
+from dsl.ir import CallingWindow, Flow
 from runtime.client import connect, plan_for, progress, start_campaign
 from runtime.contacts import import_contacts
 from runtime.contacts.importer import ImportOptions, ImportReport
@@ -33,6 +34,16 @@ from runtime.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_FLOW = ROOT / "flows" / "reminder.flow"
 DEMO_SCENARIOS = ROOT / "flows" / "demo" / "scenarios.yaml"
+
+
+ALWAYS = (CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),)
+
+
+def anytime_flow(flow_path: Path = DEMO_FLOW) -> Flow:
+    """The demo flow with its calling windows replaced by every day, all day (``--anytime``)."""
+    flow = load_flow(flow_path)
+    assert flow.campaign is not None
+    return dataclasses.replace(flow, campaign=dataclasses.replace(flow.campaign, windows=ALWAYS))
 
 
 @dataclass

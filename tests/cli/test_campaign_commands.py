@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,11 +9,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import runtime.cli.campaign_commands  # noqa: F401 - registers the commands
-from dsl import load_flow
-from dsl.ir import CallingWindow
 from runtime.cli import app
 from runtime.db import attempts, create_pool
-from runtime.dev.demo import DEMO_FLOW, run_demo
+from runtime.dev.demo import anytime_flow, run_demo
 from runtime.settings import load_settings
 from telephony.sim import originates_per_attempt
 
@@ -38,10 +35,8 @@ async def test_demo_dials_each_contact_once_and_leaves_each_final_or_scheduled(
     for name in EMBEDDED:
         monkeypatch.delenv(name, raising=False)
     settings = load_settings({"VOXFLOW_STATE_DIR": str(tmp_path / ".voxflow")})
-    flow = load_flow(DEMO_FLOW)
-    # Open every day, all day, so the demo dials now whatever the day the test runs.
-    always = (CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),)
-    flow = dataclasses.replace(flow, campaign=dataclasses.replace(flow.campaign, windows=always))
+    # Open every day, all day (`voxflow demo --anytime`), so it dials whatever the day.
+    flow = anytime_flow()
     console = Console(record=True, width=120)
 
     result = await run_demo(settings, console=console, limit=12, settle_timeout=180, flow=flow)
