@@ -33,3 +33,12 @@ async def test_local_voice_call_understands_decoded_speech_and_barges_in(tmp_pat
     entry = {"role": "agent", "text": goodbye, "node": "reschedule", "data": {"verbatim": True}}
     assert entry in result.transcript
     assert call.callee.said == ["I can't make it"] and call.callee.ended_by == "agent"
+
+
+async def test_silence_after_the_agent_spoke_triggers_the_nodes_reprompt(tmp_path: Path) -> None:
+    # greet: "on silence 6s reprompt 'Are you still there?'" -- the callee listens and says nothing
+    script = [{"listen": True}, {"listen": True}, {"hangup": True}]
+    call = await run_call(reminder(), script, tmp_path, ["local"])
+    assert call.callee.heard[1:] == ["Are you still there?"]
+    assert call.result.outcome == "hung_up" and call.result.ended_by == "caller"
+    assert call.result.node_path == ["greet"]
