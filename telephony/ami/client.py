@@ -22,9 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from panoramisk import Manager
@@ -58,29 +57,6 @@ class AmiSettings:
     ping_timeout: float = 5.0
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AmiSettings:
-        """``VOXFLOW_AMI_HOST``, ``VOXFLOW_AMI_PORT``, ``VOXFLOW_AMI_USERNAME``, ``VOXFLOW_AMI_SECRET``.
-
-        Raises:
-            ValueError: listing every missing or invalid variable at once.
-        """
-        env = os.environ if environ is None else environ
-        problems = []
-        if not env.get("VOXFLOW_AMI_SECRET"):
-            problems.append("VOXFLOW_AMI_SECRET is not set")
-        port_text = env.get("VOXFLOW_AMI_PORT", "5038")
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            problems.append(f"VOXFLOW_AMI_PORT must be a TCP port, got {port_text!r}")
-        if problems:
-            raise ValueError("AMI settings: " + "; ".join(problems))
-        return cls(
-            host=env.get("VOXFLOW_AMI_HOST", "127.0.0.1"),
-            port=int(port_text),
-            username=env.get("VOXFLOW_AMI_USERNAME", "voxflow"),
-            secret=env["VOXFLOW_AMI_SECRET"],
-        )
 
 
 class _Manager(Manager):
