@@ -34,7 +34,7 @@ def demo(
     ] = None,
     watch: Annotated[
         float, typer.Option(help="Seconds to watch before printing the outcomes.")
-    ] = 240.0,
+    ] = 300.0,
     anytime: Annotated[
         bool,
         typer.Option(

@@ -85,7 +85,7 @@ async def run_demo(
     flow_path: Path = DEMO_FLOW,
     scenarios: Path = DEMO_SCENARIOS,
     limit: int | None = None,
-    settle_timeout: float = 240.0,
+    settle_timeout: float = 300.0,
     flow: Flow | None = None,
 ) -> DemoResult:
     """Bring the stack up, run the campaign, print progress and outcomes, stop the stack.
@@ -191,4 +191,9 @@ async def _summary(
         if key != "final":
             counts.add_row(key, str(value))
     console.print(counts)
+    if statuses.get("pending"):
+        console.print(
+            "pending: not dialled yet, waiting for a dial slot under the campaign's pacing"
+            " (the campaign goes on in Temporal while `voxflow dev` runs)"
+        )
     return DemoResult(name, total, rejected, outcomes, statuses, ui_url)
