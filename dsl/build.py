@@ -254,7 +254,9 @@ class _Builder(CampaignReader):
             return None
         try:
             ZoneInfo(s)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a key naming a directory of the tz database ("America", IsADirectoryError)
+            # or too long a path for the file system.
             self.r.report(
                 v.pos, "VF503", f"unknown time zone {s!r}", "use an IANA name such as Europe/Paris"
             )

@@ -170,6 +170,13 @@ CASES = [
         0,
     ),
     (
+        "time zone naming a tz database directory",
+        "VF503",
+        flow_case("  start a", '  timezone "America"\n  start a'),
+        '"America"',
+        0,
+    ),
+    (
         "retry without cap",
         "VF504",
         BASE + CAMPAIGN.replace("on done final", "on done retry after 15m"),
@@ -293,3 +300,10 @@ def test_an_unreadable_file_is_a_diagnostic_not_an_exception(tmp_path):
 
     result = compile_file(tmp_path / "missing.flow")
     assert not result.ok and result.diagnostics[0].code == "VF101"
+
+
+def test_time_zone_naming_a_tz_database_directory_is_vf503_in_yaml():
+    src = (
+        "agent:\n  name: t\n  persona: Hi\n  timezone: America\n  nodes:\n    a:\n      end: true\n"
+    )
+    assert codes_at(src, "VF503", syntax="yaml") == [at(src, "America")]
