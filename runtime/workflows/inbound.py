@@ -33,7 +33,10 @@ class InboundCallWorkflow:
             talk = await workflow.execute_activity(
                 ActivityName.CONVERSE,
                 ConverseCall(
-                    arg.call_id, "inbound", arg.caller, arg.flow_hash, {"phone": arg.caller}
+                    attempt_id=arg.call_id,
+                    flow_hash=arg.flow_hash,
+                    contact={"phone": arg.caller},
+                    campaign={"name": "inbound"},
                 ),
                 task_queue=arg.task_queue,
                 start_to_close_timeout=timedelta(hours=1),
