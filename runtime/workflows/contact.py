@@ -261,9 +261,9 @@ class ContactWorkflow:
         return self._granted
 
     async def _release_slot(self) -> None:
-        if self._in.campaign_workflow_id is not None and self._granted:
-            self._granted = False
-            await self._report("recording")  # any status but dialing frees the slot
+        # No signal of its own: the next report (scheduled, waiting_slot, final, stopped),
+        # due right after the result is recorded, frees the slot (one signal less per call).
+        self._granted = False
 
     async def _record_end(
         self, record: AttemptRecord, action: str, next_at: datetime | None

@@ -28,7 +28,8 @@ class ActivityName:
 ContactStatus = Literal[
     "pending", "scheduled", "waiting_slot", "dialing", "recording", "final", "stopped"
 ]
-"""``dialing`` covers the whole call (dial and conversation); ``recording`` frees the slot."""
+"""``dialing`` covers the whole call (dial and conversation); any later status frees its
+dial slot (``recording`` is kept for histories written before that)."""
 
 
 @dataclass
