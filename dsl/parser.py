@@ -9,6 +9,7 @@ and column of its token. Syntax errors become ``VF101`` diagnostics that say wha
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -201,6 +202,9 @@ class _Entry:
     append: bool = False
 
 
+_PLAIN_STRING = re.compile(r'"[^"\\\x00-\x1f]*"')
+
+
 def _pos(tok: Token) -> Pos:
     return Pos(tok.line or 1, tok.column or 1)
 
@@ -245,8 +249,11 @@ class _ToDoc(Transformer):
     # leaves -------------------------------------------------------------------------------
     def _str(self, tok: Token) -> Scalar:
         pos = _pos(tok)
+        raw = str(tok)
         try:
-            value = json.loads(str(tok))
+            # Without a backslash or a control character there is nothing to unescape: the
+            # content is the text between the quotes, exactly what ``json.loads`` returns.
+            value = raw[1:-1] if _PLAIN_STRING.fullmatch(raw) else json.loads(raw)
         except ValueError:
             self.diagnostics.append(
                 Diagnostic(

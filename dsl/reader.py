@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import lru_cache
 
 from dsl.ast import Map, Pos, Scalar, Seq, Value, kind_of
 from dsl.diagnostics import Diagnostic, Severity
@@ -184,12 +185,11 @@ class Reader:
         if not isinstance(value, Scalar) or value.tag in ("null", "bool"):
             self.wrong(value, where, "a duration such as 30s, 15m, 2h")
             return None
-        try:
-            td = parse_duration(value.raw)
-        except ValueError as e:
-            self.report(value.pos, "VF111", str(e), "write e.g. 500ms, 30s, 15m, 2h or 1d")
+        ms, error = _duration_ms(value.raw)
+        if error is not None:
+            self.report(value.pos, "VF111", error, "write e.g. 500ms, 30s, 15m, 2h or 1d")
             return None
-        return round(td.total_seconds() * 1000)
+        return ms
 
     def choice(self, value: Value | None, where: str, options: Iterable[str]) -> str | None:
         s = self.string(value, where)
@@ -204,3 +204,14 @@ class Reader:
             )
             return None
         return s
+
+
+@lru_cache(maxsize=1024)
+def _duration_ms(text: str) -> tuple[int | None, str | None]:
+    """Milliseconds of a duration, or the error message; a flow repeats the same few
+    durations (``6s`` on every node), so readings are cached by text."""
+    try:
+        td = parse_duration(text)
+    except ValueError as e:
+        return None, str(e)
+    return round(td.total_seconds() * 1000), None

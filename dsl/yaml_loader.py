@@ -80,10 +80,19 @@ def _convert(node: yaml.Node, file: str, depth: int = 0) -> Value:
         raise YamlSyntaxError(
             [Diagnostic(file, *_lc(node), "VF102", "YAML nested too deeply", "flatten the file")]
         )
+    # Scalars first: they are most nodes of a flow file (this loop is the loader's hot path).
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    mark = node.start_mark
+    pos = Pos(mark.line + 1, mark.column + 1)
+    depth += 1
     if isinstance(node, yaml.MappingNode):
-        m = Map([], _pos(node))
+        entries = []
         for k, v in node.value:
-            key = _convert(k, file, depth + 1)
+            if depth <= 200 and isinstance(k, yaml.ScalarNode):
+                key = _scalar(k)
+            else:
+                key = _convert(k, file, depth)
             if not isinstance(key, Scalar):
                 raise YamlSyntaxError(
                     [
@@ -96,11 +105,9 @@ def _convert(node: yaml.Node, file: str, depth: int = 0) -> Value:
                         )
                     ]
                 )
-            m.add(key, _convert(v, file, depth + 1))
-        return m
-    if isinstance(node, yaml.SequenceNode):
-        return Seq([_convert(v, file, depth + 1) for v in node.value], _pos(node))
-    return _scalar(node)
+            entries.append((key, _convert(v, file, depth)))
+        return Map(entries, pos)
+    return Seq([_convert(v, file, depth) for v in node.value], pos)
 
 
 def _lc(node: yaml.Node) -> tuple[int, int]:
@@ -109,26 +116,35 @@ def _lc(node: yaml.Node) -> tuple[int, int]:
 
 
 def _scalar(node: yaml.ScalarNode) -> Scalar:
-    pos = _pos(node)
+    mark = node.start_mark
+    pos = Pos(mark.line + 1, mark.column + 1)
     raw = node.value
-    quoted = node.style in ("'", '"')
-    text_pos = Pos(pos.line, pos.col + 1) if quoted else pos
-    if node.style in ("|", ">"):
+    style = node.style
+    if not style:
+        tag = _TAGS.get(node.tag, "str")
+        if tag == "str":
+            return Scalar(raw, raw, "str", pos, pos, False)
+        if tag == "int":
+            try:
+                return ast.number(int(raw.replace("_", ""), 0), raw, pos)
+            except ValueError:
+                pass
+        elif tag == "float":
+            try:
+                return ast.number(float(raw.replace("_", "")), raw, pos)
+            except ValueError:
+                pass
+        elif tag == "bool":
+            # ``raw`` stays as written: ``on:`` is a key named "on", not the boolean true.
+            return Scalar(raw.lower() in ("true", "yes", "on", "y"), raw, "bool", pos, pos)
+        else:  # null
+            return ast.null(pos)
+        return Scalar(raw, raw, "str", pos, pos, False)
+    quoted = style in ("'", '"')
+    if quoted:
+        text_pos = Pos(pos.line, pos.col + 1)
+    elif style in ("|", ">"):
         text_pos = Pos(pos.line + 1, pos.col)
-    tag = "str" if node.style else _TAGS.get(node.tag, "str")
-    if tag == "int":
-        try:
-            return ast.number(int(raw.replace("_", ""), 0), raw, pos)
-        except ValueError:
-            tag = "str"
-    elif tag == "float":
-        try:
-            return ast.number(float(raw.replace("_", "")), raw, pos)
-        except ValueError:
-            tag = "str"
-    elif tag == "bool":
-        # ``raw`` stays as written: ``on:`` is a key named "on", not the boolean true.
-        return Scalar(raw.lower() in ("true", "yes", "on", "y"), raw, "bool", pos, pos)
-    elif tag == "null":
-        return ast.null(pos)
+    else:
+        text_pos = pos
     return Scalar(raw, raw, "str", pos, text_pos, quoted)
