@@ -93,3 +93,15 @@ async def test_dropped_websocket_is_a_fatal_provider_error() -> None:
         events = [e async for e in p.events()]
     assert any(isinstance(e, AgentAudio) for e in events)
     assert isinstance(events[-1], ProviderError) and events[-1].fatal
+
+
+async def test_node_entered_without_a_tool_call_is_sent_as_context_only_text() -> None:
+    async with UltravoxStandin() as uv:
+        p = provider(uv)
+        await p.start(CallSetup("c1", first=GREET))
+        await p.update_session(UpdateSession("Ask for the new date.", ()))
+        call = next(iter(uv.calls.values()))
+        message = await call.next_message("user_text_message")
+        await p.hangup()
+    assert message["urgency"] == "later" and message["text"].endswith("\nAsk for the new date.")
+    assert len(call.stages) == 1  # a stage only changes through a tool result
