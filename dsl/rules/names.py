@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from jinja2 import TemplateSyntaxError
+
 from dsl import ir
 from dsl.diagnostics import Diagnostic
 from dsl.expr import check_expr
 from dsl.rules.context import RuleContext
-from dsl.templates import check_template
+from dsl.templates import check_template, template_env
 from dsl.types import ANY, BOOL, DATETIME, Scope, VoxType, parse_type
 
 
@@ -73,12 +75,38 @@ def templates(ctx: RuleContext) -> Iterator[Diagnostic]:
     """VF120/VF302/VF304: template syntax, undefined names, unknown filters."""
     scope = flow_scope(ctx.agent)
     tool_scope = scope.child(env=ANY)
+    clean: set[tuple] = set()
     for site in ctx.source_map.templates:
         if "{" not in site.src:
             # Plain text: without {{ {% {# there is nothing for Jinja to parse or check
             # (dsl.templates uses the default delimiters and no line statements).
             continue
+        shape = _shape(site.src)
+        key = (shape, site.tool is not None, tuple(sorted(site.extra.items())))
+        if shape is not None and key in clean:
+            continue
         base = tool_scope if site.tool else scope
-        yield from check_template(
+        diags = check_template(
             site.src, _extra(base, site.extra), file=ctx.file, line=site.pos.line, col=site.pos.col
         )
+        if not diags and shape is not None:
+            clean.add(key)
+        yield from diags
+
+
+def _shape(src: str) -> tuple | None:
+    """A template's tokens with the literal text left out (``None`` if it does not lex).
+
+    Jinja's parser makes literal text into data nodes that no check reads, so two templates
+    of the same shape (``Step 1 for {{ contact.first_name }}`` and ``Step 2 for {{
+    contact.first_name }}``) read the same names through the same filters and tags; once one
+    is clean in a scope, so is the other, and lexing is a fraction of a full parse and check.
+    Only clean results are reused: a problem is always reported from its own template, at its
+    own line and column.
+    """
+    try:
+        return tuple(
+            (kind, "" if kind == "data" else value) for _, kind, value in template_env().lex(src)
+        )
+    except TemplateSyntaxError:
+        return None

@@ -307,3 +307,17 @@ def test_time_zone_naming_a_tz_database_directory_is_vf503_in_yaml():
         "agent:\n  name: t\n  persona: Hi\n  timezone: America\n  nodes:\n    a:\n      end: true\n"
     )
     assert codes_at(src, "VF503", syntax="yaml") == [at(src, "America")]
+
+
+def test_templates_differing_only_in_text_each_report_their_own_problem():
+    src = flow_case(
+        'say "Hello {{ contact.first_name }}"',
+        'say "Hello {{ contact.first_name }}"\n'
+        '    say "Hi {{ contact.first_name }}"\n'
+        '    say "Hello {{ contact.nme }}"\n'
+        '    say "Bye {{ contact.nme }}"',
+    )
+    assert codes_at(src, "VF302") == [
+        at(src, "Hello {{ contact.nme", len("Hello {{ ")),
+        at(src, "Bye {{ contact.nme", len("Bye {{ ")),
+    ]
