@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from runtime.providers.openai_realtime import OpenAIRealtimeProvider
 from telephony.audio.simspeech import utterance_ms
 from tests.call.conftest import reminder, run_call
@@ -34,7 +36,10 @@ async def model(call: RealtimeCall) -> None:
     call.items["bye"] = await call.speak(said(nxt))
 
 
-async def test_full_openai_call_transition_tool_barge_in_and_outcome(tmp_path) -> None:
+@pytest.mark.parametrize("audio_format", ["pcmu", "pcm24k"])
+async def test_full_openai_call_transition_tool_barge_in_and_outcome(
+    tmp_path, audio_format
+) -> None:
     callee_script = [
         {"say": "I can't make it"},  # as soon as the greeting's words were heard
         {"wait_ms": 20000},
@@ -44,7 +49,9 @@ async def test_full_openai_call_transition_tool_barge_in_and_outcome(tmp_path) -
 
         def factory(name: str) -> OpenAIRealtimeProvider:
             assert name == "openai"
-            return OpenAIRealtimeProvider(api_key="sk-standin", base_url=standin.base_url)
+            return OpenAIRealtimeProvider(
+                api_key="sk-standin", base_url=standin.base_url, audio_format=audio_format
+            )
 
         call = await run_call(reminder(), callee_script, tmp_path, ["openai"], factory)
         rt = standin.calls[0]
@@ -63,7 +70,8 @@ async def test_full_openai_call_transition_tool_barge_in_and_outcome(tmp_path) -
         node_updates[0]["tools"]
         and node_updates[1]["instructions"] != node_updates[0]["instructions"]
     )
-    assert rt.updates[0]["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    expected = {"pcmu": {"type": "audio/pcmu"}, "pcm24k": {"type": "audio/pcm", "rate": 24000}}
+    assert rt.updates[0]["audio"]["input"]["format"] == expected[audio_format]
     # the tool call of the reschedule node ran and its result reached the engine
     assert [t["name"] for t in result.tool_calls] == ["schedule_callback"]
     assert result.tool_calls[0]["ok"] and result.callback_at is not None
