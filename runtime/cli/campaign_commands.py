@@ -73,7 +73,9 @@ def dev() -> None:
             console.print(f"PostgreSQL  {stack.database_url.split('@')[-1]}")
             console.print(f"AMI         {stack.ami[0]}:{stack.ami[1]} (simulated PBX)")
             if stack.api_url:
-                console.print(f"API         {stack.api_url}")
+                console.print(f"API         {stack.api_url}  (OpenAPI at /docs)")
+            if stack.studio_url:
+                console.print(f"studio      {stack.studio_url}")
             console.print(f"state       {stack.state_dir}   Ctrl-C stops everything")
             await asyncio.Event().wait()
 

@@ -36,6 +36,7 @@ class Stack:
     ami: tuple[str, int]
     sim_log: Path | None
     api_url: str | None
+    studio_url: str | None
     state_dir: Path
 
 
@@ -67,6 +68,12 @@ async def _spawn(args: list[str], env: dict[str, str], log: Path) -> asyncio.sub
         out.close()
 
 
+def _flows_dir() -> Path:
+    """``./flows`` when run from a project, else the repository's examples."""
+    here = Path.cwd() / "flows"
+    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "flows"
+
+
 @asynccontextmanager
 async def embedded_stack(
     settings: Settings,
@@ -80,7 +87,7 @@ async def embedded_stack(
 
     Args:
         scenarios: the simulated callees (YAML/JSON) when the simulated PBX is used.
-        api: also run the REST API (``uvicorn``) when ``runtime.api`` is installed.
+        api: also run the REST API (``uvicorn``) and the studio (``voxflow studio``).
     """
     state_dir = settings.state_dir.resolve()
     logs = await asyncio.to_thread(_prepare, state_dir)
@@ -122,24 +129,33 @@ async def embedded_stack(
             )
             stack.push_async_callback(stop_process, process)
 
-        api_url = None
+        api_url = studio_url = None
         if api and importlib.util.find_spec("runtime.api") is not None:
-            port = settings.api_port or free_port()
+            port = free_port()
+            api_url = f"http://{settings.api_host}:{port}"
+            serve = (
+                "import uvicorn; from runtime.api.app import create_app;"
+                " from runtime.settings import load_settings;"
+                f" uvicorn.run(create_app(load_settings()), host={settings.api_host!r},"
+                f" port={port}, log_level='warning')"
+            )
+            process = await _spawn([sys.executable, "-c", serve], env, logs / "api.log")
+            stack.push_async_callback(stop_process, process)
+            studio_port = free_port()
             process = await _spawn(
                 [
                     sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "runtime.api.app:create_app",
-                    "--host",
-                    settings.api_host,
+                    "-c",
+                    "from runtime.cli import main; main()",
+                    "studio",
                     "--port",
-                    str(port),
+                    str(studio_port),
+                    "--flows",
+                    str(_flows_dir()),
                 ],
-                env,
-                logs / "api.log",
+                {**env, "VOXFLOW_API_URL": api_url},
+                logs / "studio.log",
             )
             stack.push_async_callback(stop_process, process)
-            api_url = f"http://{settings.api_host}:{port}"
-        yield Stack(temporal, ui_url, url, ami, sim_log, api_url, state_dir)
+            studio_url = f"http://127.0.0.1:{studio_port}"
+        yield Stack(temporal, ui_url, url, ami, sim_log, api_url, studio_url, state_dir)
