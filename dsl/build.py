@@ -25,6 +25,11 @@ Path = tuple[object, ...]
 _DTMF = re.compile(r"^([0-9*#]+|any)$")
 _TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match")
 _ORIGIN = Pos(1, 1)
+_TRANSITION_EXTRA = {
+    "intent": ("description", "examples", "params"),
+    "silence": ("reprompt", "max"),
+    "no_match": ("reprompt", "max"),
+}
 _ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end")
 
 
@@ -79,6 +84,7 @@ class _Builder(CampaignReader):
         self.r = Reader(file)
         self.file = file
         self.map = SourceMap()
+        self._canonical: dict[str, str] = {}
 
     def mark(self, path: Path, value: Value | Scalar | None) -> None:
         if value is not None:
@@ -189,7 +195,11 @@ class _Builder(CampaignReader):
             )
             return ir.Expr(text.strip())
         self.map.exprs.append(ExprSite(node, v.text_pos, where, extra or {}, condition))
-        return ir.Expr(canonical(node))
+        # The canonical form leaves positions out: the same text always prints the same.
+        canon = self._canonical.get(text)
+        if canon is None:
+            canon = self._canonical[text] = canonical(node)
+        return ir.Expr(canon)
 
     def type_name(self, v: Value | None, where: str) -> tuple[str, bool] | None:
         """A type spelling (``str``, ``tz?``) → canonical type name and whether it is required."""
@@ -594,11 +604,7 @@ class _Builder(CampaignReader):
             )
             return None
         kind = kinds[0]
-        extra = {
-            "intent": ("description", "examples", "params"),
-            "silence": ("reprompt", "max"),
-            "no_match": ("reprompt", "max"),
-        }.get(kind, ())
+        extra = _TRANSITION_EXTRA.get(kind, ())
         m = self.r.mapping(v, f"{kind} transition", allowed=(kind, "to", "do", *extra))
         head = m.get(kind)
         self.mark(path, head)
