@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import os
 import signal
 import socket
 import sys
@@ -50,16 +51,29 @@ def die_with_parent() -> None:
 
 
 async def stop_process(process: asyncio.subprocess.Process, grace: float = STOP_GRACE_S) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` seconds; always reaps the process."""
+    """SIGTERM, then SIGKILL after ``grace`` seconds; always reaps the process.
+
+    A process started in its own session (``start_new_session=True``) is signalled with its
+    whole process group, so the children it started (the studio's Streamlit) stop too.
+    """
     if process.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
+        _signal(process, signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), grace)
         except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
+            _signal(process, signal.SIGKILL)
             await process.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, signal.SIGTERM)
+
+
+def _signal(process: asyncio.subprocess.Process, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
 
 
 async def start_dev_server(
