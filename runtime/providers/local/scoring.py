@@ -6,8 +6,9 @@ phrase against the caller's text is the first rule that applies:
 1. **contained** (0.9 + 0.1 × phrase words / text words): the phrase, as whole words, appears
    in the text (``"yes"`` in ``"yes I can"``); the more of the text it covers, the better.
 2. **polarity** (0.8): the phrase is a bare yes or no (``"yes"``, ``"no thanks"``: nothing
-   but yes/no words and stop-words) and the text is clearly the same (``"sure"`` vs
-   ``"yes"``), read by ``slots.read_yes_no``.
+   but yes/no words and stop-words) and the text clearly answers the same way: its first
+   content word is a yes/no word (``"sure, see you"`` vs ``"yes"``) and ``slots.read_yes_no``
+   agrees. A yes-word further in (``"busy right now"``) is not an answer.
 3. **overlap** (Dice coefficient): ``2·|T∩P| / (|T|+|P|)`` over content words (stop-words
    removed, words compared by a 5-letter prefix so ``reschedule``/``rescheduling`` meet).
 
@@ -58,7 +59,7 @@ def score_phrase(text: str, phrase: str) -> tuple[float, str]:
     t_words, p_words = words(text), words(phrase)
     if p_words and _contains(t_words, p_words):
         return 0.9 + 0.1 * min(1.0, len(p_words) / len(t_words)), "contained"
-    polarity = read_yes_no(text)
+    polarity = read_yes_no(text) if _answers_yes_or_no(t_words) else None
     if (
         polarity is not None
         and all(w in YES or w in NO or w in STOPWORDS for w in p_words)
@@ -69,6 +70,11 @@ def score_phrase(text: str, phrase: str) -> tuple[float, str]:
     if not t or not p:
         return 0.0, "overlap"
     return 2 * len(t & p) / (len(t) + len(p)), "overlap"
+
+
+def _answers_yes_or_no(t_words: list[str]) -> bool:
+    first = next((w for w in t_words if w not in STOPWORDS), None)
+    return first is not None and (first in YES or first in NO)
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:

@@ -51,6 +51,12 @@ def test_polarity_matches_yes_words_to_a_yes_example():
     assert score_phrase("sure thing", "yes") == (0.8, "polarity")
 
 
+def test_a_yes_word_further_in_the_sentence_is_not_an_answer():
+    assert score_phrase("I am busy right now, call me back tomorrow", "yes")[1] != "polarity"
+    assert score_phrase("I am busy right now, call me back tomorrow", "yes")[0] < 0.5
+    assert score_phrase("nope, not this week", "no") == (0.8, "polarity")
+
+
 def test_overlap_is_the_dice_coefficient_of_content_words():
     value, rule = score_phrase("another time would be better", "I need another time")
     assert rule == "overlap"
