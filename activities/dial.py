@@ -7,7 +7,9 @@ moment:
 * the contact's calling window is closed (``OutsideWindow``; the workflow waits and tries
   again, the attempt costs nothing);
 * the number is on the do-not-call list (``DoNotCall``);
-* the attempt was not recorded first (``AttemptNotRecorded``, a bug upstream).
+* the attempt was not recorded first (``AttemptNotRecorded``, a bug upstream);
+* the attempt was already originated (``AlreadyOriginated``): the claim in the database is
+  atomic, so a dial task delivered twice reaches the PBX once.
 
 The workflow gives it ``maximum_attempts=1``; it heartbeats while the PBX rings so a dead
 worker is noticed within the heartbeat timeout, and its attempt is then settled as ``unknown``.
@@ -63,8 +65,13 @@ class DialActivities:
             )
         if await self._dnc.blocked(arg.phone):
             raise _refuse(f"contact {arg.contact_id}: {arg.phone} is on do-not-call", "DoNotCall")
-        row = await attempts.get_attempt(self._db, arg.attempt_id)
-        if row is None or row.status != "dialing":
+        if not await attempts.claim_originate(self._db, arg.attempt_id):
+            row = await attempts.get_attempt(self._db, arg.attempt_id)
+            if row is not None and row.status == "dialing":
+                raise _refuse(
+                    f"attempt {arg.attempt_id} was already originated: refusing to dial again",
+                    "AlreadyOriginated",
+                )
             raise _refuse(
                 f"attempt {arg.attempt_id} is not recorded as dialing (found"
                 f" {row.status if row else 'nothing'}): refusing to originate",

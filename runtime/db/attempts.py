@@ -35,6 +35,8 @@ class AttemptRow:
     dialed_at: datetime
     answered_at: datetime | None
     ended_at: datetime | None
+    originated_at: datetime | None = None
+    """When the dial activity claimed the attempt for its one originate."""
 
 
 async def record_dialing(
@@ -62,6 +64,20 @@ async def record_dialing(
         flow_hash,
     )
     return bool(inserted)
+
+
+async def claim_originate(db: Db, attempt_id: str) -> bool:
+    """Take the one right to originate a recorded attempt; ``True`` for the first claim only.
+
+    Atomic in the database: whatever runs the dial twice (a re-delivered task, a second
+    worker), only one claim succeeds, so the PBX sees at most one originate per attempt.
+    """
+    claimed = await db.fetchval(
+        "UPDATE attempts SET originated_at = now()"
+        " WHERE id = $1 AND status = 'dialing' AND originated_at IS NULL RETURNING true",
+        attempt_id,
+    )
+    return bool(claimed)
 
 
 async def mark_answered(db: Db, attempt_id: str, at: datetime | None = None) -> None:

@@ -27,11 +27,14 @@ WEEKDAYS = (CallingWindow(days=(1, 2, 3, 4, 5), start="09:00", end="18:00"),)
 TUESDAY_NOON_NY = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 SUNDAY_NOON_NY = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)
 BUSY = "+12125550142"
+BUSY_TOO = "+12125550145"
 
 
 @pytest.fixture
 async def pbx(tmp_path: Path) -> AsyncIterator[tuple[SimPBX, Path]]:
-    scenarios = parse_scenarios({"ring_ms": 20, "numbers": {BUSY: {"result": "busy"}}})
+    scenarios = parse_scenarios(
+        {"ring_ms": 20, "numbers": {BUSY: {"result": "busy"}, BUSY_TOO: {"result": "busy"}}}
+    )
     log = tmp_path / "originates.jsonl"
     async with SimPBX(scenarios, log_path=log, secret="voxflow") as sim:
         yield sim, log
@@ -63,10 +66,10 @@ def dial_input(attempt_id: str, phone: str = BUSY) -> DialInput:
     )
 
 
-async def recorded(pool: asyncpg.Pool) -> str:
+async def recorded(pool: asyncpg.Pool, phone: str = BUSY) -> str:
     attempt_id = str(uuid.uuid4())
     await attempts.record_dialing(
-        pool, attempt_id, campaign="c", contact="k1", number=1, phone=BUSY
+        pool, attempt_id, campaign="c", contact="k1", number=1, phone=phone
     )
     return attempt_id
 
@@ -113,3 +116,13 @@ async def test_unrecorded_attempt_is_never_originated(
     kind = await refused(activities, dial_input(str(uuid.uuid4()), phone="+12125550143"))
     assert kind == "AttemptNotRecorded"
     assert originates_per_attempt(pbx[1]) == {}
+
+
+async def test_a_dial_delivered_twice_reaches_the_pbx_once(
+    pg_pool: asyncpg.Pool, gateway: AsteriskGateway, pbx: tuple[SimPBX, Path]
+) -> None:
+    activities = DialActivities(gateway, pg_pool, clock=lambda: TUESDAY_NOON_NY)
+    attempt_id = await recorded(pg_pool, BUSY_TOO)
+    await ActivityEnvironment().run(activities.dial, dial_input(attempt_id, BUSY_TOO))
+    assert await refused(activities, dial_input(attempt_id, BUSY_TOO)) == "AlreadyOriginated"
+    assert originates_per_attempt(pbx[1]) == {attempt_id: 1}
