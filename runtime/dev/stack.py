@@ -10,7 +10,6 @@ Ctrl-C alike.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -130,7 +129,7 @@ async def embedded_stack(
             stack.push_async_callback(stop_process, process)
 
         api_url = studio_url = None
-        if api and importlib.util.find_spec("runtime.api") is not None:
+        if api:
             port = free_port()
             api_url = f"http://{settings.api_host}:{port}"
             serve = (
@@ -153,7 +152,7 @@ async def embedded_stack(
                     "--flows",
                     str(_flows_dir()),
                 ],
-                {**env, "VOXFLOW_API_URL": api_url},
+                {**env, "VOXFLOW_API_URL": api_url, "VOXFLOW_STUDIO_TEMPORAL_UI": ui_url or ""},
                 logs / "studio.log",
             )
             stack.push_async_callback(stop_process, process)
