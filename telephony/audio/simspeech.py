@@ -12,7 +12,11 @@ dual-tone multi-frequency shift keying designed to survive the telephone path vo
   1000→2600 Hz step gives sample-exact alignment), then ``length`` (u16 BE), the UTF-8 text
   and a CRC-16/CCITT (``binascii.crc_hqx``) over length and text, packed 6 bits per symbol;
 * the length field marks the end (no end tone), followed by one silent symbol so the last
-  symbol decodes without waiting for more audio; a bad CRC drops the utterance.
+  symbol decodes without waiting for more audio; a bad CRC drops the utterance;
+* an utterance cut short (barge-in: the sender stops mid-way) is abandoned as soon as two
+  consecutive symbol slots hold silence or a single tone instead of two data tones, and the
+  search for a preamble resumes at the first of them, so the next utterance decodes whether it
+  follows after silence or straight away.
 
 A 60-character line lasts about 0.47 s (≈ 130 chars/s including the preamble).
 
@@ -46,6 +50,10 @@ AMPLITUDE = 12000.0
 MAX_TEXT_BYTES = 4096
 _DETECT_RATIO = 0.6
 _MIN_RMS = 500.0
+_TONE_BALANCE = 0.25
+"""A data symbol's weaker tone is at least this fraction of its stronger one (nominally 1)."""
+_ABANDON_AFTER = 2
+"""Consecutive non-data symbols (silence or a single tone) after which a frame is abandoned."""
 
 
 def _tone(freq: float, n: int, amp: float) -> np.ndarray:
@@ -97,6 +105,13 @@ _HIGH_BASIS = _basis(HIGH_TONES, _INNER)
 _SYNC_BASIS = _basis(np.array([SYNC_A, SYNC_B]), SYMBOL)
 
 
+def _is_data_symbol(w: np.ndarray, low_mag: float, high_mag: float) -> bool:
+    """Whether ``w`` holds a data symbol: audible and one low plus one high tone of like level."""
+    if float(w @ w) <= len(w) * _MIN_RMS**2:
+        return False
+    return min(low_mag, high_mag) >= _TONE_BALANCE * max(low_mag, high_mag)
+
+
 class SimSpeechDecoder:
     """Incremental decoder: feed PCM of any chunking at ``rate``; get complete utterances."""
 
@@ -113,6 +128,8 @@ class SimSpeechDecoder:
         self._symbols: list[int] = []
         self._data_start = 0
         self._needed = 0
+        self._invalid_run = 0
+        """Consecutive data-slot symbols that were silence or a single tone, not data."""
         self.speaking = False
         self.rejected = 0
         """Utterances dropped for a bad CRC or length (for diagnostics)."""
@@ -177,12 +194,19 @@ class SimSpeechDecoder:
         # boundary t: A fills [t-40, t) and B fills [t, t+40); the sum peaks only at the step.
         score = a[: len(a) - SYMBOL] + b[SYMBOL:]
         best = int(np.argmax(score))
+        if best >= len(score) - SYMBOL:
+            # The step may lie past the window (a longer 1000 Hz run: a preamble cut short and
+            # followed at once by a new one), with only part of the 2600 Hz tone inside it.
+            self._sync_from += SYMBOL
+            self._pos = self._sync_from
+            return True
         if score[best] < 1.4:
             self._fail(lo + SYMBOL)
             return True
         boundary = lo + best + SYMBOL
         self._data_start = boundary + SYMBOL
         self._symbols = []
+        self._invalid_run = 0
         self._needed = 3
         self._state = "data"
         self._pos = self._data_start
@@ -193,10 +217,20 @@ class SimSpeechDecoder:
         if not self._have(start + SYMBOL - GUARD):
             return False, None
         w = self._window(start + GUARD, _INNER)
-        low = int(np.argmax(np.abs(_LOW_BASIS @ w)))
-        high = int(np.argmax(np.abs(_HIGH_BASIS @ w)))
+        low_mags, high_mags = np.abs(_LOW_BASIS @ w), np.abs(_HIGH_BASIS @ w)
+        low, high = int(np.argmax(low_mags)), int(np.argmax(high_mags))
         self._symbols.append(low << 3 | high)
-        self._pos = start + SYMBOL
+        if _is_data_symbol(w, low_mags[low], high_mags[high]):
+            self._invalid_run = 0
+            self._pos = start + SYMBOL
+        else:
+            # Silence or a single tone (a new preamble): the sender was cut off. One odd symbol
+            # is left to the CRC; a run of them abandons the frame. ``_pos`` stays on the first
+            # odd symbol so the search resumes there and finds a preamble that starts at once.
+            self._invalid_run += 1
+            if self._invalid_run >= _ABANDON_AFTER:
+                self._fail(self._pos)
+                return True, None
         if len(self._symbols) == 3:
             length = self._unpack()[0] << 8 | self._unpack()[1]
             if length > MAX_TEXT_BYTES:

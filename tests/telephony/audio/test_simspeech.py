@@ -84,3 +84,53 @@ def test_silence_and_white_noise_decode_to_nothing():
     noise = rng.normal(0, 4000, 8000 * 3).clip(-32768, 32767).astype("<i2").tobytes()
     decoder = SimSpeechDecoder()
     assert [t for f in _frames(bytes(16000) + noise, 320) for t in decoder.feed(f)] == []
+
+
+FIRST = "First sentence, which the caller talks over before it ends."
+SECOND = "Second sentence."
+
+
+def _cut(text, fraction):
+    pcm = encode(text)
+    return pcm[: int(len(pcm) * fraction) // 2 * 2]
+
+
+def _decode_20ms(decoder, stream):
+    return [t for f in _frames(stream, 320) for t in decoder.feed(f)]
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.2, 0.5, 0.9])
+def test_an_utterance_cut_short_then_silence_does_not_block_the_next_one(fraction):
+    decoder = SimSpeechDecoder()
+    assert _decode_20ms(decoder, _cut(FIRST, fraction) + bytes(1600)) == []
+    assert decoder.speaking is False  # 100 ms of silence after the cut ends "speaking"
+    assert _decode_20ms(decoder, encode(SECOND) + bytes(320)) == [SECOND]
+    assert decoder.speaking is False
+
+
+@pytest.mark.parametrize("fraction", [0.05, 0.2, 0.5, 0.9])
+def test_an_utterance_cut_short_straight_into_a_new_preamble_decodes_the_new_one(fraction):
+    decoder = SimSpeechDecoder()
+    stream = _cut(FIRST, fraction) + encode(SECOND) + bytes(320)
+    assert _decode_20ms(decoder, stream) == [SECOND]
+    assert decoder.speaking is False
+
+
+@pytest.mark.parametrize("gap", [0, 2 * 400])
+def test_a_cut_utterance_then_the_next_decodes_after_8_24_8_resampling(gap):
+    stream = _cut(FIRST, 0.5) + bytes(gap) + encode(SECOND) + encode(LINES[2]) + bytes(3200)
+    up, down, decoder = Resampler(8000, 24000), Resampler(24000, 8000), SimSpeechDecoder()
+    out = []
+    for frame in _frames(stream, 320):
+        out += decoder.feed(down.process(up.process(AudioFrame(frame, 8000))).pcm)
+    assert out == [SECOND, LINES[2]]
+    assert decoder.speaking is False
+
+
+@pytest.mark.parametrize("samples", [60, 119, 226, 300])
+def test_a_preamble_cut_short_straight_into_a_new_preamble_decodes_the_new_one(samples):
+    # the two 1000 Hz runs join into one longer than a preamble: sync must find the later step
+    decoder = SimSpeechDecoder()
+    stream = encode(FIRST)[: 2 * samples] + encode(SECOND) + bytes(320)
+    assert _decode_20ms(decoder, stream) == [SECOND]
+    assert decoder.speaking is False
