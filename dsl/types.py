@@ -319,7 +319,7 @@ def _coerce(value: object, t: VoxType, tz: str, region: str | None) -> object:
         name = value.strip()
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise _bad(value, t, "an IANA time zone name such as Europe/Paris") from None
         return name
     if kind == "phone":
@@ -403,7 +403,7 @@ def _in_tz(dt: datetime, tz: str) -> datetime:
 def _to_datetime(value: object, t: VoxType, tz: str) -> datetime:
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"unknown time zone {tz!r} for reading a datetime") from None
     if isinstance(value, datetime):
         return _in_tz(value, tz)

@@ -322,7 +322,7 @@ def _zone(
     if raw:
         try:
             ZoneInfo(raw)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             reasons.append(Issue(RejectCode.UNKNOWN_TIMEZONE, f"{raw!r} is not an IANA zone", col))
             return None, "column"
         return raw, "column"

@@ -182,3 +182,10 @@ def test_the_example_flow_contacts_import_cleanly() -> None:
     assert report.rejected == ()
     assert report.accounted_for == report.rows == len(report.contacts)
     assert len({c.timezone for c in report.contacts}) >= 3
+
+
+def test_a_time_zone_naming_a_tz_database_folder_is_rejected_not_a_crash(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "id,phone,timezone\na,+12127260181,America\nb,+12125016613,\n")
+    report = import_contacts(path)
+    assert [c.id for c in report.contacts] == ["b"]
+    assert _codes(report, 2) == [RejectCode.UNKNOWN_TIMEZONE]

@@ -187,3 +187,13 @@ def test_scope_child_adds_names_without_changing_the_parent():
     child = SCOPE.child(value=INT)
     assert child.lookup("value") == INT
     assert SCOPE.lookup("value") is None
+
+
+def test_coercing_a_tz_database_folder_name_is_a_value_error():
+    import pytest as _pytest
+
+    from dsl.types import coerce as _coerce
+    from dsl.types import parse_type as _parse_type
+
+    with _pytest.raises(ValueError):
+        _coerce("America", _parse_type("tz"))
