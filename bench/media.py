@@ -145,9 +145,20 @@ async def _serve(conn, calls: int) -> None:
     )
 
 
-def server_main(conn, calls: int) -> None:
+def _run_loop(main, loop: str) -> None:
+    """Run ``main`` on the stdlib event loop or on uvloop (``--loop uvloop``)."""
+    if loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
+    else:
+        asyncio.run(main)
+
+
+def server_main(conn, calls: int, loop: str = "asyncio") -> None:
     conn.send(_pin(0))
-    asyncio.run(_serve(conn, calls))
+    _run_loop(_serve(conn, calls), loop)
 
 
 # ---- load generator process -----------------------------------------------------------------
@@ -234,23 +245,27 @@ async def _load(conn, host: str, port: int, calls: int, seconds: float) -> None:
     )
 
 
-def load_main(conn, host: str, port: int, calls: int, seconds: float) -> None:
+def load_main(
+    conn, host: str, port: int, calls: int, seconds: float, loop: str = "asyncio"
+) -> None:
     conn.send(_pin(1))
-    asyncio.run(_load(conn, host, port, calls, seconds))
+    _run_loop(_load(conn, host, port, calls, seconds), loop)
 
 
 # ---- orchestration ------------------------------------------------------------------------
 
 
-def run(calls: int, seconds: float) -> dict[str, object]:
+def run(calls: int, seconds: float, loop: str = "asyncio") -> dict[str, object]:
     ctx = mp.get_context("spawn")
     server_conn, server_child = ctx.Pipe()
     load_conn, load_child = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(server_child, calls), daemon=True)
+    server = ctx.Process(target=server_main, args=(server_child, calls, loop), daemon=True)
     server.start()
     server_pin = server_conn.recv()
     host, port = server_conn.recv()
-    load = ctx.Process(target=load_main, args=(load_child, host, port, calls, seconds), daemon=True)
+    load = ctx.Process(
+        target=load_main, args=(load_child, host, port, calls, seconds, loop), daemon=True
+    )
     load.start()
     load_pin = load_conn.recv()
     server_conn.send(load_conn.recv())  # the steady-state window
@@ -290,14 +305,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     args = parser.parse_args()
     print(
-        f"cpus available: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f} (machine shared with other work)"
+        f"cpus available: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f} (machine shared with other work), event loop: {args.loop}"
     )
     header = f"{'calls':>6} {'CPU core':>9} {'CPU/call':>9} {'late p50':>9} {'late p99':>9} {'late max':>9} {'jit p50':>8} {'jit p99':>8} {'flush p50':>10} {'flush p99':>10} {'flush max':>10} {'post-int':>8}"
     print(header)
     for calls in args.calls:
-        r = run(calls, args.seconds)
+        r = run(calls, args.seconds, args.loop)
         ms = 1000.0
         print(
             f"{r['calls']:>6} {r['cpu'] * 100:>8.1f}% {r['cpu'] * 100 / calls:>8.3f}% "
