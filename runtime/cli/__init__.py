@@ -18,7 +18,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ("runtime.cli.flow_commands", "runtime.cli.studio_commands", "runtime.cli.chat_commands", "runtime.cli.db_commands", "runtime.cli.campaign_commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "runtime.cli.flow_commands",
+    "runtime.cli.studio_commands",
+    "runtime.cli.chat_commands",
+    "runtime.cli.db_commands",
+    "runtime.cli.campaign_commands",
+)
 
 
 def main() -> None:
