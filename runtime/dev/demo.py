@@ -196,4 +196,10 @@ async def _summary(
             "pending: not dialled yet, waiting for a dial slot under the campaign's pacing"
             " (the campaign goes on in Temporal while `voxflow dev` runs)"
         )
+    if rows and not any(r.attempts for r in rows):
+        console.print(
+            "[yellow]no contact was dialled: every calling window is closed right now[/] (the"
+            " flow calls on weekdays in each contact's local time). Run [bold]voxflow demo"
+            " --anytime[/] to replace the windows by every day, all day, and call them now."
+        )
     return DemoResult(name, total, rejected, outcomes, statuses, ui_url)
