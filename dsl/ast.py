@@ -15,7 +15,7 @@ from typing import Literal
 ScalarTag = Literal["str", "int", "float", "bool", "null"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pos:
     """1-based line and column in the source file."""
 
@@ -23,7 +23,7 @@ class Pos:
     col: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Scalar:
     """A leaf: a string, number, boolean or null.
 
@@ -40,13 +40,13 @@ class Scalar:
     quoted: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Seq:
     items: list[Value]
     pos: Pos
 
 
-@dataclass
+@dataclass(slots=True)
 class Map:
     """A mapping that keeps duplicate keys (so they can be reported) and their order."""
 

@@ -34,6 +34,38 @@ class _FlowIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 8
 
+    def _process(self, stream):
+        # lark's generic loop, specialised: no bracket tracking (the grammar has none), and the
+        # per-token attribute lookups hoisted out of the loop. Same tokens, same positions.
+        levels, tab_len = self.indent_level, self.tab_len
+        nl, indent_type, dedent_type = self.NL_type, self.INDENT_type, self.DEDENT_type
+        borrow = Token.new_borrow_pos
+        token = None
+        for token in stream:
+            yield token
+            if token.type != nl:
+                continue
+            indent_str = token.rsplit("\n", 1)[1]
+            indent = indent_str.count(" ") + indent_str.count("\t") * tab_len
+            if indent > levels[-1]:
+                levels.append(indent)
+                yield borrow(indent_type, indent_str, token)
+                continue
+            while indent < levels[-1]:
+                levels.pop()
+                yield borrow(dedent_type, indent_str, token)
+            if indent != levels[-1]:
+                raise DedentError(
+                    f"Unexpected dedent to column {indent}. Expected dedent to {levels[-1]}"
+                )
+        while len(levels) > 1:
+            levels.pop()
+            yield (
+                borrow(dedent_type, "", token)
+                if token
+                else Token(dedent_type, "", 0, 0, 0, 0, 0, 0)
+            )
+
 
 @cache
 def _parser() -> Lark:
@@ -72,7 +104,10 @@ def parse_flow(source: str, file: str = "<flow>") -> Map:
     try:
         with _LOCK:
             _TRANSFORMER.reset(file)
-            doc = _parser().parse(text)
+            try:
+                doc = _parser().parse(text)
+            finally:
+                _POSITIONS.clear()
             diagnostics = list(_TRANSFORMER.diagnostics)
     except UnexpectedInput as e:
         raise FlowSyntaxError([_syntax_diagnostic(e, file)]) from None
@@ -205,8 +240,16 @@ class _Entry:
 _PLAIN_STRING = re.compile(r'"[^"\\\x00-\x1f]*"')
 
 
+# Positions are immutable, so one parse shares a ``Pos`` per (line, column); cleared per parse.
+_POSITIONS: dict[tuple[int, int], Pos] = {}
+
+
 def _pos(tok: Token) -> Pos:
-    return Pos(tok.line or 1, tok.column or 1)
+    key = (tok.line or 1, tok.column or 1)
+    pos = _POSITIONS.get(key)
+    if pos is None:
+        pos = _POSITIONS[key] = Pos(*key)
+    return pos
 
 
 def _name(tok: Token) -> Scalar:
