@@ -9,7 +9,8 @@ official SDK, a real AudioSocket server and client on loopback. Start of the int
 WebSocket message of the delta returned by the SDK's ``recv_bytes`` (time.monotonic); end: the
 media session's writer handing the first 20 ms frame to the socket (its trace, same clock).
 Between them: SDK event parsing, base64, μ-law decode or soxr resampling, playout re-framing,
-the writer's wake-up. The queue is empty before each trial, so no pacing wait is included.
+the first frame's write (from ``play`` itself when the writer is idle). The queue is empty
+before each trial, so no pacing wait is included.
 
     .venv/bin/python bench/provider.py [--trials 200]
 """

@@ -70,6 +70,11 @@ class MediaSession:
         self.close_reason = ""
         self.dropped_incoming = 0
         self.send_times: list[tuple[float, float]] | None = [] if trace else None
+        self._loop = asyncio.get_running_loop()
+        self._deadline: float | None = None
+        """Loop-clock time the next frame is due; None when the writer is idle."""
+        self._writer_idle = False
+        """The writer task waits for audio: :meth:`_kick` may send the first frame itself."""
 
     # ---- public media API -------------------------------------------------------------
 
@@ -90,12 +95,12 @@ class MediaSession:
         if self.closed.is_set():
             return
         self._buffer.push(frame)
-        self._wake.set()
+        self._kick()
 
     def end_response(self) -> None:
         """The current response has no more audio: pad and queue its last partial frame."""
         self._buffer.end_of_audio()
-        self._wake.set()
+        self._kick()
 
     def new_response(self) -> None:
         """Start counting :attr:`played_ms` for a new response."""
@@ -180,35 +185,62 @@ class MediaSession:
             self._recorder.caller.write(frame)
         self._deliver(frame)
 
+    def _kick(self) -> None:
+        """Wake the writer; an idle one has its first frame sent here and now.
+
+        Waiting for the writer task to be scheduled would add a loop iteration (or more, if
+        other callbacks are ready) to the start of every response; the rest of the response
+        is paced by the writer from the deadline this first frame sets.
+        """
+        if self._writer_idle and not self._end_requested.is_set():
+            frame = self._buffer.pop()
+            if frame is not None:
+                self._writer_idle = False
+                self._send(frame)
+        self._wake.set()
+
+    def _send(self, frame: bytes) -> bool:
+        """Write one frame on its deadline (restarting a lost schedule); False if closed."""
+        if self._writer.transport.is_closing():
+            self._end("connection_lost")  # the peer reset the socket; the reader may not know yet
+            return False
+        now = self._loop.time()
+        if self._deadline is None or now - self._deadline > MAX_LAG_S:
+            self._deadline = now
+        self._writer.write(codec.audio(frame, self._buffer.wire_rate))
+        if self._recorder is not None:
+            self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
+        if self.send_times is not None:
+            self.send_times.append((self._deadline, now))
+        self._deadline += FRAME_S
+        return True
+
+    async def _pace(self) -> None:
+        """Sleep until the next frame's deadline, if one is set and not yet reached."""
+        if self._deadline is None:
+            return
+        delay = self._deadline - self._loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
     async def _write_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        deadline: float | None = None
         while True:
             frame = self._buffer.pop()
             if frame is None:
-                deadline = None
+                self._deadline = None
                 self._wake.clear()
-                await self._wake.wait()
+                self._writer_idle = True
+                try:
+                    await self._wake.wait()
+                finally:
+                    self._writer_idle = False
+                await self._pace()  # _kick may have sent the first frame already
                 continue
-            if self._writer.transport.is_closing():
-                self._end(
-                    "connection_lost"
-                )  # the peer reset the socket; the reader may not know yet
+            if not self._send(frame):
                 return
-            now = loop.time()
-            if deadline is None or now - deadline > MAX_LAG_S:
-                deadline = now
-            self._writer.write(codec.audio(frame, self._buffer.wire_rate))
-            if self._recorder is not None:
-                self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
-            if self.send_times is not None:
-                self.send_times.append((deadline, now))
-            deadline += FRAME_S
             if self._writer.transport.get_write_buffer_size() > 64 * 1024:
                 await self._writer.drain()
-            delay = deadline - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await self._pace()
 
     async def run(self) -> None:
         """Serve the call until it ends; always closes the socket and sets :attr:`closed`."""

@@ -107,6 +107,7 @@ class OpenAIRealtimeProvider:
         self._usage = Usage(provider=self.name, model=model)
         self._closing = False
         self._finished = False
+        self._yield_now = False
         self._active = False
         """A response is in progress (ours or one the server created after caller speech)."""
         self._pending: deque[dict[str, Any]] = deque()
@@ -240,6 +241,11 @@ class OpenAIRealtimeProvider:
                 await self._dispatch(event)
                 if self._finished:
                     return
+                if self._yield_now:
+                    # The SDK returns already-buffered messages without yielding: let the
+                    # consumer play this audio before the events queued behind it are parsed.
+                    self._yield_now = False
+                    await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -262,6 +268,7 @@ class OpenAIRealtimeProvider:
                 self._item_ms[item_id] = self._item_ms.get(item_id, 0) + ms
                 self._usage.audio_out_ms += ms
                 self._emit(AgentAudio(frame, item_id))
+                self._yield_now = True
             case "response.output_audio.done":
                 self._emit(AgentAudioDone(_field(event, "item_id")))
             case "response.output_audio_transcript.done":
