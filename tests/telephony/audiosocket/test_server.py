@@ -118,6 +118,16 @@ async def test_writer_is_paced_on_absolute_20ms_deadlines(server):
     await client.close()
 
 
+async def test_an_idle_writer_sends_the_first_frame_of_a_response_within_play(server):
+    call_id, client = await _connect(server)
+    session = await server.accept(call_id, timeout=2)
+    await session.play(AudioFrame(bytes(FRAME * 3), 8000))
+    # No loop iteration in between: the first frame left inside play() itself.
+    assert len(session.send_times) == 1
+    assert len(await _collect_audio(client, 3)) == 3
+    await client.close()
+
+
 async def test_interrupt_drops_the_queue_and_reports_ms_played(server):
     call_id, client = await _connect(server)
     session = await server.accept(call_id, timeout=2)
