@@ -31,6 +31,7 @@ from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode, ulaw_encode
 from telephony.audio.simspeech import SimSpeechDecoder, encode
 from tests.standins.harness import LocalServer, b64, rms
+from tests.standins.recorded import RecordedCall
 
 Script = Callable[["RealtimeCall"], Awaitable[None]]
 
@@ -92,18 +93,17 @@ def bytes_per_ms(fmt: dict[str, Any]) -> int:
     return 48 if fmt.get("type") == "audio/pcm" else 8
 
 
-class RealtimeCall:
+class RealtimeCall(RecordedCall):
     """One WebSocket connection to the stand-in, as the test script sees it."""
 
     def __init__(self, server: OpenAIRealtimeStandin, ws: WebSocket, model: str) -> None:
+        super().__init__()
         self.server = server
         self.ws = ws
         self.model = model
         self.session = _default_session(model)
-        self.received: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         """Every accepted ``session.update`` payload, in order."""
-        self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self._audio_ms: dict[str, int] = {}
         """Assistant item id → ms of audio sent for it."""
@@ -127,20 +127,6 @@ class RealtimeCall:
         event = {"event_id": self.new_id("event"), **event}
         self.server.sent.append(event)
         await self.ws.send_text(json.dumps(event))
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def wait_until(self, predicate: Callable[[], bool], wait_s: float = 10.0) -> None:
-        async def _wait() -> None:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-
-        await asyncio.wait_for(_wait(), wait_s)
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.received if e.get("type") == kind]
 
     async def next_event(self, kind: str, index: int = 0, wait_s: float = 10.0) -> dict[str, Any]:
         """The ``index``-th (0-based) client event of type ``kind``, waiting for it."""

@@ -31,6 +31,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from telephony.audio.simspeech import SimSpeechDecoder, encode
 from tests.standins.harness import LocalServer, rms
+from tests.standins.recorded import RecordedCall
 
 Script = Callable[["UltravoxCall"], Awaitable[None]]
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -60,10 +61,13 @@ def _problems(body: dict[str, Any]) -> list[str]:
     return out
 
 
-class UltravoxCall:
+class UltravoxCall(RecordedCall):
     """One joined call, as the test script sees it."""
 
+    WAIT_S = 15.0
+
     def __init__(self, server: UltravoxStandin, call_id: str, body: dict[str, Any]) -> None:
+        super().__init__()
         self.server = server
         self.call_id = call_id
         self.body = body
@@ -76,7 +80,6 @@ class UltravoxCall:
                 "selectedTools": body.get("selectedTools", []),
             }
         ]
-        self.received: list[dict[str, Any]] = []
         self.ws: WebSocket | None = None
         self.end_reason: str | None = None
         self.input_ms = 0
@@ -87,7 +90,6 @@ class UltravoxCall:
         self._silence_since: int | None = None
         self._speaking = False
         self._interrupt = False
-        self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self._ordinal = itertools.count(1)
         self.spoken: list[str] = []
@@ -101,20 +103,6 @@ class UltravoxCall:
         assert self.ws is not None
         self.server.sent.append(message)
         await self.ws.send_text(json.dumps(message))
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
-
-    async def wait_until(self, predicate: Callable[[], bool], wait_s: float = 15.0) -> None:
-        async def _wait() -> None:
-            async with self._changed:
-                await self._changed.wait_for(predicate)
-
-        await asyncio.wait_for(_wait(), wait_s)
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [m for m in self.received if m.get("type") == kind]
 
     # ---- automatic behaviour ------------------------------------------------------------
 
