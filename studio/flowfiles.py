@@ -7,8 +7,11 @@ does; the studio adds nothing to the diagnostics.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dsl import compile_source, ir
 from dsl.compiler import syntax_of
@@ -16,6 +19,16 @@ from dsl.diagnostics import Diagnostic
 from dsl.format import leading_comment, to_flow, to_yaml
 
 FLOW_SUFFIXES = (".flow", ".flow.yaml", ".flow.yml")
+EDITOR_MODES = {"yaml": "yaml", "flow": "python"}
+"""Ace mode per syntax. Ace has no mode for ``.flow``; Python's is the closest fit: ``#``
+comments, double-quoted strings, numbers, indentation folding and ``and``/``or``/``not``."""
+PLAIN_EDITOR_ENV = "VOXFLOW_STUDIO_PLAIN_EDITOR"
+"""Set (to anything) to edit in a plain text area instead of the Ace editor component."""
+MARKER_CSS = (
+    ".vf-marker-error{position:absolute;border-bottom:2px solid #e5484d;}"
+    ".vf-marker-warning{position:absolute;border-bottom:2px solid #f5a524;}"
+)
+"""Styles of the diagnostic markers, injected into the editor component's frame."""
 
 
 @dataclass(frozen=True)
@@ -71,3 +84,103 @@ def save(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.studio-tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def editor_mode(path: Path | str) -> str:
+    """The Ace editor mode that highlights ``path``'s syntax."""
+    return EDITOR_MODES[syntax_of(path)]
+
+
+def annotations(diagnostics: tuple[Diagnostic, ...]) -> list[dict[str, object]]:
+    """Diagnostics as Ace gutter annotations (0-based ``row``/``column``, ``error``/``warning``)."""
+    return [
+        {
+            "row": max(d.line - 1, 0),
+            "column": max(d.col - 1, 0),
+            "type": d.severity.value,
+            "text": f"{d.code}: {d.message}" + (f" (hint: {d.hint})" if d.hint else ""),
+        }
+        for d in diagnostics
+    ]
+
+
+def markers(diagnostics: tuple[Diagnostic, ...], source: str) -> list[dict[str, object]]:
+    """Diagnostics as Ace text markers underlining their span (to the end of the word).
+
+    A diagnostic without an end position marks from its column to the end of the word there
+    (at least one character), so a misspelt name is underlined whole.
+    """
+    lines = source.splitlines()
+    out: list[dict[str, object]] = []
+    for d in diagnostics:
+        row = d.line - 1
+        if not 0 <= row < len(lines):
+            continue
+        start = max(d.col - 1, 0)
+        if (
+            d.end_line is not None
+            and d.end_col is not None
+            and (d.end_line, d.end_col)
+            > (
+                d.line,
+                d.col,
+            )
+        ):
+            end_row, end = d.end_line - 1, d.end_col - 1
+        else:
+            text = lines[row]
+            end = start
+            while end < len(text) and (text[end].isalnum() or text[end] in "_."):
+                end += 1
+            end_row, end = row, max(end, start + 1)
+        out.append(
+            {
+                "startRow": row,
+                "startCol": start,
+                "endRow": end_row,
+                "endCol": end,
+                "className": f"vf-marker-{d.severity.value}",
+                "type": "text",
+            }
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class EditorEvent:
+    """One event the Ace editor component sent: the editor's whole text and why it sent it."""
+
+    id: str
+    """Fresh per event; the component keeps returning its last event on every rerun."""
+    kind: str
+    """``change`` (typing paused), ``blur`` (focus left the editor) or ``submit`` (Ctrl+Enter)."""
+    text: str
+
+    @property
+    def submitted(self) -> bool:
+        return self.kind == "submit"
+
+    @classmethod
+    def of(cls, value: Any) -> EditorEvent | None:
+        """The component's value as an event, ``None`` before the designer touched the editor."""
+        if (
+            not isinstance(value, dict)
+            or not value.get("id")
+            or not isinstance(value.get("text"), str)
+        ):
+            return None
+        return cls(id=str(value["id"]), kind=str(value.get("type", "")), text=value["text"])
+
+
+def ace_editor() -> Callable[..., Any] | None:
+    """The Ace editor component (``streamlit-code-editor``), or ``None`` for a plain text area.
+
+    ``None`` when the package is not installed or ``VOXFLOW_STUDIO_PLAIN_EDITOR`` is set.
+    """
+    if os.environ.get(PLAIN_EDITOR_ENV):
+        return None
+    try:
+        from code_editor import code_editor
+    except ImportError:
+        return None
+    return code_editor

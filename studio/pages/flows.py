@@ -23,28 +23,58 @@ label = st.selectbox("Flow file", labels, index=index)
 path: Path = paths[labels.index(label)]
 st.session_state[state.SELECTED_FLOW] = str(path)
 key = state.editor_key(str(path))
+generation = f"{key}::generation"  # bumped by "Reload from file": a fresh editor mounts
 
 
 def _reload() -> None:
     st.session_state[key] = path.read_text(encoding="utf-8")
+    st.session_state[generation] = st.session_state.get(generation, 0) + 1
 
 
 if key not in st.session_state:
     _reload()
 
+ace = flowfiles.ace_editor()
+ace_key = f"{key}::ace{st.session_state[generation]}"
+submitted = False
+if ace is not None:
+    # The component's last event, as the browser sent it, is applied before compiling so the
+    # annotations drawn below describe the text the designer is looking at.
+    event = flowfiles.EditorEvent.of(st.session_state.get(ace_key))
+    if event is not None and event.id != st.session_state.get(f"{key}::applied"):
+        st.session_state[f"{key}::applied"] = event.id
+        st.session_state[key] = event.text
+        submitted = event.submitted
+source: str = st.session_state[key]
+compiled = flowfiles.compile_text(source, str(path))
+
 edit_col, side_col = st.columns([3, 2])
 with edit_col:
     st.caption(f"{path} · {flowfiles.syntax_of(path)} syntax · the file is the source of truth")
-    source = st.text_area("Source", key=key, height=520, label_visibility="collapsed")
+    if ace is not None:
+        ace(
+            source,
+            lang=flowfiles.editor_mode(path),
+            height=[24, 32],
+            response_mode=["debounce", "blur"],
+            props={
+                "annotations": flowfiles.annotations(compiled.diagnostics),
+                "markers": flowfiles.markers(compiled.diagnostics, source),
+            },
+            options={"showLineNumbers": True, "tabSize": 2, "useSoftTabs": True},
+            component_props={"globalCSS": flowfiles.MARKER_CSS},
+            key=ace_key,
+        )
+        st.caption("Ctrl+Enter in the editor saves too. Problems are marked in the gutter.")
+    else:
+        source = st.text_area("Source", key=key, height=520, label_visibility="collapsed")
     save_col, reload_col = st.columns(2)
-    saved = save_col.button("Save", type="primary", width="stretch")
+    saved = save_col.button("Save", type="primary", width="stretch") or submitted
     reload_col.button("Reload from file", on_click=_reload, width="stretch")
 
 if saved:
     flowfiles.save(path, source)
     st.toast(f"Saved {path.name}")
-
-compiled = flowfiles.compile_text(source, str(path))
 
 with edit_col:
     st.subheader("Diagnostics")

@@ -1,8 +1,9 @@
 """End to end in headless Chromium: the studio as a designer uses it.
 
 Starts ``voxflow studio``'s command on a free loopback port against a temporary copy of an
-example flow, breaks the flow in the editor, sees the compiler's diagnostic, fixes it, has one
-test-chat turn, and saves a screenshot to ``tests/out/``.
+example flow, breaks the flow by typing into the Ace editor (inside the component's iframe),
+sees the compiler's diagnostic in the list and as an annotation in the editor's gutter, fixes
+it by typing again, has one test-chat turn, and saves a screenshot to ``tests/out/``.
 """
 
 from __future__ import annotations
@@ -76,7 +77,18 @@ def studio_url(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(studio_url: str) -> None:
+def wait_for_file(path: Path, text: str) -> None:
+    """Wait (a bounded poll, not a time limit on the studio) until ``path`` holds ``text``."""
+    for _ in range(1200):
+        if path.read_text() == text:
+            return
+        time.sleep(0.1)
+    assert path.read_text() == text
+
+
+def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(
+    studio_url: str, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     original = (REPO / "flows" / "reminder.flow").read_text()
@@ -84,6 +96,7 @@ def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(studio_url: str) ->
     diagnostic = next(
         d for d in compile_source(broken, file="reminder.flow").diagnostics if d.is_error
     )
+    studio_flow = tmp_path / "flows" / "reminder.flow"
     OUT.mkdir(parents=True, exist_ok=True)
 
     with sync_playwright() as pw:
@@ -105,21 +118,42 @@ def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(studio_url: str) ->
             page.set_default_timeout(120_000)
             expect.set_options(timeout=120_000)
             page.goto(studio_url)
-            editor = page.locator("[data-testid=stTextArea] textarea").first
-            expect(editor).to_have_value(original)
             expect(page.get_by_text("No problems found.")).to_be_visible()
+            editor = page.frame_locator("iframe[title='code_editor.code_editor']")
+            expect(editor.locator(".ace_line").first).to_have_text(original.splitlines()[0])
+            target = next(
+                i for i, text in enumerate(original.splitlines()) if "-> confirmed" in text
+            )
+            assert original.splitlines()[target].endswith("-> confirmed")
 
-            editor.fill(broken)
+            def caret_before_last_letter_of_target_line() -> None:
+                editor.locator(".ace_content").click()
+                page.keyboard.press("Control+Home")
+                for _ in range(target):
+                    page.keyboard.press("ArrowDown")
+                page.keyboard.press("End")
+                page.keyboard.press("ArrowLeft")
+
+            caret_before_last_letter_of_target_line()
+            page.keyboard.press("Backspace")  # "-> confirmed" becomes "-> confirmd"
             page.get_by_role("button", name="Save", exact=True).click()
             headline = page.get_by_text(
                 f":{diagnostic.line}:{diagnostic.col}: error {diagnostic.code}"
             )
             expect(headline.first).to_be_visible()
             expect(page.get_by_text(diagnostic.code).first).to_be_visible()
+            # the same diagnostic as an error annotation in the editor's gutter, on its line
+            gutter = editor.locator(".ace_gutter-cell.ace_error")
+            expect(gutter).to_have_count(1)
+            expect(gutter).to_have_text(str(diagnostic.line))
+            wait_for_file(studio_flow, broken)
 
-            editor.fill(original)
+            caret_before_last_letter_of_target_line()
+            page.keyboard.type("e")
             page.get_by_role("button", name="Save", exact=True).click()
             expect(page.get_by_text("No problems found.")).to_be_visible()
+            expect(editor.locator(".ace_gutter-cell.ace_error")).to_have_count(0)
+            wait_for_file(studio_flow, original)
 
             page.get_by_role("link", name="Test chat").click()
             page.get_by_role("button", name="Start chat").click()

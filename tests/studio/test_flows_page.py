@@ -1,15 +1,25 @@
-"""Flows page: the editor shows every diagnostic with its position, saves to the file, draws
-the graph of a valid flow, and converts it to the other syntax."""
+"""Flows page: the Ace editor shows the file with its syntax's highlighting, every diagnostic
+with its position (in the list and as gutter annotations), saves to the file, draws the graph
+of a valid flow and converts it to the other syntax; the plain text area still works as the
+fallback.
+
+AppTest cannot run the editor's JavaScript; it sets the component's value exactly as the
+browser would (``{"id", "type", "text", ...}``), and reads what the page passed to it.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dsl import compile_file
+from dsl import compile_file, compile_source
+from studio import flowfiles
+from studio.flowfiles import EditorEvent
 from tests.studio.conftest import PAGES, REPO
 
 
@@ -20,6 +30,11 @@ def reminder(flows_dir: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def plain_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(flowfiles.PLAIN_EDITOR_ENV, "1")
+
+
 def _page() -> AppTest:
     return AppTest.from_file(str(PAGES / "flows.py"), default_timeout=30).run()
 
@@ -28,23 +43,104 @@ def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
-def test_valid_flow_shows_no_problems_and_its_graph(reminder: Path) -> None:
+def _editor(at: AppTest) -> tuple[str, dict[str, Any]]:
+    """The Ace component on the page: its widget key and the arguments the page gave it."""
+    element = next(e for e in at.main if getattr(e, "key", None) and "::ace" in str(e.key))
+    return str(element.key), json.loads(element.proto.json_args)
+
+
+def _type(at: AppTest, text: str, kind: str = "change", event_id: str = "ev-1") -> AppTest:
+    """What the browser sends when the designer edits: the component's new value."""
+    key, _ = _editor(at)
+    at.session_state[key] = {"id": event_id, "type": kind, "lang": "python", "text": text,
+                             "selected": "", "cursor": {"row": 0, "column": 0}}  # fmt: skip
+    return at.run()
+
+
+def _broken(reminder: Path) -> tuple[str, list[tuple[int, str]]]:
+    broken = reminder.read_text().replace("-> confirmed", "-> confirmd", 1)
+    expected = compile_source(broken, file=str(reminder)).diagnostics
+    return broken, [(d.line, d.code) for d in expected]
+
+
+# ---- the Ace editor ---------------------------------------------------------------------
+
+
+def test_flow_file_opens_in_the_ace_editor_with_its_mode_and_no_problems(reminder: Path) -> None:
     at = _page()
 
     assert not at.exception
-    assert at.text_area[0].value == reminder.read_text()
+    _, args = _editor(at)
+    assert args["code"] == reminder.read_text()
+    assert args["lang"] == "python"
+    assert args["props"]["annotations"] == [] and args["props"]["markers"] == []
+    assert not at.text_area
     assert [s.value for s in at.success] == ["No problems found."]
     assert len(at.get("graphviz_chart")) == 1
 
 
-def test_unknown_target_is_reported_with_line_and_code_and_save_writes_the_file(
+def test_yaml_flow_is_highlighted_as_yaml(flows_dir: Path) -> None:
+    shutil.copy(REPO / "flows" / "payment.flow.yaml", flows_dir / "payment.flow.yaml")
+
+    _, args = _editor(_page())
+
+    assert args["lang"] == "yaml"
+
+
+def test_typed_error_is_listed_and_annotated_on_its_line_and_save_writes_the_file(
     reminder: Path,
 ) -> None:
-    source = reminder.read_text()
-    broken = source.replace("-> confirmed", "-> confirmd", 1)
-    line = next(i for i, text in enumerate(broken.splitlines(), 1) if "-> confirmd" in text)
-    expected = [(d.line, d.code) for d in compile_file_text(reminder.with_name("x.flow"), broken)]
+    broken, expected = _broken(reminder)
+    at = _type(_page(), broken)
+
+    rows = at.dataframe[0].value
+    assert list(zip(rows["line"], rows["code"], strict=True)) == expected
+    _, args = _editor(at)
+    error = next(a for a in args["props"]["annotations"] if a["type"] == "error")
+    line, code = next((line, code) for line, code in expected if code == "VF401")
+    assert (error["row"], error["text"].split(":")[0]) == (line - 1, code)
+    marker = next(m for m in args["props"]["markers"] if m["className"] == "vf-marker-error")
+    row_text = broken.splitlines()[line - 1]
+    assert row_text[marker["startCol"] : marker["endCol"]] == "confirmd"
+    assert reminder.read_text() != broken  # typing alone does not write the file
+
+    _button(at, "Save").click().run()
+
+    assert not at.exception
+    assert reminder.read_text() == broken
+    assert not at.get("graphviz_chart")
+
+
+def test_ctrl_enter_in_the_editor_saves(reminder: Path) -> None:
+    broken, _ = _broken(reminder)
+
+    at = _type(_page(), broken, kind="submit")
+
+    assert not at.exception
+    assert reminder.read_text() == broken
+
+
+def test_reload_discards_edits_and_mounts_a_fresh_editor_on_the_file(reminder: Path) -> None:
+    at = _type(_page(), "agent nonsense")
+    old_key, _ = _editor(at)
+    assert at.error  # the nonsense was compiled
+
+    _button(at, "Reload from file").click().run()
+
+    key, args = _editor(at)
+    assert key != old_key
+    assert args["code"] == reminder.read_text()
+    assert [s.value for s in at.success] == ["No problems found."]
+
+
+# ---- the plain text area fallback ----------------------------------------------------------
+
+
+@pytest.mark.usefixtures("plain_editor")
+def test_plain_editor_reports_line_and_code_and_save_writes_the_file(reminder: Path) -> None:
+    broken, expected = _broken(reminder)
     at = _page()
+    assert at.text_area[0].value == reminder.read_text()
 
     at.text_area[0].set_value(broken)
     _button(at, "Save").click().run()
@@ -52,18 +148,20 @@ def test_unknown_target_is_reported_with_line_and_code_and_save_writes_the_file(
     assert not at.exception
     rows = at.dataframe[0].value
     assert list(zip(rows["line"], rows["code"], strict=True)) == expected
-    assert line in list(rows["line"])
     assert reminder.read_text() == broken
-    assert not at.get("graphviz_chart")
 
 
-def test_reload_discards_unsaved_edits(reminder: Path) -> None:
+@pytest.mark.usefixtures("plain_editor")
+def test_plain_editor_reload_discards_unsaved_edits(reminder: Path) -> None:
     at = _page()
     at.text_area[0].set_value("agent nonsense").run()
 
     _button(at, "Reload from file").click().run()
 
     assert at.text_area[0].value == reminder.read_text()
+
+
+# ---- convert and empty folder -------------------------------------------------------------
 
 
 def test_convert_writes_the_other_syntax_with_the_same_ir(reminder: Path) -> None:
@@ -83,6 +181,25 @@ def test_empty_folder_says_where_it_looked(flows_dir: Path) -> None:
     assert str(flows_dir.resolve()) in at.info[0].value
 
 
-def compile_file_text(path: Path, text: str):
-    path.write_text(text)
-    return compile_file(path).diagnostics
+# ---- editor helpers -----------------------------------------------------------------------
+
+
+def test_component_value_before_any_edit_is_no_event() -> None:
+    default = {"id": "", "type": "", "lang": "", "text": "", "selected": "", "cursor": ""}
+
+    assert EditorEvent.of(default) is None
+    assert EditorEvent.of(None) is None
+    assert EditorEvent.of({"id": "x", "type": "submit", "text": "t"}) == EditorEvent(
+        "x", "submit", "t"
+    )
+
+
+def test_markers_stay_inside_the_source_and_underline_at_least_one_character() -> None:
+    source = "agent a\n  start x\n"
+    diagnostics = compile_source(source, file="a.flow").diagnostics
+
+    for marker in flowfiles.markers(diagnostics, source):
+        line = source.splitlines()[marker["startRow"]]
+        assert 0 <= marker["startCol"] < marker["endCol"] or marker["endRow"] > marker["startRow"]
+        assert marker["startCol"] <= len(line)
+    assert flowfiles.markers(diagnostics, "") == []
