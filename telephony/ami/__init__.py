@@ -8,15 +8,18 @@ from telephony.ami.client import (
     AmiSettings,
 )
 from telephony.ami.gateway import (
+    INBOUND_CONTEXT,
     OUTBOUND_CONTEXT,
     TRANSFER_CONTEXT,
     VAR_AMD,
     VAR_ATTEMPT,
     VAR_AUDIOSOCKET,
     AsteriskGateway,
+    InboundChannel,
 )
 
 __all__ = [
+    "INBOUND_CONTEXT",
     "OUTBOUND_CONTEXT",
     "TRANSFER_CONTEXT",
     "VAR_AMD",
@@ -28,4 +31,5 @@ __all__ = [
     "AmiNotConnected",
     "AmiSettings",
     "AsteriskGateway",
+    "InboundChannel",
 ]

@@ -11,6 +11,12 @@ Dialling: ``Originate`` with ``Async: true``, ``ChannelId`` = attempt id (so the
 
 Events (``Newstate``, ``VarSet`` ``AMDSTATUS``/``AMDCAUSE``, ``DTMFEnd``, ``Hangup``) are
 matched to the attempt by ``Uniqueid`` and turned into :class:`~telephony.gateway.CallEvent`.
+
+Inbound calls: the ``[voxflow-inbound]`` context sets ``VOXFLOW_ATTEMPT=${UUID()}`` before
+``AudioSocket()``; its ``VarSet`` event carries the channel snapshot (``CallerIDNum``, the dialled
+``Exten``, ``Channel``, Asterisk's own ``Uniqueid``), which is all AudioSocket itself does not
+say. :meth:`AsteriskGateway.inbound_channel` maps the AudioSocket UUID to that channel and makes
+the call controllable (hang-up, transfer, DTMF) under its UUID like an outbound attempt.
 """
 
 from __future__ import annotations
@@ -34,7 +40,24 @@ VAR_AUDIOSOCKET = "VOXFLOW_AUDIOSOCKET"
 VAR_AMD = "VOXFLOW_AMD"
 OUTBOUND_CONTEXT = "voxflow-outbound"
 TRANSFER_CONTEXT = "voxflow-transfer"
+INBOUND_CONTEXT = "voxflow-inbound"
 CHANNEL_TEMPLATE = "PJSIP/{number}@voxflow-trunk"
+UNKNOWN_CALLER = "unknown"
+
+
+@dataclass(frozen=True)
+class InboundChannel:
+    """What the PBX said about an inbound call whose AudioSocket UUID is ``call_id``."""
+
+    call_id: str
+    caller: str
+    """``CallerIDNum``, or ``unknown`` when the trunk gave none."""
+    did: str
+    """The dialled number (``Exten`` in the inbound context)."""
+    channel: str
+    uniqueid: str
+    """Asterisk's ``Uniqueid`` of the channel (not the AudioSocket UUID)."""
+    caller_name: str = ""
 
 
 @dataclass
@@ -80,6 +103,11 @@ class AsteriskGateway:
         self.transfer_context = transfer_context
         self.amd_wait = amd_wait
         self._calls: dict[str, _Call] = {}
+        self._inbound: dict[str, InboundChannel] = {}
+        """Inbound channels seen in ``VarSet VOXFLOW_ATTEMPT``, by AudioSocket UUID."""
+        self._inbound_ids: dict[str, str] = {}
+        """AudioSocket UUID of each inbound channel, by Asterisk ``Uniqueid``."""
+        self._inbound_waiters: dict[str, asyncio.Future[InboundChannel]] = {}
         client.add_listener(self._on_event)
         client.add_disconnect_listener(self._disconnected)
 
@@ -228,6 +256,62 @@ class AsteriskGateway:
     async def close(self) -> None:
         await self.client.close()
 
+    # ---- inbound calls ------------------------------------------------------------------
+
+    async def inbound_channel(self, call_id: str, timeout: float) -> InboundChannel | None:  # noqa: ASYNC109
+        """The channel of the inbound call whose AudioSocket UUID is ``call_id``.
+
+        Waits up to ``timeout`` seconds for the dialplan's ``VarSet`` (AMI events and the
+        AudioSocket connection travel on different sockets, either may come first). Once found,
+        the call answers to :meth:`hangup`, :meth:`transfer`, :meth:`send_dtmf` and
+        :meth:`events` under ``call_id``. ``None`` when the PBX never said (a dialplan that
+        does not set ``VOXFLOW_ATTEMPT``, AMI down).
+        """
+        found = self._inbound.get(call_id)
+        if found is None:
+            future = self._inbound_waiters.get(call_id)
+            if future is None or future.done():
+                future = self._inbound_waiters[call_id] = asyncio.get_running_loop().create_future()
+            try:
+                found = await asyncio.wait_for(asyncio.shield(future), timeout)
+            except TimeoutError:
+                return None
+            finally:
+                if self._inbound_waiters.get(call_id) is future:
+                    del self._inbound_waiters[call_id]
+        if call_id not in self._calls:
+            self._calls[call_id] = _Call(call_id, channel=found.channel, answered=True, rang=True)
+        return found
+
+    def _inbound_varset(self, message: Message) -> None:
+        call_id, uniqueid = message.get("Value", ""), message.get("Uniqueid", "")
+        # An originated channel carries VOXFLOW_ATTEMPT too, with ChannelId = Uniqueid = attempt.
+        if not call_id or not uniqueid or call_id == uniqueid or call_id in self._calls:
+            return
+        caller = message.get("CallerIDNum", "")
+        channel = InboundChannel(
+            call_id=call_id,
+            caller=UNKNOWN_CALLER if caller in ("", "<unknown>") else caller,
+            did=message.get("Exten", ""),
+            channel=message.get("Channel", ""),
+            uniqueid=uniqueid,
+            caller_name=message.get("CallerIDName", "").replace("<unknown>", ""),
+        )
+        self._inbound[call_id] = channel
+        self._inbound_ids[uniqueid] = call_id
+        waiter = self._inbound_waiters.get(call_id)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(channel)
+
+    def _inbound_gone(self, uniqueid: str) -> None:
+        call_id = self._inbound_ids.pop(uniqueid, None)
+        if call_id is not None:
+            self._inbound.pop(call_id, None)
+            call = self._calls.get(call_id)
+            if call is not None and call.hung_up:
+                # Nobody reads events() of an inbound call to its end: drop it here.
+                self._calls.pop(call_id, None)
+
     # ---- events -------------------------------------------------------------------------
 
     def _require(self, attempt_id: str) -> _Call:
@@ -243,10 +327,19 @@ class AsteriskGateway:
         call.hung_up = True
 
     def _on_event(self, message: Message) -> None:
-        call = self._calls.get(message.get("Uniqueid", ""))
+        name = message.get("Event", "")
+        uniqueid = message.get("Uniqueid", "")
+        if name == "VarSet" and message.get("Variable", "").upper() == VAR_ATTEMPT:
+            self._inbound_varset(message)
+        self._on_call_event(
+            self._calls.get(self._inbound_ids.get(uniqueid, uniqueid)), name, message
+        )
+        if name == "Hangup":
+            self._inbound_gone(uniqueid)
+
+    def _on_call_event(self, call: _Call | None, name: str, message: Message) -> None:
         if call is None or call.hung_up:
             return
-        name = message.get("Event", "")
         if message.get("Channel"):
             call.channel = message["Channel"]
         if name == "Newstate":
@@ -289,6 +382,8 @@ class AsteriskGateway:
 
     def _disconnected(self) -> None:
         """Calls whose events can no longer arrive end with an ``unknown`` hang-up."""
+        self._inbound.clear()
+        self._inbound_ids.clear()
         for call in self._calls.values():
             if call.answered and not call.hung_up:
                 self._push(

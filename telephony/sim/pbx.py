@@ -15,6 +15,12 @@ What an ``Originate`` (``Async: true``) does here, mirroring Asterisk:
 5. Keys the callee presses: AudioSocket DTMF messages and ``DTMFEnd`` events.
 6. Whoever hangs up, ``Hangup`` with ``Cause: 16``.
 
+Inbound calls (:meth:`SimPBX.place_inbound`) follow the ``[voxflow-inbound]`` context of
+``telephony/asterisk/extensions.conf``: ``Newchannel`` (``ChannelState: 4`` Ring, the caller's
+``CallerIDNum``, ``Exten`` = the dialled number, an Asterisk-style ``Uniqueid``), ``Newstate``
+Up (``Answer()``), ``VarSet`` ``VOXFLOW_ATTEMPT`` = a fresh UUID (``Set(...=${UUID()})``), then
+``AudioSocket()`` to voxflow with that UUID; the caller runs a scenario script.
+
 Actions: Login, Logoff, Ping, Originate, Hangup, Redirect, PlayDTMF, Setvar, Getvar, Events.
 """
 
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +40,9 @@ from telephony.sim.ami_server import ActionHandler, AmiServer, Connection
 from telephony.sim.callee import CalleeMedia, CallMedia
 from telephony.sim.log import OriginateLog
 from telephony.sim.scenarios import Callee, Scenarios
+
+INBOUND_CONTEXT = "voxflow-inbound"
+INBOUND_TRUNK = "PJSIP/voxflow-trunk"
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +74,11 @@ class SimCall:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     callee_media: CalleeMedia | None = None
     task: asyncio.Task[None] | None = None
+    direction: str = "outbound"
+    uniqueid: str = ""
+    """Asterisk's ``Uniqueid``; an originate's is its ``ChannelId`` (the attempt id)."""
+    context: str = "voxflow-outbound"
+    exten: str = "s"
 
 
 class SimPBX(AmiServer):
@@ -185,11 +200,11 @@ class SimPBX(AmiServer):
             ("ChannelStateDesc", desc),
             ("CallerIDNum", call.number),
             ("CallerIDName", "<unknown>"),
-            ("Context", "voxflow-outbound"),
-            ("Exten", "s"),
+            ("Context", call.context),
+            ("Exten", call.exten),
             ("Priority", 1),
-            ("Uniqueid", call.attempt_id),
-            ("Linkedid", call.attempt_id),
+            ("Uniqueid", call.uniqueid or call.attempt_id),
+            ("Linkedid", call.uniqueid or call.attempt_id),
         ]
         fields.extend(extra.items())
         self._broadcast(fields)
@@ -357,6 +372,65 @@ class SimPBX(AmiServer):
         await call.callee_media.run()
         if call.transferred_to is None:
             self._end(call, 16, "Normal Clearing")
+
+    # ---- inbound calls --------------------------------------------------------------------
+
+    def place_inbound(
+        self,
+        audiosocket: str,
+        *,
+        caller: str,
+        did: str,
+        script: Callee | None = None,
+        call_id: str | None = None,
+        caller_id: bool = True,
+    ) -> SimCall:
+        """Call voxflow from ``caller`` on the dialled number ``did``, as the inbound context does.
+
+        Args:
+            audiosocket: ``host:port`` of voxflow's AudioSocket server
+                (``VOXFLOW_INBOUND_AUDIOSOCKET`` in the dialplan's ``[globals]``).
+            script: what the caller does once connected; default: the scenario of ``caller``.
+            call_id: the AudioSocket UUID; default: a fresh one, as ``${UUID()}``.
+            caller_id: ``False`` withholds the number (``CallerIDNum: <unknown>``).
+
+        Returns:
+            The call, at once; ``call.ended`` is set when it is over.
+        """
+        call_id = str(uuid.UUID(call_id)) if call_id else str(uuid.uuid4())
+        if call_id in self.calls:
+            raise ValueError(f"call {call_id} already exists")
+        self._channel_seq += 1
+        call = SimCall(
+            call_id,
+            caller if caller_id else "<unknown>",
+            f"{INBOUND_TRUNK}-{self._channel_seq:08x}",
+            {"VOXFLOW_ATTEMPT": call_id, "VOXFLOW_AUDIOSOCKET": audiosocket},
+            direction="inbound",
+            uniqueid=f"{time.time():.0f}.{self._channel_seq}",
+            context=INBOUND_CONTEXT,
+            exten=did.removeprefix("+"),
+        )
+        self.calls[call_id] = call
+        self.log.append({"type": "inbound", "attempt": call_id, "number": caller, "did": did})
+        call.task = self._spawn(self._inbound(call, script or self.scenarios.callee(caller)))
+        return call
+
+    async def _inbound(self, call: SimCall, caller: Callee) -> None:
+        try:
+            self._channel_event("Newchannel", call, 4, "Ring")
+            call.state = call.result = "Up"
+            self._channel_event("Newstate", call, 6, "Up")
+            self._channel_event(
+                "VarSet", call, 6, "Up", Variable="VOXFLOW_ATTEMPT", Value=call.attempt_id
+            )
+            await self._audiosocket(call, caller)
+        except Exception:
+            log.exception("simulated inbound call %s failed", call.attempt_id)
+            self._end(call, 38, "Network out of order")
+        finally:
+            if not call.ended.is_set():
+                self._end(call, 16, "Normal Clearing")
 
     # ---- call control actions -------------------------------------------------------------
 
