@@ -301,6 +301,8 @@ class InboundInput:
     flow_hash: str
     task_queue: str
     """The queue of the worker holding the media session."""
+    did: str = ""
+    """The number the caller dialled, as the PBX reported it (empty when unknown)."""
 
 
 @dataclass
