@@ -19,12 +19,14 @@ Media API (what the bridge uses)::
     await session.hangup()                    # hang-up message + close; returns once closed
     await session.closed.wait(); session.close_reason
 
-Frames are paced at 20 ms on absolute monotonic deadlines by one writer task per call; one
-reader task per call decodes incoming bytes incrementally.
+Frames are paced at 20 ms on absolute monotonic deadlines (each call keeps its own phase) by
+one :class:`Pacer` per server with a single timer; each connection is an asyncio protocol
+whose reads feed the call's incremental decoder directly (no reader task per call).
 """
 
 from telephony.audiosocket.client import AudioSocketClient
 from telephony.audiosocket.codec import Decoder, Dtmf, ProtocolError, decode_all, encode
+from telephony.audiosocket.pacer import Pacer
 from telephony.audiosocket.server import AudioSocketServer, canonical_call_id
 from telephony.audiosocket.session import Incoming, MediaSession
 
@@ -35,6 +37,7 @@ __all__ = [
     "Dtmf",
     "Incoming",
     "MediaSession",
+    "Pacer",
     "ProtocolError",
     "canonical_call_id",
     "decode_all",

@@ -7,6 +7,7 @@ Kinds (§1.3): 0x00 hang-up, 0x01 UUID (16 raw bytes), 0x03 DTMF (one ASCII byte
 
 from __future__ import annotations
 
+import functools
 import struct
 import uuid
 from dataclasses import dataclass
@@ -92,13 +93,23 @@ def encode(message: Message) -> bytes:
 
 
 def audio(pcm: bytes, rate: int = 8000) -> bytes:
-    """Shortcut: the wire bytes of one audio message (the writer's per-frame fast path)."""
+    """Shortcut: the wire bytes of one audio message."""
+    return audio_header(rate, len(pcm)) + pcm
+
+
+@functools.lru_cache(maxsize=64)
+def audio_header(rate: int, length: int) -> bytes:
+    """The 3-byte header of an audio message of ``length`` bytes at ``rate`` (cached).
+
+    The writer prepends it to every frame; a session sends one frame size at one rate, so
+    it looks its header up once.
+    """
     kind = RATE_AUDIO_KINDS.get(rate)
     if kind is None:
         raise ValueError(f"AudioSocket has no audio kind for {rate} Hz")
-    if not 0 < len(pcm) <= MAX_PAYLOAD or len(pcm) % 2:
-        raise ValueError(f"audio payload must be an even 2..65534 bytes, got {len(pcm)}")
-    return HEADER.pack(kind, len(pcm)) + pcm
+    if not 0 < length <= MAX_PAYLOAD or length % 2:
+        raise ValueError(f"audio payload must be an even 2..65534 bytes, got {length}")
+    return HEADER.pack(kind, length)
 
 
 def _parse(kind: int, payload: bytes) -> Message:
@@ -136,26 +147,44 @@ class Decoder:
         self._buffer = bytearray()
         self.error: ProtocolError | None = None
 
-    def feed(self, data: bytes) -> list[Message]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
+        """The messages completed by ``data`` (any bytes-like; it is not kept after return)."""
         if self.error is not None:
             raise self.error
-        self._buffer += data
-        messages: list[Message] = []
         buffer = self._buffer
-        pos = 0
-        while len(buffer) - pos >= HEADER.size:
-            kind, length = HEADER.unpack_from(buffer, pos)
-            end = pos + HEADER.size + length
-            if len(buffer) < end:
-                break
-            try:
-                messages.append(_parse(kind, bytes(buffer[pos + HEADER.size : end])))
-            except ProtocolError as exc:
-                self.error = exc
-                buffer.clear()
-                return messages
-            pos = end
-        del buffer[:pos]
+        if buffer:
+            buffer += data
+            source: bytes | bytearray | memoryview = buffer
+        else:
+            source = data  # the common case: parse straight from the read, no copy into buffer
+        messages: list[Message] = []
+        with memoryview(source) as view:
+            size = len(view)
+            pos = 0
+            while size - pos >= 3:
+                kind = view[pos]
+                length = view[pos + 1] << 8 | view[pos + 2]
+                end = pos + 3 + length
+                if end > size:
+                    break
+                rate = AUDIO_KIND_RATES.get(kind)
+                if rate is not None and length and not length & 1:
+                    messages.append(Audio(AudioFrame(view[pos + 3 : end].tobytes(), rate)))
+                else:
+                    try:
+                        messages.append(_parse(kind, view[pos + 3 : end].tobytes()))
+                    except ProtocolError as exc:
+                        self.error = exc
+                        pos = size
+                        break
+                pos = end
+            tail = view[pos:].tobytes() if source is not buffer and pos < size else b""
+        if source is buffer:
+            del buffer[:pos]
+        elif tail:
+            buffer += tail
+        if self.error is not None:
+            buffer.clear()
         return messages
 
     @property

@@ -23,10 +23,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from telephony.audio.recording import CallRecorder
-from telephony.audiosocket import codec
-from telephony.audiosocket.session import MediaSession
+from telephony.audiosocket.connection import AudioSocketConnection
+from telephony.audiosocket.pacer import Pacer
+from telephony.audiosocket.session import CLOSE_TIMEOUT_S, MediaSession
 
 log = logging.getLogger(__name__)
+
+RECEIVE_BUFFER_SIZE = 65536
+"""The receive buffer every connection of a server reads into (see connection.py)."""
 
 
 def canonical_call_id(call_id: str | uuid.UUID) -> str:
@@ -58,11 +62,17 @@ class AudioSocketServer:
         self._expected: set[str] = set()
         self._abandoned: set[str] = set()
         self._inbound: asyncio.Queue[MediaSession] = asyncio.Queue()
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._connections: set[AudioSocketConnection] = set()
+        self._pacer: Pacer
+        self._receive_buffer = memoryview(bytearray(RECEIVE_BUFFER_SIZE))
         self.rejected_connections = 0
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._on_connect, self.host, self.port)
+        loop = asyncio.get_running_loop()
+        self._pacer = Pacer(loop)
+        self._server = await loop.create_server(
+            lambda: AudioSocketConnection(self, self._receive_buffer), self.host, self.port
+        )
 
     @property
     def address(self) -> tuple[str, int]:
@@ -123,13 +133,28 @@ class AudioSocketServer:
         """Stop listening and end every call (each gets a hang-up message)."""
         if self._server is not None:
             self._server.close()
-        for session in list(self._active.values()):
+        for connection in list(self._connections):
+            if connection.session is None:
+                connection.abort()
+        sessions = list(self._active.values())
+        for session in sessions:
             session._end("server_closed")
-        if self._handlers:
-            await asyncio.gather(*self._handlers, return_exceptions=True)
+        if sessions:
+            # Each session's socket is aborted after CLOSE_TIMEOUT_S if its peer stopped
+            # reading, so this wait is bounded; the timeout is a second line of defence.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(s.closed.wait() for s in sessions)), CLOSE_TIMEOUT_S + 1.0
+                )
         if self._server is not None:
+            self._pacer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2.0)
+
+    @property
+    def pacer(self) -> Pacer:
+        """The pacer of this server's calls (after :meth:`start`)."""
+        return self._pacer
 
     async def __aenter__(self) -> AudioSocketServer:
         await self.start()
@@ -138,60 +163,33 @@ class AudioSocketServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # ---- connection handling ------------------------------------------------------------
+    # ---- connection handling (called by AudioSocketConnection) ------------------------------
 
-    def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.create_task(self._handle(reader, writer))
-        self._handlers.add(task)
-        task.add_done_callback(self._handlers.discard)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        try:
-            call_id = await asyncio.wait_for(self._read_uuid(reader), self.uuid_timeout)
-        except (
-            codec.ProtocolError,
-            TimeoutError,
-            asyncio.IncompleteReadError,
-            ConnectionError,
-            OSError,
-        ) as exc:
-            self.rejected_connections += 1
-            log.warning(
-                "AudioSocket connection from %s rejected before UUID: %s",
-                peer,
-                exc or type(exc).__name__,
-            )
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-            return
+    def _open_session(self, call_id: str, transport: asyncio.Transport) -> MediaSession | None:
+        """The session of a connection whose UUID just arrived; None if it is refused."""
         if call_id in self._active:
             self.rejected_connections += 1
             log.warning("call %s: a second connection with the same UUID was refused", call_id)
-            writer.close()
-            return
+            return None
         recorder = CallRecorder(self.record_dir, call_id) if self.record_dir is not None else None
-        session = MediaSession(call_id, reader, writer, recorder=recorder, trace=self.trace)
+        session = MediaSession(
+            call_id,
+            transport,
+            self._pacer,
+            recorder=recorder,
+            trace=self.trace,
+            on_closed=self._session_closed,
+        )
         self._active[call_id] = session
         self._route(session)
-        try:
-            await session.run()
-        except Exception:
-            log.exception("call %s: session failed", call_id)
-        finally:
-            self._active.pop(call_id, None)
-            self._unclaimed.pop(call_id, None)
-            log.info("call %s ended: %s", call_id, session.close_reason)
+        return session
 
-    async def _read_uuid(self, reader: asyncio.StreamReader) -> str:
-        header = await reader.readexactly(codec.HEADER.size)
-        kind, length = codec.HEADER.unpack(header)
-        if kind != codec.KIND_UUID or length != 16:
-            raise codec.ProtocolError(
-                f"first message must be a UUID, got kind 0x{kind:02x} length {length}"
-            )
-        return str(uuid.UUID(bytes=await reader.readexactly(16)))
+    def _session_closed(self, session: MediaSession) -> None:
+        if self._active.get(session.call_id) is session:
+            del self._active[session.call_id]
+        if self._unclaimed.get(session.call_id) is session:
+            del self._unclaimed[session.call_id]
+        log.info("call %s ended: %s", session.call_id, session.close_reason)
 
     def _route(self, session: MediaSession) -> None:
         if session.call_id in self._abandoned:

@@ -1,32 +1,39 @@
-"""One AudioSocket call: a reader task, a paced writer task, a playout buffer, barge-in.
+"""One AudioSocket call: a playout buffer paced by the server's pacer, caller audio, barge-in.
 
-The writer sends one 20 ms frame per tick, scheduled on absolute deadlines of the loop's
-monotonic clock (``deadline += 20 ms``), so lateness of one tick is never carried into the
-next and the stream does not drift. When the queue runs dry it stops sending (Asterisk plays
-silence by itself) and restarts the schedule at the next queued frame.
+Outgoing frames are sent by the server's :class:`~telephony.audiosocket.pacer.Pacer` on
+absolute deadlines of the loop's monotonic clock (this call's first frame + k * 20 ms), so
+lateness of one frame is never carried into the next and the stream does not drift. When the
+queue runs dry the call stops sending (Asterisk plays silence by itself) and the next queued
+frame starts a new schedule. Incoming bytes are decoded as they arrive (the connection's
+protocol calls :meth:`MediaSession._feed`) and queued for :meth:`MediaSession.incoming`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from telephony.audio.frames import AudioFrame
 from telephony.audio.playout import PlayoutBuffer
 from telephony.audio.recording import CallRecorder
 from telephony.audiosocket import codec
 from telephony.audiosocket.codec import Dtmf
+from telephony.audiosocket.pacer import FRAME_S, MAX_LAG_S, Pacer
+
+__all__ = ["FRAME_S", "INCOMING_LIMIT", "MAX_LAG_S", "Incoming", "MediaSession"]
 
 log = logging.getLogger(__name__)
 
-FRAME_S = 0.020
-MAX_LAG_S = 0.200
-"""A writer more than this late (a stalled loop) restarts its schedule instead of bursting."""
 INCOMING_LIMIT = 500
 """Incoming items kept for a slow consumer (10 s of audio); beyond it the oldest are dropped."""
-READ_CHUNK = 65536
+CLOSE_TIMEOUT_S = 1.0
+"""How long a closing call may take to flush its last bytes before the socket is aborted."""
+_HANGUP = codec.encode(codec.Hangup())
+_SAYS_GOODBYE = frozenset({"local_hangup", "server_closed", "abandoned"})
+"""Close reasons for which the server sends the hang-up message before closing."""
 
 
 Incoming = AudioFrame | Dtmf
@@ -48,33 +55,36 @@ class MediaSession:
     def __init__(
         self,
         call_id: str,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        transport: asyncio.WriteTransport,
+        pacer: Pacer,
         *,
         wire_rate: int = 8000,
         recorder: CallRecorder | None = None,
         trace: bool = False,
+        on_closed: Callable[[MediaSession], None] | None = None,
     ) -> None:
         self.call_id = call_id
         self.wire_rate = wire_rate
-        self._reader = reader
-        self._writer = writer
+        self._transport = transport
+        self._pacer = pacer
         self._buffer = PlayoutBuffer(wire_rate)
-        self._wake = asyncio.Event()
+        self._header = codec.audio_header(wire_rate, self._buffer.frame_bytes)
+        self._decoder = codec.Decoder()
         self._incoming: deque[Incoming | None] = deque()
         self._incoming_ready = asyncio.Event()
         self._recorder = recorder
-        self._end_requested = asyncio.Event()
-        self._local_hangup = False
+        self._on_closed = on_closed
+        self._ending = False
+        self._abort: asyncio.TimerHandle | None = None
         self.closed = asyncio.Event()
         self.close_reason = ""
         self.dropped_incoming = 0
         self.send_times: list[tuple[float, float]] | None = [] if trace else None
         self._loop = asyncio.get_running_loop()
-        self._deadline: float | None = None
-        """Loop-clock time the next frame is due; None when the writer is idle."""
-        self._writer_idle = False
-        """The writer task waits for audio: :meth:`_kick` may send the first frame itself."""
+        # The pacer's view of this call (see telephony.audiosocket.pacer.PacedStream).
+        self.next_deadline: float | None = None
+        self.scheduled = False
+        self.paused = False
 
     # ---- public media API -------------------------------------------------------------
 
@@ -91,16 +101,24 @@ class MediaSession:
             yield item
 
     async def play(self, frame: AudioFrame) -> None:
-        """Queue audio for the caller (any rate or size; re-framed to 20 ms at the wire rate)."""
-        if self.closed.is_set():
+        """Queue audio for the caller (any rate or size; re-framed to 20 ms at the wire rate).
+
+        When the call is not sending (its queue had run dry), the first frame leaves within
+        this call: waiting for the next timer would delay the start of every response.
+        """
+        if self._ending:
             return
         self._buffer.push(frame)
-        self._kick()
+        if not self.scheduled:
+            self._pacer.kick(self)
 
     def end_response(self) -> None:
         """The current response has no more audio: pad and queue its last partial frame."""
+        if self._ending:
+            return
         self._buffer.end_of_audio()
-        self._kick()
+        if not self.scheduled:
+            self._pacer.kick(self)
 
     def new_response(self) -> None:
         """Start counting :attr:`played_ms` for a new response."""
@@ -109,8 +127,8 @@ class MediaSession:
     def interrupt(self) -> int:
         """Barge-in: drop every queued frame now; return ms played of the current response.
 
-        Synchronous: the writer finds an empty queue at its next tick, so at most the frame
-        already handed to the socket is heard after this call.
+        Synchronous: the pacer finds an empty queue at this call's next deadline, so at most
+        the frame already handed to the socket is heard after this call.
         """
         return self._buffer.clear()
 
@@ -125,11 +143,71 @@ class MediaSession:
 
     async def hangup(self) -> None:
         """Send the AudioSocket hang-up message, close the socket and wait until closed."""
-        self._local_hangup = True
-        self._end_requested.set()
+        self._end("local_hangup")
         await self.closed.wait()
 
-    # ---- internals ----------------------------------------------------------------------
+    # ---- outgoing (called by the pacer) -------------------------------------------------
+
+    def send_frame(self, deadline: float, now: float) -> bool:
+        """Write the next queued frame for ``deadline``; False when there is none to send."""
+        if self._ending:
+            return False
+        frame = self._buffer.pop()
+        if frame is None:
+            return False
+        if self._transport.is_closing():
+            self._end("connection_lost")  # the peer reset the socket; the reader may not know yet
+            return False
+        try:
+            # Above the transport's high-water mark (64 KiB) the connection sets ``paused``
+            # and the pacer stops feeding this call until it drains; the other calls go on.
+            self._transport.write(self._header + frame)
+            if self._recorder is not None:
+                self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
+        except Exception:
+            log.exception("call %s: sending audio failed", self.call_id)
+            self._end("internal_error")
+            return False
+        if self.send_times is not None:
+            self.send_times.append((deadline, time.monotonic()))
+        return True
+
+    # ---- incoming (called by the connection) --------------------------------------------
+
+    def _feed(self, data: bytes | memoryview) -> None:
+        """Bytes read from the socket: decode, queue audio/DTMF, end the call if told to."""
+        if self._ending:
+            return
+        for message in self._decoder.feed(data):
+            match message:
+                case codec.Audio(frame):
+                    self._on_audio(frame)
+                case codec.Dtmf():
+                    self._deliver(message)
+                case codec.Hangup():
+                    self._end("remote_hangup")
+                    return
+                case codec.Error(code):
+                    log.warning("call %s: peer sent error %s", self.call_id, code.hex())
+                    self._end("remote_error")
+                    return
+                case codec.Uuid():
+                    self._decoder.error = codec.ProtocolError("second UUID message in one call")
+                    break
+        if self._decoder.error is not None:
+            log.warning(
+                "call %s: malformed AudioSocket stream: %s", self.call_id, self._decoder.error
+            )
+            self._end("protocol_error")
+
+    def _on_audio(self, frame: AudioFrame) -> None:
+        if frame.rate != self.wire_rate and not len(self._buffer) and not self._buffer.played_ms:
+            self.wire_rate = frame.rate
+            self._buffer = PlayoutBuffer(frame.rate)
+            self._header = codec.audio_header(frame.rate, self._buffer.frame_bytes)
+        if self._recorder is not None:
+            self._recorder.caller.write(frame)
+        self._deliver(frame)
 
     def _deliver(self, item: Incoming | None) -> None:
         if item is not None and len(self._incoming) >= INCOMING_LIMIT:
@@ -138,158 +216,33 @@ class MediaSession:
         self._incoming.append(item)
         self._incoming_ready.set()
 
+    # ---- ending -------------------------------------------------------------------------
+
     def _end(self, reason: str) -> None:
+        """End the call (the first reason given is kept): hang-up message if ours, close."""
         if not self.close_reason:
             self.close_reason = reason
-        self._end_requested.set()
-
-    async def _read_loop(self) -> None:
-        decoder = codec.Decoder()
-        while True:
-            try:
-                data = await self._reader.read(READ_CHUNK)
-            except (ConnectionError, OSError):
-                self._end("connection_lost")
-                return
-            if not data:
-                self._end("remote_hangup")
-                return
-            for message in decoder.feed(data):
-                match message:
-                    case codec.Audio(frame):
-                        self._on_audio(frame)
-                    case codec.Dtmf():
-                        self._deliver(message)
-                    case codec.Hangup():
-                        self._end("remote_hangup")
-                        return
-                    case codec.Error(code):
-                        log.warning("call %s: peer sent error %s", self.call_id, code.hex())
-                        self._end("remote_error")
-                        return
-                    case codec.Uuid():
-                        decoder.error = codec.ProtocolError("second UUID message in one call")
-                        break
-            if decoder.error is not None:
-                log.warning(
-                    "call %s: malformed AudioSocket stream: %s", self.call_id, decoder.error
-                )
-                self._end("protocol_error")
-                return
-
-    def _on_audio(self, frame: AudioFrame) -> None:
-        if frame.rate != self.wire_rate and not len(self._buffer) and not self._buffer.played_ms:
-            self.wire_rate = frame.rate
-            self._buffer = PlayoutBuffer(frame.rate)
-        if self._recorder is not None:
-            self._recorder.caller.write(frame)
-        self._deliver(frame)
-
-    def _kick(self) -> None:
-        """Wake the writer; an idle one has its first frame sent here and now.
-
-        Waiting for the writer task to be scheduled would add a loop iteration (or more, if
-        other callbacks are ready) to the start of every response; the rest of the response
-        is paced by the writer from the deadline this first frame sets.
-        """
-        if self._writer_idle and not self._end_requested.is_set():
-            frame = self._buffer.pop()
-            if frame is not None:
-                self._writer_idle = False
-                self._send(frame)
-        self._wake.set()
-
-    def _send(self, frame: bytes) -> bool:
-        """Write one frame on its deadline (restarting a lost schedule); False if closed."""
-        if self._writer.transport.is_closing():
-            self._end("connection_lost")  # the peer reset the socket; the reader may not know yet
-            return False
-        now = self._loop.time()
-        if self._deadline is None or now - self._deadline > MAX_LAG_S:
-            self._deadline = now
-        self._writer.write(codec.audio(frame, self._buffer.wire_rate))
-        if self._recorder is not None:
-            self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
-        if self.send_times is not None:
-            self.send_times.append((self._deadline, now))
-        self._deadline += FRAME_S
-        return True
-
-    async def _pace(self) -> None:
-        """Sleep until the next frame's deadline, if one is set and not yet reached."""
-        if self._deadline is None:
+        if self._ending:
             return
-        delay = self._deadline - self._loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        self._ending = True
+        self._buffer.clear()
+        transport = self._transport
+        if self.close_reason in _SAYS_GOODBYE and not transport.is_closing():
+            transport.write(_HANGUP)
+        # close() flushes what is buffered first; a peer that stopped reading must not keep
+        # the call (and its socket) open, hence the abort after CLOSE_TIMEOUT_S.
+        transport.close()
+        self._abort = self._loop.call_later(CLOSE_TIMEOUT_S, transport.abort)
 
-    async def _write_loop(self) -> None:
-        while True:
-            frame = self._buffer.pop()
-            if frame is None:
-                self._deadline = None
-                self._wake.clear()
-                self._writer_idle = True
-                try:
-                    await self._wake.wait()
-                finally:
-                    self._writer_idle = False
-                await self._pace()  # _kick may have sent the first frame already
-                continue
-            if not self._send(frame):
-                return
-            if self._writer.transport.get_write_buffer_size() > 64 * 1024:
-                await self._writer.drain()
-            await self._pace()
-
-    async def run(self) -> None:
-        """Serve the call until it ends; always closes the socket and sets :attr:`closed`."""
-        tasks = [
-            asyncio.create_task(self._read_loop(), name=f"audiosocket-read-{self.call_id}"),
-            asyncio.create_task(self._write_loop(), name=f"audiosocket-write-{self.call_id}"),
-        ]
-        for task in tasks:
-            task.add_done_callback(self._task_done)
-        try:
-            await self._end_requested.wait()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self._close_socket()
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            if isinstance(exc, ConnectionError | OSError):
-                self._end("connection_lost")
-            else:
-                log.error("call %s: media task failed", self.call_id, exc_info=exc)
-                self._end("internal_error")
-
-    async def _close_socket(self) -> None:
-        if self._local_hangup and not self.close_reason:
-            self.close_reason = "local_hangup"
-        if not self.close_reason:
-            self.close_reason = "server_closed"
-        try:
-            if (
-                self.close_reason in ("local_hangup", "server_closed", "abandoned")
-                and not self._writer.is_closing()
-            ):
-                self._writer.write(codec.encode(codec.Hangup()))
-                await asyncio.wait_for(self._writer.drain(), 1.0)
-        except (ConnectionError, OSError, TimeoutError):
-            pass
-        self._writer.close()
-        try:
-            await asyncio.wait_for(self._writer.wait_closed(), 1.0)
-        except (ConnectionError, OSError, TimeoutError):
-            pass
+    def _connection_lost(self, exc: Exception | None) -> None:
+        """The socket is closed (by either side): the call is over."""
+        if not self._ending:
+            self._end("connection_lost" if exc is not None else "remote_hangup")
+        if self._abort is not None:
+            self._abort.cancel()
         if self._recorder is not None:
             self._recorder.close()
-        self._buffer.clear()
         self.closed.set()
         self._deliver(None)
+        if self._on_closed is not None:
+            self._on_closed(self)
