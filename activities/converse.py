@@ -4,7 +4,10 @@ The contact workflow calls ``converse`` on the task queue of the worker whose Au
 the call's media lands on (Temporal's worker-specific task queue pattern). The activity waits
 for the media session of ``attempt_id``, runs the call bridge (media session, engine, provider,
 tools), heartbeats while the call lasts, hangs up when cancelled, and returns a
-``ConverseResult``. Both dataclasses are plain JSON-serialisable values so the workflow and the
+``ConverseResult``. While the call lasts it keeps the call's row in PostgreSQL up to date
+(transcript and tool calls as they happen; outcome, node path, provider usage and cost at the
+end) and, unless ``VOXFLOW_RECORDING`` is off, records both legs to
+``<recordings dir>/<attempt id>.wav`` (stereo: left the caller, right the agent). Both dataclasses are plain JSON-serialisable values so the workflow and the
 activity agree through Temporal's default data converter.
 """
 
@@ -14,12 +17,16 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dsl.outcomes import TelephonyOutcome
+from runtime.call.recording import RecordingMedia, StereoRecorder
+from runtime.db import calls
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +67,94 @@ class ConverseResult:
 # --- the activity ------------------------------------------------------------------------------
 
 HEARTBEAT_EVERY_S = 5.0
+PERSIST_EVERY_S = 1.0
+"""How often transcript turns and tool calls of a live call are stored (a live transcript)."""
 MEDIA_WAIT_S = 30.0
+
+
+class CallRecord:
+    """The call's row in PostgreSQL, kept up to date while the call lasts.
+
+    Transcript entries and tool calls are stored as they happen (every ``PERSIST_EVERY_S``),
+    so ``GET /calls/{id}`` shows a live transcript; every write is idempotent (keyed by entry
+    number and tool call id). A failed write is logged and tried again at the next flush: the
+    call itself never fails for want of a database.
+    """
+
+    def __init__(self, pool: Any, inp: ConverseInput) -> None:
+        self._pool = pool
+        self._inp = inp
+        self._turns = 0
+        self._tools = 0
+
+    async def start(self) -> None:
+        inp = self._inp
+        try:
+            await calls.start_call(
+                self._pool,
+                inp.attempt_id,
+                campaign=inp.campaign.get("name"),
+                contact=inp.campaign.get("contact_id") or inp.contact.get("id"),
+                phone=inp.contact.get("phone"),
+                flow_hash=inp.flow_hash,
+            )
+        except Exception as exc:  # the call goes on; flush and finish create the row later
+            log.warning("call %s: call row not stored: %s", inp.attempt_id, exc)
+
+    async def flush(self, result: Any) -> None:
+        """Store the transcript entries and tool calls ``result`` gained since the last flush."""
+        call_id = self._inp.attempt_id
+        entries = result.transcript[self._turns :]
+        tool_calls = result.tool_calls[self._tools :]
+        try:
+            if entries:
+                await calls.append_transcript(
+                    self._pool,
+                    call_id,
+                    [
+                        calls.Turn(
+                            seq=self._turns + i,
+                            role=e["role"],
+                            text=e["text"],
+                            node=e.get("node"),
+                            data=to_jsonable_python(e.get("data", {}), fallback=str),
+                        )
+                        for i, e in enumerate(entries)
+                    ],
+                )
+                self._turns += len(entries)
+            for t in tool_calls:
+                await calls.record_tool_call(
+                    self._pool,
+                    call_id,
+                    str(t["call_id"]),
+                    name=t["name"],
+                    arguments=to_jsonable_python(t.get("arguments", {}), fallback=str),
+                    result=to_jsonable_python(t.get("result"), fallback=str),
+                    error=t.get("error"),
+                )
+                self._tools += 1
+        except Exception as exc:  # kept for the next flush: nothing said in the call is lost
+            log.warning("call %s: transcript not stored yet: %s", call_id, exc)
+
+    async def finish(self, result: Any, recording: str | None) -> None:
+        """The call's end: outcome, node path, usage and cost, the recording's file name."""
+        call_id = self._inp.attempt_id
+        try:
+            await calls.start_call(self._pool, call_id, provider=",".join(result.providers) or None)
+            await calls.end_call(
+                self._pool,
+                call_id,
+                outcome=result.outcome,
+                node_path=result.node_path,
+                turns=result.turns,
+                duration_ms=result.duration_ms,
+                error=result.error,
+                usage=to_jsonable_python(result.usage, fallback=str),
+                recording=recording,
+            )
+        except Exception as exc:  # the outcome still reaches the workflow
+            log.warning("call %s: end of call not stored: %s", call_id, exc)
 
 
 class ConverseActivities:
@@ -152,7 +246,6 @@ class ConverseActivities:
         from runtime.db.flows import load_flow
         from runtime.db.persistence import PgPersistence
         from runtime.engine import Engine
-        from runtime.persistence import TranscriptEntry
         from runtime.providers.fallback import ProviderChain, provider_order
         from runtime.tools.runner import ToolRunner
 
@@ -194,6 +287,14 @@ class ConverseActivities:
         async def transfer(to: str) -> None:
             await self.gateway.transfer(inp.attempt_id, to)
 
+        recorder = None
+        if self.settings.recording:
+            recorder = StereoRecorder(
+                Path(self.settings.recordings_dir), inp.attempt_id, rate=media.wire_rate
+            )
+            media = RecordingMedia(media, recorder)
+        record = CallRecord(self.pool, inp)
+        await record.start()
         bridge = CallBridge(
             engine=engine,
             media=media,
@@ -204,25 +305,30 @@ class ConverseActivities:
         )
         run = asyncio.create_task(bridge.run(), name=f"call-{inp.attempt_id}")
         try:
+            beat = 0.0
             while not run.done():
-                activity.heartbeat(engine.state.node)
-                await asyncio.wait({run}, timeout=HEARTBEAT_EVERY_S)
+                now = asyncio.get_running_loop().time()
+                if now - beat >= HEARTBEAT_EVERY_S:
+                    activity.heartbeat(engine.state.node)
+                    beat = now
+                await asyncio.wait({run}, timeout=PERSIST_EVERY_S)
+                await record.flush(bridge.result)
         except asyncio.CancelledError:
             await media.hangup()
             await asyncio.wait({run}, timeout=10)
+            await record.flush(bridge.result)
+            if recorder is not None:
+                await asyncio.to_thread(recorder.close)
             raise
         result = run.result()
-        try:
-            await persistence.append_transcript(
-                [
-                    TranscriptEntry(
-                        inp.attempt_id, i, e["role"], e["text"], e.get("node"), e.get("data", {})
-                    )
-                    for i, e in enumerate(result.transcript)
-                ]
-            )
-        except Exception as exc:  # the outcome matters more than the transcript
-            log.warning("call %s: transcript not stored: %s", inp.attempt_id, exc)
+        await record.flush(result)
+        recording = None
+        if recorder is not None:
+            try:
+                recording = (await asyncio.to_thread(recorder.close)).name
+            except OSError as exc:  # a full disk loses the recording, never the call's outcome
+                log.warning("call %s: recording not written: %s", inp.attempt_id, exc)
+        await record.finish(result, recording)
         return ConverseResult(
             outcome=result.outcome,
             callback_at=result.callback_at,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -42,6 +43,18 @@ class Role(StrEnum):
 class ApiKey(BaseModel, frozen=True):
     role: Role
     key: SecretStr
+
+
+class InboundRoute(BaseModel, frozen=True):
+    """Inbound calls to ``number`` (the dialled number, DID) run the flow in ``flow``."""
+
+    number: str
+    flow: Path
+
+    @property
+    def key(self) -> str:
+        """``number`` as Asterisk's ``Exten`` carries it in the inbound context (no ``+``)."""
+        return self.number.removeprefix("+")
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,24 @@ class Settings(BaseSettings):
     studio_temporal_ui: str | None = _env("VOXFLOW_STUDIO_TEMPORAL_UI", default=None)
     """Temporal web UI base URL the studio links to, as the browser reaches it."""
 
+    # --- call recordings -------------------------------------------------------------------
+    recording: bool = _env("VOXFLOW_RECORDING", default=True)
+    """Record both legs of every call to a stereo WAV (left: caller, right: agent)."""
+    recordings_dir_setting: Path | None = _env("VOXFLOW_RECORDINGS_DIR", default=None)
+    """Where recordings are written and served from; default ``<state dir>/recordings``.
+    Workers and the API must see the same files (a shared volume in production)."""
+    sim_scenarios: Path | None = _env("VOXFLOW_SIM_SCENARIOS", default=None)
+    """The simulated PBX's scenarios file (YAML/JSON), when the stack runs the simulated PBX."""
+
+    # --- inbound calls ---------------------------------------------------------------------
+    inbound_flow: Path | None = _env("VOXFLOW_INBOUND_FLOW", default=None)
+    """Flow file inbound calls run (compiled when a worker starts); unset: they are hung up."""
+    inbound_routes: Annotated[tuple[InboundRoute, ...], NoDecode] = _env(
+        "VOXFLOW_INBOUND_ROUTES", default=()
+    )
+    """``number=flow`` pairs separated by commas: calls to that dialled number run that flow
+    file instead of ``VOXFLOW_INBOUND_FLOW``, e.g. ``+15550100=flows/support.flow.yaml``."""
+
     # --- webhooks --------------------------------------------------------------------------
     webhook_url: str | None = _env("VOXFLOW_WEBHOOK_URL", default=None)
     webhook_secret: SecretStr | None = _env("VOXFLOW_WEBHOOK_SECRET", default=None)
@@ -157,6 +188,30 @@ class Settings(BaseSettings):
             raise ValueError("the same key is listed twice; give each role its own key")
         return value
 
+    @field_validator("inbound_routes", mode="before")
+    @classmethod
+    def _parse_inbound_routes(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        routes = []
+        for i, item in enumerate(filter(None, (p.strip() for p in value.split(","))), 1):
+            number, sep, flow = item.partition("=")
+            if not sep or not flow.strip():
+                raise ValueError(f"entry {i} is not 'number=flow file'")
+            routes.append({"number": number.strip(), "flow": flow.strip()})
+        return routes
+
+    @field_validator("inbound_routes")
+    @classmethod
+    def _valid_inbound_numbers(cls, value: tuple[InboundRoute, ...]) -> tuple[InboundRoute, ...]:
+        for route in value:
+            if not re.fullmatch(r"\+?[0-9*#]+", route.number):
+                raise ValueError(f"{route.number!r} is not a dialled number (digits, * or #)")
+        keys = [route.key for route in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("a number is routed twice; give each number one flow")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -176,6 +231,13 @@ class Settings(BaseSettings):
     @property
     def api_base_url(self) -> str:
         return self.api_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Directory of call recordings (``VOXFLOW_RECORDINGS_DIR``, else under the state dir)."""
+        if self.recordings_dir_setting is not None:
+            return self.recordings_dir_setting
+        return self.state_dir / "recordings"
 
     @property
     def pg_dir(self) -> Path:

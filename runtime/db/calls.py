@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -55,6 +56,29 @@ class CallRow:
     turns: int
     duration_ms: int | None
     error: str | None
+    usage: dict[str, Any] = field(default_factory=dict)
+    """Provider usage by provider name (tokens, audio ms, ``cost_usd``), as the bridge reports it."""
+    cost_usd: float | None = None
+    """The providers' ``cost_usd`` summed; ``None`` when no provider reported usage."""
+    recording: str | None = None
+    """The WAV file's name relative to the recordings directory; ``None`` when not recorded."""
+
+
+def _call_row(r: asyncpg.Record) -> CallRow:
+    values = dict(r)
+    if values.get("cost_usd") is not None:
+        values["cost_usd"] = float(values["cost_usd"])
+    return CallRow(**values)
+
+
+def total_cost(usage: dict[str, Any]) -> float | None:
+    """The sum of the ``cost_usd`` each provider reported; ``None`` when none reported one."""
+    costs = [
+        float(u["cost_usd"])
+        for u in usage.values()
+        if isinstance(u, dict) and isinstance(u.get("cost_usd"), int | float)
+    ]
+    return round(sum(costs), 6) if costs else None
 
 
 @dataclass(frozen=True)
@@ -107,13 +131,22 @@ async def end_call(
     duration_ms: int | None = None,
     error: str | None = None,
     ended_at: datetime | None = None,
+    usage: dict[str, Any] | None = None,
+    recording: str | None = None,
 ) -> None:
-    """Record the end of a call (creating its row if needed). Idempotent."""
+    """Record the end of a call (creating its row if needed). Idempotent.
+
+    Args:
+        usage: provider usage by provider name; ``cost_usd`` is derived from it.
+        recording: the WAV file's name relative to the recordings directory.
+    """
     async with acquire(db) as conn, conn.transaction():
         await _ensure_call(conn, call_id)
         await conn.execute(
             "UPDATE calls SET outcome = $2, node_path = $3, turns = $4, duration_ms = $5,"
-            " error = $6, ended_at = coalesce($7, ended_at, now()) WHERE id = $1",
+            " error = $6, ended_at = coalesce($7, ended_at, now()),"
+            " usage = coalesce($8, usage), cost_usd = coalesce($9, cost_usd),"
+            " recording = coalesce($10, recording) WHERE id = $1",
             call_id,
             outcome,
             list(node_path),
@@ -121,6 +154,9 @@ async def end_call(
             duration_ms,
             error,
             ended_at,
+            usage,
+            _numeric(None if usage is None else total_cost(usage)),
+            recording,
         )
 
 
@@ -190,7 +226,7 @@ async def list_calls(
         before,
         limit,
     )
-    return [CallRow(**dict(r)) for r in rows]
+    return [_call_row(r) for r in rows]
 
 
 async def get_call(db: Db, call_id: str) -> CallDetail | None:
@@ -210,10 +246,14 @@ async def get_call(db: Db, call_id: str) -> CallDetail | None:
             call_id,
         )
     return CallDetail(
-        call=CallRow(**dict(r)),
+        call=_call_row(r),
         transcript=[Turn(**dict(t)) for t in turns],
         tool_calls=[ToolCallRow(**dict(t)) for t in tools],
     )
+
+
+def _numeric(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 async def _ensure_call(conn: asyncpg.Connection, call_id: str) -> None:

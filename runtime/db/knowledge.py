@@ -261,3 +261,58 @@ async def delete_document(db: Db, collection: str, document_id: int) -> bool:
         "DELETE FROM knowledge_documents WHERE collection = $1 AND id = $2", collection, document_id
     )
     return result.endswith(" 1")
+
+
+async def get_document(db: Db, document_id: int) -> dict[str, Any] | None:
+    """One document (any collection) with its chunk count, or ``None``."""
+    r = await db.fetchrow(
+        "SELECT d.id, d.collection, d.title, d.source, d.metadata, d.created_at,"
+        " count(c.id) AS chunks FROM knowledge_documents d"
+        " LEFT JOIN knowledge_chunks c ON c.document_id = d.id WHERE d.id = $1 GROUP BY d.id",
+        document_id,
+    )
+    return None if r is None else dict(r)
+
+
+def count_tokens(text: str) -> int:
+    """Word tokens as the offline embedder splits them (``\\w+``), not a model's BPE tokens."""
+    return len(_TOKEN.findall(text))
+
+
+async def document_chunks(
+    db: Db, document_id: int, *, offset: int = 0, limit: int = 50, contains: str | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """A page of a document's chunks in order, and how many match in all.
+
+    Each chunk is ``{"seq", "text", "chars", "tokens", "model"}``; ``contains`` keeps the
+    chunks whose text contains it (case-insensitive, taken literally).
+    """
+    pattern = None
+    if contains:
+        escaped = contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+    async with acquire(db) as conn:
+        total = await conn.fetchval(
+            "SELECT count(*) FROM knowledge_chunks WHERE document_id = $1"
+            " AND ($2::text IS NULL OR text ILIKE $2)",
+            document_id,
+            pattern,
+        )
+        rows = await conn.fetch(
+            "SELECT seq, text, model FROM knowledge_chunks WHERE document_id = $1"
+            " AND ($2::text IS NULL OR text ILIKE $2) ORDER BY seq OFFSET $3 LIMIT $4",
+            document_id,
+            pattern,
+            offset,
+            limit,
+        )
+    return total, [
+        {
+            "seq": r["seq"],
+            "text": r["text"],
+            "chars": len(r["text"]),
+            "tokens": count_tokens(r["text"]),
+            "model": r["model"],
+        }
+        for r in rows
+    ]

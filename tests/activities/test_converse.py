@@ -32,7 +32,13 @@ async def pool(pg_url: str) -> AsyncIterator[object]:
         await pool.close()
 
 
-async def run_converse(pool, tmp_path, script, *, cancel_after: float | None = None):
+async def run_converse(
+    pool, tmp_path, script, *, cancel_after: float | None = None, environ: dict[str, str] | None = None
+):
+    """Run ``converse`` on one simulated call; recordings go under ``tmp_path/recordings``."""
+    settings = load_settings(
+        {"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"), **(environ or {})}
+    )
     flow = reminder()
     flow_hash = await save_flow(pool, flow)
     scenarios = parse_scenarios({"ring_ms": 20, "default": {"script": script}})
@@ -46,7 +52,7 @@ async def run_converse(pool, tmp_path, script, *, cancel_after: float | None = N
         )
         try:
             acts = ConverseActivities(server=server, pool=pool, gateway=gateway,
-                                      settings=load_settings({}), media_wait_s=5)  # fmt: skip
+                                      settings=settings, media_wait_s=5)  # fmt: skip
             env = ActivityEnvironment()
             beats: list[object] = []
             env.on_heartbeat = lambda *details: beats.append(details)
@@ -68,14 +74,14 @@ async def run_converse(pool, tmp_path, script, *, cancel_after: float | None = N
                 await pbx.calls[attempt].ended.wait() if hasattr(
                     pbx.calls[attempt], "ended"
                 ) else None
-            return result, pbx.calls[attempt].media, beats
+            return result, pbx.calls[attempt].media, beats, attempt
         finally:
             await gateway.close()
 
 
 async def test_converse_runs_the_call_with_the_local_voice_provider(pool, tmp_path) -> None:
     script = [{"listen": True}, {"say": "I can't make it"}, {"wait_ms": 20000}, {"hangup": True}]
-    result, callee, beats = await run_converse(pool, tmp_path, script)
+    result, callee, beats, _ = await run_converse(pool, tmp_path, script)
     assert result.outcome == "rescheduled" and result.error is None
     assert result.node_path == ["greet", "reschedule"]
     assert result.callback_at is not None and not result.opted_out
@@ -90,7 +96,7 @@ async def test_converse_runs_the_call_with_the_local_voice_provider(pool, tmp_pa
 
 async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
     script = [{"listen": True}, {"wait_ms": 20000}, {"hangup": True}]
-    result, callee, _ = await run_converse(pool, tmp_path, script, cancel_after=1.5)
+    result, callee, _, _ = await run_converse(pool, tmp_path, script, cancel_after=1.5)
     assert result is None  # the cancellation was re-raised
     assert callee.ended_by == "agent"  # the AudioSocket hang-up reached the callee
 

@@ -1,0 +1,186 @@
+"""A call's two legs on one time line, in one stereo WAV: left the caller, right the agent.
+
+:class:`RecordingMedia` wraps the call's media session the way the bridge uses it and hands
+every frame to a :class:`StereoRecorder`:
+
+* caller frames (``incoming()``) are placed at the moment they arrived; a gap in the stream
+  longer than :data:`JITTER_S` becomes silence;
+* agent frames (``play()``) start playing at once when nothing was queued, else right after
+  the audio queued before them, as the session's paced writer sends them;
+* a barge-in (``interrupt()``) drops the queued agent audio that was never heard: the agent
+  channel is cut back to the moment of the interruption.
+
+Each channel is appended to its own raw file while the call lasts (a one-hour call never sits
+in memory); :meth:`StereoRecorder.close` interleaves them into ``<name>.wav`` (written under a
+temporary name, then renamed, so a reader never sees a half-written file) and removes them.
+"""
+
+from __future__ import annotations
+
+import time
+import wave
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from telephony.audio.frames import SAMPLE_WIDTH, AudioFrame
+from telephony.audio.resample import Resampler
+
+JITTER_S = 0.1
+"""A caller frame arriving later than this after the previous one leaves a gap of silence."""
+CHUNK_SAMPLES = 8000 * 4
+"""Samples per channel interleaved at once when the WAV is written."""
+
+
+class _Channel:
+    """One leg: a raw s16le file at the recording rate, and where its audio ends."""
+
+    def __init__(self, path: Path, rate: int) -> None:
+        self.path = path
+        self.rate = rate
+        self.file: BinaryIO = path.open("wb")
+        self.samples = 0
+        self._resamplers: dict[int, Resampler] = {}
+
+    def pcm(self, frame: AudioFrame) -> bytes:
+        if frame.rate == self.rate:
+            return frame.pcm
+        resampler = self._resamplers.get(frame.rate)
+        if resampler is None:
+            resampler = self._resamplers[frame.rate] = Resampler(frame.rate, self.rate)
+        return resampler.process(frame).pcm
+
+    def write_at(self, start: int, pcm: bytes) -> None:
+        """Write ``pcm`` from sample ``start`` (silence fills a gap; never overwrites)."""
+        if start > self.samples:
+            self.file.write(bytes((start - self.samples) * SAMPLE_WIDTH))
+            self.samples = start
+        self.file.write(pcm)
+        self.samples += len(pcm) // SAMPLE_WIDTH
+
+    def cut(self, at: int) -> None:
+        """Drop everything after sample ``at``."""
+        if at < self.samples:
+            self.file.flush()
+            self.file.truncate(at * SAMPLE_WIDTH)
+            self.file.seek(at * SAMPLE_WIDTH)
+            self.samples = at
+
+    def close(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+
+
+class StereoRecorder:
+    """Record a call to ``directory/<name>.wav``: 16-bit stereo at ``rate`` Hz.
+
+    Args:
+        directory: created when missing.
+        name: the file's stem (the call id).
+        rate: sample rate of the recording; frames of other rates are resampled.
+        clock: monotonic seconds (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        name: str,
+        *,
+        rate: int = 8000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{name}.wav"
+        self.rate = rate
+        self._clock = clock
+        self._t0 = clock()
+        self._caller = _Channel(directory / f"{name}.caller.part", rate)
+        self._agent = _Channel(directory / f"{name}.agent.part", rate)
+        self.closed = False
+
+    def _now(self) -> int:
+        return int((self._clock() - self._t0) * self.rate)
+
+    def caller(self, frame: AudioFrame) -> None:
+        """A caller frame that arrived now."""
+        pcm = self._caller.pcm(frame)
+        start = self._now() - len(pcm) // SAMPLE_WIDTH
+        late = start - self._caller.samples > JITTER_S * self.rate
+        self._caller.write_at(start if late else self._caller.samples, pcm)
+
+    def agent(self, frame: AudioFrame, *, idle: bool) -> None:
+        """An agent frame queued now; ``idle``: nothing was queued before it."""
+        start = max(self._agent.samples, self._now()) if idle else self._agent.samples
+        self._agent.write_at(start, self._agent.pcm(frame))
+
+    def interrupted(self) -> None:
+        """The queued agent audio was dropped: what was not played by now never will be."""
+        self._agent.cut(self._now())
+
+    def close(self) -> Path:
+        """Write the stereo WAV and remove the per-channel files; returns the WAV's path."""
+        if self.closed:
+            return self.path
+        self.closed = True
+        self._caller.close()
+        self._agent.close()
+        total = max(self._caller.samples, self._agent.samples)
+        partial = self.path.with_name(self.path.name + ".part")
+        with (
+            wave.open(str(partial), "wb") as wav,
+            self._caller.path.open("rb") as left,
+            self._agent.path.open("rb") as right,
+        ):
+            wav.setnchannels(2)
+            wav.setsampwidth(SAMPLE_WIDTH)
+            wav.setframerate(self.rate)
+            for at in range(0, total, CHUNK_SAMPLES):
+                n = min(CHUNK_SAMPLES, total - at)
+                frames = np.zeros((n, 2), dtype="<i2")
+                for column, source in enumerate((left, right)):
+                    chunk = np.frombuffer(source.read(n * SAMPLE_WIDTH), dtype="<i2")
+                    frames[: len(chunk), column] = chunk
+                wav.writeframes(frames.tobytes())
+        partial.replace(self.path)
+        self._caller.path.unlink(missing_ok=True)
+        self._agent.path.unlink(missing_ok=True)
+        return self.path
+
+    def discard(self) -> None:
+        """Remove every file of the recording (the call produced nothing worth keeping)."""
+        self.closed = True
+        for channel in (self._caller, self._agent):
+            channel.close()
+            channel.path.unlink(missing_ok=True)
+
+
+class RecordingMedia:
+    """The call's media session, recording what passes through it (see the module doc).
+
+    Everything the wrapper does not intercept is the wrapped session's own attribute.
+    """
+
+    def __init__(self, media: Any, recorder: StereoRecorder) -> None:
+        self._media = media
+        self.recorder = recorder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._media, name)
+
+    async def incoming(self) -> AsyncIterator[Any]:
+        async for item in self._media.incoming():
+            if isinstance(item, AudioFrame):
+                self.recorder.caller(item)
+            yield item
+
+    async def play(self, frame: AudioFrame) -> None:
+        if not self._media.closed.is_set():
+            self.recorder.agent(frame, idle=self._media.queued_ms == 0)
+        await self._media.play(frame)
+
+    def interrupt(self) -> int:
+        played = self._media.interrupt()
+        self.recorder.interrupted()
+        return played
