@@ -12,6 +12,7 @@ import streamlit as st
 
 from studio import flowfiles, ui
 from studio.chat import load_tests_file, tests_path_for
+from studio.voice import section as voice_section
 
 st.title("Test call")
 cfg = ui.config()
@@ -108,12 +109,4 @@ if name:
 
     live_transcript()
 
-st.subheader("Voice in the browser")
-recording = st.audio_input("Record what the caller says")
-if recording is not None:
-    st.audio(recording)
-    st.warning(
-        "Not sent to any provider: the local provider only decodes voxflow's simulated speech, "
-        "not a voice recording, and the studio has no realtime-provider bridge yet. Use the "
-        "Test chat page to talk to a flow in text."
-    )
+voice_section.render(cfg)

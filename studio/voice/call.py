@@ -209,7 +209,7 @@ class VoiceCall:
 
     @property
     def node_path(self) -> list[str]:
-        return self.turns[-1].node_path if self.turns else []
+        return list(self.turns[-1].node_path) if self.turns else []
 
     def tool_calls(self) -> list[dict[str, Any]]:
         return [c for t in self.turns for c in t.tool_calls]
