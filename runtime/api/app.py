@@ -17,7 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from runtime.api.routes import calls, campaigns, dnc, health, knowledge
+from runtime.api.flowsource import FlowInvalid
+from runtime.api.routes import calls, campaigns, dnc, flows, health, knowledge, phone_calls
 from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
 
@@ -69,6 +70,10 @@ def create_app(
             },
         )
 
-    for module in (health, campaigns, calls, dnc, knowledge):
+    @app.exception_handler(FlowInvalid)
+    async def _flow_invalid(_: Request, exc: FlowInvalid) -> JSONResponse:
+        return exc.response
+
+    for module in (health, campaigns, phone_calls, calls, flows, dnc, knowledge):
         app.include_router(module.router)
     return app

@@ -107,6 +107,16 @@ class CallOut(BaseModel):
     node_path: list[str]
     turns: int
     duration_ms: int | None
+    usage: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Provider usage by provider name: tokens, audio ms and cost_usd as reported",
+    )
+    cost_usd: float | None = Field(
+        default=None, description="Estimated provider cost (list prices); null when unreported"
+    )
+    recording_url: str | None = Field(
+        default=None, description="Where to fetch the call's stereo WAV; null when not recorded"
+    )
 
 
 class CallDetailOut(CallOut):
@@ -161,3 +171,65 @@ class PassageOut(BaseModel):
     score: float
     source: str
     metadata: dict[str, Any]
+
+
+class FlowVersionOut(BaseModel):
+    hash: str
+    agent: str
+    ir: dict[str, Any] = Field(description="The IR as JSON (dsl.ir.Flow.from_json reads it)")
+    created_at: datetime
+    source_name: str | None = Field(default=None, description="File it came from, when known")
+
+
+class ChunkOut(BaseModel):
+    seq: int = Field(description="Position of the chunk in its document, from 0")
+    text: str
+    chars: int
+    tokens: int = Field(description="Word tokens (\\w+), as the offline embedder splits text")
+    model: str = Field(description="The embedder that embedded the chunk")
+
+
+class DocumentChunksOut(BaseModel):
+    document: KnowledgeDocumentOut
+    collection: str
+    total: int = Field(description="Chunks matching the filter, over all pages")
+    offset: int
+    limit: int
+    chunks: list[ChunkOut]
+
+
+class PhoneCallCreate(BaseModel):
+    flow_hash: str | None = Field(default=None, description="A stored flow version to run")
+    source: str | None = Field(default=None, description="Or the flow file's text")
+    syntax: Literal["flow", "yaml"] = "flow"
+    source_name: str | None = Field(default=None, max_length=500, description="Its file name")
+    phone: str = Field(description="The number to call, E.164 (+ and country code)")
+    contact: dict[str, str] = Field(
+        default_factory=dict, description="The contact's columns, read as contact.<name>"
+    )
+    timezone: str | None = Field(
+        default=None, description="IANA zone of the callee; default: derived from the number"
+    )
+
+
+class PhoneCallOut(BaseModel):
+    id: str = Field(description="The test call's id; its calls list under ?campaign=<id>")
+    workflow_id: str
+    flow_hash: str
+    phone: str
+    timezone: str
+    status: Literal["dialing", "scheduled"]
+    scheduled_at: datetime | None = Field(
+        default=None, description="When the calling window opens, if it is closed now"
+    )
+    calls_url: str
+
+
+class PhoneCallStatus(BaseModel):
+    id: str
+    workflow_id: str
+    workflow_status: str = Field(description="RUNNING, COMPLETED, FAILED... (Temporal)")
+    contact_status: str | None = Field(default=None, description="pending, scheduled, dialing...")
+    next_at: datetime | None = None
+    outcome: str | None = None
+    calls: list[CallOut]

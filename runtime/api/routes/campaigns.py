@@ -8,16 +8,15 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile, status
-from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from dsl.compiler import compile_source
 from dsl.ir import Flow
 from runtime.api import models
 from runtime.api.auth import ANY_ROLE, DESIGNER, OPERATOR
 from runtime.api.deps import db, temporal
+from runtime.api.flowsource import compile_or_raise
 from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
 from runtime.db import attempts, campaigns, contacts, flows
 
@@ -51,28 +50,7 @@ async def _campaign_and_flow(pool: asyncpg.Pool, name: str) -> tuple[campaigns.C
 )
 async def create_campaign(body: models.CampaignCreate, pool: Db) -> Any:
     """Compile the flow, store its IR by hash, and create a ``draft`` campaign running it."""
-    result = compile_source(body.source, file=f"<api>.{body.syntax}", syntax=body.syntax)
-    if result.flow is None:
-        return JSONResponse(
-            status_code=422,
-            content={
-                "code": "flow_invalid",
-                "message": f"the flow has {len(result.errors)} error(s)",
-                "diagnostics": [
-                    models.DiagnosticOut(
-                        file=d.file,
-                        line=d.line,
-                        col=d.col,
-                        code=d.code,
-                        severity=d.severity.value,
-                        message=d.message,
-                        hint=d.hint,
-                    ).model_dump()
-                    for d in result.diagnostics
-                ],
-            },
-        )
-    flow = result.flow
+    flow = compile_or_raise(body.source, body.syntax)
     if flow.campaign is None:
         raise _problem(422, "no_campaign", "the flow has no campaign section")
     name = body.name or flow.campaign.name

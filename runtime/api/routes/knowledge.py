@@ -26,6 +26,40 @@ def _embedder(request: Request) -> knowledge.Embedder:
     return state.embedder
 
 
+@router.get(
+    "/documents/{document_id}/chunks",
+    response_model=models.DocumentChunksOut,
+    responses={404: {"model": models.Problem}},
+    dependencies=[Depends(ANY_ROLE)],
+)
+async def document_chunks(
+    document_id: int,
+    pool: Db,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    contains: Annotated[
+        str | None, Query(max_length=500, description="Keep chunks containing this text")
+    ] = None,
+) -> Any:
+    """A page of the document's chunks in order, as the agent's search sees them."""
+    doc = await knowledge.get_document(pool, document_id)
+    if doc is None:
+        raise HTTPException(
+            404, detail={"code": "document_not_found", "message": f"no document {document_id}"}
+        )
+    total, chunks = await knowledge.document_chunks(
+        pool, document_id, offset=offset, limit=limit, contains=contains or None
+    )
+    return {
+        "document": doc,
+        "collection": doc["collection"],
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "chunks": chunks,
+    }
+
+
 @router.post(
     "/{collection}/documents",
     response_model=models.KnowledgeDocumentOut,

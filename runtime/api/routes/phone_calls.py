@@ -1,0 +1,228 @@
+"""Phone test calls: one call to one number, without a campaign.
+
+``POST /calls`` runs a flow's agent on a ``ContactWorkflow`` of its own (no parent campaign,
+so no campaign pacing), exactly as a campaign runs each contact: the calling windows of the
+flow's campaign section are waited for in the callee's time zone, and do-not-call and the
+window are checked again by the dial activity at dial time. A test call never retries: whatever
+its outcome, it is final (an opt-out still lands on the do-not-call list).
+
+The test call's id names its workflow (``call/<id>``) and is recorded as the ``campaign`` of
+its attempt and call rows, so ``GET /calls?campaign=<id>`` lists its call once dialled.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+import phonenumbers
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
+
+from dsl.ir import Flow
+from runtime.api import models
+from runtime.api.auth import ANY_ROLE, DESIGNER
+from runtime.api.deps import db, temporal
+from runtime.api.flowsource import stored_or_compiled
+from runtime.api.routes.calls import call_out
+from runtime.campaign import windows
+from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
+from runtime.db import calls, dnc
+
+router = APIRouter(prefix="/calls", tags=["calls"])
+Db = Annotated[asyncpg.Pool, Depends(db)]
+Temporal = Annotated[Client, Depends(temporal)]
+WORKFLOW_PREFIX = "call/"
+_ID = re.compile(r"test-[a-z0-9_-]{1,60}-\d{8}T\d{6}-[0-9a-f]{6}")
+
+
+def _problem(code: int, kind: str, message: str, **extra: Any) -> HTTPException:
+    return HTTPException(code, detail={"code": kind, "message": message, **extra})
+
+
+def _e164(phone: str) -> str:
+    """``phone`` as E.164; a number without ``+`` and country code is refused, not guessed."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException as exc:
+        raise _problem(
+            422, "invalid_phone", f"{phone!r} is not an E.164 number (+ and country code): {exc}"
+        ) from None
+    if not phonenumbers.is_valid_number(number):
+        raise _problem(422, "invalid_phone", f"{phone!r} is not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _contact(flow: Flow, call_id: str, body: models.PhoneCallCreate, phone: str) -> Any:
+    """The callee as a campaign import would read it (types, time zone), or 422 with reasons."""
+    assert flow.campaign is not None
+    source = flow.campaign.contacts
+    row = dict(body.contact)
+    row[source.phone_column] = phone
+    if source.id_column:
+        row.setdefault(source.id_column, call_id)
+    if body.timezone:
+        row[source.timezone_column or "timezone"] = body.timezone
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(row))
+    writer.writeheader()
+    writer.writerow(row)
+    options = ImportOptions.for_source(
+        source, default_timezone=flow.agent.timezone, context=flow.agent.context
+    )
+    try:
+        report = import_contacts(Path("contact.csv"), options, data=buffer.getvalue().encode())
+    except ContactsFileError as exc:
+        message = str(exc).replace("column(s)", "contact field(s)")
+        raise _problem(422, "contact_invalid", message.removeprefix("contact.csv: ")) from None
+    if not report.contacts:
+        reasons = [
+            {"code": i.code, "message": i.message, "field": i.column}
+            for r in report.rejected
+            for i in r.reasons
+        ]
+        raise _problem(
+            422,
+            "contact_invalid",
+            "; ".join(r["message"] for r in reasons) or "the contact is empty",
+            reasons=reasons,
+        )
+    return report.contacts[0]
+
+
+def _new_id(flow: Flow) -> str:
+    agent = re.sub(r"[^a-z0-9_-]+", "-", flow.agent.name.lower()).strip("-")[:60] or "flow"
+    return f"test-{agent}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=models.PhoneCallOut,
+    responses={
+        404: {"model": models.Problem},
+        409: {"model": models.Problem},
+        422: {"description": "invalid flow, number or contact"},
+        503: {"model": models.Problem},
+    },
+    dependencies=[Depends(DESIGNER)],
+)
+async def place_test_call(body: models.PhoneCallCreate, pool: Db, request: Request) -> Any:
+    """Call one number with a flow, now or when its calling window opens."""
+    from runtime.client import plan_for
+    from runtime.workflows import search
+    from runtime.workflows.contact import ContactWorkflow
+    from runtime.workflows.messages import ContactInput, ContactRef
+
+    phone = _e164(body.phone)
+    flow = await stored_or_compiled(
+        pool,
+        flow_hash=body.flow_hash,
+        source=body.source,
+        syntax=body.syntax,
+        source_name=body.source_name,
+    )
+    if flow.campaign is None:
+        raise _problem(
+            422,
+            "no_campaign",
+            "a phone test call dials like a campaign: the flow needs a campaign section, whose"
+            " calling windows say when the number may be called",
+        )
+    call_id = _new_id(flow)
+    contact = _contact(flow, call_id, body, phone)
+    if await dnc.is_dnc(pool, phone):
+        raise _problem(409, "do_not_call", f"{phone} is on the do-not-call list")
+    plan = plan_for(flow, call_id)
+    # One attempt, final whatever its outcome: a test call is never retried on its own.
+    plan = dataclasses.replace(
+        plan, campaign=dataclasses.replace(plan.campaign, rules=(), max_attempts=1)
+    )
+    now = datetime.now(UTC)
+    opens = windows.next_open(now, contact.timezone, plan.campaign.windows, plan.closed_dates)
+    if opens is None:
+        raise _problem(
+            422,
+            "no_window",
+            f"the flow's calling windows never open for {phone} ({contact.timezone}) within"
+            f" {windows.HORIZON_DAYS} days",
+        )
+    client = await temporal(request)
+    workflow_id = WORKFLOW_PREFIX + call_id
+    await client.start_workflow(
+        ContactWorkflow.run,
+        ContactInput(
+            plan=plan,
+            contact=ContactRef(
+                id=contact.id,
+                phone=contact.phone,
+                timezone=contact.timezone,
+                name=contact.name,
+                variables={k: str(v) for k, v in contact.columns.items()},
+            ),
+            campaign_workflow_id=None,
+        ),
+        id=workflow_id,
+        task_queue=request.app.state.settings.task_queue,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(search.CAMPAIGN, call_id),
+                SearchAttributePair(search.FLOW_HASH, flow.hash),
+            ]
+        ),
+        memo={"contact": contact.name or phone, "test_call": True},
+    )
+    return {
+        "id": call_id,
+        "workflow_id": workflow_id,
+        "flow_hash": flow.hash,
+        "phone": phone,
+        "timezone": contact.timezone,
+        "status": "dialing" if opens <= now else "scheduled",
+        "scheduled_at": None if opens <= now else opens,
+        "calls_url": f"/calls?campaign={call_id}",
+    }
+
+
+@router.get(
+    "/tests/{test_id}",
+    response_model=models.PhoneCallStatus,
+    responses={404: {"model": models.Problem}, 503: {"model": models.Problem}},
+    dependencies=[Depends(ANY_ROLE)],
+)
+async def test_call_status(test_id: str, pool: Db, request: Request) -> Any:
+    """Where a test call stands: its workflow, the contact's state, and its calls so far."""
+    from runtime.workflows.contact import ContactWorkflow
+
+    if not _ID.fullmatch(test_id):
+        raise _problem(404, "test_call_not_found", f"no test call {test_id!r}")
+    client = await temporal(request)
+    handle = client.get_workflow_handle_for(ContactWorkflow.run, WORKFLOW_PREFIX + test_id)
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise _problem(404, "test_call_not_found", f"no test call {test_id!r}") from None
+        raise
+    out: dict[str, Any] = {
+        "id": test_id,
+        "workflow_id": handle.id,
+        "workflow_status": described.status.name if described.status else "UNKNOWN",
+    }
+    try:
+        state = await handle.query(ContactWorkflow.status)
+        out.update(contact_status=state.status, next_at=state.next_at, outcome=state.outcome)
+    except RPCError as exc:  # a workflow that failed cannot answer queries; its calls still show
+        out["contact_status"] = f"unavailable: {exc.message}"
+    rows = await calls.list_calls(pool, campaign=test_id, limit=20)
+    out["calls"] = [call_out(r) for r in rows]
+    return out
