@@ -146,30 +146,43 @@ def converse_activities(server: object, pool: asyncpg.Pool, gateway: Gateway) ->
 
 async def serve(stop: asyncio.Event | None = None) -> None:
     """Run a worker from the environment's settings until SIGINT/SIGTERM."""
+    from runtime.call.inbound import CallMedia, InboundCalls, compile_inbound_flows
     from runtime.client import connect
     from runtime.settings import load_settings
 
     settings = load_settings()
     settings.require("temporal_address", "database_url", why="a standalone worker")
+    inbound_flows = compile_inbound_flows(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     async with worker_resources(settings) as res:
+        media = CallMedia(res["server"], res["gateway"])
         workers = build_workers(
             client,
             pool=res["pool"],
-            gateway=res["gateway"],
+            gateway=media.gateway,
             audiosocket=res["audiosocket"],
-            call_activities=converse_activities(res["server"], res["pool"], res["gateway"]),
+            call_activities=converse_activities(media, res["pool"], media.gateway),
+            shared_queue=settings.task_queue,
+        )
+        await inbound_flows.save(res["pool"])
+        inbound = InboundCalls(
+            client,
+            media,
+            res["pool"],
+            inbound_flows,
+            task_queue=workers[1].task_queue,
             shared_queue=settings.task_queue,
         )
         print(
             f"voxflow worker: queue {workers[1].task_queue}, audiosocket {res['audiosocket']}",
             flush=True,
         )
-        await run_workers(workers, stop)
+        async with inbound.running():
+            await run_workers(workers, stop)
 
 
 def main() -> None:
