@@ -4,22 +4,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.campaign_io import CampaignIO
 from runtime.api import create_app
-from runtime.client import binary
 from runtime.workflows import search
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
@@ -30,28 +24,6 @@ from .conftest import KEYS
 REPO = Path(__file__).resolve().parents[2]
 FLOW = (REPO / "flows" / "reminder.flow").read_text()
 CSV = (REPO / "flows" / "contacts" / "reminder.csv").read_bytes()
-_KINDS = {
-    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-}
-
-
-@pytest.fixture
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(binary("temporal-test-server")),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={k.name: _KINDS[k.indexed_value_type.name] for k in search.ALL},
-            )
-        )
-        yield env
-    finally:
-        await env.shutdown()
 
 
 async def _progress(api: httpx.AsyncClient, name: str, want: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,211 @@
+"""``POST /calls`` end to end: the API starts a real ``ContactWorkflow`` (Temporal test server)
+that the real worker composition runs (``build_workers``: persistence, dial and converse
+activities) against the simulated PBX, whose callee for the chosen number follows its script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import wave
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from activities.converse import ConverseActivities
+from runtime.api import create_app
+from runtime.db.flows import save_flow
+from runtime.dev.demo import anytime_flow
+from runtime.settings import load_settings
+from runtime.worker import build_workers, run_workers
+from telephony.ami import AmiSettings, AsteriskGateway
+from telephony.audiosocket import AudioSocketServer
+from telephony.sim import SimPBX, parse_scenarios
+from telephony.sim.log import read_log
+
+from .conftest import KEYS
+
+REPO = Path(__file__).resolve().parents[2]
+OLIVIA = "+12127260181"
+BUSY = "+12125016613"
+SCENARIOS = {
+    "ring_ms": 20,
+    "numbers": {
+        OLIVIA: {
+            "script": [
+                {"say": "Hello?"},
+                {"wait_ms": 3000},  # long enough to read the transcript while the call is live
+                {"say": "Yes, I will be there, thank you."},
+            ]
+        },
+        BUSY: {"result": "busy"},
+    },
+}
+CONTACT = {"first_name": "Olivia", "appointment_at": "2026-11-29T15:00:00-05:00"}
+
+
+@dataclass
+class Stack:
+    api: httpx.AsyncClient
+    pbx_log: Path
+    recordings: Path
+
+    def dialled(self) -> list[str]:
+        """Numbers the simulated PBX was asked to originate, from its own log."""
+        return [str(r["number"]) for r in read_log(self.pbx_log) if r["type"] == "originate"]
+
+
+@pytest.fixture
+async def stack(
+    pg_pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    """API + worker (shared and own queue) + simulated PBX + AudioSocket server, on loopback."""
+    settings = load_settings(
+        {
+            "VOXFLOW_API_KEYS": ",".join(f"{r}:{k}" for r, k in KEYS.items()),
+            "VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"),
+        }
+    )
+    async with (
+        SimPBX(parse_scenarios(SCENARIOS), log_path=tmp_path / "sim.jsonl") as pbx,
+        AudioSocketServer() as server,
+    ):
+        host, port = pbx.ami_address
+        gateway = await AsteriskGateway.connect(
+            AmiSettings(host=host, port=port, secret="voxflow"), server.address_text
+        )
+        converse = ConverseActivities(
+            server=server, pool=pg_pool, gateway=gateway, settings=settings, media_wait_s=10
+        )
+        workers = build_workers(
+            temporal_env.client,
+            pool=pg_pool,
+            gateway=gateway,
+            audiosocket=server.address_text,
+            call_activities=[converse.converse],
+            shared_queue=settings.task_queue,
+        )
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_workers(workers, stop))
+        app = create_app(settings, db=pg_pool, temporal=temporal_env.client)
+        try:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://voxflow.test",
+                headers={"X-API-Key": KEYS["designer"]},
+            ) as api:
+                yield Stack(api, tmp_path / "sim.jsonl", tmp_path / "recordings")
+        finally:
+            stop.set()
+            await running
+            await gateway.close()
+
+
+async def _until_done(api: httpx.AsyncClient, test_id: str) -> list[dict[str, Any]]:
+    """Poll the test call until its workflow completes; every detail of its call seen on the
+    way (the live transcript as a client watching the call saw it)."""
+    seen: list[dict[str, Any]] = []
+    for _ in range(600):
+        status = (await api.get(f"/calls/tests/{test_id}")).json()
+        for call in status["calls"]:
+            seen.append((await api.get(f"/calls/{call['id']}")).json())
+        if status["workflow_status"] == "COMPLETED":
+            return seen
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the test call never completed: {status}")
+
+
+async def test_test_call_dials_the_chosen_callee_and_shows_a_live_transcript(
+    stack: Stack, pg_pool: asyncpg.Pool
+) -> None:
+    flow = anytime_flow()  # the reminder flow, callable at any hour (the dial checks the clock)
+    flow_hash = await save_flow(pg_pool, flow)
+
+    placed = await stack.api.post(
+        "/calls", json={"flow_hash": flow_hash, "phone": OLIVIA, "contact": CONTACT}
+    )
+
+    assert placed.status_code == 201, placed.text
+    body = placed.json()
+    assert (body["status"], body["scheduled_at"], body["timezone"]) == (
+        "dialing",
+        None,
+        "America/New_York",
+    )
+    assert body["workflow_id"] == f"call/{body['id']}"
+    seen = await _until_done(stack.api, body["id"])
+    status = (await stack.api.get(f"/calls/tests/{body['id']}")).json()
+    assert (status["contact_status"], status["outcome"]) == ("final", "confirmed")
+    (call,) = status["calls"]
+    detail = (await stack.api.get(f"/calls/{call['id']}")).json()
+
+    assert (detail["outcome"], detail["node_path"]) == ("confirmed", ["greet", "confirmed"])
+    assert (detail["campaign"], detail["phone"], detail["flow_hash"]) == (
+        body["id"],
+        OLIVIA,
+        flow_hash,
+    )
+    said = [(t["role"], t["text"]) for t in detail["transcript"]]
+    assert said[0] == ("event", "entered greet")
+    assert ("caller", "Yes, I will be there, thank you.") in said
+    assert ("agent", "Great, we'll see you then. Goodbye!") in said
+    live = [d for d in seen if d["ended_at"] is None and d["transcript"]]
+    assert live, "no transcript was visible while the call was in progress"
+    assert live[0]["transcript"][0]["text"] == "entered greet"
+    # The simulated PBX placed exactly this call, and the recording is served.
+    assert stack.dialled() == [OLIVIA]
+    wav = await stack.api.get(detail["recording_url"])
+    assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav"
+    path = stack.recordings / f"{call['id']}.wav"
+    with wave.open(str(path), "rb") as recorded:
+        assert (recorded.getnchannels(), recorded.getframerate()) == (2, 8000)
+
+
+async def test_busy_callee_ends_the_test_call_without_a_retry(
+    stack: Stack, pg_pool: asyncpg.Pool
+) -> None:
+    flow_hash = await save_flow(pg_pool, anytime_flow())
+
+    body = (
+        await stack.api.post(
+            "/calls", json={"flow_hash": flow_hash, "phone": BUSY, "contact": CONTACT}
+        )
+    ).json()
+    await _until_done(stack.api, body["id"])
+    status = (await stack.api.get(f"/calls/tests/{body['id']}")).json()
+
+    # The reminder campaign retries busy numbers after 15 minutes; a test call does not.
+    assert (status["contact_status"], status["outcome"], status["calls"]) == ("final", "busy", [])
+    assert stack.dialled() == [BUSY]
+
+
+async def test_closed_window_schedules_the_call_for_when_it_opens(stack: Stack) -> None:
+    local = datetime.now(ZoneInfo("America/New_York"))
+    day = (local + timedelta(days=2)).date()
+    source = (REPO / "flows" / "reminder.flow").read_text()
+    lines = [
+        line for line in source.splitlines() if not line.lstrip().startswith(("window ", "holiday"))
+    ]
+    at = lines.index('  caller_id "+12125550100"')
+    name = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
+    lines.insert(at, f"  window {name} 09:00-10:00 local")
+
+    placed = await stack.api.post(
+        "/calls", json={"source": "\n".join(lines) + "\n", "phone": OLIVIA, "contact": CONTACT}
+    )
+
+    assert placed.status_code == 201, placed.text
+    opens = datetime(day.year, day.month, day.day, 9, tzinfo=ZoneInfo("America/New_York"))
+    body = placed.json()
+    assert body["status"] == "scheduled"
+    assert datetime.fromisoformat(body["scheduled_at"]) == opens.astimezone(UTC)
+    status = (await stack.api.get(f"/calls/tests/{body['id']}")).json()
+    assert status["workflow_status"] == "RUNNING" and status["calls"] == []
+    assert stack.dialled() == []
