@@ -93,9 +93,10 @@ def render(cfg: StudioConfig) -> None:
             return
         st.session_state[CALL] = call
         st.session_state[CALL_FLOW] = str(path)
+        st.rerun()
     if call is not None and buttons[1].button("Hang up"):
         _hang_up()
-        call = None
+        st.rerun()
     if call is None:
         return
     if st.session_state.get(CALL_FLOW) != str(path):
@@ -132,6 +133,7 @@ def _turn_inputs(call: VoiceCall) -> None:
 def _send(call: VoiceCall, clip: Any, caller: str) -> None:
     with st.spinner("Sending your turn at 20 ms pace and waiting for the agent…"):
         call.send(clip, caller)
+    st.rerun()  # redraw the inputs for the call's new state (gone once it ended)
 
 
 def _show(call: VoiceCall) -> None:
@@ -171,13 +173,13 @@ def _show_turn(turn: VoiceTurn, *, autoplay: bool) -> None:
         st.audio(turn.reply_wav, format="audio/wav", autoplay=autoplay)
     else:
         st.caption("(no agent audio in this turn)")
-    heard = [line["text"] for line in turn.lines if line["role"] == "caller"]
-    if turn.caller and not heard:
+    if turn.caller and not any(line["role"] == "caller" for line in turn.lines):
         st.caption("The provider heard no words in this turn.")
-    for text in heard:
-        st.caption(f"heard: “{text}”")
-    for text in turn.agent_lines:
-        st.write(text)
+    for line in turn.lines:  # in the order they happened: a reprompt may come before the words
+        if line["role"] == "caller":
+            st.caption(f"heard: “{line['text']}”")
+        elif line["role"] == "agent":
+            st.write(line["text"])
     notes = [
         line["text"].removeprefix("entered ")
         for line in turn.lines

@@ -25,6 +25,15 @@ from tests.studio.conftest import REPO, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUT = REPO / "tests" / "out"
+HEADLESS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [
     pytest.mark.slow,
@@ -100,18 +109,7 @@ def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(
     OUT.mkdir(parents=True, exist_ok=True)
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=HEADLESS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1200})
             # Waits, not time limits: the first render imports the compiler, slow on a busy CI.
@@ -164,5 +162,63 @@ def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(
             expect(page.get_by_text("see you then", exact=False).first).to_be_visible()
             expect(page.get_by_text("call ended: confirmed")).to_be_visible()
             page.screenshot(path=str(OUT / "studio_e2e.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_caller_records_a_turn_in_the_browser_and_hears_the_reply(
+    studio_url: str, tmp_path: Path
+) -> None:
+    """Chromium's fake microphone plays a WAV of simulated speech into ``st.audio_input``;
+    the recording goes down the live call's AudioSocket line to the local provider, and the
+    reply comes back as audio the page can play."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from studio.voice import wav_bytes
+    from telephony.audio.frames import AudioFrame, silence
+    from telephony.audio.simspeech import encode
+
+    said = "yes I'll be there"
+    speech = silence(1000, 48000).pcm + encode(said, 48000) + silence(3000, 48000).pcm
+    microphone = tmp_path / "microphone.wav"
+    microphone.write_bytes(wav_bytes(AudioFrame(speech, 48000)))
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                *HEADLESS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={microphone}%noloop",
+            ],
+        )
+        try:
+            context = browser.new_context(
+                viewport={"width": 1600, "height": 2000}, permissions=["microphone"]
+            )
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            expect.set_options(timeout=120_000)
+            page.goto(studio_url)
+            page.get_by_role("link", name="Test call").click()
+            page.get_by_role("button", name="Start voice call").click()
+            expect(page.get_by_text("Hi Olivia").first).to_be_visible()
+
+            page.get_by_role("button", name="Record").click()
+            expect(page.get_by_text("00:05")).to_be_visible()  # the whole clip was captured
+            page.get_by_role("button", name="Stop recording").click()
+
+            expect(page.get_by_text(f"heard: “{said}”")).to_be_visible()
+            expect(page.get_by_text("Great, we'll see you then. Goodbye!")).to_be_visible()
+            expect(page.get_by_text("call ended: confirmed")).to_be_visible()
+            replies = page.locator("[data-testid=stAudio]")
+            expect(replies).to_have_count(2)  # the greeting and the reply
+            reply = replies.nth(1)
+            reply.evaluate("a => a.load()")
+            expect(reply).to_have_js_property("readyState", 4)
+            assert reply.evaluate("a => a.duration") > 0.5
+            page.screenshot(path=str(OUT / "studio_voice_e2e.png"), full_page=True)
         finally:
             browser.close()

@@ -70,6 +70,7 @@ def test_start_plays_the_greeting_and_a_typed_line_is_spoken_down_the_line(
     assert CONFIRMED in _assistant_text(page)
     assert call.node_path == ["greet", "confirmed"]
     assert any("call ended: confirmed" in c.value for c in page.caption)
+    assert not page.audio_input  # the call is over: nothing more to record
 
 
 def test_a_recording_is_sent_once_and_answered(page: AppTest) -> None:
