@@ -101,7 +101,7 @@ class StereoRecorder:
         self.closed = False
 
     def _now(self) -> int:
-        return int((self._clock() - self._t0) * self.rate)
+        return round((self._clock() - self._t0) * self.rate)
 
     def caller(self, frame: AudioFrame) -> None:
         """A caller frame that arrived now."""
