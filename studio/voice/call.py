@@ -201,7 +201,7 @@ class VoiceCall:
 
     @property
     def ended(self) -> bool:
-        return self._run is None or self._run.done()
+        return self._run is None or self._run.done() or bool(self.turns and self.turns[-1].ended)
 
     @property
     def outcome(self) -> str | None:

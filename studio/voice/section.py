@@ -149,6 +149,8 @@ def _show(call: VoiceCall) -> None:
             st.info(
                 f"The call ended with outcome `{call.outcome}`. Start a new call to talk again."
             )
+        if call.result is not None and call.result.error:
+            st.warning(call.result.error)
     with side:
         st.metric("Node", call.node_path[-1] if call.node_path else "—")
         st.caption("Path: " + " → ".join(call.node_path))

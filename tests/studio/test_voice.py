@@ -233,3 +233,21 @@ def test_providers_offered_follow_the_keys_set() -> None:
     keys = load_settings({"OPENAI_API_KEY": "sk-x", "ULTRAVOX_API_KEY": "uv-x"})
     assert voice_providers.available(keys) == ["openai", "ultravox", "local"]
     assert voice_providers.chain_names("openai", ["ultravox", "openai"]) == ["openai", "ultravox"]
+
+
+def test_a_chain_with_no_usable_provider_ends_the_call_and_refuses_turns() -> None:
+    call = VoiceCall.start(
+        load_flow(FLOW),
+        providers=["openai"],  # no OPENAI_API_KEY in these settings
+        factory=voice_providers.factory(load_settings({})),
+        contact=CONTACT,
+    )
+    try:
+        [opening] = call.turns
+        assert opening.ended and opening.outcome == "provider_error"
+        assert call.result is not None and call.result.ended_by == "provider"
+        assert call.result.providers == []
+        with pytest.raises(VoiceCallError):
+            call.send(simulated_speech("yes"), "text")
+    finally:
+        call.close()
