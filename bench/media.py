@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing as mp
 import os
 import struct
@@ -89,12 +90,29 @@ async def _provider(
         await session.play(item)
 
 
-async def _serve(conn, calls: int) -> None:
+class _GcPauses:
+    """Durations of the cyclic garbage collector's runs (they stall every call at once)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+
+async def _serve(conn, calls: int, opts: dict) -> None:
     interrupts: dict[str, float] = {}
     played: dict[str, int] = {}
     sessions: list[MediaSession] = []
     providers: set[asyncio.Task[None]] = set()
+    gc_pauses = _GcPauses()
     async with AudioSocketServer(trace=True) as server:
+        if opts["coalesce_ms"] is not None:
+            server.pacer.coalesce_s = opts["coalesce_ms"] / 1000
         conn.send(server.address)
 
         async def take() -> None:
@@ -109,9 +127,11 @@ async def _serve(conn, calls: int) -> None:
         window = await loop.run_in_executor(None, conn.recv)  # (start, end) of the steady window
         now = time.monotonic()
         await asyncio.sleep(max(0.0, window[0] - now))
-        cpu0, wall0 = time.process_time(), time.monotonic()
+        gc.callbacks.append(gc_pauses)
+        cpu0, wall0, wakeups0 = time.process_time(), time.monotonic(), server.pacer.wakeups
         await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
-        cpu1, wall1 = time.process_time(), time.monotonic()
+        cpu1, wall1, wakeups1 = time.process_time(), time.monotonic(), server.pacer.wakeups
+        gc.callbacks.remove(gc_pauses)
         ended_early = Counter(s.close_reason for s in sessions if s.closed.is_set())
         await loop.run_in_executor(None, conn.recv)  # the load generator is done
         taker.cancel()
@@ -136,6 +156,8 @@ async def _serve(conn, calls: int) -> None:
             "cpu": (cpu1 - cpu0) / (wall1 - wall0),
             "cpu_seconds": cpu1 - cpu0,
             "frames_out": frames_out,
+            "wakeups": wakeups1 - wakeups0,
+            "gc_pauses": gc_pauses.pauses,
             "lateness": lateness,
             "underruns": underruns,
             "ended_early": dict(ended_early),
@@ -156,9 +178,9 @@ def _run_loop(main, loop: str) -> None:
         asyncio.run(main)
 
 
-def server_main(conn, calls: int, loop: str = "asyncio") -> None:
+def server_main(conn, calls: int, opts: dict) -> None:
     conn.send(_pin(0))
-    _run_loop(_serve(conn, calls), loop)
+    _run_loop(_serve(conn, calls, opts), opts["loop"])
 
 
 # ---- load generator process -----------------------------------------------------------------
@@ -201,7 +223,7 @@ class _Call(asyncio.Protocol):
         self.closed = True
 
 
-async def _load(conn, host: str, port: int, calls: int, seconds: float) -> None:
+async def _load(conn, host: str, port: int, calls: int, seconds: float, opts: dict) -> None:
     loop = asyncio.get_running_loop()
     protocols: list[_Call] = []
     for i in range(calls):
@@ -213,19 +235,25 @@ async def _load(conn, host: str, port: int, calls: int, seconds: float) -> None:
     start = time.monotonic()
     window = (start + 2.0, start + seconds)
     conn.send(window)
+    # Each call writes `per_write` 20 ms frames every per_write * 20 ms (50 frames/s, like
+    # Asterisk). Calls are split into `phases` groups that write at evenly spaced offsets of
+    # that period, as independent channels do; phases=1 makes every call write in one burst.
+    per_write, phases = opts["per_write"], opts["phases"]
+    period = 0.020 * per_write
+    groups = [protocols[g::phases] for g in range(phases)]
     seq = 0
     deadline = start
-    # Two 20 ms frames per write every 40 ms: the same 50 frames/s per call as Asterisk, at
-    # half the load generator's syscalls (its core must not be the bottleneck).
     while time.monotonic() < start + seconds + 0.5:
         message = b"".join(
-            codec.audio(struct.pack("<I", seq + k) + bytes(FRAME - 4)) for k in range(2)
+            codec.audio(struct.pack("<I", seq + k) + bytes(FRAME - 4)) for k in range(per_write)
         )
-        for protocol in protocols:
-            if protocol.transport is not None and not protocol.closed:
-                protocol.transport.write(message)
-        seq += 2
-        deadline += 0.040
+        for g, group in enumerate(groups):
+            await asyncio.sleep(max(0.0, deadline + g * period / phases - time.monotonic()))
+            for protocol in group:
+                if protocol.transport is not None and not protocol.closed:
+                    protocol.transport.write(message)
+        seq += per_write
+        deadline += period
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
     behind = time.monotonic() - deadline
     for protocol in protocols:
@@ -239,32 +267,32 @@ async def _load(conn, host: str, port: int, calls: int, seconds: float) -> None:
         {
             "jitter": jitter,
             "prompt_arrivals": {p.call_id: p.prompt_arrivals for p in protocols},
-            "echo_frames": sum(len(p.echo_arrivals) for p in protocols),
+            "echo_frames": sum(
+                1 for p in protocols for t in p.echo_arrivals if window[0] <= t <= window[1]
+            ),
             "behind": behind,
         }
     )
 
 
-def load_main(
-    conn, host: str, port: int, calls: int, seconds: float, loop: str = "asyncio"
-) -> None:
+def load_main(conn, host: str, port: int, calls: int, seconds: float, opts: dict) -> None:
     conn.send(_pin(1))
-    _run_loop(_load(conn, host, port, calls, seconds), loop)
+    _run_loop(_load(conn, host, port, calls, seconds, opts), opts["loop"])
 
 
 # ---- orchestration ------------------------------------------------------------------------
 
 
-def run(calls: int, seconds: float, loop: str = "asyncio") -> dict[str, object]:
+def run(calls: int, seconds: float, opts: dict) -> dict[str, object]:
     ctx = mp.get_context("spawn")
     server_conn, server_child = ctx.Pipe()
     load_conn, load_child = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(server_child, calls, loop), daemon=True)
+    server = ctx.Process(target=server_main, args=(server_child, calls, opts), daemon=True)
     server.start()
     server_pin = server_conn.recv()
     host, port = server_conn.recv()
     load = ctx.Process(
-        target=load_main, args=(load_child, host, port, calls, seconds, loop), daemon=True
+        target=load_main, args=(load_child, host, port, calls, seconds, opts), daemon=True
     )
     load.start()
     load_pin = load_conn.recv()
@@ -296,6 +324,8 @@ def run(calls: int, seconds: float, loop: str = "asyncio") -> dict[str, object]:
         "ended_early": result["ended_early"],
         "cpu_seconds": result["cpu_seconds"],
         "frames_out": result["frames_out"],
+        "wakeups": result["wakeups"],
+        "gc_pauses": result["gc_pauses"],
         "behind": client["behind"],
         "seconds": seconds,
     }
@@ -306,17 +336,37 @@ def main() -> None:
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
-    args = parser.parse_args()
-    print(
-        f"cpus available: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f} (machine shared with other work), event loop: {args.loop}"
+    parser.add_argument(
+        "--per-write", type=int, default=1, help="caller frames per write (Asterisk: 1)"
     )
-    header = f"{'calls':>6} {'CPU core':>9} {'CPU/call':>9} {'late p50':>9} {'late p99':>9} {'late max':>9} {'jit p50':>8} {'jit p99':>8} {'flush p50':>10} {'flush p99':>10} {'flush max':>10} {'post-int':>8}"
+    parser.add_argument(
+        "--phases", type=int, default=8, help="groups of calls writing at spread-out offsets"
+    )
+    parser.add_argument(
+        "--coalesce-ms", type=float, default=None, help="override the pacer's timer quantum"
+    )
+    args = parser.parse_args()
+    opts = {
+        "loop": args.loop,
+        "per_write": args.per_write,
+        "phases": args.phases,
+        "coalesce_ms": args.coalesce_ms,
+    }
+    print(
+        f"cpus available: {os.cpu_count()}, event loop: {args.loop}, caller writes: "
+        f"{args.per_write} frame(s) per write in {args.phases} phase group(s), pacer quantum: "
+        f"{'default' if args.coalesce_ms is None else f'{args.coalesce_ms} ms'}"
+    )
+    header = f"{'calls':>6} {'load avg':>8} {'CPU core':>9} {'CPU/call-s':>10} {'late p50':>9} {'late p99':>9} {'late max':>9} {'jit p50':>8} {'jit p99':>8} {'flush p50':>10} {'flush p99':>10} {'flush max':>10} {'post-int':>8}"
     print(header)
     for calls in args.calls:
-        r = run(calls, args.seconds, args.loop)
+        load_avg = os.getloadavg()[0]
+        r = run(calls, args.seconds, opts)
         ms = 1000.0
+        call_seconds = r["frames_out"] / 50
+        per_call = r["cpu_seconds"] / call_seconds if call_seconds else float("nan")
         print(
-            f"{r['calls']:>6} {r['cpu'] * 100:>8.1f}% {r['cpu'] * 100 / calls:>8.3f}% "
+            f"{r['calls']:>6} {load_avg:>8.2f} {r['cpu'] * 100:>8.1f}% {per_call * ms:>8.2f}ms "
             f"{_pct(r['lateness'], 0.5) * ms:>7.2f}ms {_pct(r['lateness'], 0.99) * ms:>7.2f}ms {max(r['lateness'], default=float('nan')) * ms:>7.1f}ms "
             f"{_pct(r['jitter'], 0.5) * ms:>6.2f}ms {_pct(r['jitter'], 0.99) * ms:>6.2f}ms "
             f"{_pct(r['flush'], 0.5) * ms:>8.2f}ms {_pct(r['flush'], 0.99) * ms:>8.2f}ms {max(r['flush'], default=float('nan')) * ms:>8.1f}ms "
@@ -324,12 +374,12 @@ def main() -> None:
             flush=True,
         )
         expected = calls * 50 * (args.seconds - 2.0)
-        call_seconds = r["frames_out"] / 50
-        if call_seconds:
-            per_call = r["cpu_seconds"] / call_seconds
-            print(
-                f"       server CPU per call-second of echoed audio: {per_call * 1e3:.2f} ms -> projected {1 / per_call:.0f} calls per fully available core"
-            )
+        pauses = r["gc_pauses"]
+        print(
+            f"       projected {1 / per_call:.0f} calls per fully available core; "
+            f"{r['frames_out'] / max(1, r['wakeups']):.1f} frames per pacer wake-up; "
+            f"GC runs {len(pauses)}, {sum(pauses) * ms:.0f} ms in all, longest {max(pauses, default=0) * ms:.1f} ms"
+        )
         print(
             f"       echo frames at callers in window: {r['echo_frames']} (~{expected:.0f} expected); queue underruns: {r['underruns']}; load generator behind schedule at end: {r['behind'] * 1000:.0f} ms"
         )
@@ -337,6 +387,9 @@ def main() -> None:
             print(f"       calls that ended before the window closed: {r['ended_early']}")
         if r["sessions"] != calls:
             print(f"  note: only {r['sessions']} of {calls} calls connected")
+    print(
+        "load avg = 1-minute load average before the run; CPU/call-s = server CPU per call-second of echoed audio;"
+    )
     print(
         "late = outgoing frame send time - its 20 ms deadline (server); jit = |inter-arrival - 20 ms| at the caller;"
     )

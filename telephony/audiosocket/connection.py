@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import uuid
 from typing import TYPE_CHECKING, cast
 
@@ -52,6 +53,9 @@ class AudioSocketConnection(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         self.peer = transport.get_extra_info("peername")
+        if self._server.send_buffer is not None:
+            sock = transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self._server.send_buffer)
         self._uuid_timer = asyncio.get_running_loop().call_later(
             self._server.uuid_timeout, self._refuse, "no UUID message in time"
         )

@@ -22,6 +22,9 @@ from typing import Protocol
 FRAME_S = 0.020
 MAX_LAG_S = 0.200
 """A stream more than this late (a stalled loop) restarts its schedule instead of bursting."""
+_EPSILON_S = 1e-6
+"""Deadlines this close to "now" are due: timers may fire a hair early (clock resolution,
+float rounding of a coalescing tick), and re-arming for a microsecond would waste a wake-up."""
 
 
 class PacedStream(Protocol):
@@ -50,6 +53,9 @@ class Pacer:
             used; tests pass a stand-in with those two methods to drive the clock by hand.
         frame_s: the frame period.
         max_lag_s: lateness beyond which a stream's schedule restarts.
+        coalesce_s: the timer fires on multiples of this, so deadlines that close share one
+            wake-up (0: fire at each earliest deadline exactly). A frame then leaves up to
+            ``coalesce_s`` after its deadline, never before it.
     """
 
     def __init__(
@@ -58,10 +64,12 @@ class Pacer:
         *,
         frame_s: float = FRAME_S,
         max_lag_s: float = MAX_LAG_S,
+        coalesce_s: float = 0.0,
     ) -> None:
         self._loop = loop
         self.frame_s = frame_s
         self.max_lag_s = max_lag_s
+        self.coalesce_s = coalesce_s
         self._heap: list[tuple[float, int, PacedStream]] = []
         self._order = itertools.count()  # ties on a deadline go first-come first-served
         self._timer: asyncio.TimerHandle | None = None
@@ -81,7 +89,7 @@ class Pacer:
         due = stream.next_deadline
         if due is None or now - due > self.max_lag_s:
             due = now
-        if due <= now:
+        if due <= now + _EPSILON_S:
             self._send(stream, due, now)
         else:
             self._push(stream, due)
@@ -124,7 +132,13 @@ class Pacer:
             self._arm(due)
 
     def _arm(self, when: float) -> None:
+        quantum = self.coalesce_s
+        if quantum > 0:
+            tick = round(when / quantum) * quantum  # the first tick not before `when`
+            when = tick if tick >= when - _EPSILON_S else tick + quantum
         if self._timer is not None:
+            if self._timer_at <= when:
+                return
             self._timer.cancel()
         self._timer = self._loop.call_at(when, self._on_timer)
         self._timer_at = when
@@ -138,7 +152,7 @@ class Pacer:
         try:
             # Frames pushed back with a deadline that has also passed (a stream catching up
             # after a short stall) are sent in this same pass, in deadline order.
-            while heap and heap[0][0] <= now:
+            while heap and heap[0][0] <= now + _EPSILON_S:
                 due, _, stream = heappop(heap)
                 stream.scheduled = False
                 self._send(stream, due, now)

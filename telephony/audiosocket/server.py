@@ -49,12 +49,21 @@ class AudioSocketServer:
         uuid_timeout: float = 5.0,
         record_dir: str | Path | None = None,
         trace: bool = False,
+        send_buffer: int | None = None,
     ) -> None:
+        """See the class docstring; ``send_buffer`` sets each call socket's ``SO_SNDBUF``.
+
+        By default the kernel sizes (and grows) the send buffer itself, up to megabytes:
+        minutes of audio could sit there if Asterisk stopped reading. A small value bounds
+        that, so the write buffer fills, the call's frames are held (the pacer skips it)
+        until the socket drains, and ``played_ms`` stays close to what the caller heard.
+        """
         self.host = host
         self.port = port
         self.uuid_timeout = uuid_timeout
         self.record_dir = Path(record_dir) if record_dir is not None else None
         self.trace = trace
+        self.send_buffer = send_buffer
         self._server: asyncio.Server | None = None
         self._active: dict[str, MediaSession] = {}
         self._unclaimed: dict[str, MediaSession] = {}

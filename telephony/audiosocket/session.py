@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import overload
 
 from telephony.audio.frames import AudioFrame
 from telephony.audio.playout import PlayoutBuffer
@@ -23,7 +25,7 @@ from telephony.audiosocket import codec
 from telephony.audiosocket.codec import Dtmf
 from telephony.audiosocket.pacer import FRAME_S, MAX_LAG_S, Pacer
 
-__all__ = ["FRAME_S", "INCOMING_LIMIT", "MAX_LAG_S", "Incoming", "MediaSession"]
+__all__ = ["FRAME_S", "INCOMING_LIMIT", "MAX_LAG_S", "Incoming", "MediaSession", "SendTimes"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,39 @@ _SAYS_GOODBYE = frozenset({"local_hangup", "server_closed", "abandoned"})
 Incoming = AudioFrame | Dtmf
 
 
+class SendTimes(Sequence[tuple[float, float]]):
+    """The pacing trace of one call: ``(deadline, sent_at)`` per frame, oldest first.
+
+    Kept in a flat array of floats rather than a list of tuples, so tracing thousands of
+    calls does not grow the heap the cyclic garbage collector has to walk.
+    """
+
+    def __init__(self) -> None:
+        self._times = array("d")
+
+    def add(self, deadline: float, sent_at: float) -> None:
+        self._times.append(deadline)
+        self._times.append(sent_at)
+
+    def __len__(self) -> int:
+        return len(self._times) // 2
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[float, float]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[float, float]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[float, float] | list[tuple[float, float]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("send_times index out of range")
+        return self._times[2 * index], self._times[2 * index + 1]
+
+
 class MediaSession:
     """The media of one call. Created by :class:`~telephony.audiosocket.AudioSocketServer`.
 
@@ -49,7 +84,8 @@ class MediaSession:
             (``remote_hangup``, ``local_hangup``, ``protocol_error``, ``remote_error``,
             ``connection_lost``, ``server_closed``, ``abandoned``, ``internal_error``).
         send_times: when ``trace`` is on, ``(deadline, sent_at)`` per audio frame written, in
-            loop-clock seconds; used by tests and benchmarks to measure pacing.
+            monotonic-clock seconds (the loop's clock); used by tests and benchmarks to
+            measure pacing.
     """
 
     def __init__(
@@ -79,7 +115,7 @@ class MediaSession:
         self.closed = asyncio.Event()
         self.close_reason = ""
         self.dropped_incoming = 0
-        self.send_times: list[tuple[float, float]] | None = [] if trace else None
+        self.send_times: SendTimes | None = SendTimes() if trace else None
         self._loop = asyncio.get_running_loop()
         # The pacer's view of this call (see telephony.audiosocket.pacer.PacedStream).
         self.next_deadline: float | None = None
@@ -169,7 +205,7 @@ class MediaSession:
             self._end("internal_error")
             return False
         if self.send_times is not None:
-            self.send_times.append((deadline, time.monotonic()))
+            self.send_times.add(deadline, time.monotonic())
         return True
 
     # ---- incoming (called by the connection) --------------------------------------------
