@@ -36,6 +36,7 @@ from telephony.audio.g711 import ulaw_decode
 from telephony.audio.simspeech import SimSpeechDecoder, encode
 from tests.standins.harness import tone
 from tests.standins.openai_realtime import OpenAIRealtimeStandin, RealtimeCall
+from tests.standins.ultravox import UltravoxCall, UltravoxStandin
 from tests.studio.conftest import REPO
 
 FLOW = REPO / "flows" / "reminder.flow"
@@ -134,7 +135,7 @@ def test_a_clip_after_the_call_ended_is_refused(local_call: VoiceCall) -> None:
         local_call.send(simulated_speech("hello?"), "text")
 
 
-# ---- OpenAI Realtime (protocol stand-in) --------------------------------------------------
+# ---- OpenAI Realtime and Ultravox (protocol stand-ins) --------------------------------------------------
 
 
 def said(create: dict[str, Any]) -> str:
@@ -181,6 +182,39 @@ async def test_openai_realtime_hears_the_recording_and_its_reply_audio_comes_bac
     assert decoded(turn.reply_wav) == [CONFIRMED]
     assert turn.node_path == ("greet", "confirmed")
     assert call.result is not None and call.result.providers == ["openai"]
+
+
+async def ultravox_agent(call: UltravoxCall) -> None:
+    """The stand-in's agent: hears the caller, then takes ``confirms`` (say lines are spoken
+    by the stand-in as forced agent messages)."""
+    call.items = {"heard": await call.caller_turn()}
+    await call.invoke("confirms", {})
+
+
+async def test_ultravox_hears_the_recording_and_its_reply_audio_comes_back() -> None:
+    async with UltravoxStandin(ultravox_agent) as standin:
+        settings = load_settings(
+            {"ULTRAVOX_API_KEY": "uv-standin", "ULTRAVOX_BASE_URL": standin.base_url}
+        )
+        call = await asyncio.to_thread(
+            VoiceCall.start,
+            load_flow(FLOW),
+            providers=voice_providers.chain_names("ultravox", []),
+            factory=voice_providers.factory(settings),
+            contact=CONTACT,
+        )
+        try:
+            clip = clip_from_wav(recorded("yes I'll be there"))
+            turn = await asyncio.to_thread(call.send, clip, "recording")
+        finally:
+            await asyncio.to_thread(call.close)
+        uv = next(iter(standin.calls.values()))
+    assert not standin.errors
+    assert uv.items["heard"] == "yes I'll be there"
+    assert decoded(call.turns[0].reply_wav) == [call.turns[0].agent_lines[0]]
+    assert decoded(turn.reply_wav) == [CONFIRMED]
+    assert turn.node_path == ("greet", "confirmed")
+    assert call.result is not None and call.result.providers == ["ultravox"]
 
 
 # ---- clips --------------------------------------------------------------------------------
