@@ -1,14 +1,15 @@
-"""Calls: the list, and one call's transcript, node path on the graph, tool calls."""
+"""Calls: the list, and one call's transcript, recording, cost, tool calls, and node path drawn
+on the graph of the exact flow version it ran (fetched from the API by hash)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 from urllib.parse import quote
 
 import streamlit as st
 
 from dsl import ir
-from studio import flowfiles, ui
+from studio import ui
 from studio.graph import flow_dot
 
 st.title("Calls")
@@ -17,25 +18,24 @@ api = ui.client()
 st.caption(f"REST API: {cfg.api_url}")
 
 
-@st.cache_data(show_spinner=False)
-def _flow_by_hash(folder: str, stamp: tuple[tuple[str, float], ...]) -> dict[str, str]:
-    """Hash -> IR JSON of every flow file that compiles; ``stamp`` invalidates on edits."""
-    out = {}
-    for name, _ in stamp:
-        path = Path(name)
-        flow = flowfiles.compile_text(path.read_text(encoding="utf-8"), str(path)).flow
-        if flow is not None:
-            out[flow.hash] = flow.to_json()
-    return out
-
-
-def flow_for(flow_hash: str | None) -> ir.Flow | None:
-    """The flow a call ran, found among the local flow files by its content hash."""
+def flow_for(flow_hash: str | None) -> tuple[ir.Flow | None, str | None]:
+    """The flow version a call ran, from the API (``GET /flows/{hash}``), and its file name."""
     if flow_hash is None:
-        return None
-    paths = flowfiles.list_flows(cfg.flows_dir)
-    known = _flow_by_hash(str(cfg.flows_dir), tuple((str(p), p.stat().st_mtime) for p in paths))
-    return ir.Flow.from_json(known[flow_hash]) if flow_hash in known else None
+        return None, None
+    try:
+        version = api.get(f"/flows/{quote(flow_hash, safe='')}")
+    except ui.ApiError as exc:
+        if exc.status != 404:
+            st.error(str(exc))
+        return None, None
+    except ui.ApiUnavailable as exc:
+        st.error(str(exc))
+        return None, None
+    return ir.Flow.from_json(json.dumps(version["ir"])), version["source_name"]
+
+
+def money(value: float | None) -> str:
+    return "—" if value is None else f"${value:.4f}"
 
 
 filters = st.columns(2)
@@ -58,6 +58,7 @@ st.dataframe(
             "outcome": c["outcome"],
             "turns": c["turns"],
             "seconds": None if c["duration_ms"] is None else c["duration_ms"] / 1000,
+            "cost (USD)": c["cost_usd"],
         }
         for c in calls
     ],
@@ -68,19 +69,37 @@ call = ui.api_call(lambda: api.get(f"/calls/{quote(call_id, safe='')}"))
 if call is None:
     st.stop()
 
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Outcome", call["outcome"] or "—")
 cols[1].metric("Seconds", "—" if call["duration_ms"] is None else call["duration_ms"] / 1000)
 cols[2].metric("Turns", call["turns"])
 cols[3].metric("Provider", call["provider"] or "—")
+cols[4].metric("Cost", money(call["cost_usd"]))
 if call["error"]:
     st.error(call["error"])
-st.caption("Recording and cost: the API does not report them for calls yet.")
+
+st.subheader("Recording")
+if call["recording_url"]:
+    wav = ui.api_call(lambda: api.raw(call["recording_url"]))
+    if wav is not None:
+        st.audio(wav, format="audio/wav")
+        st.caption("Stereo: the caller on the left, the agent on the right.")
+else:
+    st.caption("Not recorded (recording off, or the call had no media).")
+if call["usage"]:
+    with st.expander("Provider usage"):
+        st.dataframe(
+            [{"provider": name, **usage} for name, usage in call["usage"].items()],
+            hide_index=True,
+        )
 
 talk_col, graph_col = st.columns(2)
 with talk_col:
     st.subheader("Transcript")
     for turn in call["transcript"]:
+        if turn["role"] not in ("caller", "agent"):  # events and tool runs, between the turns
+            st.caption(f"· {turn['text']}")
+            continue
         role = "user" if turn["role"] == "caller" else "assistant"
         with st.chat_message(role):
             st.write(turn["text"])
@@ -106,11 +125,9 @@ with graph_col:
     st.subheader("Node path")
     path = call["node_path"]
     st.write(" → ".join(path) or "—")
-    flow = flow_for(call["flow_hash"])
+    flow, source_name = flow_for(call["flow_hash"])
     if flow is not None:
         st.graphviz_chart(flow_dot(flow, current=path[-1] if path else None, path=path))
+        st.caption(f"flow {flow.agent.name} · {source_name or call['flow_hash']}")
     else:
-        st.caption(
-            f"The flow version {call['flow_hash']} is not among the files in {cfg.flows_dir}; "
-            "the graph shows when its file is there."
-        )
+        st.caption("The call has no stored flow version to draw.")

@@ -1,4 +1,4 @@
-"""Knowledge: add documents to a collection, see them with their chunk counts, try a search."""
+"""Knowledge: add documents to a collection, see each document's chunks, try a search."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from urllib.parse import quote
 import streamlit as st
 
 from studio import ui
+
+CHUNKS_PER_PAGE = 20
 
 st.title("Knowledge")
 cfg = ui.config()
@@ -46,14 +48,37 @@ else:
         [{k: d[k] for k in ("id", "title", "source", "chunks", "created_at")} for d in documents],
         hide_index=True,
     )
-    doomed = st.selectbox("Document", [d["id"] for d in documents])
+    titles = {d["id"]: f"{d['id']} · {d['title'] or d['source'] or 'untitled'}" for d in documents}
+    chosen = st.selectbox("Document", list(titles), format_func=titles.__getitem__)
     if st.button("Delete document"):
         try:
-            api.delete(f"{base}/documents/{doomed}")  # 204: no body
+            api.delete(f"{base}/documents/{chosen}")  # 204: no body
         except (ui.ApiError, ui.ApiUnavailable) as exc:
             st.error(str(exc))
         else:
             st.rerun()
+
+    st.subheader("Chunks")
+    st.caption("The pieces the document was split into: what a search can return.")
+    filter_col, page_col = st.columns([4, 1])
+    contains = filter_col.text_input("Only chunks containing").strip()
+    page = page_col.number_input("Page", min_value=1, value=1)
+    found = ui.api_call(
+        lambda: api.get(
+            f"/knowledge/documents/{chosen}/chunks",
+            offset=(int(page) - 1) * CHUNKS_PER_PAGE,
+            limit=CHUNKS_PER_PAGE,
+            contains=contains or None,
+        )
+    )
+    if found is not None:
+        first = found["offset"] + 1
+        last = found["offset"] + len(found["chunks"])
+        st.caption(f"chunks {first}-{last} of {found['total']}" if found["chunks"] else "none")
+        st.dataframe(
+            [{k: c[k] for k in ("seq", "chars", "tokens", "text")} for c in found["chunks"]],
+            hide_index=True,
+        )
 
 st.subheader("Search")
 st.caption("The passages the agent's knowledge_search tool would get, best first.")
