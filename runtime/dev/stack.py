@@ -85,7 +85,8 @@ async def embedded_stack(
     """Bring the stack up; yields its endpoints.
 
     Args:
-        scenarios: the simulated callees (YAML/JSON) when the simulated PBX is used.
+        scenarios: the simulated callees (YAML/JSON) when the simulated PBX is used; default
+            ``VOXFLOW_SIM_SCENARIOS``. Its path is passed on to the processes started here.
         api: also run the REST API (``uvicorn``) and the studio (``voxflow studio``).
     """
     state_dir = settings.state_dir.resolve()
@@ -102,6 +103,7 @@ async def embedded_stack(
 
         sim_log = None
         if settings.ami_host is None:
+            scenarios = scenarios or settings.sim_scenarios
             callees = load_scenarios(scenarios) if scenarios else Scenarios()
             sim_log = state_dir / "sim-originates.jsonl"
             pbx = SimPBX(callees, log_path=sim_log, port=free_port(), secret=SIM_SECRET)
@@ -109,6 +111,8 @@ async def embedded_stack(
             ami = pbx.ami_address
             ami_env = {"AMI_HOST": ami[0], "AMI_PORT": str(ami[1]), "AMI_USERNAME": "voxflow"}
             ami_env["AMI_SECRET"] = SIM_SECRET
+            if scenarios:  # the studio lists these callees for phone test calls
+                ami_env["VOXFLOW_SIM_SCENARIOS"] = str(scenarios)
         else:
             ami = (settings.ami_host, settings.ami_port)
             ami_env = {}
