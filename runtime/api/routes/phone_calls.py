@@ -148,7 +148,12 @@ async def place_test_call(body: models.PhoneCallCreate, pool: Db, request: Reque
         plan, campaign=dataclasses.replace(plan.campaign, rules=(), max_attempts=1)
     )
     now = datetime.now(UTC)
-    opens = windows.next_open(now, contact.timezone, plan.campaign.windows, plan.closed_dates)
+    try:
+        opens = windows.next_open(now, contact.timezone, plan.campaign.windows, plan.closed_dates)
+    except ValueError as exc:  # e.g. an end of 24:00, which the compiler accepts
+        raise _problem(
+            422, "window_invalid", f"the flow's calling windows cannot be evaluated: {exc}"
+        ) from None
     if opens is None:
         raise _problem(
             422,

@@ -1,0 +1,191 @@
+"""The Test call page places a real call and shows its transcript and outcome as it happens:
+studio page (AppTest) → REST API (uvicorn) → ContactWorkflow (Temporal test server) → worker
+(dial, converse) → simulated PBX, whose callee for the picked number follows its script."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import uvicorn
+from streamlit.testing.v1 import AppTest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.converse import ConverseActivities
+from runtime.api import create_app
+from runtime.client import binary
+from runtime.settings import load_settings
+from runtime.worker import build_workers, run_workers
+from runtime.workflows import search
+from telephony.ami import AmiSettings, AsteriskGateway
+from telephony.audiosocket import AudioSocketServer
+from telephony.sim import SimPBX, load_scenarios
+from tests.studio.conftest import PAGES, REPO, free_port
+
+SCENARIOS = """
+ring_ms: 20
+numbers:
+  "+12127260181":
+    script:
+      - say: "Hello?"
+      - say: "Yes, I will be there, thank you."
+  "+12125016613": {result: busy}
+"""
+_KINDS = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+}
+
+
+def _anytime_reminder(flows_dir: Path) -> None:
+    """reminder.flow callable at any hour but 23:59 in New York (the dial checks the clock).
+
+    Not 24:00: the compiler accepts it but ``runtime.campaign.windows`` cannot read it.
+    """
+    lines = [
+        line
+        for line in (REPO / "flows" / "reminder.flow").read_text().splitlines()
+        if not line.lstrip().startswith(("window ", "holiday"))
+    ]
+    lines.insert(lines.index('  caller_id "+12125550100"'), "  window mon-sun 00:00-23:59 local")
+    (flows_dir / "reminder.flow").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(REPO / "flows" / "reminder.tests.yaml", flows_dir / "reminder.tests.yaml")
+
+
+@pytest.fixture
+async def temporal() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(binary("temporal-test-server")),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={k.name: _KINDS[k.indexed_value_type.name] for k in search.ALL},
+            )
+        )
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture
+def scenarios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "callees.yaml"
+    path.write_text(SCENARIOS, encoding="utf-8")
+    monkeypatch.setenv("VOXFLOW_SIM_SCENARIOS", str(path))
+    return path
+
+
+@pytest.fixture
+def api_server(
+    pg_url: str, temporal: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """The API on loopback, connecting to the test server as any deployment would."""
+    address = temporal.client.service_client.config.target_host
+    settings = load_settings(
+        {
+            "DATABASE_URL": pg_url,
+            "TEMPORAL_ADDRESS": address,
+            "VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"),
+        }
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                pytest.fail("the API server did not start")
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{server.config.port}"
+        monkeypatch.setenv("VOXFLOW_API_URL", url)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+async def worker(
+    temporal: WorkflowEnvironment, pg_pool: asyncpg.Pool, scenarios: Path, tmp_path: Path
+) -> AsyncIterator[None]:
+    """The real worker composition with the simulated PBX playing ``scenarios``."""
+    settings = load_settings({"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings")})
+    async with (
+        SimPBX(load_scenarios(scenarios), log_path=tmp_path / "sim.jsonl") as pbx,
+        AudioSocketServer() as media,
+    ):
+        host, port = pbx.ami_address
+        gateway = await AsteriskGateway.connect(
+            AmiSettings(host=host, port=port, secret="voxflow"), media.address_text
+        )
+        converse = ConverseActivities(
+            server=media, pool=pg_pool, gateway=gateway, settings=settings, media_wait_s=10
+        )
+        stop = asyncio.Event()
+        running = asyncio.create_task(
+            run_workers(
+                build_workers(
+                    temporal.client,
+                    pool=pg_pool,
+                    gateway=gateway,
+                    audiosocket=media.address_text,
+                    call_activities=[converse.converse],
+                    shared_queue=settings.task_queue,
+                ),
+                stop,
+            )
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            await running
+            await gateway.close()
+
+
+@pytest.mark.slow
+async def test_phone_section_calls_a_simulated_callee_and_shows_transcript_and_outcome(
+    flows_dir: Path, api_server: str, worker: None
+) -> None:
+    _anytime_reminder(flows_dir)
+    at = AppTest.from_file(str(PAGES / "test_call.py"), default_timeout=60)
+    await asyncio.to_thread(at.run)
+    (callees,) = [s for s in at.selectbox if s.label == "Simulated callee"]
+    callees.set_value(next(o for o in callees.options if o.startswith("+12127260181")))
+    await asyncio.to_thread(at.run)
+
+    next(b for b in at.button if b.label == "Place test call").click()
+    await asyncio.to_thread(at.run)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "+12127260181 · dialling now" in at.markdown[0].value
+
+    for _ in range(60):  # the page's fragment polls every 2 s; a rerun does the same
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(at.run)
+        if any("outcome confirmed" in c.value for c in at.caption):
+            break
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = [c.value for c in at.caption]
+    assert any(
+        c.startswith("workflow COMPLETED · contact final · outcome confirmed") for c in captions
+    )
+    assert any(c.endswith("outcome confirmed · path greet → confirmed") for c in captions)
+    said = [(m.name, m.markdown[0].value) for m in at.chat_message]
+    assert ("user", "Yes, I will be there, thank you.") in said
+    assert ("assistant", "Great, we'll see you then. Goodbye!") in said
