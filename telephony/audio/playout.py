@@ -46,12 +46,16 @@ class PlayoutBuffer:
             if resampler is None:
                 resampler = self._resamplers[frame.rate] = Resampler(frame.rate, self.wire_rate)
             frame = resampler.process(frame)
-        self._partial += frame.pcm
+        partial = self._partial
+        partial += frame.pcm
         n = self.frame_bytes
-        whole = len(self._partial) - len(self._partial) % n
-        for start in range(0, whole, n):
-            self._frames.append(bytes(self._partial[start : start + n]))
-        del self._partial[:whole]
+        whole = len(partial) - len(partial) % n
+        if whole:
+            with memoryview(partial) as view:  # one copy per frame, not a slice and a copy
+                self._frames.extend(
+                    view[start : start + n].tobytes() for start in range(0, whole, n)
+                )
+            del partial[:whole]
 
     def end_of_audio(self) -> None:
         """Flush the resamplers and pad the trailing partial frame so all of it gets played."""

@@ -154,37 +154,30 @@ class Decoder:
         buffer = self._buffer
         if buffer:
             buffer += data
-            source: bytes | bytearray | memoryview = buffer
-        else:
-            source = data  # the common case: parse straight from the read, no copy into buffer
-        messages: list[Message] = []
-        with memoryview(source) as view:
-            size = len(view)
-            pos = 0
-            while size - pos >= 3:
-                kind = view[pos]
-                length = view[pos + 1] << 8 | view[pos + 2]
-                end = pos + 3 + length
-                if end > size:
-                    break
-                rate = AUDIO_KIND_RATES.get(kind)
-                if rate is not None and length and not length & 1:
-                    messages.append(Audio(AudioFrame(view[pos + 3 : end].tobytes(), rate)))
-                else:
-                    try:
-                        messages.append(_parse(kind, view[pos + 3 : end].tobytes()))
-                    except ProtocolError as exc:
-                        self.error = exc
-                        pos = size
-                        break
-                pos = end
-            tail = view[pos:].tobytes() if source is not buffer and pos < size else b""
-        if source is buffer:
-            del buffer[:pos]
-        elif tail:
-            buffer += tail
-        if self.error is not None:
+            data = bytes(buffer)
             buffer.clear()
+        elif type(data) is not bytes:
+            data = bytes(data)  # one copy of the read; every slice below is then one copy too
+        messages: list[Message] = []
+        size = len(data)
+        pos = 0
+        while size - pos >= 3:
+            kind = data[pos]
+            end = pos + 3 + (data[pos + 1] << 8 | data[pos + 2])
+            if end > size:
+                break
+            rate = AUDIO_KIND_RATES.get(kind)
+            if rate is not None and end - pos > 3 and (end - pos) & 1:  # payload even, not empty
+                messages.append(Audio(AudioFrame(data[pos + 3 : end], rate)))
+            else:
+                try:
+                    messages.append(_parse(kind, data[pos + 3 : end]))
+                except ProtocolError as exc:
+                    self.error = exc
+                    return messages  # the buffer is empty: nothing after this can be decoded
+            pos = end
+        if pos < size:
+            buffer += data[pos:] if pos else data
         return messages
 
     @property

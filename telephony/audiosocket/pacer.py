@@ -22,6 +22,10 @@ from typing import Protocol
 FRAME_S = 0.020
 MAX_LAG_S = 0.200
 """A stream more than this late (a stalled loop) restarts its schedule instead of bursting."""
+COALESCE_S = 0.001
+"""Default timer quantum: at most 1,000 wake-ups a second however many calls, for at most
+1 ms of added lateness (a timer per distinct deadline would wake the loop for nearly every
+frame once calls have spread-out phases)."""
 _EPSILON_S = 1e-6
 """Deadlines this close to "now" are due: timers may fire a hair early (clock resolution,
 float rounding of a coalescing tick), and re-arming for a microsecond would waste a wake-up."""
@@ -55,7 +59,8 @@ class Pacer:
         max_lag_s: lateness beyond which a stream's schedule restarts.
         coalesce_s: the timer fires on multiples of this, so deadlines that close share one
             wake-up (0: fire at each earliest deadline exactly). A frame then leaves up to
-            ``coalesce_s`` after its deadline, never before it.
+            ``coalesce_s`` after its deadline, never before it. The grid of each stream is
+            unchanged: lateness is not carried into the next deadline.
     """
 
     def __init__(
@@ -64,7 +69,7 @@ class Pacer:
         *,
         frame_s: float = FRAME_S,
         max_lag_s: float = MAX_LAG_S,
-        coalesce_s: float = 0.0,
+        coalesce_s: float = COALESCE_S,
     ) -> None:
         self._loop = loop
         self.frame_s = frame_s

@@ -92,7 +92,7 @@ def on_grid(deadlines: list[float], start: float) -> bool:
 
 def test_an_idle_stream_sends_its_first_frame_at_once_then_every_20ms_on_absolute_deadlines():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     stream = Stream(10)
     pacer.kick(stream)
     assert stream.sent == [(0, T0, T0)]  # synchronously, inside kick()
@@ -104,7 +104,7 @@ def test_an_idle_stream_sends_its_first_frame_at_once_then_every_20ms_on_absolut
 
 def test_streams_keep_their_own_phases_under_one_timer():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     a, b, c = Stream(20), Stream(20), Stream(20)
     pacer.kick(a)
     loop.run_until(T0 + 0.007)
@@ -127,7 +127,7 @@ def test_streams_keep_their_own_phases_under_one_timer():
 
 def test_streams_sharing_a_deadline_are_served_in_one_wake_up_in_arrival_order():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     streams = [Stream(3) for _ in range(4)]
     for stream in streams:
         pacer.kick(stream)  # all at T0: the same phase
@@ -138,7 +138,7 @@ def test_streams_sharing_a_deadline_are_served_in_one_wake_up_in_arrival_order()
 
 def test_a_stall_longer_than_max_lag_restarts_the_schedule_instead_of_bursting():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     stream = Stream(30)
     pacer.kick(stream)
     loop.run_until(T0 + 0.1)  # frames 0..5 on the grid
@@ -155,7 +155,7 @@ def test_a_stall_longer_than_max_lag_restarts_the_schedule_instead_of_bursting()
 
 def test_a_short_stall_catches_up_on_the_same_grid():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     stream = Stream(30)
     pacer.kick(stream)
     loop.run_until(T0 + 0.1)
@@ -168,7 +168,7 @@ def test_a_short_stall_catches_up_on_the_same_grid():
 
 def test_an_empty_queue_idles_the_stream_and_new_audio_starts_a_new_grid():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     stream = Stream(3)
     pacer.kick(stream)
     loop.run_until(T0 + 0.1)
@@ -184,7 +184,7 @@ def test_an_empty_queue_idles_the_stream_and_new_audio_starts_a_new_grid():
 
 def test_kick_is_a_no_op_for_a_stream_already_scheduled():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     stream = Stream(5)
     pacer.kick(stream)
     pacer.kick(stream)
@@ -195,7 +195,7 @@ def test_kick_is_a_no_op_for_a_stream_already_scheduled():
 
 def test_a_paused_stream_waits_without_delaying_the_others():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     slow, other = Stream(40), Stream(40)
     slow.pause_after = 3
     pacer.kick(slow)
@@ -217,7 +217,7 @@ def test_a_paused_stream_waits_without_delaying_the_others():
 
 def test_a_stream_paused_longer_than_max_lag_restarts_when_it_drains():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     slow = Stream(10)
     slow.pause_after = 2
     pacer.kick(slow)
@@ -249,7 +249,7 @@ def test_coalescing_fires_on_the_quantum_grid_never_before_a_deadline(quantum):
 
 def test_a_stream_that_raises_is_dropped_and_the_others_keep_their_timer():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
 
     class Broken(Stream):
         def send_frame(self, deadline, now):
@@ -270,7 +270,7 @@ def test_a_stream_that_raises_is_dropped_and_the_others_keep_their_timer():
 
 def test_close_cancels_the_timer_and_forgets_every_stream():
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, coalesce_s=0)
     streams = [Stream(10) for _ in range(3)]
     for stream in streams:
         pacer.kick(stream)
