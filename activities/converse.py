@@ -289,10 +289,14 @@ class ConverseActivities:
 
         recorder = None
         if self.settings.recording:
-            recorder = StereoRecorder(
-                Path(self.settings.recordings_dir), inp.attempt_id, rate=media.wire_rate
-            )
-            media = RecordingMedia(media, recorder)
+            try:
+                recorder = StereoRecorder(
+                    Path(self.settings.recordings_dir), inp.attempt_id, rate=media.wire_rate
+                )
+            except OSError as exc:  # an unwritable directory costs the recording, not the call
+                log.warning("call %s: not recorded: %s", inp.attempt_id, exc)
+            else:
+                media = RecordingMedia(media, recorder)
         record = CallRecord(self.pool, inp)
         await record.start()
         bridge = CallBridge(
@@ -317,18 +321,13 @@ class ConverseActivities:
             await media.hangup()
             await asyncio.wait({run}, timeout=10)
             await record.flush(bridge.result)
-            if recorder is not None:
-                await asyncio.to_thread(recorder.close)
+            recording = await _close(recorder, inp.attempt_id)
+            if run.done() and not run.cancelled() and run.exception() is None:
+                await record.finish(run.result(), recording)
             raise
         result = run.result()
         await record.flush(result)
-        recording = None
-        if recorder is not None:
-            try:
-                recording = (await asyncio.to_thread(recorder.close)).name
-            except OSError as exc:  # a full disk loses the recording, never the call's outcome
-                log.warning("call %s: recording not written: %s", inp.attempt_id, exc)
-        await record.finish(result, recording)
+        await record.finish(result, await _close(recorder, inp.attempt_id))
         return ConverseResult(
             outcome=result.outcome,
             callback_at=result.callback_at,
@@ -339,3 +338,14 @@ class ConverseActivities:
             usage=result.usage,
             error=result.error,
         )
+
+
+async def _close(recorder: StereoRecorder | None, call_id: str) -> str | None:
+    """Write the recording's WAV; its file name, or ``None`` when there is none."""
+    if recorder is None:
+        return None
+    try:
+        return (await asyncio.to_thread(recorder.close)).name
+    except OSError as exc:  # a full disk loses the recording, never the call's outcome
+        log.warning("call %s: recording not written: %s", call_id, exc)
+        return None

@@ -80,3 +80,19 @@ async def test_recording_turned_off_writes_no_file(pg_pool, tmp_path: Path) -> N
     assert not (tmp_path / "recordings").exists()
     detail = await calls.get_call(pg_pool, attempt)
     assert detail is not None and detail.call.recording is None
+
+
+async def test_unwritable_recordings_directory_costs_the_recording_not_the_call(
+    pg_pool, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the recordings directory should be")
+
+    result, _, _, attempt = await run_converse(
+        pg_pool, tmp_path, SCRIPT, environ={"VOXFLOW_RECORDINGS_DIR": str(blocker / "recordings")}
+    )
+
+    assert result.outcome == "rescheduled" and result.error is None
+    detail = await calls.get_call(pg_pool, attempt)
+    assert detail is not None
+    assert (detail.call.outcome, detail.call.recording) == ("rescheduled", None)
