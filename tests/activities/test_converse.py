@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.converse import ConverseActivities, ConverseInput
-from runtime.db import create_pool
+from runtime.db import calls, create_pool
 from runtime.db.flows import save_flow
 from runtime.settings import load_settings
 from telephony.ami import AmiSettings, AsteriskGateway
@@ -33,7 +33,12 @@ async def pool(pg_url: str) -> AsyncIterator[object]:
 
 
 async def run_converse(
-    pool, tmp_path, script, *, cancel_after: float | None = None, environ: dict[str, str] | None = None
+    pool,
+    tmp_path,
+    script,
+    *,
+    cancel_after: float | None = None,
+    environ: dict[str, str] | None = None,
 ):
     """Run ``converse`` on one simulated call; recordings go under ``tmp_path/recordings``."""
     settings = load_settings(
@@ -96,9 +101,14 @@ async def test_converse_runs_the_call_with_the_local_voice_provider(pool, tmp_pa
 
 async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
     script = [{"listen": True}, {"wait_ms": 20000}, {"hangup": True}]
-    result, callee, _, _ = await run_converse(pool, tmp_path, script, cancel_after=1.5)
+    result, callee, _, attempt = await run_converse(pool, tmp_path, script, cancel_after=1.5)
     assert result is None  # the cancellation was re-raised
     assert callee.ended_by == "agent"  # the AudioSocket hang-up reached the callee
+    # What the call said and how far it got are stored all the same, with its recording.
+    detail = await calls.get_call(pool, attempt)
+    assert detail is not None and detail.call.ended_at is not None
+    assert detail.call.node_path == ["greet"] and detail.call.recording == f"{attempt}.wav"
+    assert detail.transcript[0].text == "entered greet"
 
 
 async def test_unknown_flow_hash_is_a_non_retryable_error(pool) -> None:
