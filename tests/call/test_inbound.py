@@ -83,6 +83,7 @@ async def assert_landed_in_postgres(pool, call: SimCall, flow_hash: str) -> None
         CALLER,
         flow_hash,
     )
+    assert (row.outcome, row.node_path) == ("routed_to_billing", ["menu", "billing"])
     said = [(t.role, t.node, t.text) for t in detail.transcript if t.role in ("caller", "agent")]
     assert ("caller", "menu", "I have a question about my bill") in said
     assert ("agent", "billing", "Transferring you to billing.") in said
