@@ -50,6 +50,9 @@ INBOUND_CAMPAIGN = "inbound"
 UNKNOWN_CALLER = "unknown"
 CALLER_WAIT_S = 2.0
 """How long to wait for the PBX to say who is calling before answering as ``unknown``."""
+INBOUND_CONTACT = frozenset({"phone"})
+"""What an inbound call knows of its caller: ``contact.phone`` (the caller id)."""
+INBOUND_CAMPAIGN_CONTEXT = frozenset({"name"})
 HOLD_S = 60.0
 """A held session no conversation claims within this is hung up (the converse activity
 waits 30 s for its media, so a started workflow claims it well before)."""
@@ -88,7 +91,8 @@ def compile_inbound_flows(settings: Settings) -> InboundFlows:
     """Compile ``VOXFLOW_INBOUND_FLOW`` and every ``VOXFLOW_INBOUND_ROUTES`` flow.
 
     Raises:
-        SettingsError: naming every flow file that does not compile, with its first errors.
+        SettingsError: naming every flow file that does not compile (with its first errors)
+            or that needs contact or campaign values an inbound call does not have.
     """
     problems: list[SettingProblem] = []
 
@@ -97,6 +101,26 @@ def compile_inbound_flows(settings: Settings) -> InboundFlows:
         if result.flow is None:
             errors = "; ".join(d.headline() for d in result.errors[:3])
             problems.append(SettingProblem(setting, f"{path} does not compile: {errors}"))
+            return None
+        missing = [
+            f"{scope}.{f.name}"
+            for scope, fields, known in (
+                ("contact", result.flow.agent.context, INBOUND_CONTACT),
+                ("campaign", result.flow.agent.campaign_context, INBOUND_CAMPAIGN_CONTEXT),
+            )
+            for f in fields
+            if f.required and f.default is None and f.name not in known
+        ]
+        if missing:
+            problems.append(
+                SettingProblem(
+                    setting,
+                    f"{path} needs {', '.join(missing)}, which an inbound call does not have "
+                    "(only contact.phone, the caller id); declare them optional or route "
+                    "inbound calls to another flow",
+                )
+            )
+            return None
         return result.flow
 
     default = None

@@ -56,6 +56,16 @@ def test_every_flow_that_does_not_compile_is_named_at_once(tmp_path: Path) -> No
     assert str(missing) in problems[1].message and "VF101" in problems[1].message
 
 
+def test_a_flow_that_needs_contact_columns_cannot_answer_inbound_calls() -> None:
+    survey = ROOT / "flows" / "survey.flow"
+    with pytest.raises(SettingsError) as err:
+        compile_inbound_flows(load_settings({"VOXFLOW_INBOUND_FLOW": str(survey)}))
+    [problem] = err.value.problems
+    assert problem.env == "VOXFLOW_INBOUND_FLOW"
+    for name in ("contact.first_name", "contact.plan", "contact.months_as_customer"):
+        assert name in problem.message
+
+
 @pytest.mark.parametrize(
     ("value", "fragment"),
     [
