@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
+from temporalio.worker import Replayer
 
 from activities.converse import ConverseActivities
 from runtime.call.inbound import (
@@ -29,6 +31,7 @@ from runtime.worker import build_workers, run_workers
 from runtime.workflows import search
 from runtime.workflows.inbound import InboundCallWorkflow
 from runtime.workflows.messages import InboundInput, InboundResult
+from runtime.workflows.sandbox import workflow_runner
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
 from telephony.sim import SimPBX, parse_scenarios
@@ -116,6 +119,15 @@ async def test_a_worker_process_answers_an_inbound_call_and_records_it(
     assert attrs.get(search.FLOW_HASH) == flow_hash.default.hash
     assert attrs.get(search.OUTCOME) == "routed_to_billing"
     assert await described.memo() == {"caller": CALLER, "did": "15550100"}
+    # the real history (activities, search attributes, memo) replays on today's workflow code
+    history = await client.get_workflow_handle(inbound_workflow_id(call.attempt_id)).fetch_history()
+    replayer = Replayer(
+        workflows=[InboundCallWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None
 
 
 def _read(path: Path) -> str:
