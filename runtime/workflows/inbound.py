@@ -25,6 +25,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+UNKNOWN_CALLER = "unknown"
+"""``InboundInput.caller`` when the PBX did not say who is calling (withheld caller id)."""
+
+
 @workflow.defn
 class InboundCallWorkflow:
     @workflow.run
@@ -35,7 +39,8 @@ class InboundCallWorkflow:
                 ConverseCall(
                     attempt_id=arg.call_id,
                     flow_hash=arg.flow_hash,
-                    contact={"phone": arg.caller},
+                    # A withheld number is no phone: the flow sees contact.phone unset.
+                    contact={} if arg.caller == UNKNOWN_CALLER else {"phone": arg.caller},
                     campaign={"name": "inbound"},
                 ),
                 task_queue=arg.task_queue,

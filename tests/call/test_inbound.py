@@ -275,3 +275,20 @@ async def test_an_outbound_call_whose_media_comes_first_is_not_taken_for_inbound
         session = await w.media.accept(attempt, timeout=5)
         assert session.call_id == attempt and w.inbound.refused == {}
         await session.hangup()
+
+
+async def test_a_withheld_caller_id_answers_as_unknown(
+    temporal: DevServer, pg_pool, tmp_path: Path
+) -> None:
+    client = await temporal.client()
+    async with inbound_worker(pg_pool, tmp_path, {"VOXFLOW_INBOUND_FLOW": str(MENU)}, client) as w:
+        call = w.pbx.place_inbound(w.audiosocket.address_text, caller=CALLER, did="+15550100",
+                                   caller_id=False, script=HANG_UP_AT_ONCE)  # fmt: skip
+        result = await workflow_result(client, call.attempt_id)
+    assert result.outcome == "hung_up"
+    attempt = await attempts.get_attempt(pg_pool, call.attempt_id)
+    assert attempt is not None and (attempt.contact, attempt.phone) == ("unknown", "unknown")
+    detail = await calls.get_call(pg_pool, call.attempt_id)
+    assert detail is not None and detail.call.phone is None
+    described = await client.get_workflow_handle(inbound_workflow_id(call.attempt_id)).describe()
+    assert await described.memo() == {"caller": "unknown", "did": "15550100"}
