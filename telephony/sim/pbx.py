@@ -19,7 +19,9 @@ Inbound calls (:meth:`SimPBX.place_inbound`) follow the ``[voxflow-inbound]`` co
 ``telephony/asterisk/extensions.conf``: ``Newchannel`` (``ChannelState: 4`` Ring, the caller's
 ``CallerIDNum``, ``Exten`` = the dialled number, an Asterisk-style ``Uniqueid``), ``Newstate``
 Up (``Answer()``), ``VarSet`` ``VOXFLOW_ATTEMPT`` = a fresh UUID (``Set(...=${UUID()})``), then
-``AudioSocket()`` to voxflow with that UUID; the caller runs a scenario script.
+``AudioSocket()`` to voxflow with that UUID; the caller runs a scenario script. Over AMI, as on
+Asterisk, ``Setvar`` without a channel sets the global ``VOXFLOW_INBOUND_AUDIOSOCKET`` and
+``Originate`` of ``Local/<did>@voxflow-inbound`` with a ``CallerID`` places such a call.
 
 Actions: Login, Logoff, Ping, Originate, Hangup, Redirect, PlayDTMF, Setvar, Getvar, Events.
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -100,6 +103,8 @@ class SimPBX(AmiServer):
         self.trace_media = trace_media
         self.log = OriginateLog(log_path)
         self.calls: dict[str, SimCall] = {}
+        self.globals: dict[str, str] = {}
+        """Global channel variables (``Setvar`` without ``Channel``), as ``[globals]``."""
         self._channel_seq = 0
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -134,6 +139,10 @@ class SimPBX(AmiServer):
         }
 
     def _setvar(self, conn: Connection, message: Message) -> None:
+        if not message.get("Channel"):
+            self.globals[message.get("Variable", "")] = message.get("Value", "")
+            self._reply(conn, message, "Success", "Variable Set")
+            return
         call = self._by_channel(message.get("Channel", ""))
         if call is not None:
             call.variables[message.get("Variable", "")] = message.get("Value", "")
@@ -141,7 +150,8 @@ class SimPBX(AmiServer):
 
     def _getvar(self, conn: Connection, message: Message) -> None:
         call = self._by_channel(message.get("Channel", ""))
-        value = call.variables.get(message.get("Variable", ""), "") if call else ""
+        variables = call.variables if call else {} if message.get("Channel") else self.globals
+        value = variables.get(message.get("Variable", ""), "")
         self._reply(
             conn,
             message,
@@ -167,6 +177,9 @@ class SimPBX(AmiServer):
             self._reply(
                 conn, message, "Error", "Originate with 'Exten' requires 'Context' and 'Priority'"
             )
+            return
+        if channel_req.startswith("Local/") and channel_req.endswith(f"@{INBOUND_CONTEXT}"):
+            self._originate_inbound(conn, message, channel_req)
             return
         attempt_id = str(message.get("ChannelId") or uuid.uuid4())
         if attempt_id in self.calls:
@@ -238,7 +251,7 @@ class SimPBX(AmiServer):
             ("Context", message.get("Context", "")),
             ("Exten", message.get("Exten", "")),
             ("Reason", reason),
-            ("Uniqueid", call.attempt_id),
+            ("Uniqueid", call.uniqueid or call.attempt_id),
             ("CallerIDNum", "<unknown>"),
             ("CallerIDName", "<unknown>"),
         ]
@@ -415,6 +428,22 @@ class SimPBX(AmiServer):
         self.log.append({"type": "inbound", "attempt": call_id, "number": caller, "did": did})
         call.task = self._spawn(self._inbound(call, script or self.scenarios.callee(caller)))
         return call
+
+    def _originate_inbound(self, conn: Connection, message: Message, channel_req: str) -> None:
+        """``Originate`` of ``Local/<did>@voxflow-inbound``: a call from ``CallerID`` to ``did``."""
+        target = self.globals.get("VOXFLOW_INBOUND_AUDIOSOCKET", "")
+        if not target:
+            self._reply(conn, message, "Error", "VOXFLOW_INBOUND_AUDIOSOCKET is not set")
+            return
+        raw = str(message.get("CallerID", ""))
+        number = m.group(1) if (m := re.search(r"<([^>]*)>", raw)) else raw.strip()
+        did = channel_req.removeprefix("Local/").rsplit("@", 1)[0]
+        call = self.place_inbound(
+            target, caller=number, did=did, caller_id=bool(number) and number != "<unknown>"
+        )
+        self._reply(conn, message, "Success", "Originate successfully queued")
+        if str(message.get("Async", "false")).lower() in ("true", "yes", "1"):
+            self._originate_response(conn, message, call, True, 4, True)
 
     async def _inbound(self, call: SimCall, caller: Callee) -> None:
         try:

@@ -114,3 +114,26 @@ async def test_the_inbound_channel_is_forgotten_when_it_hangs_up(pbx, audiosocke
     await call.ended.wait()
     await asyncio.sleep(0.1)  # the Hangup event travels over AMI
     assert await gateway.inbound_channel(session.call_id, timeout=0.05) is None
+
+
+async def test_an_ami_originate_into_the_inbound_context_places_an_inbound_call(
+    pbx, audiosocket, gateway
+):
+    ami = gateway.client
+    reply = await ami.send({"Action": "Originate", "Channel": "Local/+15550100@voxflow-inbound",
+                            "Application": "Wait", "Data": "1"})  # fmt: skip
+    assert reply.get("Response") == "Error"  # no [globals] target yet
+    reply = await ami.send({"Action": "Setvar", "Variable": "VOXFLOW_INBOUND_AUDIOSOCKET",
+                            "Value": audiosocket.address_text})  # fmt: skip
+    assert reply.success
+    got = await ami.send({"Action": "Getvar", "Variable": "VOXFLOW_INBOUND_AUDIOSOCKET"})
+    assert got.get("Value") == audiosocket.address_text
+    reply = await ami.send({"Action": "Originate", "Channel": "Local/+15550100@voxflow-inbound",
+                            "Application": "Wait", "Data": "1",
+                            "CallerID": '"Ann" <+33155550100>'})  # fmt: skip
+    assert reply.success
+    session = await _next_session(audiosocket)
+    channel = await gateway.inbound_channel(session.call_id, timeout=2)
+    assert channel is not None and (channel.caller, channel.did) == ("+33155550100", "15550100")
+    await session.hangup()
+    await pbx.calls[session.call_id].ended.wait()
