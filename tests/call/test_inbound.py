@@ -5,6 +5,7 @@ provider converses on the worker holding the media, and the call lands in Postgr
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -196,7 +197,10 @@ async def inbound_worker(
             await gateway.close()
 
 
-async def test_with_no_inbound_flow_the_call_is_hung_up_cleanly(pg_pool, tmp_path: Path) -> None:
+async def test_with_no_inbound_flow_the_call_is_hung_up_cleanly(
+    pg_pool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="runtime.call.inbound")
     async with inbound_worker(pg_pool, tmp_path, {}) as w:
         call = w.pbx.place_inbound(
             w.audiosocket.address_text, caller=CALLER, did="+15550100", script=BILLING
@@ -204,6 +208,8 @@ async def test_with_no_inbound_flow_the_call_is_hung_up_cleanly(pg_pool, tmp_pat
         await asyncio.wait_for(call.ended.wait(), 10)
         assert w.inbound.refused == {call.attempt_id: "no_flow"}
         assert w.media.held() == [] and w.audiosocket.active() == {}
+    said = [r.getMessage() for r in caplog.records if r.name == "runtime.call.inbound"]
+    assert any(call.attempt_id in m and "no inbound flow configured" in m for m in said)
     assert call.media.ended_by == "agent"  # the AudioSocket hang-up reached the caller
     assert call.cause == 16
     assert await attempts.get_attempt(pg_pool, call.attempt_id) is None
