@@ -149,8 +149,9 @@ def _show(call: VoiceCall) -> None:
             st.info(
                 f"The call ended with outcome `{call.outcome}`. Start a new call to talk again."
             )
-        if call.result is not None and call.result.error:
-            st.warning(call.result.error)
+        for problem in (call.result.error if call.result else None, call.error):
+            if problem:
+                st.warning(problem)
     with side:
         st.metric("Node", call.node_path[-1] if call.node_path else "—")
         st.caption("Path: " + " → ".join(call.node_path))
