@@ -8,8 +8,10 @@ does; the studio adds nothing to the diagnostics.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,42 @@ def ace_editor() -> Callable[..., Any] | None:
     except ImportError:
         return None
     return code_editor
+
+
+@cache
+def _keywords(syntax: str) -> tuple[str, ...]:
+    """The language's own words: the ``.flow`` grammar's keywords, or the YAML schema's keys."""
+    if syntax == "flow":
+        from dsl.parser import GRAMMAR
+
+        return tuple(sorted(set(re.findall(r'"([a-z_]+)"', GRAMMAR.read_text(encoding="utf-8")))))
+    from dsl.schema import flow_schema
+
+    def keys(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                if name == "properties" and isinstance(value, dict):
+                    yield from value
+                yield from keys(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from keys(item)
+
+    return tuple(sorted(set(keys(flow_schema()))))
+
+
+def completions(path: Path | str, flow: ir.Flow | None) -> list[dict[str, object]]:
+    """Ace completions: the syntax's keywords, then the names the flow defines (nodes, tools,
+    context fields, outcomes) when it compiles."""
+    out: list[dict[str, object]] = [
+        {"caption": word, "value": word, "meta": "keyword", "score": 100}
+        for word in _keywords(syntax_of(path))
+    ]
+    if flow is not None:
+        agent = flow.agent
+        names = [(n.name, "node") for n in agent.nodes]
+        names += [(t.name, "tool") for t in agent.tools]
+        names += [(f"contact.{f.name}", "context") for f in agent.context]
+        names += [(o, "outcome") for o in agent.outcomes]
+        out += [{"caption": n, "value": n, "meta": meta, "score": 200} for n, meta in names]
+    return out

@@ -57,6 +57,7 @@ with edit_col:
             lang=flowfiles.editor_mode(path),
             height=[24, 32],
             response_mode=["debounce", "blur"],
+            completions=flowfiles.completions(path, compiled.flow),
             props={
                 "annotations": flowfiles.annotations(compiled.diagnostics),
                 "markers": flowfiles.markers(compiled.diagnostics, source),

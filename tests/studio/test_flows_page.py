@@ -79,12 +79,27 @@ def test_flow_file_opens_in_the_ace_editor_with_its_mode_and_no_problems(reminde
     assert len(at.get("graphviz_chart")) == 1
 
 
-def test_yaml_flow_is_highlighted_as_yaml(flows_dir: Path) -> None:
+def test_yaml_flow_is_highlighted_as_yaml_and_completes_schema_keys(flows_dir: Path) -> None:
     shutil.copy(REPO / "flows" / "payment.flow.yaml", flows_dir / "payment.flow.yaml")
 
     _, args = _editor(_page())
 
     assert args["lang"] == "yaml"
+    keywords = {c["value"] for c in args["completions"] if c["meta"] == "keyword"}
+    assert {"agent", "nodes", "say", "campaign"} <= keywords
+
+
+def test_editor_completes_grammar_keywords_and_the_flows_own_names(reminder: Path) -> None:
+    _, args = _editor(_page())
+
+    by_meta: dict[str, set[str]] = {}
+    for c in args["completions"]:
+        by_meta.setdefault(c["meta"], set()).add(c["value"])
+    assert {"node", "say", "task", "on", "when", "campaign"} <= by_meta["keyword"]
+    flow = compile_file(reminder).flow
+    assert by_meta["node"] == {n.name for n in flow.agent.nodes}
+    assert "contact.first_name" in by_meta["context"]
+    assert set(flow.agent.outcomes) == by_meta["outcome"]
 
 
 def test_typed_error_is_listed_and_annotated_on_its_line_and_save_writes_the_file(
