@@ -1,27 +1,38 @@
 """Media benchmark: N concurrent AudioSocket calls through the server with a loopback provider.
 
-Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10]``
+Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10] [--loop uvloop]``
 
 Layout (needs >= 2 cores): the AudioSocket server and the loopback provider run in one process
 pinned to core 0; the load generator (N simulated Asterisk calls) runs in another process
-pinned to core 1. Both use ``time.monotonic()`` (CLOCK_MONOTONIC, system-wide on Linux), so
-timestamps compare across the two processes.
+pinned to core 1 (on uvloop when installed: it is not the system under test, and a cheaper
+load generator adds less of its own noise to the arrival times it records). Both use
+``time.monotonic()`` (CLOCK_MONOTONIC, system-wide on Linux), so timestamps compare across the
+two processes.
+
+Callers: each call sends one 320-byte 20 ms frame per write, 50 writes a second, like an
+Asterisk channel (``--per-write 2`` halves the load generator's writes); the calls are split
+into ``--phases`` groups (8) whose writes are spread evenly over the 20 ms period, as
+independent channels' timers are (``--phases 1``: every call writes in the same instant).
 
 Per call the provider (1) queues a 2 s prompt and interrupts it after 600 ms (barge-in), then
-(2) echoes the caller's audio with a 60 ms pre-buffer so the playout queue never runs dry.
+(2) echoes the caller's audio with a 60 ms pre-buffer so the playout queue never runs dry:
+``async for item in session.incoming(): await session.play(item)`` -- no resampling, no
+provider socket; the real bridge (runtime/call/bridge.py) does more work per frame on top.
 
 Figures printed per N:
 
-* server CPU: process CPU seconds / wall seconds of the measured window, and per call; plus
-  CPU seconds per call-second of audio actually echoed, and the calls per core it projects
-  (this one stays meaningful when other work shares the core);
+* server CPU: process CPU seconds / wall seconds of the measured window; CPU seconds per
+  call-second of audio actually echoed, and the calls per core it projects (this one stays
+  meaningful when other work shares the core);
 * lateness: how late each outgoing frame left vs its absolute 20 ms deadline (p50/p99/max),
   measured in the server over frames inside a run (queue not dry) -- the pacing jitter the
-  writer adds; "underruns" counts schedule restarts because the echo queue ran dry;
+  server adds; "underruns" counts schedule restarts because the echo queue ran dry;
 * arrival jitter: |inter-arrival - 20 ms| of echo frames at the caller (p50/p99) -- includes the
   load generator's own scheduling noise;
 * flush: time from ``interrupt()`` until the last prompt frame reached the caller (p50/p99/max)
-  and how many prompt frames still arrived after the interrupt.
+  and how many prompt frames still arrived after the interrupt;
+* frames per pacer wake-up, and the cyclic garbage collector's runs in the window (each one
+  stalls every call at once).
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib.util
 import multiprocessing as mp
 import os
 import struct
@@ -94,14 +106,14 @@ class _GcPauses:
     """Durations of the cyclic garbage collector's runs (they stall every call at once)."""
 
     def __init__(self) -> None:
-        self.pauses: list[float] = []
+        self.pauses: list[tuple[int, float]] = []
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
-            self.pauses.append(time.perf_counter() - self._started)
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
 
 
 async def _serve(conn, calls: int, opts: dict) -> None:
@@ -158,6 +170,7 @@ async def _serve(conn, calls: int, opts: dict) -> None:
             "frames_out": frames_out,
             "wakeups": wakeups1 - wakeups0,
             "gc_pauses": gc_pauses.pauses,
+            "gc_objects": len(gc.get_objects()),
             "lateness": lateness,
             "underruns": underruns,
             "ended_early": dict(ended_early),
@@ -277,7 +290,7 @@ async def _load(conn, host: str, port: int, calls: int, seconds: float, opts: di
 
 def load_main(conn, host: str, port: int, calls: int, seconds: float, opts: dict) -> None:
     conn.send(_pin(1))
-    _run_loop(_load(conn, host, port, calls, seconds, opts), opts["loop"])
+    _run_loop(_load(conn, host, port, calls, seconds, opts), opts["load_loop"])
 
 
 # ---- orchestration ------------------------------------------------------------------------
@@ -326,6 +339,7 @@ def run(calls: int, seconds: float, opts: dict) -> dict[str, object]:
         "frames_out": result["frames_out"],
         "wakeups": result["wakeups"],
         "gc_pauses": result["gc_pauses"],
+        "gc_objects": result["gc_objects"],
         "behind": client["behind"],
         "seconds": seconds,
     }
@@ -336,6 +350,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument(
+        "--load-loop",
+        choices=["asyncio", "uvloop"],
+        default="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        help="the load generator's event loop (not the system under test; default: uvloop if installed)",
+    )
     parser.add_argument(
         "--per-write", type=int, default=1, help="caller frames per write (Asterisk: 1)"
     )
@@ -348,12 +368,13 @@ def main() -> None:
     args = parser.parse_args()
     opts = {
         "loop": args.loop,
+        "load_loop": args.load_loop,
         "per_write": args.per_write,
         "phases": args.phases,
         "coalesce_ms": args.coalesce_ms,
     }
     print(
-        f"cpus available: {os.cpu_count()}, event loop: {args.loop}, caller writes: "
+        f"cpus available: {os.cpu_count()}, server event loop: {args.loop} (load generator: {args.load_loop}), caller writes: "
         f"{args.per_write} frame(s) per write in {args.phases} phase group(s), pacer quantum: "
         f"{'default' if args.coalesce_ms is None else f'{args.coalesce_ms} ms'}"
     )
@@ -374,11 +395,15 @@ def main() -> None:
             flush=True,
         )
         expected = calls * 50 * (args.seconds - 2.0)
-        pauses = r["gc_pauses"]
+        gc_runs = " ".join(
+            f"gen{g} {len(p)}x/max {max(p, default=0) * ms:.1f} ms"
+            for g in range(3)
+            if (p := [t for gen, t in r["gc_pauses"] if gen == g])
+        )
         print(
             f"       projected {1 / per_call:.0f} calls per fully available core; "
             f"{r['frames_out'] / max(1, r['wakeups']):.1f} frames per pacer wake-up; "
-            f"GC runs {len(pauses)}, {sum(pauses) * ms:.0f} ms in all, longest {max(pauses, default=0) * ms:.1f} ms"
+            f"GC runs: {gc_runs or 'none'}; tracked objects at the end: {r['gc_objects']}"
         )
         print(
             f"       echo frames at callers in window: {r['echo_frames']} (~{expected:.0f} expected); queue underruns: {r['underruns']}; load generator behind schedule at end: {r['behind'] * 1000:.0f} ms"

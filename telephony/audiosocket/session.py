@@ -215,9 +215,10 @@ class MediaSession:
         if self._ending:
             return
         for message in self._decoder.feed(data):
+            if type(message) is codec.Audio:  # nearly every message: skip the match below
+                self._on_audio(message.frame)
+                continue
             match message:
-                case codec.Audio(frame):
-                    self._on_audio(frame)
                 case codec.Dtmf():
                     self._deliver(message)
                 case codec.Hangup():
