@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import struct
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telephony.audio.frames import AudioFrame
@@ -149,6 +150,22 @@ class Decoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Message]:
         """The messages completed by ``data`` (any bytes-like; it is not kept after return)."""
+        messages: list[Message] = []
+        self.feed_into(data, lambda frame: messages.append(Audio(frame)), messages.append)
+        return messages
+
+    def feed_into(
+        self,
+        data: bytes | bytearray | memoryview,
+        on_audio: Callable[[AudioFrame], object],
+        on_message: Callable[[Message], object],
+    ) -> None:
+        """Like :meth:`feed`, but hand each message over as it is decoded, in stream order.
+
+        Audio goes to ``on_audio`` as a bare :class:`AudioFrame` (no :class:`Audio` wrapper,
+        no list: the media server's per-frame path); every other message to ``on_message``.
+        A callback may set :attr:`error` to stop the decoding there.
+        """
         if self.error is not None:
             raise self.error
         buffer = self._buffer
@@ -158,7 +175,6 @@ class Decoder:
             buffer.clear()
         elif type(data) is not bytes:
             data = bytes(data)  # one copy of the read; every slice below is then one copy too
-        messages: list[Message] = []
         size = len(data)
         pos = 0
         while size - pos >= 3:
@@ -168,17 +184,19 @@ class Decoder:
                 break
             rate = AUDIO_KIND_RATES.get(kind)
             if rate is not None and end - pos > 3 and (end - pos) & 1:  # payload even, not empty
-                messages.append(Audio(AudioFrame(data[pos + 3 : end], rate)))
+                on_audio(AudioFrame(data[pos + 3 : end], rate))
             else:
                 try:
-                    messages.append(_parse(kind, data[pos + 3 : end]))
+                    message = _parse(kind, data[pos + 3 : end])
                 except ProtocolError as exc:
                     self.error = exc
-                    return messages  # the buffer is empty: nothing after this can be decoded
+                    return  # the buffer is empty: nothing after this can be decoded
+                on_message(message)
+                if self.error is not None:
+                    return
             pos = end
         if pos < size:
             buffer += data[pos:] if pos else data
-        return messages
 
     @property
     def pending(self) -> int:

@@ -214,30 +214,30 @@ class MediaSession:
         """Bytes read from the socket: decode, queue audio/DTMF, end the call if told to."""
         if self._ending:
             return
-        for message in self._decoder.feed(data):
-            if type(message) is codec.Audio:  # nearly every message: skip the match below
-                self._on_audio(message.frame)
-                continue
-            match message:
-                case codec.Dtmf():
-                    self._deliver(message)
-                case codec.Hangup():
-                    self._end("remote_hangup")
-                    return
-                case codec.Error(code):
-                    log.warning("call %s: peer sent error %s", self.call_id, code.hex())
-                    self._end("remote_error")
-                    return
-                case codec.Uuid():
-                    self._decoder.error = codec.ProtocolError("second UUID message in one call")
-                    break
-        if self._decoder.error is not None:
+        self._decoder.feed_into(data, self._on_audio, self._on_message)
+        if self._decoder.error is not None and not self._ending:
             log.warning(
                 "call %s: malformed AudioSocket stream: %s", self.call_id, self._decoder.error
             )
             self._end("protocol_error")
 
+    def _on_message(self, message: codec.Message) -> None:
+        if self._ending:
+            return
+        match message:
+            case codec.Dtmf():
+                self._deliver(message)
+            case codec.Hangup():
+                self._end("remote_hangup")
+            case codec.Error(code):
+                log.warning("call %s: peer sent error %s", self.call_id, code.hex())
+                self._end("remote_error")
+            case codec.Uuid():
+                self._decoder.error = codec.ProtocolError("second UUID message in one call")
+
     def _on_audio(self, frame: AudioFrame) -> None:
+        if self._ending:
+            return  # what follows a hang-up or error message in the same read is dropped
         if frame.rate != self.wire_rate and not len(self._buffer) and not self._buffer.played_ms:
             self.wire_rate = frame.rate
             self._buffer = PlayoutBuffer(frame.rate)
