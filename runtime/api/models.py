@@ -31,6 +31,9 @@ class CampaignCreate(BaseModel):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
         description="Campaign name; defaults to the flow's campaign name",
     )
+    source_name: str | None = Field(
+        default=None, max_length=500, description="The flow's file name, kept with its version"
+    )
 
 
 class CampaignOut(BaseModel):

@@ -123,14 +123,20 @@ async def test_recording_streams_the_wav_to_every_role_and_404s_when_absent(
 async def test_flow_version_by_hash_returns_the_ir_a_client_can_rebuild(
     api: httpx.AsyncClient,
 ) -> None:
-    made = await api.post("/campaigns", json={"source": FLOW, "name": "flowver"})
+    made = await api.post(
+        "/campaigns", json={"source": FLOW, "name": "flowver", "source_name": "reminder.flow"}
+    )
     flow_hash = made.json()["flow_hash"]
 
     for role in ("designer", "operator"):
         got = await api.get(f"/flows/{flow_hash}", headers=as_role(role))
         assert got.status_code == 200
     body = got.json()
-    assert (body["hash"], body["agent"]) == (flow_hash, "reminder")
+    assert (body["hash"], body["agent"], body["source_name"]) == (
+        flow_hash,
+        "reminder",
+        "reminder.flow",
+    )
     assert Flow.from_json(json.dumps(body["ir"])).hash == flow_hash
     missing = await api.get("/flows/sha256:0000")
     assert (missing.status_code, missing.json()["detail"]["code"]) == (404, "flow_not_found")

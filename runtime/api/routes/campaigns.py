@@ -54,7 +54,7 @@ async def create_campaign(body: models.CampaignCreate, pool: Db) -> Any:
     if flow.campaign is None:
         raise _problem(422, "no_campaign", "the flow has no campaign section")
     name = body.name or flow.campaign.name
-    await flows.save_flow(pool, flow)
+    await flows.save_flow(pool, flow, source_name=body.source_name)
     try:
         row = await campaigns.create_campaign(pool, name, flow.hash)
     except campaigns.CampaignExists as exc:
