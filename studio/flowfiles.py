@@ -31,6 +31,17 @@ MARKER_CSS = (
     ".vf-marker-warning{position:absolute;border-bottom:2px solid #f5a524;}"
 )
 """Styles of the diagnostic markers, injected into the editor component's frame."""
+SAVE_BUTTON = {
+    "name": "Save",
+    "feather": "Save",
+    "primary": True,
+    "hasText": True,
+    "showWithIcon": True,
+    "alwaysOn": True,
+    "commands": ["submit"],
+    "style": {"top": "0.3rem", "right": "0.4rem"},
+}
+"""The editor's own Save button: sends its text as a ``submit`` event (what Ctrl+Enter does)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,7 @@ def markers(diagnostics: tuple[Diagnostic, ...], source: str) -> list[dict[str, 
                 "endCol": end,
                 "className": f"vf-marker-{d.severity.value}",
                 "type": "text",
+                "inFront": True,  # above the active-line highlight of the line being edited
             }
         )
     return out

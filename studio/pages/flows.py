@@ -61,17 +61,27 @@ with edit_col:
             props={
                 "annotations": flowfiles.annotations(compiled.diagnostics),
                 "markers": flowfiles.markers(compiled.diagnostics, source),
+                # the component's default top margin leaves the text out of step with the
+                # gutter's line numbers once the editor has scrolled
+                "scrollMargin": [0, 0, 0, 0],
             },
             options={"showLineNumbers": True, "tabSize": 2, "useSoftTabs": True},
             component_props={"globalCSS": flowfiles.MARKER_CSS},
+            # Saving from inside the editor sends the text with the request in one message; a
+            # Streamlit button outside it could save before the last keystrokes arrived.
+            buttons=[flowfiles.SAVE_BUTTON],
             key=ace_key,
         )
-        st.caption("Ctrl+Enter in the editor saves too. Problems are marked in the gutter.")
+        st.caption(
+            "Save (or Ctrl+Enter) in the editor writes the file. Problems are marked in the gutter."
+        )
+        saved = submitted
+        st.button("Reload from file", on_click=_reload)
     else:
         source = st.text_area("Source", key=key, height=520, label_visibility="collapsed")
-    save_col, reload_col = st.columns(2)
-    saved = save_col.button("Save", type="primary", width="stretch") or submitted
-    reload_col.button("Reload from file", on_click=_reload, width="stretch")
+        save_col, reload_col = st.columns(2)
+        saved = save_col.button("Save", type="primary", width="stretch")
+        reload_col.button("Reload from file", on_click=_reload, width="stretch")
 
 if saved:
     flowfiles.save(path, source)

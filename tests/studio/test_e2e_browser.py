@@ -134,7 +134,7 @@ def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(
 
             caret_before_last_letter_of_target_line()
             page.keyboard.press("Backspace")  # "-> confirmed" becomes "-> confirmd"
-            page.get_by_role("button", name="Save", exact=True).click()
+            editor.get_by_role("button", name="Save").click()  # the editor's own
             headline = page.get_by_text(
                 f":{diagnostic.line}:{diagnostic.col}: error {diagnostic.code}"
             )
@@ -144,13 +144,17 @@ def test_designer_breaks_and_fixes_a_flow_then_chats_with_it(
             gutter = editor.locator(".ace_gutter-cell.ace_error")
             expect(gutter).to_have_count(1)
             expect(gutter).to_have_text(str(diagnostic.line))
+            expect(editor.locator(".vf-marker-error")).to_have_count(1)  # "confirmd" underlined
+            page.wait_for_timeout(500)  # let Ace finish drawing before the picture
+            page.screenshot(path=str(OUT / "studio_e2e_editor.png"), full_page=True)
             wait_for_file(studio_flow, broken)
 
             caret_before_last_letter_of_target_line()
             page.keyboard.type("e")
-            page.get_by_role("button", name="Save", exact=True).click()
+            editor.get_by_role("button", name="Save").click()  # the editor's own
             expect(page.get_by_text("No problems found.")).to_be_visible()
             expect(editor.locator(".ace_gutter-cell.ace_error")).to_have_count(0)
+            expect(editor.locator(".vf-marker-error")).to_have_count(0)
             wait_for_file(studio_flow, original)
 
             page.get_by_role("link", name="Test chat").click()

@@ -119,20 +119,21 @@ def test_typed_error_is_listed_and_annotated_on_its_line_and_save_writes_the_fil
     assert row_text[marker["startCol"] : marker["endCol"]] == "confirmd"
     assert reminder.read_text() != broken  # typing alone does not write the file
 
-    _button(at, "Save").click().run()
+    at = _type(at, broken, kind="submit", event_id="ev-2")  # the editor's Save (or Ctrl+Enter)
 
     assert not at.exception
     assert reminder.read_text() == broken
     assert not at.get("graphviz_chart")
 
 
-def test_ctrl_enter_in_the_editor_saves(reminder: Path) -> None:
-    broken, _ = _broken(reminder)
+def test_the_editor_saves_with_its_own_button_that_sends_the_text(reminder: Path) -> None:
+    """Outside the editor a Save button could save before the last keystrokes arrive."""
+    at = _page()
+    _, args = _editor(at)
 
-    at = _type(_page(), broken, kind="submit")
-
-    assert not at.exception
-    assert reminder.read_text() == broken
+    assert [b["commands"] for b in args["buttons"]] == [["submit"]]
+    assert "Save" not in [b.label for b in at.button]
+    assert [b.label for b in at.button] == ["Reload from file", "Write reminder.flow.yaml"]
 
 
 def test_reload_discards_edits_and_mounts_a_fresh_editor_on_the_file(reminder: Path) -> None:
