@@ -3,8 +3,11 @@
 :class:`RecordingMedia` wraps the call's media session the way the bridge uses it and hands
 every frame to a :class:`StereoRecorder`:
 
-* caller frames (``incoming()``) are placed at the moment they arrived; a gap in the stream
-  longer than :data:`JITTER_S` becomes silence;
+* caller frames (``incoming()``) are appended as they come: Asterisk (and the simulated PBX)
+  send a frame every 20 ms for the whole call, silence included, so the caller's audio is the
+  call's clock, and frames read late after a stalled loop still belong right after the ones
+  before them. Only when the stream falls behind the wall clock by more than :data:`GAP_S`
+  (the far end really stopped sending) is the gap filled with silence;
 * agent frames (``play()``) start playing at once when nothing was queued, else right after
   the audio queued before them, as the session's paced writer sends them;
 * a barge-in (``interrupt()``) drops the queued agent audio that was never heard: the agent
@@ -28,8 +31,8 @@ import numpy as np
 from telephony.audio.frames import SAMPLE_WIDTH, AudioFrame
 from telephony.audio.resample import Resampler
 
-JITTER_S = 0.1
-"""A caller frame arriving later than this after the previous one leaves a gap of silence."""
+GAP_S = 1.0
+"""A caller stream this far behind the wall clock stopped; shorter lags are late reads."""
 CHUNK_SAMPLES = 8000 * 4
 """Samples per channel interleaved at once when the WAV is written."""
 
@@ -107,7 +110,7 @@ class StereoRecorder:
         """A caller frame that arrived now."""
         pcm = self._caller.pcm(frame)
         start = self._now() - len(pcm) // SAMPLE_WIDTH
-        late = start - self._caller.samples > JITTER_S * self.rate
+        late = start - self._caller.samples > GAP_S * self.rate
         self._caller.write_at(start if late else self._caller.samples, pcm)
 
     def agent(self, frame: AudioFrame, *, idle: bool) -> None:

@@ -37,22 +37,37 @@ def ms(n: int) -> int:
     return RATE * n // 1000
 
 
-def test_caller_gap_longer_than_the_jitter_becomes_silence(tmp_path: Path) -> None:
+def test_caller_frames_read_late_follow_the_ones_before_them(tmp_path: Path) -> None:
+    clock = Clock()
+    rec = StereoRecorder(tmp_path, "c0", clock=clock)
+    clock.now += 0.020
+    rec.caller(frame(100))
+    clock.now += 0.500  # the loop stalled: the next frames are read at once, late
+    for value in (200, 300, 400):
+        rec.caller(frame(value))
+    path = rec.close()
+
+    left, _, _ = channels(path)
+    assert len(left) == ms(80)
+    assert [int(left[ms(20) * i]) for i in range(4)] == [100, 200, 300, 400]
+
+
+def test_caller_stream_that_stopped_resumes_after_silence(tmp_path: Path) -> None:
     clock = Clock()
     rec = StereoRecorder(tmp_path, "c1", clock=clock)
     clock.now += 0.020
     rec.caller(frame(100))
     clock.now += 0.020
     rec.caller(frame(200))
-    clock.now += 1.0  # nothing for a second, then one frame
+    clock.now += 2.0  # nothing for two seconds, then one frame
     rec.caller(frame(300))
     path = rec.close()
 
     left, right, header = channels(path)
     assert header == (2, 2, RATE)
-    assert len(left) == ms(1040)
+    assert len(left) == ms(2040)
     assert (left[: ms(20)] == 100).all() and (left[ms(20) : ms(40)] == 200).all()
-    assert (left[ms(40) : ms(1020)] == 0).all() and (left[ms(1020) :] == 300).all()
+    assert (left[ms(40) : ms(2020)] == 0).all() and (left[ms(2020) :] == 300).all()
     assert (right == 0).all()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c1.wav"]
 
@@ -60,17 +75,17 @@ def test_caller_gap_longer_than_the_jitter_becomes_silence(tmp_path: Path) -> No
 def test_agent_audio_starts_when_queued_idle_and_follows_what_was_queued(tmp_path: Path) -> None:
     clock = Clock()
     rec = StereoRecorder(tmp_path, "c2", clock=clock)
-    clock.now += 0.5
-    rec.agent(frame(7, 100), idle=True)  # plays from 0.5 s
-    rec.agent(frame(8, 100), idle=False)  # queued behind it: 0.6 s
-    rec.caller(frame(1, 20))  # arrived at 0.5 s: covers 0.48-0.50
+    clock.now += 1.5
+    rec.agent(frame(7, 100), idle=True)  # plays from 1.5 s
+    rec.agent(frame(8, 100), idle=False)  # queued behind it: 1.6 s
+    rec.caller(frame(1, 20))  # the caller's first frame, at 1.5 s: covers 1.48-1.50
     path = rec.close()
 
     left, right, _ = channels(path)
-    assert len(right) == ms(700)
-    assert (right[: ms(500)] == 0).all()
-    assert (right[ms(500) : ms(600)] == 7).all() and (right[ms(600) :] == 8).all()
-    assert (left[ms(480) : ms(500)] == 1).all() and (left[: ms(480)] == 0).all()
+    assert len(right) == ms(1700)
+    assert (right[: ms(1500)] == 0).all()
+    assert (right[ms(1500) : ms(1600)] == 7).all() and (right[ms(1600) :] == 8).all()
+    assert (left[ms(1480) : ms(1500)] == 1).all() and (left[: ms(1480)] == 0).all()
 
 
 def test_barge_in_cuts_the_agent_audio_that_was_never_played(tmp_path: Path) -> None:
