@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncpg
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from runtime.db import attempts, contacts, dnc
 from runtime.workflows.messages import (
@@ -21,6 +22,7 @@ from runtime.workflows.messages import (
     ContactsPageInput,
     ContactState,
     DncEntry,
+    WorkerRoute,
 )
 
 _CONTACT_STATUS = {
@@ -33,8 +35,11 @@ _CONTACT_STATUS = {
 
 
 class CampaignIO:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, route: WorkerRoute | None = None) -> None:
+        """``route``: this worker's own queue and AudioSocket address (``begin_attempt``
+        answers it); None on a worker that places no calls."""
         self._db = pool
+        self._route = route
 
     @activity.defn(name=ActivityName.CONTACTS_PAGE)
     async def contacts_page(self, arg: ContactsPageInput) -> ContactsPage:
@@ -49,10 +54,22 @@ class CampaignIO:
             cursor,
         )
 
+    @activity.defn(name=ActivityName.BEGIN_ATTEMPT)
+    async def begin_attempt(self, arg: AttemptStart) -> WorkerRoute:
+        """Record the attempt, then name the worker whose own queue takes its dial: this one
+        (a local activity runs in the worker that runs the contact's workflow task)."""
+        if self._route is None:
+            raise ApplicationError(
+                f"attempt {arg.attempt_id}: this worker places no calls (no own task queue)",
+                type="NoCallQueue",
+            )
+        await self.record_attempt(arg)
+        return self._route
+
     @activity.defn(name=ActivityName.RECORD_ATTEMPT)
     async def record_attempt(self, arg: AttemptStart) -> None:
         """Write the attempt (status ``dialing``) before the dial activity may originate it."""
-        await attempts.record_dialing(
+        await attempts.start_attempt(
             self._db,
             arg.attempt_id,
             campaign=arg.campaign,
@@ -61,29 +78,22 @@ class CampaignIO:
             phone=arg.phone,
             flow_hash=arg.flow_hash,
         )
-        await contacts.update_contact_state(
-            self._db, arg.campaign, arg.contact_id, status="dialing", attempts=arg.number
-        )
 
     @activity.defn(name=ActivityName.RECORD_RESULT)
     async def record_result(self, arg: AttemptEnd) -> None:
         """Settle the attempt and the contact: final, or scheduled with its next attempt time."""
-        await attempts.finish_attempt(
+        await attempts.settle_attempt(
             self._db,
             arg.attempt_id,
+            campaign=arg.campaign,
+            contact=arg.contact_id,
             outcome=arg.outcome,
             action=arg.action,
             next_at=arg.next_at,
             detail=arg.detail,
             status="unknown" if arg.outcome == "unknown" else "finished",
-        )
-        await contacts.update_contact_state(
-            self._db,
-            arg.campaign,
-            arg.contact_id,
-            status=_CONTACT_STATUS[arg.action],
-            outcome=None if arg.action == "window" else arg.outcome,
-            next_attempt_at=arg.next_at,
+            contact_status=_CONTACT_STATUS[arg.action],
+            contact_outcome=None if arg.action == "window" else arg.outcome,
         )
 
     @activity.defn(name=ActivityName.RECORD_STATE)

@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.dnc import DoNotCall
 from dsl.outcomes import TelephonyOutcome
 from runtime.campaign.windows import is_open
 from runtime.db import attempts
@@ -51,7 +50,6 @@ class DialActivities:
     ) -> None:
         self._gateway = gateway
         self._db = db
-        self._dnc = DoNotCall(db)
         self._clock = clock
 
     @activity.defn(name=ActivityName.DIAL)
@@ -63,15 +61,16 @@ class DialActivities:
                 f" in {arg.timezone}",
                 "OutsideWindow",
             )
-        if await self._dnc.blocked(arg.phone):
+        claim = await attempts.claim_for_dial(self._db, arg.attempt_id, arg.phone)
+        if claim == "do_not_call":
             raise _refuse(f"contact {arg.contact_id}: {arg.phone} is on do-not-call", "DoNotCall")
-        if not await attempts.claim_originate(self._db, arg.attempt_id):
+        if claim == "already_originated":
+            raise _refuse(
+                f"attempt {arg.attempt_id} was already originated: refusing to dial again",
+                "AlreadyOriginated",
+            )
+        if claim == "not_recorded":
             row = await attempts.get_attempt(self._db, arg.attempt_id)
-            if row is not None and row.status == "dialing":
-                raise _refuse(
-                    f"attempt {arg.attempt_id} was already originated: refusing to dial again",
-                    "AlreadyOriginated",
-                )
             raise _refuse(
                 f"attempt {arg.attempt_id} is not recorded as dialing (found"
                 f" {row.status if row else 'nothing'}): refusing to originate",

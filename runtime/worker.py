@@ -68,15 +68,16 @@ def build_workers(
         call_activities: more activities for the own queue (``converse``).
     """
     queue = own_queue(shared_queue)
-    io = CampaignIO(pool)
-    dial = DialActivities(gateway, pool)
     route = Route(WorkerRoute(queue, audiosocket))
+    io = CampaignIO(pool, route.route)
+    dial = DialActivities(gateway, pool)
     shared = Worker(
         client,
         task_queue=shared_queue,
         workflows=list(WORKFLOWS),
         activities=[
             io.contacts_page,
+            io.begin_attempt,
             io.record_attempt,
             io.record_result,
             io.add_dnc,

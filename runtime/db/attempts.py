@@ -1,9 +1,10 @@
 """Attempts: one row per dial, written before the originate (at-most-once dialling).
 
-The contact workflow calls ``record_dialing`` before the dial activity. It returns ``True``
-only for the call that created the row: a retried activity (the worker died after the insert)
-sees ``False`` and must not originate again; the attempt is then settled as ``unknown`` by the
-campaign's rules. ``finish_attempt`` is idempotent too, so the result activity retries freely.
+The contact workflow records the attempt (``start_attempt``, or ``record_dialing`` alone)
+before the dial activity; the dial activity then claims it (``claim_for_dial``), and only the
+first claim may originate: a dial delivered twice reaches the PBX once, and an attempt whose
+result was lost is settled as ``unknown`` by the campaign's rules. ``finish_attempt`` and
+``settle_attempt`` are idempotent too, so the result activity retries freely.
 """
 
 from __future__ import annotations
@@ -66,18 +67,64 @@ async def record_dialing(
     return bool(inserted)
 
 
-async def claim_originate(db: Db, attempt_id: str) -> bool:
-    """Take the one right to originate a recorded attempt; ``True`` for the first claim only.
-
-    Atomic in the database: whatever runs the dial twice (a re-delivered task, a second
-    worker), only one claim succeeds, so the PBX sees at most one originate per attempt.
-    """
-    claimed = await db.fetchval(
-        "UPDATE attempts SET originated_at = now()"
-        " WHERE id = $1 AND status = 'dialing' AND originated_at IS NULL RETURNING true",
+async def start_attempt(
+    db: Db,
+    attempt_id: str,
+    *,
+    campaign: str,
+    contact: str,
+    number: int,
+    phone: str,
+    flow_hash: str | None = None,
+) -> bool:
+    """:func:`record_dialing`, and the contact's state (``dialing``, ``number`` attempts), in
+    one statement: the round trip an attempt pays before its dial. ``True`` if this call
+    wrote the attempt."""
+    inserted = await db.fetchval(
+        "WITH attempt AS ("
+        " INSERT INTO attempts (id, campaign, contact, number, phone, flow_hash)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING true),"
+        " contact AS ("
+        " UPDATE contacts SET status = 'dialing', attempts = $4, updated_at = now()"
+        " WHERE campaign = $2 AND id = $3)"
+        " SELECT EXISTS (SELECT 1 FROM attempt)",
         attempt_id,
+        campaign,
+        contact,
+        number,
+        phone,
+        flow_hash,
     )
-    return bool(claimed)
+    return bool(inserted)
+
+
+DialClaim = Literal["claimed", "do_not_call", "already_originated", "not_recorded"]
+
+
+async def claim_for_dial(db: Db, attempt_id: str, phone: str) -> DialClaim:
+    """Take the one right to originate a recorded attempt, unless ``phone`` is on do-not-call.
+
+    One statement: the do-not-call check and the claim see the same snapshot, and only the
+    first claim of an attempt succeeds whatever runs the dial twice (a re-delivered task, a
+    second worker), so the PBX sees at most one originate per attempt. A number on the list
+    is not claimed: that attempt is refused, not dialled.
+    """
+    row = await db.fetchrow(
+        "WITH blocked AS (SELECT EXISTS (SELECT 1 FROM do_not_call WHERE phone = $2) AS dnc),"
+        " claimed AS ("
+        " UPDATE attempts SET originated_at = now()"
+        " WHERE id = $1 AND status = 'dialing' AND originated_at IS NULL"
+        " AND NOT (SELECT dnc FROM blocked) RETURNING true)"
+        " SELECT (SELECT dnc FROM blocked) AS dnc, EXISTS (SELECT 1 FROM claimed) AS claimed,"
+        " (SELECT status FROM attempts WHERE id = $1) AS status",
+        attempt_id,
+        phone,
+    )
+    if row["dnc"]:
+        return "do_not_call"
+    if row["claimed"]:
+        return "claimed"
+    return "already_originated" if row["status"] == "dialing" else "not_recorded"
 
 
 async def mark_answered(db: Db, attempt_id: str, at: datetime | None = None) -> None:
@@ -114,6 +161,45 @@ async def finish_attempt(
         detail,
     )
     return result.endswith(" 1")
+
+
+async def settle_attempt(
+    db: Db,
+    attempt_id: str,
+    *,
+    campaign: str,
+    contact: str,
+    outcome: str,
+    action: str,
+    next_at: datetime | None,
+    detail: str,
+    status: Literal["finished", "unknown"],
+    contact_status: str,
+    contact_outcome: str | None,
+) -> bool:
+    """:func:`finish_attempt`, and the contact's state (``contact_status``, its outcome when
+    given, its next attempt time), in one statement. Idempotent; ``False`` when no such
+    attempt was recorded."""
+    settled = await db.fetchval(
+        "WITH attempt AS ("
+        " UPDATE attempts SET status = $2, outcome = $3, action = $4, next_at = $5,"
+        " detail = $6, ended_at = coalesce(ended_at, now()) WHERE id = $1 RETURNING true),"
+        " contact AS ("
+        " UPDATE contacts SET status = $9, outcome = coalesce($10, outcome),"
+        " next_attempt_at = $5, updated_at = now() WHERE campaign = $7 AND id = $8)"
+        " SELECT EXISTS (SELECT 1 FROM attempt)",
+        attempt_id,
+        status,
+        outcome,
+        action,
+        next_at,
+        detail,
+        campaign,
+        contact,
+        contact_status,
+        contact_outcome,
+    )
+    return bool(settled)
 
 
 async def get_attempt(db: Db, attempt_id: str) -> AttemptRow | None:

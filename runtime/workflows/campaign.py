@@ -1,12 +1,15 @@
 """CampaignWorkflow: reads contacts page by page, runs one ContactWorkflow per contact, and
 hands out dial slots under the campaign's pacing.
 
-Contacts wait for their own calling window in their own workflow; they ask the campaign for a
-slot only when they are ready to dial (``contact_update`` with ``waiting_slot``) and give it
-back when the call is over. So pacing counts calls, not contacts, and a contact whose window is
-closed never blocks one whose window is open. The whole state is one dataclass
-(:class:`CampaignState`), carried across continue-as-new, so history stays bounded however
-many contacts the campaign has.
+Pacing counts calls, not contacts. A contact whose window is open when it is read starts with
+a dial slot reserved in its input, as soon as pacing has room (until then it waits in the
+campaign's queue): its first attempt costs no slot request. A contact whose window is closed
+starts at once and waits in its own workflow; it, and any retry, asks for a slot when ready
+(``contact_update`` with ``waiting_slot``). Any later report (scheduled, waiting_slot, final,
+stopped) gives the slot back, and so does the contact workflow closing: the campaign watches
+the children it started, so one terminated or failed while holding a slot frees it. The whole
+state is one dataclass (:class:`CampaignState`), carried across continue-as-new, so history
+stays bounded however many contacts the campaign has.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from temporalio import exceptions as temporal_errors
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from dsl.ir import Pacing
     from runtime.campaign import pacing as pacing_rules
+    from runtime.campaign import windows
     from runtime.workflows import search
     from runtime.workflows.contact import ContactWorkflow
     from runtime.workflows.messages import (
@@ -30,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         CampaignResult,
         ContactInput,
         ContactRef,
+        ContactResult,
         ContactsPage,
         ContactsPageInput,
         ContactUpdate,
@@ -63,6 +69,9 @@ class CampaignWorkflow:
         self._in = arg
         self._s = arg.state
         self._wake = False
+        self._children: dict[str, asyncio.Task[None]] = {}
+        """Contacts this run started, watched until their workflow closes (not carried across
+        continue-as-new: those report by signal)."""
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -84,21 +93,16 @@ class CampaignWorkflow:
     @workflow.signal
     def contact_update(self, update: ContactUpdate) -> None:
         s, wid = self._s, update.workflow_id
+        if update.status in ("final", "stopped"):
+            self._settle(wid, update.outcome, stopped=update.status == "stopped")
+            return
         if update.status != "waiting_slot" and wid in s.waiting:
             s.waiting.remove(wid)
         if update.status != "dialing" and wid in s.holders:
             s.holders.remove(wid)
         if update.status == "waiting_slot" and wid not in s.waiting:
             s.waiting.append(wid)
-        if update.status in ("final", "stopped"):
-            if s.live.pop(wid, None) is not None:
-                s.finished += 1
-                if update.status == "stopped":
-                    s.stopped_contacts += 1
-                else:
-                    key = update.outcome or "none"
-                    s.outcomes[key] = s.outcomes.get(key, 0) + 1
-        else:
+        if wid in s.live:  # a late report of a contact already settled changes nothing
             s.live[wid] = LiveContact(
                 update.status, update.attempts, update.next_at, update.outcome
             )
@@ -128,7 +132,7 @@ class CampaignWorkflow:
             paused=s.paused,
             stopping=s.stopping,
             in_call=len(s.holders),
-            waiting_slot=len(s.waiting),
+            waiting_slot=len(s.waiting) + len(s.queued),
             scheduled=sum(1 for c in live if c.status == "scheduled"),
             outcomes=dict(s.outcomes),
             pacing=self._pacing,
@@ -153,11 +157,10 @@ class CampaignWorkflow:
             if s.stopping and not stop_sent:
                 await self._signal_all("stop", list(s.live))
                 stop_sent = True
-            if (s.exhausted or s.stopping) and not s.live:
+            if not s.live and (s.stopping or (s.exhausted and not s.queued)):
                 break
             if self._may_read_page():
-                await self._dispatch_page()
-                continue
+                await self._read_page()
             await self._grant_slots()
             if (
                 workflow.info().is_continue_as_new_suggested()
@@ -165,6 +168,8 @@ class CampaignWorkflow:
             ):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(arg)
+            if self._may_read_page():
+                continue
             wake_at = self._next_capacity()
             timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
             try:
@@ -179,10 +184,12 @@ class CampaignWorkflow:
         s = self._s
         return (
             not (s.exhausted or s.paused or s.stopping)
-            and len(s.live) + self._in.page_size <= self._in.max_live
+            and len(s.live) + len(s.queued) + self._in.page_size <= self._in.max_live
         )
 
-    async def _dispatch_page(self) -> None:
+    async def _read_page(self) -> None:
+        """Read the next page: contacts whose window is open queue for a reserved slot, the
+        others start at once and wait for their window in their own workflow."""
         s, plan = self._s, self._in.plan
         page = await workflow.execute_local_activity(
             ActivityName.CONTACTS_PAGE,
@@ -191,49 +198,31 @@ class CampaignWorkflow:
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
             result_type=ContactsPage,
         )
-        me = workflow.info().workflow_id
-        fresh = []
+        known = {search.contact_workflow_id(plan.name, c.id) for c in s.queued}
+        closed = []
         for contact in page.contacts:
             wid = search.contact_workflow_id(plan.name, contact.id)
-            if wid not in s.live:
-                # Live before the start: the child may report before the start resolves here.
-                s.live[wid] = LiveContact("pending")
-                fresh.append((wid, contact))
-        # Started together: one workflow task for the page, not one per contact.
-        results = await asyncio.gather(
-            *(self._start_contact(wid, contact, me) for wid, contact in fresh),
-            return_exceptions=True,
-        )
-        for (wid, _), result in zip(fresh, results, strict=True):
-            if isinstance(result, WorkflowAlreadyStartedError):
-                workflow.logger.warning("contact %s is already running; skipped", wid)
-                del s.live[wid]
-            elif isinstance(result, BaseException):
-                raise result
+            if wid in s.live or wid in known:
+                continue
+            known.add(wid)
+            if self._window_open(contact):
+                s.queued.append(contact)
             else:
-                s.dispatched += 1
+                closed.append(contact)
         s.cursor = page.next_cursor
         s.exhausted = page.next_cursor is None
+        await self._start_contacts(closed, granted=[])
 
-    async def _start_contact(self, wid: str, contact: ContactRef, parent: str) -> None:
+    def _window_open(self, contact: ContactRef) -> bool:
         plan = self._in.plan
-        await workflow.start_child_workflow(
-            ContactWorkflow.run,
-            ContactInput(plan, contact, parent),
-            id=wid,
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(search.CAMPAIGN, plan.name),
-                    SearchAttributePair(search.FLOW_HASH, plan.flow_hash),
-                ]
-            ),
-            memo={"contact": contact.name or contact.id},
-        )
+        tz = contact.timezone or plan.default_timezone
+        return windows.is_open(workflow.now(), tz, plan.campaign.windows, plan.closed_dates)
 
     async def _grant_slots(self) -> None:
+        """Hand out the slots pacing allows now: first to contacts asking (in order of asking),
+        then to queued contacts, which start with the slot in their input."""
         s = self._s
-        if s.paused or s.stopping or not s.waiting:
+        if s.paused or s.stopping or not (s.waiting or s.queued):
             return
         now = workflow.now()
         if s.pacing_started_at is None:
@@ -245,12 +234,112 @@ class CampaignWorkflow:
             s.waiting.remove(wid)
             s.holders.append(wid)
             pacing_rules.record_grant(state, now)
+        free -= len(granted)
+        with_slot: list[ContactRef] = []
+        without: list[ContactRef] = []
+        while s.queued and (free > 0 or not self._window_open(s.queued[0])):
+            contact = s.queued.pop(0)
+            if self._window_open(contact):
+                with_slot.append(contact)
+                free -= 1
+                pacing_rules.record_grant(state, now)
+            else:  # closed while it queued: it waits for the next one in its own workflow
+                without.append(contact)
         s.recent_grants = state.recent_grants
-        await self._signal_all("dial_granted", granted)
+        await asyncio.gather(
+            self._signal_all("dial_granted", granted),
+            self._start_contacts(without + with_slot, granted=with_slot),
+        )
+
+    async def _start_contacts(self, contacts: list[ContactRef], granted: list[ContactRef]) -> None:
+        """Start one contact workflow each, together (one workflow task, not one per contact);
+        those in ``granted`` hold a dial slot from now on."""
+        if not contacts:
+            return
+        s, plan = self._s, self._in.plan
+        me = workflow.info().workflow_id
+        reserved = {c.id for c in granted}
+        wids = [search.contact_workflow_id(plan.name, c.id) for c in contacts]
+        for wid, contact in zip(wids, contacts, strict=True):
+            # Live before the start: the child may report before the start resolves here.
+            if contact.id in reserved:
+                s.live[wid] = LiveContact("dialing")
+                s.holders.append(wid)
+            else:
+                s.live[wid] = LiveContact("pending")
+        results = await asyncio.gather(
+            *(
+                self._start_contact(wid, c, me, c.id in reserved)
+                for wid, c in zip(wids, contacts, strict=True)
+            ),
+            return_exceptions=True,
+        )
+        for wid, result in zip(wids, results, strict=True):
+            if isinstance(result, WorkflowAlreadyStartedError):
+                workflow.logger.warning("contact %s is already running; skipped", wid)
+                self._free(wid)
+                del s.live[wid]
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                s.dispatched += 1
+                self._children[wid] = asyncio.create_task(self._watch(wid, result))
+
+    async def _start_contact(
+        self, wid: str, contact: ContactRef, parent: str, granted: bool
+    ) -> workflow.ChildWorkflowHandle:
+        plan = self._in.plan
+        return await workflow.start_child_workflow(
+            ContactWorkflow.run,
+            ContactInput(plan, contact, parent, granted),
+            id=wid,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.CAMPAIGN, plan.name),
+                    SearchAttributePair(search.FLOW_HASH, plan.flow_hash),
+                ]
+            ),
+            memo={"contact": contact.name or contact.id},
+        )
+
+    async def _watch(self, wid: str, handle: workflow.ChildWorkflowHandle) -> None:
+        """Settle the contact when its workflow closes, whether or not it reported: one
+        terminated, failed or timed out never says ``final`` and would keep its slot."""
+        try:
+            result: ContactResult = await handle
+        except ChildWorkflowError as err:
+            workflow.logger.warning("contact %s closed without reporting: %s", wid, err.cause)
+            self._settle(wid, _closed_without_report(err), stopped=False)
+        else:
+            self._settle(wid, result.outcome, stopped=result.status == "stopped")
+        finally:
+            self._children.pop(wid, None)
+
+    def _settle(self, wid: str, outcome: str | None, *, stopped: bool) -> None:
+        """The contact is done (once, whichever of its report and its closing comes first)."""
+        s = self._s
+        self._free(wid)
+        if s.live.pop(wid, None) is None:
+            return
+        s.finished += 1
+        if stopped:
+            s.stopped_contacts += 1
+        else:
+            key = outcome or "none"
+            s.outcomes[key] = s.outcomes.get(key, 0) + 1
+        self._wake = True
+
+    def _free(self, wid: str) -> None:
+        s = self._s
+        if wid in s.waiting:
+            s.waiting.remove(wid)
+        if wid in s.holders:
+            s.holders.remove(wid)
 
     def _next_capacity(self) -> datetime | None:
         s = self._s
-        if not s.waiting or s.pacing_started_at is None or s.paused:
+        if not (s.waiting or s.queued) or s.pacing_started_at is None or s.paused:
             return None
         state = pacing_rules.PacingState(s.pacing_started_at, list(s.recent_grants))
         return pacing_rules.next_capacity_at(self._pacing, state, workflow.now())
@@ -261,5 +350,20 @@ class CampaignWorkflow:
             return_exceptions=True,
         )
         for wid, result in zip(workflow_ids, results, strict=True):
-            if isinstance(result, BaseException):  # the contact ended meanwhile
+            if isinstance(result, BaseException):  # the contact's workflow has closed
                 workflow.logger.info("signal %s to %s not delivered: %s", signal, wid, result)
+                if signal == "dial_granted" and wid not in self._children:
+                    # Started by an earlier run and closed without reporting: nothing else
+                    # will free its slot. (This run's children are settled by their watch.)
+                    self._settle(wid, "workflow_gone", stopped=False)
+
+
+def _closed_without_report(err: ChildWorkflowError) -> str:
+    cause = err.cause
+    if isinstance(cause, temporal_errors.TerminatedError):
+        return "workflow_terminated"
+    if isinstance(cause, temporal_errors.TimeoutError):
+        return "workflow_timed_out"
+    if isinstance(cause, temporal_errors.CancelledError):
+        return "workflow_cancelled"
+    return "workflow_failed"

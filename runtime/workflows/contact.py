@@ -1,5 +1,8 @@
 """ContactWorkflow: one contact's chain of attempts (window → slot → dial → converse → rule).
 
+A contact started with a dial slot reserved (``ContactInput.granted``) dials at once when its
+window is open; otherwise, and for every later attempt, it asks the campaign for a slot.
+
 At-most-once dialling: each attempt gets a fresh id from ``workflow.uuid4()``, is recorded in
 PostgreSQL before the originate, and the dial activity runs once (``maximum_attempts=1``). When
 its result is lost (the worker died, the activity timed out) the attempt's outcome is
@@ -39,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
 IO_TIMEOUT = timedelta(seconds=30)
 IO_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 """Persistence activities are idempotent (keyed by attempt id), so they retry freely. They run
-as local activities: no task queue round trip, and ``worker_route`` then names the worker that
+as local activities: no task queue round trip, and ``begin_attempt`` then names the worker that
 runs this workflow task, whose own queue takes the dial."""
 DIAL_HEARTBEAT = timedelta(seconds=10)
 DIAL_START = timedelta(seconds=15)
@@ -55,8 +58,9 @@ MACHINE_OUTCOMES = {TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL}
 
 @workflow.defn
 class ContactWorkflow:
-    def __init__(self) -> None:
-        self._granted = False
+    @workflow.init
+    def __init__(self, arg: ContactInput) -> None:
+        self._granted = arg.granted
         self._stopping = False
         self._status: ContactStatus = "pending"
         self._next_at: datetime | None = None
@@ -148,13 +152,7 @@ class ContactWorkflow:
         workflow.upsert_search_attributes([search.ATTEMPT.value_set(record.number)])
         self._status = "dialing"  # the campaign knows: it granted the slot
         route = await workflow.execute_local_activity(
-            ActivityName.WORKER_ROUTE,
-            start_to_close_timeout=IO_TIMEOUT,
-            retry_policy=IO_RETRY,
-            result_type=WorkerRoute,
-        )
-        await workflow.execute_local_activity(
-            ActivityName.RECORD_ATTEMPT,
+            ActivityName.BEGIN_ATTEMPT,
             AttemptStart(
                 record.attempt_id,
                 plan.name,
@@ -166,6 +164,7 @@ class ContactWorkflow:
             ),
             start_to_close_timeout=IO_TIMEOUT,
             retry_policy=IO_RETRY,
+            result_type=WorkerRoute,
         )
         ring = timedelta(milliseconds=campaign.ring_timeout_ms)
         try:
@@ -242,6 +241,7 @@ class ContactWorkflow:
         """Durably wait until ``moment`` (None: no wait); False when the campaign stops."""
         if moment is not None and moment > workflow.now():
             self._next_at = moment
+            self._granted = False  # the report below hands a reserved slot back
             await self._report("scheduled")
             try:
                 await workflow.wait_condition(
@@ -253,12 +253,12 @@ class ContactWorkflow:
         return not self._stopping
 
     async def _acquire_slot(self) -> bool:
-        if self._in.campaign_workflow_id is None:
+        """True with a dial slot (reserved at start, or granted on request); False to stop."""
+        if self._in.campaign_workflow_id is None or self._granted:
             return not self._stopping
-        self._granted = False
         await self._report("waiting_slot")
         await workflow.wait_condition(lambda: self._granted or self._stopping)
-        return self._granted
+        return self._granted and not self._stopping
 
     async def _release_slot(self) -> None:
         # No signal of its own: the next report (scheduled, waiting_slot, final, stopped),

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import pydantic.dataclasses
+
 from dsl.ir import CallingWindow, Campaign, Pacing
+
+schema_dataclass = pydantic.dataclasses.dataclass
+"""For what a fresh contact workflow decodes (its input, its activities' results): each
+sandboxed workflow run builds its own payload converter, whose pydantic schemas start empty.
+A stdlib dataclass's schema is then rebuilt for every contact (4 ms for ``ContactInput``); a
+pydantic dataclass carries its schema, built once at import. The JSON is the same."""
 
 SHARED_TASK_QUEUE = "voxflow"
 """The queue every worker polls; dial and converse go to a worker's own queue instead."""
@@ -18,6 +26,8 @@ class ActivityName:
     CONTACTS_PAGE = "campaign_contacts_page"
     WORKER_ROUTE = "worker_route"
     RECORD_ATTEMPT = "record_attempt"
+    BEGIN_ATTEMPT = "begin_attempt"
+    """Record the attempt and answer this worker's route, in one local activity."""
     DIAL = "dial"
     CONVERSE = "converse"
     RECORD_RESULT = "record_attempt_result"
@@ -99,6 +109,9 @@ class CampaignState:
     """Contacts whose workflow has not ended, by workflow id (bounded by ``max_live``)."""
     waiting: list[str] = field(default_factory=list)
     """Contact workflow ids asking for a dial slot, in order of asking."""
+    queued: list[ContactRef] = field(default_factory=list)
+    """Contacts read whose window was open but pacing had no room: each starts with a dial
+    slot reserved once one frees (or without one, its window having closed meanwhile)."""
     holders: list[str] = field(default_factory=list)
     """Contact workflow ids holding a dial slot."""
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -156,12 +169,16 @@ class ContactUpdate:
 # --- contact workflow ------------------------------------------------------------------------
 
 
-@dataclass
+@schema_dataclass
 class ContactInput:
     plan: CampaignPlan
     contact: ContactRef
     campaign_workflow_id: str | None
     """Where to ask for dial slots; None dials without campaign pacing (single contact)."""
+    granted: bool = False
+    """The campaign reserved a dial slot for the first attempt (the window was open and pacing
+    had room when it started the contact): no slot request. Any status report but ``dialing``
+    hands it back."""
 
 
 @dataclass
@@ -184,7 +201,7 @@ class ContactResult:
     attempts: list[AttemptRecord]
 
 
-@dataclass
+@schema_dataclass
 class WorkerRoute:
     task_queue: str
     """The worker's own task queue (dial and converse of one call go there)."""
@@ -221,7 +238,7 @@ class DialInput:
     """Hang up at once when a machine answers (the campaign's ``amd: hangup``)."""
 
 
-@dataclass
+@schema_dataclass
 class DialOutcome:
     attempt_id: str
     answered: bool
@@ -244,7 +261,7 @@ class ConverseCall:
     provider: str | None = None
 
 
-@dataclass
+@schema_dataclass
 class ConverseOutcome:
     """Result of the ``converse`` activity (the JSON shape of ``ConverseResult``)."""
 

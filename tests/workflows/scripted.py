@@ -71,13 +71,10 @@ class Recorder:
             more = end < len(self.contacts)
             return ContactsPage(self.contacts[start:end], str(end) if more else None)
 
-        @activity.defn(name=ActivityName.WORKER_ROUTE)
-        async def worker_route() -> WorkerRoute:
-            return WorkerRoute(CALL_QUEUE, "127.0.0.1:9092")
-
-        @activity.defn(name=ActivityName.RECORD_ATTEMPT)
-        async def record_attempt(arg: AttemptStart) -> None:
+        @activity.defn(name=ActivityName.BEGIN_ATTEMPT)
+        async def begin_attempt(arg: AttemptStart) -> WorkerRoute:
             self.events.append(("recorded", arg.attempt_id))
+            return WorkerRoute(CALL_QUEUE, "127.0.0.1:9092")
 
         @activity.defn(name=ActivityName.RECORD_RESULT)
         async def record_result(arg: AttemptEnd) -> None:
@@ -91,7 +88,7 @@ class Recorder:
         async def record_state(arg: ContactState) -> None:
             self.states.append(arg)
 
-        return [contacts_page, worker_route, record_attempt, record_result, add_dnc, record_state]
+        return [contacts_page, begin_attempt, record_result, add_dnc, record_state]
 
     def call_activities(self) -> list[Callable]:
         @activity.defn(name=ActivityName.DIAL)
