@@ -178,13 +178,13 @@ async def test_phone_section_calls_a_simulated_callee_and_shows_transcript_and_o
     for _ in range(60):  # the page's fragment polls every 2 s; a rerun does the same
         await asyncio.sleep(0.5)
         await asyncio.to_thread(at.run)
-        if any("outcome confirmed" in c.value for c in at.caption):
+        if any(c.value.startswith("workflow COMPLETED") for c in at.caption):
             break
     assert not at.exception and not at.error, [e.value for e in at.error]
     captions = [c.value for c in at.caption]
     assert any(
         c.startswith("workflow COMPLETED · contact final · outcome confirmed") for c in captions
-    )
+    ), captions
     assert any(c.endswith("outcome confirmed · path greet → confirmed") for c in captions)
     said = [(m.name, m.markdown[0].value) for m in at.chat_message]
     assert ("user", "Yes, I will be there, thank you.") in said
