@@ -159,7 +159,6 @@ async def worker(
             await gateway.close()
 
 
-@pytest.mark.slow
 async def test_phone_section_calls_a_simulated_callee_and_shows_transcript_and_outcome(
     flows_dir: Path, api_server: str, worker: None
 ) -> None:
