@@ -177,12 +177,10 @@ class VoiceCall:
 
     def hang_up(self) -> VoiceTurn | None:
         """Hang up as the caller; returns what the agent said since the last turn, if anything."""
-        if self.ended:
+        try:
+            return None if self.ended else self._submit(self._hang_up(), timeout=60)
+        finally:
             self.close()
-            return None
-        turn = self._submit(self._hang_up(), timeout=60)
-        self.close()
-        return turn
 
     def close(self) -> None:
         """Stop the call's loop and thread (hanging up first if the call is still live)."""
