@@ -42,8 +42,9 @@ with workflow.unsafe.imports_passed_through():
         LiveContact,
     )
 
-HISTORY_LIMIT = 8_000
-"""Continue as new past this many events even if the server does not suggest it yet."""
+
+HAND_OVER = timedelta(minutes=1)
+"""How long a run about to continue as new waits to see a closed child's end."""
 
 
 def pacing_problems(pacing: Pacing) -> list[str]:
@@ -164,8 +165,9 @@ class CampaignWorkflow:
             await self._grant_slots()
             if (
                 workflow.info().is_continue_as_new_suggested()
-                or workflow.info().get_current_history_length() > HISTORY_LIMIT
+                or workflow.info().get_current_history_length() > arg.history_limit
             ):
+                await self._hand_over_children()
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(arg)
             if self._may_read_page():
@@ -316,6 +318,21 @@ class CampaignWorkflow:
         finally:
             self._children.pop(wid, None)
 
+    async def _hand_over_children(self) -> None:
+        """Before continuing as new: the next run cannot watch this run's children, so each
+        one still running is told to report its end by signal from now on."""
+        undelivered = await self._signal_all("campaign_continued", list(self._children))
+        # Those already closed: their close reaches this run's history; settle them here, or
+        # the next run would wait for them forever.
+        try:
+            await workflow.wait_condition(
+                lambda: not any(w in self._children for w in undelivered), timeout=HAND_OVER
+            )
+        except TimeoutError:
+            for wid in undelivered:
+                if wid in self._children:
+                    self._settle(wid, "workflow_gone", stopped=False)
+
     def _settle(self, wid: str, outcome: str | None, *, stopped: bool) -> None:
         """The contact is done (once, whichever of its report and its closing comes first)."""
         s = self._s
@@ -344,18 +361,22 @@ class CampaignWorkflow:
         state = pacing_rules.PacingState(s.pacing_started_at, list(s.recent_grants))
         return pacing_rules.next_capacity_at(self._pacing, state, workflow.now())
 
-    async def _signal_all(self, signal: str, workflow_ids: list[str]) -> None:
+    async def _signal_all(self, signal: str, workflow_ids: list[str]) -> list[str]:
+        """Signal each contact; answers those not delivered to (their workflow has closed)."""
         results = await asyncio.gather(
             *(workflow.get_external_workflow_handle(w).signal(signal) for w in workflow_ids),
             return_exceptions=True,
         )
+        undelivered = []
         for wid, result in zip(workflow_ids, results, strict=True):
-            if isinstance(result, BaseException):  # the contact's workflow has closed
+            if isinstance(result, BaseException):
                 workflow.logger.info("signal %s to %s not delivered: %s", signal, wid, result)
+                undelivered.append(wid)
                 if signal == "dial_granted" and wid not in self._children:
                     # Started by an earlier run and closed without reporting: nothing else
                     # will free its slot. (This run's children are settled by their watch.)
                     self._settle(wid, "workflow_gone", stopped=False)
+        return undelivered
 
 
 def _closed_without_report(err: ChildWorkflowError) -> str:

@@ -61,6 +61,8 @@ class ContactWorkflow:
     @workflow.init
     def __init__(self, arg: ContactInput) -> None:
         self._granted = arg.granted
+        self._watched = arg.campaign_workflow_id is not None
+        """The campaign run that started this contact sees it close: no final report."""
         self._stopping = False
         self._status: ContactStatus = "pending"
         self._next_at: datetime | None = None
@@ -74,6 +76,11 @@ class ContactWorkflow:
     @workflow.signal
     def stop(self) -> None:
         self._stopping = True
+
+    @workflow.signal
+    def campaign_continued(self) -> None:
+        """The campaign continued as new: its next run learns this contact's end by signal."""
+        self._watched = False
 
     @workflow.query
     def status(self) -> ContactUpdate:
@@ -296,14 +303,22 @@ class ContactWorkflow:
         self._status = "final"
         if outcome is not None:
             workflow.upsert_search_attributes([search.OUTCOME.value_set(outcome)])
-        await self._report("final", outcome)
+        await self._report_end("final", outcome)
         return ContactResult(self._in.contact.id, "final", outcome, self._attempts)
 
     async def _stopped(self, outcome: str | None) -> ContactResult:
         self._next_at = None
         await self._record_state("stopped", outcome)
-        await self._report("stopped", outcome)
+        await self._report_end("stopped", outcome)
         return ContactResult(self._in.contact.id, "stopped", outcome, self._attempts)
+
+    async def _report_end(self, status: ContactStatus, outcome: str | None) -> None:
+        # The run watching this workflow settles it from the result, one signal (and one
+        # workflow task here) less per contact.
+        if self._watched:
+            self._status = status
+            return
+        await self._report(status, outcome)
 
     async def _report(self, status: ContactStatus, outcome: str | None = None) -> None:
         self._status = status

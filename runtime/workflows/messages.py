@@ -127,6 +127,8 @@ class CampaignInput:
     max_live: int = 1000
     """Contact workflows alive at once; bounds the campaign's state and history."""
     state: CampaignState = field(default_factory=CampaignState)
+    history_limit: int = 8_000
+    """Continue as new past this many events even if the server does not suggest it yet."""
 
 
 @dataclass

@@ -5,6 +5,7 @@ Temporal dev server: the test server does not tell a parent that its child was t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -189,3 +190,47 @@ async def test_a_slot_holder_terminated_mid_call_frees_its_slot(dev_client: Clie
     assert dialled == ["k0", "k1"]
     assert (progress.in_call, progress.waiting_slot) == (0, 0)
     assert result.outcomes == {"workflow_terminated": 1, "busy": 1}
+
+
+async def test_contacts_alive_across_continue_as_new_still_settle_the_campaign(
+    env: WorkflowEnvironment,
+) -> None:
+    dialled: dict[str, int] = {}
+
+    @activity.defn(name=ActivityName.DIAL)
+    async def dial(arg: DialInput) -> DialOutcome:
+        dialled[arg.contact_id] = dialled.get(arg.contact_id, 0) + 1
+        return DialOutcome(arg.attempt_id, False, "busy")
+
+    people = contacts(6)
+    retry = plan("can", Pacing(max_concurrent=2))
+    retry.campaign = dataclasses.replace(
+        retry.campaign, rules=(OutcomeRule("busy", "retry", delay_ms=60_000, max_attempts=2),)
+    )
+    recorder = Recorder(people, {}, page_size=10)
+    async with (
+        Worker(
+            env.client,
+            task_queue=SHARED_TASK_QUEUE,
+            workflows=[CampaignWorkflow, ContactWorkflow],
+            activities=recorder.activities(),
+            workflow_runner=workflow_runner(),
+        ),
+        Worker(env.client, task_queue=CALL_QUEUE, activities=[dial]),
+    ):
+        handle = await env.client.start_workflow(
+            CampaignWorkflow.run,
+            CampaignInput(retry, page_size=10, max_live=100, history_limit=30),
+            id="campaign/can",
+            task_queue=SHARED_TASK_QUEUE,
+        )
+        result = await handle.result()
+        first_run = await env.client.get_workflow_handle(
+            "campaign/can", run_id=handle.first_execution_run_id
+        ).fetch_history()
+
+    assert first_run.events[-1].event_type == (
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    )
+    assert dialled == {p.id: 2 for p in people}
+    assert (result.dispatched, result.finished, result.outcomes) == (6, 6, {"busy": 6})
