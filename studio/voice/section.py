@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 import yaml
 
-from studio import flowfiles
+from studio import flowfiles, state
 from studio.chat import load_tests_file, tests_path_for
 from studio.config import StudioConfig
 from studio.voice import providers as voice_providers
@@ -48,9 +48,9 @@ def render(cfg: StudioConfig) -> None:
         "the call bridge that runs the flow with its provider chain, as on a phone call. The "
         "flow's silence timers run while you record."
     )
-    paths = [p for p in flowfiles.list_flows(cfg.flows_dir) if _compiles(p)]
+    paths = flowfiles.list_flows(cfg.flows_dir)
     if not paths:
-        st.info(f"No flow compiles in {cfg.flows_dir.resolve()}.")
+        st.info(f"No flow files in {cfg.flows_dir.resolve()}.")
         return
     settings, problem = _settings()
     if problem:
@@ -62,8 +62,12 @@ def render(cfg: StudioConfig) -> None:
     provider = top[1].radio("Voice provider", offered, horizontal=True, key="studio.voice.provider")
     if provider == voice_providers.LOCAL:
         st.info(LOCAL_NOTE)
-    flow = flowfiles.compile_text(path.read_text(encoding="utf-8"), str(path)).flow
-    assert flow is not None
+    # Like the test chat, the call runs the flow being edited (unsaved edits included).
+    source = st.session_state.get(state.editor_key(str(path))) or path.read_text(encoding="utf-8")
+    flow = flowfiles.compile_text(source, str(path)).flow
+    if flow is None:
+        st.error(f"{path.name} has errors; fix them on the Flows page to call it.")
+        return
     with st.expander("Contact", expanded=False):
         contact_text = st.text_area(
             "Contact (YAML: the contact's columns the flow reads)",
@@ -210,10 +214,6 @@ def _settings() -> tuple[Any, str | None]:
         return load_settings(), None
     except Exception as exc:  # a broken deployment config still leaves the local provider
         return load_settings({}), str(exc)
-
-
-def _compiles(path: Path) -> bool:
-    return flowfiles.compile_text(path.read_text(encoding="utf-8"), str(path)).flow is not None
 
 
 def _contact_of(path: Path) -> dict[str, Any]:

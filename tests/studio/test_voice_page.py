@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from studio.state import editor_key
 from studio.voice import VoiceCall, wav_bytes
 from studio.voice.section import CALL, LOCAL_NOTE, SAY
 from telephony.audio.frames import AudioFrame
@@ -94,3 +95,18 @@ def test_hang_up_ends_the_call_and_forgets_it(page: AppTest) -> None:
     assert not page.exception
     assert CALL not in page.session_state
     assert call.ended and call.result is not None and call.result.ended_by == "caller"
+
+
+def test_the_call_runs_the_flow_being_edited_and_refuses_one_with_errors(
+    page: AppTest, flows_dir: Path
+) -> None:
+    path = flows_dir / "reminder.flow"
+    broken = path.read_text().replace("-> confirmed", "-> confirmd", 1)
+    page.session_state[editor_key(str(path))] = broken  # unsaved edits on the Flows page
+
+    page.run()
+
+    assert not page.exception
+    [error] = page.error
+    assert "reminder.flow" in error.value
+    assert not [b for b in page.button if b.label == "Start voice call"]
