@@ -21,6 +21,13 @@ _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 
 
+def _valid_hours(start_h: int, start_m: int, end_h: int, end_m: int) -> bool:
+    """A window starts at 00:00-23:59 and ends at 00:00-23:59 or exactly 24:00 (midnight)."""
+    if start_h > 23 or start_m > 59 or end_m > 59:
+        return False
+    return end_h <= 23 or (end_h == 24 and end_m == 0)
+
+
 class CampaignReader:
     r: Reader
 
@@ -145,12 +152,12 @@ class CampaignReader:
             if days is None or hours is None:
                 continue
             hm = _HOURS.match(hours)
-            if not hm or int(hm[1]) > 24 or int(hm[3]) > 24 or int(hm[2]) > 59 or int(hm[4]) > 59:
+            if not hm or not _valid_hours(int(hm[1]), int(hm[2]), int(hm[3]), int(hm[4])):
                 self.r.report(
                     m.get("hours").pos,
                     "VF112",
                     f"invalid hours {hours!r}",
-                    "write HH:MM-HH:MM, e.g. 09:00-18:00",
+                    "write HH:MM-HH:MM (00:00 to 23:59; the end may be 24:00), e.g. 09:00-18:00",
                 )
                 continue
             start, end = f"{int(hm[1]):02d}:{hm[2]}", f"{int(hm[3]):02d}:{hm[4]}"

@@ -42,8 +42,12 @@ def _intervals(
     for window in windows:
         if day.isoweekday() not in window.days:
             continue
-        start, end = _clock(window.start), _clock(window.end)
-        end_day = day if end > start else day + timedelta(days=1)
+        start = _clock(window.start)
+        if window.end == "24:00":  # midnight at the end of the day
+            end, end_day = time(0), day + timedelta(days=1)
+        else:
+            end = _clock(window.end)
+            end_day = day if end > start else day + timedelta(days=1)
         out.append((_at(day, start, zone), _at(end_day, end, zone)))
     return sorted(out)
 

@@ -321,3 +321,16 @@ def test_templates_differing_only_in_text_each_report_their_own_problem():
         at(src, "Hello {{ contact.nme", len("Hello {{ ")),
         at(src, "Bye {{ contact.nme", len("Bye {{ ")),
     ]
+
+
+@pytest.mark.parametrize("hours", ["09:00-24:30", "24:00-24:00", "09:00-25:00", "24:10-23:00"])
+def test_window_hours_past_midnight_are_vf112(hours):
+    src = BASE + CAMPAIGN.replace("09:00-18:00", hours)
+    assert at(src, hours) in codes_at(src, "VF112")
+
+
+def test_window_may_end_at_midnight_as_24_00():
+    result = compile_source(BASE + CAMPAIGN.replace("09:00-18:00", "00:00-24:00"), file="t.flow")
+    assert result.ok, result.diagnostics
+    window = result.flow.campaign.windows[0]
+    assert (window.start, window.end) == ("00:00", "24:00")

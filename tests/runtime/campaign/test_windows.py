@@ -63,3 +63,17 @@ def test_closed_dates_resolve_country_holidays_and_reject_unknown() -> None:
     assert {"2026-11-26", "2026-12-25", "2026-12-24"} <= set(dates)
     with pytest.raises(ValueError, match="ZZ"):
         closed_dates(Holidays(countries=("ZZ",)), [2026])
+
+
+def test_window_ending_at_24_00_closes_at_local_midnight() -> None:
+    all_day = (CallingWindow(days=(1, 2, 3, 4, 5), start="00:00", end="24:00"),)
+    paris = ZoneInfo("Europe/Paris")
+    friday_late = datetime(2026, 11, 6, 23, 59, tzinfo=paris)
+    assert is_open(friday_late, "Europe/Paris", all_day)
+    assert window_end(friday_late, "Europe/Paris", all_day) == datetime(
+        2026, 11, 7, 0, 0, tzinfo=paris
+    ).astimezone(UTC)
+    saturday = datetime(2026, 11, 7, 0, 0, tzinfo=paris)
+    assert next_open(saturday, "Europe/Paris", all_day) == datetime(
+        2026, 11, 9, 0, 0, tzinfo=paris
+    ).astimezone(UTC)
