@@ -180,7 +180,8 @@ async def inbound_worker(
                     yield Worker(pbx, audiosocket, media, inbound, None)  # type: ignore[arg-type]
                 return
             converse = ConverseActivities(server=media, pool=pool, gateway=media.gateway,
-                                          settings=load_settings({}), media_wait_s=5)  # fmt: skip
+                                          settings=load_settings({"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "rec")}),
+                                          media_wait_s=5)  # fmt: skip
             workers = build_workers(client, pool=pool, gateway=media.gateway,
                                     audiosocket=audiosocket.address_text,
                                     call_activities=[converse.converse])  # fmt: skip
