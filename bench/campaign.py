@@ -4,10 +4,12 @@ Both measured in the same run, on the same Temporal dev server (in memory, headl
 
   bare     - N workflows that each run one trivial activity (temporalio's floor here);
   campaign - one CampaignWorkflow over N contacts: contacts read from the embedded
-             PostgreSQL page by page, one ContactWorkflow each, a dial slot from the
-             campaign's pacing, worker_route, the attempt recorded, the dial activity (window
-             and do-not-call checks, AMI Originate to the simulated PBX, which answers busy),
-             the result recorded. No conversation.
+             PostgreSQL page by page, one ContactWorkflow each (sandboxed, as in production),
+             a dial slot from the campaign's pacing (reserved in the start input while pacing
+             has room), begin_attempt (the attempt recorded, this worker's route), the dial
+             activity (window check, do-not-call check and claim in one statement, AMI
+             Originate to the simulated PBX, which answers busy), the result recorded. No
+             conversation.
 
 Rate = contacts (= dial attempts) / wall time from start to the last result. The worker runs
 in this process (one shared-queue worker, one call-queue worker, as ``voxflow worker`` does).
