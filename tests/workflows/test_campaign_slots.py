@@ -8,8 +8,9 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio import activity
@@ -234,3 +235,55 @@ async def test_contacts_alive_across_continue_as_new_still_settle_the_campaign(
     )
     assert dialled == {p.id: 2 for p in people}
     assert (result.dispatched, result.finished, result.outcomes) == (6, 6, {"busy": 6})
+
+
+async def test_contacts_queued_past_their_window_wait_for_the_next_one_and_then_ask(
+    env: WorkflowEnvironment,
+) -> None:
+    dialled: list[tuple[str, datetime]] = []
+
+    @activity.defn(name=ActivityName.DIAL)
+    async def dial(arg: DialInput) -> DialOutcome:
+        dialled.append((arg.contact_id, activity.info().current_attempt_scheduled_time))
+        return DialOutcome(arg.attempt_id, False, "busy")
+
+    paris = ZoneInfo("Europe/Paris")
+    now = (await env.get_current_time()).astimezone(paris)
+    monday = now.date() + timedelta(days=(7 - now.weekday()) % 7 or 7)
+    await env.sleep(datetime.combine(monday, time(9, 1, 30), paris) - now)
+    short = plan("short", Pacing(max_concurrent=5, per_minute=1))
+    short.campaign = dataclasses.replace(
+        short.campaign, windows=(CallingWindow(days=(1,), start="09:00", end="09:02"),)
+    )
+    people = contacts(3)
+    recorder = Recorder(people, {}, page_size=10)
+    async with (
+        Worker(
+            env.client,
+            task_queue=SHARED_TASK_QUEUE,
+            workflows=[CampaignWorkflow, ContactWorkflow],
+            activities=recorder.activities(),
+            workflow_runner=workflow_runner(),
+        ),
+        Worker(env.client, task_queue=CALL_QUEUE, activities=[dial]),
+    ):
+        handle = await env.client.start_workflow(
+            CampaignWorkflow.run,
+            CampaignInput(short, page_size=10, max_live=100),
+            id="campaign/short",
+            task_queue=SHARED_TASK_QUEUE,
+        )
+        result = await handle.result()
+
+    assert result.outcomes == {"busy": 3}
+    local = {who: at.astimezone(paris) for who, at in dialled}
+    # One slot a minute: k0 at once; the window closed before k1's turn, so k1 and k2 started
+    # without a slot, waited a week in their own workflows, then asked for one.
+    assert (local["k0"].date(), local["k0"].hour, local["k0"].minute) == (monday, 9, 1)
+    assert sorted((local[k].date(), local[k].hour, local[k].minute) for k in ("k1", "k2")) == [
+        (monday + timedelta(days=7), 9, 0),
+        (monday + timedelta(days=7), 9, 1),
+    ]
+    assert "dial_granted" not in await signals_received(env, "campaign/short/k0")
+    for waited in ("k1", "k2"):
+        assert "dial_granted" in await signals_received(env, f"campaign/short/{waited}")
