@@ -102,6 +102,7 @@ async def embedded_stack(
         await _migrate(url)
 
         sim_log = None
+        inbound_port = 0
         if settings.ami_host is None:
             scenarios = scenarios or settings.sim_scenarios
             callees = load_scenarios(scenarios) if scenarios else Scenarios()
@@ -113,6 +114,10 @@ async def embedded_stack(
             ami_env["AMI_SECRET"] = SIM_SECRET
             if scenarios:  # the studio lists these callees for phone test calls
                 ami_env["VOXFLOW_SIM_SCENARIOS"] = str(scenarios)
+            # Calls into voxflow (AMI Originate of Local/<did>@voxflow-inbound, as on Asterisk)
+            # reach the first worker's AudioSocket server, which listens on a known port.
+            inbound_port = free_port()
+            pbx.globals["VOXFLOW_INBOUND_AUDIOSOCKET"] = f"127.0.0.1:{inbound_port}"
         else:
             ami = (settings.ami_host, settings.ami_port)
             ami_env = {}
@@ -126,7 +131,8 @@ async def embedded_stack(
             "VOXFLOW_STATE_DIR": str(state_dir),
         }
         for index in range(workers):
-            worker_env = {**env, "AUDIOSOCKET_PORT": "0"}
+            port = inbound_port if index == 0 else 0
+            worker_env = {**env, "AUDIOSOCKET_PORT": str(port)}
             process = await _spawn(
                 [sys.executable, "-m", "runtime.worker"], worker_env, logs / f"worker{index}.log"
             )
