@@ -8,15 +8,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from runtime.api import create_app
-from runtime.client import binary
 from runtime.settings import load_settings
-from runtime.workflows import search
+from tests.temporal_env import time_skipping_env
 
 KEYS = {"admin": "k-admin", "designer": "k-designer", "operator": "k-operator"}
 
@@ -42,25 +38,7 @@ def as_role(role: str) -> dict[str, str]:
     return {"X-API-Key": KEYS[role]}
 
 
-_KINDS = {
-    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-}
-
-
 @pytest.fixture
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(binary("temporal-test-server")),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={k.name: _KINDS[k.indexed_value_type.name] for k in search.ALL},
-            )
-        )
+    async with time_skipping_env() as env:
         yield env
-    finally:
-        await env.shutdown()

@@ -15,21 +15,17 @@ import asyncpg
 import pytest
 import uvicorn
 from streamlit.testing.v1 import AppTest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.converse import ConverseActivities
 from runtime.api import create_app
-from runtime.client import binary
 from runtime.settings import load_settings
 from runtime.worker import build_workers, run_workers
-from runtime.workflows import search
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
 from telephony.sim import SimPBX, load_scenarios
 from tests.studio.conftest import PAGES, REPO, free_port
+from tests.temporal_env import time_skipping_env
 
 SCENARIOS = """
 ring_ms: 20
@@ -40,10 +36,6 @@ numbers:
       - say: "Yes, I will be there, thank you."
   "+12125016613": {result: busy}
 """
-_KINDS = {
-    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-}
 
 
 def _anytime_reminder(flows_dir: Path) -> None:
@@ -63,20 +55,8 @@ def _anytime_reminder(flows_dir: Path) -> None:
 
 @pytest.fixture
 async def temporal() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(binary("temporal-test-server")),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={k.name: _KINDS[k.indexed_value_type.name] for k in search.ALL},
-            )
-        )
+    async with time_skipping_env() as env:
         yield env
-    finally:
-        await env.shutdown()
 
 
 @pytest.fixture
