@@ -27,6 +27,8 @@ waits 30 s for its media, so a started workflow claims it well before)."""
 class _Server(Protocol):
     def expect(self, call_id: str) -> None: ...
 
+    def forget(self, call_id: str) -> None: ...
+
     async def accept(self, call_id: str, timeout: float) -> MediaSession: ...  # noqa: ASYNC109
 
     def sessions(self) -> AsyncIterator[MediaSession]: ...
@@ -94,7 +96,14 @@ class _MarkingGateway:
 
     async def place_call(self, request: DialRequest) -> DialResult:
         self._server.expect(request.attempt_id)
-        return await self._gateway.place_call(request)
+        try:
+            result = await self._gateway.place_call(request)
+        except BaseException:
+            self._server.forget(request.attempt_id)
+            raise
+        if not result.answered:  # no media will come: keep no mark behind
+            self._server.forget(request.attempt_id)
+        return result
 
     def events(self, attempt_id: str) -> AsyncIterator[CallEvent]:
         return self._gateway.events(attempt_id)

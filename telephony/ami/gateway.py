@@ -60,6 +60,10 @@ class InboundChannel:
     caller_name: str = ""
 
 
+RETAIN_S = 300.0
+"""A hung-up call's events stay readable this long, then the gateway forgets the call."""
+
+
 @dataclass
 class _Call:
     attempt_id: str
@@ -72,6 +76,8 @@ class _Call:
     amd_cause: str = ""
     amd_done: asyncio.Event = field(default_factory=asyncio.Event)
     events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
+    readers: int = 0
+    """``events()`` iterators open on this call; a hung-up call nobody reads is dropped."""
 
 
 class AsteriskGateway:
@@ -84,6 +90,7 @@ class AsteriskGateway:
         channel_template: dial string, ``{number}`` is the E.164 number.
         amd_wait: seconds to wait after answer for ``AMDSTATUS`` (AMD's own analysis
             time is 5 s by default).
+        retain_s: how long a hung-up call's events stay readable by ``events()``.
     """
 
     def __init__(
@@ -95,6 +102,7 @@ class AsteriskGateway:
         context: str = OUTBOUND_CONTEXT,
         transfer_context: str = TRANSFER_CONTEXT,
         amd_wait: float = 8.0,
+        retain_s: float = RETAIN_S,
     ) -> None:
         self.client = client
         self.audiosocket = audiosocket
@@ -102,6 +110,7 @@ class AsteriskGateway:
         self.context = context
         self.transfer_context = transfer_context
         self.amd_wait = amd_wait
+        self.retain_s = retain_s
         self._calls: dict[str, _Call] = {}
         self._inbound: dict[str, InboundChannel] = {}
         """Inbound channels seen in ``VarSet VOXFLOW_ATTEMPT``, by AudioSocket UUID."""
@@ -215,6 +224,7 @@ class AsteriskGateway:
         call = self._calls.get(attempt_id)
         if call is None:
             return
+        call.readers += 1
         try:
             while True:
                 event = await call.events.get()
@@ -222,7 +232,8 @@ class AsteriskGateway:
                 if event.kind == "hangup":
                     return
         finally:
-            if call.hung_up:
+            call.readers -= 1
+            if call.hung_up and not call.readers:
                 self._calls.pop(attempt_id, None)
 
     async def hangup(self, attempt_id: str) -> None:
@@ -325,6 +336,18 @@ class AsteriskGateway:
 
     def _finish(self, call: _Call) -> None:
         call.hung_up = True
+        # Its events stay readable for a while (``events()`` after ``place_call`` returned),
+        # then the call is forgotten unless someone is reading: a campaign places millions.
+        asyncio.get_running_loop().call_later(self.retain_s, self._forget, call)
+
+    def _forget(self, call: _Call) -> None:
+        if self._calls.get(call.attempt_id) is call and not call.readers:
+            del self._calls[call.attempt_id]
+
+    @property
+    def tracked_calls(self) -> int:
+        """Calls the gateway still follows (live ones, and hung-up ones being read)."""
+        return len(self._calls)
 
     def _on_event(self, message: Message) -> None:
         name = message.get("Event", "")
@@ -378,15 +401,15 @@ class AsteriskGateway:
                         outcome=outcome_for_cause(call.cause, True),
                     ),
                 )
-                call.hung_up = True
+                self._finish(call)
 
     def _disconnected(self) -> None:
         """Calls whose events can no longer arrive end with an ``unknown`` hang-up."""
         self._inbound.clear()
         self._inbound_ids.clear()
-        for call in self._calls.values():
+        for call in list(self._calls.values()):
             if call.answered and not call.hung_up:
                 self._push(
                     call, CallEvent(call.attempt_id, "hangup", outcome=TelephonyOutcome.UNKNOWN)
                 )
-                call.hung_up = True
+                self._finish(call)

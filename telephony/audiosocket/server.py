@@ -105,6 +105,20 @@ class AudioSocketServer:
         """Mark ``call_id`` as an outbound call someone will ``accept`` (not an inbound one)."""
         self._expected.add(canonical_call_id(call_id))
 
+    def forget(self, call_id: str) -> None:
+        """Undo :meth:`expect` for a call that will never connect (busy, no answer, failed).
+
+        A call someone is waiting for in :meth:`accept` is left as it is.
+        """
+        key = canonical_call_id(call_id)
+        if key not in self._waiters:
+            self._expected.discard(key)
+
+    @property
+    def expected(self) -> int:
+        """How many outbound calls are expected and not connected yet (for health figures)."""
+        return len(self._expected)
+
     async def accept(self, call_id: str, timeout: float) -> MediaSession:  # noqa: ASYNC109 - agreed API
         """The session of ``call_id``, waiting up to ``timeout`` seconds for it to connect.
 

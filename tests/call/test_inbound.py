@@ -299,3 +299,17 @@ async def test_a_withheld_caller_id_answers_as_unknown(
     assert detail is not None and detail.call.phone is None
     described = await client.get_workflow_handle(inbound_workflow_id(call.attempt_id)).describe()
     assert await described.memo() == {"caller": "unknown", "did": "15550100"}
+
+
+async def test_an_unanswered_outbound_call_leaves_no_media_expected(
+    pg_pool, tmp_path: Path
+) -> None:
+    from telephony.gateway import DialRequest
+
+    attempt = "5b0c5e7e-1111-4c1d-9a55-00000000000c"
+    async with inbound_worker(pg_pool, tmp_path, {}) as w:
+        w.pbx.scenarios = parse_scenarios({"numbers": {"+15550100": {"result": "busy"}}})
+        dialled = await w.media.gateway.place_call(
+            DialRequest(attempt, "+15550100", detect_machine=False)
+        )
+        assert not dialled.answered and w.audiosocket.expected == 0

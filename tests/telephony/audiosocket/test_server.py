@@ -63,6 +63,20 @@ async def test_unexpected_uuids_are_offered_as_inbound_sessions(server):
     await c2.close()
 
 
+async def test_forget_undoes_expect_for_a_call_that_never_connects(server):
+    never, waited = str(uuid.uuid4()), str(uuid.uuid4())
+    server.expect(never)
+    waiter = asyncio.create_task(server.accept(waited, timeout=2))
+    await asyncio.sleep(0)
+    assert server.expected == 2
+    server.forget(never.upper())
+    server.forget(waited)  # someone is waiting for it: kept
+    assert server.expected == 1
+    _, client = await _connect(server, waited)
+    assert (await waiter).call_id == waited and server.expected == 0
+    await client.close()
+
+
 async def test_incoming_yields_audio_and_dtmf_in_order_and_ends_on_hangup(server):
     call_id, client = await _connect(server)
     session = await server.accept(call_id, timeout=2)

@@ -133,3 +133,35 @@ async def test_callee_hangs_up_mid_call_and_presses_keys(gateway, pbx, audiosock
     assert [e.kind for e in events] == ["ringing", "answered", "dtmf", "dtmf", "hangup"]
     assert [e.digit for e in events if e.kind == "dtmf"] == ["4", "2"]  # from AMI DTMFEnd
     assert events[-1].cause == 16
+
+
+async def test_hung_up_calls_are_forgotten_once_their_events_are_no_longer_kept(
+    ami_settings, audiosocket
+):
+    from telephony.ami.gateway import AsteriskGateway
+
+    gw = await AsteriskGateway.connect(ami_settings, audiosocket.address_text, retain_s=0)
+    try:
+        busy = await gw.place_call(_request("+15550100"))
+        assert not busy.answered
+        answered = _request("+15550107")
+        assert (await gw.place_call(answered)).answered
+        session = await audiosocket.accept(answered.attempt_id, timeout=5)
+        await session.hangup()
+        for _ in range(1000):  # both hung up and nobody reads their events: let AMI catch up
+            if not gw.tracked_calls:
+                break
+            await asyncio.sleep(0.01)
+        assert gw.tracked_calls == 0
+        assert [e async for e in gw.events(answered.attempt_id)] == []
+    finally:
+        await gw.close()
+
+
+async def test_a_hung_up_calls_events_stay_readable_while_retained(gateway, pbx):
+    request = _request("+15550100")
+    await gateway.place_call(request)
+    await asyncio.sleep(0.05)
+    assert gateway.tracked_calls == 1  # retained for later readers (default 300 s)
+    events = [e async for e in gateway.events(request.attempt_id)]
+    assert events[-1].kind == "hangup" and gateway.tracked_calls == 0
