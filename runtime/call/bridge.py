@@ -137,6 +137,7 @@ class CallBridge:
         self._tool_tasks: set[asyncio.Task[None]] = set()
         self._usages: list[VoiceProvider] = []
         self._finisher: asyncio.Task[None] | None = None
+        self._transferring: asyncio.Task[None] | None = None
         self._pending_says = 0
         """``say`` requests sent to the provider whose speech has not finished yet."""
 
@@ -176,6 +177,8 @@ class CallBridge:
         finally:
             for task in list(self._tool_tasks):
                 task.cancel()
+            if self._transferring is not None and not self._transferring.done():
+                self._transferring.cancel()
             if self.provider is not None:
                 await self.provider.hangup()
             if not self.media.closed.is_set():
@@ -252,8 +255,11 @@ class CallBridge:
                     self._note("event", f"outcome {outcome}")
                 case Transfer(to=to):
                     self._note("event", f"transfer to {to}")
-                    if self._transfer is not None:
-                        await self._transfer(to)
+                    if self._transfer is not None and self._transferring is None:
+                        # After what the agent is saying ("Transferring you...") has played:
+                        # the redirect takes the channel away from this media session.
+                        self._transferring = asyncio.create_task(self._transfer_when_said(to))
+                        self._transferring.add_done_callback(_log_failure)
                 case End(outcome=outcome):
                     self._note("event", f"end {outcome}")
                     if not self.result.ended_by:
@@ -284,15 +290,32 @@ class CallBridge:
             await self._execute(commands)
 
     async def _finish(self) -> None:
-        """After ``End``: let queued speech play out, then hang up both sides."""
+        """After ``End``: let queued speech play out (and a transfer happen), then hang up."""
         deadline = time.monotonic() + DRAIN_LIMIT_S
         if self._tool_tasks:
             await asyncio.wait(set(self._tool_tasks), timeout=DRAIN_LIMIT_S)
+        await self._speech_played(deadline)
+        if self._transferring is not None:
+            await asyncio.wait({self._transferring}, timeout=DRAIN_LIMIT_S)
+        self._stop.set()
+
+    async def _speech_played(self, deadline: float) -> None:
+        """Wait until the agent's queued and requested speech has been sent (or ``deadline``)."""
         while time.monotonic() < deadline and not self.media.closed.is_set():
             if self.media.queued_ms == 0 and not self._speaking and not self._pending_says:
-                break
+                return
             await asyncio.sleep(WATCH_S)
-        self._stop.set()
+
+    async def _transfer_when_said(self, to: str) -> None:
+        await self._speech_played(time.monotonic() + DRAIN_LIMIT_S)
+        if self.media.closed.is_set():
+            self._note("event", f"transfer to {to} not made: the caller hung up")
+            return
+        try:
+            await self._transfer(to)  # type: ignore[misc]
+        except Exception as err:  # the PBX refused: the call goes on to its end
+            log.warning("call %s: transfer to %s failed: %s", self.engine.call_id, to, err)
+            self._note("event", f"transfer to {to} failed: {err}")
 
     # ---- media → provider ---------------------------------------------------------------
 

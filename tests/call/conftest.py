@@ -80,6 +80,7 @@ async def run_call(
     *,
     contact: dict[str, Any] | None = None,
     transfers: list[str] | None = None,
+    heard_at_transfer: list[list[str]] | None = None,
 ) -> LoopbackCall:
     """Dial the simulated callee running ``script`` and bridge the call with ``names``.
 
@@ -97,6 +98,9 @@ async def run_call(
         async def transfer(to: str) -> None:
             if transfers is not None:
                 transfers.append(to)
+            if heard_at_transfer is not None:  # what the callee had heard when it was moved
+                callee_media = pbx.calls[attempt].media
+                heard_at_transfer.append(list(callee_media.heard) if callee_media else [])
 
         tools = ToolRunner(flow, call_id=attempt, contact=engine.contact, tz=engine.tz,
                            persistence=persistence)  # fmt: skip

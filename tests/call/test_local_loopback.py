@@ -22,6 +22,14 @@ async def test_dtmf_key_routes_the_call_and_the_transfer_is_carried_out(tmp_path
     assert call.callee.ended_by == "agent"
 
 
+async def test_the_transfer_waits_until_the_agents_last_line_has_played(tmp_path: Path) -> None:
+    flow = load_flow(ROOT / "flows" / "dtmf_menu.flow")
+    heard: list[list[str]] = []
+    script = [{"listen": True}, {"dtmf": "2"}, {"wait_ms": 20000}, {"hangup": True}]
+    await run_call(flow, script, tmp_path, ["local"], contact={}, heard_at_transfer=heard)
+    assert len(heard) == 1 and heard[0][-1] == "Transferring you to billing."
+
+
 async def test_local_voice_call_understands_decoded_speech_and_barges_in(tmp_path: Path) -> None:
     script = [{"wait_ms": 300}, {"say": "I can't make it", "wait_for_agent": False},
               {"wait_ms": 20000}, {"hangup": True}]  # fmt: skip
