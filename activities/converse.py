@@ -206,34 +206,9 @@ class ConverseActivities:
 
     def provider_factory(self, engine: Any) -> Any:
         """Builds providers by name for one call; unconfigured ones are unavailable."""
-        from runtime.providers.base import ProviderUnavailable
-        from runtime.providers.local_voice import LocalVoiceProvider, engine_request
-        from runtime.providers.openai_realtime import OpenAIRealtimeProvider
-        from runtime.providers.ultravox import UltravoxProvider
+        from runtime.providers.factory import voice_providers
 
-        s = self.settings
-
-        def make(name: str) -> Any:
-            if name == "openai":
-                if s.openai_api_key is None:
-                    raise ProviderUnavailable(name, "OPENAI_API_KEY is not set")
-                return OpenAIRealtimeProvider(
-                    api_key=s.openai_api_key.get_secret_value(),
-                    base_url=s.openai_base_url,
-                    model=s.openai_realtime_model,
-                    audio_format=self.openai_audio_format,  # type: ignore[arg-type]
-                )
-            if name == "ultravox":
-                if s.ultravox_api_key is None:
-                    raise ProviderUnavailable(name, "ULTRAVOX_API_KEY is not set")
-                return UltravoxProvider(
-                    api_key=s.ultravox_api_key.get_secret_value(), base_url=s.ultravox_base_url
-                )
-            if name == "local":
-                return LocalVoiceProvider(engine_request(engine))
-            raise ProviderUnavailable(name, "unknown provider (use openai, ultravox or local)")
-
-        return make
+        return voice_providers(self.settings, engine, openai_audio_format=self.openai_audio_format)
 
     @activity.defn(name="converse")
     async def converse(self, inp: ConverseInput) -> ConverseResult:

@@ -1,18 +1,18 @@
 """Which voice providers a studio call may use, built as the worker builds them.
 
-The factory is the ``converse`` activity's own (``ConverseActivities.provider_factory``), so a
-browser test call reaches OpenAI Realtime or Ultravox with the same adapters, settings and
-audio format as a campaign call; the studio only supplies the settings (no database: a test
-call has no circuit breaker).
+The factory is the worker's own (``runtime.providers.factory.voice_providers``, which the
+``converse`` activity uses), so a browser test call reaches OpenAI Realtime or Ultravox with
+the same adapters, settings and audio format as a campaign call; the studio only supplies the
+settings (no database: a test call has no circuit breaker).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from runtime.engine import Engine
 from runtime.providers.base import VoiceProvider
+from runtime.providers.factory import voice_providers
 from runtime.providers.fallback import provider_order
 from runtime.settings import Settings
 
@@ -41,12 +41,4 @@ def chain_names(chosen: str, fallback: tuple[str, ...] | list[str]) -> list[str]
 def factory(settings: Settings) -> Callable[[Engine], Callable[[str], VoiceProvider]]:
     """For one call's engine, the factory of providers by name (unconfigured ones raise
     ``ProviderUnavailable``, which the chain records and skips)."""
-    from activities.converse import ConverseActivities
-
-    activities = ConverseActivities(server=None, pool=None, gateway=None, settings=settings)
-
-    def for_engine(engine: Engine) -> Callable[[str], VoiceProvider]:
-        make: Callable[[str], Any] = activities.provider_factory(engine)
-        return make
-
-    return for_engine
+    return lambda engine: voice_providers(settings, engine)
