@@ -63,12 +63,7 @@ class CampaignIO:
                 f"attempt {arg.attempt_id}: this worker places no calls (no own task queue)",
                 type="NoCallQueue",
             )
-        await self.record_attempt(arg)
-        return self._route
-
-    @activity.defn(name=ActivityName.RECORD_ATTEMPT)
-    async def record_attempt(self, arg: AttemptStart) -> None:
-        """Write the attempt (status ``dialing``) before the dial activity may originate it."""
+        # The attempt (status ``dialing``) is written before the dial activity may originate it.
         await attempts.start_attempt(
             self._db,
             arg.attempt_id,
@@ -78,6 +73,7 @@ class CampaignIO:
             phone=arg.phone,
             flow_hash=arg.flow_hash,
         )
+        return self._route
 
     @activity.defn(name=ActivityName.RECORD_RESULT)
     async def record_result(self, arg: AttemptEnd) -> None:

@@ -1,9 +1,9 @@
 """The voxflow worker: workflows and persistence on the shared queue, calls on its own queue.
 
 Temporal's worker-specific task queue pattern: every worker process polls the shared queue
-(workflows, persistence activities, ``worker_route``) and a queue of its own (``dial`` and
-``converse``). ``worker_route`` answers with that own queue and the host:port of this
-process's AudioSocket server, so the PBX sends the call's media to the process that dials and
+(workflows, persistence activities) and a queue of its own (``dial`` and ``converse``).
+``begin_attempt`` (a local activity, so it runs in the worker that runs the contact's workflow
+task) answers with that own queue and the host:port of this process's AudioSocket server, so the PBX sends the call's media to the process that dials and
 converses. The own queue's name is unique per process: after a crash, work scheduled on the
 dead process's queue times out instead of being picked up late by its successor.
 """
@@ -17,10 +17,8 @@ import signal
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 
 import asyncpg
-from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -29,22 +27,13 @@ from activities.dial import DialActivities
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.inbound import InboundCallWorkflow
-from runtime.workflows.messages import SHARED_TASK_QUEUE, ActivityName, WorkerRoute
+from runtime.workflows.messages import SHARED_TASK_QUEUE, WorkerRoute
 from runtime.workflows.sandbox import workflow_runner
 from telephony.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
 WORKFLOWS = (CampaignWorkflow, ContactWorkflow, InboundCallWorkflow)
-
-
-@dataclass(frozen=True)
-class Route:
-    route: WorkerRoute
-
-    @activity.defn(name=ActivityName.WORKER_ROUTE)
-    async def worker_route(self) -> WorkerRoute:
-        return self.route
 
 
 def own_queue(shared: str = SHARED_TASK_QUEUE) -> str:
@@ -68,8 +57,7 @@ def build_workers(
         call_activities: more activities for the own queue (``converse``).
     """
     queue = own_queue(shared_queue)
-    route = Route(WorkerRoute(queue, audiosocket))
-    io = CampaignIO(pool, route.route)
+    io = CampaignIO(pool, WorkerRoute(queue, audiosocket))
     dial = DialActivities(gateway, pool)
     shared = Worker(
         client,
@@ -78,11 +66,9 @@ def build_workers(
         activities=[
             io.contacts_page,
             io.begin_attempt,
-            io.record_attempt,
             io.record_result,
             io.add_dnc,
             io.record_state,
-            route.worker_route,
         ],
         workflow_runner=workflow_runner(),
     )

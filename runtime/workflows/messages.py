@@ -24,8 +24,6 @@ SHARED_TASK_QUEUE = "voxflow"
 
 class ActivityName:
     CONTACTS_PAGE = "campaign_contacts_page"
-    WORKER_ROUTE = "worker_route"
-    RECORD_ATTEMPT = "record_attempt"
     BEGIN_ATTEMPT = "begin_attempt"
     """Record the attempt and answer this worker's route, in one local activity."""
     DIAL = "dial"

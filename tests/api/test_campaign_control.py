@@ -48,7 +48,7 @@ async def test_api_steers_the_campaign_workflow(
             temporal_env.client,
             task_queue=settings.task_queue,
             workflows=[CampaignWorkflow, ContactWorkflow],
-            activities=[io.contacts_page, io.record_attempt, io.record_result, io.add_dnc],
+            activities=[io.contacts_page, io.begin_attempt, io.record_result, io.add_dnc],
             workflow_runner=workflow_runner(),
         ),
         httpx.AsyncClient(
