@@ -1,11 +1,18 @@
-"""Fixtures shared by the studio tests: an API address nothing listens on, a flows folder."""
+"""Fixtures shared by the studio tests: an API address nothing listens on, a flows folder, and
+the API served for real on loopback."""
 
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
 
 from studio.config import FLOWS_ENV
 
@@ -17,6 +24,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serve_api(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port, point the studio at it, and stop it."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                pytest.fail("the API server did not start")
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{server.config.port}"
+        monkeypatch.setenv("VOXFLOW_API_URL", url)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 @pytest.fixture

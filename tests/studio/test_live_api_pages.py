@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import threading
-import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from streamlit.testing.v1 import AppTest
 
 from dsl import compile_file, load_flow
@@ -20,7 +17,7 @@ from dsl.ir import Flow
 from runtime.api import create_app
 from runtime.db import calls, create_pool, flows
 from runtime.settings import load_settings
-from tests.studio.conftest import PAGES, REPO, free_port
+from tests.studio.conftest import PAGES, REPO, serve_api
 
 SCENARIOS = """
 numbers:
@@ -49,23 +46,8 @@ def live_api(pg_url: str, recordings: Path, monkeypatch: pytest.MonkeyPatch) -> 
     app = create_app(
         load_settings({"DATABASE_URL": pg_url, "VOXFLOW_RECORDINGS_DIR": str(recordings)})
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                pytest.fail("the API server did not start")
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}"
-        monkeypatch.setenv("VOXFLOW_API_URL", url)
+    with serve_api(app, monkeypatch) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def _recording(recordings: Path) -> None:

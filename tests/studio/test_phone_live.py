@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-import uvicorn
 from streamlit.testing.v1 import AppTest
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,7 +21,7 @@ from runtime.worker import build_workers, run_workers
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
 from telephony.sim import SimPBX, load_scenarios
-from tests.studio.conftest import PAGES, REPO, free_port
+from tests.studio.conftest import PAGES, REPO, serve_api
 from tests.temporal_env import time_skipping_env
 
 SCENARIOS = """
@@ -80,24 +77,8 @@ def api_server(
             "VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"),
         }
     )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                pytest.fail("the API server did not start")
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{server.config.port}"
-        monkeypatch.setenv("VOXFLOW_API_URL", url)
+    with serve_api(create_app(settings), monkeypatch) as url:
         yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture
