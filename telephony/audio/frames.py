@@ -46,6 +46,24 @@ class AudioFrame:
         return self.samples * 1000 / self.rate
 
 
+_new_frame = object.__new__
+_set_pcm = AudioFrame.__dict__["pcm"].__set__
+_set_rate = AudioFrame.__dict__["rate"].__set__
+
+
+def checked_frame(pcm: bytes, rate: int) -> AudioFrame:
+    """An :class:`AudioFrame` whose rate and length the caller has already checked.
+
+    For decoders on the per-frame path (the AudioSocket codec checks the kind's rate and the
+    payload's even length before it builds a frame): it skips the dataclass ``__init__`` and
+    ``__post_init__``, which take half the time of an incoming frame's decoding.
+    """
+    frame = _new_frame(AudioFrame)
+    _set_pcm(frame, pcm)
+    _set_rate(frame, rate)
+    return frame
+
+
 def silence(ms: int, rate: int = 8000) -> AudioFrame:
     """``ms`` milliseconds of digital silence at ``rate``."""
     return AudioFrame(bytes(rate * ms // 1000 * SAMPLE_WIDTH), rate)

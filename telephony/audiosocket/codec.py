@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telephony.audio.frames import AudioFrame
+from telephony.audio.frames import AudioFrame, checked_frame
 
 KIND_HANGUP = 0x00
 KIND_UUID = 0x01
@@ -169,6 +169,12 @@ class Decoder:
         if self.error is not None:
             raise self.error
         buffer = self._buffer
+        size = len(data)
+        if not buffer and size > 3:  # the common read: exactly one whole audio message
+            rate = AUDIO_KIND_RATES.get(data[0])
+            if rate is not None and size & 1 and (data[1] << 8 | data[2]) == size - 3:
+                on_audio(checked_frame(bytes(data[3:]), rate))
+                return
         if buffer:
             buffer += data
             data = bytes(buffer)
@@ -184,7 +190,7 @@ class Decoder:
                 break
             rate = AUDIO_KIND_RATES.get(kind)
             if rate is not None and end - pos > 3 and (end - pos) & 1:  # payload even, not empty
-                on_audio(AudioFrame(data[pos + 3 : end], rate))
+                on_audio(checked_frame(data[pos + 3 : end], rate))
             else:
                 try:
                     message = _parse(kind, data[pos + 3 : end])

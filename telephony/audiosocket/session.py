@@ -107,7 +107,10 @@ class MediaSession:
         self._header = codec.audio_header(wire_rate, self._buffer.frame_bytes)
         self._decoder = codec.Decoder()
         self._incoming: deque[Incoming | None] = deque()
-        self._incoming_ready = asyncio.Event()
+        self._readers: list[asyncio.Future[None]] = []
+        """Futures of the :meth:`incoming` iterators waiting for an item (set on delivery:
+        cheaper per frame than an :class:`asyncio.Event`, whose ``set``/``wait`` add a Python
+        call, a lock-style waiter deque and a loop lookup to every incoming frame)."""
         self._recorder = recorder
         self._on_closed = on_closed
         self._ending = False
@@ -126,11 +129,18 @@ class MediaSession:
 
     async def incoming(self) -> AsyncIterator[Incoming]:
         """Caller audio frames and DTMF digits, in arrival order; ends when the call ends."""
+        incoming = self._incoming
         while True:
-            while not self._incoming:
-                self._incoming_ready.clear()
-                await self._incoming_ready.wait()
-            item = self._incoming.popleft()
+            while not incoming:
+                reader = self._loop.create_future()
+                self._readers.append(reader)
+                try:
+                    await reader
+                except BaseException:  # cancelled or closed while waiting: forget its future
+                    if reader in self._readers:
+                        self._readers.remove(reader)
+                    raise
+            item = incoming.popleft()
             if item is None:
                 self._incoming.append(None)  # later iterators end too
                 return
@@ -251,7 +261,12 @@ class MediaSession:
             self._incoming.popleft()
             self.dropped_incoming += 1
         self._incoming.append(item)
-        self._incoming_ready.set()
+        readers = self._readers
+        if readers:
+            for reader in readers:
+                if not reader.done():
+                    reader.set_result(None)
+            readers.clear()
 
     # ---- ending -------------------------------------------------------------------------
 

@@ -115,3 +115,20 @@ def test_audio_shortcut_equals_the_general_encoder_and_checks_its_input():
         codec.audio(pcm, 11025)
     with pytest.raises(ValueError, match="even"):
         codec.audio(b"\x00\x01\x02", 8000)
+
+
+def test_a_read_of_one_audio_message_is_copied_out_of_the_shared_receive_buffer():
+    received = bytearray(codec.audio(b"\x01\x02" * 160))
+    frames: list[AudioFrame] = []
+    codec.Decoder().feed_into(memoryview(received), frames.append, pytest.fail)
+    received[3:] = bytes(320)  # the server's next read lands in the same buffer
+    assert frames == [AudioFrame(b"\x01\x02" * 160, 8000)]
+    assert type(frames[0].pcm) is bytes
+
+
+@pytest.mark.parametrize("payload", [b"", b"\x01\x02\x03"])
+def test_a_read_of_one_empty_or_odd_audio_message_is_a_protocol_error(payload):
+    decoder = codec.Decoder()
+    message = bytes([0x10, 0, len(payload)]) + payload
+    decoder.feed_into(memoryview(message), pytest.fail, pytest.fail)
+    assert isinstance(decoder.error, codec.ProtocolError)

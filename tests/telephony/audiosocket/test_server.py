@@ -91,6 +91,25 @@ async def test_incoming_yields_audio_and_dtmf_in_order_and_ends_on_hangup(server
     assert len(items) == 6
 
 
+async def test_a_cancelled_reader_loses_nothing_and_every_reader_sees_the_end(server):
+    call_id, client = await _connect(server)
+    session = await server.accept(call_id, timeout=2)
+    cancelled = asyncio.create_task(anext(session.incoming()))
+    await asyncio.sleep(0.02)  # it is waiting for an item
+    cancelled.cancel()
+    await asyncio.gather(cancelled, return_exceptions=True)
+    first, second = session.incoming(), session.incoming()
+    waiting = asyncio.create_task(anext(first))
+    await asyncio.sleep(0.02)
+    client.send_audio(AudioFrame(b"\x07" * FRAME, 8000))
+    await client.drain()
+    assert (await asyncio.wait_for(waiting, 2)).pcm[:1] == b"\x07"  # not taken by the cancelled one
+    ends = [asyncio.create_task(anext(it, "ended")) for it in (first, second)]
+    await asyncio.sleep(0.02)
+    await client.close()
+    assert await asyncio.wait_for(asyncio.gather(*ends), 2) == ["ended", "ended"]
+
+
 async def test_local_hangup_sends_the_hangup_kind_and_closes(server):
     call_id, client = await _connect(server)
     session = await server.accept(call_id, timeout=2)
