@@ -1,6 +1,7 @@
 """Media benchmark: N concurrent AudioSocket calls through the server with a loopback provider.
 
-Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10] [--loop uvloop]``
+Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10] [--loop auto|asyncio|uvloop]
+[--timeline]``
 
 Layout (needs >= 2 cores): the AudioSocket server and the loopback provider run in one process
 pinned to core 0; the load generator (N simulated Asterisk calls) runs in another process
@@ -40,7 +41,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import importlib.util
 import multiprocessing as mp
 import os
 import struct
@@ -52,6 +52,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from runtime import eventloop  # noqa: E402
 from telephony.audio import AudioFrame  # noqa: E402
 from telephony.audiosocket import AudioSocketServer, MediaSession, codec  # noqa: E402
 
@@ -150,6 +151,7 @@ async def _serve(conn, calls: int, opts: dict) -> None:
         for task in list(providers):
             task.cancel()
     lateness, underruns = [], 0
+    buckets: dict[int, list[float]] = {}
     frames_out = sum(
         1 for s in sessions for _, sent in (s.send_times or []) if window[0] <= sent <= window[1]
     )
@@ -160,6 +162,7 @@ async def _serve(conn, calls: int, opts: dict) -> None:
                 continue
             if abs(d1 - d0 - 0.020) < 1e-9:
                 lateness.append(sent - d1)  # a frame inside a run, on the 20 ms grid
+                buckets.setdefault(int((sent - window[0]) * 10), []).append(sent - d1)
             else:
                 underruns += 1  # the queue had run dry; the schedule restarted
     conn.send(
@@ -172,6 +175,9 @@ async def _serve(conn, calls: int, opts: dict) -> None:
             "gc_pauses": gc_pauses.pauses,
             "gc_objects": len(gc.get_objects()),
             "lateness": lateness,
+            "timeline": {
+                b: (max(v), sum(1 for x in v if x > 0.005), len(v)) for b, v in buckets.items()
+            },
             "underruns": underruns,
             "ended_early": dict(ended_early),
             "interrupts": interrupts,
@@ -181,14 +187,8 @@ async def _serve(conn, calls: int, opts: dict) -> None:
 
 
 def _run_loop(main, loop: str) -> None:
-    """Run ``main`` on the stdlib event loop or on uvloop (``--loop uvloop``)."""
-    if loop == "uvloop":
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(main)
-    else:
-        asyncio.run(main)
+    """Run ``main`` on the chosen loop, as the worker does (``VOXFLOW_EVENT_LOOP``)."""
+    eventloop.run(main, loop)
 
 
 def server_main(conn, calls: int, opts: dict) -> None:
@@ -328,6 +328,7 @@ def run(calls: int, seconds: float, opts: dict) -> dict[str, object]:
         "pins": (server_pin, load_pin),
         "cpu": result["cpu"],
         "lateness": result["lateness"],
+        "timeline": result["timeline"],
         "jitter": client["jitter"],
         "flush": flush,
         "late_frames": late_frames,
@@ -349,12 +350,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500, 1000])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument(
+        "--loop",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="the server's event loop, as VOXFLOW_EVENT_LOOP (auto: uvloop when installed, like the worker)",
+    )
     parser.add_argument(
         "--load-loop",
-        choices=["asyncio", "uvloop"],
-        default="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        help="the load generator's event loop (not the system under test; default: uvloop if installed)",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
+        help="the load generator's event loop (not the system under test; auto: uvloop if installed)",
     )
     parser.add_argument(
         "--per-write", type=int, default=1, help="caller frames per write (Asterisk: 1)"
@@ -364,6 +370,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--coalesce-ms", type=float, default=None, help="override the pacer's timer quantum"
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="print the 100 ms slices with the latest frames"
     )
     args = parser.parse_args()
     opts = {
@@ -408,6 +417,12 @@ def main() -> None:
         print(
             f"       echo frames at callers in window: {r['echo_frames']} (~{expected:.0f} expected); queue underruns: {r['underruns']}; load generator behind schedule at end: {r['behind'] * 1000:.0f} ms"
         )
+        if args.timeline:
+            worst = sorted(r["timeline"].items(), key=lambda kv: -kv[1][1])[:8]
+            print(
+                "       worst 100 ms slices (t from window start: max late, frames > 5 ms late / frames): "
+                + "; ".join(f"{b / 10:.1f}s {m * ms:.1f}ms {n}/{t}" for b, (m, n, t) in worst)
+            )
         if r["ended_early"]:
             print(f"       calls that ended before the window closed: {r['ended_early']}")
         if r["sessions"] != calls:

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     audiosocket_port: int = _env("AUDIOSOCKET_PORT", default=9092, ge=0, le=65535)
     audiosocket_advertised: str | None = _env("AUDIOSOCKET_ADVERTISED_ADDRESS", default=None)
     """``host:port`` Asterisk connects to (differs from the bind address behind NAT/compose)."""
+    event_loop: Literal["auto", "uvloop", "asyncio"] = _env("VOXFLOW_EVENT_LOOP", default="auto")
+    """The worker's event loop (``runtime/eventloop.py``): ``auto`` = uvloop when installed."""
 
     # --- AI providers ----------------------------------------------------------------------
     openai_api_key: SecretStr | None = _env("OPENAI_API_KEY", default=None)

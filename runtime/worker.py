@@ -173,9 +173,12 @@ async def serve(stop: asyncio.Event | None = None) -> None:
 
 
 def main() -> None:
+    from runtime import eventloop
+    from runtime.settings import load_settings
+
     logging.basicConfig(level=logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+        eventloop.run(serve(), load_settings().event_loop)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
+import asyncio
+
 import pytest
+import uvloop
 
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
@@ -29,6 +32,11 @@ SCENARIOS = {
         "+15550109": {"result": "no_answer"},
     },
 }
+
+
+def pytest_asyncio_loop_factories(config, item):
+    """Every telephony test runs on both event loops a worker may run on (VOXFLOW_EVENT_LOOP)."""
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture

@@ -1,0 +1,39 @@
+import asyncio
+import importlib.util
+
+import pytest
+import uvloop
+
+from runtime import eventloop
+
+
+async def _loop_type() -> type:
+    return type(asyncio.get_running_loop())
+
+
+def test_auto_runs_on_uvloop_when_it_is_installed():
+    assert eventloop.run(_loop_type(), "auto") is uvloop.Loop
+
+
+def test_asyncio_runs_on_the_standard_library_loop():
+    assert not issubclass(eventloop.run(_loop_type(), "asyncio"), uvloop.Loop)
+
+
+def test_without_uvloop_auto_falls_back_and_uvloop_is_an_error(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvloop" else real(name, *a)
+    )
+    assert eventloop.loop_factory("auto") is None
+    with pytest.raises(RuntimeError, match="pip install uvloop"):
+        eventloop.loop_factory("uvloop")
+
+
+def test_the_setting_is_read_from_voxflow_event_loop(monkeypatch):
+    from runtime.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("VOXFLOW_EVENT_LOOP", "asyncio")
+    assert load_settings().event_loop == "asyncio"
+    monkeypatch.setenv("VOXFLOW_EVENT_LOOP", "trio")
+    with pytest.raises(SettingsError, match="VOXFLOW_EVENT_LOOP"):
+        load_settings()
