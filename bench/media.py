@@ -142,8 +142,10 @@ async def _serve(conn, calls: int, opts: dict) -> None:
         await asyncio.sleep(max(0.0, window[0] - now))
         gc.callbacks.append(gc_pauses)
         cpu0, wall0, wakeups0 = time.process_time(), time.monotonic(), server.pacer.wakeups
+        polled0 = server.pacer.polled
         await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
         cpu1, wall1, wakeups1 = time.process_time(), time.monotonic(), server.pacer.wakeups
+        polled1 = server.pacer.polled
         gc.callbacks.remove(gc_pauses)
         ended_early = Counter(s.close_reason for s in sessions if s.closed.is_set())
         await loop.run_in_executor(None, conn.recv)  # the load generator is done
@@ -172,6 +174,7 @@ async def _serve(conn, calls: int, opts: dict) -> None:
             "cpu_seconds": cpu1 - cpu0,
             "frames_out": frames_out,
             "wakeups": wakeups1 - wakeups0,
+            "polled": polled1 - polled0,
             "gc_pauses": gc_pauses.pauses,
             "gc_objects": len(gc.get_objects()),
             "lateness": lateness,
@@ -339,6 +342,7 @@ def run(calls: int, seconds: float, opts: dict) -> dict[str, object]:
         "cpu_seconds": result["cpu_seconds"],
         "frames_out": result["frames_out"],
         "wakeups": result["wakeups"],
+        "polled": result["polled"],
         "gc_pauses": result["gc_pauses"],
         "gc_objects": result["gc_objects"],
         "behind": client["behind"],
@@ -411,7 +415,8 @@ def main() -> None:
         )
         print(
             f"       projected {1 / per_call:.0f} calls per fully available core; "
-            f"{r['frames_out'] / max(1, r['wakeups']):.1f} frames per pacer wake-up; "
+            f"{r['frames_out'] / max(1, r['wakeups'] + r['polled']):.1f} frames per pacer pass "
+            f"({r['wakeups']} timer wake-ups, {r['polled']} polls between reads); "
             f"GC runs: {gc_runs or 'none'}; tracked objects at the end: {r['gc_objects']}"
         )
         print(

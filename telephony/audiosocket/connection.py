@@ -2,7 +2,9 @@
 
 A protocol instead of a reader task per call: the transport hands each read straight to
 :meth:`AudioSocketConnection.buffer_updated`, which feeds the call's incremental decoder, with
-no future or task wake-up per read. Reads land in one receive buffer shared by every
+no future or task wake-up per read, then lets the server's pacer send any frame that has come
+due (:meth:`~telephony.audiosocket.pacer.Pacer.poll`), so outgoing audio never waits for the
+rest of a burst of reads. Reads land in one receive buffer shared by every
 connection of a server (``recv_into``, no allocation per read); that is safe because the event
 loop fills it and calls ``buffer_updated`` back to back, and the decoder copies out whatever
 it keeps.
@@ -41,6 +43,7 @@ class AudioSocketConnection(asyncio.BufferedProtocol):
     def __init__(self, server: AudioSocketServer, receive_buffer: memoryview) -> None:
         self._server = server
         self._receive_buffer = receive_buffer
+        self._poll_pacer = server._pacer.poll
         self._transport: asyncio.Transport | None = None
         self._handshake = bytearray()
         self._uuid_timer: asyncio.TimerHandle | None = None
@@ -79,6 +82,7 @@ class AudioSocketConnection(asyncio.BufferedProtocol):
                 self.session._end("internal_error")
             else:
                 self._refuse("internal error")
+        self._poll_pacer()  # frames due during a long burst of reads leave now, not after it
 
     def eof_received(self) -> None:
         if self.session is not None:

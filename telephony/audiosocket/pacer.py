@@ -5,6 +5,12 @@ wakes the loop once per call per frame. The pacer instead keeps the streams with
 in a heap ordered by their next deadline and arms a single ``loop.call_at`` timer for the
 earliest one. Each wake-up sends every frame whose deadline has come, then re-arms.
 
+Outgoing audio comes first: a long burst of reads (a loop that fell behind, or hundreds of
+calls' frames arriving in the same instant) would otherwise hold every due frame until the
+burst is processed, since the timer only fires between loop iterations. The connections call
+:meth:`Pacer.poll` after each read, which sends whatever has come due right there, so what the
+callers hear stays on time while incoming audio waits a little.
+
 Each stream keeps its own phase: its deadlines are its first frame's time plus k * 20 ms, so
 calls that started at different moments do not all burst on the same tick. A stream that is
 late by less than ``max_lag_s`` catches up (its next deadline is still the grid's); one later
@@ -15,9 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import math
 from heapq import heappop, heappush
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 FRAME_S = 0.020
 MAX_LAG_S = 0.200
@@ -81,6 +90,8 @@ class Pacer:
         self._timer_at = math.inf
         self.wakeups = 0
         """Timer wake-ups so far (a benchmark figure: compare with frames sent)."""
+        self.polled = 0
+        """Passes run by :meth:`poll` between reads because frames had come due."""
 
     def kick(self, stream: PacedStream) -> None:
         """``stream`` has audio queued (or may write again): send now if due, else schedule.
@@ -98,6 +109,20 @@ class Pacer:
             self._send(stream, due, now)
         else:
             self._push(stream, due)
+
+    def poll(self) -> None:
+        """Send the frames that have come due, now, without waiting for the timer.
+
+        Cheap when nothing is due (one clock read); called between reads so that a burst of
+        incoming data does not delay outgoing frames. A no-op inside a pass.
+        """
+        heap = self._heap
+        if heap and self._timer_at != -math.inf and heap[0][0] <= self._loop.time() + _EPSILON_S:
+            self.polled += 1
+            try:
+                self._pass()
+            except Exception:  # not the reading connection's fault: keep it out of its call
+                log.exception("AudioSocket pacer: a call failed while sending; it was dropped")
 
     def __len__(self) -> int:
         """Streams currently scheduled."""
@@ -150,8 +175,12 @@ class Pacer:
 
     def _on_timer(self) -> None:
         self._timer = None
-        self._timer_at = -math.inf  # no re-arming while the pass runs: once, at its end
         self.wakeups += 1
+        self._pass()
+
+    def _pass(self) -> None:
+        """Send every frame whose deadline has come, in deadline order; re-arm the timer."""
+        self._timer_at = -math.inf  # no re-arming while the pass runs: once, at its end
         heap = self._heap
         now = self._loop.time()
         try:
@@ -166,3 +195,6 @@ class Pacer:
             self._timer_at = math.inf
             if heap:
                 self._arm(heap[0][0])
+            elif self._timer is not None:  # a poll() emptied the heap before the timer fired
+                self._timer.cancel()
+                self._timer = None

@@ -278,3 +278,61 @@ def test_close_cancels_the_timer_and_forgets_every_stream():
     assert loop.pending() == []
     assert len(pacer) == 0
     assert not any(s.scheduled for s in streams)
+
+
+def test_poll_sends_due_frames_while_the_timer_is_held_up_by_a_burst_of_reads():
+    loop = ManualLoop()
+    pacer = Pacer(loop)  # the default 1 ms quantum
+    a, b = Stream(10), Stream(10)
+    pacer.kick(a)
+    loop.run_until(T0 + 0.005)
+    pacer.kick(b)
+    # The loop is busy reading from T0 + 5 ms to T0 + 40 ms: its timer cannot fire, but the
+    # connections poll the pacer after each read (here every 0.5 ms).
+    for step in range(70):
+        loop.now = T0 + 0.005 + step * 0.0005
+        pacer.poll()
+    assert [frame for frame, _, _ in a.sent] == [0, 1]  # T0 and T0 + 20 ms; T0 + 40 ms is due
+    assert all(sent - deadline < 0.0005 + 1e-9 for _, deadline, sent in a.sent + b.sent)
+    assert on_grid(a.deadlines, T0) and on_grid(b.deadlines, T0 + 0.005)
+    assert pacer.polled == 2 and pacer.wakeups == 0
+    loop.stall(T0 + 0.0404)  # the loop is back: the timer fires once, the grid is unchanged
+    assert [len(a.sent), len(b.sent)] == [3, 2] and len(loop.pending()) == 1
+    loop.run_until(T0 + 1.0)
+    assert on_grid(a.deadlines, T0) and on_grid(b.deadlines, T0 + 0.005)
+    assert len(a.sent) == len(b.sent) == 10
+
+
+def test_poll_costs_nothing_when_nothing_is_due_and_cancels_a_timer_it_made_useless():
+    loop = ManualLoop()
+    pacer = Pacer(loop, coalesce_s=0)
+    stream = Stream(2)
+    pacer.kick(stream)
+    pacer.poll()  # next deadline is 20 ms away
+    assert pacer.polled == 0 and len(stream.sent) == 1
+    loop.now = T0 + FRAME_S
+    pacer.poll()  # sends the last frame and leaves the stream in the heap to find it dry
+    loop.now = T0 + 2 * FRAME_S
+    pacer.poll()  # finds the queue dry: the heap is empty, so the armed timer goes too
+    assert len(stream.sent) == 2 and len(pacer) == 0 and loop.pending() == []
+
+
+def test_a_stream_that_raises_during_a_poll_is_dropped_and_the_reader_is_not_blamed(caplog):
+    loop = ManualLoop()
+    pacer = Pacer(loop, coalesce_s=0)
+
+    class Broken(Stream):
+        def send_frame(self, deadline, now):
+            if self.sent:
+                raise RuntimeError("bug in one call")
+            return super().send_frame(deadline, now)
+
+    broken, healthy = Broken(10), Stream(10)
+    pacer.kick(broken)
+    pacer.kick(healthy)
+    loop.now = T0 + FRAME_S
+    pacer.poll()  # does not raise into the connection that polled
+    assert "a call failed while sending" in caplog.text
+    loop.run_until(T0 + 0.3)
+    assert len(healthy.sent) == 10 and on_grid(healthy.deadlines, T0)
+    assert len(broken.sent) == 1 and not broken.scheduled
