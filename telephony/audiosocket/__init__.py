@@ -21,7 +21,9 @@ Media API (what the bridge uses)::
 
 Frames are paced at 20 ms on absolute monotonic deadlines (each call keeps its own phase) by
 one :class:`Pacer` per server with a single timer; each connection is an asyncio protocol
-whose reads feed the call's incremental decoder directly (no reader task per call).
+whose reads feed the call's incremental decoder directly (no reader task per call), then let
+the pacer send what has come due, so outgoing audio never waits behind a burst of reads. The
+worker runs all this on uvloop when it is installed (``runtime/eventloop.py``).
 """
 
 from telephony.audiosocket.client import AudioSocketClient
