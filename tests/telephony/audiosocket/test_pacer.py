@@ -86,6 +86,15 @@ class Stream:
         return [deadline for _, deadline, _ in self.sent]
 
 
+class Broken(Stream):
+    """A call with a bug: sending any frame after its first raises."""
+
+    def send_frame(self, deadline: float, now: float) -> bool:
+        if self.sent:
+            raise RuntimeError("bug in one call")
+        return super().send_frame(deadline, now)
+
+
 def on_grid(deadlines: list[float], start: float) -> bool:
     return all(abs(d - (start + k * FRAME_S)) < 1e-9 for k, d in enumerate(deadlines))
 
@@ -251,12 +260,6 @@ def test_a_stream_that_raises_is_dropped_and_the_others_keep_their_timer():
     loop = ManualLoop()
     pacer = Pacer(loop, coalesce_s=0)
 
-    class Broken(Stream):
-        def send_frame(self, deadline, now):
-            if self.sent:
-                raise RuntimeError("bug in one call")
-            return super().send_frame(deadline, now)
-
     broken, healthy = Broken(10), Stream(10)
     pacer.kick(broken)
     pacer.kick(healthy)
@@ -320,12 +323,6 @@ def test_poll_costs_nothing_when_nothing_is_due_and_cancels_a_timer_it_made_usel
 def test_a_stream_that_raises_during_a_poll_is_dropped_and_the_reader_is_not_blamed(caplog):
     loop = ManualLoop()
     pacer = Pacer(loop, coalesce_s=0)
-
-    class Broken(Stream):
-        def send_frame(self, deadline, now):
-            if self.sent:
-                raise RuntimeError("bug in one call")
-            return super().send_frame(deadline, now)
 
     broken, healthy = Broken(10), Stream(10)
     pacer.kick(broken)
