@@ -152,24 +152,30 @@ async def model(call: RealtimeCall) -> None:
     await call.speak(said(await call.next_event("response.create", 1)))
 
 
+async def said_yes_over(settings, provider: str) -> tuple[VoiceCall, object]:
+    """A browser call on ``provider`` that sends one recorded "yes I'll be there", then hangs up."""
+    call = await asyncio.to_thread(
+        VoiceCall.start,
+        load_flow(FLOW),
+        providers=voice_providers.chain_names(provider, []),
+        factory=voice_providers.factory(settings),
+        contact=CONTACT,
+    )
+    try:
+        clip = clip_from_wav(recorded("yes I'll be there"))
+        turn = await asyncio.to_thread(call.send, clip, "recording")
+    finally:
+        await asyncio.to_thread(call.close)
+    return call, turn
+
+
 async def test_openai_realtime_hears_the_recording_and_its_reply_audio_comes_back() -> None:
     async with OpenAIRealtimeStandin(model) as standin:
         settings = load_settings(
             {"OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": standin.base_url}
         )
         assert voice_providers.available(settings)[0] == "openai"
-        call = await asyncio.to_thread(
-            VoiceCall.start,
-            load_flow(FLOW),
-            providers=voice_providers.chain_names("openai", []),
-            factory=voice_providers.factory(settings),
-            contact=CONTACT,
-        )
-        try:
-            clip = clip_from_wav(recorded("yes I'll be there"))
-            turn = await asyncio.to_thread(call.send, clip, "recording")
-        finally:
-            await asyncio.to_thread(call.close)
+        call, turn = await said_yes_over(settings, "openai")
         rt = standin.calls[0]
     assert not standin.errors
     # the stand-in got the clip as input_audio_buffer.append audio (μ-law on the wire) ...
@@ -196,18 +202,7 @@ async def test_ultravox_hears_the_recording_and_its_reply_audio_comes_back() -> 
         settings = load_settings(
             {"ULTRAVOX_API_KEY": "uv-standin", "ULTRAVOX_BASE_URL": standin.base_url}
         )
-        call = await asyncio.to_thread(
-            VoiceCall.start,
-            load_flow(FLOW),
-            providers=voice_providers.chain_names("ultravox", []),
-            factory=voice_providers.factory(settings),
-            contact=CONTACT,
-        )
-        try:
-            clip = clip_from_wav(recorded("yes I'll be there"))
-            turn = await asyncio.to_thread(call.send, clip, "recording")
-        finally:
-            await asyncio.to_thread(call.close)
+        call, turn = await said_yes_over(settings, "ultravox")
         uv = next(iter(standin.calls.values()))
     assert not standin.errors
     assert uv.items["heard"] == "yes I'll be there"
