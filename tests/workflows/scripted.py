@@ -3,14 +3,20 @@ log of every call with the server time it was scheduled at (time-skipped)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
+from runtime.workflows.campaign import CampaignWorkflow
+from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.messages import (
+    SHARED_TASK_QUEUE,
     ActivityName,
     AttemptEnd,
     AttemptStart,
@@ -25,8 +31,28 @@ from runtime.workflows.messages import (
     DncEntry,
     WorkerRoute,
 )
+from runtime.workflows.sandbox import workflow_runner
 
 CALL_QUEUE = "voxflow-worker-test"
+
+
+@asynccontextmanager
+async def campaign_workers(
+    client: Client, recorder: Recorder, call_activities: list[Callable]
+) -> AsyncIterator[None]:
+    """The campaign and contact workflows on the shared queue with ``recorder``'s bookkeeping
+    activities, and ``call_activities`` (dial, converse) on the call worker's queue."""
+    async with (
+        Worker(
+            client,
+            task_queue=SHARED_TASK_QUEUE,
+            workflows=[CampaignWorkflow, ContactWorkflow],
+            activities=recorder.activities(),
+            workflow_runner=workflow_runner(),
+        ),
+        Worker(client, task_queue=CALL_QUEUE, activities=call_activities),
+    ):
+        yield
 
 
 @dataclass

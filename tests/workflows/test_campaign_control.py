@@ -7,19 +7,16 @@ import asyncio
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from dsl.ir import CallingWindow, Campaign, ContactsSource, OutcomeRule, Pacing
 from runtime.workflows.campaign import CampaignWorkflow
-from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.messages import (
     SHARED_TASK_QUEUE,
     CampaignInput,
     CampaignPlan,
     ContactRef,
 )
-from runtime.workflows.sandbox import workflow_runner
-from tests.workflows.scripted import CALL_QUEUE, Recorder
+from tests.workflows.scripted import Recorder, campaign_workers
 
 # Open one minute a week (Monday 09:00 in Paris): the contacts wait durably for it.
 NEVER_NOW = (CallingWindow(days=(1,), start="09:00", end="09:01"),)
@@ -50,16 +47,7 @@ async def test_pacing_update_is_validated_and_pause_and_stop_end_waiting_contact
 ) -> None:
     contacts = [ContactRef(f"k{i}", f"+3315555000{i}", "Europe/Paris") for i in range(3)]
     recorder = Recorder(contacts, {})
-    async with (
-        Worker(
-            env.client,
-            task_queue=SHARED_TASK_QUEUE,
-            workflows=[CampaignWorkflow, ContactWorkflow],
-            activities=recorder.activities(),
-            workflow_runner=workflow_runner(),
-        ),
-        Worker(env.client, task_queue=CALL_QUEUE, activities=recorder.call_activities()),
-    ):
+    async with campaign_workers(env.client, recorder, recorder.call_activities()):
         handle = await env.client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(plan(), page_size=2, max_live=10),

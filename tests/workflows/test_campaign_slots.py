@@ -18,12 +18,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from dsl.ir import CallingWindow, Campaign, ContactsSource, OutcomeRule, Pacing
 from runtime.dev.temporal import start_dev_server
 from runtime.workflows.campaign import CampaignWorkflow
-from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.messages import (
     SHARED_TASK_QUEUE,
     ActivityName,
@@ -34,8 +32,7 @@ from runtime.workflows.messages import (
     DialInput,
     DialOutcome,
 )
-from runtime.workflows.sandbox import workflow_runner
-from tests.workflows.scripted import CALL_QUEUE, Recorder
+from tests.workflows.scripted import Recorder, campaign_workers
 
 ALWAYS = (CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),)
 
@@ -65,16 +62,7 @@ async def campaign(
 ) -> AsyncIterator[WorkflowHandle]:
     client = env if isinstance(env, Client) else env.client
     recorder = Recorder(people, {}, page_size=10)
-    async with (
-        Worker(
-            client,
-            task_queue=SHARED_TASK_QUEUE,
-            workflows=[CampaignWorkflow, ContactWorkflow],
-            activities=recorder.activities(),
-            workflow_runner=workflow_runner(),
-        ),
-        Worker(client, task_queue=CALL_QUEUE, activities=[dial]),
-    ):
+    async with campaign_workers(client, recorder, [dial]):
         yield await client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(plan(name, pacing), page_size=10, max_live=100),
@@ -209,16 +197,7 @@ async def test_contacts_alive_across_continue_as_new_still_settle_the_campaign(
         retry.campaign, rules=(OutcomeRule("busy", "retry", delay_ms=60_000, max_attempts=2),)
     )
     recorder = Recorder(people, {}, page_size=10)
-    async with (
-        Worker(
-            env.client,
-            task_queue=SHARED_TASK_QUEUE,
-            workflows=[CampaignWorkflow, ContactWorkflow],
-            activities=recorder.activities(),
-            workflow_runner=workflow_runner(),
-        ),
-        Worker(env.client, task_queue=CALL_QUEUE, activities=[dial]),
-    ):
+    async with campaign_workers(env.client, recorder, [dial]):
         handle = await env.client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(retry, page_size=10, max_live=100, history_limit=30),
@@ -257,16 +236,7 @@ async def test_contacts_queued_past_their_window_wait_for_the_next_one_and_then_
     )
     people = contacts(3)
     recorder = Recorder(people, {}, page_size=10)
-    async with (
-        Worker(
-            env.client,
-            task_queue=SHARED_TASK_QUEUE,
-            workflows=[CampaignWorkflow, ContactWorkflow],
-            activities=recorder.activities(),
-            workflow_runner=workflow_runner(),
-        ),
-        Worker(env.client, task_queue=CALL_QUEUE, activities=[dial]),
-    ):
+    async with campaign_workers(env.client, recorder, [dial]):
         handle = await env.client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(short, page_size=10, max_live=100),

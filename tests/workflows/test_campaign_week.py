@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from dsl.ir import CallingWindow, Campaign, ContactsSource, OutcomeRule, Pacing
 from runtime.campaign.windows import is_open
@@ -28,7 +28,7 @@ from runtime.workflows.messages import (
     ContactRef,
 )
 from runtime.workflows.sandbox import workflow_runner
-from tests.workflows.scripted import CALL_QUEUE, Recorder, Step
+from tests.workflows.scripted import Recorder, Step, campaign_workers
 
 NY = "America/New_York"
 WINDOWS = (CallingWindow(days=(1, 2, 3, 4, 5), start="09:00", end="17:00"),)
@@ -108,16 +108,7 @@ def noanswer_monday(recorder: Recorder) -> datetime:
 
 async def run_week(env: WorkflowEnvironment, recorder: Recorder, plan: CampaignPlan):
     client = env.client
-    async with (
-        Worker(
-            client,
-            task_queue=SHARED_TASK_QUEUE,
-            workflows=[CampaignWorkflow, ContactWorkflow],
-            activities=recorder.activities(),
-            workflow_runner=workflow_runner(),
-        ),
-        Worker(client, task_queue=CALL_QUEUE, activities=recorder.call_activities()),
-    ):
+    async with campaign_workers(client, recorder, recorder.call_activities()):
         handle: WorkflowHandle = await client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(plan, page_size=2, max_live=10),
