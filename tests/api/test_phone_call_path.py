@@ -19,16 +19,13 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.converse import ConverseActivities
 from runtime.api import create_app
 from runtime.db.flows import save_flow
 from runtime.dev.demo import anytime_flow
 from runtime.settings import load_settings
-from runtime.worker import build_workers, run_workers
-from telephony.ami import AmiSettings, AsteriskGateway
-from telephony.audiosocket import AudioSocketServer
-from telephony.sim import SimPBX, parse_scenarios
+from telephony.sim import parse_scenarios
 from telephony.sim.log import read_log
+from tests.sim_worker import simulated_worker
 
 from .conftest import KEYS
 
@@ -73,39 +70,16 @@ async def stack(
             "VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"),
         }
     )
-    async with (
-        SimPBX(parse_scenarios(SCENARIOS), log_path=tmp_path / "sim.jsonl") as pbx,
-        AudioSocketServer() as server,
+    async with simulated_worker(
+        temporal_env.client, pg_pool, settings, parse_scenarios(SCENARIOS), tmp_path / "sim.jsonl"
     ):
-        host, port = pbx.ami_address
-        gateway = await AsteriskGateway.connect(
-            AmiSettings(host=host, port=port, secret="voxflow"), server.address_text
-        )
-        converse = ConverseActivities(
-            server=server, pool=pg_pool, gateway=gateway, settings=settings, media_wait_s=10
-        )
-        workers = build_workers(
-            temporal_env.client,
-            pool=pg_pool,
-            gateway=gateway,
-            audiosocket=server.address_text,
-            call_activities=[converse.converse],
-            shared_queue=settings.task_queue,
-        )
-        stop = asyncio.Event()
-        running = asyncio.create_task(run_workers(workers, stop))
         app = create_app(settings, db=pg_pool, temporal=temporal_env.client)
-        try:
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://voxflow.test",
-                headers={"X-API-Key": KEYS["designer"]},
-            ) as api:
-                yield Stack(api, tmp_path / "sim.jsonl", tmp_path / "recordings")
-        finally:
-            stop.set()
-            await running
-            await gateway.close()
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://voxflow.test",
+            headers={"X-API-Key": KEYS["designer"]},
+        ) as api:
+            yield Stack(api, tmp_path / "sim.jsonl", tmp_path / "recordings")
 
 
 async def _until_done(api: httpx.AsyncClient, test_id: str) -> list[dict[str, Any]]:

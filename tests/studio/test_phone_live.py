@@ -14,13 +14,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.converse import ConverseActivities
 from runtime.api import create_app
 from runtime.settings import load_settings
-from runtime.worker import build_workers, run_workers
-from telephony.ami import AmiSettings, AsteriskGateway
-from telephony.audiosocket import AudioSocketServer
-from telephony.sim import SimPBX, load_scenarios
+from telephony.sim import load_scenarios
+from tests.sim_worker import simulated_worker
 from tests.studio.conftest import PAGES, REPO, serve_api
 from tests.temporal_env import time_skipping_env
 
@@ -87,37 +84,10 @@ async def worker(
 ) -> AsyncIterator[None]:
     """The real worker composition with the simulated PBX playing ``scenarios``."""
     settings = load_settings({"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings")})
-    async with (
-        SimPBX(load_scenarios(scenarios), log_path=tmp_path / "sim.jsonl") as pbx,
-        AudioSocketServer() as media,
+    async with simulated_worker(
+        temporal.client, pg_pool, settings, load_scenarios(scenarios), tmp_path / "sim.jsonl"
     ):
-        host, port = pbx.ami_address
-        gateway = await AsteriskGateway.connect(
-            AmiSettings(host=host, port=port, secret="voxflow"), media.address_text
-        )
-        converse = ConverseActivities(
-            server=media, pool=pg_pool, gateway=gateway, settings=settings, media_wait_s=10
-        )
-        stop = asyncio.Event()
-        running = asyncio.create_task(
-            run_workers(
-                build_workers(
-                    temporal.client,
-                    pool=pg_pool,
-                    gateway=gateway,
-                    audiosocket=media.address_text,
-                    call_activities=[converse.converse],
-                    shared_queue=settings.task_queue,
-                ),
-                stop,
-            )
-        )
-        try:
-            yield
-        finally:
-            stop.set()
-            await running
-            await gateway.close()
+        yield
 
 
 async def test_phone_section_calls_a_simulated_callee_and_shows_transcript_and_outcome(
