@@ -4,30 +4,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import pytest
 
-from dsl.compiler import load_flow
 from runtime.contacts import Contact
-from runtime.db import attempts, campaigns, contacts, dnc, flows
+from runtime.db import attempts, contacts, dnc
 
-REMINDER = Path(__file__).resolve().parents[2] / "flows" / "reminder.flow"
 PHONE = "+12125550177"
 BLOCKED = "+12125550178"
 """Put on do-not-call by one test (the module's tests share a database)."""
 
 
 @pytest.fixture
-async def campaign(pg_pool: asyncpg.Pool, request: pytest.FixtureRequest) -> str:
-    flow = load_flow(REMINDER)
-    await flows.save_flow(pg_pool, flow)
-    name = f"camp-{request.node.name[:40]}"
-    await campaigns.create_campaign(pg_pool, name, flow.hash)
+async def campaign(pg_pool: asyncpg.Pool, campaign: str) -> str:
+    """The reminder campaign with one contact, ``k1``."""
     contact = Contact("k1", PHONE, "America/New_York", "column", "Kim", 1, {}, {})
-    await contacts.store_contacts(pg_pool, name, [contact])
-    return name
+    await contacts.store_contacts(pg_pool, campaign, [contact])
+    return campaign
 
 
 async def start(pool: asyncpg.Pool, campaign: str, attempt_id: str, number: int = 1) -> bool:

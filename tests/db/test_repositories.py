@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -14,8 +13,7 @@ from runtime.contacts import Contact
 from runtime.db import attempts, callbacks, calls, campaigns, contacts, dnc, flows
 from runtime.db.persistence import PgPersistence
 from runtime.persistence import Callback, OptOut, Persistence, TranscriptEntry
-
-REMINDER = Path(__file__).resolve().parents[2] / "flows" / "reminder.flow"
+from tests.db.conftest import REMINDER
 
 
 def _contact(i: int, phone: str | None = None) -> Contact:
@@ -29,15 +27,6 @@ def _contact(i: int, phone: str | None = None) -> Contact:
         columns={"id": f"c{i:03d}"},
         fields={"visits": i},
     )
-
-
-@pytest.fixture
-async def campaign(pg_pool: asyncpg.Pool, request: pytest.FixtureRequest) -> str:
-    flow = load_flow(REMINDER)
-    await flows.save_flow(pg_pool, flow)
-    name = f"camp-{request.node.name[:40]}"
-    await campaigns.create_campaign(pg_pool, name, flow.hash)
-    return name
 
 
 async def test_flow_versions_round_trip_by_hash_and_save_twice(pg_pool: asyncpg.Pool) -> None:
