@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import wave
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -13,7 +12,6 @@ import httpx
 import pytest
 
 from dsl.ir import Flow
-from runtime.api import create_app
 from runtime.db import calls, dnc
 from runtime.settings import load_settings
 
@@ -35,20 +33,14 @@ def recordings(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def api(recordings: Path, pg_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    settings = load_settings(
+def settings(recordings: Path):
+    """The API's settings (conftest's ``api`` client uses them) with recordings in ``recordings``."""
+    return load_settings(
         {
             "VOXFLOW_API_KEYS": ",".join(f"{r}:{k}" for r, k in KEYS.items()),
             "VOXFLOW_RECORDINGS_DIR": str(recordings),
         }
     )
-    app = create_app(settings, db=pg_pool)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://voxflow.test",
-        headers={"X-API-Key": KEYS["admin"]},
-    ) as client:
-        yield client
 
 
 def _wav(path: Path) -> bytes:
