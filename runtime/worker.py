@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 
 from activities.campaign_io import CampaignIO
 from activities.dial import DialActivities
+from runtime.settings import Settings, load_settings
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.inbound import InboundCallWorkflow
@@ -131,13 +132,11 @@ def converse_activities(server: object, pool: asyncpg.Pool, gateway: Gateway) ->
     return [ConverseActivities.for_worker(server=server, pool=pool, gateway=gateway).converse]
 
 
-async def serve(stop: asyncio.Event | None = None) -> None:
-    """Run a worker from the environment's settings until SIGINT/SIGTERM."""
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run a worker with ``settings`` until SIGINT/SIGTERM."""
     from runtime.call.inbound import CallMedia, InboundCalls, compile_inbound_flows
     from runtime.client import connect
-    from runtime.settings import load_settings
 
-    settings = load_settings()
     settings.require("temporal_address", "database_url", why="a standalone worker")
     inbound_flows = compile_inbound_flows(settings)
     stop = stop or asyncio.Event()
@@ -174,11 +173,11 @@ async def serve(stop: asyncio.Event | None = None) -> None:
 
 def main() -> None:
     from runtime import eventloop
-    from runtime.settings import load_settings
 
     logging.basicConfig(level=logging.WARNING)
+    settings = load_settings()
     with contextlib.suppress(KeyboardInterrupt):
-        eventloop.run(serve(), load_settings().event_loop)
+        eventloop.run(serve(settings), settings.event_loop)
 
 
 if __name__ == "__main__":
