@@ -189,14 +189,9 @@ async def _serve(conn, calls: int, opts: dict) -> None:
     )
 
 
-def _run_loop(main, loop: str) -> None:
-    """Run ``main`` on the chosen loop, as the worker does (``VOXFLOW_EVENT_LOOP``)."""
-    eventloop.run(main, loop)
-
-
 def server_main(conn, calls: int, opts: dict) -> None:
     conn.send(_pin(0))
-    _run_loop(_serve(conn, calls, opts), opts["loop"])
+    eventloop.run(_serve(conn, calls, opts), opts["loop"])
 
 
 # ---- load generator process -----------------------------------------------------------------
@@ -293,7 +288,7 @@ async def _load(conn, host: str, port: int, calls: int, seconds: float, opts: di
 
 def load_main(conn, host: str, port: int, calls: int, seconds: float, opts: dict) -> None:
     conn.send(_pin(1))
-    _run_loop(_load(conn, host, port, calls, seconds, opts), opts["load_loop"])
+    eventloop.run(_load(conn, host, port, calls, seconds, opts), opts["load_loop"])
 
 
 # ---- orchestration ------------------------------------------------------------------------
