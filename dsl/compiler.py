@@ -16,6 +16,7 @@ from pathlib import Path
 from dsl import ir
 from dsl.build import SourceMap, build
 from dsl.diagnostics import CompileError, Diagnostic
+from dsl.limits import MAX_SOURCE_BYTES, check_source, too_large
 from dsl.parser import FlowSyntaxError, parse_flow
 from dsl.rules import RuleContext, run_rules
 from dsl.yaml_loader import YamlSyntaxError, load_yaml
@@ -83,6 +84,9 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _compile(source: str, file: str, syntax: str) -> CompileResult:
+    over = check_source(source, file)  # before any parser: a hostile source costs one scan
+    if over is not None:
+        return CompileResult(file, source, None, (over,))
     try:
         doc = load_yaml(source, file) if syntax == "yaml" else parse_flow(source, file)
     except (FlowSyntaxError, YamlSyntaxError) as e:
@@ -100,6 +104,10 @@ def compile_file(path: str | Path) -> CompileResult:
     """Compile a ``*.flow`` or ``*.flow.yaml`` file (diagnostics name it as given)."""
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_SOURCE_BYTES:  # refused before it is read into memory
+            d = too_large(str(path), f"the file is {size} bytes; at most {MAX_SOURCE_BYTES}")
+            return CompileResult(str(path), "", None, (d,))
         source = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         d = Diagnostic(

@@ -13,6 +13,7 @@ import yaml
 from dsl import ast
 from dsl.ast import Map, Pos, Scalar, Seq, Value
 from dsl.diagnostics import Diagnostic
+from dsl.limits import MAX_NODES, check_source, too_large
 
 _TAGS = {
     "tag:yaml.org,2002:int": "int",
@@ -38,9 +39,15 @@ def load_yaml(source: str, file: str = "<yaml>") -> Value:
     """Compose YAML text into the document tree (an empty document is an empty mapping).
 
     Raises:
-        YamlSyntaxError: malformed YAML, several documents, or anchors/aliases/tags that a flow
-            file has no use for; the diagnostic is ``VF102``.
+        YamlSyntaxError: malformed YAML or several documents (``VF102``); an anchor or an
+            alias (``VF104``: a flow file has no use for them, and nested aliases expand
+            exponentially); a source over a limit of ``dsl.limits`` (``VF103``).
     """
+    over = check_source(source, file)
+    if over is not None:
+        raise YamlSyntaxError([over])
+    if "&" in source or "*" in source:  # the only characters that start an anchor or alias
+        _refuse_anchors(source, file)
     try:
         node = yaml.compose(source, Loader=_LOADER)
     except yaml.MarkedYAMLError as e:
@@ -68,14 +75,49 @@ def load_yaml(source: str, file: str = "<yaml>") -> Value:
         ) from None
     if node is None:
         return Map([], Pos(1, 1))
-    return _convert(node, file)
+    return _convert(node, file, 0, [MAX_NODES])
+
+
+def _refuse_anchors(source: str, file: str) -> None:
+    """``VF104`` at the first anchor (``&name``) or alias (``*name``) of the source.
+
+    Tokens are scanned, not composed: nothing is expanded, so a "billion laughs" document costs
+    one linear pass. A source that does not even scan is left to the composer to report.
+    """
+    try:
+        for token in yaml.scan(source, Loader=_LOADER):
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                what = "an anchor" if isinstance(token, yaml.AnchorToken) else "an alias"
+                mark = token.start_mark
+                raise YamlSyntaxError(
+                    [
+                        Diagnostic(
+                            file,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "VF104",
+                            f"YAML {what} ({'&' if what == 'an anchor' else '*'}{token.value})"
+                            " is not allowed in a flow file",
+                            "write the value out in full where it is used (quote a text that"
+                            " starts with & or *)",
+                        )
+                    ]
+                )
+    except yaml.YAMLError:
+        return
 
 
 def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _convert(node: yaml.Node, file: str, depth: int = 0) -> Value:
+def _convert(node: yaml.Node, file: str, depth: int, budget: list[int]) -> Value:
+    """The document tree of ``node``; ``budget[0]`` is how many more nodes may be read."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlSyntaxError(
+            [too_large(file, f"the flow has more than {MAX_NODES} YAML values", *_lc(node))]
+        )
     if depth > 200:
         raise YamlSyntaxError(
             [Diagnostic(file, *_lc(node), "VF102", "YAML nested too deeply", "flatten the file")]
@@ -92,7 +134,7 @@ def _convert(node: yaml.Node, file: str, depth: int = 0) -> Value:
             if depth <= 200 and isinstance(k, yaml.ScalarNode):
                 key = _scalar(k)
             else:
-                key = _convert(k, file, depth)
+                key = _convert(k, file, depth, budget)
             if not isinstance(key, Scalar):
                 raise YamlSyntaxError(
                     [
@@ -105,9 +147,9 @@ def _convert(node: yaml.Node, file: str, depth: int = 0) -> Value:
                         )
                     ]
                 )
-            entries.append((key, _convert(v, file, depth)))
+            entries.append((key, _convert(v, file, depth, budget)))
         return Map(entries, pos)
-    return Seq([_convert(v, file, depth) for v in node.value], pos)
+    return Seq([_convert(v, file, depth, budget) for v in node.value], pos)
 
 
 def _lc(node: yaml.Node) -> tuple[int, int]:
