@@ -1,13 +1,23 @@
 """Flows sent to the API: compiled from source text, or looked up by the hash they are stored
-under. Campaigns and test calls accept both the same way."""
+under. Campaigns and test calls accept both the same way.
+
+A compile runs in a worker thread, never on the event loop, and at most ``COMPILE_SLOTS`` at
+once: the source limits of ``dsl.limits`` (checked before parsing) bound each compile's time
+and memory, and the slots bound how many run together, so a hostile flow costs only its own
+request while ``/health`` and every other request keep being served.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import threading
 
 from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 
-from dsl.compiler import compile_source
+from dsl.compiler import CompileResult, compile_source
 from dsl.ir import Flow
+from dsl.limits import MAX_SOURCE_BYTES
 from runtime.api import models
 from runtime.db import flows
 from runtime.db.types import Db
@@ -21,9 +31,34 @@ class FlowInvalid(Exception):
         self.response = response
 
 
-def compile_or_raise(source: str, syntax: str) -> Flow:
-    """The compiled flow, or ``FlowInvalid`` carrying the diagnostics (file, line, col, code)."""
-    result = compile_source(source, file=f"<api>.{syntax}", syntax=syntax)
+COMPILE_SLOTS = 2
+"""Compiles running at once in one API process; more wait their turn."""
+
+_slots = threading.BoundedSemaphore(COMPILE_SLOTS)
+
+
+def _compile_in_slot(source: str, syntax: str) -> CompileResult:
+    with _slots:  # waits in the worker thread, never on the event loop
+        return compile_source(source, file=f"<api>.{syntax}", syntax=syntax)
+
+
+async def compile_or_raise(source: str, syntax: str) -> Flow:
+    """The compiled flow, or ``FlowInvalid`` carrying the diagnostics (file, line, col, code).
+
+    Raises:
+        HTTPException: 413 ``flow_too_large`` for a source over ``MAX_SOURCE_BYTES``.
+        FlowInvalid: the source does not compile (422).
+    """
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > MAX_SOURCE_BYTES:
+        raise HTTPException(
+            413,
+            detail={
+                "code": "flow_too_large",
+                "message": f"the flow source is {size} bytes; at most {MAX_SOURCE_BYTES}",
+            },
+        )
+    result = await asyncio.to_thread(_compile_in_slot, source, syntax)
     if result.flow is not None:
         return result.flow
     raise FlowInvalid(
@@ -60,7 +95,8 @@ async def stored_or_compiled(
     """The flow stored under ``flow_hash``, or ``source`` compiled and stored.
 
     Raises:
-        HTTPException: 404 for an unknown hash, 422 when neither or both are given.
+        HTTPException: 404 for an unknown hash, 422 when neither or both are given, 413 for a
+            source over the size limit.
         FlowInvalid: the source does not compile.
     """
     if (flow_hash is None) == (source is None):
@@ -76,6 +112,6 @@ async def stored_or_compiled(
             )
         return flow
     assert source is not None
-    flow = compile_or_raise(source, syntax)
+    flow = await compile_or_raise(source, syntax)
     await flows.save_flow(db, flow, source_name=source_name)
     return flow

@@ -50,7 +50,7 @@ async def _campaign_and_flow(pool: asyncpg.Pool, name: str) -> tuple[campaigns.C
 )
 async def create_campaign(body: models.CampaignCreate, pool: Db) -> Any:
     """Compile the flow, store its IR by hash, and create a ``draft`` campaign running it."""
-    flow = compile_or_raise(body.source, body.syntax)
+    flow = await compile_or_raise(body.source, body.syntax)
     if flow.campaign is None:
         raise _problem(422, "no_campaign", "the flow has no campaign section")
     name = body.name or flow.campaign.name
