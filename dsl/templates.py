@@ -24,15 +24,17 @@ from jinja2 import (
     UndefinedError,
     nodes,
 )
-from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from dsl import bounds
+from dsl.bounds import MAX_OUTPUT, MAX_TEXT, BoundExceeded
 from dsl.diagnostics import Diagnostic
+from dsl.template_sandbox import BoundedSandbox, static_excess
 from dsl.types import ANY, RecordType, Scope
 from dsl.voice import SETTINGS_KEY, VOICE_FILTERS, VoiceSettings
 
-MAX_SEQUENCE = 100_000
-"""Longest text or list a template may build with ``*`` (so a flow cannot exhaust memory)."""
+MAX_SEQUENCE = MAX_TEXT
+"""Longest text or list a template may build (so a flow cannot exhaust memory)."""
 
 
 VOICE_INPUTS: dict[str, tuple[frozenset[str], str]] = {
@@ -51,25 +53,13 @@ class TemplateRenderError(Exception):
     """A template could not be rendered: undefined value, sandbox refusal, bad filter input."""
 
 
-class _VoiceSandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            if isinstance(right, int | float) and abs(right) > 100:
-                raise SecurityError("exponent too large in template")
-        elif isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple):
-            seq, times = (left, right) if isinstance(left, str | list | tuple) else (right, left)
-            if isinstance(times, int) and len(seq) * max(times, 0) > MAX_SEQUENCE:
-                raise SecurityError("repetition too large in template")
-        return super().call_binop(context, operator, left, right)
-
-
 @lru_cache(maxsize=1)
 def template_env() -> ImmutableSandboxedEnvironment:
-    """The one template environment: sandboxed, strict, no autoescape, voice filters."""
-    env = _VoiceSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    """The one template environment: sandboxed, strict, no autoescape, voice filters, every
+    operation bounded (``dsl.template_sandbox``)."""
+    env = BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters.update(VOICE_FILTERS)
+    env.bound_filters()
     return env
 
 
@@ -96,14 +86,20 @@ def render(
 
     Raises:
         TemplateRenderError: every failure (syntax, undefined name, sandbox refusal, a filter
-            given a value it cannot say), with a message naming the cause.
+            given a value it cannot say, a bound of ``dsl.bounds`` exceeded: too many steps,
+            too long, too large a value or output), with a message naming the cause.
     """
     if now is None and isinstance(values.get("now"), datetime):
         now = values["now"]
     settings = VoiceSettings(tz=tz, locale=locale, now=now)
     try:
         template = _compiled(src)
-        return template.render({**values, SETTINGS_KEY: settings})
+        with bounds.budget():
+            return _bounded_output(template.generate({**values, SETTINGS_KEY: settings}))
+    except BoundExceeded as exc:
+        raise TemplateRenderError(f"template exceeds a bound: {exc}") from None
+    except RecursionError:
+        raise TemplateRenderError("template nests too deeply") from None
     except SecurityError as exc:
         raise TemplateRenderError(f"template refused by the sandbox: {exc}") from None
     except TemplateSyntaxError as exc:
@@ -118,6 +114,16 @@ def render(
         raise TemplateRenderError(f"template failed: {type(exc).__name__}: {exc}") from None
 
 
+def _bounded_output(pieces: Iterator[str]) -> str:
+    out, length = [], 0
+    for piece in pieces:
+        length += len(piece)
+        if length > MAX_OUTPUT:
+            raise BoundExceeded(f"the template renders more than {MAX_OUTPUT} characters")
+        out.append(piece)
+    return "".join(out)
+
+
 def check_template(
     src: str, scope: Scope, *, file: str, line: int = 1, col: int = 1
 ) -> list[Diagnostic]:
@@ -128,13 +134,25 @@ def check_template(
         line, col: where the template text starts in the flow file.
 
     Codes: VF120 syntax error (and ``include``/``extends``/``import``, which have nothing to
-    load), VF302 undefined name (hint: the closest known name), VF304 unknown filter or test.
+    load), VF302 undefined name (hint: the closest known name), VF304 unknown filter or test,
+    VF306 a bound of ``dsl.bounds`` that constants already exceed (``range(10**6)``).
     """
     if "{{" not in src and "{%" not in src and "{#" not in src:
         return []  # plain text: nothing to check (most say/task lines)
     env = template_env()
     try:
         tree = env.parse(src)
+    except RecursionError:
+        return [
+            Diagnostic(
+                file,
+                line,
+                col,
+                "VF306",
+                "the template nests too deeply",
+                "split it into several templates or variables",
+            )
+        ]
     except TemplateSyntaxError as exc:
         lineno = exc.lineno or 1
         index = _syntax_error_column(env, src, lineno, exc.message)
@@ -150,6 +168,14 @@ def check_template(
         ]
     checker = _TemplateChecker(src, scope, file, line, col, env)
     checker.visit_body(tree.body, set(env.globals))
+    for node, text, message in static_excess(tree):
+        checker.report(
+            node,
+            text,
+            "VF306",
+            f"the template exceeds a bound: {message}",
+            "use smaller numbers; a spoken line needs far less",
+        )
     return checker.diagnostics
 
 
