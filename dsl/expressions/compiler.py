@@ -8,23 +8,28 @@ Semantics:
 - ``and``/``or``/``not`` need bools (no truthiness) and short-circuit;
 - ``==``/``!=`` never fail; ordering fails on values that do not order (e.g. null);
 - ``x in y``: membership in a list, or substring when both are text; ``y contains x`` is the
-  same with sides swapped; ``s matches p``: ``re.search`` (anchor with ``^``/``$``);
+  same with sides swapped; ``s matches p``: a search with the ``regex`` engine, whose
+  timeout (``dsl.bounds.REGEX_SECONDS``) ends a pattern that backtracks catastrophically
+  (anchor with ``^``/``$``);
 - ``+ - * / %`` on numbers (money stays exact), text and lists concatenate with ``+``,
   dates and datetimes move by durations, ``/`` is true division;
 - naive datetime literals are read in the time zone of ``now``.
+- text, lists and integers are bounded as in templates (``dsl.bounds``).
 Every evaluation problem raises ``ExprRuntimeError``.
 """
 
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import regex
+
+from dsl import bounds
 from dsl.diagnostics import Diagnostic
 from dsl.expressions.functions import FUNCTIONS, ExprRuntimeError, _kind, env_now
 from dsl.expressions.nodes import (
@@ -298,11 +303,21 @@ def _membership(node: Binary, left: Evaluator, right: Evaluator) -> Evaluator:
 
 
 @lru_cache(maxsize=1024)
-def _regex(pattern: str) -> re.Pattern[str]:
+def _regex(pattern: str) -> regex.Pattern[str]:
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ExprRuntimeError(f"invalid regular expression {pattern!r}: {exc.msg}") from None
+        return regex.compile(pattern)
+    except regex.error as exc:
+        raise ExprRuntimeError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+
+def _search(pattern: regex.Pattern[str], text: str) -> bool:
+    try:
+        return pattern.search(text, timeout=bounds.REGEX_SECONDS) is not None
+    except TimeoutError:
+        raise ExprRuntimeError(
+            f"the pattern {pattern.pattern!r} took longer than {bounds.REGEX_SECONDS} s on this"
+            " text; simplify it (no nested repetition such as (a+)+)"
+        ) from None
 
 
 def _matches(node: Binary, left: Evaluator, right: Evaluator) -> Evaluator:
@@ -320,7 +335,7 @@ def _matches(node: Binary, left: Evaluator, right: Evaluator) -> Evaluator:
             if not isinstance(p, str):
                 raise ExprRuntimeError(f"'matches' needs a text pattern, got {_kind(p)}")
             pattern = _regex(p)
-        return pattern.search(text) is not None
+        return _search(pattern, text)
 
     return matches
 
@@ -356,7 +371,12 @@ def _arith(op: str, left: Evaluator, right: Evaluator) -> Evaluator:
         ):
             raise ExprRuntimeError(f"cannot apply {op!r} to {_kind(a)} and {_kind(b)}")
         try:
-            return fn(a, b)
+            result = fn(a, b)
+            if isinstance(result, int | str | list):
+                bounds.check_size(result, "result")
+            return result
+        except bounds.BoundExceeded as exc:
+            raise ExprRuntimeError(f"{op!r} exceeds a bound: {exc}") from None
         except ZeroDivisionError:
             raise ExprRuntimeError(f"division by zero in {op!r}") from None
         except (TypeError, ValueError, ArithmeticError) as exc:

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import regex
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
@@ -215,11 +216,11 @@ class _ToNodes(Transformer):
         left, right = _nodes(children)
         if isinstance(right, Literal) and right.kind == "str":
             try:
-                re.compile(right.value)
-            except re.error as exc:
+                regex.compile(right.value)  # the engine ``matches`` runs with
+            except regex.error as exc:
                 raise _LiteralError(
                     "VF110",
-                    f"invalid regular expression {right.value!r}: {exc.msg}",
+                    f"invalid regular expression {right.value!r}: {exc}",
                     "fix the pattern (Python re syntax; escape special characters with \\)",
                     right.line,
                     right.col,
