@@ -110,7 +110,7 @@ def _place(api: ApiClient, body: dict[str, Any]) -> None:
     except (ui.ApiError, ui.ApiUnavailable) as exc:
         st.error(f"Could not place the call: {exc}")
         reasons = getattr(exc, "body", None)
-        detail = reasons.get("detail") if isinstance(reasons, dict) else None
+        detail = reasons.get("detail", reasons) if isinstance(reasons, dict) else None
         for reason in (detail or {}).get("reasons", []) if isinstance(detail, dict) else []:
             st.caption(f"{reason.get('field') or 'contact'}: {reason['message']}")
         return

@@ -13,11 +13,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
+from runtime.api import errors
 from runtime.api.flowsource import FlowInvalid
+from runtime.api.hygiene import InputHygiene
 from runtime.api.routes import calls, campaigns, dnc, flows, health, knowledge, phone_calls
 from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
@@ -56,24 +57,16 @@ def create_app(
     app.state.temporal = temporal
     app.state.embedder = None
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            status_code=422,
-            content={
-                "code": "invalid_request",
-                "message": "the request does not match the API schema",
-                "errors": [
-                    {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors()
-                ],
-            },
-        )
+    errors.install(app)
+    app.add_middleware(InputHygiene)
 
     @app.exception_handler(FlowInvalid)
     async def _flow_invalid(_: Request, exc: FlowInvalid) -> JSONResponse:
         return exc.response
 
     for module in (health, campaigns, phone_calls, calls, flows, dnc, knowledge):
-        app.include_router(module.router)
+        responses = dict(errors.COMMON_RESPONSES)
+        if module is not health:
+            responses.update(errors.AUTH_RESPONSES)
+        app.include_router(module.router, responses=responses)
     return app

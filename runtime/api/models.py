@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
-
-class Problem(BaseModel):
-    code: str
-    message: str
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class DiagnosticOut(BaseModel):
@@ -21,6 +17,25 @@ class DiagnosticOut(BaseModel):
     severity: str
     message: str
     hint: str = ""
+
+
+class Problem(BaseModel):
+    """Every error the API answers: a stable ``code``, a ``message`` saying what happened and
+    what to do, and for some codes the details below."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Stable, machine-readable: flow_invalid, forbidden...")
+    message: str
+    diagnostics: list[DiagnosticOut] | None = Field(
+        default=None, description="flow_invalid: every diagnostic of the flow"
+    )
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="invalid_request: what does not match the schema, and where"
+    )
+    reasons: list[dict[str, Any]] | None = Field(
+        default=None, description="contact_invalid: each field's problem"
+    )
 
 
 class CampaignCreate(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,8 +54,10 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
     dupes = sorted(c for c, n in Counter(columns).items() if c and n > 1)
     if dupes:
         raise ContactsFileError(f"{path}: column(s) named twice: {', '.join(dupes)}")
+    _check_text(path, 1, header)
     table_rows = []
     for number, cells in rows:
+        _check_text(path, number, cells)
         if not any(c.strip() for c in cells):
             table_rows.append((number, {}))
             continue
@@ -64,6 +67,21 @@ def read_table(path: Path, data: bytes | None = None) -> Table:
             row["\x00extra"] = ",".join(extra)
         table_rows.append((number, row))
     return Table(columns=tuple(c for c in columns if c), rows=table_rows)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL and lone surrogates: text PostgreSQL cannot store (and no contact data needs)."""
+
+
+def _check_text(path: Path, number: int, cells: list[str]) -> None:
+    for i, cell in enumerate(cells, start=1):
+        m = _UNSTORABLE.search(cell)
+        if m is not None:
+            what = "a NUL character" if m.group() == "\x00" else "an invalid character"
+            raise ContactsFileError(
+                f"{path}: row {number}, column {i} holds {what} (U+{ord(m.group()):04X});"
+                " remove it and upload the file again"
+            )
 
 
 def _csv_rows(path: Path, data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:

@@ -33,14 +33,14 @@ async def test_openapi_and_health_need_no_key(api: httpx.AsyncClient) -> None:
 
 async def test_keys_and_roles_are_enforced(api: httpx.AsyncClient) -> None:
     no_key = await api.get("/campaigns", headers={"X-API-Key": ""})
-    assert (no_key.status_code, no_key.json()["detail"]["code"]) == (401, "missing_api_key")
+    assert (no_key.status_code, no_key.json()["code"]) == (401, "missing_api_key")
     wrong = await api.get("/campaigns", headers={"X-API-Key": "nope"})
-    assert (wrong.status_code, wrong.json()["detail"]["code"]) == (401, "unknown_api_key")
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "unknown_api_key")
     # designers create campaigns, operators do not; operators keep the DNC list, designers do not
     denied = await api.post(
         "/campaigns", json={"source": FLOW, "name": "roles"}, headers=as_role("operator")
     )
-    assert (denied.status_code, denied.json()["detail"]["code"]) == (403, "forbidden")
+    assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
     made = await api.post(
         "/campaigns", json={"source": FLOW, "name": "roles"}, headers=as_role("designer")
     )
@@ -66,7 +66,7 @@ async def test_create_campaign_stores_the_flow_version(
         == "reminder"
     )
     again = await _create(api, "nov-1")
-    assert (again.status_code, again.json()["detail"]["code"]) == (409, "campaign_exists")
+    assert (again.status_code, again.json()["code"]) == (409, "campaign_exists")
 
 
 async def test_invalid_flow_returns_every_diagnostic(api: httpx.AsyncClient) -> None:
@@ -119,7 +119,7 @@ async def test_contacts_import_accounts_for_every_row(
 async def test_unreadable_contacts_file_is_a_clear_422(api: httpx.AsyncClient) -> None:
     await _create(api, "imp-bad")
     r = await api.post("/campaigns/imp-bad/contacts", files={"file": ("contacts.pdf", b"%PDF-1.4")})
-    assert (r.status_code, r.json()["detail"]["code"]) == (422, "contacts_file_invalid")
+    assert (r.status_code, r.json()["code"]) == (422, "contacts_file_invalid")
     missing = await api.post("/campaigns/nope/contacts", files={"file": ("c.csv", b"id,phone\n")})
     assert missing.status_code == 404
 
@@ -128,7 +128,7 @@ async def test_start_without_temporal_is_a_clear_503(api: httpx.AsyncClient) -> 
     await _create(api, "no-temporal")
     await api.post("/campaigns/no-temporal/contacts", files={"file": ("c.csv", CSV)})
     r = await api.post("/campaigns/no-temporal/start")
-    assert (r.status_code, r.json()["detail"]["code"]) == (503, "temporal_not_configured")
+    assert (r.status_code, r.json()["code"]) == (503, "temporal_not_configured")
 
 
 async def test_steering_a_draft_campaign_is_refused(api: httpx.AsyncClient) -> None:
@@ -136,7 +136,7 @@ async def test_steering_a_draft_campaign_is_refused(api: httpx.AsyncClient) -> N
     # refused from the stored status, before any Temporal call (none is configured here)
     for action in ("pause", "resume", "stop"):
         r = await api.post(f"/campaigns/draft-only/{action}")
-        assert (r.status_code, r.json()["detail"]["code"]) == (409, "not_running")
+        assert (r.status_code, r.json()["code"]) == (409, "not_running")
 
 
 async def test_call_detail_has_transcript_node_path_and_tools(
@@ -165,7 +165,7 @@ async def test_call_detail_has_transcript_node_path_and_tools(
     ]
     assert [t["name"] for t in detail["tool_calls"]] == ["lookup"]
     missing = await api.get("/calls/none")
-    assert (missing.status_code, missing.json()["detail"]["code"]) == (404, "call_not_found")
+    assert (missing.status_code, missing.json()["code"]) == (404, "call_not_found")
 
 
 async def test_dnc_crud_normalises_numbers(api: httpx.AsyncClient) -> None:
@@ -178,7 +178,7 @@ async def test_dnc_crud_normalises_numbers(api: httpx.AsyncClient) -> None:
     assert (await api.get("/dnc/2127260199")).status_code == 200
     assert "+12127260199" in [e["phone"] for e in (await api.get("/dnc")).json()]
     bad = await api.put("/dnc/12")
-    assert (bad.status_code, bad.json()["detail"]["code"]) == (422, "invalid_phone")
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_phone")
     assert (await api.delete("/dnc/+12127260199")).status_code == 204
     assert (await api.delete("/dnc/+12127260199")).status_code == 404
     assert (await api.get("/dnc/+12127260199")).status_code == 404

@@ -98,7 +98,7 @@ async def test_recording_streams_the_wav_to_every_role_and_404s_when_absent(
         assert got.status_code == 200
         assert got.headers["content-type"] == "audio/wav" and got.content == data
     codes = {
-        call_id: (r.status_code, r.json()["detail"]["code"])
+        call_id: (r.status_code, r.json()["code"])
         for call_id in ("rec-2", "rec-3", "rec-4", "nope")
         if (r := await api.get(f"/calls/{call_id}/recording"))
     }
@@ -131,7 +131,7 @@ async def test_flow_version_by_hash_returns_the_ir_a_client_can_rebuild(
     )
     assert Flow.from_json(json.dumps(body["ir"])).hash == flow_hash
     missing = await api.get("/flows/sha256:0000")
-    assert (missing.status_code, missing.json()["detail"]["code"]) == (404, "flow_not_found")
+    assert (missing.status_code, missing.json()["code"]) == (404, "flow_not_found")
 
 
 async def test_document_chunks_are_paged_in_order_with_counts_and_filtered(
@@ -169,7 +169,7 @@ async def test_document_chunks_are_paged_in_order_with_counts_and_filtered(
     assert chunks[0]["tokens"] == len(chunks[0]["text"].replace(".", "").split())
     assert found["total"] >= 1 and all("parking lot 39" in c["text"] for c in found["chunks"])
     missing = await api.get("/knowledge/documents/999999/chunks")
-    assert (missing.status_code, missing.json()["detail"]["code"]) == (404, "document_not_found")
+    assert (missing.status_code, missing.json()["code"]) == (404, "document_not_found")
 
 
 async def test_test_call_refuses_bad_input_before_dialling(
@@ -196,8 +196,7 @@ async def test_test_call_refuses_bad_input_before_dialling(
     }
 
     def code(r: httpx.Response) -> str:
-        body = r.json()
-        return body["detail"]["code"] if "detail" in body else body["code"]
+        return r.json()["code"]
 
     assert {k: (r.status_code, code(r)) for k, r in cases.items()} == {
         "operator": (403, "forbidden"),
@@ -212,5 +211,5 @@ async def test_test_call_refuses_bad_input_before_dialling(
         "valid": (503, "temporal_not_configured"),
     }
     assert cases["broken flow"].json()["diagnostics"][0]["line"] > 0
-    reasons = cases["missing field"].json()["detail"]
+    reasons = cases["missing field"].json()
     assert "appointment_at" in reasons["message"]

@@ -64,14 +64,14 @@ async def test_api_steers_the_campaign_workflow(
         )
         assert made.status_code == 201
         empty = await api.post("/campaigns/steer/start")
-        assert (empty.status_code, empty.json()["detail"]["code"]) == (409, "no_contacts")
+        assert (empty.status_code, empty.json()["code"]) == (409, "no_contacts")
         await api.post("/campaigns/steer/contacts", files={"file": ("c.csv", CSV)})
 
         started = await api.post("/campaigns/steer/start")
         assert started.status_code == 200, started.text
         assert started.json()["status"] == "running"
         again = await api.post("/campaigns/steer/start")
-        assert (again.status_code, again.json()["detail"]["code"]) == (409, "already_started")
+        assert (again.status_code, again.json()["code"]) == (409, "already_started")
         handle = temporal_env.client.get_workflow_handle(search.campaign_workflow_id("steer"))
         assert (await handle.describe()).search_attributes[search.CAMPAIGN.name] == ["steer"]
 
@@ -85,4 +85,4 @@ async def test_api_steers_the_campaign_workflow(
         assert (await api.post("/campaigns/steer/stop")).json()["status"] == "stopped"
         await _progress(api, "steer", {"stopping": True})
         after = await api.post("/campaigns/steer/resume")
-        assert (after.status_code, after.json()["detail"]["code"]) == (409, "not_running")
+        assert (after.status_code, after.json()["code"]) == (409, "not_running")

@@ -185,7 +185,7 @@ async def test_closed_window_schedules_the_call_for_when_it_opens(stack: Stack) 
     assert stack.dialled() == []
     for unknown in ("test-reminder-20260101T000000-abcdef", "campaign-november"):
         missing = await stack.api.get(f"/calls/tests/{unknown}")
-        assert (missing.status_code, missing.json()["detail"]["code"]) == (
+        assert (missing.status_code, missing.json()["code"]) == (
             404,
             "test_call_not_found",
         )
