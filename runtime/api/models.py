@@ -170,9 +170,27 @@ class Readiness(BaseModel):
 
 class KnowledgeDocumentIn(BaseModel):
     text: str = Field(min_length=1, max_length=2_000_000)
-    title: str = ""
-    source: str = ""
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    title: str = Field(default="", max_length=500)
+    source: str = Field(default="", max_length=2000)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Labels kept with the document: at most 8 levels deep and 16 KiB as JSON",
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_within_limits(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from runtime.db.knowledge import metadata_problem
+
+        problem = metadata_problem(json.dumps(value))
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+class RepairOut(BaseModel):
+    collection: str
+    repaired: list[int] = Field(description="Documents whose metadata was replaced by a note")
 
 
 class KnowledgeDocumentOut(BaseModel):

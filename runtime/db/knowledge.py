@@ -21,6 +21,7 @@ Each chunk records the model that embedded it; a search only compares vectors of
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -211,6 +212,73 @@ async def add_document(
     return doc_id, True
 
 
+MAX_METADATA_DEPTH = 8
+"""Deepest nesting of a document's metadata (a mapping of labels, not a data store)."""
+
+MAX_METADATA_BYTES = 16 * 1024
+"""Largest metadata, as JSON text."""
+
+_INVALID = "invalid_metadata"
+
+
+def metadata_problem(text: str) -> str | None:
+    """Why metadata (as JSON text) is over the limits, or ``None``; never recursive."""
+    if len(text) > MAX_METADATA_BYTES:
+        return f"the metadata is {len(text)} bytes of JSON; at most {MAX_METADATA_BYTES}"
+    if text.count("[") + text.count("{") <= MAX_METADATA_DEPTH:
+        return None
+    depth = peak = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            peak = max(peak, depth)
+        elif ch in "]}":
+            depth -= 1
+    if peak > MAX_METADATA_DEPTH + 1:  # the outer mapping is level 0
+        return f"the metadata nests {peak - 1} levels deep; at most {MAX_METADATA_DEPTH}"
+    return None
+
+
+def _metadata(text: str) -> dict[str, Any]:
+    """Stored metadata as a mapping; over the limits (stored before they were enforced), a
+    mapping saying so, so that listing and searching its collection still work."""
+    problem = metadata_problem(text)
+    if problem is not None:
+        return {_INVALID: f"{problem}; run the collection's repair and add the metadata again"}
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {"value": value}
+
+
+async def repair_metadata(db: Db, collection: str) -> list[int]:
+    """Replace metadata over the limits in ``collection`` by a note saying what was removed;
+    the ids of the documents repaired."""
+    rows = await db.fetch(
+        "SELECT id, metadata::text AS metadata FROM knowledge_documents WHERE collection = $1",
+        collection,
+    )
+    repaired = []
+    for r in rows:
+        problem = metadata_problem(r["metadata"])
+        if problem is not None:
+            await db.execute(
+                "UPDATE knowledge_documents SET metadata = $2 WHERE id = $1",
+                r["id"],
+                {_INVALID: f"removed by repair: {problem}"},
+            )
+            repaired.append(r["id"])
+    return repaired
+
+
 class PgKnowledgeBase:
     """``KnowledgeBase`` over the ``knowledge_chunks`` table."""
 
@@ -224,7 +292,7 @@ class PgKnowledgeBase:
         (vec,) = await self._embedder.embed([query])
         rows = await self._db.fetch(
             "SELECT c.text, c.seq, 1 - (c.embedding <=> $3) AS score, d.title, d.source,"
-            " d.metadata, d.id AS document_id"
+            " d.metadata::text AS metadata, d.id AS document_id"
             " FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
             " WHERE c.collection = $1 AND c.model = $2"
             " ORDER BY c.embedding <=> $3 LIMIT $4",
@@ -238,7 +306,11 @@ class PgKnowledgeBase:
                 text=r["text"],
                 score=float(r["score"]),
                 source=r["source"] or r["title"] or f"{collection}/{r['document_id']}",
-                metadata={**r["metadata"], "document_id": r["document_id"], "chunk": r["seq"]},
+                metadata={
+                    **_metadata(r["metadata"]),
+                    "document_id": r["document_id"],
+                    "chunk": r["seq"],
+                },
             )
             for r in rows
         ]
@@ -247,12 +319,13 @@ class PgKnowledgeBase:
 async def list_documents(db: Db, collection: str) -> list[dict[str, Any]]:
     """Documents of ``collection`` with their chunk counts, oldest first."""
     rows = await db.fetch(
-        "SELECT d.id, d.title, d.source, d.metadata, d.created_at, count(c.id) AS chunks"
+        "SELECT d.id, d.title, d.source, d.metadata::text AS metadata, d.created_at,"
+        " count(c.id) AS chunks"
         " FROM knowledge_documents d LEFT JOIN knowledge_chunks c ON c.document_id = d.id"
         " WHERE d.collection = $1 GROUP BY d.id ORDER BY d.id",
         collection,
     )
-    return [dict(r) for r in rows]
+    return [{**r, "metadata": _metadata(r["metadata"])} for r in rows]
 
 
 async def delete_document(db: Db, collection: str, document_id: int) -> bool:
@@ -266,12 +339,13 @@ async def delete_document(db: Db, collection: str, document_id: int) -> bool:
 async def get_document(db: Db, document_id: int) -> dict[str, Any] | None:
     """One document (any collection) with its chunk count, or ``None``."""
     r = await db.fetchrow(
-        "SELECT d.id, d.collection, d.title, d.source, d.metadata, d.created_at,"
+        "SELECT d.id, d.collection, d.title, d.source, d.metadata::text AS metadata,"
+        " d.created_at,"
         " count(c.id) AS chunks FROM knowledge_documents d"
         " LEFT JOIN knowledge_chunks c ON c.document_id = d.id WHERE d.id = $1 GROUP BY d.id",
         document_id,
     )
-    return None if r is None else dict(r)
+    return None if r is None else {**r, "metadata": _metadata(r["metadata"])}
 
 
 def count_tokens(text: str) -> int:

@@ -43,6 +43,52 @@ async def test_add_list_search_delete(api: httpx.AsyncClient) -> None:
 
 async def test_bad_collection_name_and_empty_text_are_rejected(api: httpx.AsyncClient) -> None:
     bad = await api.get("/knowledge/a b/search", params={"q": "x"})
-    assert (bad.status_code, bad.json()["detail"]["code"]) == (422, "invalid_collection")
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_collection")
     empty = await api.post("/knowledge/clinic/documents", json={"text": ""})
     assert (empty.status_code, empty.json()["code"]) == (422, "invalid_request")
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+async def test_metadata_over_the_limits_is_refused(api: httpx.AsyncClient) -> None:
+    deep = await api.post("/knowledge/kb/documents", json={"text": FAQ, "metadata": _nested(12)})
+    assert (deep.status_code, deep.json()["code"]) == (422, "invalid_request")
+    big = await api.post(
+        "/knowledge/kb/documents", json={"text": FAQ, "metadata": {"k": "x" * 20_000}}
+    )
+    assert big.status_code == 422
+    ok = await api.post("/knowledge/kb/documents", json={"text": FAQ, "metadata": _nested(5)})
+    assert ok.status_code == 201
+
+
+async def test_a_collection_broken_by_deep_metadata_lists_searches_and_is_repaired(
+    api: httpx.AsyncClient, pg_pool
+) -> None:
+    added = await api.post("/knowledge/broken/documents", json={"text": FAQ})
+    doc_id = added.json()["id"]
+    # Metadata nested 500 deep, as stored before the limits existed.
+    await pg_pool.execute(
+        "UPDATE knowledge_documents SET metadata = $2::text::jsonb WHERE id = $1",
+        doc_id,
+        '{"k": ' * 500 + "1" + "}" * 500,
+    )
+    listed = await api.get("/knowledge/broken/documents")
+    assert listed.status_code == 200, listed.text
+    assert "invalid_metadata" in listed.json()[0]["metadata"]
+    hits = await api.get("/knowledge/broken/search", params={"q": "park"})
+    assert hits.status_code == 200 and hits.json()[0]["metadata"]["document_id"] == doc_id
+    chunks = await api.get(f"/knowledge/documents/{doc_id}/chunks")
+    assert chunks.status_code == 200
+    repaired = await api.post("/knowledge/broken/repair", headers=as_role("designer"))
+    assert repaired.json() == {"collection": "broken", "repaired": [doc_id]}
+    stored = await pg_pool.fetchval(
+        "SELECT metadata->>'invalid_metadata' FROM knowledge_documents WHERE id = $1", doc_id
+    )
+    assert stored.startswith("removed by repair")
+    again = await api.post("/knowledge/broken/repair")
+    assert again.json()["repaired"] == []

@@ -132,6 +132,18 @@ async def search(
     ]
 
 
+@router.post(
+    "/{collection}/repair",
+    response_model=models.RepairOut,
+    dependencies=[Depends(DESIGNER)],
+)
+async def repair(collection: str, pool: Db) -> Any:
+    """Replace stored metadata over today's limits (stored before they were enforced) by a
+    note, so the collection's documents can be listed and searched as before."""
+    _check(collection)
+    return {"collection": collection, "repaired": await knowledge.repair_metadata(pool, collection)}
+
+
 def _check(collection: str) -> None:
     if not _NAME.fullmatch(collection):
         raise HTTPException(
