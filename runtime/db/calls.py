@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from runtime.db.text import storable
 from runtime.db.types import Db, acquire
 
 
@@ -152,7 +153,7 @@ async def end_call(
             list(node_path),
             turns,
             duration_ms,
-            error,
+            storable(error),
             ended_at,
             usage,
             _numeric(None if usage is None else total_cost(usage)),
@@ -170,7 +171,10 @@ async def append_transcript(db: Db, call_id: str, turns: Sequence[Turn]) -> None
             "INSERT INTO transcripts (call_id, seq, role, node, text, data, at)"
             " VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, now()))"
             " ON CONFLICT (call_id, seq) DO NOTHING",
-            [(call_id, t.seq, t.role, t.node, t.text, t.data, t.at) for t in turns],
+            [
+                (call_id, t.seq, t.role, t.node, storable(t.text), storable(t.data), t.at)
+                for t in turns
+            ],
         )
 
 
@@ -198,9 +202,9 @@ async def record_tool_call(
             tool_call_id,
             name,
             node,
-            arguments,
-            result,
-            error,
+            storable(arguments),
+            storable(result),
+            storable(error),
             ended,
         )
 
