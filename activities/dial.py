@@ -7,6 +7,8 @@ moment:
 * the contact's calling window is closed (``OutsideWindow``; the workflow waits and tries
   again, the attempt costs nothing);
 * the number is on the do-not-call list (``DoNotCall``);
+* the destination policy refuses the number: a premium-rate, satellite... number, or a country
+  the platform does not call (``DestinationRefused``, ``runtime/destinations.py``);
 * the attempt was not recorded first (``AttemptNotRecorded``, a bug upstream);
 * the attempt was already originated (``AlreadyOriginated``): the claim in the database is
   atomic, so a dial task delivered twice reaches the PBX once.
@@ -29,6 +31,7 @@ from dsl.outcomes import TelephonyOutcome
 from runtime.campaign.windows import is_open
 from runtime.db import attempts
 from runtime.db.types import Db
+from runtime.destinations import DestinationPolicy
 from runtime.workflows.messages import ActivityName, DialInput, DialOutcome
 from telephony.gateway import DialRequest, Gateway
 
@@ -47,10 +50,12 @@ class DialActivities:
         db: Db,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        policy: DestinationPolicy | None = None,
     ) -> None:
         self._gateway = gateway
         self._db = db
         self._clock = clock
+        self._policy = policy or DestinationPolicy()
 
     @activity.defn(name=ActivityName.DIAL)
     async def dial(self, arg: DialInput) -> DialOutcome:
@@ -61,6 +66,9 @@ class DialActivities:
                 f" in {arg.timezone}",
                 "OutsideWindow",
             )
+        refused = self._policy.refusal(arg.phone)
+        if refused is not None:
+            raise _refuse(f"contact {arg.contact_id}: {refused.message}", "DestinationRefused")
         claim = await attempts.claim_for_dial(self._db, arg.attempt_id, arg.phone)
         if claim == "do_not_call":
             raise _refuse(f"contact {arg.contact_id}: {arg.phone} is on do-not-call", "DoNotCall")

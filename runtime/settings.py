@@ -164,6 +164,32 @@ class Settings(BaseSettings):
     """``number=flow`` pairs separated by commas: calls to that dialled number run that flow
     file instead of ``VOXFLOW_INBOUND_FLOW``, e.g. ``+15550100=flows/support.flow.yaml``."""
 
+    # --- dial destinations (runtime/destinations.py) ------------------------------------------
+    dial_blocked_types: Annotated[tuple[str, ...], NoDecode] = _env(
+        "VOXFLOW_DIAL_BLOCKED_TYPES",
+        default=(
+            "premium_rate",
+            "shared_cost",
+            "personal_number",
+            "pager",
+            "uan",
+            "voicemail",
+            "unknown",
+            "non_geographic",
+        ),
+    )
+    """Number types never dialled, comma-separated (libphonenumber's, plus ``non_geographic``
+    for satellite and international networks)."""
+    dial_countries: Annotated[tuple[str, ...], NoDecode] = _env(
+        "VOXFLOW_DIAL_COUNTRIES", default=()
+    )
+    """ISO country codes that may be dialled, e.g. ``US,CA``; empty: every country."""
+    dial_allowlist: Annotated[tuple[str, ...], NoDecode] = _env(
+        "VOXFLOW_DIAL_ALLOWLIST", default=()
+    )
+    """E.164 numbers always dialled whatever their type or country, and the only real numbers
+    a ``designer`` key may test-call (besides the simulated PBX's callees)."""
+
     # --- webhooks --------------------------------------------------------------------------
     webhook_url: str | None = _env("VOXFLOW_WEBHOOK_URL", default=None)
     webhook_secret: SecretStr | None = _env("VOXFLOW_WEBHOOK_SECRET", default=None)
@@ -212,6 +238,36 @@ class Settings(BaseSettings):
         keys = [route.key for route in value]
         if len(set(keys)) != len(keys):
             raise ValueError("a number is routed twice; give each number one flow")
+        return value
+
+    @field_validator("dial_blocked_types", "dial_countries", "dial_allowlist", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("dial_blocked_types")
+    @classmethod
+    def _known_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from runtime.destinations import parse_types
+
+        return parse_types(value)
+
+    @field_validator("dial_countries")
+    @classmethod
+    def _country_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not re.fullmatch(r"[A-Za-z]{2}", code):
+                raise ValueError(f"{code!r} is not a two-letter ISO country code")
+        return tuple(c.upper() for c in value)
+
+    @field_validator("dial_allowlist")
+    @classmethod
+    def _e164_numbers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for number in value:
+            if not re.fullmatch(r"\+[1-9][0-9]{6,14}", number):
+                raise ValueError(f"{number!r} is not an E.164 number (+ and country code)")
         return value
 
     @field_validator("database_url")

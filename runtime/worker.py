@@ -24,6 +24,7 @@ from temporalio.worker import Worker
 
 from activities.campaign_io import CampaignIO
 from activities.dial import DialActivities
+from runtime.destinations import DestinationPolicy
 from runtime.settings import Settings, load_settings
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
@@ -50,6 +51,7 @@ def build_workers(
     call_activities: Sequence[Callable] = (),
     shared_queue: str = SHARED_TASK_QUEUE,
     max_concurrent_calls: int = 50,
+    destinations: DestinationPolicy | None = None,
 ) -> tuple[Worker, Worker]:
     """The shared-queue worker and this process's own-queue worker.
 
@@ -59,7 +61,7 @@ def build_workers(
     """
     queue = own_queue(shared_queue)
     io = CampaignIO(pool, WorkerRoute(queue, audiosocket))
-    dial = DialActivities(gateway, pool)
+    dial = DialActivities(gateway, pool, policy=destinations)
     shared = Worker(
         client,
         task_queue=shared_queue,
@@ -153,6 +155,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             audiosocket=res["audiosocket"],
             call_activities=converse_activities(media, res["pool"], media.gateway),
             shared_queue=settings.task_queue,
+            destinations=DestinationPolicy.from_settings(settings),
         )
         await inbound_flows.save(res["pool"])
         inbound = InboundCalls(

@@ -52,7 +52,7 @@ CONVERSE_LIMIT = timedelta(hours=1)
 ONCE = RetryPolicy(maximum_attempts=1)
 WINDOW_RECHECK = timedelta(minutes=1)
 
-NOT_DIALLED_ERRORS = {"OutsideWindow", "DoNotCall"}
+NOT_DIALLED_ERRORS = {"OutsideWindow", "DoNotCall", "DestinationRefused"}
 MACHINE_OUTCOMES = {TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL}
 
 
@@ -206,7 +206,10 @@ class ContactWorkflow:
                 self._attempts.pop()
                 return record
             record.dialled = kind not in NOT_DIALLED_ERRORS
-            record.outcome = "opted_out" if kind == "DoNotCall" else TelephonyOutcome.UNKNOWN
+            record.outcome = {
+                "DoNotCall": "opted_out",
+                "DestinationRefused": TelephonyOutcome.FAILED,  # retrying cannot change a policy
+            }.get(kind or "", TelephonyOutcome.UNKNOWN)
             record.detail = f"dial: {err.cause or err}"
             return record
         record.dialled = True

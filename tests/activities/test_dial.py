@@ -1,6 +1,7 @@
 """The dial activity against the simulated PBX (a real AMI server) and PostgreSQL.
 
-The PBX's own originate log is the judge of whether a call was placed.
+The PBX's own originate log is the judge of whether a call was placed. The destination policy
+(``runtime/destinations.py``) holds here, whatever let a number into a campaign.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.dial import DialActivities
 from dsl.ir import CallingWindow
 from runtime.db import attempts, dnc
+from runtime.destinations import DestinationPolicy
 from runtime.workflows.messages import DialInput
 from telephony.ami.client import AmiSettings
 from telephony.ami.gateway import AsteriskGateway
@@ -126,3 +128,37 @@ async def test_a_dial_delivered_twice_reaches_the_pbx_once(
     await ActivityEnvironment().run(activities.dial, dial_input(attempt_id, BUSY_TOO))
     assert await refused(activities, dial_input(attempt_id, BUSY_TOO)) == "AlreadyOriginated"
     assert originates_per_attempt(pbx[1]) == {attempt_id: 1}
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["+19005550123", "+449098790000", "+881612345678", "+882345678901"],
+    ids=["US premium rate", "UK premium rate", "satellite", "international network"],
+)
+async def test_premium_and_satellite_numbers_are_refused_by_default_without_dialling(
+    pg_pool: asyncpg.Pool, gateway: AsteriskGateway, pbx: tuple[SimPBX, Path], phone: str
+) -> None:
+    activities = DialActivities(gateway, pg_pool, clock=lambda: TUESDAY_NOON_NY)
+    attempt = await recorded(pg_pool, phone)
+    assert await refused(activities, dial_input(attempt, phone)) == "DestinationRefused"
+    assert originates_per_attempt(pbx[1]) == {}
+
+
+async def test_a_country_outside_the_allowed_ones_is_refused(
+    pg_pool: asyncpg.Pool, gateway: AsteriskGateway, pbx: tuple[SimPBX, Path]
+) -> None:
+    policy = DestinationPolicy(countries=frozenset({"CA"}))
+    activities = DialActivities(gateway, pg_pool, clock=lambda: TUESDAY_NOON_NY, policy=policy)
+    assert await refused(activities, dial_input(await recorded(pg_pool))) == "DestinationRefused"
+    assert originates_per_attempt(pbx[1]) == {}
+
+
+async def test_an_allowlisted_number_is_dialled_whatever_its_type(
+    pg_pool: asyncpg.Pool, gateway: AsteriskGateway, pbx: tuple[SimPBX, Path]
+) -> None:
+    premium = "+19005550123"
+    policy = DestinationPolicy(allowlist=frozenset({premium}))
+    activities = DialActivities(gateway, pg_pool, clock=lambda: TUESDAY_NOON_NY, policy=policy)
+    attempt = await recorded(pg_pool, premium)
+    await ActivityEnvironment().run(activities.dial, dial_input(attempt, premium))
+    assert originates_per_attempt(pbx[1]) == {attempt: 1}
