@@ -182,7 +182,9 @@ async def test_test_call_refuses_bad_input_before_dialling(
     await dnc.add_dnc(pg_pool, "+12125016613", source="api")
 
     cases = {
-        "operator": await place(as_role("operator"), **good),
+        "designer calling a real number": await place(as_role("designer"), **good),
+        "premium rate": await place(**{**good, "phone": "+19005550123"}),
+        "satellite": await place(**{**good, "phone": "+881612345678"}),
         "national number": await place(**{**good, "phone": "2127260181"}),
         "no flow": await place(phone="+12127260181"),
         "unknown hash": await place(flow_hash="sha256:0000", phone="+12127260181"),
@@ -192,14 +194,16 @@ async def test_test_call_refuses_bad_input_before_dialling(
         "bad zone": await place(**{**good, "timezone": "Mars/Olympus"}),
         "do not call": await place(**{**good, "phone": "+12125016613"}),
         # Valid in every way: only then is Temporal needed, and this API has none configured.
-        "valid": await place(as_role("designer"), **good),
+        "valid": await place(as_role("operator"), **good),
     }
 
     def code(r: httpx.Response) -> str:
         return r.json()["code"]
 
     assert {k: (r.status_code, code(r)) for k, r in cases.items()} == {
-        "operator": (403, "forbidden"),
+        "designer calling a real number": (403, "designer_destination"),
+        "premium rate": (422, "destination_type"),
+        "satellite": (422, "destination_type"),
         "national number": (422, "invalid_phone"),
         "no flow": (422, "flow_missing"),
         "unknown hash": (404, "flow_not_found"),

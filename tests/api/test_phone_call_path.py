@@ -6,6 +6,7 @@ activities) against the simulated PBX, whose callee for the chosen number follow
 from __future__ import annotations
 
 import asyncio
+import json
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -63,11 +64,17 @@ class Stack:
 async def stack(
     pg_pool: asyncpg.Pool, temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    """API + worker (shared and own queue) + simulated PBX + AudioSocket server, on loopback."""
+    """API + worker (shared and own queue) + simulated PBX + AudioSocket server, on loopback.
+
+    The scenarios file is in the settings, as ``voxflow dev`` sets it: its callees are the
+    numbers the designer key may test-call."""
+    scenarios = tmp_path / "scenarios.json"
+    scenarios.write_text(json.dumps(SCENARIOS))
     settings = load_settings(
         {
             "VOXFLOW_API_KEYS": ",".join(f"{r}:{k}" for r, k in KEYS.items()),
             "VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"),
+            "VOXFLOW_SIM_SCENARIOS": str(scenarios),
         }
     )
     async with simulated_worker(

@@ -8,6 +8,11 @@ its outcome, it is final (an opt-out still lands on the do-not-call list).
 
 The test call's id names its workflow (``call/<id>``) and is recorded as the ``campaign`` of
 its attempt and call rows, so ``GET /calls?campaign=<id>`` lists its call once dialled.
+
+Who may call what: ``operator`` and ``admin`` keys any number the destination policy allows
+(``runtime/destinations.py``, checked here and again by the dial activity); a ``designer`` key
+only the simulated PBX's callees (``VOXFLOW_SIM_SCENARIOS``) and the numbers of
+``VOXFLOW_DIAL_ALLOWLIST``, so writing flows never places a call to a real person.
 """
 
 from __future__ import annotations
@@ -30,13 +35,15 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from dsl.ir import Flow
 from runtime.api import models
-from runtime.api.auth import ANY_ROLE, DESIGNER
+from runtime.api.auth import ANY_ROLE
 from runtime.api.deps import db, temporal
 from runtime.api.flowsource import stored_or_compiled
 from runtime.api.routes.calls import call_out
 from runtime.campaign import windows
 from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
 from runtime.db import calls, dnc
+from runtime.destinations import DestinationPolicy
+from runtime.settings import Role, Settings
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 Db = Annotated[asyncpg.Pool, Depends(db)]
@@ -60,6 +67,32 @@ def _e164(phone: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise _problem(422, "invalid_phone", f"{phone!r} is not a valid number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _check_destination(phone: str, role: Role, settings: Settings) -> None:
+    """403 for a designer calling a real number; 422 for a number the policy refuses."""
+    if role is Role.DESIGNER and phone not in settings.dial_allowlist:
+        if phone not in _simulated_callees(settings.sim_scenarios):
+            raise _problem(
+                403,
+                "designer_destination",
+                f"a designer key test-calls only the simulated PBX's callees and the numbers of"
+                f" VOXFLOW_DIAL_ALLOWLIST; {phone} is neither (ask an operator to call it)",
+            )
+    refused = DestinationPolicy.from_settings(settings).refusal(phone)
+    if refused is not None:
+        raise _problem(422, refused.code, refused.message)
+
+
+def _simulated_callees(path: Path | None) -> frozenset[str]:
+    if path is None:
+        return frozenset()
+    from telephony.sim.scenarios import ScenarioError, load_scenarios
+
+    try:
+        return frozenset(load_scenarios(path).numbers)
+    except (OSError, ScenarioError, ValueError):
+        return frozenset()
 
 
 def _contact(flow: Flow, call_id: str, body: models.PhoneCallCreate, phone: str) -> Any:
@@ -111,19 +144,28 @@ def _new_id(flow: Flow) -> str:
     responses={
         404: {"model": models.Problem},
         409: {"model": models.Problem},
-        422: {"description": "invalid flow, number or contact"},
+        422: {"model": models.Problem, "description": "invalid flow, number or contact"},
         503: {"model": models.Problem},
     },
-    dependencies=[Depends(DESIGNER)],
 )
-async def place_test_call(body: models.PhoneCallCreate, pool: Db, request: Request) -> Any:
-    """Call one number with a flow, now or when its calling window opens."""
+async def place_test_call(
+    body: models.PhoneCallCreate,
+    pool: Db,
+    request: Request,
+    role: Annotated[Role, Depends(ANY_ROLE)],
+) -> Any:
+    """Call one number with a flow, now or when its calling window opens.
+
+    A designer key may call only simulated callees and allowlisted test numbers (403
+    ``designer_destination``); a number the destination policy refuses is a 422
+    (``destination_type``, ``destination_country``)."""
     from runtime.client import plan_for
     from runtime.workflows import search
     from runtime.workflows.contact import ContactWorkflow
     from runtime.workflows.messages import ContactInput, ContactRef
 
     phone = _e164(body.phone)
+    _check_destination(phone, role, request.app.state.settings)
     flow = await stored_or_compiled(
         pool,
         flow_hash=body.flow_hash,
