@@ -33,6 +33,7 @@ _RETRY_HEADER = {
 }
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": models.Problem, "description": "A malformed body (e.g. broken multipart)"},
     413: {"model": models.Problem, "description": "The request body is too large"},
     422: {"model": models.Problem, "description": "Invalid request, text, JSON or flow"},
     503: {

@@ -45,7 +45,10 @@ async def _campaign_and_flow(pool: asyncpg.Pool, name: str) -> tuple[campaigns.C
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=models.CampaignOut,
-    responses={409: {"model": models.Problem}, 422: {"description": "flow diagnostics"}},
+    responses={
+        409: {"model": models.Problem},
+        422: {"model": models.Problem, "description": "Invalid request or flow diagnostics"},
+    },
     dependencies=[Depends(DESIGNER)],
 )
 async def create_campaign(body: models.CampaignCreate, pool: Db) -> Any:

@@ -52,7 +52,14 @@ async def get_entry(phone: str, pool: Db, region: Region = "US") -> Any:
     return asdict(entry)
 
 
-@router.put("/{phone}", response_model=models.DncOut, responses={422: {"model": models.Problem}})
+@router.put(
+    "/{phone}",
+    response_model=models.DncOut,
+    responses={
+        201: {"model": models.DncOut, "description": "Listed"},
+        422: {"model": models.Problem},
+    },
+)
 async def add_entry(
     phone: str,
     pool: Db,

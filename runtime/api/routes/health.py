@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from runtime.api import models
+from runtime.api.errors import RETRY_AFTER_SECONDS
 from runtime.db.migrate import applied_versions, discover
 
 router = APIRouter(tags=["health"])
@@ -19,7 +20,17 @@ async def health() -> Any:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=models.Readiness, responses={503: {"model": models.Readiness}})
+@router.get(
+    "/ready",
+    response_model=models.Readiness,
+    responses={
+        503: {
+            "model": models.Readiness,
+            "description": "Not ready: the checks say which dependency is down",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        }
+    },
+)
 async def ready(request: Request) -> Any:
     """PostgreSQL answers and its schema is fully migrated; Temporal answers when configured."""
     checks: dict[str, str] = {}
@@ -44,4 +55,7 @@ async def ready(request: Request) -> Any:
         except Exception as exc:  # unreachable Temporal is reported, never raised
             checks["temporal"] = f"unreachable: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
+    headers = None if ok else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse(
+        status_code=200 if ok else 503, content={"ready": ok, "checks": checks}, headers=headers
+    )

@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
 from runtime.api import models
 from runtime.api.auth import ANY_ROLE, DESIGNER
@@ -17,6 +17,7 @@ from runtime.db import knowledge
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 Db = Annotated[asyncpg.Pool, Depends(db)]
+DocumentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A document's id (bigint)")]
 
 
 def _embedder(request: Request) -> knowledge.Embedder:
@@ -33,7 +34,7 @@ def _embedder(request: Request) -> knowledge.Embedder:
     dependencies=[Depends(ANY_ROLE)],
 )
 async def document_chunks(
-    document_id: int,
+    document_id: DocumentId,
     pool: Db,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -63,6 +64,7 @@ async def document_chunks(
 @router.post(
     "/{collection}/documents",
     response_model=models.KnowledgeDocumentOut,
+    responses={201: {"model": models.KnowledgeDocumentOut, "description": "Added"}},
     dependencies=[Depends(DESIGNER)],
 )
 async def add_document(
@@ -104,7 +106,7 @@ async def list_documents(collection: str, pool: Db) -> Any:
     responses={404: {"model": models.Problem}},
     dependencies=[Depends(DESIGNER)],
 )
-async def delete_document(collection: str, document_id: int, pool: Db) -> None:
+async def delete_document(collection: str, document_id: DocumentId, pool: Db) -> None:
     if not await knowledge.delete_document(pool, collection, document_id):
         raise HTTPException(
             404, detail={"code": "document_not_found", "message": f"no document {document_id}"}

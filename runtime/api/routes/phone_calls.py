@@ -145,7 +145,6 @@ def _new_id(flow: Flow) -> str:
         404: {"model": models.Problem},
         409: {"model": models.Problem},
         422: {"model": models.Problem, "description": "invalid flow, number or contact"},
-        503: {"model": models.Problem},
     },
 )
 async def place_test_call(
@@ -243,7 +242,7 @@ async def place_test_call(
 @router.get(
     "/tests/{test_id}",
     response_model=models.PhoneCallStatus,
-    responses={404: {"model": models.Problem}, 503: {"model": models.Problem}},
+    responses={404: {"model": models.Problem}},
     dependencies=[Depends(ANY_ROLE)],
 )
 async def test_call_status(test_id: str, pool: Db, request: Request) -> Any:
