@@ -124,6 +124,7 @@ class CallBridge:
         self.provider: VoiceProvider | None = None
         self.result = CallResult(call_id=engine.call_id, outcome="")
         self._lock = asyncio.Lock()
+        self._errors_noted = 0
         self._ended = asyncio.Event()
         self._stop = asyncio.Event()
         self._resampler: Resampler | None = None
@@ -220,6 +221,12 @@ class CallBridge:
 
     async def _execute(self, commands: list[Command], *, origin: str | None = None) -> None:
         """Carry out engine commands in order; ``origin`` is the function call that caused them."""
+        # Errors the engine met (a template over its bounds, a failed condition) are the
+        # call's own: stored as events of its transcript, the call goes on.
+        errors = self.engine.state.errors
+        for message in errors[self._errors_noted :]:
+            self._note("event", f"error: {message}")
+        self._errors_noted = len(errors)
         provider = self.provider
         if origin is not None and not any(
             isinstance(c, CallTool) and c.call_id == origin for c in commands

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .conftest import KEYS
 REPO = Path(__file__).resolve().parents[2]
 OLIVIA = "+12127260181"
 BUSY = "+12125016613"
+NORMAL = "+12125550177"
 SCENARIOS = {
     "ring_ms": 20,
     "numbers": {
@@ -44,6 +46,7 @@ SCENARIOS = {
             ]
         },
         BUSY: {"result": "busy"},
+        NORMAL: {"script": [{"say": "Hello?"}, {"say": "Yes, I will be there."}]},
     },
 }
 CONTACT = {"first_name": "Olivia", "appointment_at": "2026-11-29T15:00:00-05:00"}
@@ -196,3 +199,48 @@ async def test_closed_window_schedules_the_call_for_when_it_opens(stack: Stack) 
             404,
             "test_call_not_found",
         )
+
+
+HOSTILE_SAY = (
+    "{% for i in range(contact.first_name | length * 10000) %}"
+    "{% for j in range(contact.first_name | length * 10000) %}.{% endfor %}{% endfor %}"
+)
+
+
+async def test_a_normal_call_is_dialled_on_time_while_a_hostile_template_call_runs(
+    stack: Stack, pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    # The greeting loops 3.6 billion times unless renders are bounded; the compiler cannot
+    # see it (the bound depends on the contact), so the call must fail alone, quickly.
+    hostile_path = tmp_path / "hostile.flow"
+    source = (REPO / "flows" / "reminder.flow").read_text()
+    greet = next(line for line in source.splitlines() if line.strip().startswith('say "Hi '))
+    hostile_path.write_text(source.replace(greet, f'    say "{HOSTILE_SAY}"'))
+    hostile = await save_flow(pg_pool, anytime_flow(hostile_path))
+    normal = await save_flow(pg_pool, anytime_flow())
+
+    first = await stack.api.post(
+        "/calls", json={"flow_hash": hostile, "phone": OLIVIA, "contact": CONTACT}
+    )
+    assert first.status_code == 201, first.text
+    await asyncio.sleep(0.5)
+    placed_at = time.monotonic()
+    second = await stack.api.post(
+        "/calls", json={"flow_hash": normal, "phone": NORMAL, "contact": CONTACT}
+    )
+    assert second.status_code == 201, second.text
+    while NORMAL not in stack.dialled():
+        assert time.monotonic() - placed_at < 10, f"not dialled in 10 s: {stack.dialled()}"
+        await asyncio.sleep(0.05)
+    dialled_after = time.monotonic() - placed_at
+    print(f"normal call dialled {dialled_after:.2f} s after it was placed")
+    assert dialled_after < 5
+    await _until_done(stack.api, first.json()["id"])
+    await _until_done(stack.api, second.json()["id"])
+    normal_status = (await stack.api.get(f"/calls/tests/{second.json()['id']}")).json()
+    assert normal_status["outcome"] == "confirmed"
+    hostile_status = (await stack.api.get(f"/calls/tests/{first.json()['id']}")).json()
+    (call,) = hostile_status["calls"]
+    detail = (await stack.api.get(f"/calls/{call['id']}")).json()
+    errors = [t["text"] for t in detail["transcript"] if t["text"].startswith("error: ")]
+    assert errors and "exceeds a bound" in errors[0], detail["transcript"]
