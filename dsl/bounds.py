@@ -29,7 +29,7 @@ MAX_RANGE = 10_000
 MAX_STEPS = 200_000
 """Loop steps, calls, filter calls and ``range`` items one render may spend."""
 
-MAX_SECONDS = 0.25
+MAX_SECONDS = 0.1
 """Wall-clock time one render may take (normal templates take well under a millisecond)."""
 
 MAX_INT_BITS = 256
