@@ -106,3 +106,30 @@ def test_commands_that_need_an_ir_refuse_a_broken_flow(tmp_path: Path):
 
 def test_check_without_flow_files_exits_one(tmp_path: Path):
     assert runner.invoke(app, ["check", str(tmp_path)]).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "code"),
+    [
+        (
+            "bomb.flow.yaml",
+            "agent:\n  name: x\n  junk:\n    a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"    a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 9)
+            ),
+            "VF104",
+        ),
+        (
+            "deep.flow",
+            'agent t\n  persona "{{ ' + "(" * 2000 + "1" + ")" * 2000 + ' }}"\n',
+            "VF103",
+        ),
+    ],
+)
+def test_check_reports_hostile_sources_as_diagnostics_quickly(tmp_path, name, source, code):
+    path = tmp_path / name
+    path.write_text(source)
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1
+    assert f"error {code}:" in result.output
+    assert "Traceback" not in result.output
