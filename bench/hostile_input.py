@@ -93,7 +93,9 @@ def main() -> None:
             ):
                 started = time.perf_counter()
                 r = client.post("/campaigns", json={"source": source, "syntax": "yaml"})
-                results.append((name, r.status_code, r.json().get("code"), time.perf_counter() - started))
+                results.append(
+                    (name, r.status_code, r.json().get("code"), time.perf_counter() - started)
+                )
             latencies: list[float] = []
             done = threading.Event()
 

@@ -10,6 +10,7 @@ unexpected exception is a 500 ``internal_error`` whose body holds no traceback.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 import asyncpg
@@ -57,7 +58,9 @@ _DATABASE_DOWN = (
     asyncpg.TooManyConnectionsError,
     ConnectionError,
     TimeoutError,
+    socket.gaierror,
 )
+"""What asyncpg raises when PostgreSQL cannot be reached or the pool is closed."""
 
 
 def problem(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -123,7 +126,6 @@ def _dependency_errors() -> tuple[type[Exception], ...]:
 
     return (
         *_DATABASE_DOWN,
-        OSError,
         RPCError,
         openai.APIConnectionError,
         openai.RateLimitError,
@@ -133,7 +135,7 @@ def _dependency_errors() -> tuple[type[Exception], ...]:
 
 def _dependency_down(exc: BaseException) -> str | None:
     """Which dependency ``exc`` says is down: ``database``, ``temporal``, ``embeddings``."""
-    if isinstance(exc, _DATABASE_DOWN) or isinstance(exc, OSError):
+    if isinstance(exc, _DATABASE_DOWN):
         return "database"
     import openai
     from temporalio.service import RPCError, RPCStatusCode
