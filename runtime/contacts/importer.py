@@ -39,6 +39,7 @@ from dsl import types as vt
 from dsl.ir import ContactsSource
 from dsl.ir import Field as ContextField
 from runtime.contacts.reader import ContactsFileError, read_table
+from runtime.destinations import DestinationPolicy
 
 _UNKNOWN_ZONE = "Etc/Unknown"
 
@@ -54,6 +55,7 @@ class RejectCode:
     MISSING_VALUE = "missing_value"
     BAD_VALUE = "bad_value"
     EXTRA_CELLS = "extra_cells"
+    DESTINATION_REFUSED = "destination_refused"
 
 
 class WarningCode:
@@ -130,6 +132,9 @@ class ImportOptions:
     context: tuple[ContextField, ...] = ()
     """The flow's ``Agent.context``: columns to coerce to their declared types."""
     ambiguous_timezone: Literal["pick", "reject"] = "pick"
+    destinations: DestinationPolicy | None = None
+    """When set, numbers the platform will not dial are rejected at import (the dial activity
+    refuses them anyway; rejecting them here tells the operator now, row by row)."""
 
     @classmethod
     def for_source(
@@ -307,7 +312,12 @@ def _phone(raw: str, opts: ImportOptions, reasons: list[Issue]) -> str | None:
             )
         )
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    refused = opts.destinations.refusal(e164) if opts.destinations is not None else None
+    if refused is not None:
+        reasons.append(Issue(RejectCode.DESTINATION_REFUSED, refused.message, col))
+        return None
+    return e164
 
 
 def _zone(

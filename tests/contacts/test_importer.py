@@ -189,3 +189,20 @@ def test_a_time_zone_naming_a_tz_database_folder_is_rejected_not_a_crash(tmp_pat
     report = import_contacts(path)
     assert [c.id for c in report.contacts] == ["b"]
     assert _codes(report, 2) == [RejectCode.UNKNOWN_TIMEZONE]
+
+
+def test_numbers_the_platform_does_not_dial_are_rejected_with_the_policy(tmp_path: Path) -> None:
+    from runtime.destinations import DestinationPolicy
+
+    path = _csv(tmp_path, "id,phone\na,+12127260181\nb,+19005550123\nc,+881612345678\n")
+    options = ImportOptions(destinations=DestinationPolicy())
+    report = import_contacts(path, options)
+    assert [c.phone for c in report.contacts] == ["+12127260181"]
+    assert _codes(report, 3) == _codes(report, 4) == [RejectCode.DESTINATION_REFUSED]
+    assert len(import_contacts(path).contacts) == 3  # no policy given: the dial time decides
+
+
+def test_a_nul_in_a_cell_makes_the_file_a_file_error_naming_row_and_column(tmp_path: Path) -> None:
+    path = _csv(tmp_path, "id,phone\na,+12127260181\nb\x00,+12125016613\n")
+    with pytest.raises(ContactsFileError, match="row 3, column 1"):
+        import_contacts(path)

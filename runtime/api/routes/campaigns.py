@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from runtime.api.deps import db, temporal
 from runtime.api.flowsource import compile_or_raise
 from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
 from runtime.db import attempts, campaigns, contacts, flows
+from runtime.destinations import DestinationPolicy
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -103,9 +105,10 @@ async def campaign_status(name: str, pool: Db, request: Request) -> Any:
     responses={404: {"model": models.Problem}, 422: {"model": models.Problem}},
     dependencies=[Depends(OPERATOR)],
 )
-async def import_campaign_contacts(name: str, file: UploadFile, pool: Db) -> Any:
+async def import_campaign_contacts(name: str, file: UploadFile, pool: Db, request: Request) -> Any:
     """Import a CSV or XLSX file. Every row is accounted for: imported, rejected with its
-    reasons, already in the campaign, or blank."""
+    reasons (``destination_refused`` for a number the platform does not dial), already in the
+    campaign, or blank."""
     row, flow = await _campaign_and_flow(pool, name)
     if row.status in ("stopped", "finished"):
         raise _problem(409, "campaign_closed", f"campaign {name!r} is {row.status}")
@@ -113,8 +116,11 @@ async def import_campaign_contacts(name: str, file: UploadFile, pool: Db) -> Any
     if len(data) > MAX_UPLOAD:
         raise _problem(413, "file_too_large", f"the file exceeds {MAX_UPLOAD} bytes")
     assert flow.campaign is not None
-    options = ImportOptions.for_source(
-        flow.campaign.contacts, default_timezone=flow.agent.timezone, context=flow.agent.context
+    options = dataclasses.replace(
+        ImportOptions.for_source(
+            flow.campaign.contacts, default_timezone=flow.agent.timezone, context=flow.agent.context
+        ),
+        destinations=DestinationPolicy.from_settings(request.app.state.settings),
     )
     try:
         report = import_contacts(Path(file.filename or "upload.csv"), options, data=data)
