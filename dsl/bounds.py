@@ -23,6 +23,10 @@ MAX_TEXT = 100_000
 MAX_OUTPUT = 100_000
 """Longest text one template may render."""
 
+MAX_PRODUCED = 1_000_000
+"""Characters all the ``{{ }}`` of one render may produce, blocks and macros included (what
+is kept in a variable or thrown away counts too: it was built)."""
+
 MAX_RANGE = 10_000
 """Most items of one ``range()``."""
 
@@ -50,6 +54,12 @@ class BoundExceeded(Exception):
 class Budget:
     steps: int = MAX_STEPS
     deadline: float = field(default_factory=lambda: time.monotonic() + MAX_SECONDS)
+    produced: int = 0
+
+    def produce(self, chars: int) -> None:
+        self.produced += chars
+        if self.produced > MAX_PRODUCED:
+            raise BoundExceeded(f"the template produces more than {MAX_PRODUCED} characters")
 
     def charge(self, n: int = 1) -> None:
         self.steps -= n
@@ -82,6 +92,13 @@ def charge(n: int = 1) -> None:
     b = _budget.get()
     if b is not None:
         b.charge(n)
+
+
+def produce(chars: int) -> None:
+    """Count ``chars`` of output against the current render (no-op outside a render)."""
+    b = _budget.get()
+    if b is not None:
+        b.produce(chars)
 
 
 def size_of(value: object, limit: int = MAX_TEXT) -> int:

@@ -9,7 +9,8 @@
 - every call, filter and arithmetic operator is charged, checked before it runs where it could
   multiply its input (``center``, ``ljust``, ``*``, ``replace``, ``join``, ``batch``, format
   widths), and its result's size checked after;
-- ``range`` is ``dsl.bounds.bounded_range``.
+- ``range`` is ``dsl.bounds.bounded_range``;
+- the text of a block (``set`` block, macro, call block) is measured before it is joined.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(finalize=_finalize, **options)
         self.globals["range"] = bounds.bounded_range
+        # What joins a block's output: ``{% set x %}...{% endset %}``, macros, call blocks.
+        self.concat = _bounded_concat  # type: ignore[method-assign]
 
     def bound_filters(self) -> None:
         """Wrap every filter registered so far (call after adding the voice filters)."""
@@ -94,13 +97,26 @@ def _is_sequence(v: Any) -> bool:
 
 
 def _finalize(value: Any) -> Any:
-    return bounds.check_size(value, "output")
+    bounds.check_size(value, "output")
+    bounds.produce(len(value) if isinstance(value, str) else bounds.size_of(value))
+    return value
 
 
 def _steps(iterable: Iterable[Any]) -> Iterator[Any]:
     for item in iterable:
         bounds.charge()
         yield item
+
+
+def _bounded_concat(pieces: Iterable[str]) -> str:
+    """``"".join`` refusing, before joining, more than ``MAX_OUTPUT`` characters."""
+    out, length = [], 0
+    for piece in pieces:
+        length += len(piece)
+        if length > bounds.MAX_OUTPUT:
+            raise BoundExceeded(f"a block renders more than {bounds.MAX_OUTPUT} characters")
+        out.append(piece)
+    return "".join(out)
 
 
 def _sized(value: Any) -> Any:

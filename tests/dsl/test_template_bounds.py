@@ -37,6 +37,10 @@ BOMBS = {
     "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
     "macro recursion": "{% macro f(n) %}{{ f(n) }}{{ f(n) }}{% endmacro %}{{ f(1) }}",
     "output length": "{% for i in range(5000) %}" + "y" * 100 + "{% endfor %}",
+    "set block of long texts": "{% set s = 'x' * 100000 %}{% set big %}{% for i in range(9000) %}"
+    "{{ s }}{% endfor %}{% endset %}{{ big | length }}",
+    "macro of long texts": "{% macro m() %}{% for i in range(9000) %}{{ 'x' * 100000 }}"
+    "{% endfor %}{% endmacro %}{{ m() | length }}",
     "range over the limit": "{{ range(10**6) | list | length }}",
     "huge integer": "{{ ((10**100)**100)**100 }}",
     "integer growth by multiplication": "{% set ns = namespace(n=10) %}{% for i in range(200) %}"
