@@ -221,12 +221,6 @@ class CallBridge:
 
     async def _execute(self, commands: list[Command], *, origin: str | None = None) -> None:
         """Carry out engine commands in order; ``origin`` is the function call that caused them."""
-        # Errors the engine met (a template over its bounds, a failed condition) are the
-        # call's own: stored as events of its transcript, the call goes on.
-        errors = self.engine.state.errors
-        for message in errors[self._errors_noted :]:
-            self._note("event", f"error: {message}")
-        self._errors_noted = len(errors)
         provider = self.provider
         if origin is not None and not any(
             isinstance(c, CallTool) and c.call_id == origin for c in commands
@@ -275,6 +269,12 @@ class CallBridge:
                         self._ended.set()
                         self._finisher = asyncio.create_task(self._finish())
                         self._finisher.add_done_callback(_log_failure)
+        # Errors the engine met (a template over its bounds, a failed condition) are the
+        # call's own: stored as events of its transcript, after what it did; the call goes on.
+        errors = self.engine.state.errors
+        for message in errors[self._errors_noted :]:
+            self._note("event", f"error: {message}")
+        self._errors_noted = len(errors)
         if provider is not None:
             await provider.flush()
 
