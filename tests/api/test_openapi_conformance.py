@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 import uvicorn
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -79,12 +79,12 @@ def test_generated_requests_get_documented_answers_and_no_server_error(served: s
 
             @settings(
                 max_examples=EXAMPLES_PER_OPERATION,
-                derandomize=True,
                 database=None,
                 deadline=None,
                 phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=list(HealthCheck),
             )
+            @seed(SEED)
             @given(case=operation.as_strategy(generation_mode=mode))
             def run(case) -> None:
                 try:
@@ -113,7 +113,7 @@ def test_generated_requests_get_documented_answers_and_no_server_error(served: s
     total = sum(statuses.values())
     print(f"schemathesis: {total} cases, statuses {dict(sorted(statuses.items()))}")
     assert total >= 200
-    print("\n".join(sorted(set(failures))[:40]))
+
     assert statuses[500] == 0
     assert sorted(set(failures)) == []
 
