@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from runtime.cli import app
+from runtime.client import Steering
 
 campaign_app = typer.Typer(help="Start and steer campaigns (Temporal + PostgreSQL from the env).")
 app.add_typer(campaign_app, name="campaign")
@@ -122,21 +123,23 @@ def campaign_start(
             reasons = "; ".join(i.message for i in row.reasons)
             console.print(f"[yellow]{contacts}:{row.row}: rejected[/]: {reasons}")
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        handle = await start_campaign(client, plan_for(flow_ir, campaign))
+        handle = await start_campaign(
+            client, plan_for(flow_ir, campaign), task_queue=settings.task_queue
+        )
         console.print(f"campaign {campaign}: {len(report.contacts)} contacts, workflow {handle.id}")
 
     asyncio.run(run())
 
 
-def _signal(name: str, action: str) -> None:
-    from runtime.client import campaign_handle, connect
+def _signal(name: str, action: Steering) -> None:
+    from runtime.client import connect, steer
 
     settings = _settings()
     settings.require("temporal_address", why=f"voxflow campaign {action}")
 
     async def run() -> None:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        await campaign_handle(client, name).signal(action)
+        await steer(client, name, action)
         console.print(f"campaign {name}: {action} sent")
 
     asyncio.run(run())
