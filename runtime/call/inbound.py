@@ -39,7 +39,7 @@ from runtime.db.flows import save_flow
 from runtime.settings import SettingProblem, Settings, SettingsError, env_name
 from runtime.workflows import search
 from runtime.workflows.inbound import UNKNOWN_CALLER, InboundCallWorkflow
-from runtime.workflows.messages import SHARED_TASK_QUEUE, InboundInput
+from runtime.workflows.messages import INBOUND_CAMPAIGN, SHARED_TASK_QUEUE, InboundInput
 from telephony.audiosocket.session import MediaSession
 
 __all__ = [
@@ -52,8 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-INBOUND_CAMPAIGN = "inbound"
-"""Campaign name of inbound calls in PostgreSQL and in the ``VoxflowCampaign`` attribute."""
 CALLER_WAIT_S = 2.0
 """How long to wait for the PBX to say who is calling before answering as ``unknown``."""
 INBOUND_CONTACT = frozenset({"phone"})

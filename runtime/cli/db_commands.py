@@ -7,19 +7,11 @@ from typing import Annotated
 
 import typer
 
-from runtime.cli import app
-from runtime.settings import Settings, SettingsError, load_settings
+from runtime.cli import app, settings_or_exit
+from runtime.settings import Settings, SettingsError
 
 db_app = typer.Typer(help="The PostgreSQL schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
 
 
 def _where(settings: Settings) -> str:
@@ -31,7 +23,7 @@ def migrate_command() -> None:
     """Apply every migration not yet applied (DATABASE_URL, or the embedded database)."""
     from runtime.db import MigrationError, connect, database_url, migrate
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> list[str]:
         async with database_url(settings) as url:
@@ -60,7 +52,7 @@ def status_command() -> None:
     from runtime.db import connect, database_url
     from runtime.db.migrate import applied_versions, discover
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> list[int]:
         async with database_url(settings) as url:
@@ -89,7 +81,7 @@ def api_command(
 
     from runtime.api import create_app
 
-    settings = _settings()
+    settings = settings_or_exit()
     overrides = {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
     if overrides:
         settings = settings.model_copy(update=overrides)

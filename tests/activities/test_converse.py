@@ -12,10 +12,11 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.converse import ConverseActivities, ConverseInput
+from activities.converse import ConverseActivities
 from runtime.db import calls, create_pool
 from runtime.db.flows import save_flow
 from runtime.settings import load_settings
+from runtime.workflows.messages import ConverseInput
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
 from telephony.gateway import DialRequest
@@ -56,7 +57,7 @@ async def run_converse(
             AmiSettings(host=host, port=port, secret="voxflow"), server.address_text
         )
         try:
-            acts = ConverseActivities(server=server, pool=pool, gateway=gateway,
+            acts = ConverseActivities(media=server, pool=pool, gateway=gateway,
                                       settings=settings, media_wait_s=5)  # fmt: skip
             env = ActivityEnvironment()
             beats: list[object] = []
@@ -66,8 +67,8 @@ async def run_converse(
             assert (
                 await gateway.place_call(DialRequest(attempt, "+15551234567", detect_machine=False))
             ).answered
-            task = asyncio.create_task(env.run(acts.converse, ConverseInput(attempt, flow_hash, CONTACT,
-                                                                            {"name": "nov"})))  # fmt: skip
+            task = asyncio.create_task(env.run(acts.converse, ConverseInput(attempt, flow_hash, "nov",
+                                                                            CONTACT)))  # fmt: skip
             if cancel_after is not None:
                 await asyncio.sleep(cancel_after)
                 env.cancel()
@@ -112,7 +113,7 @@ async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
 
 
 async def test_unknown_flow_hash_is_a_non_retryable_error(pool) -> None:
-    acts = ConverseActivities(server=None, pool=pool, gateway=None, settings=load_settings({}))
+    acts = ConverseActivities(media=None, pool=pool, gateway=None, settings=load_settings({}))
     with pytest.raises(ApplicationError) as err:
-        await ActivityEnvironment().run(acts.converse, ConverseInput("a", "sha256:none", {}))
+        await ActivityEnvironment().run(acts.converse, ConverseInput("a", "sha256:none", "nov"))
     assert err.value.type == "FlowNotFound" and err.value.non_retryable

@@ -169,7 +169,9 @@ async def start(name: str, pool: Db, client: Temporal, request: Request) -> Any:
     return asdict(await campaigns.set_status(pool, name, "running"))
 
 
-async def _signal(pool: asyncpg.Pool, request: Request, name: str, signal: Steering, new: str) -> Any:
+async def _signal(
+    pool: asyncpg.Pool, request: Request, name: str, signal: Steering, new: str
+) -> Any:
     from runtime.client import steer
 
     row, _ = await _campaign_and_flow(pool, name)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, TransitionCalled
-from runtime.engine.session import ProviderTurn, TurnRequest
+from runtime.engine.turn import ProviderTurn, TurnRequest
 from runtime.providers.local.scoring import THRESHOLD, choose
 from runtime.providers.local.slots import read_datetime, read_slot
 
