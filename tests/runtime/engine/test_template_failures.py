@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from dsl.ir import Agent, EndAction, Flow, IntentTransition, Node, Template, TransferAction
 from runtime.call.assemble import text_call
 from runtime.call.spec import CallServices, CallSpec
+from runtime.call.text import TextSession
 from runtime.convtest.model import Expect
 from runtime.convtest.runner import check
 from runtime.engine.events import Say, TemplateFailed, TransitionCalled
@@ -39,6 +40,14 @@ def flow(*, transfer_to: str = "+15550001111") -> Flow:
     )
 
 
+def chat() -> TextSession:
+    return text_call(
+        CallSpec(flow(), call_id="c", now=NOW, contact={"balance": "12"}),
+        CallServices(InMemoryPersistence()),
+        LocalProvider(),
+    )
+
+
 def test_a_say_line_that_does_not_render_is_reported_with_its_node_and_template() -> None:
     engine = new_engine(flow(), contact={"balance": "12"}, call_id="c", now=NOW)
 
@@ -64,11 +73,7 @@ def test_a_transfer_target_that_does_not_render_goes_to_the_fallback_instead_of_
 
 
 async def test_the_text_session_reports_say_lines_that_fail_while_asking_the_model() -> None:
-    session = text_call(
-        CallSpec(flow(), call_id="c", now=NOW, contact={"balance": "12"}),
-        CallServices(InMemoryPersistence()),
-        LocalProvider(),
-    )
+    session = chat()
     start = await session.start()
     assert [f.template for f in start.template_errors] == [BROKEN]
 
@@ -79,11 +84,7 @@ async def test_the_text_session_reports_say_lines_that_fail_while_asking_the_mod
 
 
 async def test_a_conversation_test_fails_on_a_template_that_does_not_render() -> None:
-    session = text_call(
-        CallSpec(flow(), call_id="c", now=NOW, contact={"balance": "12"}),
-        CallServices(InMemoryPersistence()),
-        LocalProvider(),
-    )
+    session = chat()
     step = await session.start()
 
     failures = check(step, Expect(node="greet"), session, 0, "start")
