@@ -31,9 +31,12 @@ class ToolReader:
             return ir.ProviderSettings()
         fallback = []
         for s in self.r.strings(m.get("fallback"), "provider fallback"):
-            if s.raw not in ("openai", "ultravox", "local"):
+            if s.raw not in ir.PROVIDER_NAMES:
                 self.r.report(
-                    s.pos, "VF202", f"unknown provider {s.raw!r}", "use openai, ultravox or local"
+                    s.pos,
+                    "VF202",
+                    f"unknown provider {s.raw!r}",
+                    f"use one of {', '.join(ir.PROVIDER_NAMES)}",
                 )
             else:
                 fallback.append(s.raw)
