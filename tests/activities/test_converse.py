@@ -13,7 +13,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.converse import ConverseActivities
-from runtime.db import calls, create_pool
+from dsl import load_flow
+from runtime.db import calls, create_pool, knowledge
 from runtime.db.flows import save_flow
 from runtime.settings import load_settings
 from runtime.workflows.messages import ConverseInput
@@ -21,7 +22,9 @@ from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
 from telephony.gateway import DialRequest
 from telephony.sim import SimPBX, parse_scenarios
-from tests.call.conftest import CONTACT, reminder
+from tests.call.conftest import CONTACT, ROOT, reminder
+
+FLOWS = ROOT / "flows"
 
 
 @pytest.fixture
@@ -40,13 +43,13 @@ async def run_converse(
     *,
     cancel_after: float | None = None,
     environ: dict[str, str] | None = None,
+    flow=None,
 ):
     """Run ``converse`` on one simulated call; recordings go under ``tmp_path/recordings``."""
     settings = load_settings(
         {"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"), **(environ or {})}
     )
-    flow = reminder()
-    flow_hash = await save_flow(pool, flow)
+    flow_hash = await save_flow(pool, flow or reminder())
     scenarios = parse_scenarios({"ring_ms": 20, "default": {"script": script}})
     async with (
         SimPBX(scenarios, log_path=tmp_path / "sim.jsonl", trace_media=True) as pbx,
@@ -98,6 +101,26 @@ async def test_converse_runs_the_call_with_the_local_voice_provider(pool, tmp_pa
         "No problem. Someone from the clinic will call you back to find a new time." in callee.heard
     )
     assert callee.ended_by == "agent"
+
+
+async def test_a_live_call_answers_from_the_knowledge_base_in_postgresql(pool, tmp_path) -> None:
+    """The converse activity gives the call's tools the deployment's knowledge base."""
+    settings = load_settings({})
+    await knowledge.add_document(
+        pool, knowledge.embedder_for(settings), "acme_help", "Returns are free within 30 days."
+    )
+    script = [
+        {"listen": True},
+        {"say": "what is your returns policy"},
+        {"wait_ms": 6000},
+        {"hangup": True},
+    ]
+    result, callee, _, attempt = await run_converse(
+        pool, tmp_path, script, flow=load_flow(FLOWS / "support.flow.yaml")
+    )
+    detail = await calls.get_call(pool, attempt)
+    assert [(t.name, t.error) for t in detail.tool_calls] == [("knowledge_search", None)]
+    assert "Returns are free within 30 days." in callee.heard
 
 
 async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
