@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import uuid
 from collections import deque
@@ -232,7 +233,9 @@ class VoiceCall:
                     spec = CallSpec(
                         self.flow, call_id=self.call_id, now=self._now, contact=self._contact
                     )
-                    services = CallServices(InMemoryPersistence(), knowledge=self._knowledge)
+                    services = CallServices(
+                        InMemoryPersistence(), knowledge=self._knowledge, environ=os.environ
+                    )
                     call = voice_call(
                         spec,
                         services,
