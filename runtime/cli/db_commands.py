@@ -1,4 +1,4 @@
-"""``voxflow db migrate|status`` and ``voxflow api``."""
+"""``voxflow db migrate|status|reembed`` and ``voxflow api``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,31 @@ def migrate_command() -> None:
     for name in applied:
         typer.echo(f"applied {name}")
     typer.echo(f"{_where(settings)}: schema up to date ({len(applied)} applied now)")
+
+
+@db_app.command("reembed")
+def reembed_command(
+    collection: Annotated[
+        str | None, typer.Option("--collection", help="Only this knowledge collection.")
+    ] = None,
+) -> None:
+    """Embed knowledge chunks again with the configured model (after a model change)."""
+    from runtime.db import create_pool, database_url
+    from runtime.db.knowledge import embedder_for, reembed
+
+    settings = _settings()
+    embedder = embedder_for(settings)
+
+    async def run() -> int:
+        async with database_url(settings) as url:
+            pool = await create_pool(url, max_size=2)
+            try:
+                return await reembed(pool, embedder, collection=collection)
+            finally:
+                await pool.close()
+
+    count = asyncio.run(run())
+    typer.echo(f"{_where(settings)}: {count} chunk(s) embedded with {embedder.name}")
 
 
 @db_app.command("status")
