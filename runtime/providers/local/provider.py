@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import re
 
-from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, TransitionCalled
 from dsl.ir import IntentTransition
+from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, TransitionCalled
 from runtime.engine.turn import ProviderTurn, TurnRequest
 from runtime.providers.local.scoring import Score
 from runtime.providers.local.semantic import CONFIDENT, Decision, IntentMatcher

@@ -17,9 +17,9 @@ against every intent open at the node, the node's and the global ones.
 Then, best score first:
 
 1. below ``THRESHOLD``: no match (the provider re-prompts as the flow says);
-2. within ``MARGIN`` of a different intent's score, and neither is exact: **clarify**: the
-   provider asks which of the two the caller meant instead of guessing (once; asked again, it
-   is no match);
+2. within ``MARGIN`` of a different intent's score (unless the best is exact and the other
+   only semantic): **clarify**: the provider asks which of the two the caller meant instead of
+   guessing (once; asked again, it is no match);
 3. otherwise the best intent.
 
 DTMF, slot values and ``when`` conditions never go through here: the engine and
@@ -126,7 +126,7 @@ class IntentMatcher:
         for n, intent in enumerate(intents):
             for phrase in intent.examples:
                 value, rule = _exact(text, phrase, answer)
-                if value > best[n].score:
+                if value > 0 and value >= best[n].score - 1e-6:
                     best[n] = Score(intent.name, round(value, 4), rule, phrase)
         return sorted(best, key=lambda s: -s.score)
 
@@ -140,8 +140,7 @@ class IntentMatcher:
             second is not None
             and second.intent != first.intent
             and first.score - second.score < MARGIN
-            and first.rule == "semantic"
-            and second.rule == "semantic"
+            and not (first.rule != "semantic" and second.rule == "semantic")
         ):
             return Decision(scores, clarify=(first, second))
         return Decision(scores, winner=first)
