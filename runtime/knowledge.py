@@ -90,7 +90,9 @@ class InMemoryKnowledgeBase:
         rankings: list[list[int]] = []
         query_words = _words(query)
         if query_words:
-            overlap = [(len(query_words & _words(t)) / len(query_words), i) for i, t in enumerate(texts)]
+            overlap = [
+                (len(query_words & _words(t)) / len(query_words), i) for i, t in enumerate(texts)
+            ]
             rankings.append([i for share, i in sorted(overlap, key=lambda x: -x[0]) if share > 0])
         if self._semantic:
             from runtime.providers.local.model import default_embedder

@@ -149,9 +149,7 @@ async def test_offline_semantic_search_finds_an_answer_sharing_no_content_word(
     question = "do I have to pay to park"
     assert not {"pay", "park"} & set(CLINIC.lower().replace(",", " ").split())
     for mode in ("semantic", "hybrid"):
-        hits = await PgKnowledgeBase(pg_pool, embedder, mode=mode).search(
-            "clinic-sem", question, 1
-        )
+        hits = await PgKnowledgeBase(pg_pool, embedder, mode=mode).search("clinic-sem", question, 1)
         assert "garage" in hits[0].text, mode
 
 
@@ -165,7 +163,10 @@ async def test_lexical_mode_ranks_by_full_text_search_alone(pg_pool: asyncpg.Poo
 
 
 def test_full_text_query_keeps_only_words_so_caller_text_cannot_inject_syntax() -> None:
-    assert any_word_query("Where's my car? (park & ride) | !x:*") == "where | s | my | car | park | ride | x"
+    assert (
+        any_word_query("Where's my car? (park & ride) | !x:*")
+        == "where | s | my | car | park | ride | x"
+    )
     assert any_word_query("?!") == ""
 
 

@@ -48,7 +48,9 @@ async def test_0005_keeps_chunks_clears_old_vectors_and_reembed_restores_search(
     assert 5 in [m.version for m in applied]
     pool = await create_pool(db_before_0005, max_size=2)
     try:
-        row = await pool.fetchrow("SELECT text, embedding, tsv IS NOT NULL AS fts FROM knowledge_chunks")
+        row = await pool.fetchrow(
+            "SELECT text, embedding, tsv IS NOT NULL AS fts FROM knowledge_chunks"
+        )
         assert row["embedding"] is None and row["fts"]
         embedder = WordLlamaEmbedder()
         semantic = PgKnowledgeBase(pool, embedder, mode="semantic")
