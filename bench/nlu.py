@@ -26,10 +26,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import tempfile
 import platform
+import shutil
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,7 +113,9 @@ def misses(sets: list[EvalSet], matcher: IntentMatcher) -> None:
             got = d.winner.intent if d.winner else ("clarify" if d.clarify else NO_MATCH)
             if got != case.expected:
                 top = ", ".join(f"{x.intent}={x.score:.2f}" for x in d.scores[:2])
-                print(f"  {s.name}/{case.node}: {case.text!r} expected {case.expected}, got {got} ({top})")
+                print(
+                    f"  {s.name}/{case.node}: {case.text!r} expected {case.expected}, got {got} ({top})"
+                )
 
 
 QUESTIONS = EVAL / "acme_help.questions.yaml"
@@ -208,8 +210,12 @@ async def _pg_figures(url: str, migrate, connect, create_pool) -> None:
             return p.source
 
         runs = [
-            ("hashing embedding (lexical, the offline default before)", hashing, "semantic",
-             f"{collection}-hash"),
+            (
+                "hashing embedding (lexical, the offline default before)",
+                hashing,
+                "semantic",
+                f"{collection}-hash",
+            ),
             ("full-text search alone", wordllama, "lexical", collection),
             ("wordllama embedding alone (semantic)", wordllama, "semantic", collection),
             ("hybrid: wordllama + full-text search", wordllama, "hybrid", collection),
@@ -246,7 +252,9 @@ def main() -> None:
     for s in sets:
         for case in s.cases:
             matcher.decide(case.text, case.intents)
-    print(f"first pass (examples embedded once per intent set): {(time.perf_counter() - t0) * 1e3:.0f} ms")
+    print(
+        f"first pass (examples embedded once per intent set): {(time.perf_counter() - t0) * 1e3:.0f} ms"
+    )
     intent_figures(sets, matcher, args.repeat)
     if args.misses:
         misses(sets, matcher)
