@@ -133,9 +133,25 @@ def _clarify(intents: tuple[IntentTransition, ...], first: Score, second: Score)
 
     def say(score: Score) -> str:
         text = (described.get(score.intent) or score.intent.replace("_", " ")).rstrip(".")
-        return text[:1].lower() + text[1:]
+        return _to_caller(text[:1].lower() + text[1:])
 
     return CLARIFY.format(first=say(first), second=say(second))
+
+
+_CALLER = re.compile(r"^the caller (\w+)")
+_THIRD_PERSON = {"is": "are", "has": "have", "does": "do", "cannot": "cannot"}
+_THEY = {"they": "you", "them": "you", "their": "your", "theirs": "yours", "themselves": "yourself"}
+
+
+def _to_caller(description: str) -> str:
+    """``the caller wants to cancel their visit`` -> ``you want to cancel your visit``."""
+    m = _CALLER.match(description)
+    if m is None:
+        return description
+    verb = m.group(1)
+    verb = _THIRD_PERSON.get(verb, verb[:-1] if verb.endswith("s") else verb)
+    rest = " ".join(_THEY.get(w, w) for w in description[m.end() :].split(" "))
+    return f"you {verb}{rest}"
 
 
 _MATCHER: IntentMatcher | None = None

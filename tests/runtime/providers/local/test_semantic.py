@@ -167,3 +167,13 @@ def test_examples_are_embedded_once_per_intent_set(greet) -> None:
     for text in ("yes", "no", "maybe later"):
         m.decide(text, greet)
     assert len(m._index) == 1
+
+
+def test_a_clarification_speaks_to_the_caller_in_the_second_person() -> None:
+    from runtime.providers.local.provider import _to_caller
+
+    assert _to_caller("the caller wants to cancel their visit") == "you want to cancel your visit"
+    assert _to_caller("the caller is not interested") == "you are not interested"
+    assert _to_caller("the person who answered is not the patient") == (
+        "the person who answered is not the patient"
+    )
