@@ -9,14 +9,16 @@ utterances in the same run:
   clarify     asked which of two intents was meant (semantic only)
   unrelated   share of the unrelated utterances decided no-match
   precision   of every utterance decided no-match, the share that was unrelated
-  latency     wall time of one decision (embedding + scoring), p50 / p99 over every utterance
-              of the flow, repeated ``--repeat`` times, examples already embedded
+  latency     time of one decision (embedding + scoring), p50 / p99 over every utterance of
+              the flow, repeated ``--repeat`` times, examples already embedded: wall time
+              (inflated when other processes take the core) and the thread's CPU time
 
 Knowledge (``flows/knowledge/acme_help/`` and ``flows/eval/acme_help.questions.yaml``):
 recall@3 (the expected document among the first three passages) of the lexical hashing
 embedding (the offline default before), PostgreSQL full-text search alone, the wordllama
-embedding alone, and hybrid (wordllama + full-text, reciprocal rank fusion), on an embedded
-PostgreSQL with pgvector (``--no-db`` skips it).
+embedding alone, and hybrid (wordllama + full-text, relative score fusion), on an embedded
+PostgreSQL with pgvector (``--no-db`` skips it); and the in-memory knowledge base of the chat,
+the conversation tests and the studio: its former word overlap, its word ranking now, hybrid.
 
 Usage: .venv/bin/python bench/nlu.py [--repeat 20] [--no-db]
 """
@@ -27,6 +29,7 @@ import argparse
 import asyncio
 import os
 import platform
+import re
 import shutil
 import statistics
 import tempfile
@@ -42,7 +45,7 @@ from runtime.db.knowledge import (
     add_document,
     chunk_text,
 )
-from runtime.knowledge import InMemoryKnowledgeBase, KnowledgeBase
+from runtime.knowledge import InMemoryKnowledgeBase, KnowledgeBase, Passage
 from runtime.providers.local.evalset import NO_MATCH, EvalSet, load_all
 from runtime.providers.local.model import default_embedder
 from runtime.providers.local.scoring import choose, rank
@@ -60,7 +63,7 @@ def intent_figures(sets: list[EvalSet], matcher: IntentMatcher, repeat: int) -> 
     header = (
         "| flow | paraphrases | top-1 rules | top-1 semantic | decided rules | decided semantic"
         " | clarify | unrelated | no-match rules | no-match semantic | precision rules"
-        " | precision semantic | p50 | p99 |"
+        " | precision semantic | rules p50 / p99 | semantic p50 / p99 | semantic p99 CPU |"
     )
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
@@ -87,22 +90,36 @@ def intent_figures(sets: list[EvalSet], matcher: IntentMatcher, repeat: int) -> 
                 clar += sem == "clarify"
             r_nm_all += rule == NO_MATCH
             s_nm_all += sem == NO_MATCH
-        times: list[float] = []
-        for _ in range(repeat):
-            for case in s.cases:
-                t0 = time.perf_counter()
-                matcher.decide(case.text, case.intents)
-                times.append(time.perf_counter() - t0)
-        times.sort()
-        p50 = statistics.median(times) * 1e3
-        p99 = times[min(len(times) - 1, int(0.99 * len(times)))] * 1e3
+        sem_wall, sem_cpu = _timings(lambda c: matcher.decide(c.text, c.intents), s, repeat)
+        rule_wall, _ = _timings(lambda c: choose(c.text, c.intents), s, repeat)
         print(
             f"| {s.name} | {len(para)} | {_pct(r_top, len(para))} | {_pct(s_top, len(para))}"
             f" | {_pct(r_dec, len(para))} | {_pct(s_dec, len(para))} | {clar}"
             f" | {len(unrel)} | {_pct(r_nm_hits, len(unrel))} | {_pct(s_nm_hits, len(unrel))}"
             f" | {_pct(r_nm_hits, r_nm_all)} | {_pct(s_nm_hits, s_nm_all)}"
-            f" | {p50:.3f} ms | {p99:.3f} ms |"
+            f" | {_ms(rule_wall, 50)} / {_ms(rule_wall, 99)}"
+            f" | {_ms(sem_wall, 50)} / {_ms(sem_wall, 99)} | {_ms(sem_cpu, 99)} |"
         )
+
+
+def _timings(decide, s: EvalSet, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall and thread-CPU seconds of each decision, sorted."""
+    wall: list[float] = []
+    cpu: list[float] = []
+    for _ in range(repeat):
+        for case in s.cases:
+            w0, c0 = time.perf_counter(), time.thread_time()
+            decide(case)
+            cpu.append(time.thread_time() - c0)
+            wall.append(time.perf_counter() - w0)
+    return sorted(wall), sorted(cpu)
+
+
+def _ms(sorted_times: list[float], percentile: int) -> str:
+    if percentile == 50:
+        return f"{statistics.median(sorted_times) * 1e3:.3f} ms"
+    index = min(len(sorted_times) - 1, int(percentile / 100 * len(sorted_times)))
+    return f"{sorted_times[index] * 1e3:.3f} ms"
 
 
 def misses(sets: list[EvalSet], matcher: IntentMatcher) -> None:
@@ -163,15 +180,35 @@ async def memory_knowledge_figures() -> None:
     def doc_of(p) -> str:
         return owner[int(p.source.rsplit("#", 1)[1])]
 
+    before = _WordOverlapBefore({collection: chunks})
     words_only = InMemoryKnowledgeBase({collection: chunks}, semantic=False)
     hybrid = InMemoryKnowledgeBase({collection: chunks})
-    base, base_p50 = await _recall(words_only, collection, questions, doc_of)
-    hits, p50 = await _recall(hybrid, collection, questions, doc_of)
+    base, base_p50 = await _recall(before, collection, questions, doc_of)
     print(f"\nknowledge, in memory ({len(questions)} questions, {len(chunks)} chunks), recall@3:")
     print("| ranking | recall@3 | word overlap (before), same run | p50 search |")
     print("| --- | --- | --- | --- |")
     _knowledge_row("word overlap (before)", base, len(questions), base_p50, None)
-    _knowledge_row("hybrid: wordllama + word overlap", hits, len(questions), p50, base)
+    for label, kb in (("content words now", words_only), ("hybrid: wordllama + words", hybrid)):
+        hits, p50 = await _recall(kb, collection, questions, doc_of)
+        _knowledge_row(label, hits, len(questions), p50, base)
+
+
+class _WordOverlapBefore:
+    """``InMemoryKnowledgeBase`` as it was before: the share of the query's words (stop words
+    included) each passage contains."""
+
+    def __init__(self, collections: dict[str, list[str]]) -> None:
+        self._collections = collections
+
+    async def search(self, collection: str, query: str, top_k: int) -> list[Passage]:
+        words = set(re.findall(r"[a-z0-9]+", query.lower()))
+        scored = []
+        for i, text in enumerate(self._collections.get(collection, [])):
+            share = len(words & set(re.findall(r"[a-z0-9]+", text.lower()))) / max(len(words), 1)
+            if share > 0:
+                scored.append(Passage(text=text, score=share, source=f"{collection}#{i}"))
+        scored.sort(key=lambda p: -p.score)
+        return scored[:top_k]
 
 
 def knowledge_figures() -> None:

@@ -3,8 +3,8 @@
 The PostgreSQL/pgvector implementation is ``runtime.db.knowledge.PgKnowledgeBase``;
 ``InMemoryKnowledgeBase`` here serves conversation tests, the terminal chat and the studio.
 Both rank passages two ways, by meaning (the offline embedding model) and by words, and fuse
-the two rankings with ``fuse`` (reciprocal rank fusion), so a question that shares no word with
-its answer still finds it, and an exact term (a product code) still counts.
+the two rankings' scores with ``fuse``, so a question that shares no word with its answer still
+finds it, and an exact term (a product code) still counts.
 """
 
 from __future__ import annotations
@@ -16,21 +16,36 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-RRF_K = 60
-"""The reciprocal-rank constant of Cormack, Clarke and Buettcher (SIGIR 2009)."""
-MIN_SIMILARITY = 0.25
+LEXICAL_WEIGHT = 0.5
+"""Weight of the word ranking against the meaning ranking (1.0) in hybrid search: words
+refine, meaning leads (a question shares few words with its answer, and "any word" matching
+is noisy). On ``flows/eval/acme_help.questions.yaml``, 1.0 lost one question to word noise
+that 0.5 keeps (``bench/nlu.py``)."""
+MIN_SIMILARITY = 0.1
 """Below this cosine similarity an in-memory passage is not a semantic hit at all."""
 K = TypeVar("K", bound=Hashable)
 
 
-def fuse(rankings: Sequence[Sequence[K]], k: int = RRF_K) -> list[tuple[K, float]]:
-    """Reciprocal rank fusion: each item scores ``sum(1 / (k + rank))`` over the rankings it
-    appears in (rank from 1); best first, ties in order of first appearance."""
-    scores: dict[K, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda kv: -kv[1])
+def fuse(
+    rankings: Sequence[Mapping[K, float]], weights: Sequence[float] | None = None
+) -> list[tuple[K, float]]:
+    """Relative score fusion: each ranking's scores (higher is better) are scaled to 0..1 by
+    its own best and worst candidate, then summed with the ranking's weight (an item missing
+    from a ranking gets 0 there); best first, ties in order of first appearance.
+
+    Scaling each ranking on its own makes cosine similarities and ``ts_rank_cd`` values
+    comparable whatever their ranges (the "relative score fusion" of Weaviate's hybrid search).
+    """
+    fused: dict[K, float] = {}
+    for n, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[n]
+        if not ranking:
+            continue
+        high, low = max(ranking.values()), min(ranking.values())
+        for item, score in ranking.items():
+            scaled = 1.0 if high == low else (score - low) / (high - low)
+            fused[item] = fused.get(item, 0.0) + weight * scaled
+    return sorted(fused.items(), key=lambda kv: -kv[1])
 
 
 @dataclass(frozen=True)
@@ -54,14 +69,27 @@ class KnowledgeBase(Protocol):
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+STOPWORDS = frozenset(
+    "a an and are as at be by can could do does for from have how i if in is it its me my of"
+    " on or our so that the their there this to was we were what when where which who will"
+    " with would you your".split()
+)
+
+
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
+def _content(text: str) -> set[str]:
+    """Words less stop words, compared by their first five letters (``refund``/``refunds``)."""
+    return {w[:5] for w in _WORD.findall(text.lower().replace("'", "")) if w not in STOPWORDS}
+
+
 class InMemoryKnowledgeBase:
     """Hybrid ranking of passages held in memory: meaning (cosine similarity of the offline
-    model's vectors, at least ``MIN_SIMILARITY``) fused with the share of query words each
-    passage contains. ``semantic=False`` keeps the word ranking alone (no model loaded)."""
+    model's vectors, at least ``MIN_SIMILARITY``) fused with the share of the query's content
+    words (stop words left out, compared by their first five letters) each passage contains.
+    ``semantic=False`` keeps the word ranking alone (no model loaded)."""
 
     def __init__(
         self, collections: Mapping[str, Iterable[str]] | None = None, *, semantic: bool = True
@@ -87,20 +115,22 @@ class InMemoryKnowledgeBase:
         texts = self._collections.get(collection, [])
         if not query.strip() or not texts or top_k <= 0:
             return []
-        rankings: list[list[int]] = []
-        query_words = _words(query)
-        if query_words:
-            overlap = [
-                (len(query_words & _words(t)) / len(query_words), i) for i, t in enumerate(texts)
-            ]
-            rankings.append([i for share, i in sorted(overlap, key=lambda x: -x[0]) if share > 0])
+        rankings: list[dict[int, float]] = []
+        weights: list[float] = []
         if self._semantic:
             from runtime.providers.local.model import default_embedder
 
             sims = self._matrix(collection, texts) @ default_embedder().embed_one(query)
-            order = sorted(range(len(texts)), key=lambda i: -float(sims[i]))
-            rankings.append([i for i in order if sims[i] >= MIN_SIMILARITY])
+            rankings.append({i: float(v) for i, v in enumerate(sims) if v >= MIN_SIMILARITY})
+            weights.append(1.0)
+        query_words = _content(query)
+        if query_words:
+            shares = {
+                i: len(query_words & _content(t)) / len(query_words) for i, t in enumerate(texts)
+            }
+            rankings.append({i: share for i, share in shares.items() if share > 0})
+            weights.append(LEXICAL_WEIGHT)
         return [
             Passage(text=texts[i], score=score, source=f"{collection}#{i}")
-            for i, score in fuse(rankings)[:top_k]
+            for i, score in fuse(rankings, weights)[:top_k]
         ]

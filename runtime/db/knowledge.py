@@ -4,7 +4,7 @@ Documents are split into chunks of whole sentences (``chunk_text``), each chunk 
 stored as a ``vector(256)`` beside a full-text ``tsvector`` (migration 0005). A search ranks
 chunks two ways, by cosine similarity to the query's vector (HNSW index) and by PostgreSQL
 full-text search (any of the query's words, English stemming, ``ts_rank_cd``), and fuses the
-two rankings by reciprocal rank (``runtime.knowledge.fuse``): ``hybrid``, the default. The
+two rankings' scores (``runtime.knowledge.fuse``): ``hybrid``, the default. The
 ``semantic`` and ``lexical`` modes rank one way only (``bench/nlu.py`` compares the three).
 
 Embedders:
@@ -33,7 +33,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from runtime.db.types import Db, acquire
-from runtime.knowledge import Passage, fuse
+from runtime.knowledge import LEXICAL_WEIGHT, Passage, fuse
 from runtime.providers.local import model as local_model
 from runtime.settings import Settings
 
@@ -257,11 +257,12 @@ class PgKnowledgeBase:
         if not query.strip() or top_k <= 0:
             return []
         depth = max(top_k, CANDIDATES)
-        rankings: list[list[int]] = []
+        rankings: list[dict[int, float]] = []
+        weights: list[float] = []
         if self._mode != "lexical":
             (vec,) = await self._embedder.embed([query])
             rows = await self._db.fetch(
-                "SELECT id FROM knowledge_chunks"
+                "SELECT id, 1 - (embedding <=> $3) AS score FROM knowledge_chunks"
                 " WHERE collection = $1 AND model = $2 AND embedding IS NOT NULL"
                 " ORDER BY embedding <=> $3 LIMIT $4",
                 collection,
@@ -269,19 +270,22 @@ class PgKnowledgeBase:
                 vec,
                 depth,
             )
-            rankings.append([r["id"] for r in rows])
+            rankings.append({r["id"]: float(r["score"]) for r in rows})
+            weights.append(1.0)
         words = any_word_query(query)
         if self._mode != "semantic" and words:
             rows = await self._db.fetch(
-                "SELECT id FROM knowledge_chunks, to_tsquery('english', $2) AS q"
+                "SELECT id, ts_rank_cd(tsv, q) AS score"
+                " FROM knowledge_chunks, to_tsquery('english', $2) AS q"
                 " WHERE collection = $1 AND tsv @@ q"
-                " ORDER BY ts_rank_cd(tsv, q) DESC, id LIMIT $3",
+                " ORDER BY score DESC, id LIMIT $3",
                 collection,
                 words,
                 depth,
             )
-            rankings.append([r["id"] for r in rows])
-        fused = fuse(rankings)[:top_k]
+            rankings.append({r["id"]: float(r["score"]) for r in rows})
+            weights.append(LEXICAL_WEIGHT)
+        fused = fuse(rankings, weights)[:top_k]
         if not fused:
             return []
         rows = await self._db.fetch(
