@@ -12,7 +12,8 @@ against every intent open at the node, the node's and the global ones.
   ``contained`` (one of its phrases said as whole words, 0.9-1.0), except a bare yes/no phrase
   (``"no"`` inside ``"yep, no problem"`` is not an answer), which counts only through
   ``polarity`` (0.8): the text is a short answer (at most ``SHORT_ANSWER`` content words, so
-  ``"never call this number again"`` is not a bare "no") that starts with a yes/no word.
+  ``"never call this number again"`` is not a bare "no") that starts with a yes/no word,
+  hesitations (``FILLERS``: "uh", "um") aside.
 
 Then, best score first:
 
@@ -50,6 +51,8 @@ CONFIDENT = 0.5
 """A semantic score this high is a clear paraphrase: it wins over slot filling and tools."""
 SHORT_ANSWER = 3
 """At most this many content words for a yes/no word to be read as the whole answer."""
+FILLERS = frozenset("uh um umm er erm hmm mm ah oh well".split())
+"""Hesitations that speech recognition writes down; they are not the start of an answer."""
 _CACHE_SIZE = 512
 
 
@@ -148,7 +151,7 @@ class IntentMatcher:
 
 def _short_answer(text: str) -> bool | None:
     """The yes (True) or no (False) of a short answer that starts with one, else None."""
-    content = [w for w in words(text) if w not in STOPWORDS]
+    content = [w for w in words(text) if w not in STOPWORDS and w not in FILLERS]
     if not content or len(content) > SHORT_ANSWER or not (content[0] in YES or content[0] in NO):
         return None
     return read_yes_no(text)

@@ -177,3 +177,8 @@ def test_a_clarification_speaks_to_the_caller_in_the_second_person() -> None:
     assert _to_caller("the person who answered is not the patient") == (
         "the person who answered is not the patient"
     )
+
+
+def test_a_hesitation_before_a_yes_does_not_hide_the_answer(matcher, greet) -> None:
+    decision = matcher.decide("uh yeah, count me in", greet)
+    assert (decision.winner.intent, decision.winner.rule) == ("confirms", "polarity")
