@@ -118,8 +118,9 @@ class InMemoryKnowledgeBase:
         rankings: list[dict[int, float]] = []
         weights: list[float] = []
         if self._semantic:
-            from runtime.providers.local.model import default_embedder
+            from runtime.providers.local.model import default_embedder, load_default
 
+            await load_default()
             sims = self._matrix(collection, texts) @ default_embedder().embed_one(query)
             rankings.append({i: float(v) for i, v in enumerate(sims) if v >= MIN_SIMILARITY})
             weights.append(1.0)

@@ -71,7 +71,7 @@ class WordLlamaEmbedder:
 
     async def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
         if self._model is None:
-            self._model = local_model.default_embedder()
+            self._model = await local_model.load_default()
         return list(self._model.embed(list(texts)))
 
 

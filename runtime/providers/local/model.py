@@ -12,12 +12,13 @@ download, and importing ``wordllama.inference`` calls ``logging.basicConfig`` (a
 the host's logging). Reading the two files is all the loading there is, and it can never reach
 the network: nothing is downloaded at run time.
 
-The model is loaded once per process (about 0.1 s), on first use.
+The model is loaded once per process (0.1-0.5 s), on first use; async callers use
+``load_default`` so that the load never holds an event loop.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import importlib.util
 import threading
 from collections.abc import Sequence
@@ -91,7 +92,26 @@ class StaticEmbedder:
         return self.embed([text])[0]
 
 
-@functools.cache
+_DEFAULT: StaticEmbedder | None = None
+_LOAD_LOCK = threading.Lock()
+
+
 def default_embedder() -> StaticEmbedder:
-    """The process-wide model (loaded on first call)."""
-    return StaticEmbedder()
+    """The process-wide model, loaded on first call (blocking: see ``load_default``)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        with _LOAD_LOCK:
+            if _DEFAULT is None:
+                _DEFAULT = StaticEmbedder()
+    return _DEFAULT
+
+
+def is_loaded() -> bool:
+    return _DEFAULT is not None
+
+
+async def load_default() -> StaticEmbedder:
+    """``default_embedder`` without holding the event loop while the files are read."""
+    if _DEFAULT is not None:
+        return _DEFAULT
+    return await asyncio.to_thread(default_embedder)

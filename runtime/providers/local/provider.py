@@ -27,6 +27,7 @@ import re
 from dsl.ir import IntentTransition
 from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, TransitionCalled
 from runtime.engine.turn import ProviderTurn, TurnRequest
+from runtime.providers.local import model
 from runtime.providers.local.scoring import Score
 from runtime.providers.local.semantic import CONFIDENT, Decision, IntentMatcher
 from runtime.providers.local.slots import read_datetime, read_slot
@@ -51,6 +52,8 @@ class LocalProvider:
         return f"local-{self._seq}"
 
     async def turn(self, request: TurnRequest) -> ProviderTurn:
+        if request.intents and not model.is_loaded():
+            await model.load_default()
         if request.text is None:
             result = request.tool_result
             if isinstance(result, dict) and isinstance(result.get("message"), str):
@@ -150,8 +153,12 @@ def _to_caller(description: str) -> str:
         return description
     verb = m.group(1)
     verb = _THIRD_PERSON.get(verb, verb[:-1] if verb.endswith("s") else verb)
-    rest = " ".join(_THEY.get(w, w) for w in description[m.end() :].split(" "))
-    return f"you {verb}{rest}"
+    rest = description[m.end() :].split(" ")
+    for i, w in enumerate(rest):
+        if i > 0 and rest[i - 1] == "and" and w.endswith("s") and not w.endswith("ss"):
+            rest[i] = _THIRD_PERSON.get(w, w[:-1])  # "and wants" -> "and want"
+        rest[i] = _THEY.get(rest[i], rest[i])
+    return f"you {verb}{' '.join(rest)}"
 
 
 _MATCHER: IntentMatcher | None = None

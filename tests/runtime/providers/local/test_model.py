@@ -44,3 +44,10 @@ def test_a_folder_without_the_weights_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ModelNotInstalled, match="reinstall the 'wordllama' package"):
         StaticEmbedder(tmp_path)
     assert (package_dir() / "weights").is_dir()
+
+
+async def test_async_callers_share_the_process_model() -> None:
+    from runtime.providers.local.model import default_embedder, is_loaded, load_default
+
+    first = await load_default()
+    assert is_loaded() and first is default_embedder() and await load_default() is first

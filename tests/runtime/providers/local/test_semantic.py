@@ -182,3 +182,11 @@ def test_a_clarification_speaks_to_the_caller_in_the_second_person() -> None:
 def test_a_hesitation_before_a_yes_does_not_hide_the_answer(matcher, greet) -> None:
     decision = matcher.decide("uh yeah, count me in", greet)
     assert (decision.winner.intent, decision.winner.rule) == ("confirms", "polarity")
+
+
+def test_a_second_verb_of_the_description_follows_the_caller() -> None:
+    from runtime.providers.local.provider import _to_caller
+
+    assert _to_caller("the caller cannot come and wants another time") == (
+        "you cannot come and want another time"
+    )
