@@ -56,7 +56,7 @@ def reembed_command(
     from runtime.db import create_pool, database_url
     from runtime.db.knowledge import embedder_for, reembed
 
-    settings = _settings()
+    settings = settings_or_exit()
     embedder = embedder_for(settings)
 
     async def run() -> int:

@@ -11,7 +11,7 @@ import pytest
 from dsl import compile_file
 from dsl.ir import IntentTransition, Slot
 from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, ToolSpec
-from runtime.engine.session import TurnRequest
+from runtime.engine.turn import TurnRequest
 from runtime.providers.local import LocalProvider
 from runtime.providers.local.evalset import open_intents
 from runtime.providers.local.semantic import CONFIDENT, THRESHOLD, IntentMatcher
