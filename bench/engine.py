@@ -30,6 +30,7 @@ from dsl.ir import (
 )
 from runtime.engine import Engine, Limits
 from runtime.engine.events import TransitionCalled
+from runtime.tools import tool_specs
 
 NODES = 20
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -74,9 +75,12 @@ def run(kind: str, transitions: int) -> tuple[float, float]:
     flow = ring(kind)
     event = TransitionCalled("next", {}, "fc")
     limits = Limits(max_visits=transitions + 10)
+    tools = tool_specs(flow)
     best_wall = best_cpu = 0.0
     for _ in range(3):
-        engine = Engine(flow, contact={"first_name": "Ann"}, call_id="b", now=NOW, limits=limits)
+        engine = Engine(
+            flow, contact={"first_name": "Ann"}, call_id="b", now=NOW, tools=tools, limits=limits
+        )
         engine.start()
         handle = engine.handle
         w0, c0 = time.perf_counter(), time.process_time()

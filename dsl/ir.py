@@ -255,6 +255,11 @@ class Node:
     description: str = ""
 
 
+PROVIDER_NAMES = ("openai", "ultravox", "local")
+"""The providers a flow may name (``fallback``); what each is and needs is in
+``runtime/providers/registry.py``."""
+
+
 @dataclass(frozen=True)
 class ProviderSettings:
     voice: str | None = None

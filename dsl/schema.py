@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsl.ir import BUILTIN_TOOLS
+from dsl.ir import BUILTIN_TOOLS, PROVIDER_NAMES
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _DURATION = {
@@ -166,7 +166,7 @@ def flow_schema() -> dict[str, Any]:
                     "silence": _DURATION,
                     "fallback": {
                         "type": "array",
-                        "items": {"enum": ["openai", "ultravox", "local"]},
+                        "items": {"enum": list(PROVIDER_NAMES)},
                     },
                     "apology": _TEMPLATE,
                 }

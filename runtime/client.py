@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sysconfig
 from pathlib import Path
+from typing import Literal
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -19,10 +20,10 @@ from runtime.campaign.windows import closed_dates
 from runtime.workflows import search
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.messages import (
-    SHARED_TASK_QUEUE,
     CampaignInput,
     CampaignPlan,
     CampaignProgress,
+    CampaignResult,
 )
 
 
@@ -68,10 +69,13 @@ async def start_campaign(
     client: Client,
     plan: CampaignPlan,
     *,
-    task_queue: str = SHARED_TASK_QUEUE,
+    task_queue: str,
     page_size: int = 100,
     max_live: int = 1000,
-) -> WorkflowHandle[CampaignWorkflow, object]:
+) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
+    """Start the campaign workflow of ``plan`` on ``task_queue``: the deployment's shared
+    queue (``Settings.task_queue``), which its workers poll; there is no default, so no caller
+    can start a campaign on a queue nobody polls."""
     return await client.start_workflow(
         CampaignWorkflow.run,
         CampaignInput(plan, page_size=page_size, max_live=max_live),
@@ -87,8 +91,23 @@ async def start_campaign(
     )
 
 
-def campaign_handle(client: Client, name: str) -> WorkflowHandle[CampaignWorkflow, object]:
+def campaign_handle(client: Client, name: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
     return client.get_workflow_handle_for(CampaignWorkflow.run, search.campaign_workflow_id(name))
+
+
+Steering = Literal["pause", "resume", "stop"]
+"""What an operator can tell a running campaign."""
+
+_STEERING_SIGNALS = {
+    "pause": CampaignWorkflow.pause,
+    "resume": CampaignWorkflow.resume,
+    "stop": CampaignWorkflow.stop,
+}
+
+
+async def steer(client: Client, name: str, action: Steering) -> None:
+    """Send campaign ``name`` its ``pause``, ``resume`` or ``stop`` signal."""
+    await campaign_handle(client, name).signal(_STEERING_SIGNALS[action])
 
 
 async def progress(client: Client, name: str) -> CampaignProgress:

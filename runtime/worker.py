@@ -17,13 +17,18 @@ import signal
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.campaign_io import CampaignIO
+from activities.converse import ConverseActivities
 from activities.dial import DialActivities
+from runtime.call.inbound import CallMedia, InboundCalls, compile_inbound_flows
+from runtime.client import connect
+from runtime.db import create_pool
 from runtime.destinations import DestinationPolicy
 from runtime.settings import Settings, load_settings
 from runtime.workflows.campaign import CampaignWorkflow
@@ -31,6 +36,9 @@ from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.inbound import InboundCallWorkflow
 from runtime.workflows.messages import SHARED_TASK_QUEUE, WorkerRoute
 from runtime.workflows.sandbox import workflow_runner
+from telephony.ami.client import AmiSettings
+from telephony.ami.gateway import AsteriskGateway
+from telephony.audiosocket.server import AudioSocketServer
 from telephony.gateway import Gateway
 
 log = logging.getLogger(__name__)
@@ -94,14 +102,20 @@ async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
             group.create_task(worker.shutdown())
 
 
-@asynccontextmanager
-async def worker_resources(settings: object) -> AsyncIterator[dict[str, object]]:
-    """Pool, gateway and AudioSocket server from the settings (see :func:`main`)."""
-    from runtime.db import create_pool
-    from telephony.ami.client import AmiSettings
-    from telephony.ami.gateway import AsteriskGateway
-    from telephony.audiosocket.server import AudioSocketServer
+@dataclass(frozen=True)
+class WorkerResources:
+    """What a worker process holds for its whole life."""
 
+    pool: asyncpg.Pool
+    gateway: AsteriskGateway
+    server: AudioSocketServer
+    audiosocket: str
+    """``host:port`` the PBX sends this worker's calls' media to (advertised address)."""
+
+
+@asynccontextmanager
+async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]:
+    """Pool, gateway and AudioSocket server from the settings (see :func:`main`)."""
     s = settings
     async with AsyncExitStack() as stack:
         if s.database_url is None:
@@ -121,23 +135,11 @@ async def worker_resources(settings: object) -> AsyncIterator[dict[str, object]]
         )
         gateway = await AsteriskGateway.connect(ami, advertised)
         stack.push_async_callback(gateway.close)
-        yield {"pool": pool, "gateway": gateway, "server": server, "audiosocket": advertised}
-
-
-def converse_activities(server: object, pool: asyncpg.Pool, gateway: Gateway) -> list[Callable]:
-    """The ``converse`` activity of the provider layer, when it is installed."""
-    try:
-        from activities.converse import ConverseActivities  # type: ignore[attr-defined]
-    except ImportError:
-        log.warning("activities.converse.ConverseActivities is missing: answered calls end unknown")
-        return []
-    return [ConverseActivities.for_worker(server=server, pool=pool, gateway=gateway).converse]
+        yield WorkerResources(pool, gateway, server, advertised)
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run a worker with ``settings`` until SIGINT/SIGTERM."""
-    from runtime.call.inbound import CallMedia, InboundCalls, compile_inbound_flows
-    from runtime.client import connect
 
     settings.require("temporal_address", "database_url", why="a standalone worker")
     inbound_flows = compile_inbound_flows(settings)
@@ -147,27 +149,30 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     async with worker_resources(settings) as res:
-        media = CallMedia(res["server"], res["gateway"])
+        media = CallMedia(res.server, res.gateway)
+        converse = ConverseActivities(
+            media=media, pool=res.pool, gateway=media.gateway, settings=settings
+        )
         workers = build_workers(
             client,
-            pool=res["pool"],
+            pool=res.pool,
             gateway=media.gateway,
-            audiosocket=res["audiosocket"],
-            call_activities=converse_activities(media, res["pool"], media.gateway),
+            audiosocket=res.audiosocket,
+            call_activities=[converse.converse],
             shared_queue=settings.task_queue,
             destinations=DestinationPolicy.from_settings(settings),
         )
-        await inbound_flows.save(res["pool"])
+        await inbound_flows.save(res.pool)
         inbound = InboundCalls(
             client,
             media,
-            res["pool"],
+            res.pool,
             inbound_flows,
             task_queue=workers[1].task_queue,
             shared_queue=settings.task_queue,
         )
         print(
-            f"voxflow worker: queue {workers[1].task_queue}, audiosocket {res['audiosocket']}",
+            f"voxflow worker: queue {workers[1].task_queue}, audiosocket {res.audiosocket}",
             flush=True,
         )
         async with inbound.running():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +21,13 @@ import yaml
 
 from dsl import ir
 from dsl.format import leading_comment
+from runtime.call.assemble import text_call
+from runtime.call.spec import CallServices, CallSpec
+from runtime.call.text import Step, TextSession
 from runtime.convtest.model import ConvTest, ConvTestFile, Expect, ToolExpect, Turn
-from runtime.engine.session import Step, TextSession
+from runtime.engine.turn import TextProvider
+from runtime.knowledge import InMemoryKnowledgeBase
+from runtime.persistence import InMemoryPersistence
 
 TESTS_SUFFIX = ".tests.yaml"
 
@@ -52,22 +58,21 @@ class ChatState:
         flow_path: str,
         flow: ir.Flow,
         *,
-        provider: Any,
+        provider: TextProvider,
         provider_name: str,
         contact: dict[str, Any],
         now: datetime | None = None,
         knowledge: dict[str, list[str]] | None = None,
     ) -> ChatState:
-        from runtime.knowledge import InMemoryKnowledgeBase
-
         at = now or datetime.now(UTC).replace(microsecond=0)
-        session = TextSession(
-            flow,
-            provider=provider,
-            contact=contact,
-            call_id="studio-chat",
-            now=at,
-            knowledge=InMemoryKnowledgeBase(knowledge or {}),
+        session = text_call(
+            CallSpec(flow, call_id="studio-chat", now=at, contact=contact),
+            CallServices(
+                InMemoryPersistence(),
+                knowledge=InMemoryKnowledgeBase(knowledge or {}),
+                environ=os.environ,
+            ),
+            provider,
         )
         chat = cls(flow_path, flow, provider_name, contact, at, session, asyncio.new_event_loop())
         chat._record("start", "", session.start())

@@ -1,12 +1,10 @@
-"""Where the studio finds things: the flows folder, the REST API, the Temporal UI.
+"""Where the studio finds things: the flows folder, the REST API, the Temporal UI, providers.
 
-The studio reads the deployment's one settings object (``runtime.settings``) for the API and
-Temporal addresses, plus two studio-only variables that ``voxflow studio`` sets for the
-Streamlit process it starts:
-
-- ``VOXFLOW_STUDIO_FLOWS``: the folder of flow files the Flows page browses (default ``flows``);
-- ``VOXFLOW_STUDIO_TEMPORAL_UI``: base URL of the Temporal web UI (default derived from
-  ``TEMPORAL_ADDRESS``: same host, port + 1000, as the Temporal CLI dev server does).
+The studio reads the deployment's one settings object (``runtime.settings``) like every
+voxflow process: ``VOXFLOW_STUDIO_FLOWS`` (the folder the Flows page browses; ``voxflow
+studio --flows`` sets it for the process it starts), ``VOXFLOW_STUDIO_TEMPORAL_UI`` (the
+Temporal web UI's base URL; default derived from ``TEMPORAL_ADDRESS``: same host, port + 1000,
+as the Temporal CLI dev server does), the API's address and keys, the providers' keys.
 """
 
 from __future__ import annotations
@@ -15,50 +13,61 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-FLOWS_ENV = "VOXFLOW_STUDIO_FLOWS"
-TEMPORAL_UI_ENV = "VOXFLOW_STUDIO_TEMPORAL_UI"
+from runtime.settings import Settings, SettingsError, env_name, load_settings
+
+STUDIO_FIELDS = ("studio_flows_dir", "studio_temporal_ui")
+"""Settings the studio keeps even when the rest of the deployment's settings are invalid."""
 
 
 @dataclass(frozen=True)
 class StudioConfig:
-    flows_dir: Path
-    api_url: str
-    api_key: str | None
-    """A key the studio sends in ``X-API-Key``: the first configured one (``VOXFLOW_API_KEYS``)."""
-    temporal_ui_url: str
-    temporal_namespace: str
+    settings: Settings
     settings_error: str | None = None
-    """Why the deployment settings could not be loaded (the studio still opens, and says so)."""
+    """Why the deployment settings could not be loaded: the studio then runs on the defaults
+    (local provider only, API on loopback) and says so."""
+
+    @property
+    def flows_dir(self) -> Path:
+        return self.settings.studio_flows_dir
+
+    @property
+    def api_url(self) -> str:
+        return self.settings.api_base_url.rstrip("/")
+
+    @property
+    def api_key(self) -> str | None:
+        """The key the studio sends in ``X-API-Key``: an admin key when there is one (the
+        studio both designs and operates), else the first configured one."""
+        keys = sorted(self.settings.api_keys, key=lambda k: k.role != "admin")
+        return keys[0].key.get_secret_value() if keys else None
+
+    @property
+    def temporal_ui_url(self) -> str:
+        url = self.settings.studio_temporal_ui or _temporal_ui_from(self.settings.temporal_address)
+        return url.rstrip("/")
+
+    @property
+    def temporal_namespace(self) -> str:
+        return self.settings.temporal_namespace
 
 
-def load_config() -> StudioConfig:
-    """Read the studio's configuration from the environment. Never raises."""
-    flows_dir = Path(os.environ.get(FLOWS_ENV) or "flows")
+def load_config(environ: dict[str, str] | None = None) -> StudioConfig:
+    """The studio's configuration from the settings. Never raises: with invalid settings the
+    studio keeps its own (flows folder, Temporal UI) and runs on defaults otherwise.
+
+    Args:
+        environ: variables to read instead of the process environment (tests).
+    """
     try:
-        from runtime.settings import load_settings
-
-        settings = load_settings()
-    except Exception as exc:  # a broken deployment config must not hide the studio
-        return StudioConfig(
-            flows_dir=flows_dir,
-            api_url="http://127.0.0.1:8000",
-            api_key=None,
-            temporal_ui_url=os.environ.get(TEMPORAL_UI_ENV) or "http://127.0.0.1:8233",
-            temporal_namespace="default",
-            settings_error=str(exc),
-        )
-    # The studio both designs and operates: prefer an admin key when there is one.
-    keys = sorted(settings.api_keys, key=lambda k: k.role != "admin")
-    key = keys[0].key.get_secret_value() if keys else None
-    return StudioConfig(
-        flows_dir=flows_dir,
-        api_url=settings.api_base_url.rstrip("/"),
-        api_key=key,
-        temporal_ui_url=(
-            os.environ.get(TEMPORAL_UI_ENV) or _temporal_ui_from(settings.temporal_address)
-        ).rstrip("/"),
-        temporal_namespace=settings.temporal_namespace,
-    )
+        return StudioConfig(load_settings(environ))
+    except SettingsError as exc:
+        source = os.environ if environ is None else environ
+        own = {env_name(f): source[env_name(f)] for f in STUDIO_FIELDS if env_name(f) in source}
+        try:
+            settings = load_settings(own)
+        except SettingsError:
+            settings = load_settings({})
+        return StudioConfig(settings, settings_error=str(exc))
 
 
 def _temporal_ui_from(address: str | None) -> str:

@@ -2,6 +2,8 @@
 
 ``voxflow studio`` runs it in the foreground; ``voxflow dev`` starts it next to the worker and
 the API with the same function, so both bind the same way (loopback, headless, no telemetry).
+The studio reads its configuration like every voxflow process, from the settings object
+(``runtime.settings``): :func:`environment` gives the variables to start it with.
 """
 
 from __future__ import annotations
@@ -9,15 +11,25 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from runtime.settings import env_name
+
 APP = Path(__file__).parent / "app.py"
 DEFAULT_PORT = 8501
+
+
+def environment(*, flows_dir: Path | str) -> dict[str, str]:
+    """The settings to start the studio process with, beside the deployment's own.
+
+    Args:
+        flows_dir: the folder the Flows page browses (``VOXFLOW_STUDIO_FLOWS``).
+    """
+    return {env_name("studio_flows_dir"): str(Path(flows_dir).resolve())}
 
 
 def command(
     *,
     port: int = DEFAULT_PORT,
     host: str = "127.0.0.1",
-    flows_dir: Path | str | None = None,
     python: str = sys.executable,
 ) -> list[str]:
     """The argv that serves the studio on ``http://host:port``.
@@ -25,7 +37,6 @@ def command(
     Args:
         port: TCP port; ``0`` is not allowed by Streamlit, pick a free one first.
         host: bind address; keep the loopback default unless a proxy in front adds auth.
-        flows_dir: the folder the Flows page browses (default ``flows`` in the working dir).
         python: the interpreter that has voxflow and Streamlit installed.
     """
     argv = [
@@ -51,15 +62,4 @@ def command(
         "--global.developmentMode",
         "false",
     ]
-    if flows_dir is not None:
-        argv += ["--", "--flows", str(Path(flows_dir).resolve())]
     return argv
-
-
-def flows_dir_from_argv(argv: list[str]) -> str | None:
-    """The ``--flows DIR`` script argument ``command`` passes, if any."""
-    if "--flows" in argv:
-        i = argv.index("--flows")
-        if i + 1 < len(argv):
-            return argv[i + 1]
-    return None

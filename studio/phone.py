@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
+from runtime.settings import Settings
 from studio import flowfiles, ui
 from studio.api import ApiClient
 from studio.chat import load_tests_file, tests_path_for
@@ -60,15 +61,10 @@ def describe_callee(callee: Callee) -> str:
     return ", ".join(parts)
 
 
-def simulated_callees() -> tuple[Scenarios | None, str | None]:
+def simulated_callees(settings: Settings) -> tuple[Scenarios | None, str | None]:
     """The simulated PBX's callees when the stack names its scenarios file
     (``VOXFLOW_SIM_SCENARIOS``); else ``(None, why not)``."""
-    try:
-        from runtime.settings import load_settings
-
-        path = load_settings().sim_scenarios
-    except Exception as exc:  # invalid settings are reported by the page header already
-        return None, str(exc)
+    path = settings.sim_scenarios
     if path is None:
         return None, None
     try:
@@ -87,8 +83,8 @@ def _flows(folder: Path) -> list[tuple[Path, Any]]:
     return out
 
 
-def _choose_number() -> str:
-    scenarios, problem = simulated_callees()
+def _choose_number(settings: Settings) -> str:
+    scenarios, problem = simulated_callees(settings)
     if problem:
         st.warning(problem)
     if scenarios is None or not scenarios.numbers:
@@ -134,7 +130,7 @@ def render(cfg: StudioConfig, api: ApiClient) -> None:
     except Exception:  # a broken tests file only loses the prefilled values
         spec = None
     defaults = spec.contact if spec else {}
-    phone = _choose_number()
+    phone = _choose_number(cfg.settings)
     source = flow.campaign.contacts
     skip = {source.phone_column, source.id_column, source.timezone_column}
     fields = [f for f in flow.agent.context if f.name not in skip]

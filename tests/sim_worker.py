@@ -33,7 +33,7 @@ async def simulated_worker(
             AmiSettings(host=host, port=port, secret="voxflow"), server.address_text
         )
         converse = ConverseActivities(
-            server=server, pool=pool, gateway=gateway, settings=settings, media_wait_s=10
+            media=server, pool=pool, gateway=gateway, settings=settings, media_wait_s=10
         )
         workers = build_workers(
             client,

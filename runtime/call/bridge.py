@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from dsl.ir import SilenceTransition
 from runtime.call.result import CallResult, Interruption
@@ -83,6 +83,14 @@ def simspeech_voice(text: str) -> AudioFrame:
     return AudioFrame(simspeech_encode(text, 8000), 8000)
 
 
+class Tools(Protocol):
+    """Runs the engine's ``CallTool`` commands (``runtime.tools.ToolRunner``)."""
+
+    async def run(
+        self, call: CallTool, *, now: datetime, values: Mapping[str, Any] | None = None
+    ) -> ToolResult: ...
+
+
 class _Stop(Exception):
     """Internal: the call is over; unwinds the task group."""
 
@@ -107,7 +115,7 @@ class CallBridge:
         engine: Engine,
         media: MediaSession,
         chain: ProviderChain,
-        tools: Any,
+        tools: Tools,
         transfer: Callable[[str], Awaitable[None]] | None = None,
         apology_voice: Callable[[str], AudioFrame] = simspeech_voice,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -25,7 +25,6 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -36,10 +35,11 @@ from dsl.outcomes import TelephonyOutcome
 from runtime.call.media import CallMedia
 from runtime.db import attempts, calls
 from runtime.db.flows import save_flow
+from runtime.db.types import Db
 from runtime.settings import SettingProblem, Settings, SettingsError, env_name
 from runtime.workflows import search
 from runtime.workflows.inbound import UNKNOWN_CALLER, InboundCallWorkflow
-from runtime.workflows.messages import SHARED_TASK_QUEUE, InboundInput
+from runtime.workflows.messages import INBOUND_CAMPAIGN, SHARED_TASK_QUEUE, InboundInput
 from telephony.audiosocket.session import MediaSession
 
 __all__ = [
@@ -52,8 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-INBOUND_CAMPAIGN = "inbound"
-"""Campaign name of inbound calls in PostgreSQL and in the ``VoxflowCampaign`` attribute."""
 CALLER_WAIT_S = 2.0
 """How long to wait for the PBX to say who is calling before answering as ``unknown``."""
 INBOUND_CONTACT = frozenset({"phone"})
@@ -84,7 +82,7 @@ class InboundFlows:
         """The flow for calls to ``did``; the default one when no route names it."""
         return self.by_number.get(did.removeprefix("+"), self.default)
 
-    async def save(self, db: Any) -> None:
+    async def save(self, db: Db) -> None:
         """Store every flow by its hash (the workflow carries only the hash)."""
         for flow in {f.hash: f for f in (self.default, *self.by_number.values()) if f}.values():
             await save_flow(db, flow)
@@ -158,7 +156,7 @@ class InboundCalls:
         self,
         client: Client,
         media: CallMedia,
-        db: Any,
+        db: Db,
         flows: InboundFlows,
         *,
         task_queue: str,

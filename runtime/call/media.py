@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Protocol
 
+from telephony.ami.gateway import InboundChannel
 from telephony.audiosocket.server import canonical_call_id
 from telephony.audiosocket.session import MediaSession
-from telephony.gateway import CallEvent, DialRequest, DialResult
+from telephony.gateway import CallEvent, DialRequest, DialResult, Gateway
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class CallMedia:
     for an outbound call's as the server does.
     """
 
-    def __init__(self, server: _Server, gateway: Any, *, hold_s: float = HOLD_S) -> None:
+    def __init__(self, server: _Server, gateway: Gateway, *, hold_s: float = HOLD_S) -> None:
         self.server = server
         self.gateway = _MarkingGateway(gateway, server)
         self.hold_s = hold_s
@@ -90,7 +91,7 @@ class CallMedia:
 class _MarkingGateway:
     """The worker's gateway; ``place_call`` first tells the AudioSocket server to expect it."""
 
-    def __init__(self, gateway: Any, server: _Server) -> None:
+    def __init__(self, gateway: Gateway, server: _Server) -> None:
         self._gateway = gateway
         self._server = server
 
@@ -120,7 +121,7 @@ class _MarkingGateway:
     async def close(self) -> None:
         await self._gateway.close()
 
-    async def inbound_channel(self, call_id: str, timeout: float) -> Any:  # noqa: ASYNC109
+    async def inbound_channel(self, call_id: str, timeout: float) -> InboundChannel | None:  # noqa: ASYNC109
         """The gateway's ``inbound_channel``; ``None`` from a gateway that cannot tell."""
         lookup = getattr(self._gateway, "inbound_channel", None)
         return None if lookup is None else await lookup(call_id, timeout)

@@ -7,8 +7,12 @@ Each command group lives in its own module under ``runtime/cli/`` and registers 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from runtime.settings import Settings
 
 app = typer.Typer(
     name="voxflow",
@@ -25,6 +29,17 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runtime.cli.db_commands",
     "runtime.cli.campaign_commands",
 )
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or exit 2 with every problem listed (a command's first step)."""
+    from runtime.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -10,21 +10,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from runtime.cli import app
+from runtime.cli import app, settings_or_exit
+from runtime.client import Steering
 
 campaign_app = typer.Typer(help="Start and steer campaigns (Temporal + PostgreSQL from the env).")
 app.add_typer(campaign_app, name="campaign")
 console = Console()
-
-
-def _settings():
-    from runtime.settings import SettingsError, load_settings
-
-    try:
-        return load_settings()
-    except SettingsError as err:
-        console.print(f"[red]{err}[/]")
-        raise typer.Exit(2) from err
 
 
 @app.command()
@@ -47,7 +38,7 @@ def demo(
     """Run the reminder campaign on the embedded stack over simulated callees."""
     from runtime.dev.demo import anytime_flow, run_demo
 
-    settings = _settings()
+    settings = settings_or_exit()
     flow = anytime_flow() if anytime else None
     if anytime:
         console.print("[yellow]--anytime: calling windows replaced by every day, all day[/]")
@@ -65,7 +56,7 @@ def dev() -> None:
     """Start the embedded stack (Temporal + UI, PostgreSQL, simulated PBX, worker, API)."""
     from runtime.dev.stack import embedded_stack
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> None:
         async with embedded_stack(settings, api=True) as stack:
@@ -104,7 +95,7 @@ def campaign_start(
     from runtime.db import create_pool
     from runtime.dev.demo import prepare_campaign
 
-    settings = _settings()
+    settings = settings_or_exit()
     settings.require("temporal_address", "database_url", why="voxflow campaign start")
     flow_ir = load_flow(flow)
     if flow_ir.campaign is None:
@@ -122,21 +113,23 @@ def campaign_start(
             reasons = "; ".join(i.message for i in row.reasons)
             console.print(f"[yellow]{contacts}:{row.row}: rejected[/]: {reasons}")
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        handle = await start_campaign(client, plan_for(flow_ir, campaign))
+        handle = await start_campaign(
+            client, plan_for(flow_ir, campaign), task_queue=settings.task_queue
+        )
         console.print(f"campaign {campaign}: {len(report.contacts)} contacts, workflow {handle.id}")
 
     asyncio.run(run())
 
 
-def _signal(name: str, action: str) -> None:
-    from runtime.client import campaign_handle, connect
+def _signal(name: str, action: Steering) -> None:
+    from runtime.client import connect, steer
 
-    settings = _settings()
+    settings = settings_or_exit()
     settings.require("temporal_address", why=f"voxflow campaign {action}")
 
     async def run() -> None:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        await campaign_handle(client, name).signal(action)
+        await steer(client, name, action)
         console.print(f"campaign {name}: {action} sent")
 
     asyncio.run(run())
@@ -164,7 +157,7 @@ def campaign_status(name: str) -> None:
     """Progress of a running campaign (from its workflow)."""
     from runtime.client import connect, progress
 
-    settings = _settings()
+    settings = settings_or_exit()
     settings.require("temporal_address", why="voxflow campaign status")
 
     async def run() -> None:

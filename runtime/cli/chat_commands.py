@@ -3,36 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runtime.cli import app
+from runtime.cli import app, settings_or_exit
 
-TEXT_PROVIDERS: dict[str, str] = {
-    "local": "runtime.providers.local:LocalProvider",
-    "openai": "runtime.providers.openai_text:OpenAITextProvider",
-}
-"""Provider name -> ``module:attribute`` of a zero-argument factory of a ``TextProvider``."""
+if TYPE_CHECKING:  # the call stack is imported by the commands that run a call
+    from runtime.call.text import Step
+    from runtime.engine.turn import TextProvider
+    from runtime.settings import Settings
 
 HELP = "Type what the caller says. Commands: /dtmf 12#, /silence 7s, /hangup, /state, /quit"
 
 
-def text_provider(name: str) -> Any:
-    """A ``TextProvider`` by name; ``typer.BadParameter`` when unknown or unavailable."""
-    target = TEXT_PROVIDERS.get(name)
-    if target is None:
-        raise typer.BadParameter(f"unknown provider {name!r}; choose from {sorted(TEXT_PROVIDERS)}")
-    module, _, attr = target.partition(":")
+def text_provider(name: str, settings: Settings) -> TextProvider:
+    """A text provider by name (``runtime.providers.registry``); ``typer.BadParameter`` when
+    unknown, without a text mode, or its key is not set."""
+    from runtime.providers.base import ProviderUnavailable
+    from runtime.providers.registry import Providers
+
     try:
-        factory = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise typer.BadParameter(f"provider {name!r} is not available: {exc}") from None
-    return factory()
+        return Providers(settings).text(name)
+    except ProviderUnavailable as exc:
+        raise typer.BadParameter(str(exc), param_hint="--provider") from None
 
 
 def parse_contact(pairs: list[str]) -> dict[str, str]:
@@ -45,7 +43,7 @@ def parse_contact(pairs: list[str]) -> dict[str, str]:
     return contact
 
 
-def _show(step: Any, explain: bool) -> None:
+def _show(step: Step, explain: bool) -> None:
     if explain:
         for why in step.explanations:
             typer.secho(f"  [why] {why}", fg="bright_black")
@@ -66,6 +64,12 @@ def _show(step: Any, explain: bool) -> None:
             typer.secho(f"  [transfer] {command.to}", fg="yellow")
         elif name == "End":
             typer.secho(f"  [end] outcome={command.outcome}", fg="yellow", bold=True)
+        elif name == "TemplateFailed":
+            typer.secho(
+                f"  [template error] in {command.node}: {command.template!r}: {command.error}",
+                fg="red",
+                err=True,
+            )
     for result in step.tool_results:
         shown = result.result if result.ok else result.error
         typer.secho(
@@ -79,18 +83,22 @@ def _show(step: Any, explain: bool) -> None:
 
 
 async def _chat(
-    flow_path: Path, contact: dict[str, str], provider: Any, now: datetime, explain: bool
+    flow_path: Path, contact: dict[str, str], provider: TextProvider, now: datetime, explain: bool
 ) -> int:
     from dsl import compile_file
-    from runtime.engine.session import TextSession
+    from runtime.call.assemble import text_call
+    from runtime.call.spec import CallServices, CallSpec
+    from runtime.persistence import InMemoryPersistence
 
     compiled = compile_file(str(flow_path))
     for d in compiled.diagnostics:
         typer.echo(d.render(compiled.source), err=True)
     if compiled.flow is None:
         return 1
-    session = TextSession(
-        compiled.flow, provider=provider, contact=contact, call_id="chat", now=now
+    session = text_call(
+        CallSpec(compiled.flow, call_id="chat", now=now, contact=contact),
+        CallServices(InMemoryPersistence(), environ=os.environ),
+        provider,
     )
     typer.secho(HELP, fg="bright_black")
     _show(await session.start(), explain)
@@ -147,7 +155,9 @@ def chat(
     contact: Annotated[
         list[str], typer.Option("--contact", "-c", help="A contact column, key=value (repeatable).")
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
-    provider: Annotated[str, typer.Option("--provider", help="local or openai.")] = "local",
+    provider: Annotated[
+        str, typer.Option("--provider", help="local, or openai (needs OPENAI_API_KEY).")
+    ] = "local",
     now: Annotated[
         str | None, typer.Option("--now", help="Start the call's clock at this ISO time.")
     ] = None,
@@ -159,7 +169,10 @@ def chat(
     at = datetime.fromisoformat(now) if now else datetime.now(UTC)
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    code = asyncio.run(_chat(flow, parse_contact(contact), text_provider(provider), at, explain))
+    settings = settings_or_exit()
+    code = asyncio.run(
+        _chat(flow, parse_contact(contact), text_provider(provider, settings), at, explain)
+    )
     raise typer.Exit(code)
 
 

@@ -1,4 +1,4 @@
-"""``voxflow db migrate|status`` and ``voxflow api``."""
+"""``voxflow db migrate|status|reembed`` and ``voxflow api``."""
 
 from __future__ import annotations
 
@@ -7,19 +7,11 @@ from typing import Annotated
 
 import typer
 
-from runtime.cli import app
-from runtime.settings import Settings, SettingsError, load_settings
+from runtime.cli import app, settings_or_exit
+from runtime.settings import Settings, SettingsError
 
 db_app = typer.Typer(help="The PostgreSQL schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
 
 
 def _where(settings: Settings) -> str:
@@ -31,7 +23,7 @@ def migrate_command() -> None:
     """Apply every migration not yet applied (DATABASE_URL, or the embedded database)."""
     from runtime.db import MigrationError, connect, database_url, migrate
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> list[str]:
         async with database_url(settings) as url:
@@ -54,13 +46,38 @@ def migrate_command() -> None:
     typer.echo(f"{_where(settings)}: schema up to date ({len(applied)} applied now)")
 
 
+@db_app.command("reembed")
+def reembed_command(
+    collection: Annotated[
+        str | None, typer.Option("--collection", help="Only this knowledge collection.")
+    ] = None,
+) -> None:
+    """Embed knowledge chunks again with the configured model (after a model change)."""
+    from runtime.db import create_pool, database_url
+    from runtime.db.knowledge import embedder_for, reembed
+
+    settings = settings_or_exit()
+    embedder = embedder_for(settings)
+
+    async def run() -> int:
+        async with database_url(settings) as url:
+            pool = await create_pool(url, max_size=2)
+            try:
+                return await reembed(pool, embedder, collection=collection)
+            finally:
+                await pool.close()
+
+    count = asyncio.run(run())
+    typer.echo(f"{_where(settings)}: {count} chunk(s) embedded with {embedder.name}")
+
+
 @db_app.command("status")
 def status_command() -> None:
     """List the migrations and whether each is applied."""
     from runtime.db import connect, database_url
     from runtime.db.migrate import applied_versions, discover
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def run() -> list[int]:
         async with database_url(settings) as url:
@@ -89,7 +106,7 @@ def api_command(
 
     from runtime.api import create_app
 
-    settings = _settings()
+    settings = settings_or_exit()
     overrides = {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
     if overrides:
         settings = settings.model_copy(update=overrides)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Annotated
@@ -22,14 +23,16 @@ def studio(
     ] = "127.0.0.1",
 ) -> None:
     """Open the studio: edit, draw and test-chat flows; watch campaigns and calls."""
-    from studio.launch import command
+    from studio.launch import command, environment
 
     if not flows.is_dir():
         typer.echo(f"error: flows folder {flows} does not exist; pass --flows DIR", err=True)
         raise typer.Exit(2)
     typer.echo(f"voxflow studio on http://{host}:{port} (Ctrl-C to stop)")
     try:
-        code = subprocess.call(command(port=port, host=host, flows_dir=flows))
+        code = subprocess.call(
+            command(port=port, host=host), env={**os.environ, **environment(flows_dir=flows)}
+        )
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)

@@ -18,10 +18,14 @@ import yaml
 from pydantic import ValidationError
 
 from dsl.ir import Flow
+from runtime.call.assemble import text_call
+from runtime.call.spec import CallServices, CallSpec
+from runtime.call.text import Step, TextSession
 from runtime.convtest.model import ConvTest, ConvTestFile, Expect
 from runtime.engine import all_transitions
-from runtime.engine.session import Step, TextProvider, TextSession
+from runtime.engine.turn import TextProvider
 from runtime.knowledge import InMemoryKnowledgeBase
+from runtime.persistence import InMemoryPersistence
 
 SUFFIX = ".tests.yaml"
 DEFAULT_NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -209,16 +213,18 @@ async def run_test(
 ) -> TestResult:
     result = TestResult(test.name)
     knowledge = InMemoryKnowledgeBase(spec.knowledge)
-    session = TextSession(
-        flow,
-        provider=provider(),
-        contact={**spec.contact, **test.contact},
-        campaign={**spec.campaign, **test.campaign},
-        call_id=f"test:{test.name}",
-        now=_parse_now(test.now or spec.now, DEFAULT_NOW),
-        knowledge=knowledge,
-        closed_dates=closed_dates,
-        environ={},
+    session = text_call(
+        CallSpec(
+            flow,
+            call_id=f"test:{test.name}",
+            now=_parse_now(test.now or spec.now, DEFAULT_NOW),
+            contact={**spec.contact, **test.contact},
+            campaign={**spec.campaign, **test.campaign},
+            closed_dates=closed_dates,
+        ),
+        # Offline and repeatable: no process environment reaches the flow's HTTP tools.
+        CallServices(InMemoryPersistence(), knowledge=knowledge),
+        provider(),
         canned={**spec.tools, **test.tools},
     )
     try:
@@ -272,6 +278,9 @@ def check(step: Step, expect: Expect, session: TextSession, turn: int, text: str
     def fail(name: str, expected: Any, actual: Any) -> None:
         out.append(Failure(turn, text, name, expected, actual))
 
+    for failed in step.template_errors:
+        # Whatever the test expects, a template of the flow that did not render fails it.
+        fail("template", f"{failed.template!r} renders", f"{failed.error} (node {failed.node})")
     if expect.node is not None and step.node != expect.node:
         fail("node", expect.node, step.node)
     if expect.says_contains is not None:

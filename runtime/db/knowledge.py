@@ -1,21 +1,25 @@
 """The knowledge base on PostgreSQL + pgvector, behind ``runtime.knowledge.KnowledgeBase``.
 
 Documents are split into chunks of whole sentences (``chunk_text``), each chunk is embedded and
-stored as a ``vector(384)``; a search embeds the query with the same model and ranks chunks by
-cosine similarity (HNSW index).
+stored as a ``vector(256)`` beside a full-text ``tsvector`` (migration 0005). A search ranks
+chunks two ways, by cosine similarity to the query's vector (HNSW index) and by PostgreSQL
+full-text search (any of the query's words, English stemming, ``ts_rank_cd``), and fuses the
+two rankings' scores (``runtime.knowledge.fuse``): ``hybrid``, the default. The
+``semantic`` and ``lexical`` modes rank one way only (``bench/nlu.py`` compares the three).
 
 Embedders:
-- ``HashingEmbedder`` (``voxflow-hash-v1``), the offline default: a deterministic
-  feature-hashing embedding of words (English stop words left out), their first four
-  letters, word pairs and character trigrams. It needs no model
-  file and no network, and it ranks by shared vocabulary, not by meaning: "reschedule" finds
-  "rescheduling" (trigrams), but "car" does not find "automobile". (A packaged MiniLM model was
-  considered: the PyPI packages that ship it pull PyTorch and CUDA, several GB, too heavy for
-  the default install.)
+- ``WordLlamaEmbedder`` (``wordllama-l2-supercat-256``), the offline default: the static
+  sentence-embedding model shipped inside the ``wordllama`` wheel, the same one the local
+  provider matches intents with (``runtime/providers/local/model.py``). It ranks by meaning
+  ("where do I leave my car" finds the parking passage) with no key and no download.
 - ``OpenAIEmbedder``: OpenAI embeddings (``text-embedding-3-small`` by default) requested with
-  ``dimensions=384``, used when ``OPENAI_API_KEY`` is set (``VOXFLOW_EMBEDDINGS=auto``).
+  ``dimensions=256``, used when ``OPENAI_API_KEY`` is set (``VOXFLOW_EMBEDDINGS=auto``).
+- ``HashingEmbedder`` (``voxflow-hash-v1-256``): the former offline default, a deterministic
+  feature hashing of words, prefixes, word pairs and character trigrams. Lexical, not
+  semantic; kept as the baseline of ``bench/nlu.py``.
 
 Each chunk records the model that embedded it; a search only compares vectors of its own model.
+A change of model or dimension is a migration plus ``reembed`` (``voxflow db reembed``).
 """
 
 from __future__ import annotations
@@ -25,15 +29,20 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from runtime.db.types import Db, acquire
-from runtime.knowledge import Passage
+from runtime.knowledge import LEXICAL_WEIGHT, Passage, fuse
+from runtime.providers.local import model as local_model
 from runtime.settings import Settings
 
-DIMENSIONS = 384
+DIMENSIONS = 256
+"""Of the ``knowledge_chunks.embedding`` column (migration 0005) and so of every embedder."""
+SearchMode = Literal["hybrid", "semantic", "lexical"]
+CANDIDATES = 20
+"""Chunks each ranking contributes to the fusion."""
 
 
 class Embedder(Protocol):
@@ -53,10 +62,24 @@ _STOP = frozenset(
 )
 
 
+class WordLlamaEmbedder:
+    """The offline model of ``runtime/providers/local/model.py`` (semantic, no network)."""
+
+    name = local_model.MODEL_NAME
+
+    def __init__(self, model: local_model.StaticEmbedder | None = None) -> None:
+        self._model = model
+
+    async def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
+        if self._model is None:
+            self._model = await local_model.load_default()
+        return list(self._model.embed(list(texts)))
+
+
 class HashingEmbedder:
     """Deterministic, offline feature-hashing embedding (lexical, not semantic)."""
 
-    name = "voxflow-hash-v1"
+    name = f"voxflow-hash-v1-{DIMENSIONS}"
 
     async def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
         return [self.embed_one(t) for t in texts]
@@ -118,7 +141,7 @@ def embedder_for(settings: Settings) -> Embedder:
         settings.embeddings == "auto" and settings.openai_api_key is not None
     )
     if not use_openai:
-        return HashingEmbedder()
+        return WordLlamaEmbedder()
     settings.require("openai_api_key", why="OpenAI embeddings")
     from openai import AsyncOpenAI
 
@@ -279,32 +302,71 @@ async def repair_metadata(db: Db, collection: str) -> list[int]:
     return repaired
 
 
-class PgKnowledgeBase:
-    """``KnowledgeBase`` over the ``knowledge_chunks`` table."""
+_QUERY_WORD = re.compile(r"[a-z0-9]+")
 
-    def __init__(self, db: Db, embedder: Embedder) -> None:
+
+def any_word_query(text: str) -> str:
+    """A ``to_tsquery`` text matching any word of ``text`` (``where | park | car``).
+
+    Only ``[a-z0-9]`` runs reach the query, so caller text cannot inject tsquery syntax.
+    """
+    return " | ".join(dict.fromkeys(_QUERY_WORD.findall(text.lower()))) or ""
+
+
+class PgKnowledgeBase:
+    """``KnowledgeBase`` over the ``knowledge_chunks`` table; see the module docstring."""
+
+    def __init__(self, db: Db, embedder: Embedder, mode: SearchMode = "hybrid") -> None:
         self._db = db
         self._embedder = embedder
+        self._mode = mode
 
     async def search(self, collection: str, query: str, top_k: int) -> list[Passage]:
         if not query.strip() or top_k <= 0:
             return []
-        (vec,) = await self._embedder.embed([query])
+        depth = max(top_k, CANDIDATES)
+        rankings: list[dict[int, float]] = []
+        weights: list[float] = []
+        if self._mode != "lexical":
+            (vec,) = await self._embedder.embed([query])
+            rows = await self._db.fetch(
+                "SELECT id, 1 - (embedding <=> $3) AS score FROM knowledge_chunks"
+                " WHERE collection = $1 AND model = $2 AND embedding IS NOT NULL"
+                " ORDER BY embedding <=> $3 LIMIT $4",
+                collection,
+                self._embedder.name,
+                vec,
+                depth,
+            )
+            rankings.append({r["id"]: float(r["score"]) for r in rows})
+            weights.append(1.0)
+        words = any_word_query(query)
+        if self._mode != "semantic" and words:
+            rows = await self._db.fetch(
+                "SELECT id, ts_rank_cd(tsv, q) AS score"
+                " FROM knowledge_chunks, to_tsquery('english', $2) AS q"
+                " WHERE collection = $1 AND tsv @@ q"
+                " ORDER BY score DESC, id LIMIT $3",
+                collection,
+                words,
+                depth,
+            )
+            rankings.append({r["id"]: float(r["score"]) for r in rows})
+            weights.append(LEXICAL_WEIGHT)
+        fused = fuse(rankings, weights)[:top_k]
+        if not fused:
+            return []
         rows = await self._db.fetch(
-            "SELECT c.text, c.seq, 1 - (c.embedding <=> $3) AS score, d.title, d.source,"
-            " d.metadata::text AS metadata, d.id AS document_id"
+            "SELECT c.id, c.text, c.seq, d.title, d.source, d.metadata::text AS metadata, d.id AS document_id"
             " FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id"
-            " WHERE c.collection = $1 AND c.model = $2"
-            " ORDER BY c.embedding <=> $3 LIMIT $4",
-            collection,
-            self._embedder.name,
-            vec,
-            top_k,
+            " WHERE c.id = ANY($1::bigint[])",
+            [chunk for chunk, _ in fused],
         )
+        by_id = {r["id"]: r for r in rows}
         return [
             Passage(
                 text=r["text"],
-                score=float(r["score"]),
+                score=score,
                 source=r["source"] or r["title"] or f"{collection}/{r['document_id']}",
                 metadata={
                     **_metadata(r["metadata"]),
@@ -312,8 +374,38 @@ class PgKnowledgeBase:
                     "chunk": r["seq"],
                 },
             )
-            for r in rows
+            for chunk, score in fused
+            if (r := by_id.get(chunk)) is not None
         ]
+
+
+async def reembed(
+    db: Db, embedder: Embedder, *, collection: str | None = None, batch: int = 256
+) -> int:
+    """Embed again every chunk (of ``collection``, or of all) whose vector is missing or was
+    made by another model.
+
+    Run after a migration that changes the model or the dimension (``voxflow db reembed``);
+    returns how many chunks were embedded. Safe to interrupt and run again.
+    """
+    done = 0
+    while True:
+        rows = await db.fetch(
+            "SELECT id, text FROM knowledge_chunks"
+            " WHERE (embedding IS NULL OR model <> $1) AND ($2::text IS NULL OR collection = $2)"
+            " ORDER BY id LIMIT $3",
+            embedder.name,
+            collection,
+            batch,
+        )
+        if not rows:
+            return done
+        vectors = await embedder.embed([r["text"] for r in rows])
+        await db.executemany(
+            "UPDATE knowledge_chunks SET embedding = $2, model = $3 WHERE id = $1",
+            [(r["id"], vec, embedder.name) for r, vec in zip(rows, vectors, strict=True)],
+        )
+        done += len(rows)
 
 
 async def list_documents(db: Db, collection: str) -> list[dict[str, Any]]:

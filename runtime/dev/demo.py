@@ -110,7 +110,7 @@ async def run_demo(
                 console.print(
                     f"[yellow]row {row.row} rejected[/]: {'; '.join(i.message for i in row.reasons)}"
                 )
-            await start_campaign(client, plan_for(flow, name))
+            await start_campaign(client, plan_for(flow, name), task_queue=settings.task_queue)
             await _watch(client, name, total, console, settle_timeout)
             result = await _summary(pool, name, total, len(report.rejected), stack.ui_url, console)
         finally:

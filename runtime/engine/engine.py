@@ -21,14 +21,12 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dsl.ir import (
     Action,
     CallAction,
-    DtmfTransition,
     EndAction,
     Flow,
     HttpTool,
@@ -38,8 +36,6 @@ from dsl.ir import (
     OutcomeAction,
     SayAction,
     SetAction,
-    SilenceTransition,
-    Slot,
     Template,
     TransferAction,
     Transition,
@@ -48,85 +44,44 @@ from dsl.ir import (
 from dsl.outcomes import BUILTIN_OUTCOMES, TELEPHONY_OUTCOMES, BuiltinOutcome
 from runtime.engine import values as V
 from runtime.engine.events import (
-    NO_MATCH,
-    PROVIDE_SLOTS,
-    AgentSaid,
-    CallerSaid,
     CallTool,
     Command,
-    DtmfPressed,
     End,
     Event,
-    HungUp,
     NodeEntered,
-    ProviderFailed,
     Respond,
     Say,
     SetOutcome,
-    Silence,
-    SpeechFinished,
-    Tick,
-    ToolResult,
+    TemplateFailed,
     ToolSpec,
     Transfer,
-    TransitionCalled,
     UpdateSession,
 )
-from runtime.engine.specs import node_tools
+from runtime.engine.handlers import HANDLERS, EventHandlers
+from runtime.engine.instructions import Instructions
+from runtime.engine.limits import Limits, all_transitions, transition_key
+from runtime.engine.slots import SlotFilling
 from runtime.engine.state import EngineState, PendingCall, Taken
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds of the stuck-call guards and the default lines spoken when the flow gives none."""
-
-    reply_timeout_ms: int = 20_000
-    """A ``Respond`` with no model turn (reply, transition or tool call) for this long."""
-    tool_slack_ms: int = 5_000
-    """Added to an HTTP tool's ``timeout_ms * attempts``; built-ins get ``builtin_timeout_ms``."""
-    builtin_timeout_ms: int = 15_000
-    idle_ms: int = 60_000
-    """No caller input and no agent speech for this long in one node."""
-    max_visits: int = 8
-    """Entering the same node more often than this in one call is a loop."""
-    max_fallbacks: int = 2
-    max_auto: int = 32
-    """``when`` transitions taken in a row without any input: more is a loop."""
-    max_no_match: int = 3
-    """Re-prompts in a node that declares no ``on no_match``, before the fallback."""
-    reprompt: str = "Sorry, I didn't catch that. Could you say it again?"
-    still_there: str = "Are you still there?"
-    goodbye: str = "I'm sorry, something went wrong on our side. We'll be in touch. Goodbye."
+__all__ = ["Engine", "Limits", "all_transitions", "transition_key"]
 
 
-def transition_key(t: Transition, index: int) -> str:
-    """A stable name of a transition within its node (used by coverage)."""
-    if isinstance(t, IntentTransition):
-        return f"intent:{t.name}"
-    if isinstance(t, DtmfTransition):
-        return f"dtmf:{t.digits}"
-    if isinstance(t, SilenceTransition):
-        return f"silence:{t.after_ms}"
-    if isinstance(t, NoMatchTransition):
-        return "no_match"
-    return f"when:{index}"
+class Engine(EventHandlers, SlotFilling, Instructions):
+    """One call of ``flow``. Not thread-safe; one driver feeds it events in order.
 
-
-def all_transitions(flow: Flow) -> set[tuple[str, str]]:
-    """Every (node, key) the flow declares; global transitions under node ``*``."""
-    keys = {
-        (n.name, transition_key(t, i))
-        for n in flow.agent.nodes
-        for i, t in enumerate(n.transitions)
-    }
-    keys |= {("*", transition_key(t, i)) for i, t in enumerate(flow.agent.global_transitions)}
-    return keys
-
-
-class Engine:
-    """One call of ``flow``. Not thread-safe; one driver feeds it events in order."""
+    Args:
+        flow: the compiled flow.
+        contact: the contact's columns (``contact.<name>``); declared ones are coerced.
+        call_id: the call's id (tool call ids and logs derive from it).
+        now: the call's start, an aware datetime; time then moves only with events.
+        campaign: values the flow reads as ``campaign.<name>``.
+        tz: the contact's time zone; default ``contact.timezone``, else the agent's.
+        tools: the specs of every tool the flow's nodes may offer the model
+            (``runtime.tools.tool_specs(flow)``): injected, so the engine runs no tool code.
+        limits: the stuck-call guards' bounds.
+    """
 
     def __init__(
         self,
@@ -137,12 +92,11 @@ class Engine:
         now: datetime,
         campaign: Mapping[str, Any] | None = None,
         tz: str | None = None,
+        tools: Mapping[str, ToolSpec],
         limits: Limits | None = None,
-        tools: Mapping[str, ToolSpec] | None = None,
     ) -> None:
         if now.tzinfo is None:
             raise ValueError("Engine needs an aware datetime for now")
-        from runtime.tools.runner import tool_specs
 
         self.flow = flow
         self.agent = flow.agent
@@ -163,7 +117,7 @@ class Engine:
         self.limits = limits or Limits()
 
         self._nodes = {n.name: n for n in self.agent.nodes}
-        self._tool_specs = dict(tools) if tools is not None else tool_specs(flow)
+        self._tool_specs = dict(tools)
         self._http = {t.name: t for t in self.agent.tools if isinstance(t, HttpTool)}
         self._outcomes = frozenset(self.agent.outcomes) | BUILTIN_OUTCOMES | TELEPHONY_OUTCOMES
         self._global_intents = {
@@ -210,21 +164,19 @@ class Engine:
     def start(self, node: str | None = None) -> list[Command]:
         """Enter the start node, or ``node`` (e.g. the campaign's ``amd_node`` when a machine
         answered). Call once, before any ``handle``."""
-        self._out = []
         self._enter(node or self.agent.start, "start")
         self._run()
         return self._flush()
 
     def handle(self, event: Event) -> list[Command]:
         """Apply ``event``; returns the commands to carry out, in order."""
-        self._out = []
         self._auto = 0
         if self.state.ended:
-            return []
-        handler = _HANDLERS.get(type(event))
+            return self._flush()
+        handler = HANDLERS.get(type(event))
         if handler is None:
             self._error(f"unknown event {type(event).__name__}")
-            return []
+            return self._flush()
         handler(self, event)
         self._run()
         return self._flush()
@@ -248,13 +200,6 @@ class Engine:
         node = [t for t in self.node.transitions if isinstance(t, IntentTransition)]
         return tuple(node) + tuple(t for _, t in self._global_intents.values())
 
-    def missing_slots(self) -> tuple[Slot, ...]:
-        """Required slots of the current node not filled yet, in declaration order."""
-        collect = self._nodes[self.state.node].collect  # type: ignore[index]
-        if not collect:
-            return ()
-        return tuple(s for s in collect if s.required and s.name not in self.state.slots)
-
     def render(self, src: str) -> str:
         """Template ``src`` rendered with the call's current values."""
         return self._render(src)
@@ -262,186 +207,6 @@ class Engine:
     def session(self) -> UpdateSession:
         """The instructions and tools of the current node."""
         return self._session(self.node)
-
-    # --- event handlers -------------------------------------------------------------------
-
-    def _on_caller_said(self, e: CallerSaid) -> None:
-        s = self.state
-        s.last_input_at = s.now
-        if not e.final:
-            return
-        s.turns += 1
-        s.silence_reprompts = 0
-        s.note("caller", e.text)
-
-    def _on_agent_said(self, e: AgentSaid) -> None:
-        self.state.awaiting_reply_since = None
-        self.state.last_input_at = self.state.now
-        self.state.note("agent", e.text)
-
-    def _on_transition(self, e: TransitionCalled) -> None:
-        s = self.state
-        s.awaiting_reply_since = None
-        s.last_input_at = s.now
-        s.note("event", f"model called {e.name}", arguments=e.arguments)
-        node = self.node
-        if e.name == PROVIDE_SLOTS:
-            self._provide_slots(e.arguments)
-            return
-        if e.name == NO_MATCH:
-            self._no_match()
-            return
-        found = self._node_intents[node.name].get(e.name)
-        if found is not None:
-            i, t = found
-            self._take(t, node.name, f"intent:{t.name}", e.arguments)
-            return
-        if e.name in self._global_intents:
-            i, t = self._global_intents[e.name]
-            self._take(t, "*", transition_key(t, i), e.arguments)
-            return
-        if e.name in node.tools:
-            self._call_tool(e.call_id or self._next_id(), e.name, dict(e.arguments), "model")
-            return
-        self._error(f"model called {e.name!r}, not offered in node {node.name!r}")
-        self._no_match()
-
-    def _on_dtmf(self, e: DtmfPressed) -> None:
-        s = self.state
-        s.last_input_at = s.now
-        s.turns += 1
-        s.note("caller", f"[dtmf {e.digit}]")
-        s.dtmf_buffer += e.digit
-        buffer = s.dtmf_buffer
-        candidates = [
-            (self.state.node, i, t)
-            for i, t in enumerate(self.node.transitions)
-            if isinstance(t, DtmfTransition)
-        ] + [
-            ("*", i, t)
-            for i, t in enumerate(self.agent.global_transitions)
-            if isinstance(t, DtmfTransition)
-        ]
-        for owner, i, t in candidates:
-            if t.digits == buffer:
-                s.dtmf_buffer = ""
-                self._take(t, owner, transition_key(t, i), {})
-                return
-        if any(t.digits != "any" and t.digits.startswith(buffer) for _, _, t in candidates):
-            return  # a longer sequence may still match
-        for owner, i, t in candidates:
-            if t.digits == "any":
-                s.dtmf_buffer = ""
-                s.vars["last_dtmf"] = buffer
-                self._take(t, owner, transition_key(t, i), {})
-                return
-        keyed = [x for x in self.missing_slots() if x.type in ("digits", "int")]
-        if keyed:
-            if e.digit == "#":
-                s.dtmf_buffer = ""
-                self._provide_slots({keyed[0].name: buffer[:-1]})
-            return  # keep collecting keys until '#'
-        s.dtmf_buffer = ""
-        self._no_match()
-
-    def _on_silence(self, e: Silence) -> None:
-        s = self.state
-        options = [
-            (self.state.node, i, t)
-            for i, t in enumerate(self.node.transitions)
-            if isinstance(t, SilenceTransition) and t.after_ms <= e.ms
-        ] or [
-            ("*", i, t)
-            for i, t in enumerate(self.agent.global_transitions)
-            if isinstance(t, SilenceTransition) and t.after_ms <= e.ms
-        ]
-        if not options:
-            if e.ms >= self.limits.idle_ms:
-                self._stuck(f"no input for {e.ms} ms")
-            return
-        owner, i, t = max(options, key=lambda o: o[2].after_ms)
-        if s.silence_reprompts < t.max_reprompts:
-            s.silence_reprompts += 1
-            self._say_template(t.reprompt, self.limits.still_there)
-            return
-        self._take(t, owner, transition_key(t, i), {})
-
-    def _on_tool_result(self, e: ToolResult) -> None:
-        s = self.state
-        pending = s.pending.pop(e.call_id, None)
-        if pending is None:
-            self._error(f"result for unknown tool call {e.call_id!r}")
-            return
-        s.last_input_at = s.now
-        s.note(
-            "tool",
-            f"{pending.name} {'ok' if e.ok else 'failed'}",
-            call_id=e.call_id,
-            result=e.result if e.ok else None,
-            error=e.error,
-        )
-        if not e.ok:
-            http = self._http.get(pending.name)
-            if http is not None and http.on_error is not None:
-                self._blocked_on = None
-                self._agenda.clear()
-                self._enter(http.on_error, f"on_error:{pending.name}")
-                return
-            if pending.origin == "action":
-                self._blocked_on = None
-                self._agenda.clear()
-                self._stuck(f"tool {pending.name} failed: {e.error}")
-                return
-            self._respond()  # the model tells the caller
-            return
-        if pending.into:
-            s.results[pending.into] = e.result
-        elif pending.origin == "model" and pending.name in self._http:
-            # The model called an HTTP tool itself: its mapped response joins the context
-            # under the tool's name.
-            s.results[pending.name] = e.result
-        ended = self._apply_builtin(pending.name, e.result if isinstance(e.result, dict) else {})
-        if pending.origin == "action":
-            if self._blocked_on == e.call_id:
-                self._blocked_on = None
-            return  # the agenda continues in _run
-        if ended:
-            return
-        if not self._check_when():
-            self._respond()
-
-    def _on_hung_up(self, e: HungUp) -> None:
-        self._end(self.state.outcome or BuiltinOutcome.HUNG_UP.value, reason="hung up")
-
-    def _on_provider_failed(self, e: ProviderFailed) -> None:
-        self._error(f"provider failed: {e.reason}")
-        self._say_template(self.agent.provider.apology, None)
-        self._end(self.state.outcome or BuiltinOutcome.PROVIDER_ERROR.value, reason=e.reason)
-
-    def _on_tick(self, e: Tick) -> None:
-        s = self.state
-        s.now = e.now
-        for call_id, p in list(s.pending.items()):
-            if _ms(e.now - p.since) > p.deadline_ms:
-                error = f"{p.name}: no result after {p.deadline_ms} ms"
-                http = self._http.get(p.name)
-                if http is not None and http.on_error is not None:
-                    self._on_tool_result(ToolResult(call_id, ok=False, error=error))
-                else:
-                    self._stuck(error)
-                return
-        if s.awaiting_reply_since is not None:
-            if _ms(e.now - s.awaiting_reply_since) > self.limits.reply_timeout_ms:
-                s.awaiting_reply_since = None
-                self._stuck("no reply from the model")
-            return
-        if s.last_input_at is not None and not s.pending:
-            if _ms(e.now - s.last_input_at) > self.limits.idle_ms:
-                self._stuck("no input in this node")
-
-    def _on_speech_finished(self, e: SpeechFinished) -> None:
-        self.state.last_input_at = self.state.now
-        self.state.awaiting_reply_since = None
 
     # --- machinery ------------------------------------------------------------------------
 
@@ -592,104 +357,17 @@ class Engine:
         elif isinstance(a, OutcomeAction):
             self._set_outcome(a.outcome)
         elif isinstance(a, TransferAction):
-            to = self._render(a.to.src)
+            try:
+                to = self._render(a.to.src)
+            except Exception as exc:
+                self._template_failed(a.to.src, exc)
+                self._stuck("the transfer target did not render")
+                return
             self._transfer(to)
         elif isinstance(a, EndAction):
             if a.outcome is not None:
                 self._set_outcome(a.outcome)
             self._end(s.outcome or BuiltinOutcome.COMPLETED.value, reason="end action")
-
-    def _provide_slots(self, arguments: Mapping[str, Any]) -> None:
-        s = self.state
-        by_name = {x.name: x for x in self.node.collect}
-        for name, raw in arguments.items():
-            slot = by_name.get(name)
-            if slot is None:
-                continue
-            value, ok = self._validate(slot, raw)
-            if ok:
-                s.slots[name] = value
-                s.no_matches = 0  # no_match counts misses in a row
-                s.note("event", f"slot {name} = {value!r}")
-                continue
-            if s.asks[name] >= slot.max_asks:
-                self._exhausted(slot)
-                return
-            s.asks[name] += 1  # the invalid message asks again
-            if slot.invalid is not None:
-                self._say_template(slot.invalid, self.limits.reprompt)
-            else:
-                self._ask(slot, count=False)
-            return
-        if self._check_when():
-            return
-        missing = self.missing_slots()
-        if missing:
-            self._ask(missing[0])
-        elif self.node.task is not None:
-            self._respond()
-
-    def _validate(self, slot: Slot, raw: Any) -> tuple[Any, bool]:
-        try:
-            value = V.coerce(raw, slot.type, tz=self.tz)
-        except Exception:
-            return raw, False
-        if slot.validate is not None:
-            try:
-                ok = bool(V.evaluate(slot.validate.src, self.values(value=value)))
-            except Exception as exc:
-                self._error(f"validation of {slot.name} failed: {exc}")
-                ok = False
-            if not ok:
-                return value, False
-        return value, True
-
-    def _ask(self, slot: Slot, *, count: bool = True) -> None:
-        s = self.state
-        if count:
-            s.asks[slot.name] += 1
-            if s.asks[slot.name] > slot.max_asks:
-                self._exhausted(slot)
-                return
-        if slot.prompt is not None:
-            self._say_template(slot.prompt, None)
-        else:
-            self._respond()
-
-    def _exhausted(self, slot: Slot) -> None:
-        self.state.note("event", f"slot {slot.name} not obtained after {slot.max_asks} asks")
-        nm = self._no_match_transition()
-        if nm is not None:
-            owner, i, t = nm
-            self._take(t, owner, transition_key(t, i), {})
-        else:
-            self._stuck(f"slot {slot.name} not obtained")
-
-    def _no_match_transition(self) -> tuple[str, int, NoMatchTransition] | None:
-        for owner, transitions in (
-            (self.state.node, self.node.transitions),
-            ("*", self.agent.global_transitions),
-        ):
-            for i, t in enumerate(transitions):
-                if isinstance(t, NoMatchTransition):
-                    return owner, i, t  # type: ignore[return-value]
-        return None
-
-    def _no_match(self) -> None:
-        s = self.state
-        s.no_matches += 1
-        nm = self._no_match_transition()
-        if nm is None:
-            if s.no_matches > self.limits.max_no_match:
-                self._stuck("the caller's answers matched nothing")
-                return
-            self._say_template(None, self.limits.reprompt)
-            return
-        owner, i, t = nm
-        if s.no_matches <= t.max_retries:
-            self._say_template(t.reprompt, self.limits.reprompt)
-            return
-        self._take(t, owner, transition_key(t, i), {})
 
     def _call_tool(
         self, call_id: str, name: str, args: dict[str, Any], origin: str, into: str | None = None
@@ -800,52 +478,30 @@ class Engine:
             try:
                 text = self._render(template.src)
             except Exception as exc:
-                self._error(f"template {template.src!r} failed: {exc}")
+                self._template_failed(template.src, exc)
                 if default is None:
                     return
                 text = default
         self.state.note("agent", text)
         self._out.append(Say(text))
 
-    def _session(self, node: Node) -> UpdateSession:
-        base = self._session_cache.get(node.name)
-        if base is None:
-            parts = [self._render_or_src(self.agent.persona.src)]
-            parts.append(
-                f"Current step: {node.name}." + (f" {node.description}" if node.description else "")
-            )
-            if node.task is not None:
-                parts.append(self._render_or_src(node.task.src))
-            if node.collect:
-                parts.append(
-                    "Collect from the caller: "
-                    + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
-                    + f". Report values with {PROVIDE_SLOTS}."
-                )
-            base = UpdateSession("\n\n".join(parts), node_tools(self.flow, node, self._tool_specs))
-            if V.is_plain(self.agent.persona.src) and (
-                node.task is None or V.is_plain(node.task.src)
-            ):
-                self._session_cache[node.name] = base
-        known = self._known()
-        if not known:
-            return base
-        return UpdateSession(f"{base.instructions}\n\nKnown so far: {known}", base.tools)
+    def _template_failed(self, src: str, exc: Exception) -> None:
+        """A template that does not render: an error of the call and a ``TemplateFailed``
+        command, so every driver reports it (a line is never dropped unseen)."""
+        self._error(f"template {src!r} failed: {exc}")
+        self._out.append(TemplateFailed(self.state.node or "", src, str(exc)))
 
-    def _known(self) -> str:
-        """The declared contact columns, the slots and the variables, for the model's context."""
-        if self._contact_known is None:
-            self._contact_known = [
-                f"contact.{f.name}={_plain(self.contact[f.name])}"
-                for f in self.agent.context
-                if self.contact.get(f.name) not in (None, "")
-            ]
-        items = self._contact_known
-        s = self.state
-        if s.slots or s.vars:
-            items = items + [f"slots.{k}={_plain(v)}" for k, v in s.slots.items()]
-            items += [f"vars.{k}={_plain(v)}" for k, v in s.vars.items() if v is not None]
-        return "; ".join(items)
+    def say_lines(self) -> tuple[str, ...]:
+        """The current node's ``say`` lines rendered with the call's values now (what a local
+        provider may repeat); a line that does not render is reported as ``_say_template``
+        reports it and left out."""
+        lines = []
+        for template in self.node.say:
+            try:
+                lines.append(self._render(template.src))
+            except Exception as exc:
+                self._template_failed(template.src, exc)
+        return tuple(lines)
 
     def _render(self, src: str) -> str:
         if V.is_plain(src):
@@ -856,7 +512,7 @@ class Engine:
         try:
             return self._render(src)
         except Exception as exc:
-            self._error(f"template {src!r} failed: {exc}")
+            self._template_failed(src, exc)
             return src
 
     def _eval(self, src: str) -> Any:
@@ -876,28 +532,11 @@ class Engine:
         self.state.errors.append(message)
         self.state.note("event", f"error: {message}")
 
+    def flush(self) -> list[Command]:
+        """Commands emitted outside ``start``/``handle`` (a ``TemplateFailed`` while a driver
+        read ``session()`` or ``say_lines()``); ``handle`` also returns them first."""
+        return self._flush()
+
     def _flush(self) -> list[Command]:
         out, self._out = self._out, []
         return out
-
-
-def _plain(value: Any) -> str:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def _ms(delta: Any) -> int:
-    return int(delta.total_seconds() * 1000)
-
-
-_HANDLERS: dict[type, Any] = {
-    CallerSaid: Engine._on_caller_said,
-    AgentSaid: Engine._on_agent_said,
-    TransitionCalled: Engine._on_transition,
-    DtmfPressed: Engine._on_dtmf,
-    Silence: Engine._on_silence,
-    ToolResult: Engine._on_tool_result,
-    HungUp: Engine._on_hung_up,
-    ProviderFailed: Engine._on_provider_failed,
-    Tick: Engine._on_tick,
-    SpeechFinished: Engine._on_speech_finished,
-}

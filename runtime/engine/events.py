@@ -272,4 +272,29 @@ class NodeEntered:
     via: str = ""
 
 
-Command = Say | UpdateSession | Respond | CallTool | Transfer | End | SetOutcome | NodeEntered
+@dataclass(frozen=True)
+class TemplateFailed:
+    """A template of the flow did not render with the call's values (a ``say`` line, the
+    persona or task, a transfer target): what was meant is not said.
+
+    Emitted in place of silence: the bridge logs it with the call id, ``voxflow chat`` shows it,
+    a conversation test fails on it. The engine goes on as the flow says (a ``say`` line is
+    skipped; instructions keep the template's source text).
+    """
+
+    node: str
+    template: str
+    error: str
+
+
+Command = (
+    Say
+    | UpdateSession
+    | Respond
+    | CallTool
+    | Transfer
+    | End
+    | SetOutcome
+    | NodeEntered
+    | TemplateFailed
+)

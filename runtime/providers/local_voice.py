@@ -19,7 +19,7 @@ from typing import Any
 
 from runtime.engine import Engine
 from runtime.engine.events import UpdateSession
-from runtime.engine.session import TextProvider, TurnRequest
+from runtime.engine.turn import TextProvider, TurnRequest, turn_request
 from runtime.providers.base import (
     AgentAudio,
     AgentAudioDone,
@@ -39,31 +39,17 @@ from telephony.audio.simspeech import SimSpeechDecoder, encode
 RATE = 8000
 
 
-def engine_request(engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+def engine_request(
+    engine: Engine, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> TurnRequestBuilder:
     """A ``TurnRequest`` builder reading the engine's current node, intents and slots."""
+    return lambda text, tool_result: turn_request(
+        engine, text, tool_result=tool_result, now=clock()
+    )
 
-    def build(text: str | None, tool_result: Any) -> TurnRequest:
-        session = engine.session()
-        node = engine.node
-        return TurnRequest(
-            instructions=session.instructions,
-            tools=session.tools,
-            text=text,
-            intents=engine.intents(),
-            missing=engine.missing_slots(),
-            collect=node.collect,
-            say=tuple(engine.render(t.src) for t in node.say),
-            tool_result=tool_result if text is None else None,
-            history=tuple(
-                (t["role"], t["text"])
-                for t in engine.state.transcript
-                if t["role"] in ("caller", "agent")
-            ),
-            tz=engine.tz,
-            now=clock(),
-        )
 
-    return build
+TurnRequestBuilder = Callable[[str | None, object], TurnRequest]
+"""``(caller text or None, last tool result) -> TurnRequest``."""
 
 
 class LocalVoiceProvider:
@@ -80,7 +66,7 @@ class LocalVoiceProvider:
 
     def __init__(
         self,
-        request: Callable[[str | None, Any], TurnRequest],
+        request: TurnRequestBuilder,
         understanding: TextProvider | None = None,
     ) -> None:
         self._request = request
@@ -92,6 +78,11 @@ class LocalVoiceProvider:
         self._last_result: Any = None
         self._caller_speaking = False
         self._finished = False
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> LocalVoiceProvider:
+        """The local provider for the call of ``engine``."""
+        return cls(engine_request(engine))
 
     async def start(self, setup: CallSetup) -> None:
         """Always available: nothing to connect to."""

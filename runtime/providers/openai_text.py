@@ -15,7 +15,7 @@ from typing import Any
 from openai import AsyncOpenAI
 
 from runtime.engine.events import TransitionCalled
-from runtime.engine.session import ProviderTurn, TurnRequest
+from runtime.engine.turn import ProviderTurn, TurnRequest
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 
@@ -46,22 +46,16 @@ def chat_messages(request: TurnRequest) -> list[dict[str, Any]]:
 class OpenAITextProvider:
     """Chat completions with function tools.
 
+    Built by ``runtime.providers.registry.Providers.text`` from the settings.
+
     Args:
-        api_key / base_url: default to ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` (settings).
+        api_key / base_url: ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``.
         model: a chat model with tool calling.
     """
 
     def __init__(
-        self, *, api_key: str | None = None, base_url: str | None = None, model: str = DEFAULT_MODEL
+        self, *, api_key: str, base_url: str | None = None, model: str = DEFAULT_MODEL
     ) -> None:
-        if api_key is None:
-            from runtime.settings import load_settings
-
-            settings = load_settings()
-            if settings.openai_api_key is None:
-                raise ValueError("the openai provider needs OPENAI_API_KEY in the environment")
-            api_key = settings.openai_api_key.get_secret_value()
-            base_url = base_url or settings.openai_base_url
         self.model = model
         self._client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=1)
         self.usage = {"input_tokens": 0, "output_tokens": 0}

@@ -2,7 +2,8 @@
 
 from runtime.tools.builtins import BUILTINS
 from runtime.tools.registry import Registry, ToolContext, ToolDef, ToolError
-from runtime.tools.runner import ToolRunner, tool_specs
+from runtime.tools.runner import ToolRunner
+from runtime.tools.specs import tool_specs
 
 __all__ = [
     "BUILTINS",

@@ -15,28 +15,16 @@ from typing import Any
 
 import httpx
 
-from dsl.ir import Flow, HttpTool
-from runtime.engine.events import CallTool, ToolResult, ToolSpec
+from dsl.ir import Flow
+from runtime.engine.events import CallTool, ToolResult
 from runtime.knowledge import KnowledgeBase
 from runtime.persistence import Persistence
 from runtime.tools.builtins import BUILTINS
 from runtime.tools.http import call_http_tool
 from runtime.tools.registry import Registry, ToolContext, ToolError
-from runtime.tools.schema import fields_schema
+from runtime.tools.specs import http_tools
 
 log = logging.getLogger(__name__)
-
-
-def http_tools(flow: Flow) -> dict[str, HttpTool]:
-    return {t.name: t for t in flow.agent.tools if isinstance(t, HttpTool)}
-
-
-def tool_specs(flow: Flow, registry: Registry = BUILTINS) -> dict[str, ToolSpec]:
-    """Every tool a node of ``flow`` may offer the model, by name (built-ins and HTTP tools)."""
-    specs = {d.name: d.spec for d in registry}
-    for tool in http_tools(flow).values():
-        specs[tool.name] = ToolSpec(tool.name, tool.description, fields_schema(tool.params))
-    return specs
 
 
 class ToolRunner:

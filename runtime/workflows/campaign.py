@@ -40,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
         ContactsPageInput,
         ContactUpdate,
         LiveContact,
+        QueryName,
+        SignalName,
     )
 
 
@@ -76,22 +78,22 @@ class CampaignWorkflow:
 
     # --- messages ----------------------------------------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=SignalName.PAUSE)
     def pause(self) -> None:
         self._s.paused = True
         self._wake = True
 
-    @workflow.signal
+    @workflow.signal(name=SignalName.RESUME)
     def resume(self) -> None:
         self._s.paused = False
         self._wake = True
 
-    @workflow.signal
+    @workflow.signal(name=SignalName.STOP)
     def stop(self) -> None:
         self._s.stopping = True
         self._wake = True
 
-    @workflow.signal
+    @workflow.signal(name=SignalName.CONTACT_UPDATE)
     def contact_update(self, update: ContactUpdate) -> None:
         s, wid = self._s, update.workflow_id
         if update.status in ("final", "stopped"):
@@ -121,7 +123,7 @@ class CampaignWorkflow:
         if problems:
             raise ValueError("; ".join(problems))
 
-    @workflow.query
+    @workflow.query(name=QueryName.PROGRESS)
     def progress(self) -> CampaignProgress:
         s = self._s
         live = s.live.values()
@@ -156,7 +158,7 @@ class CampaignWorkflow:
             # Cleared before the work below: a signal that lands while it awaits wakes us again.
             self._wake = False
             if s.stopping and not stop_sent:
-                await self._signal_all("stop", list(s.live))
+                await self._signal_all(SignalName.STOP, list(s.live))
                 stop_sent = True
             if not s.live and (s.stopping or (s.exhausted and not s.queued)):
                 break
@@ -249,7 +251,7 @@ class CampaignWorkflow:
                 without.append(contact)
         s.recent_grants = state.recent_grants
         await asyncio.gather(
-            self._signal_all("dial_granted", granted),
+            self._signal_all(SignalName.DIAL_GRANTED, granted),
             self._start_contacts(without + with_slot, granted=with_slot),
         )
 
@@ -321,7 +323,7 @@ class CampaignWorkflow:
     async def _hand_over_children(self) -> None:
         """Before continuing as new: the next run cannot watch this run's children, so each
         one still running is told to report its end by signal from now on."""
-        undelivered = await self._signal_all("campaign_continued", list(self._children))
+        undelivered = await self._signal_all(SignalName.CAMPAIGN_CONTINUED, list(self._children))
         # Those already closed: their close reaches this run's history; settle them here, or
         # the next run would wait for them forever.
         try:
@@ -372,7 +374,7 @@ class CampaignWorkflow:
             if isinstance(result, BaseException):
                 workflow.logger.info("signal %s to %s not delivered: %s", signal, wid, result)
                 undelivered.append(wid)
-                if signal == "dial_granted" and wid not in self._children:
+                if signal == SignalName.DIAL_GRANTED and wid not in self._children:
                     # Started by an earlier run and closed without reporting: nothing else
                     # will free its slot. (This run's children are settled by their watch.)
                     self._settle(wid, "workflow_gone", stopped=False)

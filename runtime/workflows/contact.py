@@ -31,11 +31,13 @@ with workflow.unsafe.imports_passed_through():
         ContactState,
         ContactStatus,
         ContactUpdate,
-        ConverseCall,
-        ConverseOutcome,
+        ConverseInput,
+        ConverseResult,
         DialInput,
         DialOutcome,
         DncEntry,
+        QueryName,
+        SignalName,
         WorkerRoute,
     )
 
@@ -69,20 +71,20 @@ class ContactWorkflow:
         self._attempts: list[AttemptRecord] = []
         self._callback_at: datetime | None = None
 
-    @workflow.signal
+    @workflow.signal(name=SignalName.DIAL_GRANTED)
     def dial_granted(self) -> None:
         self._granted = True
 
-    @workflow.signal
+    @workflow.signal(name=SignalName.STOP)
     def stop(self) -> None:
         self._stopping = True
 
-    @workflow.signal
+    @workflow.signal(name=SignalName.CAMPAIGN_CONTINUED)
     def campaign_continued(self) -> None:
         """The campaign continued as new: its next run learns this contact's end by signal."""
         self._watched = False
 
-    @workflow.query
+    @workflow.query(name=QueryName.STATUS)
     def status(self) -> ContactUpdate:
         last = self._attempts[-1].outcome if self._attempts else None
         return ContactUpdate(
@@ -221,21 +223,19 @@ class ContactWorkflow:
         try:
             talk = await workflow.execute_activity(
                 ActivityName.CONVERSE,
-                ConverseCall(
+                ConverseInput(
                     attempt_id=record.attempt_id,
                     flow_hash=plan.flow_hash,
+                    campaign=plan.name,
                     contact={"id": contact.id, "phone": contact.phone, **contact.variables},
-                    campaign={
-                        "name": plan.name,
-                        "contact_id": contact.id,
-                        "start_node": start_node,
-                    },
+                    contact_id=contact.id,
+                    start_node=start_node,
                 ),
                 task_queue=route.task_queue,
                 start_to_close_timeout=CONVERSE_LIMIT,
                 heartbeat_timeout=CONVERSE_HEARTBEAT,
                 retry_policy=ONCE,
-                result_type=ConverseOutcome,
+                result_type=ConverseResult,
             )
         except ActivityError as err:
             record.outcome = TelephonyOutcome.UNKNOWN
@@ -333,6 +333,6 @@ class ContactWorkflow:
         )
         parent = workflow.get_external_workflow_handle(self._in.campaign_workflow_id)
         try:
-            await parent.signal("contact_update", update)
+            await parent.signal(SignalName.CONTACT_UPDATE, update)
         except Exception as err:  # the campaign has ended: the contact's own state stands
             workflow.logger.info("campaign not told of %s: %s", status, err)

@@ -16,10 +16,11 @@ with workflow.unsafe.imports_passed_through():
     from dsl.outcomes import TelephonyOutcome
     from runtime.workflows import search
     from runtime.workflows.messages import (
+        INBOUND_CAMPAIGN,
         ActivityName,
         AttemptEnd,
-        ConverseCall,
-        ConverseOutcome,
+        ConverseInput,
+        ConverseResult,
         InboundInput,
         InboundResult,
     )
@@ -36,18 +37,18 @@ class InboundCallWorkflow:
         try:
             talk = await workflow.execute_activity(
                 ActivityName.CONVERSE,
-                ConverseCall(
+                ConverseInput(
                     attempt_id=arg.call_id,
                     flow_hash=arg.flow_hash,
+                    campaign=INBOUND_CAMPAIGN,
                     # A withheld number is no phone: the flow sees contact.phone unset.
                     contact={} if arg.caller == UNKNOWN_CALLER else {"phone": arg.caller},
-                    campaign={"name": "inbound"},
                 ),
                 task_queue=arg.task_queue,
                 start_to_close_timeout=timedelta(hours=1),
                 heartbeat_timeout=timedelta(seconds=20),
                 retry_policy=RetryPolicy(maximum_attempts=1),
-                result_type=ConverseOutcome,
+                result_type=ConverseResult,
             )
             outcome, detail = talk.outcome, talk.error or ""
         except ActivityError as err:
@@ -55,7 +56,9 @@ class InboundCallWorkflow:
         workflow.upsert_search_attributes([search.OUTCOME.value_set(outcome)])
         await workflow.execute_local_activity(
             ActivityName.RECORD_RESULT,
-            AttemptEnd(arg.call_id, "inbound", arg.caller, outcome, True, "final", None, detail),
+            AttemptEnd(
+                arg.call_id, INBOUND_CAMPAIGN, arg.caller, outcome, True, "final", None, detail
+            ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
         )

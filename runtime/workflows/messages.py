@@ -1,12 +1,15 @@
-"""Inputs, results and signals of the campaign workflows and of the activities they call.
+"""The Temporal contract: every workflow's and activity's input and result, and the names of
+activities, signals and queries.
 
-Activities are called by name (:class:`ActivityName`) so the workflow modules import no I/O
-code; these dataclasses are the contract between both sides. Times are aware datetimes (UTC).
+Both sides import this module and nothing else of each other: workflows call activities by
+:class:`ActivityName` (so the workflow modules import no I/O code), activities declare
+themselves under the same names, clients signal and query by :class:`SignalName` and
+:class:`QueryName`. The dataclasses are the payloads; times are aware datetimes (UTC).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import pydantic.dataclasses
 
@@ -18,11 +21,16 @@ sandboxed workflow run builds its own payload converter, whose pydantic schemas 
 A stdlib dataclass's schema is then rebuilt for every contact (4 ms for ``ContactInput``); a
 pydantic dataclass carries its schema, built once at import. The JSON is the same."""
 
+UsageFigures = dict[str, str | int | float]
+"""One provider's usage of one call, as JSON: ``{"model": ..., "input_tokens": ..., ...}``."""
+
 SHARED_TASK_QUEUE = "voxflow"
 """The queue every worker polls; dial and converse go to a worker's own queue instead."""
 
 
 class ActivityName:
+    """Activity type names, as registered by ``activities/`` and called by the workflows."""
+
     CONTACTS_PAGE = "campaign_contacts_page"
     BEGIN_ATTEMPT = "begin_attempt"
     """Record the attempt and answer this worker's route, in one local activity."""
@@ -31,6 +39,28 @@ class ActivityName:
     RECORD_RESULT = "record_attempt_result"
     ADD_DNC = "add_dnc"
     RECORD_STATE = "record_contact_state"
+
+
+class SignalName:
+    """Signal names of the campaign and contact workflows (senders and handlers use these)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    """Campaign: stop dialling; contact: end without another attempt."""
+    CONTACT_UPDATE = "contact_update"
+    """Contact → campaign: where the contact stands (:class:`ContactUpdate`)."""
+    DIAL_GRANTED = "dial_granted"
+    """Campaign → contact: a dial slot is reserved for it."""
+    CAMPAIGN_CONTINUED = "campaign_continued"
+    """Campaign → contact: the campaign continued as new; report the end by signal."""
+
+
+class QueryName:
+    PROGRESS = "progress"
+    """Campaign: :class:`CampaignProgress`."""
+    STATUS = "status"
+    """Contact: :class:`ContactUpdate` of where it stands."""
 
 
 ContactStatus = Literal[
@@ -249,31 +279,48 @@ class DialOutcome:
 
 
 @dataclass
-class ConverseCall:
-    """Input of the ``converse`` activity: the JSON shape of ``activities.converse.ConverseInput``
-    (mirrored here so the workflow modules import no activity code)."""
+class ConverseInput:
+    """Input of the ``converse`` activity: run the call whose media is ``attempt_id``."""
 
     attempt_id: str
+    """Canonical 36-char UUID of the attempt; also the AudioSocket UUID of the call's media."""
     flow_hash: str
-    contact: dict[str, Any]
-    campaign: dict[str, Any] = field(default_factory=dict)
-    """``name``, ``contact_id`` and, for an answering machine, ``start_node`` (the AMD node)."""
+    """``sha256:<hex>`` of the IR to run (looked up in the flow store)."""
+    campaign: str
+    """The campaign's name (``inbound`` for inbound calls); readable as ``campaign.name``."""
+    contact: dict[str, str] = field(default_factory=dict)
+    """The contact's columns (``id``, ``phone``, the file's others), readable as
+    ``contact.<name>``."""
+    contact_id: str | None = None
+    """The contact's id in the campaign; readable as ``campaign.contact_id``."""
+    start_node: str | None = None
+    """Enter this node instead of the flow's start (the campaign's ``amd_node`` when a
+    machine answered)."""
     provider: str | None = None
+    """Force a provider (``openai``, ``ultravox``, ``local``); ``None`` = the deployment's
+    default followed by the flow's fallbacks."""
 
 
 @schema_dataclass
-class ConverseOutcome:
-    """Result of the ``converse`` activity (the JSON shape of ``ConverseResult``)."""
+class ConverseResult:
+    """Result of the ``converse`` activity."""
 
     outcome: str
+    """An agent outcome, a ``BuiltinOutcome`` or a ``TelephonyOutcome`` value."""
     callback_at: str | None = None
-    """ISO 8601 aware datetime the callee asked to be called back at."""
+    """ISO 8601 aware datetime the callee asked to be called back at, when they did."""
     opted_out: bool = False
     node_path: list[str] = field(default_factory=list)
+    """Nodes entered, in order (the start node first)."""
     turns: int = 0
+    """Caller turns (utterances or DTMF) handled by the engine."""
     duration_ms: int = 0
-    usage: dict[str, Any] = field(default_factory=dict)
+    """From the media session's start to hang-up."""
+    usage: dict[str, UsageFigures] = field(default_factory=dict)
+    """Per provider that carried the call: ``runtime.providers.base.Usage`` as a mapping
+    (model, token and audio counts, ``cost_usd``)."""
     error: str | None = None
+    """Why the call ended abnormally (provider failure, media timeout), ``None`` otherwise."""
 
 
 @dataclass
@@ -308,6 +355,9 @@ class DncEntry:
 
 
 # --- inbound ---------------------------------------------------------------------------------
+
+INBOUND_CAMPAIGN = "inbound"
+"""Campaign name of inbound calls in PostgreSQL, in ``VoxflowCampaign`` and in ``campaign.name``."""
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 import yaml
 
-from runtime.cli.chat_commands import TEXT_PROVIDERS, text_provider
+from runtime.providers.registry import Providers
 from studio import flowfiles, state, ui
 from studio.chat import ChatState, append_test, load_tests_file, tests_path_for
 from studio.graph import flow_dot
@@ -25,7 +25,8 @@ selected = st.session_state.get(state.SELECTED_FLOW)
 index = [str(p) for p in paths].index(selected) if selected in map(str, paths) else 0
 top = st.columns([2, 1])
 label = top[0].selectbox("Flow", labels, index=index)
-provider_name = top[1].radio("Provider", sorted(TEXT_PROVIDERS), horizontal=True)
+providers = Providers(cfg.settings)
+provider_name = top[1].radio("Provider", providers.available(voice=False), horizontal=True)
 path: Path = paths[labels.index(label)]
 st.session_state[state.SELECTED_FLOW] = str(path)
 
@@ -70,7 +71,7 @@ def _start() -> None:
         if not isinstance(contact, dict):
             raise ValueError("the contact must be a mapping of column: value")
         now = datetime.fromisoformat(now_text.strip())
-        provider = text_provider(provider_name)
+        provider = providers.text(provider_name)
     except Exception as exc:
         st.session_state["studio.chat_error"] = f"Cannot start the chat: {exc}"
         return

@@ -2,9 +2,10 @@
 
 The studio plays the part Asterisk plays in production. A :class:`VoiceCall` owns a private
 event loop on a background thread; on it run an :class:`~telephony.audiosocket.AudioSocketServer`
-on ``127.0.0.1:0``, the AudioSocket client that dials into it (the caller's leg), and the
-:class:`~runtime.call.CallBridge` that runs the flow with the provider chain over the server's
-media session, exactly as the ``converse`` activity does. The caller's leg streams 20 ms slin
+on ``127.0.0.1:0``, the AudioSocket client that dials into it (the caller's leg), and the live
+call that ``runtime.call.assemble.voice_call`` puts together over the server's media session,
+exactly as for the ``converse`` activity (no database: in-memory persistence, the designer's
+knowledge, no circuit breaker, no recording). The caller's leg streams 20 ms slin
 frames continuously, as a phone line does: the clip of a turn, silence otherwise (so a
 realtime provider's voice-activity detection hears the caller stop).
 
@@ -20,22 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from dsl import ir
 from runtime.call import CallBridge, CallResult
-from runtime.engine import Engine
+from runtime.call.assemble import voice_call
+from runtime.call.spec import CallServices, CallSpec
 from runtime.knowledge import InMemoryKnowledgeBase
 from runtime.persistence import InMemoryPersistence
-from runtime.providers.base import VoiceProvider
-from runtime.providers.fallback import ProviderChain
-from runtime.tools.runner import ToolRunner
+from runtime.providers.registry import Providers
 from studio.voice.clip import WIRE_RATE, wav_bytes
 from telephony.audio.frames import AudioFrame
 from telephony.audiosocket import AudioSocketClient, AudioSocketServer
@@ -45,9 +46,6 @@ FRAME_BYTES = WIRE_RATE * 2 // 50
 """One 20 ms slin frame at 8 kHz."""
 FRAME_S = 0.020
 SILENCE = bytes(FRAME_BYTES)
-
-ProviderFactory = Callable[[Engine], Callable[[str], VoiceProvider]]
-"""Builds, for one call's engine, the factory of providers by name (``ConverseActivities``'s)."""
 
 
 class VoiceCallError(RuntimeError):
@@ -105,8 +103,8 @@ class VoiceCall:
         self,
         flow: ir.Flow,
         *,
-        providers: Sequence[str],
-        factory: ProviderFactory,
+        providers: Providers,
+        chain: Sequence[str],
         contact: Mapping[str, Any],
         now: datetime | None = None,
         knowledge: Mapping[str, list[str]] | None = None,
@@ -115,7 +113,9 @@ class VoiceCall:
         idle_s: float = 600.0,
     ) -> None:
         self.flow = flow
-        self.providers = list(providers)
+        self.providers = list(chain)
+        """The provider names the call tries, in order."""
+        self._registry = providers
         self.call_id = str(uuid.uuid4())
         self.quiet_s = quiet_s
         self.reply_wait_s = reply_wait_s
@@ -123,7 +123,6 @@ class VoiceCall:
         self.turns: list[VoiceTurn] = []
         self.result: CallResult | None = None
         self.error: str | None = None
-        self._factory = factory
         self._contact = dict(contact)
         self._now = now or datetime.now(UTC).replace(microsecond=0)
         self._knowledge = InMemoryKnowledgeBase(knowledge or {})
@@ -231,19 +230,20 @@ class VoiceCall:
                 client = self._client = await AudioSocketClient.connect(host, port, self.call_id)
                 try:
                     media = await server.accept(self.call_id, timeout=5)
-                    engine = Engine(
-                        self.flow, contact=self._contact, call_id=self.call_id, now=self._now
+                    spec = CallSpec(
+                        self.flow, call_id=self.call_id, now=self._now, contact=self._contact
                     )
-                    tools = ToolRunner(
-                        self.flow,
-                        call_id=self.call_id,
-                        contact=engine.contact,
-                        tz=engine.tz,
-                        persistence=InMemoryPersistence(),
-                        knowledge=self._knowledge,
+                    services = CallServices(
+                        InMemoryPersistence(), knowledge=self._knowledge, environ=os.environ
                     )
-                    chain = ProviderChain(self.providers, self._factory(engine))
-                    self._bridge = CallBridge(engine=engine, media=media, chain=chain, tools=tools)
+                    call = voice_call(
+                        spec,
+                        services,
+                        media=media,
+                        providers=self._registry,
+                        chain=self.providers,
+                    )
+                    self._bridge = call.bridge
                     self._line = line = _Line()
                     async with asyncio.TaskGroup() as tg:
                         bridge = tg.create_task(self._bridge.run())

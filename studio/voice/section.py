@@ -14,10 +14,10 @@ from typing import Any
 import streamlit as st
 import yaml
 
+from runtime.providers.registry import LOCAL, Providers
 from studio import flowfiles, state
 from studio.chat import load_tests_file, tests_path_for
 from studio.config import StudioConfig
-from studio.voice import providers as voice_providers
 from studio.voice.call import VoiceCall, VoiceCallError, VoiceTurn
 from studio.voice.clip import VoiceInputError, clip_from_wav, simulated_speech
 
@@ -52,15 +52,15 @@ def render(cfg: StudioConfig) -> None:
     if not paths:
         st.info(f"No flow files in {cfg.flows_dir.resolve()}.")
         return
-    settings, problem = _settings()
-    if problem:
-        st.warning(f"Provider settings are invalid, only the local provider is offered: {problem}")
+    providers = Providers(cfg.settings)
+    if cfg.settings_error:
+        st.warning("Provider settings are invalid, only the local provider is offered.")
     labels = [str(p.relative_to(cfg.flows_dir)) for p in paths]
     top = st.columns([2, 1])
     path = paths[labels.index(top[0].selectbox("Flow to call", labels, key="studio.voice.flow"))]
-    offered = voice_providers.available(settings)
+    offered = providers.available()
     provider = top[1].radio("Voice provider", offered, horizontal=True, key="studio.voice.provider")
-    if provider == voice_providers.LOCAL:
+    if provider == LOCAL:
         st.info(LOCAL_NOTE)
     # Like the test chat, the call runs the flow being edited (unsaved edits included).
     source = st.session_state.get(state.editor_key(str(path))) or path.read_text(encoding="utf-8")
@@ -84,14 +84,9 @@ def render(cfg: StudioConfig) -> None:
             contact = yaml.safe_load(contact_text) or {}
             if not isinstance(contact, dict):
                 raise ValueError("the contact must be a mapping of column: value")
-            chain = voice_providers.chain_names(provider, flow.agent.provider.fallback)
+            chain = providers.chain(provider, flow.agent.provider.fallback)
             with st.spinner(f"Calling {path.name} ({' → '.join(chain)})…"):
-                call = VoiceCall.start(
-                    flow,
-                    providers=chain,
-                    factory=voice_providers.factory(settings),
-                    contact=contact,
-                )
+                call = VoiceCall.start(flow, providers=providers, chain=chain, contact=contact)
         except (VoiceCallError, ValueError, yaml.YAMLError) as exc:
             st.error(f"The call could not start: {exc}")
             return
@@ -205,15 +200,6 @@ def _hang_up() -> None:
     st.session_state.pop(CALL_FLOW, None)
     if call is not None:
         call.hang_up()
-
-
-def _settings() -> tuple[Any, str | None]:
-    from runtime.settings import load_settings
-
-    try:
-        return load_settings(), None
-    except Exception as exc:  # a broken deployment config still leaves the local provider
-        return load_settings({}), str(exc)
 
 
 def _contact_of(path: Path) -> dict[str, Any]:

@@ -12,15 +12,19 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.converse import ConverseActivities, ConverseInput
-from runtime.db import calls, create_pool
+from activities.converse import ConverseActivities
+from dsl import load_flow
+from runtime.db import calls, create_pool, knowledge
 from runtime.db.flows import save_flow
 from runtime.settings import load_settings
+from runtime.workflows.messages import ConverseInput
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
 from telephony.gateway import DialRequest
 from telephony.sim import SimPBX, parse_scenarios
-from tests.call.conftest import CONTACT, reminder
+from tests.call.conftest import CONTACT, ROOT, reminder
+
+FLOWS = ROOT / "flows"
 
 
 @pytest.fixture
@@ -39,13 +43,13 @@ async def run_converse(
     *,
     cancel_after: float | None = None,
     environ: dict[str, str] | None = None,
+    flow=None,
 ):
     """Run ``converse`` on one simulated call; recordings go under ``tmp_path/recordings``."""
     settings = load_settings(
         {"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings"), **(environ or {})}
     )
-    flow = reminder()
-    flow_hash = await save_flow(pool, flow)
+    flow_hash = await save_flow(pool, flow or reminder())
     scenarios = parse_scenarios({"ring_ms": 20, "default": {"script": script}})
     async with (
         SimPBX(scenarios, log_path=tmp_path / "sim.jsonl", trace_media=True) as pbx,
@@ -56,7 +60,7 @@ async def run_converse(
             AmiSettings(host=host, port=port, secret="voxflow"), server.address_text
         )
         try:
-            acts = ConverseActivities(server=server, pool=pool, gateway=gateway,
+            acts = ConverseActivities(media=server, pool=pool, gateway=gateway,
                                       settings=settings, media_wait_s=5)  # fmt: skip
             env = ActivityEnvironment()
             beats: list[object] = []
@@ -66,8 +70,8 @@ async def run_converse(
             assert (
                 await gateway.place_call(DialRequest(attempt, "+15551234567", detect_machine=False))
             ).answered
-            task = asyncio.create_task(env.run(acts.converse, ConverseInput(attempt, flow_hash, CONTACT,
-                                                                            {"name": "nov"})))  # fmt: skip
+            task = asyncio.create_task(env.run(acts.converse, ConverseInput(attempt, flow_hash, "nov",
+                                                                            CONTACT)))  # fmt: skip
             if cancel_after is not None:
                 await asyncio.sleep(cancel_after)
                 env.cancel()
@@ -99,6 +103,26 @@ async def test_converse_runs_the_call_with_the_local_voice_provider(pool, tmp_pa
     assert callee.ended_by == "agent"
 
 
+async def test_a_live_call_answers_from_the_knowledge_base_in_postgresql(pool, tmp_path) -> None:
+    """The converse activity gives the call's tools the deployment's knowledge base."""
+    settings = load_settings({})
+    await knowledge.add_document(
+        pool, knowledge.embedder_for(settings), "acme_help", "Returns are free within 30 days."
+    )
+    script = [
+        {"listen": True},
+        {"say": "what is your returns policy"},
+        {"wait_ms": 6000},
+        {"hangup": True},
+    ]
+    result, callee, _, attempt = await run_converse(
+        pool, tmp_path, script, flow=load_flow(FLOWS / "support.flow.yaml")
+    )
+    detail = await calls.get_call(pool, attempt)
+    assert [(t.name, t.error) for t in detail.tool_calls] == [("knowledge_search", None)]
+    assert "Returns are free within 30 days." in callee.heard
+
+
 async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
     script = [{"listen": True}, {"wait_ms": 20000}, {"hangup": True}]
     result, callee, _, attempt = await run_converse(pool, tmp_path, script, cancel_after=1.5)
@@ -112,7 +136,7 @@ async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
 
 
 async def test_unknown_flow_hash_is_a_non_retryable_error(pool) -> None:
-    acts = ConverseActivities(server=None, pool=pool, gateway=None, settings=load_settings({}))
+    acts = ConverseActivities(media=None, pool=pool, gateway=None, settings=load_settings({}))
     with pytest.raises(ApplicationError) as err:
-        await ActivityEnvironment().run(acts.converse, ConverseInput("a", "sha256:none", {}))
+        await ActivityEnvironment().run(acts.converse, ConverseInput("a", "sha256:none", "nov"))
     assert err.value.type == "FlowNotFound" and err.value.non_retryable

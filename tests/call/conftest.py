@@ -13,7 +13,6 @@ from typing import Any
 from dsl.compiler import load_flow
 from dsl.ir import Flow
 from runtime.call import CallBridge, CallResult
-from runtime.engine import Engine
 from runtime.persistence import InMemoryPersistence
 from runtime.providers.base import VoiceProvider
 from runtime.providers.fallback import Breaker, ProviderChain
@@ -24,6 +23,7 @@ from telephony.audiosocket import AudioSocketServer
 from telephony.gateway import DialRequest
 from telephony.sim import SimPBX, parse_scenarios
 from telephony.sim.callee import CallMedia
+from tests.engines import new_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACT = {
@@ -89,7 +89,7 @@ async def run_call(
     persistence = InMemoryPersistence()
     async with pbx_call(script, tmp_path) as (pbx, session, attempt):
         now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-        engine = Engine(
+        engine = new_engine(
             flow, contact=CONTACT if contact is None else contact, call_id=attempt, now=now
         )
         if factory is None:

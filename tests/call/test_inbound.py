@@ -179,7 +179,7 @@ async def inbound_worker(
                 async with inbound.running():
                     yield Worker(pbx, audiosocket, media, inbound, None)  # type: ignore[arg-type]
                 return
-            converse = ConverseActivities(server=media, pool=pool, gateway=media.gateway,
+            converse = ConverseActivities(media=media, pool=pool, gateway=media.gateway,
                                           settings=load_settings({"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "rec")}),
                                           media_wait_s=5)  # fmt: skip
             workers = build_workers(client, pool=pool, gateway=media.gateway,

@@ -1,4 +1,5 @@
-"""Knowledge base on pgvector: chunking, the offline embedder, search, OpenAI request shape."""
+"""Knowledge base on pgvector: chunking, the offline embedders, hybrid search, re-embedding,
+OpenAI request shape."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from runtime.db.knowledge import (
     HashingEmbedder,
     OpenAIEmbedder,
     PgKnowledgeBase,
+    WordLlamaEmbedder,
     add_document,
+    any_word_query,
     chunk_text,
     embedder_for,
+    reembed,
 )
 from runtime.knowledge import KnowledgeBase
 from runtime.settings import load_settings
@@ -82,10 +86,16 @@ async def test_vectors_of_another_model_are_never_compared(pg_pool: asyncpg.Pool
         name = "other-model"
 
     await add_document(pg_pool, Renamed(), "mixed", "Parking is in the garage.")
-    assert await PgKnowledgeBase(pg_pool, HashingEmbedder()).search("mixed", "parking", 3) == []
+    kb = PgKnowledgeBase(pg_pool, HashingEmbedder(), mode="semantic")
+    assert await kb.search("mixed", "parking", 3) == []
+    # the word ranking does not depend on the model: hybrid still finds the text by its words
+    hybrid = PgKnowledgeBase(pg_pool, HashingEmbedder())
+    assert [p.text for p in await hybrid.search("mixed", "parking", 3)] == [
+        "Parking is in the garage."
+    ]
 
 
-async def test_openai_embedder_asks_for_384_dimensions_and_keeps_input_order() -> None:
+async def test_openai_embedder_asks_for_the_column_dimensions_and_keeps_input_order() -> None:
     seen: list[dict] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -122,10 +132,61 @@ async def test_openai_embedder_asks_for_384_dimensions_and_keeps_input_order() -
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "voxflow-hash-v1"),
-        ({"OPENAI_API_KEY": "sk-x"}, "openai:text-embedding-3-small:384"),
-        ({"OPENAI_API_KEY": "sk-x", "VOXFLOW_EMBEDDINGS": "local"}, "voxflow-hash-v1"),
+        ({}, "wordllama-l2-supercat-256"),
+        ({"OPENAI_API_KEY": "sk-x"}, "openai:text-embedding-3-small:256"),
+        ({"OPENAI_API_KEY": "sk-x", "VOXFLOW_EMBEDDINGS": "local"}, "wordllama-l2-supercat-256"),
     ],
 )
 def test_embedder_choice_follows_the_settings(env: dict[str, str], expected: str) -> None:
     assert embedder_for(load_settings(env)).name == expected
+
+
+async def test_offline_semantic_search_finds_an_answer_sharing_no_content_word(
+    pg_pool: asyncpg.Pool,
+) -> None:
+    embedder = WordLlamaEmbedder()
+    await add_document(pg_pool, embedder, "clinic-sem", CLINIC, source="faq.md", max_chars=120)
+    question = "do I have to pay to park"
+    assert not {"pay", "park"} & set(CLINIC.lower().replace(",", " ").split())
+    for mode in ("semantic", "hybrid"):
+        hits = await PgKnowledgeBase(pg_pool, embedder, mode=mode).search("clinic-sem", question, 1)
+        assert "garage" in hits[0].text, mode
+
+
+async def test_lexical_mode_ranks_by_full_text_search_alone(pg_pool: asyncpg.Pool) -> None:
+    embedder = WordLlamaEmbedder()
+    await add_document(pg_pool, embedder, "clinic-lex", CLINIC, max_chars=120)
+    kb = PgKnowledgeBase(pg_pool, embedder, mode="lexical")
+    hits = await kb.search("clinic-lex", "cancellations fee", 3)
+    assert "25 dollars" in hits[0].text
+    assert await kb.search("clinic-lex", "automobile", 3) == []
+
+
+def test_full_text_query_keeps_only_words_so_caller_text_cannot_inject_syntax() -> None:
+    assert (
+        any_word_query("Where's my car? (park & ride) | !x:*")
+        == "where | s | my | car | park | ride | x"
+    )
+    assert any_word_query("?!") == ""
+
+
+async def test_reembed_fills_missing_vectors_and_replaces_another_models(
+    pg_pool: asyncpg.Pool,
+) -> None:
+    await add_document(pg_pool, HashingEmbedder(), "clinic-re", CLINIC, max_chars=120)
+    await pg_pool.execute(
+        "UPDATE knowledge_chunks SET embedding = NULL WHERE collection = 'clinic-re' AND seq = 0"
+    )
+    chunks = await pg_pool.fetchval(
+        "SELECT count(*) FROM knowledge_chunks WHERE collection = 'clinic-re'"
+    )
+    embedder = WordLlamaEmbedder()
+    kb = PgKnowledgeBase(pg_pool, embedder, mode="semantic")
+    assert await kb.search("clinic-re", "where can I park", 3) == []
+    assert await reembed(pg_pool, embedder, collection="clinic-re") == chunks
+    assert await reembed(pg_pool, embedder, collection="clinic-re") == 0
+    models = await pg_pool.fetch(
+        "SELECT DISTINCT model FROM knowledge_chunks WHERE collection = 'clinic-re'"
+    )
+    assert [r["model"] for r in models] == [embedder.name]
+    assert "garage" in (await kb.search("clinic-re", "where can I park", 1))[0].text

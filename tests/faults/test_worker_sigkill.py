@@ -23,7 +23,7 @@ from runtime.db import attempts, contacts, create_pool
 from runtime.db.campaigns import create_campaign
 from runtime.db.flows import save_flow
 from runtime.dev.temporal import start_dev_server, stop_process
-from runtime.workflows.messages import CampaignPlan
+from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignPlan
 from telephony.sim import originates_per_attempt, read_log
 from tests.faults.processes import ROOT, start_sim, start_worker, worker_env
 
@@ -96,7 +96,9 @@ async def test_sigkilled_worker_never_dials_an_attempt_twice_and_loses_no_contac
         client = await temporal.client()
         env = worker_env(temporal.address, pg_url, ami_port)
         worker = await start_worker(env, tmp_path / "worker.out")
-        handle = await start_campaign(client, plan(flow_hash), page_size=50, max_live=400)
+        handle = await start_campaign(
+            client, plan(flow_hash), task_queue=SHARED_TASK_QUEUE, page_size=50, max_live=400
+        )
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 300  # a loaded CI machine is slow; progress is what counts

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from runtime.engine import Engine
 from runtime.engine.events import UpdateSession
 from runtime.providers.base import (
     AgentAudio,
@@ -17,11 +16,12 @@ from runtime.providers.local_voice import LocalVoiceProvider, engine_request
 from telephony.audio.frames import AudioFrame
 from telephony.audio.simspeech import SimSpeechDecoder, encode
 from tests.call.conftest import CONTACT, reminder
+from tests.engines import new_engine
 from tests.standins.harness import tone
 
 
 def provider() -> LocalVoiceProvider:
-    engine = Engine(
+    engine = new_engine(
         reminder(), contact=CONTACT, call_id="c", now=datetime(2026, 11, 23, tzinfo=UTC)
     )
     engine.start()

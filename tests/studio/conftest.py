@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from studio.config import FLOWS_ENV
+from runtime.settings import env_name
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = REPO / "studio" / "pages"
@@ -59,5 +59,5 @@ def closed_api(monkeypatch: pytest.MonkeyPatch) -> str:
 def flows_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "flows"
     folder.mkdir()
-    monkeypatch.setenv(FLOWS_ENV, str(folder))
+    monkeypatch.setenv(env_name("studio_flows_dir"), str(folder))
     return folder

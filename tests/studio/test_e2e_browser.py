@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from dsl import compile_source
-from studio.launch import command
+from studio.launch import command, environment
 from tests.studio.conftest import REPO, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -50,10 +50,14 @@ def studio_url(tmp_path: Path) -> Iterator[str]:
     for name in ("reminder.flow", "reminder.tests.yaml"):
         shutil.copy(REPO / "flows" / name, flows / name)
     port = free_port()
-    env = {**os.environ, "VOXFLOW_API_URL": f"http://127.0.0.1:{free_port()}"}
+    env = {
+        **os.environ,
+        "VOXFLOW_API_URL": f"http://127.0.0.1:{free_port()}",
+        **environment(flows_dir=flows),
+    }
     log = (tmp_path / "studio.log").open("wb")
     proc = subprocess.Popen(
-        command(port=port, flows_dir=flows),
+        command(port=port),
         cwd=tmp_path,
         env=env,
         stdout=log,

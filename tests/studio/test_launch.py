@@ -1,10 +1,11 @@
-"""The studio's command line: loopback, headless, no telemetry, flows folder passed through."""
+"""The studio's command line: loopback, headless, no telemetry; its flows folder a setting."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from studio.launch import APP, command, flows_dir_from_argv
+from runtime.settings import load_settings
+from studio.launch import APP, command, environment
 
 
 def _option(argv: list[str], name: str) -> str:
@@ -22,9 +23,7 @@ def test_command_serves_the_app_on_loopback_headless_without_telemetry() -> None
     assert "--" not in argv
 
 
-def test_flows_folder_travels_as_a_script_argument(tmp_path: Path) -> None:
-    argv = command(flows_dir=tmp_path)
+def test_flows_folder_reaches_the_studio_through_its_settings(tmp_path: Path) -> None:
+    settings = load_settings(environment(flows_dir=tmp_path))
 
-    script_args = argv[argv.index("--") + 1 :]
-    assert script_args == ["--flows", str(tmp_path.resolve())]
-    assert flows_dir_from_argv(script_args) == str(tmp_path.resolve())
+    assert settings.studio_flows_dir == tmp_path.resolve()

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from dsl.compiler import load_flow
+from runtime.providers.registry import Providers
 from runtime.settings import load_settings
 from studio.voice import (
     VoiceCall,
@@ -30,7 +31,6 @@ from studio.voice import (
     simulated_speech,
     wav_bytes,
 )
-from studio.voice import providers as voice_providers
 from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode
 from telephony.audio.simspeech import SimSpeechDecoder, encode
@@ -63,8 +63,8 @@ def decoded(wav: bytes) -> list[str]:
 def local_call() -> Iterator[VoiceCall]:
     call = VoiceCall.start(
         load_flow(FLOW),
-        providers=["local"],
-        factory=voice_providers.factory(load_settings({})),
+        providers=Providers(load_settings({})),
+        chain=["local"],
         contact=CONTACT,
         reply_wait_s=3.0,
     )
@@ -157,8 +157,8 @@ async def said_yes_over(settings, provider: str) -> tuple[VoiceCall, object]:
     call = await asyncio.to_thread(
         VoiceCall.start,
         load_flow(FLOW),
-        providers=voice_providers.chain_names(provider, []),
-        factory=voice_providers.factory(settings),
+        providers=Providers(settings),
+        chain=Providers(settings).chain(provider, []),
         contact=CONTACT,
     )
     try:
@@ -174,7 +174,7 @@ async def test_openai_realtime_hears_the_recording_and_its_reply_audio_comes_bac
         settings = load_settings(
             {"OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": standin.base_url}
         )
-        assert voice_providers.available(settings)[0] == "openai"
+        assert Providers(settings).available()[0] == "openai"
         call, turn = await said_yes_over(settings, "openai")
         rt = standin.calls[0]
     assert not standin.errors
@@ -258,17 +258,17 @@ def test_simulated_speech_needs_text() -> None:
 
 
 def test_providers_offered_follow_the_keys_set() -> None:
-    assert voice_providers.available(load_settings({})) == ["local"]
-    keys = load_settings({"OPENAI_API_KEY": "sk-x", "ULTRAVOX_API_KEY": "uv-x"})
-    assert voice_providers.available(keys) == ["openai", "ultravox", "local"]
-    assert voice_providers.chain_names("openai", ["ultravox", "openai"]) == ["openai", "ultravox"]
+    assert Providers(load_settings({})).available() == ["local"]
+    keys = Providers(load_settings({"OPENAI_API_KEY": "sk-x", "ULTRAVOX_API_KEY": "uv-x"}))
+    assert keys.available() == ["openai", "ultravox", "local"]
+    assert keys.chain("openai", ["ultravox", "openai"]) == ["openai", "ultravox"]
 
 
 def test_a_chain_with_no_usable_provider_ends_the_call_and_refuses_turns() -> None:
     call = VoiceCall.start(
         load_flow(FLOW),
-        providers=["openai"],  # no OPENAI_API_KEY in these settings
-        factory=voice_providers.factory(load_settings({})),
+        providers=Providers(load_settings({})),
+        chain=["openai"],  # no OPENAI_API_KEY in these settings
         contact=CONTACT,
     )
     try:

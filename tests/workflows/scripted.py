@@ -24,8 +24,8 @@ from runtime.workflows.messages import (
     ContactsPage,
     ContactsPageInput,
     ContactState,
-    ConverseCall,
-    ConverseOutcome,
+    ConverseInput,
+    ConverseResult,
     DialInput,
     DialOutcome,
     DncEntry,
@@ -135,11 +135,11 @@ class Recorder:
             return DialOutcome(arg.attempt_id, True, None)
 
         @activity.defn(name=ActivityName.CONVERSE)
-        async def converse(arg: ConverseCall) -> ConverseOutcome:
+        async def converse(arg: ConverseInput) -> ConverseResult:
             step = self._pending_callback.pop(arg.attempt_id)
             at = activity.info().current_attempt_scheduled_time
             callback = step.callback_at(at).isoformat() if step.callback_at else None
-            return ConverseOutcome(
+            return ConverseResult(
                 step.converse, callback_at=callback, opted_out=step.converse == "opted_out"
             )
 

@@ -12,8 +12,8 @@ from runtime.workflows.messages import (
     SHARED_TASK_QUEUE,
     ActivityName,
     AttemptEnd,
-    ConverseCall,
-    ConverseOutcome,
+    ConverseInput,
+    ConverseResult,
     InboundInput,
 )
 from runtime.workflows.sandbox import workflow_runner
@@ -22,11 +22,11 @@ MEDIA_QUEUE = "voxflow-worker-media"
 
 
 async def run_inbound(env: WorkflowEnvironment, talk) -> tuple[str, list, list]:
-    calls: list[ConverseCall] = []
+    calls: list[ConverseInput] = []
     ends: list[AttemptEnd] = []
 
     @activity.defn(name=ActivityName.CONVERSE)
-    async def converse(arg: ConverseCall) -> ConverseOutcome:
+    async def converse(arg: ConverseInput) -> ConverseResult:
         calls.append(arg)
         return talk(arg)
 
@@ -58,7 +58,7 @@ async def run_inbound(env: WorkflowEnvironment, talk) -> tuple[str, list, list]:
 async def test_inbound_call_converses_on_the_media_worker_and_records(
     env: WorkflowEnvironment,
 ) -> None:
-    outcome, calls, ends = await run_inbound(env, lambda arg: ConverseOutcome("confirmed"))
+    outcome, calls, ends = await run_inbound(env, lambda arg: ConverseResult("confirmed"))
     assert outcome == "confirmed"
     assert [(c.attempt_id, c.contact["phone"]) for c in calls] == [
         ("5b0c5e7e-1111-4c1d-9a55-000000000001", "+33155550100")
@@ -67,7 +67,7 @@ async def test_inbound_call_converses_on_the_media_worker_and_records(
 
 
 async def test_lost_inbound_conversation_is_recorded_unknown_once(env: WorkflowEnvironment) -> None:
-    def crash(arg: ConverseCall) -> ConverseOutcome:
+    def crash(arg: ConverseInput) -> ConverseResult:
         raise RuntimeError("media worker died")
 
     outcome, calls, ends = await run_inbound(env, crash)

@@ -18,6 +18,7 @@ from runtime.api import models
 from runtime.api.auth import ANY_ROLE, DESIGNER, OPERATOR
 from runtime.api.deps import db, temporal
 from runtime.api.flowsource import compile_or_raise
+from runtime.client import Steering
 from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
 from runtime.db import attempts, campaigns, contacts, flows
 from runtime.destinations import DestinationPolicy
@@ -177,15 +178,17 @@ async def start(name: str, pool: Db, client: Temporal, request: Request) -> Any:
     return asdict(await campaigns.set_status(pool, name, "running"))
 
 
-async def _signal(pool: asyncpg.Pool, request: Request, name: str, signal: str, new: str) -> Any:
-    from runtime.client import campaign_handle
+async def _signal(
+    pool: asyncpg.Pool, request: Request, name: str, signal: Steering, new: str
+) -> Any:
+    from runtime.client import steer
 
     row, _ = await _campaign_and_flow(pool, name)
     if row.status in ("draft", "stopped", "finished"):
         raise _problem(409, "not_running", f"campaign {name!r} is {row.status}")
     client = await temporal(request)
     try:
-        await campaign_handle(client, name).signal(signal)
+        await steer(client, name, signal)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise _problem(409, "workflow_not_found", f"campaign {name!r} is not running") from None
@@ -193,7 +196,7 @@ async def _signal(pool: asyncpg.Pool, request: Request, name: str, signal: str, 
     return asdict(await campaigns.set_status(pool, name, new))  # type: ignore[arg-type]
 
 
-_STEER = {
+_STEER: dict[Steering, str] = {
     "pause": "paused",
     "resume": "running",
     "stop": "stopped",

@@ -1,4 +1,5 @@
-"""The deterministic offline provider: text understanding by documented rules, no model."""
+"""The deterministic offline provider: intents matched by meaning with an embedding model
+shipped in a PyPI wheel, exact rules for yes/no answers and slot values; no key, no download."""
 
 from runtime.providers.local.provider import LocalProvider
 

@@ -1,48 +1,59 @@
 """``LocalProvider``: the offline, deterministic ``TextProvider``.
 
-One turn, in order of precedence:
+Intents are matched by meaning (``semantic.IntentMatcher``: an offline embedding model plus the
+exact rules, combined as its docstring says). One turn, in order of precedence:
 
-1. a **strong intent** (score ≥ ``STRONG``, e.g. an example phrase said as is) is called, with
-   any of its parameters read from the text;
+1. an intent that is **sure**, i.e. exact by rule (an example said as is, a bare yes/no answer)
+   or semantically ``CONFIDENT`` (a clear paraphrase), is called, with any of its parameters
+   read from the text: explicit requests such as opt-out win over slot filling;
 2. otherwise, in a node collecting slots, every slot whose value the text holds (read by
    ``slots.read_slot``) is reported with ``provide_slots``;
-3. otherwise the best intent at or above ``scoring.THRESHOLD`` is called;
-4. otherwise a node tool that fits is called: ``schedule_callback`` when the text holds a date
-   and time, ``knowledge_search`` when the text is a question;
-5. otherwise ``no_match`` when the node offers it, else the node's ``say`` lines are repeated.
+3. otherwise a node tool that fits is called: ``schedule_callback`` when the text holds a date
+   and time, ``knowledge_search`` when the text is a question and no intent is sure;
+4. otherwise the best intent at or above ``semantic.THRESHOLD`` is called;
+5. otherwise, when two intents are too close to choose, the provider asks which one the caller
+   meant (once in a row; asked again, it goes on to 6);
+6. otherwise ``no_match`` when the node offers it, else the node's ``say`` lines are repeated.
 
 With no caller text (the engine asked for a turn after a tool result), the provider speaks the
 result's ``message`` when it has one. It never pretends to understand: no rule, no call.
+``explanation`` lists the scores (``voxflow chat --explain``).
 """
 
 from __future__ import annotations
 
 import re
 
+from dsl.ir import IntentTransition
 from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, TransitionCalled
-from runtime.engine.session import ProviderTurn, TurnRequest
-from runtime.providers.local.scoring import THRESHOLD, choose
+from runtime.engine.turn import ProviderTurn, TurnRequest
+from runtime.providers.local import model
+from runtime.providers.local.scoring import Score
+from runtime.providers.local.semantic import CONFIDENT, Decision, IntentMatcher
 from runtime.providers.local.slots import read_datetime, read_slot
 
-STRONG = 0.9
 _QUESTION = re.compile(
     r"\?\s*$|^\s*(what|when|where|who|why|how|which|can|could|do|does|is|are|will)\b", re.I
 )
 REPEAT = "Sorry, I didn't catch that."
+CLARIFY = "Sorry, just to be sure: {first}, or {second}?"
 SORRY = "Sorry, I can't do that right now."
 
 
 class LocalProvider:
-    """Scores intents and reads slots by rule; see the module docstring for the order."""
+    """Matches intents by meaning and reads slots by rule; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, matcher: IntentMatcher | None = None) -> None:
         self._seq = 0
+        self._matcher = matcher or _shared_matcher()
 
     def _id(self) -> str:
         self._seq += 1
         return f"local-{self._seq}"
 
     async def turn(self, request: TurnRequest) -> ProviderTurn:
+        if request.intents and not model.is_loaded():
+            await model.load_default()
         if request.text is None:
             result = request.tool_result
             if isinstance(result, dict) and isinstance(result.get("message"), str):
@@ -55,9 +66,10 @@ class LocalProvider:
     def understand(self, request: TurnRequest) -> ProviderTurn:
         text = request.text or ""
         offered = {t.name for t in request.tools}
-        winner, scores = choose(text, request.intents)
-        explanation = "scores: " + (", ".join(s.explain() for s in scores[:4]) or "no intents")
-        if winner is not None and winner.score >= STRONG:
+        decision = self._matcher.decide(text, request.intents)
+        explanation = decision.explain()
+        winner = decision.winner
+        if winner is not None and _sure(decision):
             return self._intent(request, winner.intent, explanation)
         if request.missing and PROVIDE_SLOTS in offered:
             values = {}
@@ -75,16 +87,25 @@ class LocalProvider:
                 return ProviderTurn(
                     calls=(call,), explanation=f"slots read: {values}; {explanation}"
                 )
-        if winner is not None and winner.score >= THRESHOLD:
-            return self._intent(request, winner.intent, explanation)
         if "schedule_callback" in offered:
             at = read_datetime(text, tz=request.tz, now=request.now)
             if at is not None:
                 call = TransitionCalled("schedule_callback", {"when": at.isoformat()}, self._id())
-                return ProviderTurn(calls=(call,), explanation=f"time read: {at.isoformat()}")
+                return ProviderTurn(
+                    calls=(call,), explanation=f"time read: {at.isoformat()}; {explanation}"
+                )
         if "knowledge_search" in offered and _QUESTION.search(text):
             call = TransitionCalled("knowledge_search", {"query": text}, self._id())
-            return ProviderTurn(calls=(call,), explanation="question -> knowledge_search")
+            return ProviderTurn(
+                calls=(call,), explanation=f"question -> knowledge_search; {explanation}"
+            )
+        if winner is not None:
+            return self._intent(request, winner.intent, explanation)
+        if decision.clarify is not None:
+            question = _clarify(request.intents, *decision.clarify)
+            last_agent = next((t for r, t in reversed(request.history) if r == "agent"), None)
+            if last_agent != question:
+                return ProviderTurn(reply=question, explanation=f"clarify; {explanation}")
         if NO_MATCH in offered:
             return ProviderTurn(
                 calls=(TransitionCalled(NO_MATCH, {}, self._id()),),
@@ -102,3 +123,50 @@ class LocalProvider:
                 args[f.name] = value
         call = TransitionCalled(name, args, self._id())
         return ProviderTurn(calls=(call,), explanation=explanation)
+
+
+def _sure(decision: Decision) -> bool:
+    winner = decision.winner
+    return winner is not None and (decision.exact or winner.score >= CONFIDENT)
+
+
+def _clarify(intents: tuple[IntentTransition, ...], first: Score, second: Score) -> str:
+    """``Sorry, just to be sure: <first's description>, or <second's>?``"""
+    described = {i.name: i.description for i in intents}
+
+    def say(score: Score) -> str:
+        text = (described.get(score.intent) or score.intent.replace("_", " ")).rstrip(".")
+        return _to_caller(text[:1].lower() + text[1:])
+
+    return CLARIFY.format(first=say(first), second=say(second))
+
+
+_CALLER = re.compile(r"^the caller (\w+)")
+_THIRD_PERSON = {"is": "are", "has": "have", "does": "do", "cannot": "cannot"}
+_THEY = {"they": "you", "them": "you", "their": "your", "theirs": "yours", "themselves": "yourself"}
+
+
+def _to_caller(description: str) -> str:
+    """``the caller wants to cancel their visit`` -> ``you want to cancel your visit``."""
+    m = _CALLER.match(description)
+    if m is None:
+        return description
+    verb = m.group(1)
+    verb = _THIRD_PERSON.get(verb, verb[:-1] if verb.endswith("s") else verb)
+    rest = description[m.end() :].split(" ")
+    for i, w in enumerate(rest):
+        if i > 0 and rest[i - 1] == "and" and w.endswith("s") and not w.endswith("ss"):
+            rest[i] = _THIRD_PERSON.get(w, w[:-1])  # "and wants" -> "and want"
+        rest[i] = _THEY.get(rest[i], rest[i])
+    return f"you {verb}{' '.join(rest)}"
+
+
+_MATCHER: IntentMatcher | None = None
+
+
+def _shared_matcher() -> IntentMatcher:
+    """One matcher per process, so every call of a flow shares its embedded examples."""
+    global _MATCHER
+    if _MATCHER is None:
+        _MATCHER = IntentMatcher()
+    return _MATCHER

@@ -1,4 +1,7 @@
-"""How the local provider scores caller text against an intent: documented and explainable.
+"""The rules by which the local provider scores caller text against an intent.
+
+``semantic.IntentMatcher`` uses the exact ones (``contained``, ``polarity``) beside the
+embedding model; ``choose``/``rank`` are the rules alone, the baseline of ``bench/nlu.py``.
 
 For each intent, the candidate phrases are its examples and its description. The score of a
 phrase against the caller's text is the first rule that applies:

@@ -15,6 +15,7 @@ from runtime.engine.events import (
     Transfer,
     TransitionCalled,
 )
+from tests.engines import new_engine
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 TOOLS = ("end_call", "transfer", "set_outcome", "opt_out", "schedule_callback", "knowledge_search")
@@ -37,7 +38,7 @@ def engine() -> Engine:
             ),
         )
     )
-    e = Engine(flow, contact={}, call_id="c", now=NOW)
+    e = new_engine(flow, contact={}, call_id="c", now=NOW)
     e.start()
     return e
 

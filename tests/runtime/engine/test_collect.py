@@ -28,6 +28,7 @@ from runtime.engine.events import (
     Say,
     TransitionCalled,
 )
+from tests.engines import new_engine
 
 from .flows import counter_flow
 
@@ -77,7 +78,7 @@ def order_flow(*, no_match: bool = True) -> Flow:
 
 
 def start(flow: Flow) -> tuple[Engine, list]:
-    e = Engine(flow, contact={"first_name": "Ann"}, call_id="c", now=NOW)
+    e = new_engine(flow, contact={"first_name": "Ann"}, call_id="c", now=NOW)
     return e, e.start()
 
 
@@ -145,7 +146,7 @@ def test_dtmf_keys_fill_a_digits_slot_until_hash():
 
 
 def test_when_after_a_set_action_in_a_stay_transition():
-    e = Engine(counter_flow(), contact={}, call_id="c", now=NOW)
+    e = new_engine(counter_flow(), contact={}, call_id="c", now=NOW)
     e.start()
     assert e.handle(TransitionCalled("more")) == []
     assert e.state.vars["n"] == 1
@@ -173,7 +174,7 @@ def test_intent_parameters_become_typed_slots():
             ),
         )
     )
-    e = Engine(flow, contact={}, call_id="c", now=NOW)
+    e = new_engine(flow, contact={}, call_id="c", now=NOW)
     e.start()
     e.handle(TransitionCalled("book", {"day": "2026-11-25"}))
     assert e.state.slots["day"].isoformat() == "2026-11-25"
@@ -189,7 +190,7 @@ def test_contact_columns_are_coerced_to_their_declared_types():
             nodes=(Node("n", on_enter=(EndAction(),)),),
         )
     )
-    e = Engine(flow, contact={"visits": "4"}, call_id="c", now=NOW)
+    e = new_engine(flow, contact={"visits": "4"}, call_id="c", now=NOW)
     assert e.contact["visits"] == 4
 
 

@@ -28,6 +28,7 @@ from runtime.engine.events import (
     TransitionCalled,
     UpdateSession,
 )
+from tests.engines import new_engine
 
 from .flows import looping, reminder
 
@@ -35,7 +36,7 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def engine(flow=None, **kw) -> Engine:
-    e = Engine(flow or reminder(), contact={"phone": "+15550100"}, call_id="c1", now=NOW, **kw)
+    e = new_engine(flow or reminder(), contact={"phone": "+15550100"}, call_id="c1", now=NOW, **kw)
     e.start()
     return e
 
@@ -49,7 +50,7 @@ def says(commands) -> list[str]:
 
 
 def test_start_enters_the_start_node_then_updates_the_session_then_speaks():
-    e = Engine(reminder(), contact={}, call_id="c1", now=NOW)
+    e = new_engine(reminder(), contact={}, call_id="c1", now=NOW)
     out = e.start()
     assert out[0] == NodeEntered("greet", "start")
     assert isinstance(out[1], UpdateSession)
@@ -73,7 +74,7 @@ def test_session_offers_node_intents_node_tools_global_intents_and_no_match():
 
 def test_engine_refuses_a_naive_clock():
     with pytest.raises(ValueError):
-        Engine(reminder(), contact={}, call_id="c", now=datetime(2026, 1, 1))
+        new_engine(reminder(), contact={}, call_id="c", now=datetime(2026, 1, 1))
 
 
 def test_intent_transition_enters_target_and_runs_its_end_action_after_say():
@@ -325,7 +326,7 @@ def test_no_match_counts_misses_in_a_row_only():
             ),
         )
     )
-    e = Engine(flow, contact={}, call_id="c", now=NOW)
+    e = new_engine(flow, contact={}, call_id="c", now=NOW)
     e.start()
     assert says(e.handle(TransitionCalled(NO_MATCH))) == ["Again?"]
     e.handle(TransitionCalled("noted"))

@@ -19,6 +19,7 @@ from dsl.ir import (
 )
 from runtime.engine import Engine, Limits
 from runtime.engine.events import End, NodeEntered, Say, SetOutcome, Silence, TransitionCalled
+from tests.engines import new_engine
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -27,7 +28,7 @@ def make(nodes, **agent) -> Engine:
     flow = Flow(
         Agent(name="a", persona=Template("p"), start=nodes[0].name, nodes=tuple(nodes), **agent)
     )
-    e = Engine(flow, contact={}, call_id="c", now=NOW, limits=Limits(max_auto=5))
+    e = new_engine(flow, contact={}, call_id="c", now=NOW, limits=Limits(max_auto=5))
     e.start()
     return e
 
@@ -57,7 +58,7 @@ def test_telephony_and_builtin_outcomes_are_always_allowed():
 
 
 def test_when_conditions_bouncing_between_nodes_end_in_the_guard():
-    e = Engine(
+    e = new_engine(
         Flow(
             Agent(
                 name="a",

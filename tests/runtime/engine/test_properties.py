@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.engine import Engine
 from runtime.engine.events import (
     NO_MATCH,
     PROVIDE_SLOTS,
@@ -24,6 +23,7 @@ from runtime.engine.events import (
     ToolResult,
     TransitionCalled,
 )
+from tests.engines import new_engine
 
 from .flows import reminder
 
@@ -67,7 +67,7 @@ events = st.one_of(
 
 
 def play(sequence):
-    e = Engine(reminder(), contact={"phone": "+1555"}, call_id="c", now=NOW)
+    e = new_engine(reminder(), contact={"phone": "+1555"}, call_id="c", now=NOW)
     out = [e.start()]
     for event in sequence:
         was_ended = e.state.ended

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from dsl.ir import Field, IntentTransition, Slot
 from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, ToolSpec
-from runtime.engine.session import TurnRequest
+from runtime.engine.turn import TurnRequest
 from runtime.providers.local import LocalProvider
 from runtime.providers.local.scoring import choose, score_phrase
 

@@ -1,9 +1,11 @@
-"""A text-level driver: runs Engine + ToolRunner + a ``TextProvider`` for chat, tests, studio.
+"""A call of a flow in text: the driver of ``voxflow chat``, the conversation tests and the
+studio's test chat.
 
-``TextSession`` feeds the engine caller text, keys and silences, asks the provider for the
+``TextSession`` feeds the engine caller text, keys and silences, asks the text provider for the
 model's side of each turn, runs the tools the engine asks for, and reports what happened as a
-``Step``. Time is a virtual clock: it starts at ``now`` and moves forward only with silences
-and ``tick``; that keeps conversation tests deterministic.
+``Step``. Time is a virtual clock: it starts at the engine's ``now`` and moves forward only with
+silences and ``tick``; that keeps conversation tests deterministic. It is assembled, like a
+live call, by ``runtime.call.assemble``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any
 
-from dsl.ir import Flow, IntentTransition, Slot
-from runtime.engine.engine import Engine, Limits
+from runtime.engine.engine import Engine
 from runtime.engine.events import (
     AgentSaid,
     CallerSaid,
@@ -30,55 +31,19 @@ from runtime.engine.events import (
     Say,
     Silence,
     SpeechFinished,
+    TemplateFailed,
     Tick,
     ToolResult,
-    ToolSpec,
     Transfer,
     TransitionCalled,
     UpdateSession,
 )
-from runtime.knowledge import KnowledgeBase
-from runtime.persistence import InMemoryPersistence, Persistence
+from runtime.engine.state import EngineState
+from runtime.engine.turn import ProviderTurn, TextProvider, TurnRequest, turn_request
 from runtime.tools.runner import ToolRunner
 
 MAX_CHAIN = 8
 """Model turns chained without caller input (tool call -> reply -> tool call...) before we stop."""
-
-
-@dataclass(frozen=True)
-class TurnRequest:
-    """What a text provider gets for one model turn."""
-
-    instructions: str
-    tools: tuple[ToolSpec, ...]
-    text: str | None
-    """The caller's words; None when the engine asked the model to respond on its own."""
-    intents: tuple[IntentTransition, ...] = ()
-    missing: tuple[Slot, ...] = ()
-    """Slots of the node still to collect, in order."""
-    collect: tuple[Slot, ...] = ()
-    say: tuple[str, ...] = ()
-    """The node's rendered ``say`` lines (a local provider may repeat them)."""
-    tool_result: Any = None
-    """The last tool result, when this turn follows one."""
-    history: tuple[tuple[str, str], ...] = ()
-    """``(role, text)`` of the call so far."""
-    tz: str = "UTC"
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class ProviderTurn:
-    """The model's side of a turn: function calls (in order), then optional reply text."""
-
-    calls: tuple[TransitionCalled, ...] = ()
-    reply: str | None = None
-    explanation: str = ""
-    """Why (the local provider's scores); shown by ``voxflow chat``."""
-
-
-class TextProvider(Protocol):
-    async def turn(self, request: TurnRequest) -> ProviderTurn: ...
 
 
 @dataclass
@@ -100,56 +65,38 @@ class Step:
     outcome: str | None = None
     ended: bool = False
     transfer_to: str | None = None
+    template_errors: list[TemplateFailed] = field(default_factory=list)
+    """Templates of the flow that did not render during this step (the engine reported them)."""
 
 
 class TextSession:
+    """One call of a flow in text. Build it with ``runtime.call.assemble.text_call``.
+
+    Args:
+        engine: the call's engine (``start`` not called yet); its ``now`` starts the clock.
+        tools: runs the engine's ``CallTool`` commands.
+        provider: plays the model's side of each turn.
+        canned: tool name -> result given instead of running the tool (conversation tests); a
+            mapping with only ``error`` makes the call fail with that error.
+    """
+
     def __init__(
         self,
-        flow: Flow,
-        *,
+        engine: Engine,
+        tools: ToolRunner,
         provider: TextProvider,
-        contact: Mapping[str, Any] | None = None,
-        campaign: Mapping[str, Any] | None = None,
-        call_id: str = "chat",
-        now: datetime | None = None,
-        tz: str | None = None,
-        persistence: Persistence | None = None,
-        knowledge: KnowledgeBase | None = None,
-        closed_dates: tuple[str, ...] = (),
-        limits: Limits | None = None,
-        environ: Mapping[str, str] | None = None,
-        canned: Mapping[str, Any] | None = None,
+        *,
+        canned: Mapping[str, object] | None = None,
     ) -> None:
-        self.now = now or datetime.now(UTC)
+        self.engine = engine
+        self.runner = tools
         self.provider = provider
-        self.persistence = persistence or InMemoryPersistence()
-        self.engine = Engine(
-            flow,
-            contact=contact or {},
-            call_id=call_id,
-            now=self.now,
-            campaign=campaign,
-            tz=tz,
-            limits=limits,
-        )
-        self.runner = ToolRunner(
-            flow,
-            call_id=call_id,
-            contact=self.engine.contact,
-            tz=self.engine.tz,
-            persistence=self.persistence,
-            campaign=self.engine.campaign,
-            knowledge=knowledge,
-            closed_dates=closed_dates,
-            environ=environ,
-        )
-        self._last_tool_result: Any = None
+        self.now = engine.state.now
         self.canned = dict(canned or {})
-        """Tool name -> result given instead of running the tool (conversation tests); a
-        mapping with only ``error`` makes the call fail with that error."""
+        self._last_tool_result: object = None
 
     @property
-    def state(self):
+    def state(self) -> EngineState:
         return self.engine.state
 
     async def start(self, node: str | None = None) -> Step:
@@ -162,7 +109,7 @@ class TextSession:
         step = Step()
         await self._feed(CallerSaid(text), step)
         if not self.engine.state.ended:
-            turn = await self.provider.turn(self._request(text))
+            turn = await self.provider.turn(await self._request(text, step))
             await self._apply(turn, step, depth=0)
         return self._finish(step)
 
@@ -214,10 +161,12 @@ class TextSession:
                 self._last_tool_result = result.result if result.ok else {"error": result.error}
                 queue.extend(self.engine.handle(result))
             elif isinstance(command, Respond) and depth < MAX_CHAIN:
-                turn = await self.provider.turn(self._request(None))
+                turn = await self.provider.turn(await self._request(None, step))
                 await self._apply(turn, step, depth=depth + 1)
             elif isinstance(command, Transfer):
                 step.transfer_to = command.to
+            elif isinstance(command, TemplateFailed):
+                step.template_errors.append(command)
             elif isinstance(command, End | UpdateSession):
                 pass
         if step.said and not self.engine.state.ended:
@@ -247,34 +196,12 @@ class TextSession:
             step.replies.append(turn.reply)
             await self._drive(self.engine.handle(AgentSaid(turn.reply)), step, depth)
 
-    def _request(self, text: str | None) -> TurnRequest:
-        e = self.engine
-        session = e.session()
-        node = e.node
-        say = []
-        for t in node.say:
-            try:
-                say.append(e.render(t.src))
-            except Exception:
-                continue
+    async def _request(self, text: str | None, step: Step) -> TurnRequest:
         result, self._last_tool_result = self._last_tool_result, None
-        return TurnRequest(
-            instructions=session.instructions,
-            tools=session.tools,
-            text=text,
-            intents=e.intents(),
-            missing=e.missing_slots(),
-            collect=node.collect,
-            say=tuple(say),
-            tool_result=result if text is None else None,
-            history=tuple(
-                (t["role"], t["text"])
-                for t in e.state.transcript
-                if t["role"] in ("caller", "agent")
-            ),
-            tz=e.tz,
-            now=self.now,
-        )
+        request = turn_request(self.engine, text, tool_result=result, now=self.now)
+        # A say line that did not render while building the request is reported now.
+        await self._drive(self.engine.flush(), step)
+        return request
 
     def _finish(self, step: Step) -> Step:
         s = self.engine.state

@@ -1,16 +1,18 @@
-"""``TextSession``: engine + tools + a text provider, step by step."""
+"""``TextSession``: engine + tools + a text provider, step by step, as ``text_call`` assembles it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from runtime.call.assemble import text_call
+from runtime.call.spec import CallServices, CallSpec
+from runtime.call.text import TextSession
 from runtime.engine.events import TransitionCalled
-from runtime.engine.session import ProviderTurn, TextSession, TurnRequest
+from runtime.engine.turn import ProviderTurn, TurnRequest
 from runtime.knowledge import InMemoryKnowledgeBase
 from runtime.persistence import InMemoryPersistence
 from runtime.providers.local import LocalProvider
-
-from .flows import reminder
+from tests.runtime.engine.flows import reminder
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -27,8 +29,13 @@ class Scripted:
         return self.turns.pop(0) if self.turns else ProviderTurn()
 
 
-def session(provider, **kw) -> TextSession:
-    return TextSession(reminder(), provider=provider, contact={"phone": "+1555"}, now=NOW, **kw)
+def session(provider, *, canned=None, persistence=None, knowledge=None) -> TextSession:
+    return text_call(
+        CallSpec(reminder(), call_id="chat", now=NOW, contact={"phone": "+1555"}),
+        CallServices(persistence or InMemoryPersistence(), knowledge=knowledge),
+        provider,
+        canned=canned,
+    )
 
 
 async def test_start_reports_node_and_speech():

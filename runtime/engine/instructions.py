@@ -1,0 +1,75 @@
+"""What the model is told in the current node: persona, task, slots to collect, what is known.
+
+A mixin of :class:`runtime.engine.engine.Engine`. Instructions of a node whose persona and task
+are plain text are built once and cached; ``Known so far`` is appended on every call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsl.ir import (
+    Agent,
+    Flow,
+    Node,
+)
+from runtime.engine import values as V
+from runtime.engine.events import (
+    PROVIDE_SLOTS,
+    UpdateSession,
+)
+from runtime.engine.specs import node_tools
+from runtime.engine.state import EngineState
+
+
+class Instructions:
+    """Builds the ``UpdateSession`` of a node."""
+
+    state: EngineState
+    agent: Agent
+    flow: Flow
+    contact: dict[str, Any]
+
+    def _session(self, node: Node) -> UpdateSession:
+        base = self._session_cache.get(node.name)
+        if base is None:
+            parts = [self._render_or_src(self.agent.persona.src)]
+            parts.append(
+                f"Current step: {node.name}." + (f" {node.description}" if node.description else "")
+            )
+            if node.task is not None:
+                parts.append(self._render_or_src(node.task.src))
+            if node.collect:
+                parts.append(
+                    "Collect from the caller: "
+                    + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
+                    + f". Report values with {PROVIDE_SLOTS}."
+                )
+            base = UpdateSession("\n\n".join(parts), node_tools(self.flow, node, self._tool_specs))
+            if V.is_plain(self.agent.persona.src) and (
+                node.task is None or V.is_plain(node.task.src)
+            ):
+                self._session_cache[node.name] = base
+        known = self._known()
+        if not known:
+            return base
+        return UpdateSession(f"{base.instructions}\n\nKnown so far: {known}", base.tools)
+
+    def _known(self) -> str:
+        """The declared contact columns, the slots and the variables, for the model's context."""
+        if self._contact_known is None:
+            self._contact_known = [
+                f"contact.{f.name}={_plain(self.contact[f.name])}"
+                for f in self.agent.context
+                if self.contact.get(f.name) not in (None, "")
+            ]
+        items = self._contact_known
+        s = self.state
+        if s.slots or s.vars:
+            items = items + [f"slots.{k}={_plain(v)}" for k, v in s.slots.items()]
+            items += [f"vars.{k}={_plain(v)}" for k, v in s.vars.items() if v is not None]
+        return "; ".join(items)
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

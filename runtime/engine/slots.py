@@ -1,0 +1,126 @@
+"""Slot filling and no-match repair: validating what the caller gave, asking again, giving up.
+
+A mixin of :class:`runtime.engine.engine.Engine`, using its state and machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dsl.ir import (
+    Agent,
+    NoMatchTransition,
+    Slot,
+)
+from runtime.engine import values as V
+from runtime.engine.limits import Limits, transition_key
+from runtime.engine.state import EngineState
+
+
+class SlotFilling:
+    """Collecting a node's slots, re-prompting, and the ``on no_match`` repair."""
+
+    state: EngineState
+    agent: Agent
+    limits: Limits
+    tz: str
+
+    def missing_slots(self) -> tuple[Slot, ...]:
+        """Required slots of the current node not filled yet, in declaration order."""
+        collect = self._nodes[self.state.node].collect  # type: ignore[index]
+        if not collect:
+            return ()
+        return tuple(s for s in collect if s.required and s.name not in self.state.slots)
+
+    def _provide_slots(self, arguments: Mapping[str, Any]) -> None:
+        s = self.state
+        by_name = {x.name: x for x in self.node.collect}
+        for name, raw in arguments.items():
+            slot = by_name.get(name)
+            if slot is None:
+                continue
+            value, ok = self._validate(slot, raw)
+            if ok:
+                s.slots[name] = value
+                s.no_matches = 0  # no_match counts misses in a row
+                s.note("event", f"slot {name} = {value!r}")
+                continue
+            if s.asks[name] >= slot.max_asks:
+                self._exhausted(slot)
+                return
+            s.asks[name] += 1  # the invalid message asks again
+            if slot.invalid is not None:
+                self._say_template(slot.invalid, self.limits.reprompt)
+            else:
+                self._ask(slot, count=False)
+            return
+        if self._check_when():
+            return
+        missing = self.missing_slots()
+        if missing:
+            self._ask(missing[0])
+        elif self.node.task is not None:
+            self._respond()
+
+    def _validate(self, slot: Slot, raw: Any) -> tuple[Any, bool]:
+        try:
+            value = V.coerce(raw, slot.type, tz=self.tz)
+        except Exception:
+            return raw, False
+        if slot.validate is not None:
+            try:
+                ok = bool(V.evaluate(slot.validate.src, self.values(value=value)))
+            except Exception as exc:
+                self._error(f"validation of {slot.name} failed: {exc}")
+                ok = False
+            if not ok:
+                return value, False
+        return value, True
+
+    def _ask(self, slot: Slot, *, count: bool = True) -> None:
+        s = self.state
+        if count:
+            s.asks[slot.name] += 1
+            if s.asks[slot.name] > slot.max_asks:
+                self._exhausted(slot)
+                return
+        if slot.prompt is not None:
+            self._say_template(slot.prompt, None)
+        else:
+            self._respond()
+
+    def _exhausted(self, slot: Slot) -> None:
+        self.state.note("event", f"slot {slot.name} not obtained after {slot.max_asks} asks")
+        nm = self._no_match_transition()
+        if nm is not None:
+            owner, i, t = nm
+            self._take(t, owner, transition_key(t, i), {})
+        else:
+            self._stuck(f"slot {slot.name} not obtained")
+
+    def _no_match_transition(self) -> tuple[str, int, NoMatchTransition] | None:
+        for owner, transitions in (
+            (self.state.node, self.node.transitions),
+            ("*", self.agent.global_transitions),
+        ):
+            for i, t in enumerate(transitions):
+                if isinstance(t, NoMatchTransition):
+                    return owner, i, t  # type: ignore[return-value]
+        return None
+
+    def _no_match(self) -> None:
+        s = self.state
+        s.no_matches += 1
+        nm = self._no_match_transition()
+        if nm is None:
+            if s.no_matches > self.limits.max_no_match:
+                self._stuck("the caller's answers matched nothing")
+                return
+            self._say_template(None, self.limits.reprompt)
+            return
+        owner, i, t = nm
+        if s.no_matches <= t.max_retries:
+            self._say_template(t.reprompt, self.limits.reprompt)
+            return
+        self._take(t, owner, transition_key(t, i), {})

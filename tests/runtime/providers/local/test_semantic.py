@@ -1,0 +1,192 @@
+"""Semantic intent matching: paraphrases understood, unrelated text unmatched, exact rules kept,
+close calls clarified, decisions deterministic and explained."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dsl import compile_file
+from dsl.ir import IntentTransition, Slot
+from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, ToolSpec
+from runtime.engine.turn import TurnRequest
+from runtime.providers.local import LocalProvider
+from runtime.providers.local.evalset import open_intents
+from runtime.providers.local.semantic import CONFIDENT, THRESHOLD, IntentMatcher
+
+FLOWS = Path(__file__).resolve().parents[4] / "flows"
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def greet() -> tuple[IntentTransition, ...]:
+    flow = compile_file(str(FLOWS / "reminder.flow")).flow
+    assert flow is not None
+    return open_intents(flow, "greet")
+
+
+@pytest.fixture(scope="module")
+def matcher() -> IntentMatcher:
+    return IntentMatcher()
+
+
+def request(text, intents, *, tools=(NO_MATCH,), missing=(), history=()):
+    return TurnRequest(
+        instructions="",
+        tools=tuple(ToolSpec(n, n) for n in tools),
+        text=text,
+        intents=intents,
+        missing=missing,
+        collect=missing,
+        history=history,
+        tz="America/New_York",
+        now=NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I'll definitely be there", "confirms"),
+        ("take me off your calling list", "opt_out"),
+        ("please cancel my appointment", "cancel"),
+        ("could we push it to next week", "reschedule"),
+        ("who? I don't know anyone by that name", "wrong_person"),
+    ],
+)
+def test_paraphrases_the_examples_do_not_contain_are_understood(
+    matcher, greet, text, intent
+) -> None:
+    decision = matcher.decide(text, greet)
+    assert decision.winner is not None and decision.winner.intent == intent
+    assert decision.winner.rule == "semantic"
+
+
+@pytest.mark.parametrize("text", ["the football was brilliant last night", "bananas", "hmm"])
+def test_unrelated_text_is_no_match(matcher, greet, text) -> None:
+    decision = matcher.decide(text, greet)
+    assert decision.winner is None and decision.clarify is None
+    assert decision.scores[0].score < THRESHOLD
+
+
+def test_an_example_said_as_is_is_exact(matcher, greet) -> None:
+    decision = matcher.decide("yes I'll be there", greet)
+    assert decision.winner.intent == "confirms" and decision.winner.rule == "contained"
+    assert decision.exact
+
+
+def test_a_short_yes_answer_is_read_by_polarity(matcher, greet) -> None:
+    decision = matcher.decide("yep", greet)
+    assert (decision.winner.intent, decision.winner.rule) == ("confirms", "polarity")
+
+
+def test_a_yes_no_word_inside_a_longer_sentence_is_not_an_exact_answer(matcher) -> None:
+    flow = compile_file(str(FLOWS / "voicemail.flow.yaml")).flow
+    intents = open_intents(flow, "greet")
+    # "no" is an example of not_home; "no problem" is not a no.
+    scores = {s.intent: s for s in matcher.scores("you can leave it, no problem", intents)}
+    assert scores["not_home"].rule == "semantic"
+    # a long sentence starting with a no-word is not a bare "no" either
+    survey = compile_file(str(FLOWS / "survey.flow")).flow
+    top = matcher.scores("never call this number again", open_intents(survey, "intro"))[0]
+    assert (top.intent, top.rule) == ("opt_out", "semantic")
+
+
+def test_scores_cover_every_open_intent_best_first(matcher, greet) -> None:
+    scores = matcher.scores("ring me some other day", greet)
+    assert sorted(s.intent for s in scores) == sorted(i.name for i in greet)
+    assert [s.score for s in scores] == sorted((s.score for s in scores), reverse=True)
+
+
+def test_decisions_are_deterministic_across_matchers(greet) -> None:
+    texts = ["I'll definitely be there", "ring me some other day", "bananas"]
+    first = [IntentMatcher().decide(t, greet) for t in texts]
+    again = [IntentMatcher().decide(t, greet) for t in texts]
+    assert first == again
+
+
+def test_two_close_intents_are_a_clarification_not_a_guess(matcher) -> None:
+    a = IntentTransition("billing", "Billing questions", "x", examples=("my bill",))
+    b = IntentTransition("invoice", "Invoice questions", "y", examples=("my bill",))
+    decision = matcher.decide("a question about my bill please", (a, b))
+    assert decision.winner is None
+    assert {s.intent for s in decision.clarify} == {"billing", "invoice"}
+
+
+async def test_the_provider_asks_once_then_falls_back_to_no_match() -> None:
+    a = IntentTransition("billing", "Billing questions", "x", examples=("my bill",))
+    b = IntentTransition("invoice", "Invoice questions", "y", examples=("my bill",))
+    provider = LocalProvider()
+    first = await provider.turn(request("a question about my bill please", (a, b)))
+    assert first.calls == () and first.reply is not None
+    assert "billing questions" in first.reply and "invoice questions" in first.reply
+    assert first.explanation.startswith("clarify")
+    again = await provider.turn(
+        request(
+            "a question about my bill please",
+            (a, b),
+            history=(("agent", first.reply), ("caller", "a question about my bill please")),
+        )
+    )
+    assert [c.name for c in again.calls] == [NO_MATCH]
+
+
+async def test_a_confident_paraphrase_of_a_global_request_beats_slot_filling(greet) -> None:
+    text = "take me off your calling list"
+    assert IntentMatcher().decide(text, greet).winner.score >= CONFIDENT
+    turn = await LocalProvider().turn(
+        request(text, greet, tools=(PROVIDE_SLOTS,), missing=(Slot("note", "str"),))
+    )
+    assert [c.name for c in turn.calls] == ["opt_out"]
+
+
+async def test_slot_values_are_still_read_by_rule_when_no_intent_is_sure(greet) -> None:
+    turn = await LocalProvider().turn(
+        request("seven", greet, tools=(PROVIDE_SLOTS,), missing=(Slot("count", "int"),))
+    )
+    assert turn.calls[0].name == PROVIDE_SLOTS and turn.calls[0].arguments == {"count": 7}
+
+
+async def test_the_explanation_lists_the_scores(greet) -> None:
+    turn = await LocalProvider().turn(request("ring me some other day", greet))
+    assert turn.explanation.count("=") >= 4
+    assert "(semantic " in turn.explanation
+
+
+def test_examples_are_embedded_once_per_intent_set(greet) -> None:
+    calls: list[int] = []
+
+    class Counting(IntentMatcher):
+        def _phrases(self, intents):
+            calls.append(len(self._index))
+            return super()._phrases(intents)
+
+    m = Counting()
+    for text in ("yes", "no", "maybe later"):
+        m.decide(text, greet)
+    assert len(m._index) == 1
+
+
+def test_a_clarification_speaks_to_the_caller_in_the_second_person() -> None:
+    from runtime.providers.local.provider import _to_caller
+
+    assert _to_caller("the caller wants to cancel their visit") == "you want to cancel your visit"
+    assert _to_caller("the caller is not interested") == "you are not interested"
+    assert _to_caller("the person who answered is not the patient") == (
+        "the person who answered is not the patient"
+    )
+
+
+def test_a_hesitation_before_a_yes_does_not_hide_the_answer(matcher, greet) -> None:
+    decision = matcher.decide("uh yeah, count me in", greet)
+    assert (decision.winner.intent, decision.winner.rule) == ("confirms", "polarity")
+
+
+def test_a_second_verb_of_the_description_follows_the_caller() -> None:
+    from runtime.providers.local.provider import _to_caller
+
+    assert _to_caller("the caller cannot come and wants another time") == (
+        "you cannot come and want another time"
+    )
