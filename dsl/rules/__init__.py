@@ -26,6 +26,7 @@ RULES: tuple[Rule, ...] = (
     transitions.never_fires,
     outcomes.unknown_outcome,
     campaign.outcome_without_rule,
+    campaign.retry_that_never_retries,
     names.expressions,
     names.templates,
 )
