@@ -15,7 +15,7 @@ from dsl.reader import Reader
 from dsl.source_map import Path, SourceMap, TemplateSite
 
 _DTMF = re.compile(r"^([0-9*#]+|any)$")
-_TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match")
+_TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match", "tool_error", "failures")
 _TRANSITION_EXTRA = {
     "intent": ("description", "examples", "params"),
     "silence": ("reprompt", "max"),
@@ -175,6 +175,7 @@ class NodeReader:
                 self.r.wrong(am, "args", "a mapping of name: expression")
             elif am is not None:
                 for ak, av in self.r.names(am, "argument"):
+                    self.mark(path + ("arg", ak.raw), ak)
                     e = self.expr(av, f"argument {ak.raw} of {tool}")
                     if e is not None:
                         args.append((ak.raw, e))
@@ -274,6 +275,15 @@ class NodeReader:
             return ir.SilenceTransition(
                 after, target, reprompt, 0 if max_ is None else max_, actions
             )
+        if kind == "tool_error":
+            if isinstance(head, Scalar) and head.tag in ("bool", "null"):
+                return ir.ToolErrorTransition(None, target, actions)
+            tool = self.r.name(head, "tool_error tool")
+            self.mark(path + ("tool",), head)
+            return ir.ToolErrorTransition(tool, target, actions)
+        if kind == "failures":
+            count = self.r.integer(head, "failures", minimum=1)
+            return ir.FailuresTransition(count, target, actions) if count is not None else None
         if not (isinstance(head, Scalar) and head.tag in ("bool", "null")):
             self.r.wrong(head, "no_match", "true")
         return ir.NoMatchTransition(target, reprompt, 0 if max_ is None else max_, actions)

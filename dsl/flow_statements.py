@@ -368,3 +368,12 @@ class ToDoc(CampaignStatements, Transformer):
         kw, reprompt, max_, target, body = items
         head: list[tuple[str, Value]] = [("no_match", ast.boolean(True, pos_of(kw)))]
         return self._transition(head, [reprompt, max_, target, body])
+
+    def tool_error_tr(self, items):
+        kw, tool, target, body = items
+        value = name_of(tool) if tool is not None else ast.boolean(True, pos_of(kw))
+        return self._transition([("tool_error", value)], [target, body])
+
+    def failures_tr(self, items):
+        kw, max_, target, body = items
+        return self._transition([("failures", max_[1])], [target, body])

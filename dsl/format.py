@@ -177,6 +177,10 @@ def _transition_flow(t, w, ind: str) -> None:
         w(f"{ind}when {t.condition.src}{arrow}")
     elif isinstance(t, ir.DtmfTransition):
         w(f"{ind}on dtmf {_q(t.digits)}{arrow}")
+    elif isinstance(t, ir.ToolErrorTransition):
+        w(f"{ind}on tool_error" + (f" {t.tool}" if t.tool else "") + arrow)
+    elif isinstance(t, ir.FailuresTransition):
+        w(f"{ind}on failures max {t.max}{arrow}")
     else:
         head = (
             f"on silence {duration(t.after_ms)}"
@@ -420,6 +424,10 @@ def _transition_data(t) -> dict:
         d = {"when": t.condition.src}
     elif isinstance(t, ir.DtmfTransition):
         d = {"dtmf": t.digits}
+    elif isinstance(t, ir.ToolErrorTransition):
+        d = {"tool_error": t.tool if t.tool else True}
+    elif isinstance(t, ir.FailuresTransition):
+        d = {"failures": t.max}
     else:
         if isinstance(t, ir.SilenceTransition):
             d, count = {"silence": duration(t.after_ms)}, t.max_reprompts

@@ -26,6 +26,10 @@ def _label(t) -> str:
         return f"dtmf {t.digits}"
     if isinstance(t, ir.SilenceTransition):
         return f"silence {duration(t.after_ms)}"
+    if isinstance(t, ir.ToolErrorTransition):
+        return f"tool error {t.tool}" if t.tool else "tool error"
+    if isinstance(t, ir.FailuresTransition):
+        return f"{t.max} failures"
     return "no match"
 
 

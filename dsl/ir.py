@@ -187,8 +187,43 @@ class NoMatchTransition:
     kind: Literal["no_match"] = "no_match"
 
 
+@dataclass(frozen=True)
+class ToolErrorTransition:
+    """A tool failed (an error, or no result in time): ``tool`` names which, ``None`` any.
+
+    Taken instead of the fallback; ``tool_error.tool`` and ``tool_error.message`` say what
+    failed. Without one, a failed ``call`` action sets the outcome ``tool_error``.
+    """
+
+    tool: str | None
+    target: str | None
+    actions: tuple[Action, ...] = ()
+    kind: Literal["tool_error"] = "tool_error"
+
+
+@dataclass(frozen=True)
+class FailuresTransition:
+    """The retry budget: taken at the ``max``-th failure of any kind (silence, no match, a
+    value failing validation), in place of its re-prompt.
+
+    In a node it counts the failures of the current visit; among the global transitions, the
+    failures of the whole call.
+    """
+
+    max: int
+    target: str | None
+    actions: tuple[Action, ...] = ()
+    kind: Literal["failures"] = "failures"
+
+
 Transition = Annotated[
-    IntentTransition | WhenTransition | DtmfTransition | SilenceTransition | NoMatchTransition,
+    IntentTransition
+    | WhenTransition
+    | DtmfTransition
+    | SilenceTransition
+    | NoMatchTransition
+    | ToolErrorTransition
+    | FailuresTransition,
     PydanticField(discriminator="kind"),
 ]
 

@@ -97,6 +97,8 @@ def flow_schema() -> dict[str, Any]:
                 },
                 ["no_match"],
             ),
+            _obj({"tool_error": {"anyOf": [_NAME, {"const": True}]}, **common}, ["tool_error"]),
+            _obj({"failures": {"type": "integer", "minimum": 1}, **common}, ["failures"]),
         ]
     }
     slot = {

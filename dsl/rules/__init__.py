@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from dsl.diagnostics import Diagnostic
-from dsl.rules import campaign, graph, names, outcomes, transitions
+from dsl.rules import campaign, graph, names, outcomes, tools, transitions
 from dsl.rules.context import RuleContext
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
@@ -26,6 +26,7 @@ RULES: tuple[Rule, ...] = (
     transitions.never_fires,
     outcomes.unknown_outcome,
     campaign.outcome_without_rule,
+    tools.call_arguments,
     names.expressions,
     names.templates,
 )

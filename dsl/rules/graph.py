@@ -77,6 +77,14 @@ def unknown_tool(ctx: RuleContext) -> Iterator[Diagnostic]:
             yield ctx.error(
                 ctx.at(path), "VF402", f"unknown tool {action.tool!r}", _close(action.tool, known)
             )
+    for path, _, t in ctx.transitions():
+        if isinstance(t, ir.ToolErrorTransition) and t.tool and t.tool not in known:
+            yield ctx.error(
+                ctx.at(path + ("tool",), path),
+                "VF402",
+                f"on tool_error names unknown tool {t.tool!r}",
+                _close(t.tool, known),
+            )
 
 
 def _targets(t) -> Iterator[str]:

@@ -17,8 +17,9 @@ from dsl import ir
 from dsl.diagnostics import Diagnostic
 from dsl.expr import check_expr
 from dsl.rules.context import RuleContext
+from dsl.rules.tools import result_fields
 from dsl.templates import check_template, template_env
-from dsl.types import ANY, BOOL, DATETIME, Scope, VoxType, parse_type
+from dsl.types import ANY, BOOL, DATETIME, STR, RecordType, Scope, VoxType, parse_type
 
 
 def _type(name: str) -> VoxType:
@@ -50,8 +51,26 @@ def flow_scope(agent: ir.Agent) -> Scope:
     actions += [a for t in transitions for a in t.actions]
     for a in actions:
         if isinstance(a, ir.CallAction) and a.into:
-            names[a.into] = ANY
+            names[a.into] = _result_type(agent, a.tool, names.get(a.into))
+    names.update(TOOL_ERROR_SCOPE)
     return Scope(names)
+
+
+TOOL_ERROR_SCOPE: dict[str, VoxType] = {"tool_error.tool": STR, "tool_error.message": STR}
+"""The failed tool's name and its log-safe error, readable after a tool failed
+(``on tool_error``); empty strings before any failure."""
+
+
+def _result_type(agent: ir.Agent, tool: str, before: VoxType | None) -> VoxType:
+    """The declared result fields of ``tool`` as a record (``any`` when the shape is open, or
+    when two calls bind different tools to one name)."""
+    fields = result_fields(agent, tool)
+    if fields is None:
+        return ANY
+    record = RecordType(tuple((name, _type(t)) for name, t in fields))
+    if before is not None and before != record:
+        return ANY
+    return record
 
 
 def _extra(scope: Scope, extra: dict[str, str]) -> Scope:

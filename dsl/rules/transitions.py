@@ -54,6 +54,10 @@ def _key(t) -> tuple | None:
         return ("silence",)
     if isinstance(t, ir.NoMatchTransition):
         return ("no_match",)
+    if isinstance(t, ir.ToolErrorTransition):
+        return ("tool_error", t.tool)
+    if isinstance(t, ir.FailuresTransition):
+        return ("failures",)
     return None
 
 

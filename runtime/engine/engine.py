@@ -37,6 +37,7 @@ from dsl.ir import (
     SayAction,
     SetAction,
     Template,
+    ToolErrorTransition,
     TransferAction,
     Transition,
     WhenTransition,
@@ -64,6 +65,9 @@ from runtime.engine.slots import SlotFilling
 from runtime.engine.state import EngineState, PendingCall, Taken
 
 log = logging.getLogger(__name__)
+
+_NO_TOOL_ERROR = {"tool": "", "message": ""}
+"""``tool_error`` before any tool failed (the compiler lets every template read it)."""
 
 __all__ = ["Engine", "Limits", "all_transitions", "transition_key"]
 
@@ -185,6 +189,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         """The scope templates and expressions see."""
         s = self.state
         scope: dict[str, Any] = {**s.results, **s.slots}
+        scope.setdefault("tool_error", _NO_TOOL_ERROR)
         scope.update(
             contact=self.contact,
             campaign=self.campaign,
@@ -245,6 +250,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self._stay_fired.clear()
         s.silence_reprompts = 0
         s.no_matches = 0
+        s.failures = 0
         s.dtmf_buffer = ""
         s.awaiting_reply_since = None
         s.last_input_at = s.now
@@ -313,10 +319,8 @@ class Engine(EventHandlers, SlotFilling, Instructions):
 
     def _take(self, t: Transition, owner: str, key: str, arguments: Mapping[str, Any]) -> None:
         s = self.state
-        if isinstance(t, IntentTransition):
-            for f in t.params:
-                if f.name in arguments:
-                    s.slots[f.name] = self._coerce(arguments[f.name], f.type)
+        if isinstance(t, IntentTransition) and not self._take_params(t, arguments):
+            return
         s.taken.append(Taken(owner, key, t.target))
         if not isinstance(t, NoMatchTransition):
             s.no_matches = 0
@@ -339,14 +343,17 @@ class Engine(EventHandlers, SlotFilling, Instructions):
             except Exception as exc:
                 self._error(f"set {a.name} failed: {exc}")
                 return
+            if a.name.startswith("slots."):
+                self._set_slot(a.name.removeprefix("slots."), value)
+                return
             name = a.name.removeprefix("vars.")
             if a.name.startswith("vars.") or name not in {x.name for x in self.node.collect}:
                 s.vars[name] = value
             else:
-                s.slots[name] = value
+                self._set_slot(name, value)
         elif isinstance(a, CallAction):
             try:
-                args = {k: self._eval(v.src) for k, v in a.args}
+                args = {k: V.jsonable(self._eval(v.src)) for k, v in a.args}
             except Exception as exc:
                 self._error(f"arguments of {a.tool} failed: {exc}")
                 self._stuck(f"tool {a.tool} could not be called")
@@ -387,6 +394,37 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         )
         self.state.note("tool", f"call {name}", call_id=call_id, arguments=args)
         self._out.append(CallTool(call_id, name, args))
+
+    def _tool_failed(self, pending: PendingCall, error: str, *, timed_out: bool = False) -> None:
+        """A tool failed or gave no result in time: the flow's ``on tool_error`` for it (node,
+        then global), else the outcome ``tool_error`` and the fallback for a ``call`` action
+        or a tool that never answered, or the model tells the caller (a tool it called itself
+        that answered with an error)."""
+        s = self.state
+        s.results["tool_error"] = {"tool": pending.name, "message": error}
+        s.note("event", f"tool_error: {pending.name}", error=error)
+        self._blocked_on = None
+        handler = self._tool_error_transition(pending.name)
+        if handler is not None:
+            owner, i, t = handler
+            self._take(t, owner, transition_key(t, i), {})
+            return
+        if pending.origin == "action" or timed_out:
+            self._agenda.clear()
+            self._set_outcome(BuiltinOutcome.TOOL_ERROR.value)
+            self._stuck(f"tool {pending.name} failed: {error}")
+            return
+        self._respond()  # the model tells the caller
+
+    def _tool_error_transition(self, tool: str) -> tuple[str, int, ToolErrorTransition] | None:
+        for owner, transitions in (
+            (self.state.node, self.node.transitions),
+            ("*", self.agent.global_transitions),
+        ):
+            for i, t in enumerate(transitions):
+                if isinstance(t, ToolErrorTransition) and t.tool in (None, tool):
+                    return owner, i, t  # type: ignore[return-value]
+        return None
 
     def _apply_builtin(self, name: str, result: Mapping[str, Any]) -> bool:
         """Effects of a successful built-in on the call; True when the call ended."""
@@ -469,14 +507,14 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self.state.awaiting_reply_since = self.state.now
         self._out.append(Respond())
 
-    def _say_template(self, template: Template | None, default: str | None) -> None:
+    def _say_template(self, template: Template | None, default: str | None, **extra: Any) -> None:
         if template is None:
             if default is None:
                 return
             text = default
         else:
             try:
-                text = self._render(template.src)
+                text = self._render(template.src, **extra)
             except Exception as exc:
                 self._template_failed(template.src, exc)
                 if default is None:
@@ -503,10 +541,10 @@ class Engine(EventHandlers, SlotFilling, Instructions):
                 self._template_failed(template.src, exc)
         return tuple(lines)
 
-    def _render(self, src: str) -> str:
+    def _render(self, src: str, **extra: Any) -> str:
         if V.is_plain(src):
             return src
-        return V.render(src, self.values(), tz=self.tz, locale=self.agent.provider.language)
+        return V.render(src, self.values(**extra), tz=self.tz, locale=self.agent.provider.language)
 
     def _render_or_src(self, src: str) -> str:
         try:

@@ -54,10 +54,14 @@ class EngineState:
     asks: Counter[str] = field(default_factory=Counter)
     silence_reprompts: int = 0
     no_matches: int = 0
+    failures: int = 0
+    """Silences, no-matches and invalid values in this node visit (``on failures``)."""
     dtmf_buffer: str = ""
     # whole-call counters and clocks
     visits: Counter[str] = field(default_factory=Counter)
     fallbacks: int = 0
+    call_failures: int = 0
+    """Silences, no-matches and invalid values in the whole call (global ``on failures``)."""
     last_input_at: datetime | None = None
     awaiting_reply_since: datetime | None = None
     errors: list[str] = field(default_factory=list)
@@ -88,6 +92,8 @@ class EngineState:
                 for k, p in self.pending.items()
             },
             "turns": self.turns,
+            "failures": self.failures,
+            "call_failures": self.call_failures,
             "now": self.now,
             "errors": self.errors,
         }
