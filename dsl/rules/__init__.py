@@ -24,11 +24,13 @@ RULES: tuple[Rule, ...] = (
     graph.dead_end_node,
     transitions.duplicate_intent,
     transitions.never_fires,
+    transitions.unreachable_budget,
     outcomes.unknown_outcome,
     campaign.outcome_without_rule,
     tools.call_arguments,
     names.expressions,
     names.templates,
+    names.set_targets,
 )
 
 

@@ -15,11 +15,21 @@ from jinja2 import TemplateSyntaxError
 
 from dsl import ir
 from dsl.diagnostics import Diagnostic
-from dsl.expr import check_expr
+from dsl.expr import ExprSyntaxError, check_expr, parse_expr
 from dsl.rules.context import RuleContext
 from dsl.rules.tools import result_fields
 from dsl.templates import check_template, template_env
-from dsl.types import ANY, BOOL, DATETIME, STR, RecordType, Scope, VoxType, parse_type
+from dsl.types import (
+    ANY,
+    BOOL,
+    DATETIME,
+    STR,
+    RecordType,
+    Scope,
+    VoxType,
+    assignable,
+    parse_type,
+)
 
 
 def _type(name: str) -> VoxType:
@@ -129,3 +139,58 @@ def _shape(src: str) -> tuple | None:
         )
     except TemplateSyntaxError:
         return None
+
+
+def set_targets(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """VF309: ``set`` names no declared variable or slot, or gives it a value of another type.
+
+    ``set vars.<name>`` needs ``<name>`` declared (``var``); ``set slots.<name>`` a slot some
+    node collects or an intent parameter; a bare name is a slot of the node or a variable.
+    ``set slots.<name> = null`` clears the slot (its node asks for it again).
+    """
+    scope = flow_scope(ctx.agent)
+    variables = {f.name for f in ctx.agent.variables}
+    for path, action in ctx.actions():
+        if not isinstance(action, ir.SetAction):
+            continue
+        name = action.name
+        if name.startswith(("vars.", "slots.")):
+            target = name
+        elif name in variables:
+            target = f"vars.{name}"
+        elif f"slots.{name}" in scope and _in_node(ctx, path, name):
+            target = f"slots.{name}"
+        else:
+            target = None
+        want = scope.lookup(target) if target is not None and target.count(".") == 1 else None
+        if want is None:
+            close = scope.suggest(target or f"vars.{name}")
+            yield ctx.error(
+                ctx.at(path),
+                "VF309",
+                f"set {name}: no declared variable or slot of that name",
+                f"did you mean {close!r}?"
+                if close and close.startswith(("vars.", "slots."))
+                else "declare it (var <name>: <type>) or collect it as a slot",
+            )
+            continue
+        try:
+            node = parse_expr(action.value.src)
+        except ExprSyntaxError:
+            continue
+        got, _ = check_expr(node, scope)
+        if not assignable(got, want):
+            yield ctx.error(
+                ctx.at(path),
+                "VF309",
+                f"set {name}: the value is {got}, but {target} is {want}",
+                f"give it a value of type {want}, or null to clear it",
+            )
+
+
+def _in_node(ctx: RuleContext, path: tuple, slot: str) -> bool:
+    """Whether the node an action belongs to collects ``slot`` (globals: any node)."""
+    if path[0] != "node":
+        return True
+    node = next((n for n in ctx.agent.nodes if n.name == path[1]), None)
+    return node is not None and any(s.name == slot for s in node.collect)
