@@ -15,13 +15,17 @@ from dsl.reader import Reader
 from dsl.source_map import Path, SourceMap, TemplateSite
 
 _DTMF = re.compile(r"^([0-9*#]+|any)$")
-_TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match", "tool_error", "failures")
+NODE_KEYS = ("description", "say", "task", "collect", "tools", "enter", "on")
+"""The fields of a node (YAML keys; the same words in ``.flow``)."""
+SLOT_KEYS = ("type", "prompt", "validate", "invalid", "max_asks", "required", "description")
+TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match", "tool_error", "failures")
+"""The events a transition answers (the YAML key that names its kind)."""
 _TRANSITION_EXTRA = {
     "intent": ("description", "examples", "params"),
     "silence": ("reprompt", "max"),
     "no_match": ("reprompt", "max"),
 }
-_ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end")
+ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end")
 
 
 class NodeReader:
@@ -50,8 +54,7 @@ class NodeReader:
         return out
 
     def node(self, key: Scalar, v: Value) -> ir.Node | None:
-        keys = ("description", "say", "task", "collect", "tools", "enter", "on")
-        m = self.r.mapping(v, f"node {key.raw!r}", allowed=keys, at=key.pos)
+        m = self.r.mapping(v, f"node {key.raw!r}", allowed=NODE_KEYS, at=key.pos)
         if m is None:
             if isinstance(v, Scalar) and v.tag == "null":
                 self.mark(("node", key.raw), key)
@@ -93,8 +96,9 @@ class NodeReader:
                 if spec is not None:
                     out.append(ir.Slot(k.raw, spec[0], required=spec[1]))
                 continue
-            keys = ("type", "prompt", "validate", "invalid", "max_asks", "required", "description")
-            m = self.r.mapping(val, f"slot {k.raw!r}", allowed=keys, required=("type",), at=k.pos)
+            m = self.r.mapping(
+                val, f"slot {k.raw!r}", allowed=SLOT_KEYS, required=("type",), at=k.pos
+            )
             spec = self.type_name(m.get("type"), f"type of slot {k.raw!r}")
             if spec is None:
                 continue
@@ -141,12 +145,12 @@ class NodeReader:
                 v, f"an action in {where}", "a mapping such as {say: ...} or {end: outcome}"
             )
             return None
-        kinds = [k for k in v.keys() if k in _ACTION_KINDS]
+        kinds = [k for k in v.keys() if k in ACTION_KINDS]
         if len(kinds) != 1:
             self.r.report(
                 v.pos,
                 "VF203" if not kinds else "VF202",
-                f"an action in {where} needs exactly one of {', '.join(_ACTION_KINDS)}"
+                f"an action in {where} needs exactly one of {', '.join(ACTION_KINDS)}"
                 + (f", found {', '.join(kinds)}" if kinds else ""),
                 "write one action per list item",
             )
@@ -215,12 +219,12 @@ class NodeReader:
         if not isinstance(v, Map):
             self.r.wrong(v, f"a transition of {where}", "a mapping such as {intent: ..., to: ...}")
             return None
-        kinds = [k for k in v.keys() if k in _TRANSITION_KINDS]
+        kinds = [k for k in v.keys() if k in TRANSITION_KINDS]
         if len(kinds) != 1:
             self.r.report(
                 v.pos,
                 "VF203" if not kinds else "VF202",
-                f"a transition of {where} needs exactly one of {', '.join(_TRANSITION_KINDS)}"
+                f"a transition of {where} needs exactly one of {', '.join(TRANSITION_KINDS)}"
                 + (f", found {', '.join(kinds)}" if kinds else ""),
                 "write one transition per list item",
             )
