@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from dsl import reference_entries as R
-from dsl.codes import CODES
+from dsl.codes import CODES, explain
 from dsl.expr import parse_expr
 from dsl.reference import missing, render
 
@@ -39,3 +40,16 @@ def test_every_code_the_compiler_reports_is_explained_and_every_explanation_is_u
 @pytest.mark.parametrize("entry", R.FUNCTIONS, ids=lambda e: e.names[0])
 def test_function_examples_are_expressions(entry):
     parse_expr(entry.example)
+
+
+def test_voxflow_explain_prints_the_explanation():
+    from runtime.cli import COMMAND_MODULES, app
+
+    for name in COMMAND_MODULES:
+        __import__(name)
+    result = CliRunner().invoke(app, ["explain", "VF401"])
+    assert result.exit_code == 0
+    assert result.output == explain("VF401")
+    assert result.output.startswith("VF401: unknown target node")
+    unknown = CliRunner().invoke(app, ["explain", "VF999"])
+    assert unknown.exit_code == 1
