@@ -9,8 +9,10 @@ syntaxes give the same IR bytes.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
@@ -227,8 +229,23 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
         except (ZoneInfoNotFoundError, ValueError, OSError):
             # OSError: a key naming a directory of the tz database ("America", IsADirectoryError)
             # or too long a path for the file system.
-            self.r.report(
-                v.pos, "VF503", f"unknown time zone {s!r}", "use an IANA name such as Europe/Paris"
-            )
+            self.r.report(v.pos, "VF503", f"unknown time zone {s!r}", timezone_hint(s))
             return None
         return s
+
+
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    """Every IANA zone name, by its lower-case spelling."""
+    return {z.lower(): z for z in available_timezones()}
+
+
+def timezone_hint(name: str) -> str:
+    """ "did you mean" the closest IANA zone name (case, typos), else how to write one."""
+    zones = _zones()
+    key = name.strip().lower().replace(" ", "_")
+    exact = zones.get(key)
+    close = [exact] if exact else difflib.get_close_matches(key, list(zones), n=1, cutoff=0.75)
+    if close:
+        return f"did you mean {zones.get(close[0], close[0])!r}?"
+    return "use an IANA name such as Europe/Paris"
