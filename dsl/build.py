@@ -69,7 +69,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
     def agent(self, v: Value | None) -> ir.Agent | None:
         keys = (
             "name", "persona", "timezone", "context", "variables", "outcomes", "start",
-            "fallback", "provider", "knowledge", "tools", "global", "nodes",
+            "fallback", "provider", "knowledge", "tools", "global", "nodes", "flows",
         )  # fmt: skip
         m = self.r.mapping(v, "agent", allowed=keys, required=("name", "persona", "nodes"))
         if m is None:
@@ -99,6 +99,10 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
         if knowledge is not None:
             tools.append(knowledge)
         global_tr = self.transitions(m.get("global"), ("global",), "global transitions")
+        flows_v = m.get("flows")
+        if isinstance(flows_v, Map):
+            self.subflow_names = frozenset(k.raw for k, _ in flows_v.entries)
+        subflows, subflow_nodes = self.subflows(flows_v)
         nodes = self.nodes(m.get("nodes"))
         start = self.r.name(m.get("start"), "start")
         self.mark(("start",), m.get("start") or m.key("nodes") or m)
@@ -113,7 +117,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
             name=name,
             persona=persona,
             start=start,
-            nodes=tuple(nodes),
+            nodes=tuple(nodes + subflow_nodes),
             context=tuple(contact),
             campaign_context=tuple(camp),
             variables=tuple(variables),
@@ -123,6 +127,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
             fallback=fallback,
             provider=provider,
             timezone=tz or "UTC",
+            subflows=tuple(subflows),
         )
 
     # --- values with meaning ---------------------------------------------------------------------

@@ -25,12 +25,19 @@ _TRANSITION_EXTRA = {
     "silence": ("reprompt", "max"),
     "no_match": ("reprompt", "max"),
 }
-ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end")
+ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end", "return")
 
 
 class NodeReader:
     r: Reader
     map: SourceMap
+    prefix: str = ""
+    """``<flow>.`` while reading a sub-flow: its node names and targets are qualified."""
+    subflow_names: frozenset[str] = frozenset()
+
+    def local(self, name: str | None) -> str | None:
+        """A node name as the IR holds it (``identity.ask`` inside sub-flow ``identity``)."""
+        return None if name is None else self.prefix + name
 
     def nodes(self, v: Value | None) -> list[ir.Node]:
         if v is None:
@@ -53,14 +60,59 @@ class NodeReader:
                 out.append(n)
         return out
 
+    def subflows(self, v: Value | None) -> tuple[list[ir.SubFlow], list[ir.Node]]:
+        """The sub-flows (``flows``) and their nodes, named ``<flow>.<node>``."""
+        if v is None:
+            return [], []
+        if not isinstance(v, Map):
+            self.r.wrong(v, "flows", "a mapping of sub-flow name: definition")
+            return [], []
+        flows, nodes = [], []
+        for k, val in self.r.names(v, "sub-flow"):
+            m = self.r.mapping(
+                val,
+                f"sub-flow {k.raw!r}",
+                allowed=("description", "params", "results", "start", "nodes"),
+                required=("nodes",),
+                at=k.pos,
+            )
+            if m is None:
+                continue
+            self.mark(("flow", k.raw), k)
+            params = self.fields(m.get("params"), "param", f"flow:{k.raw}")
+            results = self.fields(m.get("results"), "result", f"flow-result:{k.raw}")
+            first_t, first_e = len(self.map.templates), len(self.map.exprs)
+            self.prefix = k.raw + "."
+            try:
+                own = self.nodes(m.get("nodes"))
+                start = self.r.name(m.get("start"), "start")
+                self.mark(("flow", k.raw, "start"), m.get("start") or m.key("nodes") or k)
+            finally:
+                self.prefix = ""
+            for site in [*self.map.templates[first_t:], *self.map.exprs[first_e:]]:
+                site.subflow = k.raw
+            if start is None and own:
+                start = own[0].name.removeprefix(k.raw + ".")
+            nodes.extend(own)
+            flows.append(
+                ir.SubFlow(
+                    name=k.raw,
+                    start=f"{k.raw}.{start}",
+                    params=tuple(params),
+                    results=tuple(results),
+                    description=self.r.string(m.get("description"), "description") or "",
+                )
+            )
+        return flows, nodes
+
     def node(self, key: Scalar, v: Value) -> ir.Node | None:
         m = self.r.mapping(v, f"node {key.raw!r}", allowed=NODE_KEYS, at=key.pos)
         if m is None:
             if isinstance(v, Scalar) and v.tag == "null":
-                self.mark(("node", key.raw), key)
-                return ir.Node(key.raw)
+                self.mark(("node", self.prefix + key.raw), key)
+                return ir.Node(self.prefix + key.raw)
             return None
-        name = key.raw
+        name = self.prefix + key.raw
         self.mark(("node", name), key)
         say = []
         for s in self.r.strings(m.get("say"), "say"):
@@ -156,7 +208,7 @@ class NodeReader:
             )
             return None
         kind = kinds[0]
-        extra = {"set": ("value",), "call": ("args", "into")}.get(kind, ())
+        extra = {"set": ("value",), "call": ("args", "into", "to")}.get(kind, ())
         m = self.r.mapping(
             v,
             f"{kind} action",
@@ -186,7 +238,37 @@ class NodeReader:
             into = self.r.name(m.get("into"), "into")
             if into is not None:
                 self.mark(("into", into), m.get("into"))
+            then = self.local(self.r.name(m.get("to"), "target"))
+            self.mark(path + ("to",), m.get("to"))
+            if tool in self.subflow_names:
+                if then is None:
+                    self.r.report(
+                        head.pos,
+                        "VF203",
+                        f"the call of sub-flow {tool!r} needs the node to continue at",
+                        f"write call {tool}(...) -> <node>",
+                    )
+                    return None
+                return ir.SubFlowCall(tool, then, tuple(args), into)
+            if then is not None:
+                self.r.report(
+                    m.get("to").pos,
+                    "VF202",
+                    f"{tool!r} is not a sub-flow: only a sub-flow call continues at a node",
+                    "remove -> <node>, or declare the sub-flow (flow <name>(...))",
+                )
             return ir.CallAction(tool, tuple(args), into) if tool else None
+        if kind == "return":
+            values = []
+            if isinstance(head, Map):
+                for rk, rv in self.r.names(head, "result"):
+                    self.mark(path + ("arg", rk.raw), rk)
+                    e = self.expr(rv, f"result {rk.raw}")
+                    if e is not None:
+                        values.append((rk.raw, e))
+            elif not (isinstance(head, Scalar) and head.tag in ("bool", "null")):
+                self.r.wrong(head, "return", "a mapping of result: expression")
+            return ir.ReturnAction(tuple(values))
         if kind == "say":
             t = self.template(head, f"say in {where}")
             return ir.SayAction(t) if t else None
@@ -234,7 +316,7 @@ class NodeReader:
         m = self.r.mapping(v, f"{kind} transition", allowed=(kind, "to", "do", *extra))
         head = m.get(kind)
         self.mark(path, head)
-        target = self.r.name(m.get("to"), "target")
+        target = self.local(self.r.name(m.get("to"), "target"))
         self.mark(path + ("to",), m.get("to"))
         actions = tuple(self.actions(m.get("do"), path + ("do",), where))
         reprompt = (

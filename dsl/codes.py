@@ -257,6 +257,37 @@ CODES: dict[str, Code] = {
             "on silence 5s max 1 -> desk\non no_match max 1 -> desk\non failures max 3 -> desk",
         ),
         Code(
+            "VF410",
+            "recursive sub-flow",
+            "A sub-flow calls itself, directly or through other sub-flows. Sub-flows do not "
+            "recurse; to ask again, add a transition back to one of its own nodes.",
+            "flow identity()\n  node ask\n    call identity -> ask",
+            "flow identity()\n  node ask\n    on no_match -> ask",
+        ),
+        Code(
+            "VF411",
+            "sub-flow that never returns",
+            "No node of a sub-flow has a `return`, so its callers would never continue at "
+            "their `-> node`.",
+            "flow identity() -> (ok: bool)\n  node ask\n    end",
+            "flow identity() -> (ok: bool)\n  node ask\n    return(ok = true)",
+        ),
+        Code(
+            "VF412",
+            "return outside a sub-flow",
+            "`return` in a node of the main flow: there is no caller to go back to.",
+            "node done\n  return",
+            "node done\n  end",
+        ),
+        Code(
+            "VF413",
+            "return values that do not match the results",
+            "A `return` gives a result its sub-flow does not declare, or leaves out a "
+            "required one.",
+            "flow identity() -> (verified: bool)\n  node ok\n    return(verifed = true)",
+            "flow identity() -> (verified: bool)\n  node ok\n    return(verified = true)",
+        ),
+        Code(
             "VF501",
             "outcome without campaign rule (warning)",
             "The campaign says nothing about an outcome the agent can end in, so it is "

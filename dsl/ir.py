@@ -97,6 +97,26 @@ class CallAction:
 
 
 @dataclass(frozen=True)
+class SubFlowCall:
+    """Run sub-flow ``flow`` with ``args``; when it returns, bind its results to ``into`` and
+    enter ``then``. It leaves the node: in ``on_enter`` it runs after the ``say`` lines."""
+
+    flow: str
+    then: str
+    args: tuple[tuple[str, Expr], ...] = ()
+    into: str | None = None
+    kind: Literal["subflow"] = "subflow"
+
+
+@dataclass(frozen=True)
+class ReturnAction:
+    """Leave the running sub-flow with these result values (back to its caller's ``then``)."""
+
+    values: tuple[tuple[str, Expr], ...] = ()
+    kind: Literal["return"] = "return"
+
+
+@dataclass(frozen=True)
 class SayAction:
     text: Template
     kind: Literal["say"] = "say"
@@ -124,7 +144,14 @@ class EndAction:
 
 
 Action = Annotated[
-    SetAction | CallAction | SayAction | OutcomeAction | TransferAction | EndAction,
+    SetAction
+    | CallAction
+    | SayAction
+    | OutcomeAction
+    | TransferAction
+    | EndAction
+    | SubFlowCall
+    | ReturnAction,
     PydanticField(discriminator="kind"),
 ]
 
@@ -290,6 +317,26 @@ class Node:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class SubFlow:
+    """A reusable flow with typed parameters and results, called by ``SubFlowCall``.
+
+    Its nodes are ``Agent.nodes`` named ``<flow>.<node>`` (so the graph, coverage and the
+    engine see them like any node); ``start`` is such a name. Inside, expressions read
+    ``params.<name>``, the sub-flow's own ``slots.<name>`` and ``now``: everything else is
+    passed in explicitly. ``return`` gives the results back.
+    """
+
+    name: str
+    start: str
+    params: tuple[Field, ...] = ()
+    results: tuple[Field, ...] = ()
+    description: str = ""
+
+    def owns(self, node: str) -> bool:
+        return node.startswith(self.name + ".")
+
+
 PROVIDER_NAMES = ("openai", "ultravox", "local")
 """The providers a flow may name (``fallback``); what each is and needs is in
 ``runtime/providers/registry.py``."""
@@ -329,6 +376,7 @@ class Agent:
     provider: ProviderSettings = field(default_factory=ProviderSettings)
     timezone: str = "UTC"
     """Default time zone for contacts that have none."""
+    subflows: tuple[SubFlow, ...] = ()
 
 
 # --- campaign --------------------------------------------------------------------------------

@@ -219,6 +219,20 @@ KEYWORDS: tuple[Entry, ...] = (
         'on restart "..." -> ask\n  do\n    set slots.day = null',
     ),
     _e(
+        "flow",
+        "Declares a sub-flow: typed parameters, typed results, its own start and nodes. It "
+        "reads `params.<name>`, its own `slots.<name>` and `now`; everything else is passed "
+        "in. Called with `call <flow>(...) into x -> next`; global transitions still apply "
+        "inside it and leave it.",
+        "flow identity(birth_date: date) -> (verified: bool)\n  start ask\n  node ask\n    ...",
+    ),
+    _e(
+        "return",
+        "Leaves the running sub-flow with its results; the caller continues at its `-> node` "
+        "and reads them as `<into>.<result>`.",
+        "return(verified = true)",
+    ),
+    _e(
         "campaign",
         "Starts the outbound campaign section: contacts, windows, pacing, rules.",
         "campaign november",
@@ -349,13 +363,19 @@ EVENTS: tuple[Entry, ...] = (
 
 ACTIONS: tuple[Entry, ...] = (
     _e(
+        "return",
+        "Leave the sub-flow with result values (after the node's say lines).",
+        "return(verified = slots.dob == params.birth_date)",
+    ),
+    _e(
         "set",
         "Set `vars.<name>` or `slots.<name>` (checked: declared, same type); `null` clears a slot.",
         "set slots.day = null",
     ),
     _e(
         "call",
-        "Call a tool with named arguments (checked against its signature); `into` binds the typed result.",
+        "Call a tool or a sub-flow with named arguments (checked against its signature); "
+        "`into` binds the typed result; a sub-flow call continues at `-> node` after its return.",
         "call schedule_callback(when = slots.at) into cb",
     ),
     _e("say", "Speak a line (a template).", 'say "Thanks!"'),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from dsl.diagnostics import Diagnostic
-from dsl.rules import campaign, graph, names, outcomes, tools, transitions
+from dsl.rules import campaign, graph, names, outcomes, subflows, tools, transitions
 from dsl.rules.context import RuleContext
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
@@ -31,6 +31,10 @@ RULES: tuple[Rule, ...] = (
     names.expressions,
     names.templates,
     names.set_targets,
+    subflows.recursion,
+    subflows.never_returns,
+    subflows.return_outside,
+    subflows.return_values,
 )
 
 

@@ -39,17 +39,28 @@ def _type(name: str) -> VoxType:
         return ANY
 
 
-def flow_scope(agent: ir.Agent) -> Scope:
-    """The names every expression and template of ``agent`` may read, with their types."""
+def flow_scope(agent: ir.Agent, subflow: str | None = None) -> Scope:
+    """The names every expression and template of ``agent`` may read, with their types.
+
+    With ``subflow``, the names inside that sub-flow: its ``params``, its own slots, the
+    results of its calls and ``now``; everything else reaches it as a parameter.
+    """
     names: dict[str, VoxType] = {"now": DATETIME}
-    for f in agent.context:
-        names[f"contact.{f.name}"] = _type(f.type)
-    for f in agent.campaign_context:
-        names[f"campaign.{f.name}"] = _type(f.type)
-    for f in agent.variables:
-        names[f"vars.{f.name}"] = _type(f.type)
-    transitions = [*agent.global_transitions]
-    for node in agent.nodes:
+    own = next((f for f in agent.subflows if f.name == subflow), None)
+    if own is None:
+        for f in agent.context:
+            names[f"contact.{f.name}"] = _type(f.type)
+        for f in agent.campaign_context:
+            names[f"campaign.{f.name}"] = _type(f.type)
+        for f in agent.variables:
+            names[f"vars.{f.name}"] = _type(f.type)
+        transitions = [*agent.global_transitions]
+    else:
+        for f in own.params:
+            names[f"params.{f.name}"] = _type(f.type)
+        transitions = []
+    nodes = [n for n in agent.nodes if _owner(agent, n.name) == subflow]
+    for node in nodes:
         for s in node.collect:
             names[f"slots.{s.name}"] = _type(s.type)
         transitions.extend(node.transitions)
@@ -57,13 +68,27 @@ def flow_scope(agent: ir.Agent) -> Scope:
         if isinstance(t, ir.IntentTransition):
             for p in t.params:
                 names[f"slots.{p.name}"] = _type(p.type)
-    actions = [a for n in agent.nodes for a in n.on_enter]
+    actions = [a for n in nodes for a in n.on_enter]
     actions += [a for t in transitions for a in t.actions]
     for a in actions:
         if isinstance(a, ir.CallAction) and a.into:
             names[a.into] = _result_type(agent, a.tool, names.get(a.into))
+        elif isinstance(a, ir.SubFlowCall) and a.into:
+            names[a.into] = _result_type(agent, a.flow, names.get(a.into))
     names.update(TOOL_ERROR_SCOPE)
     return Scope(names)
+
+
+def _owner(agent: ir.Agent, node: str) -> str | None:
+    return next((f.name for f in agent.subflows if f.owns(node)), None)
+
+
+def scope_at(agent: ir.Agent, path: tuple, cache: dict) -> Scope:
+    """The scope of the action or transition at source-map ``path`` (cached by sub-flow)."""
+    subflow = _owner(agent, str(path[1])) if path and path[0] == "node" else None
+    if subflow not in cache:
+        cache[subflow] = flow_scope(agent, subflow)
+    return cache[subflow]
 
 
 TOOL_ERROR_SCOPE: dict[str, VoxType] = {"tool_error.tool": STR, "tool_error.message": STR}
@@ -89,11 +114,13 @@ def _extra(scope: Scope, extra: dict[str, str]) -> Scope:
 
 def expressions(ctx: RuleContext) -> Iterator[Diagnostic]:
     """VF301/VF303/VF304: undefined names, type errors, unknown functions in expressions."""
-    scope = flow_scope(ctx.agent)
+    scopes = {None: flow_scope(ctx.agent)}
     for site in ctx.source_map.exprs:
+        if site.subflow not in scopes:
+            scopes[site.subflow] = flow_scope(ctx.agent, site.subflow)
         _, diags = check_expr(
             site.node,
-            _extra(scope, site.extra),
+            _extra(scopes[site.subflow], site.extra),
             file=ctx.file,
             expect=BOOL if site.condition else None,
         )
@@ -104,6 +131,7 @@ def templates(ctx: RuleContext) -> Iterator[Diagnostic]:
     """VF120/VF302/VF304: template syntax, undefined names, unknown filters."""
     scope = flow_scope(ctx.agent)
     tool_scope = scope.child(env=ANY)
+    subflow_scopes: dict[str, Scope] = {}
     clean: set[tuple] = set()
     for site in ctx.source_map.templates:
         if "{" not in site.src:
@@ -111,10 +139,14 @@ def templates(ctx: RuleContext) -> Iterator[Diagnostic]:
             # (dsl.templates uses the default delimiters and no line statements).
             continue
         shape = _shape(site.src)
-        key = (shape, site.tool is not None, tuple(sorted(site.extra.items())))
+        key = (shape, site.tool is not None, site.subflow, tuple(sorted(site.extra.items())))
         if shape is not None and key in clean:
             continue
         base = tool_scope if site.tool else scope
+        if site.subflow is not None:
+            if site.subflow not in subflow_scopes:
+                subflow_scopes[site.subflow] = flow_scope(ctx.agent, site.subflow)
+            base = subflow_scopes[site.subflow]
         diags = check_template(
             site.src, _extra(base, site.extra), file=ctx.file, line=site.pos.line, col=site.pos.col
         )
@@ -148,11 +180,12 @@ def set_targets(ctx: RuleContext) -> Iterator[Diagnostic]:
     node collects or an intent parameter; a bare name is a slot of the node or a variable.
     ``set slots.<name> = null`` clears the slot (its node asks for it again).
     """
-    scope = flow_scope(ctx.agent)
+    scopes: dict = {}
     variables = {f.name for f in ctx.agent.variables}
     for path, action in ctx.actions():
         if not isinstance(action, ir.SetAction):
             continue
+        scope = scope_at(ctx.agent, path, scopes)
         name = action.name
         if name.startswith(("vars.", "slots.")):
             target = name

@@ -25,7 +25,11 @@ _PARSED_FROM_TEXT = frozenset(
 
 
 def signature(agent: ir.Agent, tool: str) -> tuple[ir.Field, ...] | None:
-    """The declared parameters of ``tool`` (built-in or HTTP), or ``None`` if it is unknown."""
+    """The declared parameters of ``tool`` (built-in, HTTP or a sub-flow), or ``None`` if it
+    is unknown."""
+    for f in agent.subflows:
+        if f.name == tool:
+            return f.params
     for t in agent.tools:
         if isinstance(t, ir.HttpTool) and t.name == tool:
             return t.params
@@ -35,6 +39,9 @@ def signature(agent: ir.Agent, tool: str) -> tuple[ir.Field, ...] | None:
 
 def result_fields(agent: ir.Agent, tool: str) -> tuple[tuple[str, str], ...] | None:
     """(field, type name) of what ``tool`` returns, or ``None`` when its shape is open."""
+    for f in agent.subflows:
+        if f.name == tool:
+            return tuple((r.name, r.type) for r in f.results)
     for t in agent.tools:
         if isinstance(t, ir.HttpTool) and t.name == tool:
             return tuple((name, "any") for name, _ in t.response) or None
@@ -60,13 +67,17 @@ def fits(arg: VoxType, param: VoxType) -> bool:
 
 def call_arguments(ctx: RuleContext) -> Iterator[Diagnostic]:
     """VF306/VF307/VF308: a call's arguments against the tool's declared parameters."""
-    from dsl.rules.names import flow_scope
+    from dsl.rules.names import scope_at
 
-    scope = None
+    scopes: dict = {}
     for path, action in ctx.actions():
-        if not isinstance(action, ir.CallAction):
+        if isinstance(action, ir.SubFlowCall):
+            tool = action.flow
+        elif isinstance(action, ir.CallAction):
+            tool = action.tool
+        else:
             continue
-        params = signature(ctx.agent, action.tool)
+        params = signature(ctx.agent, tool)
         if params is None:
             continue  # VF402 reports the unknown tool
         by_name = {p.name: p for p in params}
@@ -80,11 +91,11 @@ def call_arguments(ctx: RuleContext) -> Iterator[Diagnostic]:
                 yield ctx.error(
                     pos,
                     "VF306",
-                    f"{action.tool} has no parameter {name!r}",
+                    f"{tool} has no parameter {name!r}",
                     f"did you mean {close[0]!r}?" if close else f"its parameters: {known}",
                 )
                 continue
-            scope = scope or flow_scope(ctx.agent)
+            scope = scope_at(ctx.agent, path, scopes)
             try:
                 node = parse_expr(value.src)
             except ExprSyntaxError:
@@ -95,8 +106,7 @@ def call_arguments(ctx: RuleContext) -> Iterator[Diagnostic]:
                 yield ctx.error(
                     pos,
                     "VF308",
-                    f"argument {name!r} of {action.tool} is {arg_type}, but the parameter "
-                    f"is {param.type}",
+                    f"argument {name!r} of {tool} is {arg_type}, but the parameter is {param.type}",
                     f"pass a {param.type} value, or convert it (see docs/language.md, functions)",
                 )
         missing = [p.name for p in params if p.required and p.name not in given]
@@ -104,6 +114,6 @@ def call_arguments(ctx: RuleContext) -> Iterator[Diagnostic]:
             yield ctx.error(
                 ctx.at(path),
                 "VF307",
-                f"{action.tool} needs {', '.join(repr(m) for m in missing)}",
+                f"{tool} needs {', '.join(repr(m) for m in missing)}",
                 f"add {', '.join(f'{m} = ...' for m in missing)} to the call",
             )
