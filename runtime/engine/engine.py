@@ -34,8 +34,10 @@ from dsl.ir import (
     Node,
     NoMatchTransition,
     OutcomeAction,
+    ReturnAction,
     SayAction,
     SetAction,
+    SubFlowCall,
     Template,
     ToolErrorTransition,
     TransferAction,
@@ -62,7 +64,7 @@ from runtime.engine.handlers import HANDLERS, EventHandlers
 from runtime.engine.instructions import Instructions
 from runtime.engine.limits import Limits, all_transitions, transition_key
 from runtime.engine.slots import SlotFilling
-from runtime.engine.state import EngineState, PendingCall, Taken
+from runtime.engine.state import EngineState, Frame, PendingCall, Taken
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self.limits = limits or Limits()
 
         self._nodes = {n.name: n for n in self.agent.nodes}
+        self._subflows = {f.name: f for f in self.agent.subflows}
         self._tool_specs = dict(tools)
         self._http = {t.name: t for t in self.agent.tools if isinstance(t, HttpTool)}
         self._outcomes = frozenset(self.agent.outcomes) | BUILTIN_OUTCOMES | TELEPHONY_OUTCOMES
@@ -191,6 +194,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         scope: dict[str, Any] = {**s.results, **s.slots}
         scope.setdefault("tool_error", _NO_TOOL_ERROR)
         scope.update(
+            params=s.frames[-1].params if s.frames else {},
             contact=self.contact,
             campaign=self.campaign,
             vars=s.vars,
@@ -239,6 +243,12 @@ class Engine(EventHandlers, SlotFilling, Instructions):
             self._error(f"transition to unknown node {target!r}")
             self._stuck("unknown node")
             return
+        while s.frames and not self._subflows[s.frames[-1].flow].owns(target):
+            # Left the running sub-flow without return (a global transition, the fallback):
+            # its caller will not continue; the caller's slots are its own again.
+            frame = s.frames.pop()
+            s.slots = frame.caller_slots
+            s.note("event", f"left sub-flow {frame.flow}", to=target)
         s.visits[target] += 1
         if s.visits[target] > self.limits.max_visits and via != "fallback":
             self._stuck(f"node {target!r} entered {s.visits[target]} times (loop)")
@@ -259,7 +269,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self._out.append(self._session(node))
         deferred = []
         for action in node.on_enter:
-            if isinstance(action, TransferAction | EndAction):
+            if isinstance(action, TransferAction | EndAction | SubFlowCall | ReturnAction):
                 deferred.append(("act", action))
             else:
                 self._agenda.append(("act", action))
@@ -361,6 +371,10 @@ class Engine(EventHandlers, SlotFilling, Instructions):
             call_id = self._next_id()
             self._call_tool(call_id, a.tool, args, "action", into=a.into)
             self._blocked_on = call_id
+        elif isinstance(a, SubFlowCall):
+            self._call_subflow(a)
+        elif isinstance(a, ReturnAction):
+            self._return(a)
         elif isinstance(a, OutcomeAction):
             self._set_outcome(a.outcome)
         elif isinstance(a, TransferAction):
@@ -394,6 +408,40 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         )
         self.state.note("tool", f"call {name}", call_id=call_id, arguments=args)
         self._out.append(CallTool(call_id, name, args))
+
+    def _call_subflow(self, a: SubFlowCall) -> None:
+        """Enter sub-flow ``a.flow`` with its arguments; its slots start empty."""
+        s = self.state
+        try:
+            params = {k: self._eval(v.src) for k, v in a.args}
+        except Exception as exc:
+            self._error(f"arguments of sub-flow {a.flow} failed: {exc}")
+            self._stuck(f"sub-flow {a.flow} could not be called")
+            return
+        flow = self._subflows[a.flow]
+        s.frames.append(Frame(a.flow, a.then, a.into, params, s.slots))
+        s.slots = {}
+        s.note("event", f"call sub-flow {a.flow}", arguments=V.jsonable(params))
+        self._enter(flow.start, f"call:{a.flow}")
+
+    def _return(self, a: ReturnAction) -> None:
+        """Leave the running sub-flow with its results, back to its caller's ``then``."""
+        s = self.state
+        if not s.frames:
+            self._error("return outside a sub-flow")
+            self._stuck("return outside a sub-flow")
+            return
+        try:
+            results = {k: self._eval(v.src) for k, v in a.values}
+        except Exception as exc:
+            self._error(f"return values of {s.frames[-1].flow} failed: {exc}")
+            results = {}
+        frame = s.frames.pop()
+        s.slots = frame.caller_slots
+        if frame.into:
+            s.results[frame.into] = results
+        s.note("event", f"return from sub-flow {frame.flow}", results=V.jsonable(results))
+        self._enter(frame.then, f"return:{frame.flow}")
 
     def _tool_failed(self, pending: PendingCall, error: str, *, timed_out: bool = False) -> None:
         """A tool failed or gave no result in time: the flow's ``on tool_error`` for it (node,

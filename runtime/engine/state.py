@@ -23,6 +23,17 @@ class PendingCall:
     into: str | None = None
 
 
+@dataclass
+class Frame:
+    """A running sub-flow: where its caller continues, and the caller's slots meanwhile."""
+
+    flow: str
+    then: str
+    into: str | None
+    params: dict[str, Any]
+    caller_slots: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Taken:
     """A transition the engine took: ``key`` names it within ``node`` (``*`` for globals)."""
@@ -65,6 +76,8 @@ class EngineState:
     last_input_at: datetime | None = None
     awaiting_reply_since: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    """Running sub-flows, innermost last; ``slots`` are the innermost one's own."""
 
     def note(self, role: str, text: str, **data: Any) -> None:
         entry: dict[str, Any] = {"role": role, "text": text, "node": self.node}
@@ -92,6 +105,7 @@ class EngineState:
                 for k, p in self.pending.items()
             },
             "turns": self.turns,
+            "frames": [f.flow for f in self.frames],
             "failures": self.failures,
             "call_failures": self.call_failures,
             "now": self.now,
