@@ -241,12 +241,13 @@ class NodeReader:
             then = self.local(self.r.name(m.get("to"), "target"))
             self.mark(path + ("to",), m.get("to"))
             if tool in self.subflow_names:
-                if then is None:
+                if then is None and "do" not in path:
                     self.r.report(
                         head.pos,
                         "VF203",
                         f"the call of sub-flow {tool!r} needs the node to continue at",
-                        f"write call {tool}(...) -> <node>",
+                        f"write call {tool}(...) -> <node> (only a call in a transition's do "
+                        "may leave it out, to come back to the interrupted node)",
                     )
                     return None
                 return ir.SubFlowCall(tool, then, tuple(args), into)

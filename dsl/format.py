@@ -222,7 +222,7 @@ def _action_flow(a, w, ind: str) -> None:
     elif isinstance(a, ir.SubFlowCall):
         args = f"({', '.join(f'{k} = {v.src}' for k, v in a.args)})" if a.args else ""
         into = f" into {a.into}" if a.into else ""
-        w(f"{ind}call {a.flow}{args}{into} -> {a.then}")
+        w(f"{ind}call {a.flow}{args}{into}" + (f" -> {a.then}" if a.then else ""))
     elif isinstance(a, ir.ReturnAction):
         values = ", ".join(f"{k} = {v.src}" for k, v in a.values)
         w(f"{ind}return" + (f"({values})" if a.values else ""))
@@ -494,7 +494,8 @@ def _action_data(a) -> dict:
             d["args"] = {k: v.src for k, v in a.args}
         if a.into:
             d["into"] = a.into
-        d["to"] = a.then
+        if a.then is not None:
+            d["to"] = a.then
         return d
     if isinstance(a, ir.ReturnAction):
         return {"return": {k: v.src for k, v in a.values} if a.values else True}

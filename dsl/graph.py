@@ -51,7 +51,8 @@ def edges(flow: ir.Flow) -> list[tuple[str, str, str, bool]]:
                 start = next((f.start for f in flow.agent.subflows if f.name == a.flow), None)
                 if start is not None:
                     out.append((node.name, start, f"call {a.flow}", True))
-                out.append((node.name, a.then, f"after {a.flow}", False))
+                if a.then is not None:
+                    out.append((node.name, a.then, f"after {a.flow}", False))
         called = {a.tool for a in node.on_enter if isinstance(a, ir.CallAction)}
         for tool in flow.agent.tools:
             if not isinstance(tool, ir.HttpTool) or tool.on_error is None:

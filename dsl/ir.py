@@ -99,10 +99,15 @@ class CallAction:
 @dataclass(frozen=True)
 class SubFlowCall:
     """Run sub-flow ``flow`` with ``args``; when it returns, bind its results to ``into`` and
-    enter ``then``. It leaves the node: in ``on_enter`` it runs after the ``say`` lines."""
+    enter ``then``. It leaves the node: in ``on_enter`` it runs after the ``say`` lines.
+
+    ``then`` is ``None`` only in a transition's ``do`` (a digression): the call comes back to
+    the node it interrupted, which is resumed without running its entry again (its missing
+    slot is asked again).
+    """
 
     flow: str
-    then: str
+    then: str | None
     args: tuple[tuple[str, Expr], ...] = ()
     into: str | None = None
     kind: Literal["subflow"] = "subflow"

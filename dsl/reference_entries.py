@@ -375,7 +375,9 @@ ACTIONS: tuple[Entry, ...] = (
     _e(
         "call",
         "Call a tool or a sub-flow with named arguments (checked against its signature); "
-        "`into` binds the typed result; a sub-flow call continues at `-> node` after its return.",
+        "`into` binds the typed result; a sub-flow call continues at `-> node` after its return "
+        "or, written in a transition's `do` without `-> node`, comes back to the question it "
+        "interrupted (a digression).",
         "call schedule_callback(when = slots.at) into cb",
     ),
     _e("say", "Speak a line (a template).", 'say "Thanks!"'),

@@ -54,7 +54,7 @@ def unknown_target(ctx: RuleContext) -> Iterator[Diagnostic]:
     if ctx.flow.campaign is not None:
         refs.append((("amd_node",), ctx.flow.campaign.amd_node, "amd_node"))
     for path, action in ctx.actions():
-        if isinstance(action, ir.SubFlowCall):
+        if isinstance(action, ir.SubFlowCall) and action.then is not None:
             refs.append((path + ("to",), action.then, f"the call of {action.flow!r}"))
     for f in ctx.agent.subflows:
         refs.append((("flow", f.name, "start"), f.start, f"the start of sub-flow {f.name!r}"))
@@ -103,7 +103,8 @@ def _action_targets(actions, starts: dict[str, str]) -> Iterator[str]:
         if isinstance(a, ir.SubFlowCall):
             if a.flow in starts:
                 yield starts[a.flow]
-            yield a.then
+            if a.then is not None:
+                yield a.then
 
 
 def unreachable_node(ctx: RuleContext) -> Iterator[Diagnostic]:

@@ -231,7 +231,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
                 target, via = arg
                 self._enter(target, via)
             elif kind == "settle":
-                self._settle()
+                self._settle(resumed=bool(arg))
 
     def _enter(self, target: str | None, via: str) -> None:
         s = self.state
@@ -277,15 +277,15 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self._agenda.extend(deferred)
         self._agenda.append(("settle", None))
 
-    def _settle(self) -> None:
+    def _settle(self, *, resumed: bool = False) -> None:
         if self._check_when():
             return
         node = self.node
         missing = self.missing_slots()
         if missing:
-            self._ask(missing[0])
+            self._ask(missing[0], count=not resumed)  # a digression is not a failed ask
             return
-        if node.task is not None and not node.say:
+        if node.task is not None and (resumed or not node.say):
             self._respond()
         elif not node.transitions and not self._global_intents and not node.tools:
             # A dead end the compiler should have rejected: never leave dead air.
@@ -419,7 +419,8 @@ class Engine(EventHandlers, SlotFilling, Instructions):
             self._stuck(f"sub-flow {a.flow} could not be called")
             return
         flow = self._subflows[a.flow]
-        s.frames.append(Frame(a.flow, a.then, a.into, params, s.slots))
+        then, resume = (a.then, False) if a.then is not None else (s.node or "", True)
+        s.frames.append(Frame(a.flow, then, a.into, params, s.slots, resume))
         s.slots = {}
         s.note("event", f"call sub-flow {a.flow}", arguments=V.jsonable(params))
         self._enter(flow.start, f"call:{a.flow}")
@@ -441,7 +442,25 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         if frame.into:
             s.results[frame.into] = results
         s.note("event", f"return from sub-flow {frame.flow}", results=V.jsonable(results))
-        self._enter(frame.then, f"return:{frame.flow}")
+        if frame.resume:
+            self._resume(frame.then, f"return:{frame.flow}")
+        else:
+            self._enter(frame.then, f"return:{frame.flow}")
+
+    def _resume(self, target: str, via: str) -> None:
+        """Back in a node a digression interrupted: its entry does not run again; settling
+        asks its missing slot again (or lets the model go on)."""
+        s = self.state
+        self._agenda.clear()
+        s.node = target
+        s.path.append(target)
+        self._stay_fired.clear()
+        s.awaiting_reply_since = None
+        s.last_input_at = s.now
+        s.note("event", f"resumed {target}", via=via)
+        self._out.append(NodeEntered(target, via))
+        self._out.append(self._session(self.node))
+        self._agenda.append(("settle", True))
 
     def _tool_failed(self, pending: PendingCall, error: str, *, timed_out: bool = False) -> None:
         """A tool failed or gave no result in time: the flow's ``on tool_error`` for it (node,

@@ -32,6 +32,8 @@ class Frame:
     into: str | None
     params: dict[str, Any]
     caller_slots: dict[str, Any]
+    resume: bool = False
+    """``then`` is the node the call interrupted (a digression): resume it, don't re-enter."""
 
 
 @dataclass(frozen=True)

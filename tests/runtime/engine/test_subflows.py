@@ -121,3 +121,48 @@ def test_a_global_transition_leaves_the_subflow_and_restores_the_callers_slots()
     assert NodeEntered("stopped", "global:intent:stop") in out
     assert Say("Stopped with billing.") in out
     assert e.state.frames == [] and e.state.outcome == "stopped"
+
+
+DIGRESSION = """\
+agent t
+  persona "p"
+  outcomes done
+
+  flow faq(question: str)
+    node answer
+      say "About {{ params.question }}: yes."
+      on more "Another question" -> answer
+      on go_on "The caller goes on"
+        do
+          return
+
+  node ask
+    say "Welcome."
+    collect day: date
+      prompt "Which day?"
+      max_asks 1
+    on question "The caller asks something else"
+      param question: str
+      do
+        call faq(question = slots.question)
+    when slots.day != null -> done
+
+  node done
+    end done
+"""
+
+
+def test_a_digression_comes_back_to_the_interrupted_question_without_its_entry():
+    flow = compile_source(DIGRESSION, file="t.flow").unwrap()
+    e = new_engine(flow, contact={}, call_id="c", now=NOW)
+    e.start()
+    out = e.handle(TransitionCalled("question", {"question": "parking"}, "fc"))
+    assert NodeEntered("faq.answer", "call:faq") in out
+    assert Say("About parking: yes.") in out
+    out = e.handle(TransitionCalled("go_on", {}, "fc"))
+    assert NodeEntered("ask", "return:faq") in out
+    # The question again, not the welcome; and not counted against max_asks 1.
+    assert [c.text for c in out if isinstance(c, Say)] == ["Which day?"]
+    assert e.state.slots == {"question": "parking"} and e.state.visits["ask"] == 1
+    give(e, day="2026-11-24")
+    assert e.state.outcome == "done"
