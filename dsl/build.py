@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
 from dsl.build_campaign import CampaignReader
+from dsl.build_imports import ImportReader
 from dsl.build_nodes import NodeReader
 from dsl.build_tools import ToolReader
 from dsl.expr import ExprSyntaxError, canonical, parse_expr
@@ -41,7 +42,7 @@ def build(doc: Value, file: str) -> BuildResult:
     return BuildResult(flow, b.map, b.r.diagnostics)
 
 
-class _Builder(ToolReader, NodeReader, CampaignReader):
+class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
     def __init__(self, file: str):
         self.r = Reader(file)
         self.file = file
@@ -69,7 +70,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
     def agent(self, v: Value | None) -> ir.Agent | None:
         keys = (
             "name", "persona", "timezone", "context", "variables", "outcomes", "start",
-            "fallback", "provider", "knowledge", "tools", "global", "nodes", "flows",
+            "fallback", "provider", "knowledge", "tools", "global", "nodes", "flows", "imports",
         )  # fmt: skip
         m = self.r.mapping(v, "agent", allowed=keys, required=("name", "persona", "nodes"))
         if m is None:
@@ -99,10 +100,25 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
         if knowledge is not None:
             tools.append(knowledge)
         global_tr = self.transitions(m.get("global"), ("global",), "global transitions")
+        imported, imported_nodes = self.imports(m.get("imports"))
         flows_v = m.get("flows")
+        names = {f.name for f in imported}
         if isinstance(flows_v, Map):
-            self.subflow_names = frozenset(k.raw for k, _ in flows_v.entries)
+            names |= {k.raw for k, _ in flows_v.entries}
+        self.subflow_names = frozenset(names)
         subflows, subflow_nodes = self.subflows(flows_v)
+        for f in subflows:
+            if f.name in {g.name for g in imported}:
+                self.r.report(
+                    self.map.at(("flow", f.name)),
+                    "VF211",
+                    f"sub-flow {f.name!r} is both imported and declared here",
+                    "rename one of them",
+                )
+        subflows = imported + [f for f in subflows if f.name not in {g.name for g in imported}]
+        subflow_nodes = imported_nodes + [
+            n for n in subflow_nodes if not any(g.owns(n.name) for g in imported)
+        ]
         nodes = self.nodes(m.get("nodes"))
         start = self.r.name(m.get("start"), "start")
         self.mark(("start",), m.get("start") or m.key("nodes") or m)

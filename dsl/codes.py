@@ -288,6 +288,22 @@ CODES: dict[str, Code] = {
             "flow identity() -> (verified: bool)\n  node ok\n    return(verified = true)",
         ),
         Code(
+            "VF414",
+            "import that cannot be read",
+            "The file an `import` names is missing, does not compile, or imports this file "
+            "back. The path is relative to the importing file; the first error of that file "
+            "is quoted.",
+            'import identity from "comon/identity.flow"',
+            'import identity from "common/identity.flow"',
+        ),
+        Code(
+            "VF415",
+            "unknown imported sub-flow",
+            "The imported file declares no sub-flow of that name.",
+            'import identty from "common/identity.flow"',
+            'import identity from "common/identity.flow"',
+        ),
+        Code(
             "VF501",
             "outcome without campaign rule (warning)",
             "The campaign says nothing about an outcome the agent can end in, so it is "

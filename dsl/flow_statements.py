@@ -277,6 +277,12 @@ class ToDoc(CampaignStatements, Transformer):
         return self._action(kw, [("return", self._args(args))])
 
     # sub-flows ----------------------------------------------------------------------------
+    def import_decl(self, items):
+        *names, path = items
+        source = self._str(path)
+        seq = Seq([name_of(n) for n in names], pos_of(names[0]))
+        return Entry(("imports", source.raw), pos_of(names[0]), seq)
+
     def subflow(self, items):
         name, *rest = items
         params = Map([], pos_of(name))

@@ -98,9 +98,15 @@ def to_flow(flow: ir.Flow, *, header: list[str] | None = None) -> str:
         w("  global")
         for t in a.global_transitions:
             _transition_flow(t, w, "    ")
-    for sub in a.subflows:
+    imports = _imports(a)
+    if imports:
         w("")
-        _subflow_flow(a, sub, w)
+    for source, names in imports.items():
+        w(f"  import {', '.join(names)} from {_q(source)}")
+    for sub in a.subflows:
+        if sub.source is None:
+            w("")
+            _subflow_flow(a, sub, w)
     for n in main_nodes(a):
         w("")
         _node_flow(n, w)
@@ -108,6 +114,15 @@ def to_flow(flow: ir.Flow, *, header: list[str] | None = None) -> str:
         w("")
         _campaign_flow(flow.campaign, w)
     return "\n".join(out) + "\n"
+
+
+def _imports(a: ir.Agent) -> dict[str, list[str]]:
+    """Imported sub-flow names by the file they come from, as the imports wrote it."""
+    out: dict[str, list[str]] = {}
+    for f in a.subflows:
+        if f.source is not None:
+            out.setdefault(f.source, []).append(f.name)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def main_nodes(a: ir.Agent) -> list[ir.Node]:
@@ -401,8 +416,12 @@ def to_data(flow: ir.Flow) -> dict:
             agent["knowledge"] = {"collection": t.collection, "top_k": t.top_k}
     if a.global_transitions:
         agent["global"] = [_transition_data(t) for t in a.global_transitions]
-    if a.subflows:
-        agent["flows"] = {sub.name: _subflow_data(a, sub) for sub in a.subflows}
+    if _imports(a):
+        agent["imports"] = _imports(a)
+    if any(sub.source is None for sub in a.subflows):
+        agent["flows"] = {
+            sub.name: _subflow_data(a, sub) for sub in a.subflows if sub.source is None
+        }
     agent["nodes"] = {n.name: _node_data(n) for n in main_nodes(a)}
     doc: dict = {"agent": agent}
     if flow.campaign is not None:

@@ -337,6 +337,8 @@ class SubFlow:
     params: tuple[Field, ...] = ()
     results: tuple[Field, ...] = ()
     description: str = ""
+    source: str | None = None
+    """The flow file it was imported from, as the import wrote it (``None``: this file)."""
 
     def owns(self, node: str) -> bool:
         return node.startswith(self.name + ".")

@@ -227,6 +227,13 @@ KEYWORDS: tuple[Entry, ...] = (
         "flow identity(birth_date: date) -> (verified: bool)\n  start ask\n  node ask\n    ...",
     ),
     _e(
+        "import from",
+        "Brings sub-flows of another flow file (relative path), with the sub-flows they call; "
+        "they read only what they are passed, so they work in any agent. `fmt` keeps the "
+        "import.",
+        'import identity, payment_card from "common/identity.flow"',
+    ),
+    _e(
         "return",
         "Leaves the running sub-flow with its results; the caller continues at its `-> node` "
         "and reads them as `<into>.<result>`.",

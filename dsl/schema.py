@@ -197,6 +197,10 @@ def flow_schema() -> dict[str, Any]:
             },
             "global": {"type": "array", "items": {"$ref": "#/$defs/transition"}},
             "nodes": {"type": "object", "additionalProperties": node, "minProperties": 1},
+            "imports": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": _NAME},
+            },
             "flows": {
                 "type": "object",
                 "additionalProperties": _obj(
