@@ -84,12 +84,19 @@ class SlotFilling:
         s.note("event", f"slot {name} = {value!r}")
 
     def _slot_declaration(self, name: str) -> Slot | None:
-        """The ``collect`` declaration of slot ``name``: the current node's, else the first."""
+        """The ``collect`` declaration of slot ``name``: the current node's, else the first of
+        the nodes of the same (sub-)flow (a sub-flow's slots are its own)."""
+        here = self._owner(self.node.name)
         for node in (self.node, *self.agent.nodes):
+            if self._owner(node.name) != here:
+                continue
             for slot in node.collect:
                 if slot.name == name:
                     return slot
         return None
+
+    def _owner(self, node: str) -> str | None:
+        return next((f.name for f in self.agent.subflows if f.owns(node)), None)
 
     def _take_params(self, t: IntentTransition, arguments: Mapping[str, Any]) -> bool:
         """Fill the slots an intent's parameters carry, validated as the slot declares.

@@ -166,3 +166,17 @@ def test_a_digression_comes_back_to_the_interrupted_question_without_its_entry()
     assert e.state.slots == {"question": "parking"} and e.state.visits["ask"] == 1
     give(e, day="2026-11-24")
     assert e.state.outcome == "done"
+
+
+def test_a_main_flow_intent_parameter_is_not_validated_by_a_subflow_slot_of_that_name():
+    src = SRC.replace(
+        '    on stop "The caller wants to stop" -> stopped',
+        '    on stop "The caller wants to stop" -> stopped\n'
+        '    on note "The caller leaves a note" -> stopped\n'
+        "      param pin: str",
+    )
+    flow = compile_source(src, file="t.flow").unwrap()
+    e = new_engine(flow, contact={"birth_date": "1980-01-02"}, call_id="c", now=NOW)
+    e.start()
+    e.handle(TransitionCalled("note", {"pin": "call me"}, "fc"))
+    assert e.state.slots["pin"] == "call me" and e.state.node == "stopped"
