@@ -20,6 +20,8 @@ from dsl.ast import Map, Pos, Scalar, Value
 from dsl.reader import Reader
 from dsl.source_map import SourceMap
 
+_FLOW_SUFFIXES = (".flow", ".flow.yaml", ".flow.yml")
+
 _IMPORTING: ContextVar[tuple[str, ...]] = ContextVar("voxflow_importing", default=())
 """Files being compiled for an import, outermost first (an import cycle is an error)."""
 
@@ -68,8 +70,24 @@ class ImportReader:
     def _compile_import(self, key: Scalar) -> ir.Flow | None:
         from dsl.compiler import compile_file
 
-        base = Path(self.file).parent if self.file and not self.file.startswith("<") else Path()
-        path = (base / key.raw).resolve()
+        if not self.file or self.file.startswith("<"):
+            # Text without a file (an API upload): an import would read the server's disk.
+            self.r.report(
+                key.pos,
+                "VF414",
+                "imports need the flow to be a file: this text has no folder to import from",
+                "write the sub-flow in this flow (flow <name>(...)), or compile the file",
+            )
+            return None
+        if Path(key.raw).is_absolute() or not key.raw.endswith(_FLOW_SUFFIXES):
+            self.r.report(
+                key.pos,
+                "VF414",
+                f"cannot import {key.raw!r}: only flow files, by a path relative to this file",
+                'write e.g. import identity from "common/identity.flow"',
+            )
+            return None
+        path = (Path(self.file).parent / key.raw).resolve()
         stack = _IMPORTING.get()
         if str(path) in stack or str(Path(self.file).resolve()) == str(path):
             self.r.report(

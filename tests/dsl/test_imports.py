@@ -124,6 +124,24 @@ def test_import_rule_reports_code_position_message_and_hint(tmp_path, code, line
     assert found[0].message and found[0].hint
 
 
+@pytest.mark.parametrize(
+    ("line", "file"),
+    [
+        ('import identity from "common/identity.flow"', "<api>.flow"),
+        ('import identity from "/etc/passwd"', None),
+        ('import identity from "common/notes.txt"', None),
+    ],
+    ids=["text without a file", "absolute path", "not a flow file"],
+)
+def test_imports_read_only_flow_files_beside_a_flow_file(tmp_path, line, file):
+    src = MAIN.replace("IMPORT", line)
+    path = write(tmp_path, src)
+    result = compile_source(src, file=file or str(path))
+    d = next(d for d in result.diagnostics if d.code == "VF414")
+    assert (d.line, d.col) == at(src, "identity from")
+    assert d.hint
+
+
 def test_an_import_cycle_is_reported(tmp_path):
     lib = LIB.replace("  start demo\n", '  start demo\n\n  import identity from "../main.flow"\n')
     lib = lib.replace("  flow identity", "  flow other").replace("identity.", "other.")
