@@ -6,10 +6,19 @@ comes in events (``Tick``, ``Silence``), so the same inputs always give the same
 
 Order of a node entry: ``NodeEntered``, ``UpdateSession``, the ``on_enter`` actions in order
 (a ``call`` waits for its ``ToolResult``), the node's ``say`` lines, the deferred ``transfer`` /
-``end`` actions of ``on_enter``, then settling: the first ``when`` that holds is taken, else the
+``end`` / sub-flow ``call`` / ``return`` actions of ``on_enter``, then settling: the first ``when`` that holds is taken, else the
 first missing slot is asked for, else the model is asked to respond when the node has a task
 and said nothing. A node's own ``when`` conditions are only considered once its required
 slots are all filled (global ones always).
+
+Sub-flows run on a stack of frames (``EngineState.frames``): a call saves the caller's slots
+and enters the sub-flow's start; ``return`` binds the results to the call's ``into`` and
+enters its ``then`` (or resumes the node a digression interrupted); entering a node outside
+the running sub-flow (a global transition, the fallback) leaves it.
+
+Failures (a silence a node listens for, a no-match, a refused value) count against the retry
+budgets (``on failures``) of the node visit and of the call. A tool that fails takes the
+flow's ``on tool_error``, else a failed ``call`` action sets the outcome ``tool_error``.
 
 Stuck-call guards lead to ``Agent.fallback`` (at most ``Limits.max_fallbacks`` times), else to
 a polite goodbye and ``End``: a tool call or model reply that never comes, a node with no
