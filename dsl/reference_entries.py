@@ -363,7 +363,7 @@ EVENTS: tuple[Entry, ...] = (
     ),
     _e(
         "failures",
-        "The retry budget: silence, no-match and refused values together. In a node, the failures of this visit; in `global`, of the whole call. Taken at the `max`-th failure instead of its re-prompt; the node's budget is checked before the call's.",
+        "The retry budget: silence, no-match and refused values together. In a node, the failures of this visit; in `global`, of the whole call. Taken at the `max`-th failure instead of its re-prompt; the node's budget is checked before the call's, and a spent budget counts again from zero.",
         "on failures max 3 -> desk",
     ),
 )

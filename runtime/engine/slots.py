@@ -128,7 +128,9 @@ class SlotFilling:
     def _failure(self, kind: str, what: str = "") -> bool:
         """Count a failure (``silence``, ``no_match``, ``invalid``) against the retry budgets:
         the node's ``on failures`` (this visit), then the global one (the whole call). True
-        when a budget ran out and its transition was taken."""
+        when a budget ran out and its transition was taken; that budget starts again from
+        zero (a budget without target, or one leading to a node that goes on, fires again
+        only after as many failures more)."""
         s = self.state
         s.failures += 1
         s.call_failures += 1
@@ -140,6 +142,10 @@ class SlotFilling:
             for i, t in enumerate(transitions):
                 if isinstance(t, FailuresTransition) and count >= t.max:
                     s.note("event", f"retry budget of {t.max} failures spent")
+                    if owner == "*":
+                        s.call_failures = 0
+                    else:
+                        s.failures = 0
                     self._take(t, owner, transition_key(t, i), {})
                     return True
         return False

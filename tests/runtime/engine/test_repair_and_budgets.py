@@ -136,3 +136,14 @@ def test_the_call_budget_counts_failures_across_nodes():
     e.handle(TransitionCalled("no_match", {}, "fc2"))
     out = e.handle(Silence(6000))  # the call's fifth failure
     assert NodeEntered("human", "global:failures") in out
+
+
+def test_a_spent_call_budget_starts_again_from_zero():
+    e, _ = start()
+    e.handle(Silence(6000))
+    e.handle(TransitionCalled("no_match", {}, "fc"))
+    e.handle(slot(TUESDAY))
+    e.handle(Silence(6000))
+    e.handle(TransitionCalled("no_match", {}, "fc2"))
+    e.handle(Silence(6000))  # fifth: the call's budget
+    assert e.state.node == "human" and e.state.call_failures == 0
