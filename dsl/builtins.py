@@ -45,7 +45,10 @@ BUILTINS: dict[str, BuiltinTool] = {
             "end_call",
             "Hang up the call, optionally naming its outcome.",
             (_f("outcome", "str", _OUTCOME.description, required=False),),
-            (_f("ended", "bool", "Always true"), _f("outcome", "str", "The outcome, if named")),
+            (
+                _f("ended", "bool", "Always true"),
+                _f("outcome", "str", "The outcome, if named", required=False),
+            ),
             "call end_call(outcome = 'confirmed')",
         ),
         BuiltinTool(
