@@ -149,3 +149,16 @@ def test_an_import_cycle_is_reported(tmp_path):
     src = src.replace("call identity(", "call other(")
     result = compile_file(write(tmp_path, src, lib))
     assert "VF414" in {d.code for d in result.diagnostics}
+
+
+def test_a_subflow_both_imported_and_declared_is_a_duplicate(tmp_path):
+    src = MAIN.replace(
+        "IMPORT",
+        'import identity from "common/identity.flow"\n\n'
+        "  flow identity(birth_date: date) -> (verified: bool)\n"
+        "    node ask\n      return(verified = true)",
+    )
+    result = compile_file(write(tmp_path, src))
+    d = next(d for d in result.diagnostics if d.code == "VF211")
+    assert (d.line, d.col) == at(src, "identity(birth_date: date) ->")
+    assert "imported and declared" in d.message and d.hint

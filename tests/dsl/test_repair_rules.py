@@ -99,3 +99,13 @@ def test_clearing_and_setting_declared_names_compiles(body):
 def test_a_reachable_budget_gives_no_warning():
     result = compile_source(case(budget="on failures max 3 -> c"), file="t.flow")
     assert not [d for d in result.diagnostics if d.code == "VF408"]
+
+
+@pytest.mark.parametrize(
+    "second", ["on failures max 2 -> c", "on tool_error -> c\n    on tool_error -> c"]
+)
+def test_a_second_budget_or_tool_error_handler_in_a_node_never_fires(second):
+    src = case(budget="on failures max 3 -> c\n    " + second)
+    result = compile_source(src, file="t.flow")
+    found = [d for d in result.diagnostics if d.code == "VF405"]
+    assert len(found) == 1 and found[0].hint
