@@ -73,7 +73,8 @@ from runtime.engine.handlers import HANDLERS, EventHandlers
 from runtime.engine.instructions import Instructions
 from runtime.engine.limits import Limits, all_transitions, transition_key
 from runtime.engine.slots import SlotFilling
-from runtime.engine.state import EngineState, Frame, PendingCall, Taken
+from runtime.engine.state import EngineState, PendingCall, Taken
+from runtime.engine.subflows import SubFlows
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ _NO_TOOL_ERROR = {"tool": "", "message": ""}
 __all__ = ["Engine", "Limits", "all_transitions", "transition_key"]
 
 
-class Engine(EventHandlers, SlotFilling, Instructions):
+class Engine(EventHandlers, SlotFilling, SubFlows, Instructions):
     """One call of ``flow``. Not thread-safe; one driver feeds it events in order.
 
     Args:
@@ -417,59 +418,6 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         )
         self.state.note("tool", f"call {name}", call_id=call_id, arguments=args)
         self._out.append(CallTool(call_id, name, args))
-
-    def _call_subflow(self, a: SubFlowCall) -> None:
-        """Enter sub-flow ``a.flow`` with its arguments; its slots start empty."""
-        s = self.state
-        try:
-            params = {k: self._eval(v.src) for k, v in a.args}
-        except Exception as exc:
-            self._error(f"arguments of sub-flow {a.flow} failed: {exc}")
-            self._stuck(f"sub-flow {a.flow} could not be called")
-            return
-        flow = self._subflows[a.flow]
-        then, resume = (a.then, False) if a.then is not None else (s.node or "", True)
-        s.frames.append(Frame(a.flow, then, a.into, params, s.slots, resume))
-        s.slots = {}
-        s.note("event", f"call sub-flow {a.flow}", arguments=V.jsonable(params))
-        self._enter(flow.start, f"call:{a.flow}")
-
-    def _return(self, a: ReturnAction) -> None:
-        """Leave the running sub-flow with its results, back to its caller's ``then``."""
-        s = self.state
-        if not s.frames:
-            self._error("return outside a sub-flow")
-            self._stuck("return outside a sub-flow")
-            return
-        try:
-            results = {k: self._eval(v.src) for k, v in a.values}
-        except Exception as exc:
-            self._error(f"return values of {s.frames[-1].flow} failed: {exc}")
-            results = {}
-        frame = s.frames.pop()
-        s.slots = frame.caller_slots
-        if frame.into:
-            s.results[frame.into] = results
-        s.note("event", f"return from sub-flow {frame.flow}", results=V.jsonable(results))
-        if frame.resume:
-            self._resume(frame.then, f"return:{frame.flow}")
-        else:
-            self._enter(frame.then, f"return:{frame.flow}")
-
-    def _resume(self, target: str, via: str) -> None:
-        """Back in a node a digression interrupted: its entry does not run again; settling
-        asks its missing slot again (or lets the model go on)."""
-        s = self.state
-        self._agenda.clear()
-        s.node = target
-        s.path.append(target)
-        self._stay_fired.clear()
-        s.awaiting_reply_since = None
-        s.last_input_at = s.now
-        s.note("event", f"resumed {target}", via=via)
-        self._out.append(NodeEntered(target, via))
-        self._out.append(self._session(self.node))
-        self._agenda.append(("settle", True))
 
     def _tool_failed(self, pending: PendingCall, error: str, *, timed_out: bool = False) -> None:
         """A tool failed or gave no result in time: the flow's ``on tool_error`` for it (node,
