@@ -99,7 +99,6 @@ class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
         knowledge = self.knowledge(m.get("knowledge"))
         if knowledge is not None:
             tools.append(knowledge)
-        global_tr = self.transitions(m.get("global"), ("global",), "global transitions")
         imported, imported_nodes = self.imports(m.get("imports"))
         flows_v = m.get("flows")
         names = {f.name for f in imported}
@@ -119,6 +118,8 @@ class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
         subflow_nodes = imported_nodes + [
             n for n in subflow_nodes if not any(g.owns(n.name) for g in imported)
         ]
+        # After the sub-flows: a global transition may call one (a digression).
+        global_tr = self.transitions(m.get("global"), ("global",), "global transitions")
         nodes = self.nodes(m.get("nodes"))
         start = self.r.name(m.get("start"), "start")
         self.mark(("start",), m.get("start") or m.key("nodes") or m)

@@ -39,6 +39,17 @@ class SubFlows:
             self._stuck(f"sub-flow {a.flow} could not be called")
             return
         flow = self._subflows[a.flow]
+        running = next((i for i, f in enumerate(s.frames) if f.flow == a.flow), None)
+        if running is not None:
+            # Called again while it runs (a global digression inside itself): start it over
+            # with the new arguments; its caller stays the first one, so frames never pile up.
+            while len(s.frames) > running + 1:
+                s.frames.pop()
+            s.frames[running].params = params
+            s.slots = {}
+            s.note("event", f"restart sub-flow {a.flow}", arguments=V.jsonable(params))
+            self._enter(flow.start, f"call:{a.flow}")
+            return
         then, resume = (a.then, False) if a.then is not None else (s.node or "", True)
         s.frames.append(Frame(a.flow, then, a.into, params, s.slots, resume))
         s.slots = {}

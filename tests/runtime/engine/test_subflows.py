@@ -180,3 +180,20 @@ def test_a_main_flow_intent_parameter_is_not_validated_by_a_subflow_slot_of_that
     e.start()
     e.handle(TransitionCalled("note", {"pin": "call me"}, "fc"))
     assert e.state.slots["pin"] == "call me" and e.state.node == "stopped"
+
+
+def test_a_global_digression_called_inside_itself_starts_over_instead_of_nesting():
+    src = DIGRESSION.replace(
+        "  node ask\n",
+        '  global\n    on other "Something else"\n      param question: str\n'
+        "      do\n        call faq(question = slots.question)\n\n  node ask\n",
+    )
+    flow = compile_source(src, file="t.flow").unwrap()
+    e = new_engine(flow, contact={}, call_id="c", now=NOW)
+    e.start()
+    e.handle(TransitionCalled("other", {"question": "parking"}, "fc"))
+    out = e.handle(TransitionCalled("other", {"question": "hours"}, "fc2"))
+    assert Say("About hours: yes.") in out
+    assert [f.flow for f in e.state.frames] == ["faq"]
+    out = e.handle(TransitionCalled("go_on", {}, "fc3"))
+    assert NodeEntered("ask", "return:faq") in out and e.state.frames == []
