@@ -101,6 +101,9 @@ def render() -> str:
     for title, entries, _ in _sections():
         out += [f"## {title}", ""]
         out += _entries_md(entries, langs.get(title, "flow"))
+        if title == "Events (transition kinds)":
+            out += ["## Repair patterns", ""]
+            out += _entries_md(R.REPAIR, "flow")
         if title == "Actions":
             out += _types_md()
         if title == "Voice filters":

@@ -499,3 +499,45 @@ CAMPAIGN_RULES: tuple[Entry, ...] = (
     _e("dnc", "Add the number to do-not-call; no more attempts.", "on opted_out dnc"),
     _e("final", "Stop: the contact is done.", "on confirmed final"),
 )
+
+REPAIR: tuple[Entry, ...] = (
+    _e(
+        "correction",
+        "An intent parameter named like a slot fills it through the slot's `validate`: a "
+        "refused value is not taken (its `invalid` message is said, a failure is counted) and "
+        "the caller stays where they were. Lead the intent to the node that decides on the "
+        "slot so what depends on it runs again.",
+        'on change_score "The caller corrects the score" -> route\n  param score: int',
+    ),
+    _e(
+        "cancellation",
+        "An intent that leaves the question (node-level or global) and clears what was "
+        "collected, so the question starts afresh next time.",
+        'on cancel "The caller no longer wants to book" -> welcome\n  do\n    set slots.day = null',
+    ),
+    _e(
+        "clearing",
+        "`set slots.<name> = null` empties a slot; its node asks for it again.",
+        'on other_day "Another day, not saying which" -> ask_day\n  do\n    set slots.day = null',
+    ),
+    _e(
+        "digression",
+        "A sub-flow called from a transition's `do` without `-> node` answers, possibly over "
+        "several turns, then `return` resumes the interrupted node: its question is asked "
+        "again, its entry is not run twice and the ask is not counted.",
+        'on question "The caller asks about the clinic"\n  param question: str\n  do\n'
+        "    call answer(question = slots.question)",
+    ),
+    _e(
+        "retry budget",
+        "Silence, no-match and refused values counted together, per node visit or per call.",
+        "global\n  on failures max 3 -> desk",
+    ),
+    _e(
+        "tool failure",
+        "A failed tool takes `on tool_error`; without one, a failed `call` ends in the outcome "
+        "`tool_error`, which the transcript and the campaign rules see.",
+        "on tool_error book_appointment -> booking_failed",
+    ),
+)
+"""Conversation repair, written with the constructs above (no registry: a guide)."""
