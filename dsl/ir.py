@@ -468,7 +468,12 @@ class Flow:
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no whitespace. Equal flows give equal bytes."""
-        return _canonical(_ADAPTER.dump_python(self, mode="json"))
+        data = _ADAPTER.dump_python(self, mode="json")
+        for key in _OMITTED_WHEN_EMPTY:
+            # Added after flows were stored by hash: a flow without them keeps its hash.
+            if not data["agent"].get(key):
+                data["agent"].pop(key, None)
+        return _canonical(data)
 
     @property
     def hash(self) -> str:
@@ -484,6 +489,11 @@ class Flow:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+
+_OMITTED_WHEN_EMPTY = ("subflows",)
+"""Agent fields left out of the canonical JSON when empty (``from_json`` restores the
+default)."""
 
 
 def _canonical(obj: object) -> str:

@@ -150,3 +150,13 @@ def test_subflow_rule_reports_code_position_message_and_hint(code, src, needle):
     here = [d for d in found if (d.line, d.col) == at(src, needle)]
     assert here, [d.headline() for d in found]
     assert here[0].message and here[0].hint
+
+
+def test_a_flow_without_subflows_keeps_the_hash_it_had_before_them():
+    # The IR of a flow without sub-flows, as stored before ``Agent.subflows`` existed.
+    flow = compile_source(case().split("  flow identity")[0] + "  node greet\n    end\n").unwrap()
+    assert '"subflows"' not in flow.to_json()
+    assert ir.Flow.from_json(flow.to_json()) == flow
+    with_subflows = compile_source(case(), file="t.flow").unwrap()
+    assert '"subflows"' in with_subflows.to_json()
+    assert ir.Flow.from_json(with_subflows.to_json()) == with_subflows
