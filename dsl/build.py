@@ -9,12 +9,15 @@ syntaxes give the same IR bytes.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
 from dsl.build_campaign import CampaignReader
+from dsl.build_imports import ImportReader
 from dsl.build_nodes import NodeReader
 from dsl.build_tools import ToolReader
 from dsl.expr import ExprSyntaxError, canonical, parse_expr
@@ -39,7 +42,7 @@ def build(doc: Value, file: str) -> BuildResult:
     return BuildResult(flow, b.map, b.r.diagnostics)
 
 
-class _Builder(ToolReader, NodeReader, CampaignReader):
+class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
     def __init__(self, file: str):
         self.r = Reader(file)
         self.file = file
@@ -67,7 +70,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
     def agent(self, v: Value | None) -> ir.Agent | None:
         keys = (
             "name", "persona", "timezone", "context", "variables", "outcomes", "start",
-            "fallback", "provider", "knowledge", "tools", "global", "nodes",
+            "fallback", "provider", "knowledge", "tools", "global", "nodes", "flows", "imports",
         )  # fmt: skip
         m = self.r.mapping(v, "agent", allowed=keys, required=("name", "persona", "nodes"))
         if m is None:
@@ -96,6 +99,26 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
         knowledge = self.knowledge(m.get("knowledge"))
         if knowledge is not None:
             tools.append(knowledge)
+        imported, imported_nodes = self.imports(m.get("imports"))
+        flows_v = m.get("flows")
+        names = {f.name for f in imported}
+        if isinstance(flows_v, Map):
+            names |= {k.raw for k, _ in flows_v.entries}
+        self.subflow_names = frozenset(names)
+        subflows, subflow_nodes = self.subflows(flows_v)
+        for f in subflows:
+            if f.name in {g.name for g in imported}:
+                self.r.report(
+                    self.map.at(("flow", f.name)),
+                    "VF211",
+                    f"sub-flow {f.name!r} is both imported and declared here",
+                    "rename one of them",
+                )
+        subflows = imported + [f for f in subflows if f.name not in {g.name for g in imported}]
+        subflow_nodes = imported_nodes + [
+            n for n in subflow_nodes if not any(g.owns(n.name) for g in imported)
+        ]
+        # After the sub-flows: a global transition may call one (a digression).
         global_tr = self.transitions(m.get("global"), ("global",), "global transitions")
         nodes = self.nodes(m.get("nodes"))
         start = self.r.name(m.get("start"), "start")
@@ -111,7 +134,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
             name=name,
             persona=persona,
             start=start,
-            nodes=tuple(nodes),
+            nodes=tuple(nodes + subflow_nodes),
             context=tuple(contact),
             campaign_context=tuple(camp),
             variables=tuple(variables),
@@ -121,6 +144,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
             fallback=fallback,
             provider=provider,
             timezone=tz or "UTC",
+            subflows=tuple(subflows),
         )
 
     # --- values with meaning ---------------------------------------------------------------------
@@ -227,8 +251,23 @@ class _Builder(ToolReader, NodeReader, CampaignReader):
         except (ZoneInfoNotFoundError, ValueError, OSError):
             # OSError: a key naming a directory of the tz database ("America", IsADirectoryError)
             # or too long a path for the file system.
-            self.r.report(
-                v.pos, "VF503", f"unknown time zone {s!r}", "use an IANA name such as Europe/Paris"
-            )
+            self.r.report(v.pos, "VF503", f"unknown time zone {s!r}", timezone_hint(s))
             return None
         return s
+
+
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    """Every IANA zone name, by its lower-case spelling."""
+    return {z.lower(): z for z in available_timezones()}
+
+
+def timezone_hint(name: str) -> str:
+    """ "did you mean" the closest IANA zone name (case, typos), else how to write one."""
+    zones = _zones()
+    key = name.strip().lower().replace(" ", "_")
+    exact = zones.get(key)
+    close = [exact] if exact else difflib.get_close_matches(key, list(zones), n=1, cutoff=0.75)
+    if close:
+        return f"did you mean {zones.get(close[0], close[0])!r}?"
+    return "use an IANA name such as Europe/Paris"

@@ -15,18 +15,29 @@ from dsl.reader import Reader
 from dsl.source_map import Path, SourceMap, TemplateSite
 
 _DTMF = re.compile(r"^([0-9*#]+|any)$")
-_TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match")
+NODE_KEYS = ("description", "say", "task", "collect", "tools", "enter", "on")
+"""The fields of a node (YAML keys; the same words in ``.flow``)."""
+SLOT_KEYS = ("type", "prompt", "validate", "invalid", "max_asks", "required", "description")
+TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match", "tool_error", "failures")
+"""The events a transition answers (the YAML key that names its kind)."""
 _TRANSITION_EXTRA = {
     "intent": ("description", "examples", "params"),
     "silence": ("reprompt", "max"),
     "no_match": ("reprompt", "max"),
 }
-_ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end")
+ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end", "return")
 
 
 class NodeReader:
     r: Reader
     map: SourceMap
+    prefix: str = ""
+    """``<flow>.`` while reading a sub-flow: its node names and targets are qualified."""
+    subflow_names: frozenset[str] = frozenset()
+
+    def local(self, name: str | None) -> str | None:
+        """A node name as the IR holds it (``identity.ask`` inside sub-flow ``identity``)."""
+        return None if name is None else self.prefix + name
 
     def nodes(self, v: Value | None) -> list[ir.Node]:
         if v is None:
@@ -49,15 +60,59 @@ class NodeReader:
                 out.append(n)
         return out
 
+    def subflows(self, v: Value | None) -> tuple[list[ir.SubFlow], list[ir.Node]]:
+        """The sub-flows (``flows``) and their nodes, named ``<flow>.<node>``."""
+        if v is None:
+            return [], []
+        if not isinstance(v, Map):
+            self.r.wrong(v, "flows", "a mapping of sub-flow name: definition")
+            return [], []
+        flows, nodes = [], []
+        for k, val in self.r.names(v, "sub-flow"):
+            m = self.r.mapping(
+                val,
+                f"sub-flow {k.raw!r}",
+                allowed=("description", "params", "results", "start", "nodes"),
+                required=("nodes",),
+                at=k.pos,
+            )
+            if m is None:
+                continue
+            self.mark(("flow", k.raw), k)
+            params = self.fields(m.get("params"), "param", f"flow:{k.raw}")
+            results = self.fields(m.get("results"), "result", f"flow-result:{k.raw}")
+            first_t, first_e = len(self.map.templates), len(self.map.exprs)
+            self.prefix = k.raw + "."
+            try:
+                own = self.nodes(m.get("nodes"))
+                start = self.r.name(m.get("start"), "start")
+                self.mark(("flow", k.raw, "start"), m.get("start") or m.key("nodes") or k)
+            finally:
+                self.prefix = ""
+            for site in [*self.map.templates[first_t:], *self.map.exprs[first_e:]]:
+                site.subflow = k.raw
+            if start is None and own:
+                start = own[0].name.removeprefix(k.raw + ".")
+            nodes.extend(own)
+            flows.append(
+                ir.SubFlow(
+                    name=k.raw,
+                    start=f"{k.raw}.{start}",
+                    params=tuple(params),
+                    results=tuple(results),
+                    description=self.r.string(m.get("description"), "description") or "",
+                )
+            )
+        return flows, nodes
+
     def node(self, key: Scalar, v: Value) -> ir.Node | None:
-        keys = ("description", "say", "task", "collect", "tools", "enter", "on")
-        m = self.r.mapping(v, f"node {key.raw!r}", allowed=keys, at=key.pos)
+        m = self.r.mapping(v, f"node {key.raw!r}", allowed=NODE_KEYS, at=key.pos)
         if m is None:
             if isinstance(v, Scalar) and v.tag == "null":
-                self.mark(("node", key.raw), key)
-                return ir.Node(key.raw)
+                self.mark(("node", self.prefix + key.raw), key)
+                return ir.Node(self.prefix + key.raw)
             return None
-        name = key.raw
+        name = self.prefix + key.raw
         self.mark(("node", name), key)
         say = []
         for s in self.r.strings(m.get("say"), "say"):
@@ -93,8 +148,9 @@ class NodeReader:
                 if spec is not None:
                     out.append(ir.Slot(k.raw, spec[0], required=spec[1]))
                 continue
-            keys = ("type", "prompt", "validate", "invalid", "max_asks", "required", "description")
-            m = self.r.mapping(val, f"slot {k.raw!r}", allowed=keys, required=("type",), at=k.pos)
+            m = self.r.mapping(
+                val, f"slot {k.raw!r}", allowed=SLOT_KEYS, required=("type",), at=k.pos
+            )
             spec = self.type_name(m.get("type"), f"type of slot {k.raw!r}")
             if spec is None:
                 continue
@@ -141,18 +197,18 @@ class NodeReader:
                 v, f"an action in {where}", "a mapping such as {say: ...} or {end: outcome}"
             )
             return None
-        kinds = [k for k in v.keys() if k in _ACTION_KINDS]
+        kinds = [k for k in v.keys() if k in ACTION_KINDS]
         if len(kinds) != 1:
             self.r.report(
                 v.pos,
                 "VF203" if not kinds else "VF202",
-                f"an action in {where} needs exactly one of {', '.join(_ACTION_KINDS)}"
+                f"an action in {where} needs exactly one of {', '.join(ACTION_KINDS)}"
                 + (f", found {', '.join(kinds)}" if kinds else ""),
                 "write one action per list item",
             )
             return None
         kind = kinds[0]
-        extra = {"set": ("value",), "call": ("args", "into")}.get(kind, ())
+        extra = {"set": ("value",), "call": ("args", "into", "to")}.get(kind, ())
         m = self.r.mapping(
             v,
             f"{kind} action",
@@ -175,13 +231,45 @@ class NodeReader:
                 self.r.wrong(am, "args", "a mapping of name: expression")
             elif am is not None:
                 for ak, av in self.r.names(am, "argument"):
+                    self.mark(path + ("arg", ak.raw), ak)
                     e = self.expr(av, f"argument {ak.raw} of {tool}")
                     if e is not None:
                         args.append((ak.raw, e))
             into = self.r.name(m.get("into"), "into")
             if into is not None:
                 self.mark(("into", into), m.get("into"))
+            then = self.local(self.r.name(m.get("to"), "target"))
+            self.mark(path + ("to",), m.get("to"))
+            if tool in self.subflow_names:
+                if then is None and "do" not in path:
+                    self.r.report(
+                        head.pos,
+                        "VF203",
+                        f"the call of sub-flow {tool!r} needs the node to continue at",
+                        f"write call {tool}(...) -> <node> (only a call in a transition's do "
+                        "may leave it out, to come back to the interrupted node)",
+                    )
+                    return None
+                return ir.SubFlowCall(tool, then, tuple(args), into)
+            if then is not None:
+                self.r.report(
+                    m.get("to").pos,
+                    "VF202",
+                    f"{tool!r} is not a sub-flow: only a sub-flow call continues at a node",
+                    "remove -> <node>, or declare the sub-flow (flow <name>(...))",
+                )
             return ir.CallAction(tool, tuple(args), into) if tool else None
+        if kind == "return":
+            values = []
+            if isinstance(head, Map):
+                for rk, rv in self.r.names(head, "result"):
+                    self.mark(path + ("arg", rk.raw), rk)
+                    e = self.expr(rv, f"result {rk.raw}")
+                    if e is not None:
+                        values.append((rk.raw, e))
+            elif not (isinstance(head, Scalar) and head.tag in ("bool", "null")):
+                self.r.wrong(head, "return", "a mapping of result: expression")
+            return ir.ReturnAction(tuple(values))
         if kind == "say":
             t = self.template(head, f"say in {where}")
             return ir.SayAction(t) if t else None
@@ -214,12 +302,12 @@ class NodeReader:
         if not isinstance(v, Map):
             self.r.wrong(v, f"a transition of {where}", "a mapping such as {intent: ..., to: ...}")
             return None
-        kinds = [k for k in v.keys() if k in _TRANSITION_KINDS]
+        kinds = [k for k in v.keys() if k in TRANSITION_KINDS]
         if len(kinds) != 1:
             self.r.report(
                 v.pos,
                 "VF203" if not kinds else "VF202",
-                f"a transition of {where} needs exactly one of {', '.join(_TRANSITION_KINDS)}"
+                f"a transition of {where} needs exactly one of {', '.join(TRANSITION_KINDS)}"
                 + (f", found {', '.join(kinds)}" if kinds else ""),
                 "write one transition per list item",
             )
@@ -229,7 +317,7 @@ class NodeReader:
         m = self.r.mapping(v, f"{kind} transition", allowed=(kind, "to", "do", *extra))
         head = m.get(kind)
         self.mark(path, head)
-        target = self.r.name(m.get("to"), "target")
+        target = self.local(self.r.name(m.get("to"), "target"))
         self.mark(path + ("to",), m.get("to"))
         actions = tuple(self.actions(m.get("do"), path + ("do",), where))
         reprompt = (
@@ -274,6 +362,15 @@ class NodeReader:
             return ir.SilenceTransition(
                 after, target, reprompt, 0 if max_ is None else max_, actions
             )
+        if kind == "tool_error":
+            if isinstance(head, Scalar) and head.tag in ("bool", "null"):
+                return ir.ToolErrorTransition(None, target, actions)
+            tool = self.r.name(head, "tool_error tool")
+            self.mark(path + ("tool",), head)
+            return ir.ToolErrorTransition(tool, target, actions)
+        if kind == "failures":
+            count = self.r.integer(head, "failures", minimum=1)
+            return ir.FailuresTransition(count, target, actions) if count is not None else None
         if not (isinstance(head, Scalar) and head.tag in ("bool", "null")):
             self.r.wrong(head, "no_match", "true")
         return ir.NoMatchTransition(target, reprompt, 0 if max_ is None else max_, actions)

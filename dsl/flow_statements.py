@@ -260,13 +260,53 @@ class ToDoc(CampaignStatements, Transformer):
         return self._action(name, [("set", name_of(name)), ("value", self._code(expr))])
 
     def call_action(self, items):
-        name, args, into = items
+        name, args, into, target = items
         pairs: list[tuple[str, Value]] = [("call", name_of(name))]
         if args is not None:
             pairs.append(("args", self._args(args)))
         if into is not None:
             pairs.append(("into", name_of(into)))
+        if target is not None:
+            pairs.append((target[0].raw, target[1]))
         return self._action(name, pairs)
+
+    def return_action(self, items):
+        kw, args = items
+        if args is None:
+            return self._action(kw, [("return", ast.boolean(True, pos_of(kw)))])
+        return self._action(kw, [("return", self._args(args))])
+
+    # sub-flows ----------------------------------------------------------------------------
+    def import_decl(self, items):
+        *names, path = items
+        source = self._str(path)
+        seq = Seq([name_of(n) for n in names], pos_of(names[0]))
+        return Entry(("imports", source.raw), pos_of(names[0]), seq)
+
+    def subflow(self, items):
+        name, *rest = items
+        params = Map([], pos_of(name))
+        results = None
+        body = []
+        for item in rest:
+            if isinstance(item, tuple):
+                params.add(*item)
+            elif isinstance(item, Map):
+                results = item
+            elif item is not None:
+                body.append(item)
+        m = assemble(body, pos_of(name))
+        m.entries.insert(0, (ast.string("params", pos_of(name)), params))
+        if results is not None:
+            m.entries.insert(1, (ast.string("results", results.pos), results))
+        return Entry(("flows", str(name)), pos_of(name), m)
+
+    def flow_results(self, items):
+        fields = [f for f in items if f is not None]
+        m = Map([], fields[0][0].pos if fields else Pos(0, 0))
+        for f in fields:
+            m.add(*f)
+        return m
 
     def _args(self, tok: Token) -> Map:
         text = str(tok)[1:-1]
@@ -368,3 +408,12 @@ class ToDoc(CampaignStatements, Transformer):
         kw, reprompt, max_, target, body = items
         head: list[tuple[str, Value]] = [("no_match", ast.boolean(True, pos_of(kw)))]
         return self._transition(head, [reprompt, max_, target, body])
+
+    def tool_error_tr(self, items):
+        kw, tool, target, body = items
+        value = name_of(tool) if tool is not None else ast.boolean(True, pos_of(kw))
+        return self._transition([("tool_error", value)], [target, body])
+
+    def failures_tr(self, items):
+        kw, max_, target, body = items
+        return self._transition([("failures", max_[1])], [target, body])

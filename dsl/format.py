@@ -11,6 +11,7 @@ expression nests parentheses more than one level deep cannot be written in ``.fl
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import yaml
 
@@ -97,13 +98,79 @@ def to_flow(flow: ir.Flow, *, header: list[str] | None = None) -> str:
         w("  global")
         for t in a.global_transitions:
             _transition_flow(t, w, "    ")
-    for n in a.nodes:
+    imports = _imports(a)
+    if imports:
+        w("")
+    for source, names in imports.items():
+        w(f"  import {', '.join(names)} from {_q(source)}")
+    for sub in a.subflows:
+        if sub.source is None:
+            w("")
+            _subflow_flow(a, sub, w)
+    for n in main_nodes(a):
         w("")
         _node_flow(n, w)
     if flow.campaign is not None:
         w("")
         _campaign_flow(flow.campaign, w)
     return "\n".join(out) + "\n"
+
+
+def _imports(a: ir.Agent) -> dict[str, list[str]]:
+    """Imported sub-flow names by the file they come from, as the imports wrote it."""
+    out: dict[str, list[str]] = {}
+    for f in a.subflows:
+        if f.source is not None:
+            out.setdefault(f.source, []).append(f.name)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def main_nodes(a: ir.Agent) -> list[ir.Node]:
+    """The nodes of the main flow (not of a sub-flow)."""
+    return [n for n in a.nodes if not any(f.owns(n.name) for f in a.subflows)]
+
+
+def local_nodes(a: ir.Agent, sub: ir.SubFlow) -> list[ir.Node]:
+    """The nodes of ``sub`` with the names written in its block (``ask``, not
+    ``identity.ask``), in targets too."""
+    prefix = sub.name + "."
+
+    def local(name):
+        return name.removeprefix(prefix) if name else name
+
+    def actions(acts):
+        return tuple(
+            replace(x, then=local(x.then)) if isinstance(x, ir.SubFlowCall) else x for x in acts
+        )
+
+    return [
+        replace(
+            n,
+            name=local(n.name),
+            on_enter=actions(n.on_enter),
+            transitions=tuple(
+                replace(t, target=local(t.target), actions=actions(t.actions))
+                for t in n.transitions
+            ),
+        )
+        for n in a.nodes
+        if sub.owns(n.name)
+    ]
+
+
+def _subflow_flow(a: ir.Agent, sub: ir.SubFlow, w) -> None:
+    results = f" -> ({', '.join(_field(f) for f in sub.results)})" if sub.results else ""
+    w(f"  flow {sub.name}({', '.join(_field(f) for f in sub.params)}){results}")
+    if sub.description:
+        w(f"    description {_q(sub.description)}")
+    w(f"    start {sub.start.removeprefix(sub.name + '.')}")
+
+    def indented(line: str) -> None:
+        w("  " + line if line else line)
+
+    for n in local_nodes(a, sub):
+        w("")
+        _node_flow(n, indented)
 
 
 def _field(f: ir.Field) -> str:
@@ -167,6 +234,13 @@ def _action_flow(a, w, ind: str) -> None:
         w(f"{ind}transfer {_q(a.to.src)}")
     elif isinstance(a, ir.EndAction):
         w(f"{ind}end" + (f" {a.outcome}" if a.outcome else ""))
+    elif isinstance(a, ir.SubFlowCall):
+        args = f"({', '.join(f'{k} = {v.src}' for k, v in a.args)})" if a.args else ""
+        into = f" into {a.into}" if a.into else ""
+        w(f"{ind}call {a.flow}{args}{into}" + (f" -> {a.then}" if a.then else ""))
+    elif isinstance(a, ir.ReturnAction):
+        values = ", ".join(f"{k} = {v.src}" for k, v in a.values)
+        w(f"{ind}return" + (f"({values})" if a.values else ""))
 
 
 def _transition_flow(t, w, ind: str) -> None:
@@ -177,6 +251,10 @@ def _transition_flow(t, w, ind: str) -> None:
         w(f"{ind}when {t.condition.src}{arrow}")
     elif isinstance(t, ir.DtmfTransition):
         w(f"{ind}on dtmf {_q(t.digits)}{arrow}")
+    elif isinstance(t, ir.ToolErrorTransition):
+        w(f"{ind}on tool_error" + (f" {t.tool}" if t.tool else "") + arrow)
+    elif isinstance(t, ir.FailuresTransition):
+        w(f"{ind}on failures max {t.max}{arrow}")
     else:
         head = (
             f"on silence {duration(t.after_ms)}"
@@ -197,6 +275,10 @@ def _transition_flow(t, w, ind: str) -> None:
             _action_flow(a, w, ind + "    ")
 
 
+_DEFERRED = ir.EndAction | ir.TransferAction | ir.SubFlowCall | ir.ReturnAction
+"""Entry actions the engine runs after the node's say lines."""
+
+
 def _node_flow(n: ir.Node, w) -> None:
     w(f"  node {n.name}")
     if n.description:
@@ -205,7 +287,7 @@ def _node_flow(n: ir.Node, w) -> None:
     # deferred end/transfer (see runtime.engine); the IR keeps say and on_enter apart.
     has_say_action = any(isinstance(a, ir.SayAction) for a in n.on_enter)
     cut = next(
-        (i for i, a in enumerate(n.on_enter) if isinstance(a, ir.EndAction | ir.TransferAction)),
+        (i for i, a in enumerate(n.on_enter) if isinstance(a, _DEFERRED)),
         len(n.on_enter),
     )
     if not has_say_action:
@@ -334,7 +416,13 @@ def to_data(flow: ir.Flow) -> dict:
             agent["knowledge"] = {"collection": t.collection, "top_k": t.top_k}
     if a.global_transitions:
         agent["global"] = [_transition_data(t) for t in a.global_transitions]
-    agent["nodes"] = {n.name: _node_data(n) for n in a.nodes}
+    if _imports(a):
+        agent["imports"] = _imports(a)
+    if any(sub.source is None for sub in a.subflows):
+        agent["flows"] = {
+            sub.name: _subflow_data(a, sub) for sub in a.subflows if sub.source is None
+        }
+    agent["nodes"] = {n.name: _node_data(n) for n in main_nodes(a)}
     doc: dict = {"agent": agent}
     if flow.campaign is not None:
         doc["campaign"] = _campaign_data(flow.campaign)
@@ -355,6 +443,19 @@ def to_yaml(flow: ir.Flow, *, header: list[str] | None = None) -> str:
     """The flow in the ``*.flow.yaml`` syntax."""
     body = yaml.dump(to_data(flow), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return "\n".join([*(header or []), body.rstrip("\n")]) + "\n"
+
+
+def _subflow_data(a: ir.Agent, sub: ir.SubFlow) -> dict:
+    d: dict = {}
+    if sub.description:
+        d["description"] = sub.description
+    if sub.params:
+        d["params"] = {f.name: _field_data(f) for f in sub.params}
+    if sub.results:
+        d["results"] = {f.name: _field_data(f) for f in sub.results}
+    d["start"] = sub.start.removeprefix(sub.name + ".")
+    d["nodes"] = {n.name: _node_data(n) for n in local_nodes(a, sub)}
+    return d
 
 
 def _field_data(f: ir.Field):
@@ -406,6 +507,17 @@ def _action_data(a) -> dict:
         return {"outcome": a.outcome}
     if isinstance(a, ir.TransferAction):
         return {"transfer": a.to.src}
+    if isinstance(a, ir.SubFlowCall):
+        d = {"call": a.flow}
+        if a.args:
+            d["args"] = {k: v.src for k, v in a.args}
+        if a.into:
+            d["into"] = a.into
+        if a.then is not None:
+            d["to"] = a.then
+        return d
+    if isinstance(a, ir.ReturnAction):
+        return {"return": {k: v.src for k, v in a.values} if a.values else True}
     return {"end": a.outcome if a.outcome else True}
 
 
@@ -420,6 +532,10 @@ def _transition_data(t) -> dict:
         d = {"when": t.condition.src}
     elif isinstance(t, ir.DtmfTransition):
         d = {"dtmf": t.digits}
+    elif isinstance(t, ir.ToolErrorTransition):
+        d = {"tool_error": t.tool if t.tool else True}
+    elif isinstance(t, ir.FailuresTransition):
+        d = {"failures": t.max}
     else:
         if isinstance(t, ir.SilenceTransition):
             d, count = {"silence": duration(t.after_ms)}, t.max_reprompts

@@ -26,12 +26,16 @@ def _label(t) -> str:
         return f"dtmf {t.digits}"
     if isinstance(t, ir.SilenceTransition):
         return f"silence {duration(t.after_ms)}"
+    if isinstance(t, ir.ToolErrorTransition):
+        return f"tool error {t.tool}" if t.tool else "tool error"
+    if isinstance(t, ir.FailuresTransition):
+        return f"{t.max} failures"
     return "no match"
 
 
 def _ends(node: ir.Node) -> bool:
     acts = [*node.on_enter, *(a for t in node.transitions for a in t.actions)]
-    return any(isinstance(a, ir.EndAction | ir.TransferAction) for a in acts)
+    return any(isinstance(a, ir.EndAction | ir.TransferAction | ir.ReturnAction) for a in acts)
 
 
 def edges(flow: ir.Flow) -> list[tuple[str, str, str, bool]]:
@@ -41,6 +45,14 @@ def edges(flow: ir.Flow) -> list[tuple[str, str, str, bool]]:
         for t in node.transitions:
             if t.target:
                 out.append((node.name, t.target, _label(t), False))
+        acts = [*node.on_enter, *(a for t in node.transitions for a in t.actions)]
+        for a in acts:
+            if isinstance(a, ir.SubFlowCall):
+                start = next((f.start for f in flow.agent.subflows if f.name == a.flow), None)
+                if start is not None:
+                    out.append((node.name, start, f"call {a.flow}", True))
+                if a.then is not None:
+                    out.append((node.name, a.then, f"after {a.flow}", False))
         called = {a.tool for a in node.on_enter if isinstance(a, ir.CallAction)}
         for tool in flow.agent.tools:
             if not isinstance(tool, ir.HttpTool) or tool.on_error is None:

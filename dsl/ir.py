@@ -97,6 +97,31 @@ class CallAction:
 
 
 @dataclass(frozen=True)
+class SubFlowCall:
+    """Run sub-flow ``flow`` with ``args``; when it returns, bind its results to ``into`` and
+    enter ``then``. It leaves the node: in ``on_enter`` it runs after the ``say`` lines.
+
+    ``then`` is ``None`` only in a transition's ``do`` (a digression): the call comes back to
+    the node it interrupted, which is resumed without running its entry again (its missing
+    slot is asked again).
+    """
+
+    flow: str
+    then: str | None
+    args: tuple[tuple[str, Expr], ...] = ()
+    into: str | None = None
+    kind: Literal["subflow"] = "subflow"
+
+
+@dataclass(frozen=True)
+class ReturnAction:
+    """Leave the running sub-flow with these result values (back to its caller's ``then``)."""
+
+    values: tuple[tuple[str, Expr], ...] = ()
+    kind: Literal["return"] = "return"
+
+
+@dataclass(frozen=True)
 class SayAction:
     text: Template
     kind: Literal["say"] = "say"
@@ -124,7 +149,14 @@ class EndAction:
 
 
 Action = Annotated[
-    SetAction | CallAction | SayAction | OutcomeAction | TransferAction | EndAction,
+    SetAction
+    | CallAction
+    | SayAction
+    | OutcomeAction
+    | TransferAction
+    | EndAction
+    | SubFlowCall
+    | ReturnAction,
     PydanticField(discriminator="kind"),
 ]
 
@@ -187,8 +219,43 @@ class NoMatchTransition:
     kind: Literal["no_match"] = "no_match"
 
 
+@dataclass(frozen=True)
+class ToolErrorTransition:
+    """A tool failed (an error, or no result in time): ``tool`` names which, ``None`` any.
+
+    Taken instead of the fallback; ``tool_error.tool`` and ``tool_error.message`` say what
+    failed. Without one, a failed ``call`` action sets the outcome ``tool_error``.
+    """
+
+    tool: str | None
+    target: str | None
+    actions: tuple[Action, ...] = ()
+    kind: Literal["tool_error"] = "tool_error"
+
+
+@dataclass(frozen=True)
+class FailuresTransition:
+    """The retry budget: taken at the ``max``-th failure of any kind (silence, no match, a
+    value failing validation), in place of its re-prompt.
+
+    In a node it counts the failures of the current visit; among the global transitions, the
+    failures of the whole call.
+    """
+
+    max: int
+    target: str | None
+    actions: tuple[Action, ...] = ()
+    kind: Literal["failures"] = "failures"
+
+
 Transition = Annotated[
-    IntentTransition | WhenTransition | DtmfTransition | SilenceTransition | NoMatchTransition,
+    IntentTransition
+    | WhenTransition
+    | DtmfTransition
+    | SilenceTransition
+    | NoMatchTransition
+    | ToolErrorTransition
+    | FailuresTransition,
     PydanticField(discriminator="kind"),
 ]
 
@@ -255,6 +322,28 @@ class Node:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class SubFlow:
+    """A reusable flow with typed parameters and results, called by ``SubFlowCall``.
+
+    Its nodes are ``Agent.nodes`` named ``<flow>.<node>`` (so the graph, coverage and the
+    engine see them like any node); ``start`` is such a name. Inside, expressions read
+    ``params.<name>``, the sub-flow's own ``slots.<name>`` and ``now``: everything else is
+    passed in explicitly. ``return`` gives the results back.
+    """
+
+    name: str
+    start: str
+    params: tuple[Field, ...] = ()
+    results: tuple[Field, ...] = ()
+    description: str = ""
+    source: str | None = None
+    """The flow file it was imported from, as the import wrote it (``None``: this file)."""
+
+    def owns(self, node: str) -> bool:
+        return node.startswith(self.name + ".")
+
+
 PROVIDER_NAMES = ("openai", "ultravox", "local")
 """The providers a flow may name (``fallback``); what each is and needs is in
 ``runtime/providers/registry.py``."""
@@ -294,6 +383,7 @@ class Agent:
     provider: ProviderSettings = field(default_factory=ProviderSettings)
     timezone: str = "UTC"
     """Default time zone for contacts that have none."""
+    subflows: tuple[SubFlow, ...] = ()
 
 
 # --- campaign --------------------------------------------------------------------------------
@@ -347,7 +437,8 @@ class OutcomeRule:
     delay_ms: int | None = None
     """For ``retry``: wait before the next attempt."""
     max_attempts: int | None = None
-    """For ``retry``: cap on attempts for this outcome (required for retry)."""
+    """For ``retry``: how many times an attempt ending with this outcome is retried
+    (``max`` in the flow; required for retry). The campaign's ``max_attempts`` caps them all."""
 
 
 @dataclass(frozen=True)
@@ -378,7 +469,12 @@ class Flow:
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no whitespace. Equal flows give equal bytes."""
-        return _canonical(_ADAPTER.dump_python(self, mode="json"))
+        data = _ADAPTER.dump_python(self, mode="json")
+        for key in _OMITTED_WHEN_EMPTY:
+            # Added after flows were stored by hash: a flow without them keeps its hash.
+            if not data["agent"].get(key):
+                data["agent"].pop(key, None)
+        return _canonical(data)
 
     @property
     def hash(self) -> str:
@@ -394,6 +490,11 @@ class Flow:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+
+_OMITTED_WHEN_EMPTY = ("subflows",)
+"""Agent fields left out of the canonical JSON when empty (``from_json`` restores the
+default)."""
 
 
 def _canonical(obj: object) -> str:

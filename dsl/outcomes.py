@@ -36,6 +36,8 @@ class BuiltinOutcome(StrEnum):
     WRONG_PERSON = "wrong_person"
     PROVIDER_ERROR = "provider_error"
     """The AI provider failed and no fallback provider could take the call."""
+    TOOL_ERROR = "tool_error"
+    """A tool the flow called failed and the flow has no ``on tool_error`` for it."""
     COMPLETED = "completed"
     """The flow ended without naming an outcome of its own."""
 

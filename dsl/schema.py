@@ -55,8 +55,13 @@ def flow_schema() -> dict[str, Any]:
                     "call": _NAME,
                     "args": {"type": "object", "additionalProperties": _EXPR},
                     "into": _NAME,
+                    "to": _NAME,
                 },
                 ["call"],
+            ),
+            _obj(
+                {"return": {"anyOf": [{"const": True}, {"type": "object"}]}},
+                ["return"],
             ),
             _obj({"say": _TEMPLATE}, ["say"]),
             _obj({"outcome": _NAME}, ["outcome"]),
@@ -97,6 +102,8 @@ def flow_schema() -> dict[str, Any]:
                 },
                 ["no_match"],
             ),
+            _obj({"tool_error": {"anyOf": [_NAME, {"const": True}]}, **common}, ["tool_error"]),
+            _obj({"failures": {"type": "integer", "minimum": 1}, **common}, ["failures"]),
         ]
     }
     slot = {
@@ -190,6 +197,27 @@ def flow_schema() -> dict[str, Any]:
             },
             "global": {"type": "array", "items": {"$ref": "#/$defs/transition"}},
             "nodes": {"type": "object", "additionalProperties": node, "minProperties": 1},
+            "imports": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": _NAME},
+            },
+            "flows": {
+                "type": "object",
+                "additionalProperties": _obj(
+                    {
+                        "description": {"type": "string"},
+                        "params": _fields(),
+                        "results": _fields(),
+                        "start": _NAME,
+                        "nodes": {
+                            "type": "object",
+                            "additionalProperties": node,
+                            "minProperties": 1,
+                        },
+                    },
+                    ["nodes"],
+                ),
+            },
         },
         ["name", "persona", "nodes"],
     )

@@ -27,6 +27,8 @@ class ExprSite:
     extra: dict[str, str] = field(default_factory=dict)
     """Name → type name, on top of the agent's scope (``value`` inside a slot validation)."""
     condition: bool = False
+    subflow: str | None = None
+    """Set inside a sub-flow: the names it reads are its own (``params``, its slots)."""
 
 
 @dataclass
@@ -37,6 +39,8 @@ class TemplateSite:
     extra: dict[str, str] = field(default_factory=dict)
     tool: str | None = None
     """Set for an HTTP tool's url/header/body: its params and ``env`` are readable."""
+    subflow: str | None = None
+    """Set inside a sub-flow: the names it reads are its own (``params``, its slots)."""
 
 
 @dataclass

@@ -135,7 +135,7 @@ def check_template(
 
     Codes: VF120 syntax error (and ``include``/``extends``/``import``, which have nothing to
     load), VF302 undefined name (hint: the closest known name), VF304 unknown filter or test,
-    VF306 a bound of ``dsl.bounds`` that constants already exceed (``range(10**6)``).
+    VF310 a bound of ``dsl.bounds`` that constants already exceed (``range(10**6)``).
     """
     if "{{" not in src and "{%" not in src and "{#" not in src:
         return []  # plain text: nothing to check (most say/task lines)
@@ -148,7 +148,7 @@ def check_template(
                 file,
                 line,
                 col,
-                "VF306",
+                "VF310",
                 "the template nests too deeply",
                 "split it into several templates or variables",
             )
@@ -172,7 +172,7 @@ def check_template(
         checker.report(
             node,
             text,
-            "VF306",
+            "VF310",
             f"the template exceeds a bound: {message}",
             "use smaller numbers; a spoken line needs far less",
         )

@@ -23,12 +23,15 @@ _PSEUDO = {ANY: "any node", MACHINE: "machine answered"}
 
 
 def _end_label(node: ir.Node) -> str | None:
-    """``end <outcome>`` / ``transfer`` when entering the node ends the call, else ``None``."""
+    """``end <outcome>`` / ``transfer`` when entering the node ends the call, ``return`` when it
+    leaves its sub-flow, else ``None``."""
     for action in node.on_enter:
         if isinstance(action, ir.EndAction):
             return f"end {action.outcome}" if action.outcome else "end"
         if isinstance(action, ir.TransferAction):
             return "transfer"
+        if isinstance(action, ir.ReturnAction):
+            return "return"  # back to the sub-flow's caller
     return None
 
 

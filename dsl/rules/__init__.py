@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from dsl.diagnostics import Diagnostic
-from dsl.rules import campaign, graph, names, outcomes, transitions
+from dsl.rules import campaign, graph, names, outcomes, subflows, tools, transitions
 from dsl.rules.context import RuleContext
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
@@ -24,11 +24,17 @@ RULES: tuple[Rule, ...] = (
     graph.dead_end_node,
     transitions.duplicate_intent,
     transitions.never_fires,
+    transitions.unreachable_budget,
     outcomes.unknown_outcome,
     campaign.outcome_without_rule,
-    campaign.retry_that_never_retries,
+    tools.call_arguments,
     names.expressions,
     names.templates,
+    names.set_targets,
+    subflows.recursion,
+    subflows.never_returns,
+    subflows.return_outside,
+    subflows.return_values,
 )
 
 

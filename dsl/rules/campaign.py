@@ -30,24 +30,3 @@ def outcome_without_rule(ctx: RuleContext) -> Iterator[Diagnostic]:
                 f"outcome {name!r} has no campaign rule",
                 f"add on {name} final (or retry/callback/dnc) to the campaign",
             )
-
-
-def retry_that_never_retries(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """VF507 (warning): ``on X retry ... max 1`` never retries.
-
-    ``max`` caps the attempts that end with the outcome, the first one included, so ``max 1``
-    makes the rule final; a designer who wrote it almost always meant one retry.
-    """
-    campaign = ctx.flow.campaign
-    if campaign is None:
-        return
-    for rule in campaign.rules:
-        if rule.action in ("retry", "callback") and rule.max_attempts == 1:
-            yield ctx.warning(
-                ctx.at(("rule", rule.outcome)),
-                "VF507",
-                f"on {rule.outcome} {rule.action} ... max 1 never"
-                f" {'retries' if rule.action == 'retry' else 'calls back'}: max counts the"
-                f" attempts that end {rule.outcome}, the first one included",
-                f"write max 2 for one more attempt, or on {rule.outcome} final",
-            )

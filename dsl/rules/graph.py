@@ -53,6 +53,11 @@ def unknown_target(ctx: RuleContext) -> Iterator[Diagnostic]:
     ]
     if ctx.flow.campaign is not None:
         refs.append((("amd_node",), ctx.flow.campaign.amd_node, "amd_node"))
+    for path, action in ctx.actions():
+        if isinstance(action, ir.SubFlowCall) and action.then is not None:
+            refs.append((path + ("to",), action.then, f"the call of {action.flow!r}"))
+    for f in ctx.agent.subflows:
+        refs.append((("flow", f.name, "start"), f.start, f"the start of sub-flow {f.name!r}"))
     for path, name, what in refs:
         if name is not None and name not in nodes:
             yield ctx.error(
@@ -77,6 +82,14 @@ def unknown_tool(ctx: RuleContext) -> Iterator[Diagnostic]:
             yield ctx.error(
                 ctx.at(path), "VF402", f"unknown tool {action.tool!r}", _close(action.tool, known)
             )
+    for path, _, t in ctx.transitions():
+        if isinstance(t, ir.ToolErrorTransition) and t.tool and t.tool not in known:
+            yield ctx.error(
+                ctx.at(path + ("tool",), path),
+                "VF402",
+                f"on tool_error names unknown tool {t.tool!r}",
+                _close(t.tool, known),
+            )
 
 
 def _targets(t) -> Iterator[str]:
@@ -84,9 +97,20 @@ def _targets(t) -> Iterator[str]:
         yield t.target
 
 
+def _action_targets(actions, starts: dict[str, str]) -> Iterator[str]:
+    """Where the actions lead: a sub-flow call enters the sub-flow, then continues."""
+    for a in actions:
+        if isinstance(a, ir.SubFlowCall):
+            if a.flow in starts:
+                yield starts[a.flow]
+            if a.then is not None:
+                yield a.then
+
+
 def unreachable_node(ctx: RuleContext) -> Iterator[Diagnostic]:
     """VF403 (warning): no path leads to the node from start, fallback, globals, amd or on_error."""
     by_name = {n.name: n for n in ctx.agent.nodes}
+    starts = {f.name: f.start for f in ctx.agent.subflows}
     roots = [ctx.agent.start, ctx.agent.fallback]
     roots += [t.target for t in ctx.agent.global_transitions]
     roots += [t.on_error for t in ctx.agent.tools if isinstance(t, ir.HttpTool)]
@@ -99,8 +123,11 @@ def unreachable_node(ctx: RuleContext) -> Iterator[Diagnostic]:
         if name in seen:
             continue
         seen.add(name)
-        for t in by_name[name].transitions:
+        node = by_name[name]
+        for t in node.transitions:
             todo.extend(x for x in _targets(t) if x in by_name)
+            todo.extend(x for x in _action_targets(t.actions, starts) if x in by_name)
+        todo.extend(x for x in _action_targets(node.on_enter, starts) if x in by_name)
     for node in ctx.agent.nodes:
         if node.name not in seen and ctx.agent.start in by_name:
             yield ctx.warning(
@@ -112,7 +139,11 @@ def unreachable_node(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 
 def _ends(actions) -> bool:
-    return any(isinstance(a, ir.EndAction | ir.TransferAction) for a in actions)
+    """The actions leave the node: end, transfer, call a sub-flow, or return from one."""
+    return any(
+        isinstance(a, ir.EndAction | ir.TransferAction | ir.SubFlowCall | ir.ReturnAction)
+        for a in actions
+    )
 
 
 def dead_end_node(ctx: RuleContext) -> Iterator[Diagnostic]:

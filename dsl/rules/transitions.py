@@ -54,6 +54,10 @@ def _key(t) -> tuple | None:
         return ("silence",)
     if isinstance(t, ir.NoMatchTransition):
         return ("no_match",)
+    if isinstance(t, ir.ToolErrorTransition):
+        return ("tool_error", t.tool)
+    if isinstance(t, ir.FailuresTransition):
+        return ("failures",)
     return None
 
 
@@ -97,3 +101,33 @@ def never_fires(ctx: RuleContext) -> Iterator[Diagnostic]:
                 )
             seen.add(key)
             any_dtmf = any_dtmf or (isinstance(t, ir.DtmfTransition) and t.digits == "any")
+
+
+def unreachable_budget(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """VF408 (warning): a node's ``on failures max N`` that its own re-prompt limits never let
+    it reach.
+
+    In a node that collects nothing and leaves on both ``on silence ... max S -> x`` and
+    ``on no_match ... max M -> y``, the most failures one visit can count before one of them
+    leaves is ``S + M + 1``; a larger budget never fires there.
+    """
+    for node in ctx.agent.nodes:
+        if node.collect:
+            continue
+        silence = [t for t in node.transitions if isinstance(t, ir.SilenceTransition)]
+        no_match = [t for t in node.transitions if isinstance(t, ir.NoMatchTransition)]
+        if not silence or not no_match:
+            continue
+        s, m = silence[0], no_match[0]
+        if s.target is None or m.target is None:
+            continue
+        most = s.max_reprompts + m.max_retries + 1
+        for i, t in enumerate(node.transitions):
+            if isinstance(t, ir.FailuresTransition) and t.max > most:
+                yield ctx.warning(
+                    ctx.at(("node", node.name, "tr", i)),
+                    "VF408",
+                    f"on failures max {t.max} never fires: silence and no_match leave this "
+                    f"node after at most {most} failures",
+                    f"lower it to {most} or less, or raise the silence/no_match max",
+                )

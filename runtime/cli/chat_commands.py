@@ -82,12 +82,37 @@ def _show(step: Step, explain: bool) -> None:
         typer.secho(f"  [slots] {json.dumps(step.slots, default=str)}", fg="blue")
 
 
+def load_fixtures(path: Path | None) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """The knowledge documents and canned tool results of a conversation-tests file
+    (``knowledge:`` and ``tools:``, ``runtime.convtest.model``); empty without a file."""
+    if path is None:
+        return {}, {}
+    import yaml
+    from pydantic import ValidationError
+
+    from runtime.convtest.model import ConvTestFile
+
+    try:
+        spec = ConvTestFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise typer.BadParameter(
+            f"{path}: not a tests file: {exc}", param_hint="--fixtures"
+        ) from None
+    return spec.knowledge, spec.tools
+
+
 async def _chat(
-    flow_path: Path, contact: dict[str, str], provider: TextProvider, now: datetime, explain: bool
+    flow_path: Path,
+    contact: dict[str, str],
+    provider: TextProvider,
+    now: datetime,
+    explain: bool,
+    fixtures: Path | None = None,
 ) -> int:
     from dsl import compile_file
     from runtime.call.assemble import text_call
     from runtime.call.spec import CallServices, CallSpec
+    from runtime.knowledge import InMemoryKnowledgeBase
     from runtime.persistence import InMemoryPersistence
 
     compiled = compile_file(str(flow_path))
@@ -95,10 +120,13 @@ async def _chat(
         typer.echo(d.render(compiled.source), err=True)
     if compiled.flow is None:
         return 1
+    documents, canned = load_fixtures(fixtures)
+    knowledge = InMemoryKnowledgeBase(documents) if documents else None
     session = text_call(
         CallSpec(compiled.flow, call_id="chat", now=now, contact=contact),
-        CallServices(InMemoryPersistence(), environ=os.environ),
+        CallServices(InMemoryPersistence(), knowledge=knowledge, environ=os.environ),
         provider,
+        canned=canned or None,
     )
     typer.secho(HELP, fg="bright_black")
     _show(await session.start(), explain)
@@ -164,6 +192,15 @@ def chat(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show why the provider chose.")
     ] = False,
+    fixtures: Annotated[
+        Path | None,
+        typer.Option(
+            "--fixtures",
+            help="A *.tests.yaml file: its knowledge documents and canned tool results.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Talk to a flow in the terminal: node changes, slots, tool calls and the outcome."""
     at = datetime.fromisoformat(now) if now else datetime.now(UTC)
@@ -171,7 +208,9 @@ def chat(
         at = at.replace(tzinfo=UTC)
     settings = settings_or_exit()
     code = asyncio.run(
-        _chat(flow, parse_contact(contact), text_provider(provider, settings), at, explain)
+        _chat(
+            flow, parse_contact(contact), text_provider(provider, settings), at, explain, fixtures
+        )
     )
     raise typer.Exit(code)
 

@@ -6,10 +6,19 @@ comes in events (``Tick``, ``Silence``), so the same inputs always give the same
 
 Order of a node entry: ``NodeEntered``, ``UpdateSession``, the ``on_enter`` actions in order
 (a ``call`` waits for its ``ToolResult``), the node's ``say`` lines, the deferred ``transfer`` /
-``end`` actions of ``on_enter``, then settling: the first ``when`` that holds is taken, else the
+``end`` / sub-flow ``call`` / ``return`` actions of ``on_enter``, then settling: the first ``when`` that holds is taken, else the
 first missing slot is asked for, else the model is asked to respond when the node has a task
 and said nothing. A node's own ``when`` conditions are only considered once its required
 slots are all filled (global ones always).
+
+Sub-flows run on a stack of frames (``EngineState.frames``): a call saves the caller's slots
+and enters the sub-flow's start; ``return`` binds the results to the call's ``into`` and
+enters its ``then`` (or resumes the node a digression interrupted); entering a node outside
+the running sub-flow (a global transition, the fallback) leaves it.
+
+Failures (a silence a node listens for, a no-match, a refused value) count against the retry
+budgets (``on failures``) of the node visit and of the call. A tool that fails takes the
+flow's ``on tool_error``, else a failed ``call`` action sets the outcome ``tool_error``.
 
 Stuck-call guards lead to ``Agent.fallback`` (at most ``Limits.max_fallbacks`` times), else to
 a polite goodbye and ``End``: a tool call or model reply that never comes, a node with no
@@ -34,9 +43,12 @@ from dsl.ir import (
     Node,
     NoMatchTransition,
     OutcomeAction,
+    ReturnAction,
     SayAction,
     SetAction,
+    SubFlowCall,
     Template,
+    ToolErrorTransition,
     TransferAction,
     Transition,
     WhenTransition,
@@ -62,13 +74,17 @@ from runtime.engine.instructions import Instructions
 from runtime.engine.limits import Limits, all_transitions, transition_key
 from runtime.engine.slots import SlotFilling
 from runtime.engine.state import EngineState, PendingCall, Taken
+from runtime.engine.subflows import SubFlows
 
 log = logging.getLogger(__name__)
+
+_NO_TOOL_ERROR = {"tool": "", "message": ""}
+"""``tool_error`` before any tool failed (the compiler lets every template read it)."""
 
 __all__ = ["Engine", "Limits", "all_transitions", "transition_key"]
 
 
-class Engine(EventHandlers, SlotFilling, Instructions):
+class Engine(EventHandlers, SlotFilling, SubFlows, Instructions):
     """One call of ``flow``. Not thread-safe; one driver feeds it events in order.
 
     Args:
@@ -117,6 +133,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self.limits = limits or Limits()
 
         self._nodes = {n.name: n for n in self.agent.nodes}
+        self._subflows = {f.name: f for f in self.agent.subflows}
         self._tool_specs = dict(tools)
         self._http = {t.name: t for t in self.agent.tools if isinstance(t, HttpTool)}
         self._outcomes = frozenset(self.agent.outcomes) | BUILTIN_OUTCOMES | TELEPHONY_OUTCOMES
@@ -185,7 +202,9 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         """The scope templates and expressions see."""
         s = self.state
         scope: dict[str, Any] = {**s.results, **s.slots}
+        scope.setdefault("tool_error", _NO_TOOL_ERROR)
         scope.update(
+            params=s.frames[-1].params if s.frames else {},
             contact=self.contact,
             campaign=self.campaign,
             vars=s.vars,
@@ -222,7 +241,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
                 target, via = arg
                 self._enter(target, via)
             elif kind == "settle":
-                self._settle()
+                self._settle(resumed=bool(arg))
 
     def _enter(self, target: str | None, via: str) -> None:
         s = self.state
@@ -234,6 +253,12 @@ class Engine(EventHandlers, SlotFilling, Instructions):
             self._error(f"transition to unknown node {target!r}")
             self._stuck("unknown node")
             return
+        while s.frames and not self._subflows[s.frames[-1].flow].owns(target):
+            # Left the running sub-flow without return (a global transition, the fallback):
+            # its caller will not continue; the caller's slots are its own again.
+            frame = s.frames.pop()
+            s.slots = frame.caller_slots
+            s.note("event", f"left sub-flow {frame.flow}", to=target)
         s.visits[target] += 1
         if s.visits[target] > self.limits.max_visits and via != "fallback":
             self._stuck(f"node {target!r} entered {s.visits[target]} times (loop)")
@@ -245,6 +270,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self._stay_fired.clear()
         s.silence_reprompts = 0
         s.no_matches = 0
+        s.failures = 0
         s.dtmf_buffer = ""
         s.awaiting_reply_since = None
         s.last_input_at = s.now
@@ -253,7 +279,7 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self._out.append(self._session(node))
         deferred = []
         for action in node.on_enter:
-            if isinstance(action, TransferAction | EndAction):
+            if isinstance(action, TransferAction | EndAction | SubFlowCall | ReturnAction):
                 deferred.append(("act", action))
             else:
                 self._agenda.append(("act", action))
@@ -261,15 +287,15 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self._agenda.extend(deferred)
         self._agenda.append(("settle", None))
 
-    def _settle(self) -> None:
+    def _settle(self, *, resumed: bool = False) -> None:
         if self._check_when():
             return
         node = self.node
         missing = self.missing_slots()
         if missing:
-            self._ask(missing[0])
+            self._ask(missing[0], count=not resumed)  # a digression is not a failed ask
             return
-        if node.task is not None and not node.say:
+        if node.task is not None and (resumed or not node.say):
             self._respond()
         elif not node.transitions and not self._global_intents and not node.tools:
             # A dead end the compiler should have rejected: never leave dead air.
@@ -313,10 +339,8 @@ class Engine(EventHandlers, SlotFilling, Instructions):
 
     def _take(self, t: Transition, owner: str, key: str, arguments: Mapping[str, Any]) -> None:
         s = self.state
-        if isinstance(t, IntentTransition):
-            for f in t.params:
-                if f.name in arguments:
-                    s.slots[f.name] = self._coerce(arguments[f.name], f.type)
+        if isinstance(t, IntentTransition) and not self._take_params(t, arguments):
+            return
         s.taken.append(Taken(owner, key, t.target))
         if not isinstance(t, NoMatchTransition):
             s.no_matches = 0
@@ -339,14 +363,17 @@ class Engine(EventHandlers, SlotFilling, Instructions):
             except Exception as exc:
                 self._error(f"set {a.name} failed: {exc}")
                 return
+            if a.name.startswith("slots."):
+                self._set_slot(a.name.removeprefix("slots."), value)
+                return
             name = a.name.removeprefix("vars.")
             if a.name.startswith("vars.") or name not in {x.name for x in self.node.collect}:
                 s.vars[name] = value
             else:
-                s.slots[name] = value
+                self._set_slot(name, value)
         elif isinstance(a, CallAction):
             try:
-                args = {k: self._eval(v.src) for k, v in a.args}
+                args = {k: V.jsonable(self._eval(v.src)) for k, v in a.args}
             except Exception as exc:
                 self._error(f"arguments of {a.tool} failed: {exc}")
                 self._stuck(f"tool {a.tool} could not be called")
@@ -354,6 +381,10 @@ class Engine(EventHandlers, SlotFilling, Instructions):
             call_id = self._next_id()
             self._call_tool(call_id, a.tool, args, "action", into=a.into)
             self._blocked_on = call_id
+        elif isinstance(a, SubFlowCall):
+            self._call_subflow(a)
+        elif isinstance(a, ReturnAction):
+            self._return(a)
         elif isinstance(a, OutcomeAction):
             self._set_outcome(a.outcome)
         elif isinstance(a, TransferAction):
@@ -387,6 +418,37 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         )
         self.state.note("tool", f"call {name}", call_id=call_id, arguments=args)
         self._out.append(CallTool(call_id, name, args))
+
+    def _tool_failed(self, pending: PendingCall, error: str, *, timed_out: bool = False) -> None:
+        """A tool failed or gave no result in time: the flow's ``on tool_error`` for it (node,
+        then global), else the outcome ``tool_error`` and the fallback for a ``call`` action
+        or a tool that never answered, or the model tells the caller (a tool it called itself
+        that answered with an error)."""
+        s = self.state
+        s.results["tool_error"] = {"tool": pending.name, "message": error}
+        s.note("event", f"tool_error: {pending.name}", error=error)
+        self._blocked_on = None
+        handler = self._tool_error_transition(pending.name)
+        if handler is not None:
+            owner, i, t = handler
+            self._take(t, owner, transition_key(t, i), {})
+            return
+        if pending.origin == "action" or timed_out:
+            self._agenda.clear()
+            self._set_outcome(BuiltinOutcome.TOOL_ERROR.value)
+            self._stuck(f"tool {pending.name} failed: {error}")
+            return
+        self._respond()  # the model tells the caller
+
+    def _tool_error_transition(self, tool: str) -> tuple[str, int, ToolErrorTransition] | None:
+        for owner, transitions in (
+            (self.state.node, self.node.transitions),
+            ("*", self.agent.global_transitions),
+        ):
+            for i, t in enumerate(transitions):
+                if isinstance(t, ToolErrorTransition) and t.tool in (None, tool):
+                    return owner, i, t  # type: ignore[return-value]
+        return None
 
     def _apply_builtin(self, name: str, result: Mapping[str, Any]) -> bool:
         """Effects of a successful built-in on the call; True when the call ended."""
@@ -469,14 +531,14 @@ class Engine(EventHandlers, SlotFilling, Instructions):
         self.state.awaiting_reply_since = self.state.now
         self._out.append(Respond())
 
-    def _say_template(self, template: Template | None, default: str | None) -> None:
+    def _say_template(self, template: Template | None, default: str | None, **extra: Any) -> None:
         if template is None:
             if default is None:
                 return
             text = default
         else:
             try:
-                text = self._render(template.src)
+                text = self._render(template.src, **extra)
             except Exception as exc:
                 self._template_failed(template.src, exc)
                 if default is None:
@@ -503,10 +565,10 @@ class Engine(EventHandlers, SlotFilling, Instructions):
                 self._template_failed(template.src, exc)
         return tuple(lines)
 
-    def _render(self, src: str) -> str:
+    def _render(self, src: str, **extra: Any) -> str:
         if V.is_plain(src):
             return src
-        return V.render(src, self.values(), tz=self.tz, locale=self.agent.provider.language)
+        return V.render(src, self.values(**extra), tz=self.tz, locale=self.agent.provider.language)
 
     def _render_or_src(self, src: str) -> str:
         try:

@@ -265,7 +265,9 @@ class NodeEntered:
     """The engine entered node ``name`` (for transcripts, coverage, studio highlighting).
 
     ``via`` names what led there: ``start``, a transition (``intent:<name>``, ``when``,
-    ``dtmf:<digits>``, ``silence``, ``no_match``, ``global:<name>``) or ``fallback``.
+    ``dtmf:<digits>``, ``silence``, ``no_match``, ``tool_error[:<tool>]``, ``failures``,
+    ``global:<name>``), ``fallback``, ``on_error:<tool>``, or a sub-flow's ``call:<flow>`` /
+    ``return:<flow>``.
     """
 
     name: str

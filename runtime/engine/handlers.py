@@ -136,6 +136,8 @@ class EventHandlers:
                 self._stuck(f"no input for {e.ms} ms")
             return
         owner, i, t = max(options, key=lambda o: o[2].after_ms)
+        if self._failure("silence"):
+            return
         if s.silence_reprompts < t.max_reprompts:
             s.silence_reprompts += 1
             self._say_template(t.reprompt, self.limits.still_there)
@@ -163,12 +165,7 @@ class EventHandlers:
                 self._agenda.clear()
                 self._enter(http.on_error, f"on_error:{pending.name}")
                 return
-            if pending.origin == "action":
-                self._blocked_on = None
-                self._agenda.clear()
-                self._stuck(f"tool {pending.name} failed: {e.error}")
-                return
-            self._respond()  # the model tells the caller
+            self._tool_failed(pending, e.error or f"{pending.name} failed")
             return
         if pending.into:
             s.results[pending.into] = e.result
@@ -204,7 +201,8 @@ class EventHandlers:
                 if http is not None and http.on_error is not None:
                     self._on_tool_result(ToolResult(call_id, ok=False, error=error))
                 else:
-                    self._stuck(error)
+                    del s.pending[call_id]
+                    self._tool_failed(p, error, timed_out=True)
                 return
         if s.awaiting_reply_since is not None:
             if _ms(e.now - s.awaiting_reply_since) > self.limits.reply_timeout_ms:

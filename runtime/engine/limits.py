@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from dsl.ir import (
     DtmfTransition,
+    FailuresTransition,
     Flow,
     IntentTransition,
     NoMatchTransition,
     SilenceTransition,
+    ToolErrorTransition,
     Transition,
 )
 
@@ -47,6 +49,10 @@ def transition_key(t: Transition, index: int) -> str:
         return f"silence:{t.after_ms}"
     if isinstance(t, NoMatchTransition):
         return "no_match"
+    if isinstance(t, ToolErrorTransition):
+        return f"tool_error:{t.tool}" if t.tool else "tool_error"
+    if isinstance(t, FailuresTransition):
+        return "failures"
     return f"when:{index}"
 
 

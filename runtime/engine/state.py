@@ -23,6 +23,19 @@ class PendingCall:
     into: str | None = None
 
 
+@dataclass
+class Frame:
+    """A running sub-flow: where its caller continues, and the caller's slots meanwhile."""
+
+    flow: str
+    then: str
+    into: str | None
+    params: dict[str, Any]
+    caller_slots: dict[str, Any]
+    resume: bool = False
+    """``then`` is the node the call interrupted (a digression): resume it, don't re-enter."""
+
+
 @dataclass(frozen=True)
 class Taken:
     """A transition the engine took: ``key`` names it within ``node`` (``*`` for globals)."""
@@ -54,13 +67,19 @@ class EngineState:
     asks: Counter[str] = field(default_factory=Counter)
     silence_reprompts: int = 0
     no_matches: int = 0
+    failures: int = 0
+    """Silences, no-matches and invalid values in this node visit (``on failures``)."""
     dtmf_buffer: str = ""
     # whole-call counters and clocks
     visits: Counter[str] = field(default_factory=Counter)
     fallbacks: int = 0
+    call_failures: int = 0
+    """Silences, no-matches and invalid values in the whole call (global ``on failures``)."""
     last_input_at: datetime | None = None
     awaiting_reply_since: datetime | None = None
     errors: list[str] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    """Running sub-flows, innermost last; ``slots`` are the innermost one's own."""
 
     def note(self, role: str, text: str, **data: Any) -> None:
         entry: dict[str, Any] = {"role": role, "text": text, "node": self.node}
@@ -88,6 +107,9 @@ class EngineState:
                 for k, p in self.pending.items()
             },
             "turns": self.turns,
+            "frames": [f.flow for f in self.frames],
+            "failures": self.failures,
+            "call_failures": self.call_failures,
             "now": self.now,
             "errors": self.errors,
         }

@@ -58,3 +58,17 @@ def coerce(value: Any, type_name: str, *, tz: str) -> Any:
     if result is None:
         raise ValueError(f"no {type_name} value in {value!r}")
     return result
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data for a ``CallTool``: dates and times as ISO 8601 text, decimals
+    and other scalars as text, lists and dicts item by item."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from dsl.builtins import BUILTINS as DECLARED
 from dsl.outcomes import BuiltinOutcome
 from runtime.persistence import Callback, OptOut
 from runtime.tools.registry import Registry, ToolContext, ToolError
 
-BUILTINS = Registry()
+BUILTINS = Registry(declared=DECLARED)
+"""The handlers of the built-ins declared in ``dsl.builtins`` (the compiler checks calls there)."""
 
 
 @BUILTINS.tool

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dsl.builtins import BuiltinTool
 from dsl.ir import Flow, KnowledgeTool
 from dsl.outcomes import BUILTIN_OUTCOMES, TELEPHONY_OUTCOMES
 from runtime.engine.events import ToolSpec
@@ -75,17 +76,27 @@ def _description(func: Callable[..., Any]) -> str:
 
 
 class Registry:
-    """Tools by name."""
+    """Tools by name.
 
-    def __init__(self) -> None:
+    Args:
+        declared: signatures the handlers must implement (``dsl.builtins.BUILTINS`` for the
+            built-ins): a handler whose name or parameters differ from its declaration is
+            refused at registration, so what the compiler checks is what runs.
+    """
+
+    def __init__(self, declared: Mapping[str, BuiltinTool] | None = None) -> None:
         self._tools: dict[str, ToolDef] = {}
+        self._declared = declared
 
     def tool(self, func: Handler) -> Handler:
         """Decorator: register ``func`` under its own name."""
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"tool {func.__name__} must be an async function")
+        description = _description(func)
+        if self._declared is not None:
+            description = _check_declared(func, self._declared).description
         self._tools[func.__name__] = ToolDef(
-            func.__name__, func, _description(func), signature_schema(func)
+            func.__name__, func, description, signature_schema(func)
         )
         return func
 
@@ -100,3 +111,18 @@ class Registry:
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._tools)
+
+
+def _check_declared(func: Handler, declared: Mapping[str, BuiltinTool]) -> BuiltinTool:
+    decl = declared.get(func.__name__)
+    if decl is None:
+        raise TypeError(f"tool {func.__name__} is not declared in dsl.builtins")
+    params = list(inspect.signature(func).parameters.values())[1:]
+    found = [(p.name, p.default is inspect.Parameter.empty) for p in params]
+    wanted = [(f.name, f.required) for f in decl.params]
+    if found != wanted:
+        raise TypeError(
+            f"tool {func.__name__} takes {found} but dsl.builtins declares {wanted} "
+            "(name, required)"
+        )
+    return decl

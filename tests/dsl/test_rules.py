@@ -191,13 +191,6 @@ CASES = [
         "concurrent 0",
         len("concurrent "),
     ),
-    (
-        "a retry whose max never allows one",
-        "VF507",
-        BASE + CAMPAIGN.replace("on done final", "on done retry after 15m max 1"),
-        "done retry",
-        0,
-    ),
 ]
 
 

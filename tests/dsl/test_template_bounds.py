@@ -100,14 +100,14 @@ STATIC = {
 
 
 @pytest.mark.parametrize(("src", "col"), list(STATIC.values()), ids=list(STATIC))
-def test_statically_visible_excess_is_vf306_at_its_column(src, col):
+def test_statically_visible_excess_is_vf310_at_its_column(src, col):
     diags = check_template(src, Scope({}), file="a.flow", line=3, col=1)
-    assert [(d.code, d.line, d.col) for d in diags] == [("VF306", 3, col)]
+    assert [(d.code, d.line, d.col) for d in diags] == [("VF310", 3, col)]
 
 
-def test_a_template_that_nests_too_deeply_is_vf306_not_a_crash():
+def test_a_template_that_nests_too_deeply_is_vf310_not_a_crash():
     src = "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"
-    assert [d.code for d in check_template(src, Scope({}), file="a.flow")] == ["VF306"]
+    assert [d.code for d in check_template(src, Scope({}), file="a.flow")] == ["VF310"]
 
 
 def test_loops_within_bounds_have_no_diagnostic():

@@ -71,3 +71,19 @@ def test_dot_source_is_valid_graphviz_syntax() -> None:
 
     assert source.source.startswith("digraph reminder {")
     assert source.source.rstrip().endswith("}")
+
+
+def test_a_subflow_is_drawn_with_its_call_edges_and_returns() -> None:
+    from dsl import compile_source
+
+    flow = compile_source(
+        'agent t\n  persona "p"\n  start greet\n\n'
+        "  flow check() -> (ok: bool)\n    node ask\n      return(ok = true)\n\n"
+        "  node greet\n    call check into c -> bye\n\n  node bye\n    end\n",
+        file="t.flow",
+    ).unwrap()
+    lines = _statements(flow_dot(flow))
+
+    assert 'greet -> "check.ask" [label="call check" style=dashed]' in lines
+    assert 'greet -> bye [label="after check"]' in lines
+    assert '"check.ask" [label="check.ask\\nreturn" peripheries=2]' in lines

@@ -231,7 +231,8 @@ def test_guard_pending_tool_without_result_goes_to_fallback():
     e.handle(TransitionCalled("knowledge_search", {"query": "x"}, "fc3"))
     assert e.handle(Tick(NOW + timedelta(seconds=10))) == []
     out = e.handle(Tick(NOW + timedelta(seconds=16)))
-    assert out[0] == NodeEntered("fallback", "fallback")
+    # Never a silent fallback: the outcome says a tool failed.
+    assert out[:2] == [SetOutcome("tool_error"), NodeEntered("fallback", "fallback")]
     assert e.state.pending == {}
 
 
