@@ -1,5 +1,6 @@
 """Campaign persistence activities: contacts read page by page, attempts and contact states
-recorded, do-not-call entries added. All SQL lives in the data layer's repositories
+recorded, do-not-call entries added, the outcome of an attempt whose result a workflow lost
+read back. All SQL lives in the data layer's repositories
 (``runtime.db``); these activities only translate workflow messages to repository calls.
 
 Every activity here is idempotent (keyed by attempt id, contact id or phone), so the
@@ -12,6 +13,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from dsl.outcomes import TelephonyOutcome
 from runtime.db import attempts, contacts, dnc
 from runtime.workflows.messages import (
     ActivityName,
@@ -22,6 +24,8 @@ from runtime.workflows.messages import (
     ContactsPageInput,
     ContactState,
     DncEntry,
+    RecoverAttempt,
+    RecoveredOutcome,
     WorkerRoute,
 )
 
@@ -75,6 +79,12 @@ class CampaignIO:
         )
         return self._route
 
+    @activity.defn(name=ActivityName.RECOVER_ATTEMPT)
+    async def recover_attempt(self, arg: RecoverAttempt) -> RecoveredOutcome:
+        """What PostgreSQL knows of an attempt whose dial or converse result was lost."""
+        facts = await attempts.attempt_facts(self._db, arg.attempt_id)
+        return recovered_outcome(arg.lost, facts)
+
     @activity.defn(name=ActivityName.RECORD_RESULT)
     async def record_result(self, arg: AttemptEnd) -> None:
         """Settle the attempt and the contact: final, or scheduled with its next attempt time."""
@@ -113,3 +123,24 @@ class CampaignIO:
             campaign=arg.campaign,
             contact=arg.contact_id,
         )
+
+
+MACHINE_OUTCOMES = {TelephonyOutcome.MACHINE.value, TelephonyOutcome.VOICEMAIL.value}
+
+
+def recovered_outcome(lost: str, facts: attempts.AttemptFacts) -> RecoveredOutcome:
+    """The outcome an attempt really had, from what the dial activity and the call stored.
+
+    A lost dial result is the PBX's answer when no person took the call (busy, no answer,
+    a machine); a lost conversation is the outcome the call stored when it ended. Anything
+    else is not known: ``None``, and the attempt follows the flow's ``on unknown`` rule.
+    """
+    if facts.call_outcome is not None:
+        return RecoveredOutcome(facts.call_outcome, "recovered from the call's stored outcome")
+    if lost == "dial" and facts.dial_answered is not None:
+        if not facts.dial_answered:
+            outcome = facts.dial_outcome or TelephonyOutcome.FAILED.value
+            return RecoveredOutcome(outcome, "recovered from the PBX's answer to the originate")
+        if facts.dial_outcome in MACHINE_OUTCOMES:
+            return RecoveredOutcome(facts.dial_outcome, "recovered: a machine answered")
+    return RecoveredOutcome(None)

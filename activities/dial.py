@@ -99,6 +99,14 @@ class DialActivities:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        # Stored before anything else can fail: a workflow that loses this activity's result
+        # reads the PBX's answer back (``recover_attempt``).
+        await attempts.record_dial_result(
+            self._db,
+            arg.attempt_id,
+            answered=result.answered,
+            outcome=result.outcome.value if result.outcome else None,
+        )
         if result.answered:
             await attempts.mark_answered(self._db, arg.attempt_id)
             if result.outcome in MACHINES and arg.hangup_machine:

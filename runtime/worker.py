@@ -80,6 +80,7 @@ def build_workers(
             io.record_result,
             io.add_dnc,
             io.record_state,
+            io.recover_attempt,
         ],
         workflow_runner=workflow_runner(),
     )

@@ -38,10 +38,14 @@ def decide(
     max_attempts: int,
     now: datetime,
     callback_at: datetime | None = None,
+    max_counts_retries: bool = True,
 ) -> Decision:
     """Apply the campaign's rule for ``outcome`` after an attempt.
 
     ``attempts_by_outcome`` and ``total_attempts`` already count the attempt that just ended.
+    A rule's ``max N`` is how many times the outcome is retried; ``max_counts_retries=False``
+    gives the reading of workflows started before that (``max`` capped the attempts with the
+    outcome, the first included, so ``max 1`` never retried), for their replay.
     Without a rule, an opt-out goes to do-not-call, an ``unknown`` result is retried after
     :data:`UNKNOWN_RETRY_DELAY` (never on the spot) and anything else is final.
     """
@@ -67,8 +71,11 @@ def decide(
             return Decision("callback", next_at=max(callback_at, now), reason="callback requested")
         if rule.delay_ms is None:
             return Decision("final", reason="callback without a time")
-    cap = rule.max_attempts if rule.max_attempts is not None else max_attempts
-    if attempts_by_outcome.get(outcome, 0) >= cap:
-        return Decision("final", reason=f"{outcome} retried {cap} times")
+    # ``max N`` is how many times an outcome is retried: the attempts that ended with it,
+    # less the first one, are the retries already made.
+    retries = rule.max_attempts if rule.max_attempts is not None else max_attempts
+    made = attempts_by_outcome.get(outcome, 0) - (1 if max_counts_retries else 0)
+    if made >= retries:
+        return Decision("final", reason=f"{outcome} retried {retries} times")
     delay = timedelta(milliseconds=rule.delay_ms or 0)
     return Decision(rule.action, next_at=now + delay, reason="rule")

@@ -38,6 +38,10 @@ class AttemptRow:
     ended_at: datetime | None
     originated_at: datetime | None = None
     """When the dial activity claimed the attempt for its one originate."""
+    dial_answered: bool | None = None
+    """Whether the PBX reported the originate answered; ``None`` until it reported."""
+    dial_outcome: str | None = None
+    """The PBX's telephony outcome of the originate (``busy``, ``machine``...)."""
 
 
 async def record_dialing(
@@ -133,6 +137,46 @@ async def mark_answered(db: Db, attempt_id: str, at: datetime | None = None) -> 
         " WHERE id = $1 AND status = 'dialing'",
         attempt_id,
         at,
+    )
+
+
+async def record_dial_result(
+    db: Db, attempt_id: str, *, answered: bool, outcome: str | None
+) -> None:
+    """What the PBX answered to the attempt's originate (``outcome``: the telephony outcome
+    when no person answered, ``machine``/``voicemail`` for an answering machine). Written before
+    the dial activity returns, so a workflow that loses that result can read it back."""
+    await db.execute(
+        "UPDATE attempts SET dial_answered = $2, dial_outcome = $3 WHERE id = $1",
+        attempt_id,
+        answered,
+        outcome,
+    )
+
+
+@dataclass(frozen=True)
+class AttemptFacts:
+    """What PostgreSQL knows of an attempt whose result a workflow lost."""
+
+    dial_answered: bool | None
+    """``None``: the PBX's answer was never stored (the originate did not come back)."""
+    dial_outcome: str | None
+    call_outcome: str | None
+    """The outcome the call stored when it ended, ``None`` when it did not end cleanly."""
+    call_error: str | None = None
+
+
+async def attempt_facts(db: Db, attempt_id: str) -> AttemptFacts:
+    row = await db.fetchrow(
+        "SELECT a.dial_answered, a.dial_outcome, c.outcome AS call_outcome, c.error"
+        " FROM attempts a LEFT JOIN calls c ON c.id = a.id AND c.ended_at IS NOT NULL"
+        " WHERE a.id = $1",
+        attempt_id,
+    )
+    if row is None:
+        return AttemptFacts(None, None, None)
+    return AttemptFacts(
+        row["dial_answered"], row["dial_outcome"], row["call_outcome"], row["error"]
     )
 
 

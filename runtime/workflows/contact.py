@@ -12,6 +12,7 @@ its result is lost (the worker died, the activity timed out) the attempt's outco
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -37,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         DialOutcome,
         DncEntry,
         QueryName,
+        RecoverAttempt,
+        RecoveredOutcome,
         SignalName,
         WorkerRoute,
     )
@@ -54,6 +57,10 @@ CONVERSE_LIMIT = timedelta(hours=1)
 ONCE = RetryPolicy(maximum_attempts=1)
 WINDOW_RECHECK = timedelta(minutes=1)
 
+MAX_COUNTS_RETRIES = "max-counts-retries"
+"""Patch: an outcome rule's ``max N`` retries N times (it capped attempts before)."""
+RECOVER_LOST_RESULTS = "recover-lost-results"
+"""Patch: a dial or converse result lost to a failure is read back from PostgreSQL."""
 NOT_DIALLED_ERRORS = {"OutsideWindow", "DoNotCall", "DestinationRefused"}
 MACHINE_OUTCOMES = {TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL}
 
@@ -134,6 +141,7 @@ class ContactWorkflow:
                 max_attempts=campaign.max_attempts,
                 now=workflow.now(),
                 callback_at=self._callback_at,
+                max_counts_retries=workflow.patched(MAX_COUNTS_RETRIES),
             )
             if decision.action == "dnc":
                 await workflow.execute_local_activity(
@@ -213,6 +221,8 @@ class ContactWorkflow:
                 "DestinationRefused": TelephonyOutcome.FAILED,  # retrying cannot change a policy
             }.get(kind or "", TelephonyOutcome.UNKNOWN)
             record.detail = f"dial: {err.cause or err}"
+            if record.outcome == TelephonyOutcome.UNKNOWN and record.dialled:
+                await self._recover(record, "dial")
             return record
         record.dialled = True
         if not dial.answered or (dial.outcome in MACHINE_OUTCOMES and campaign.amd == "hangup"):
@@ -240,12 +250,29 @@ class ContactWorkflow:
         except ActivityError as err:
             record.outcome = TelephonyOutcome.UNKNOWN
             record.detail = f"converse: {err.cause or err}"
+            await self._recover(record, "converse")
             return record
         record.outcome = "opted_out" if talk.opted_out else talk.outcome
         record.detail = talk.error or " > ".join(talk.node_path)
         if talk.callback_at:
             self._callback_at = datetime.fromisoformat(talk.callback_at)
         return record
+
+    async def _recover(self, record: AttemptRecord, lost: Literal["dial", "converse"]) -> None:
+        """The attempt's result was lost (a worker or Temporal went down): take what the PBX
+        or the call stored in PostgreSQL, if anything; else it stays ``unknown``."""
+        if not workflow.patched(RECOVER_LOST_RESULTS):
+            return
+        found = await workflow.execute_local_activity(
+            ActivityName.RECOVER_ATTEMPT,
+            RecoverAttempt(record.attempt_id, lost),
+            start_to_close_timeout=IO_TIMEOUT,
+            retry_policy=IO_RETRY,
+            result_type=RecoveredOutcome,
+        )
+        if found.outcome is not None:
+            record.outcome = found.outcome
+            record.detail = f"{found.detail}; {record.detail}"
 
     async def _wait_until(self, moment: datetime | None) -> bool:
         """Durably wait until ``moment`` (None: no wait); False when the campaign stops."""

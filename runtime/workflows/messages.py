@@ -39,6 +39,8 @@ class ActivityName:
     RECORD_RESULT = "record_attempt_result"
     ADD_DNC = "add_dnc"
     RECORD_STATE = "record_contact_state"
+    RECOVER_ATTEMPT = "recover_attempt"
+    """Read back from PostgreSQL what became of an attempt whose result was lost."""
 
 
 class SignalName:
@@ -321,6 +323,20 @@ class ConverseResult:
     (model, token and audio counts, ``cost_usd``)."""
     error: str | None = None
     """Why the call ended abnormally (provider failure, media timeout), ``None`` otherwise."""
+
+
+@dataclass
+class RecoverAttempt:
+    attempt_id: str
+    lost: Literal["dial", "converse"]
+    """Which activity's result the workflow lost (a worker or Temporal went down)."""
+
+
+@schema_dataclass
+class RecoveredOutcome:
+    outcome: str | None
+    """What the PBX or the call stored; ``None`` when nothing was stored (still unknown)."""
+    detail: str = ""
 
 
 @dataclass

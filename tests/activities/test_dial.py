@@ -16,11 +16,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.campaign_io import CampaignIO
 from activities.dial import DialActivities
 from dsl.ir import CallingWindow
 from runtime.db import attempts, dnc
 from runtime.destinations import DestinationPolicy
-from runtime.workflows.messages import DialInput
+from runtime.workflows.messages import DialInput, RecoverAttempt
 from telephony.ami.client import AmiSettings
 from telephony.ami.gateway import AsteriskGateway
 from telephony.sim import SimPBX, originates_per_attempt, parse_scenarios
@@ -91,6 +92,24 @@ async def test_recorded_attempt_is_originated_once_and_reports_busy(
     outcome = await ActivityEnvironment().run(activities.dial, dial_input(attempt_id))
     assert (outcome.attempt_id, outcome.answered, outcome.outcome) == (attempt_id, False, "busy")
     assert originates_per_attempt(pbx[1]) == {attempt_id: 1}
+
+
+async def test_the_pbx_answer_is_stored_so_a_lost_result_is_recovered(
+    pg_pool: asyncpg.Pool, gateway: AsteriskGateway
+) -> None:
+    """The dial activity writes the PBX's answer before returning; ``recover_attempt`` reads it
+    back for a workflow that lost the activity's result."""
+    activities = DialActivities(gateway, pg_pool, clock=lambda: TUESDAY_NOON_NY)
+    attempt_id = await recorded(pg_pool)
+    await ActivityEnvironment().run(activities.dial, dial_input(attempt_id))
+
+    io = CampaignIO(pg_pool)
+    found = await ActivityEnvironment().run(io.recover_attempt, RecoverAttempt(attempt_id, "dial"))
+    assert found.outcome == "busy"
+    unknown = await ActivityEnvironment().run(
+        io.recover_attempt, RecoverAttempt(await recorded(pg_pool), "dial")
+    )
+    assert unknown.outcome is None
 
 
 async def test_closed_window_by_the_wall_clock_refuses_without_dialling(

@@ -29,6 +29,8 @@ from runtime.workflows.messages import (
     DialInput,
     DialOutcome,
     DncEntry,
+    RecoverAttempt,
+    RecoveredOutcome,
     WorkerRoute,
 )
 from runtime.workflows.sandbox import workflow_runner
@@ -65,6 +67,9 @@ class Step:
     converse: str = "confirmed"
     callback_at: Callable[[datetime], datetime] | None = None
     """Computes the requested callback time from the dial time."""
+    stored: str | None = None
+    """With ``crash``: what PostgreSQL holds of the attempt all the same (the PBX's answer the
+    dial activity wrote before its result was lost); ``None``: nothing."""
 
 
 @dataclass
@@ -88,6 +93,7 @@ class Recorder:
     states: list[ContactState] = field(default_factory=list)
     _calls: dict[str, int] = field(default_factory=dict)
     _pending_callback: dict[str, Step] = field(default_factory=dict)
+    _contact_of: dict[str, str] = field(default_factory=dict)
 
     def activities(self) -> list[Callable]:
         @activity.defn(name=ActivityName.CONTACTS_PAGE)
@@ -100,7 +106,15 @@ class Recorder:
         @activity.defn(name=ActivityName.BEGIN_ATTEMPT)
         async def begin_attempt(arg: AttemptStart) -> WorkerRoute:
             self.events.append(("recorded", arg.attempt_id))
+            self._contact_of[arg.attempt_id] = arg.contact_id
             return WorkerRoute(CALL_QUEUE, "127.0.0.1:9092")
+
+        @activity.defn(name=ActivityName.RECOVER_ATTEMPT)
+        async def recover_attempt(arg: RecoverAttempt) -> RecoveredOutcome:
+            self.events.append(("recovered", arg.attempt_id))
+            contact = self._contact_of[arg.attempt_id]
+            step = self.scripts[contact][self._calls[contact] - 1]
+            return RecoveredOutcome(step.stored, "stored" if step.stored else "")
 
         @activity.defn(name=ActivityName.RECORD_RESULT)
         async def record_result(arg: AttemptEnd) -> None:
@@ -114,7 +128,7 @@ class Recorder:
         async def record_state(arg: ContactState) -> None:
             self.states.append(arg)
 
-        return [contacts_page, begin_attempt, record_result, add_dnc, record_state]
+        return [contacts_page, begin_attempt, recover_attempt, record_result, add_dnc, record_state]
 
     def call_activities(self) -> list[Callable]:
         @activity.defn(name=ActivityName.DIAL)

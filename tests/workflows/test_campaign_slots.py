@@ -194,7 +194,7 @@ async def test_contacts_alive_across_continue_as_new_still_settle_the_campaign(
     people = contacts(6)
     retry = plan("can", Pacing(max_concurrent=2))
     retry.campaign = dataclasses.replace(
-        retry.campaign, rules=(OutcomeRule("busy", "retry", delay_ms=60_000, max_attempts=2),)
+        retry.campaign, rules=(OutcomeRule("busy", "retry", delay_ms=60_000, max_attempts=1),)
     )
     recorder = Recorder(people, {}, page_size=10)
     async with campaign_workers(env.client, recorder, [dial]):

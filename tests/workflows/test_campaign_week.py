@@ -61,10 +61,11 @@ def week_campaign(closed: tuple[str, ...]) -> CampaignPlan:
         contacts=ContactsSource(kind="csv", location="contacts.csv"),
         windows=WINDOWS,
         rules=(
-            OutcomeRule("busy", "retry", delay_ms=15 * 60_000, max_attempts=3),
-            OutcomeRule("no_answer", "retry", delay_ms=24 * 3_600_000, max_attempts=3),
-            OutcomeRule("voicemail", "retry", delay_ms=4 * 3_600_000, max_attempts=2),
-            OutcomeRule("unknown", "retry", delay_ms=10 * 60_000, max_attempts=2),
+            # ``max`` counts retries: busy 3 attempts, no answer 3, voicemail 2, unknown 2.
+            OutcomeRule("busy", "retry", delay_ms=15 * 60_000, max_attempts=2),
+            OutcomeRule("no_answer", "retry", delay_ms=24 * 3_600_000, max_attempts=2),
+            OutcomeRule("voicemail", "retry", delay_ms=4 * 3_600_000, max_attempts=1),
+            OutcomeRule("unknown", "retry", delay_ms=10 * 60_000, max_attempts=1),
             OutcomeRule("callback", "callback"),
             OutcomeRule("opted_out", "dnc"),
             OutcomeRule("confirmed", "final"),

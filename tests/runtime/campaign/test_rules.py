@@ -26,8 +26,19 @@ def go(outcome: str, count: int = 1, total: int = 1, callback_at=None, rules=RUL
 
 
 def test_retry_after_delay_until_cap() -> None:
+    """``max 2``: two retries, so the third attempt ending busy is the last."""
     assert (go("busy").action, go("busy").next_at) == ("retry", NOW + timedelta(minutes=15))
-    assert go("busy", count=2, total=2).action == "final"
+    assert go("busy", count=2, total=2).action == "retry"
+    assert go("busy", count=3, total=3).action == "final"
+
+
+def test_max_1_retries_once() -> None:
+    """``on unknown retry after 1m max 1`` tries again once (it never did: max counted the
+    attempt that had just ended)."""
+    rules = (OutcomeRule("unknown", "retry", delay_ms=60_000, max_attempts=1),)
+    first = go("unknown", count=1, total=1, rules=rules)
+    assert (first.action, first.next_at) == ("retry", NOW + timedelta(minutes=1))
+    assert go("unknown", count=2, total=2, rules=rules).action == "final"
 
 
 def test_campaign_attempt_cap_wins() -> None:
