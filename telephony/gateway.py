@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from dsl.outcomes import TelephonyOutcome
+from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,10 @@ class DialRequest:
 class DialResult:
     attempt_id: str
     answered: bool
-    outcome: TelephonyOutcome | None
-    """Set when not answered, or answered by a machine (``machine`` / ``voicemail``)."""
+    outcome: TelephonyOutcome | BuiltinOutcome | None
+    """Set when not answered, or answered by a machine (``machine`` / ``voicemail``), or
+    answered by someone who hung up before the conversation could start (``hung_up``:
+    ``AMDSTATUS=HANGUP``)."""
     channel: str | None = None
     cause: int | None = None
     """Q.850 cause from the PBX, when it gave one."""

@@ -6,8 +6,12 @@ What an ``Originate`` (``Async: true``) does here, mirroring Asterisk:
 1. ``Response: Success`` / ``Message: Originate successfully queued``; the originate is
    appended (fsync'd) to the simulator's log.
 2. ``Newchannel``, then ``Newstate`` ``ChannelState: 5`` (Ringing) for each ring.
-3. Busy / congestion / rejected / failed / no answer: ``Hangup`` with the Q.850 cause, then
-   ``OriginateResponse`` ``Response: Failure`` with the matching ``Reason`` (5, 8, 1, 0, 3).
+3. Busy / congestion / rejected / failed / no answer, as Asterisk 22 reports them on PJSIP:
+   ``OriginateResponse`` ``Response: Failure`` with ``Reason: 0`` for every failure but no
+   answer (``Reason: 3``), *then* ``HangupRequest`` and ``Hangup`` with the Q.850 cause
+   (17, 34, 21, 1, 19): on a real Asterisk these often follow the OriginateResponse, so the
+   simulator always sends them after it. ``Local/`` channels report busy and congestion in the
+   ``Reason`` itself (5, 8) with cause 0, as a ``Busy()``/``Congestion()`` dialplan does.
    Originates beyond ``max_concurrent`` live calls fail with CONGESTION (cause 34).
 4. Answer: ``Newstate`` ``ChannelState: 6`` (Up), ``OriginateResponse`` ``Reason: 4``; then the
    outbound dialplan: ``AMD()`` (``VarSet`` ``AMDSTATUS`` / ``AMDCAUSE``) when
@@ -51,12 +55,19 @@ log = logging.getLogger(__name__)
 
 
 FAILURES: dict[str, tuple[int, int, str]] = {
-    # result: (OriginateResponse Reason, Hangup Cause, Cause-txt)
-    "busy": (5, 17, "User busy"),
-    "congestion": (8, 34, "Circuit/channel congestion"),
-    "rejected": (1, 21, "Call Rejected"),
+    # result: (OriginateResponse Reason on PJSIP, Hangup Cause, Cause-txt)
+    "busy": (0, 17, "User busy"),
+    "congestion": (0, 34, "Circuit/channel congestion"),
+    "rejected": (0, 21, "Call Rejected"),
     "failed": (0, 1, "Unallocated (unassigned) number"),
     "no_answer": (3, 19, "User alerting, no answer"),
+}
+CAUSE_AFTER_RESPONSE_S = 0.005
+"""Gap between a failed OriginateResponse and the channel's HangupRequest/Hangup."""
+LOCAL_FAILURES: dict[str, tuple[int, int, str]] = {
+    # Local channels: the dialplan's Busy()/Congestion() control frame is the Reason.
+    "busy": (5, 0, "Unknown"),
+    "congestion": (8, 0, "Unknown"),
 }
 
 
@@ -323,10 +334,16 @@ class SimPBX(AmiServer):
             ):
                 result = "no_answer"
         if result != "answer":
-            reason, cause, text = FAILURES[result]
+            local = call.channel.startswith("Local/")
+            reason, cause, text = (LOCAL_FAILURES if local else {}).get(result, FAILURES[result])
             call.result = result
-            self._end(call, cause, text)
             self._originate_response(conn, message, call, False, reason, is_async)
+            # Asterisk's hang-up events trail its OriginateResponse by a fraction of a
+            # millisecond; a few ms here make sure they never share a TCP read with it.
+            await asyncio.sleep(CAUSE_AFTER_RESPONSE_S)
+            if cause:
+                self._channel_event("HangupRequest", call, 0, "Down", Cause=cause)
+            self._end(call, cause, text)
             self.log.append(
                 {
                     "type": "result",
