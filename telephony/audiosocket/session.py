@@ -2,9 +2,15 @@
 
 Outgoing frames are sent by the server's :class:`~telephony.audiosocket.pacer.Pacer` on
 absolute deadlines of the loop's monotonic clock (this call's first frame + k * 20 ms), so
-lateness of one frame is never carried into the next and the stream does not drift. When the
-queue runs dry the call stops sending (Asterisk plays silence by itself) and the next queued
-frame starts a new schedule. Incoming bytes are decoded as they arrive (the connection's
+lateness of one frame is never carried into the next and the stream does not drift.
+
+Keep-alive: while the queue is empty the call sends a 20 ms frame of digital silence on the
+same grid, so a live call sends 50 frames a second for its whole life, as a real line does.
+Asterisk needs it twice over (see ``telephony/asterisk/README.md``): ``AudioSocket()`` hangs
+up after 2,000 ms with no frame in either direction (``MAX_WAIT_TIMEOUT_MSEC`` in
+apps/app_audiosocket.c), and it writes RTP toward the carrier only when a frame arrives, so
+agent silence would otherwise be no RTP at all, which carriers' inactivity timers cut. When a
+response arrives during keep-alive its first frame leaves at once and the grid restarts there. Incoming bytes are decoded as they arrive (the connection's
 protocol calls :meth:`MediaSession._feed`) and queued for :meth:`MediaSession.incoming`.
 """
 
@@ -98,6 +104,7 @@ class MediaSession:
         recorder: CallRecorder | None = None,
         trace: bool = False,
         on_closed: Callable[[MediaSession], None] | None = None,
+        keepalive: bool = True,
     ) -> None:
         self.call_id = call_id
         self.wire_rate = wire_rate
@@ -105,6 +112,7 @@ class MediaSession:
         self._pacer = pacer
         self._buffer = PlayoutBuffer(wire_rate)
         self._header = codec.audio_header(wire_rate, self._buffer.frame_bytes)
+        self._silence = bytes(self._buffer.frame_bytes)
         self._decoder = codec.Decoder()
         self._incoming: deque[Incoming | None] = deque()
         self._readers: list[asyncio.Future[None]] = []
@@ -119,6 +127,11 @@ class MediaSession:
         self.close_reason = ""
         self.dropped_incoming = 0
         self.send_times: SendTimes | None = SendTimes() if trace else None
+        self.keepalive = keepalive
+        self.silence_frames = 0
+        """Keep-alive frames sent (not in :attr:`send_times`, which traces audio only)."""
+        self._idle = True
+        """The last frame sent was keep-alive silence (or none was sent yet)."""
         self._loop = asyncio.get_running_loop()
         # The pacer's view of this call (see telephony.audiosocket.pacer.PacedStream).
         self.next_deadline: float | None = None
@@ -155,16 +168,25 @@ class MediaSession:
         if self._ending:
             return
         self._buffer.push(frame)
-        if not self.scheduled:
-            self._pacer.kick(self)
+        self._send_soon()
 
     def end_response(self) -> None:
         """The current response has no more audio: pad and queue its last partial frame."""
         if self._ending:
             return
         self._buffer.end_of_audio()
+        self._send_soon()
+
+    def start_keepalive(self) -> None:
+        """Start sending silence on this call's grid (the server calls it at connect)."""
+        if self.keepalive and not self._ending and not self.scheduled:
+            self._pacer.kick(self)
+
+    def _send_soon(self) -> None:
         if not self.scheduled:
             self._pacer.kick(self)
+        elif self._idle and len(self._buffer):
+            self._pacer.restart(self)  # keep-alive only: the response need not wait a tick
 
     def new_response(self) -> None:
         """Start counting :attr:`played_ms` for a new response."""
@@ -199,8 +221,11 @@ class MediaSession:
         if self._ending:
             return False
         frame = self._buffer.pop()
-        if frame is None:
-            return False
+        silence = frame is None
+        if silence:
+            if not self.keepalive:
+                return False
+            frame = self._silence
         if self._transport.is_closing():
             self._end("connection_lost")  # the peer reset the socket; the reader may not know yet
             return False
@@ -214,7 +239,10 @@ class MediaSession:
             log.exception("call %s: sending audio failed", self.call_id)
             self._end("internal_error")
             return False
-        if self.send_times is not None:
+        self._idle = silence
+        if silence:
+            self.silence_frames += 1
+        elif self.send_times is not None:
             self.send_times.add(deadline, time.monotonic())
         return True
 
@@ -252,6 +280,7 @@ class MediaSession:
             self.wire_rate = frame.rate
             self._buffer = PlayoutBuffer(frame.rate)
             self._header = codec.audio_header(frame.rate, self._buffer.frame_bytes)
+            self._silence = bytes(self._buffer.frame_bytes)
         if self._recorder is not None:
             self._recorder.caller.write(frame)
         self._deliver(frame)

@@ -2,7 +2,12 @@
 
 Like Asterisk on a live channel, the callee sends a 20 ms slin frame every 20 ms for the whole
 call: its speech when it is talking, digital silence otherwise ("comfort silence"). That keeps
-the agent's decoders and resamplers fed exactly as a real call would.
+the agent's decoders and resamplers fed exactly as a real call would. A callee with
+``silence_suppression`` sends only its speech, as a line with voice activity detection does.
+
+As ``AudioSocket()`` in Asterisk (apps/app_audiosocket.c, ``MAX_WAIT_TIMEOUT_MSEC``), the call
+is cut after :data:`INACTIVITY_S` with no frame in either direction; the socket is then closed
+without a hang-up message, as Asterisk always does.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 
 FRAME_BYTES = 320
 FRAME_S = 0.020
+INACTIVITY_S = 2.0
+"""``MAX_WAIT_TIMEOUT_MSEC`` of app_audiosocket.c: no frame either way this long ends the call."""
 BEEP = (8000 * np.sin(2 * np.pi * 1400 * np.arange(2400) / 8000)).astype("<i2").tobytes()
 """300 ms voicemail beep at 1400 Hz (not a simulated-speech sync tone)."""
 
@@ -44,7 +51,8 @@ class CallMedia:
     sent: list[bytes] = field(default_factory=list)
     """Payload of each audio frame the callee sent, in order (when traced)."""
     ended_by: str = ""
-    """``callee`` (script hang-up or max_call_ms), ``agent`` (AudioSocket hang-up) or ``pbx``."""
+    """``callee`` (script hang-up or max_call_ms), ``agent`` (AudioSocket hang-up), ``pbx``
+    or ``inactivity`` (2 s without a frame either way, as AudioSocket() in Asterisk)."""
 
 
 class CalleeMedia:
@@ -67,6 +75,7 @@ class CalleeMedia:
         self._utterances: asyncio.Queue[str] = asyncio.Queue()
         self._agent_gone = asyncio.Event()
         self._stop = asyncio.Event()
+        self._last_frame = asyncio.get_running_loop().time()
 
     def stop(self, ended_by: str = "pbx") -> None:
         if not self.media.ended_by:
@@ -79,6 +88,7 @@ class CalleeMedia:
             asyncio.create_task(self._send_loop()),
             asyncio.create_task(self._receive_loop()),
             asyncio.create_task(self._script()),
+            asyncio.create_task(self._inactivity()),
         ]
         try:
             stop = asyncio.create_task(self._stop.wait())
@@ -145,14 +155,17 @@ class CalleeMedia:
         deadline = loop.time()
         silence = bytes(FRAME_BYTES)
         while True:
+            frame: bytes | None
             if self._outgoing:
                 frame = self._outgoing.popleft()
             else:
-                frame = silence
+                frame = None if self.callee.silence_suppression else silence
                 self._drained.set()
-            self.client.send_audio(AudioFrame(frame, 8000))
-            if self._trace:
-                self.media.sent.append(frame)
+            if frame is not None:
+                self.client.send_audio(AudioFrame(frame, 8000))
+                self._last_frame = loop.time()
+                if self._trace:
+                    self.media.sent.append(frame)
             if not self._outgoing:
                 self._drained.set()
             deadline += FRAME_S
@@ -162,6 +175,14 @@ class CalleeMedia:
             await self.client.drain()
             await asyncio.sleep(max(0.0, deadline - loop.time()))
 
+    async def _inactivity(self) -> None:
+        loop = asyncio.get_running_loop()
+        while (idle := loop.time() - self._last_frame) < INACTIVITY_S:
+            await asyncio.sleep(INACTIVITY_S - idle)
+        log.info("call %s: no frame either way for %g s, hanging up", self.client.call_id,
+                 INACTIVITY_S)
+        self.stop("inactivity")
+
     async def _receive_loop(self) -> None:
         decoder = SimSpeechDecoder(8000)
         try:
@@ -169,6 +190,7 @@ class CalleeMedia:
                 messages = await self.client.receive()
                 for message in messages:
                     if isinstance(message, codec.Audio):
+                        self._last_frame = asyncio.get_running_loop().time()
                         pcm = message.frame.pcm
                         if message.frame.rate != 8000:
                             decoder = (

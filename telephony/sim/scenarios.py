@@ -40,7 +40,9 @@ Script steps, run in order once the call is answered (and after AMD):
 * ``hangup: true`` -- hang up (close the AudioSocket; AMI ``Hangup`` cause 16).
 
 When the script ends the callee stays on the line until the agent hangs up, or for
-``max_call_ms`` (default 120000) after answer. ``amd`` is ``human`` (default), ``machine`` or
+``max_call_ms`` (default 120000) after answer. ``silence_suppression: true`` makes the
+callee's line send audio only while the callee speaks (no RTP in silence); with it, a call on
+which voxflow sends nothing for 2 s is cut, as ``AudioSocket()`` does. ``amd`` is ``human`` (default), ``machine`` or
 ``notsure``: the simulator emits ``VarSet`` ``AMDSTATUS``/``AMDCAUSE`` as ``AMD()`` would.
 """
 
@@ -81,6 +83,9 @@ class Callee:
     greeting: str | None = None
     script: tuple[Step, ...] = ()
     max_call_ms: int = 120_000
+    silence_suppression: bool = False
+    """The callee's line sends no audio while the callee is silent (no RTP, as phones and
+    carriers with voice activity detection do); by default it sends silence frames."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ def _callee(raw: object, where: str) -> Callee:
         "greeting",
         "script",
         "max_call_ms",
+        "silence_suppression",
     }
     if unknown:
         raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}")
@@ -151,6 +157,7 @@ def _callee(raw: object, where: str) -> Callee:
         greeting=raw.get("greeting"),
         script=tuple(_step(s, f"{where}.script[{i}]") for i, s in enumerate(script)),
         max_call_ms=int(raw.get("max_call_ms", 120_000)),
+        silence_suppression=bool(raw.get("silence_suppression", False)),
     )
 
 
