@@ -177,10 +177,14 @@ class CalleeMedia:
 
     async def _inactivity(self) -> None:
         loop = asyncio.get_running_loop()
-        while (idle := loop.time() - self._last_frame) < INACTIVITY_S:
+        while True:  # the deadline moves with every frame: re-check it when it comes
+            idle = loop.time() - self._last_frame
+            if idle >= INACTIVITY_S:
+                break
             await asyncio.sleep(INACTIVITY_S - idle)
-        log.info("call %s: no frame either way for %g s, hanging up", self.client.call_id,
-                 INACTIVITY_S)
+        log.info(
+            "call %s: no frame either way for %g s, hanging up", self.client.call_id, INACTIVITY_S
+        )
         self.stop("inactivity")
 
     async def _receive_loop(self) -> None:

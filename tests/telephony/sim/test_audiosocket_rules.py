@@ -10,7 +10,10 @@ from telephony.gateway import DialRequest
 
 def _request(number, audiosocket=None):
     return DialRequest(
-        str(uuid.uuid4()), number, ring_timeout_ms=300, detect_machine=False,
+        str(uuid.uuid4()),
+        number,
+        ring_timeout_ms=300,
+        detect_machine=False,
         audiosocket=audiosocket,
     )
 
@@ -39,4 +42,3 @@ async def test_a_line_with_no_frame_either_way_for_2s_is_cut_by_the_pbx(gateway,
         assert pbx.calls[request.attempt_id].media.ended_by == "inactivity"
         events = [e async for e in gateway.events(request.attempt_id)]
         assert events[-1].kind == "hangup"
-
