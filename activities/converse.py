@@ -24,9 +24,10 @@ from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dsl.outcomes import TelephonyOutcome
+from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from runtime.call.recording import RecordingMedia, StereoRecorder
 from runtime.db import calls
+from telephony.media_wait import ChannelGone, wait_for_media
 
 log = logging.getLogger(__name__)
 
@@ -232,12 +233,20 @@ class ConverseActivities:
                 non_retryable=True,
             )
         try:
-            media = await self.server.accept(inp.attempt_id, timeout=self.media_wait_s)
+            media = await wait_for_media(
+                self.server,
+                self.gateway,
+                inp.attempt_id,
+                self.media_wait_s,
+                heartbeat=lambda: activity.heartbeat("waiting for media"),
+            )
         except TimeoutError:
             return ConverseResult(
                 outcome=TelephonyOutcome.FAILED.value,
                 error=f"call {inp.attempt_id}: no AudioSocket media within {self.media_wait_s:g} s",
             )
+        except ChannelGone as gone:  # the callee hung up during AMD or before the media came
+            return ConverseResult(outcome=BuiltinOutcome.HUNG_UP.value, error=str(gone))
         engine = Engine(
             flow,
             contact=inp.contact,

@@ -373,9 +373,14 @@ class SimPBX(AmiServer):
                     "LONGGREETING-2000-1500" if callee.greeting else "INITIALSILENCE-2500-2500",
                 ),
                 "notsure": ("NOTSURE", "TOOLONG-5000"),
+                "hangup": ("HANGUP", ""),
             }[callee.amd]
             self._channel_event("VarSet", call, 6, "Up", Variable="AMDSTATUS", Value=status)
             self._channel_event("VarSet", call, 6, "Up", Variable="AMDCAUSE", Value=cause)
+            if status == "HANGUP":
+                # The callee hung up while AMD() listened: the dialplan goes no further.
+                self._end(call, 16, "Normal Clearing")
+                return
         await self._audiosocket(call, callee)
 
     async def _audiosocket(self, call: SimCall, callee: Callee) -> None:

@@ -42,8 +42,9 @@ Script steps, run in order once the call is answered (and after AMD):
 When the script ends the callee stays on the line until the agent hangs up, or for
 ``max_call_ms`` (default 120000) after answer. ``silence_suppression: true`` makes the
 callee's line send audio only while the callee speaks (no RTP in silence); with it, a call on
-which voxflow sends nothing for 2 s is cut, as ``AudioSocket()`` does. ``amd`` is ``human`` (default), ``machine`` or
-``notsure``: the simulator emits ``VarSet`` ``AMDSTATUS``/``AMDCAUSE`` as ``AMD()`` would.
+which voxflow sends nothing for 2 s is cut, as ``AudioSocket()`` does. ``amd`` is ``human`` (default), ``machine``,
+``notsure`` or ``hangup`` (the callee hangs up while ``AMD()`` listens): the simulator emits
+``VarSet`` ``AMDSTATUS``/``AMDCAUSE`` as ``AMD()`` would.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Step:
 class Callee:
     result: Result = "answer"
     answer_after_rings: int = 1
-    amd: Literal["human", "machine", "notsure"] = "human"
+    amd: Literal["human", "machine", "notsure", "hangup"] = "human"
     greeting: str | None = None
     script: tuple[Step, ...] = ()
     max_call_ms: int = 120_000
@@ -145,8 +146,10 @@ def _callee(raw: object, where: str) -> Callee:
     if result not in RESULTS:
         raise ScenarioError(f"{where}: result must be one of {', '.join(RESULTS)}, got {result!r}")
     amd = str(raw.get("amd", "human")).lower()
-    if amd not in ("human", "machine", "notsure"):
-        raise ScenarioError(f"{where}: amd must be human, machine or notsure, got {amd!r}")
+    if amd not in ("human", "machine", "notsure", "hangup"):
+        raise ScenarioError(
+            f"{where}: amd must be human, machine, notsure or hangup, got {amd!r}"
+        )
     script = raw.get("script", [])
     if not isinstance(script, list):
         raise ScenarioError(f"{where}: script must be a list of steps")

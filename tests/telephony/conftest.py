@@ -31,6 +31,7 @@ SCENARIOS = {
         "+15550108": {"script": [{"wait_ms": 100000}]},
         "+15550109": {"result": "no_answer"},
         "+15550110": {"silence_suppression": True, "script": [{"wait_ms": 100000}]},
+        "+15550111": {"amd": "hangup"},
     },
 }
 
