@@ -26,8 +26,7 @@ class ChannelGone(Exception):
 
     def __init__(self, call_id: str, cause: int | None) -> None:
         super().__init__(
-            f"call {call_id}: the channel hung up (cause {cause}) before its AudioSocket"
-            " connected"
+            f"call {call_id}: the channel hung up (cause {cause}) before its AudioSocket connected"
         )
         self.call_id = call_id
         self.cause = cause

@@ -147,9 +147,7 @@ def _callee(raw: object, where: str) -> Callee:
         raise ScenarioError(f"{where}: result must be one of {', '.join(RESULTS)}, got {result!r}")
     amd = str(raw.get("amd", "human")).lower()
     if amd not in ("human", "machine", "notsure", "hangup"):
-        raise ScenarioError(
-            f"{where}: amd must be human, machine, notsure or hangup, got {amd!r}"
-        )
+        raise ScenarioError(f"{where}: amd must be human, machine, notsure or hangup, got {amd!r}")
     script = raw.get("script", [])
     if not isinstance(script, list):
         raise ScenarioError(f"{where}: script must be a list of steps")
