@@ -43,6 +43,7 @@ from pathlib import Path
 from panoramisk.message import Message
 
 from telephony.audiosocket.client import AudioSocketClient
+from telephony.sim.amd import AmdAnalyser
 from telephony.sim.ami_server import ActionHandler, AmiServer, Connection
 from telephony.sim.callee import CalleeMedia, CallMedia
 from telephony.sim.log import OriginateLog
@@ -365,25 +366,76 @@ class SimPBX(AmiServer):
                 "result": "answered",
             }
         )
+        media: CalleeMedia | None = None
+        runner: asyncio.Task[CallMedia] | None = None
         if call.variables.get("VOXFLOW_AMD", "1") == "1":
-            status, cause = {
-                "human": ("HUMAN", "HUMAN-1000-800"),
-                "machine": (
-                    "MACHINE",
-                    "LONGGREETING-2000-1500" if callee.greeting else "INITIALSILENCE-2500-2500",
-                ),
-                "notsure": ("NOTSURE", "TOOLONG-5000"),
-                "hangup": ("HANGUP", ""),
-            }[callee.amd]
+            if callee.amd == "audio":
+                media = self._callee_media(call, callee, None)
+                status, cause, runner = await self._amd_from_audio(media)
+            else:
+                status, cause = {
+                    "human": ("HUMAN", "HUMAN-1000-800"),
+                    "machine": (
+                        "MACHINE",
+                        "LONGGREETING-2000-1500" if callee.greeting else "INITIALSILENCE-2500-2500",
+                    ),
+                    "notsure": ("NOTSURE", "TOOLONG-5000"),
+                    "hangup": ("HANGUP", ""),
+                }[callee.amd]
+            if call.ended.is_set():  # hung up over AMI while AMD() listened
+                return
             self._channel_event("VarSet", call, 6, "Up", Variable="AMDSTATUS", Value=status)
             self._channel_event("VarSet", call, 6, "Up", Variable="AMDCAUSE", Value=cause)
-            if status == "HANGUP":
-                # The callee hung up while AMD() listened: the dialplan goes no further.
+            machine_hangup = status == "MACHINE" and call.variables.get("VOXFLOW_AMD_HANGUP") == "1"
+            if status == "HANGUP" or machine_hangup:
+                # The dialplan of extensions.conf goes no further: the callee hung up while
+                # AMD() listened, or voxflow asked for machines to be hung up there.
+                if media is not None and runner is not None:
+                    media.stop("callee" if status == "HANGUP" else "pbx")
+                    await runner
                 self._end(call, 16, "Normal Clearing")
                 return
-        await self._audiosocket(call, callee)
+        await self._audiosocket(call, callee, media, runner)
 
-    async def _audiosocket(self, call: SimCall, callee: Callee) -> None:
+    def _callee_media(
+        self, call: SimCall, callee: Callee, client: AudioSocketClient | None
+    ) -> CalleeMedia:
+        def dtmf_event(digit: str) -> None:
+            # Asterisk reports a digit the callee pressed as DTMFEnd on its channel.
+            self._channel_event(
+                "DTMFEnd", call, 6, "Up", Digit=digit, DurationMs=100, Direction="Received"
+            )
+
+        call.callee_media = CalleeMedia(client, callee, trace=self.trace_media, on_dtmf=dtmf_event)
+        call.media = call.callee_media.media
+        return call.callee_media
+
+    async def _amd_from_audio(self, media: CalleeMedia) -> tuple[str, str, asyncio.Task[CallMedia]]:
+        """Run the callee and let ``AMD()`` listen to it until it decides (or they hang up)."""
+        analyser = AmdAnalyser()
+        decided = asyncio.Event()
+
+        def hear(frame: bytes | None) -> None:
+            if (analyser.idle(20) if frame is None else analyser.feed(frame)) is not None:
+                decided.set()
+
+        media.before_media = hear
+        runner = asyncio.create_task(media.run())
+        waiter = asyncio.create_task(decided.wait())
+        await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        media.before_media = None
+        result = analyser.result or analyser.hangup()
+        return result.status, result.cause, runner
+
+    async def _audiosocket(
+        self,
+        call: SimCall,
+        callee: Callee,
+        media: CalleeMedia | None = None,
+        runner: asyncio.Task[CallMedia] | None = None,
+    ) -> None:
+        """``AudioSocket()``: connect to voxflow; ``media`` is the callee if already running."""
         target = call.variables.get("VOXFLOW_AUDIOSOCKET", "")
         attempt = call.variables.get("VOXFLOW_ATTEMPT", call.attempt_id)
         host, _, port = target.rpartition(":")
@@ -393,18 +445,16 @@ class SimPBX(AmiServer):
             log.warning(
                 "call %s: AudioSocket connect to %r failed: %s", call.attempt_id, target, exc
             )
+            if media is not None and runner is not None:
+                media.stop("pbx")
+                await runner
             self._end(call, 38, "Network out of order")
             return
-
-        def dtmf_event(digit: str) -> None:
-            # Asterisk reports a digit the callee pressed as DTMFEnd on its channel.
-            self._channel_event(
-                "DTMFEnd", call, 6, "Up", Digit=digit, DurationMs=100, Direction="Received"
-            )
-
-        call.callee_media = CalleeMedia(client, callee, trace=self.trace_media, on_dtmf=dtmf_event)
-        call.media = call.callee_media.media
-        await call.callee_media.run()
+        if media is None or runner is None:
+            await self._callee_media(call, callee, client).run()
+        else:
+            media.attach(client)
+            await runner
         if call.transferred_to is None:
             self._end(call, 16, "Normal Clearing")
 

@@ -78,7 +78,10 @@ def test_opt_out_and_callback_presets_expand_to_spoken_lines():
         ),
         ({"default": {"script": [{"dtmf": "x"}]}}, "default.script[0]: dtmf must be digits"),
         ({"default": {"rings": 2}}, "unknown field(s) ['rings']"),
-        ({"default": {"amd": "robot"}}, "amd must be human, machine, notsure or hangup"),
+        (
+            {"default": {"amd": "robot"}},
+            "amd must be one of audio, human, machine, notsure, hangup",
+        ),
     ],
 )
 def test_invalid_scenarios_name_the_number_and_field(doc, fragment):
