@@ -27,6 +27,8 @@ class DialRequest:
     caller_id: str | None = None
     ring_timeout_ms: int = 30_000
     detect_machine: bool = True
+    hangup_machine: bool = False
+    """Hang up at once on a machine (the PBX does it before connecting any media)."""
     variables: Mapping[str, str] = field(default_factory=dict)
     """Extra channel variables (strings only; AMI carries text)."""
     audiosocket: str | None = None

@@ -7,7 +7,9 @@ Dialling: ``Originate`` with ``Async: true``, ``ChannelId`` = attempt id (so the
 * ``VOXFLOW_ATTEMPT``   -- the attempt id, used as the AudioSocket UUID;
 * ``VOXFLOW_AUDIOSOCKET`` -- ``host:port`` of the AudioSocket server that must take the call
   (the worker that will run the conversation);
-* ``VOXFLOW_AMD``       -- ``1`` to run answering-machine detection first, ``0`` to skip it.
+* ``VOXFLOW_AMD``       -- ``1`` to run answering-machine detection first, ``0`` to skip it;
+* ``VOXFLOW_AMD_HANGUP`` -- ``1`` when machines are to be hung up: the dialplan does it right
+  after ``AMD()``, so their calls never reach ``AudioSocket()``.
 
 Events (``Newstate``, ``VarSet`` ``AMDSTATUS``/``AMDCAUSE``, ``DTMFEnd``, ``Hangup``) are
 matched to the attempt by ``Uniqueid`` and turned into :class:`~telephony.gateway.CallEvent`.
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 VAR_ATTEMPT = "VOXFLOW_ATTEMPT"
 VAR_AUDIOSOCKET = "VOXFLOW_AUDIOSOCKET"
 VAR_AMD = "VOXFLOW_AMD"
+VAR_AMD_HANGUP = "VOXFLOW_AMD_HANGUP"
 OUTBOUND_CONTEXT = "voxflow-outbound"
 TRANSFER_CONTEXT = "voxflow-transfer"
 INBOUND_CONTEXT = "voxflow-inbound"
@@ -155,6 +158,7 @@ class AsteriskGateway:
             VAR_ATTEMPT: attempt_id,
             VAR_AUDIOSOCKET: request.audiosocket or self.audiosocket,
             VAR_AMD: "1" if request.detect_machine else "0",
+            VAR_AMD_HANGUP: "1" if request.hangup_machine else "0",
             **request.variables,
         }
         action: dict[str, object] = {
