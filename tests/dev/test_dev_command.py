@@ -1,0 +1,105 @@
+"""`voxflow dev` against an Asterisk given by AMI_HOST (here the simulated PBX stands in for it):
+an honest banner, the fixed AudioSocket port the dialplan names, inbound calls reaching the
+worker there, and SIGTERM stopping every process it started."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from runtime.dev.temporal import free_port
+from telephony.ami.client import AmiClient, AmiSettings
+from telephony.sim import SimPBX, parse_scenarios
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+async def _banner(proc: asyncio.subprocess.Process) -> str:
+    text = ""
+    async with asyncio.timeout(120):
+        while "Ctrl-C stops everything" not in text:
+            line = await proc.stdout.readline()
+            if not line:
+                raise AssertionError(f"voxflow dev exited early:\n{text}")
+            text += line.decode()
+    return text
+
+
+async def test_dev_with_ami_host_serves_inbound_calls_on_the_fixed_port_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    scenarios = parse_scenarios({"default": {"script": [{"say": "Hello?"}]}})
+    port = free_port()
+    async with SimPBX(scenarios, log_path=tmp_path / "sim.jsonl", secret="pw") as pbx:
+        host, ami_port = pbx.ami_address
+        env = {
+            **os.environ,
+            "VOXFLOW_STATE_DIR": str(tmp_path / "state"),
+            "AMI_HOST": host,
+            "AMI_PORT": str(ami_port),
+            "AMI_USERNAME": "voxflow",
+            "AMI_SECRET": "pw",
+            "AUDIOSOCKET_PORT": str(port),
+            "VOXFLOW_INBOUND_FLOW": str(ROOT / "flows" / "dtmf_menu.flow"),
+            "PYTHONPATH": str(ROOT),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "from runtime.cli import main; main()", "dev",
+            env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        descendants: list[psutil.Process] = []
+        pg_pid = None
+        try:
+            banner = await _banner(proc)
+            assert re.search(rf"AMI +{host}:{ami_port} \(Asterisk, AMI_HOST\)", banner)
+            assert "simulated PBX" not in banner
+            assert f"AudioSocket 127.0.0.1:{port} (inbound calls)" in banner
+            descendants = psutil.Process(proc.pid).children(recursive=True)
+            pidfile = tmp_path / "state" / "pg" / "postmaster.pid"
+            if pidfile.exists():
+                pg_pid = int(pidfile.read_text().split("\n", 1)[0])
+
+            # What [globals] VOXFLOW_INBOUND_AUDIOSOCKET=127.0.0.1:<AUDIOSOCKET_PORT> does
+            ami = AmiClient(AmiSettings(host=host, port=ami_port, secret="pw"))
+            await ami.start()
+            try:
+                await ami.send({"Action": "Setvar", "Variable": "VOXFLOW_INBOUND_AUDIOSOCKET",
+                                "Value": f"127.0.0.1:{port}"})  # fmt: skip
+                for _ in range(300):  # the worker may still be starting its server
+                    try:
+                        _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    except OSError:
+                        await asyncio.sleep(0.2)
+                        continue
+                    writer.close()
+                    break
+                call = pbx.place_inbound(f"127.0.0.1:{port}", caller="+15551230000",
+                                         did="+15550100", call_id=str(uuid.uuid4()))  # fmt: skip
+                await asyncio.sleep(3)
+                # the worker took the call and talks: the callee heard the menu
+                assert call.media is not None and call.media.heard
+            finally:
+                await ami.close()
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 60)
+        assert code == 0
+        gone, alive = psutil.wait_procs(descendants, timeout=15)
+        assert alive == [], [p.info if hasattr(p, "info") else p for p in alive]
+        if pg_pid is not None:
+            for _ in range(75):
+                if not psutil.pid_exists(pg_pid):
+                    break
+                await asyncio.sleep(0.2)
+            assert not psutil.pid_exists(pg_pid), "the embedded PostgreSQL is still running"
