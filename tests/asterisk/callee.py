@@ -33,6 +33,8 @@ class CalleeServer:
         """``(behaviour, connected at)`` of every connection."""
         self.received: dict[str, int] = {}
         """Audio frames received, by UUID."""
+        self.voiced: dict[str, int] = {}
+        """Received frames that were not silence (someone spoke to the callee), by UUID."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -84,8 +86,10 @@ class CalleeServer:
     async def _count(self, reader: asyncio.StreamReader, call: str) -> None:
         decoder = codec.Decoder()
         while data := await reader.read(65536):
-            frames = sum(1 for m in decoder.feed(data) if isinstance(m, codec.Audio))
-            self.received[call] = self.received.get(call, 0) + frames
+            frames = [m for m in decoder.feed(data) if isinstance(m, codec.Audio)]
+            self.received[call] = self.received.get(call, 0) + len(frames)
+            voiced = sum(1 for m in frames if max(m.frame.pcm) > 8)  # above line noise
+            self.voiced[call] = self.voiced.get(call, 0) + voiced
 
     async def _behave(
         self, behaviour: str, writer: asyncio.StreamWriter, counter: asyncio.Task[None]

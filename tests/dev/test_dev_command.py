@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
-import sys
 import uuid
 from pathlib import Path
 
@@ -16,22 +14,23 @@ import psutil
 import pytest
 
 from runtime.dev.temporal import free_port
-from telephony.ami.client import AmiClient, AmiSettings
 from telephony.sim import SimPBX, parse_scenarios
+from tests.dev.voxflow_dev import voxflow_dev
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-async def _banner(proc: asyncio.subprocess.Process) -> str:
-    text = ""
-    async with asyncio.timeout(120):
-        while "Ctrl-C stops everything" not in text:
-            line = await proc.stdout.readline()
-            if not line:
-                raise AssertionError(f"voxflow dev exited early:\n{text}")
-            text += line.decode()
-    return text
+async def _until_listening(port: int) -> None:
+    for _ in range(300):  # the worker may still be starting its server
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.2)
+            continue
+        writer.close()
+        return
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
 async def test_dev_with_ami_host_serves_inbound_calls_on_the_fixed_port_and_stops_on_sigterm(
@@ -52,49 +51,23 @@ async def test_dev_with_ami_host_serves_inbound_calls_on_the_fixed_port_and_stop
             "VOXFLOW_INBOUND_FLOW": str(ROOT / "flows" / "dtmf_menu.flow"),
             "PYTHONPATH": str(ROOT),
         }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", "from runtime.cli import main; main()", "dev",
-            env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        descendants: list[psutil.Process] = []
+        pidfile = tmp_path / "state" / "pg" / "postmaster.pid"
         pg_pid = None
-        try:
-            banner = await _banner(proc)
-            assert re.search(rf"AMI +{host}:{ami_port} \(Asterisk, AMI_HOST\)", banner)
-            assert "simulated PBX" not in banner
-            assert f"AudioSocket 127.0.0.1:{port} (inbound calls)" in banner
-            descendants = psutil.Process(proc.pid).children(recursive=True)
-            pidfile = tmp_path / "state" / "pg" / "postmaster.pid"
+        async with voxflow_dev(env, tmp_path) as dev:
+            assert re.search(rf"AMI +{host}:{ami_port} \(Asterisk, AMI_HOST\)", dev.banner)
+            assert "simulated PBX" not in dev.banner
+            assert f"AudioSocket 127.0.0.1:{port} (inbound calls)" in dev.banner
             if pidfile.exists():
                 pg_pid = int(pidfile.read_text().split("\n", 1)[0])
-
             # What [globals] VOXFLOW_INBOUND_AUDIOSOCKET=127.0.0.1:<AUDIOSOCKET_PORT> does
-            ami = AmiClient(AmiSettings(host=host, port=ami_port, secret="pw"))
-            await ami.start()
-            try:
-                await ami.send({"Action": "Setvar", "Variable": "VOXFLOW_INBOUND_AUDIOSOCKET",
-                                "Value": f"127.0.0.1:{port}"})  # fmt: skip
-                for _ in range(300):  # the worker may still be starting its server
-                    try:
-                        _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    except OSError:
-                        await asyncio.sleep(0.2)
-                        continue
-                    writer.close()
-                    break
-                call = pbx.place_inbound(f"127.0.0.1:{port}", caller="+15551230000",
-                                         did="+15550100", call_id=str(uuid.uuid4()))  # fmt: skip
-                await asyncio.sleep(3)
-                # the worker took the call and talks: the callee heard the menu
-                assert call.media is not None and call.media.heard
-            finally:
-                await ami.close()
-        finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-            code = await asyncio.wait_for(proc.wait(), 60)
-        assert code == 0
+            await _until_listening(port)
+            call = pbx.place_inbound(f"127.0.0.1:{port}", caller="+15551230000",
+                                     did="+15550100", call_id=str(uuid.uuid4()))  # fmt: skip
+            await asyncio.sleep(3)
+            # the worker took the call and talks: the callee heard the menu
+            assert call.media is not None and call.media.heard
+        assert dev.exit_code == 0
+        descendants = dev.descendants
         gone, alive = psutil.wait_procs(descendants, timeout=15)
         assert alive == [], [p.info if hasattr(p, "info") else p for p in alive]
         if pg_pid is not None:
