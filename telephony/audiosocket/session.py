@@ -10,7 +10,9 @@ Asterisk needs it twice over (see ``telephony/asterisk/README.md``): ``AudioSock
 up after 2,000 ms with no frame in either direction (``MAX_WAIT_TIMEOUT_MSEC`` in
 apps/app_audiosocket.c), and it writes RTP toward the carrier only when a frame arrives, so
 agent silence would otherwise be no RTP at all, which carriers' inactivity timers cut. When a
-response arrives during keep-alive its first frame leaves at once and the grid restarts there. Incoming bytes are decoded as they arrive (the connection's
+response arrives during keep-alive its first frame leaves at once and the grid restarts there;
+a response that arrives a little slower than it plays is not cut with silence for up to
+:data:`KEEPALIVE_HOLD_S`. Incoming bytes are decoded as they arrive (the connection's
 protocol calls :meth:`MediaSession._feed`) and queued for :meth:`MediaSession.incoming`.
 """
 
@@ -39,6 +41,10 @@ INCOMING_LIMIT = 500
 """Incoming items kept for a slow consumer (10 s of audio); beyond it the oldest are dropped."""
 CLOSE_TIMEOUT_S = 1.0
 """How long a closing call may take to flush its last bytes before the socket is aborted."""
+KEEPALIVE_HOLD_S = 0.2
+"""While a response is still arriving (part of a frame held back), ticks with no whole frame
+send nothing for up to this long before keep-alive silence resumes (far below the 2 s after
+which AudioSocket() hangs up)."""
 _HANGUP = codec.encode(codec.Hangup())
 _SAYS_GOODBYE = frozenset({"local_hangup", "server_closed", "abandoned"})
 """Close reasons for which the server sends the hang-up message before closing."""
@@ -132,6 +138,8 @@ class MediaSession:
         """Keep-alive frames sent (not in :attr:`send_times`, which traces audio only)."""
         self._idle = True
         """The last frame sent was keep-alive silence (or none was sent yet)."""
+        self._last_audio = -1e9
+        """Loop time the last audio (not keep-alive) frame was sent."""
         self._loop = asyncio.get_running_loop()
         # The pacer's view of this call (see telephony.audiosocket.pacer.PacedStream).
         self.next_deadline: float | None = None
@@ -225,6 +233,10 @@ class MediaSession:
         if silence:
             if not self.keepalive:
                 return False
+            if self._buffer.pending and now - self._last_audio < KEEPALIVE_HOLD_S:
+                # A response is arriving a little slower than it plays: skip this tick
+                # rather than cut a frame of silence into the middle of its words.
+                return True
             frame = self._silence
         if self._transport.is_closing():
             self._end("connection_lost")  # the peer reset the socket; the reader may not know yet
@@ -240,6 +252,8 @@ class MediaSession:
             self._end("internal_error")
             return False
         self._idle = silence
+        if not silence:
+            self._last_audio = now
         if silence:
             self.silence_frames += 1
         elif self.send_times is not None:

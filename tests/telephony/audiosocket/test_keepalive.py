@@ -66,3 +66,22 @@ async def test_keepalive_can_be_turned_off():
         await server.accept(call_id, timeout=2)
         assert await _frames_for(client, 0.3) == []
         await client.close()
+
+
+async def test_a_response_arriving_slower_than_it_plays_is_not_cut_with_silence():
+    async with AudioSocketServer() as server:
+        host, port = server.address
+        call_id = str(uuid.uuid4())
+        client = await AudioSocketClient.connect(host, port, call_id)
+        session = await server.accept(call_id, timeout=2)
+        voice = b"\x01\x01" * 250  # 500 bytes: a frame and a part of the next
+        for _ in range(4):  # 2,000 bytes in chunks 60 ms apart: it plays faster than it comes
+            await session.play(AudioFrame(voice, 8000))
+            await asyncio.sleep(0.06)
+        session.end_response()
+        frames = [pcm for _, pcm in await _frames_for(client, 0.6)]
+        start = next(i for i, pcm in enumerate(frames) if pcm != bytes(FRAME))
+        spoken = frames[start : start + 7]
+        assert all(pcm != bytes(FRAME) for pcm in spoken)  # no silence cut into the words
+        assert b"".join(spoken)[:2000] == voice * 4
+        await client.close()
