@@ -12,7 +12,7 @@ import pytest
 from runtime.dev.temporal import free_port
 from telephony.ami import AmiClient
 from tests.asterisk.rig import AMI_SECRET, HOST
-from tests.dev.voxflow_dev import voxflow_dev
+from tests.dev.voxflow_dev import until_listening, voxflow_dev
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -43,14 +43,7 @@ async def test_an_inbound_call_reaches_the_voxflow_dev_worker(
             await client.send({"Action": "Setvar", "Variable": "VOXFLOW_INBOUND_AUDIOSOCKET",
                                "Value": f"127.0.0.1:{port}"})  # fmt: skip
             before = set(callee_server.voiced)
-            for _ in range(150):  # the worker may still be starting
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                except OSError:
-                    await asyncio.sleep(0.2)
-                    continue
-                writer.close()
-                break
+            await until_listening(port)
             # The carrier (the loop's caller, a silent phone) calls the trunk's number.
             reply = await client.send(
                 {"Action": "Originate", "Channel": "PJSIP/15550100@loopcaller",

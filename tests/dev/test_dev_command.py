@@ -15,22 +15,10 @@ import pytest
 
 from runtime.dev.temporal import free_port
 from telephony.sim import SimPBX, parse_scenarios
-from tests.dev.voxflow_dev import voxflow_dev
+from tests.dev.voxflow_dev import until_listening, voxflow_dev
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-async def _until_listening(port: int) -> None:
-    for _ in range(300):  # the worker may still be starting its server
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.2)
-            continue
-        writer.close()
-        return
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
 async def test_dev_with_ami_host_serves_inbound_calls_on_the_fixed_port_and_stops_on_sigterm(
@@ -60,7 +48,7 @@ async def test_dev_with_ami_host_serves_inbound_calls_on_the_fixed_port_and_stop
             if pidfile.exists():
                 pg_pid = int(pidfile.read_text().split("\n", 1)[0])
             # What [globals] VOXFLOW_INBOUND_AUDIOSOCKET=127.0.0.1:<AUDIOSOCKET_PORT> does
-            await _until_listening(port)
+            await until_listening(port)
             call = pbx.place_inbound(f"127.0.0.1:{port}", caller="+15551230000",
                                      did="+15550100", call_id=str(uuid.uuid4()))  # fmt: skip
             await asyncio.sleep(3)

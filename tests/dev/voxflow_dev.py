@@ -42,3 +42,16 @@ async def voxflow_dev(env: dict[str, str], cwd: Path) -> AsyncIterator[DevRun]:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
         run.exit_code = await asyncio.wait_for(process.wait(), 60)
+
+
+async def until_listening(port: int, host: str = "127.0.0.1") -> None:
+    """Wait until something accepts connections on ``host:port`` (a worker still starting)."""
+    for _ in range(300):
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(0.2)
+            continue
+        writer.close()
+        return
+    raise AssertionError(f"nothing listens on {host}:{port}")

@@ -10,6 +10,14 @@ from telephony.audiosocket import AudioSocketClient, AudioSocketServer, codec
 FRAME = 320
 
 
+async def _call(server):
+    """A connected call: (the Asterisk side, the server's session)."""
+    host, port = server.address
+    call_id = str(uuid.uuid4())
+    client = await AudioSocketClient.connect(host, port, call_id)
+    return client, await server.accept(call_id, timeout=2)
+
+
 async def _frames_for(client, seconds):
     """(arrival time, pcm) of every audio frame the client receives for ``seconds``."""
     got = []
@@ -25,10 +33,7 @@ async def _frames_for(client, seconds):
 
 async def test_an_idle_call_sends_silence_every_20ms():
     async with AudioSocketServer(trace=True) as server:
-        host, port = server.address
-        call_id = str(uuid.uuid4())
-        client = await AudioSocketClient.connect(host, port, call_id)
-        session = await server.accept(call_id, timeout=2)
+        client, session = await _call(server)
         frames = await _frames_for(client, 1.0)
         # 50 a second (a frame or two either side for the window's edges and scheduling)
         assert 47 <= len(frames) <= 52
@@ -42,10 +47,7 @@ async def test_an_idle_call_sends_silence_every_20ms():
 
 async def test_a_response_interrupts_the_silence_at_once_and_silence_resumes_after_it():
     async with AudioSocketServer(trace=True) as server:
-        host, port = server.address
-        call_id = str(uuid.uuid4())
-        client = await AudioSocketClient.connect(host, port, call_id)
-        session = await server.accept(call_id, timeout=2)
+        client, session = await _call(server)
         await asyncio.sleep(0.1)
         speech = bytes(range(256)) * 5  # 1,280 bytes: 4 frames, none of them silent
         await session.play(AudioFrame(speech, 8000))
@@ -60,20 +62,14 @@ async def test_a_response_interrupts_the_silence_at_once_and_silence_resumes_aft
 
 async def test_keepalive_can_be_turned_off():
     async with AudioSocketServer(keepalive=False) as server:
-        host, port = server.address
-        call_id = str(uuid.uuid4())
-        client = await AudioSocketClient.connect(host, port, call_id)
-        await server.accept(call_id, timeout=2)
+        client, _ = await _call(server)
         assert await _frames_for(client, 0.3) == []
         await client.close()
 
 
 async def test_a_response_arriving_slower_than_it_plays_is_not_cut_with_silence():
     async with AudioSocketServer() as server:
-        host, port = server.address
-        call_id = str(uuid.uuid4())
-        client = await AudioSocketClient.connect(host, port, call_id)
-        session = await server.accept(call_id, timeout=2)
+        client, session = await _call(server)
         voice = b"\x01\x01" * 250  # 500 bytes: a frame and a part of the next
         for _ in range(4):  # 2,000 bytes in chunks 60 ms apart: it plays faster than it comes
             await session.play(AudioFrame(voice, 8000))
