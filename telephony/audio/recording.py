@@ -19,7 +19,6 @@ from pathlib import Path
 from telephony.audio.frames import SAMPLE_WIDTH, AudioFrame
 from telephony.audio.resample import Resampler
 
-
 GAP_S = 0.1
 """A leg this far behind the wall clock has missed frames: the gap is filled with silence."""
 
