@@ -15,7 +15,7 @@
 #   --jobs       make -j (default 2)
 #
 # Nothing of Asterisk is written into the repository: the build happens in PREFIX/build.
-# The build takes about 7 minutes with -j2 on two cores; run it under `nice -n 19` on a shared
+# The build takes 7-15 minutes with -j2 on two cores; run it under `nice -n 19` on a shared
 # machine. System packages needed (Debian): build-essential libedit-dev libjansson-dev
 # libxml2-dev libsqlite3-dev uuid-dev libssl-dev libncurses-dev pkg-config bzip2 patch.
 set -euo pipefail
