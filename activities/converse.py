@@ -25,7 +25,7 @@ from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dsl.outcomes import TelephonyOutcome
+from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from runtime.call.assemble import voice_call
 from runtime.call.result import CallResult
 from runtime.call.spec import CallServices, CallSpec
@@ -40,6 +40,7 @@ from runtime.settings import Settings
 from runtime.workflows.messages import ActivityName, ConverseInput, ConverseResult
 from telephony.audiosocket.session import MediaSession
 from telephony.gateway import Gateway
+from telephony.media_wait import ChannelGone, wait_for_media
 
 log = logging.getLogger(__name__)
 
@@ -192,12 +193,20 @@ class ConverseActivities:
                 non_retryable=True,
             )
         try:
-            media = await self.media.accept(inp.attempt_id, timeout=self.media_wait_s)
+            media = await wait_for_media(
+                self.media,
+                self.gateway,
+                inp.attempt_id,
+                self.media_wait_s,
+                heartbeat=lambda: activity.heartbeat("waiting for media"),
+            )
         except TimeoutError:
             return ConverseResult(
                 outcome=TelephonyOutcome.FAILED.value,
                 error=f"call {inp.attempt_id}: no AudioSocket media within {self.media_wait_s:g} s",
             )
+        except ChannelGone as gone:  # the callee hung up during AMD or before the media came
+            return ConverseResult(outcome=BuiltinOutcome.HUNG_UP.value, error=str(gone))
         spec = CallSpec(
             flow,
             call_id=inp.attempt_id,

@@ -90,6 +90,7 @@ class DialActivities:
             caller_id=arg.caller_id,
             ring_timeout_ms=arg.ring_timeout_ms,
             detect_machine=arg.detect_machine,
+            hangup_machine=arg.hangup_machine,
             audiosocket=arg.audiosocket,
         )
         heartbeat = asyncio.create_task(_heartbeat())

@@ -1,6 +1,6 @@
 """Media benchmark: N concurrent AudioSocket calls through the server with a loopback provider.
 
-Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10] [--loop auto|asyncio|uvloop]
+Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10] [--loop auto|asyncio|uvloop] [--keepalive on|off] [--provider echo|silent]
 [--timeline]``
 
 Layout (needs >= 2 cores): the AudioSocket server and the loopback provider run in one process
@@ -81,6 +81,12 @@ def _pct(values: list[float], q: float) -> float:
 # ---- server process ------------------------------------------------------------------------
 
 
+async def _silent_provider(session: MediaSession) -> None:
+    """An agent that never speaks: the server sends only keep-alive silence (when on)."""
+    async for _ in session.incoming():
+        pass
+
+
 async def _provider(
     session: MediaSession, interrupts: dict[str, float], played: dict[str, int]
 ) -> None:
@@ -123,7 +129,7 @@ async def _serve(conn, calls: int, opts: dict) -> None:
     sessions: list[MediaSession] = []
     providers: set[asyncio.Task[None]] = set()
     gc_pauses = _GcPauses()
-    async with AudioSocketServer(trace=True) as server:
+    async with AudioSocketServer(trace=True, keepalive=opts["keepalive"]) as server:
         if opts["coalesce_ms"] is not None:
             server.pacer.coalesce_s = opts["coalesce_ms"] / 1000
         conn.send(server.address)
@@ -131,7 +137,11 @@ async def _serve(conn, calls: int, opts: dict) -> None:
         async def take() -> None:
             async for session in server.sessions():
                 sessions.append(session)
-                task = asyncio.create_task(_provider(session, interrupts, played))
+                task = asyncio.create_task(
+                    _silent_provider(session)
+                    if opts["provider"] == "silent"
+                    else _provider(session, interrupts, played)
+                )
                 providers.add(task)
                 task.add_done_callback(providers.discard)
 
@@ -143,9 +153,11 @@ async def _serve(conn, calls: int, opts: dict) -> None:
         gc.callbacks.append(gc_pauses)
         cpu0, wall0, wakeups0 = time.process_time(), time.monotonic(), server.pacer.wakeups
         polled0 = server.pacer.polled
+        silence0 = sum(s.silence_frames for s in sessions)
         await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
         cpu1, wall1, wakeups1 = time.process_time(), time.monotonic(), server.pacer.wakeups
         polled1 = server.pacer.polled
+        silence1 = sum(s.silence_frames for s in sessions)
         gc.callbacks.remove(gc_pauses)
         ended_early = Counter(s.close_reason for s in sessions if s.closed.is_set())
         await loop.run_in_executor(None, conn.recv)  # the load generator is done
@@ -172,7 +184,9 @@ async def _serve(conn, calls: int, opts: dict) -> None:
             "sessions": len(sessions),
             "cpu": (cpu1 - cpu0) / (wall1 - wall0),
             "cpu_seconds": cpu1 - cpu0,
+            "window_seconds": wall1 - wall0,
             "frames_out": frames_out,
+            "silence_out": silence1 - silence0,
             "wakeups": wakeups1 - wakeups0,
             "polled": polled1 - polled0,
             "gc_pauses": gc_pauses.pauses,
@@ -342,6 +356,8 @@ def run(calls: int, seconds: float, opts: dict) -> dict[str, object]:
         "gc_objects": result["gc_objects"],
         "behind": client["behind"],
         "seconds": seconds,
+        "window_seconds": result["window_seconds"],
+        "silence_out": result["silence_out"],
     }
 
 
@@ -373,8 +389,22 @@ def main() -> None:
     parser.add_argument(
         "--timeline", action="store_true", help="print the 100 ms slices with the latest frames"
     )
+    parser.add_argument(
+        "--keepalive",
+        choices=["on", "off"],
+        default="on",
+        help="20 ms silence frames while a call has nothing queued (the server's default: on)",
+    )
+    parser.add_argument(
+        "--provider",
+        choices=["echo", "silent"],
+        default="echo",
+        help="echo: prompt, barge-in, then echo; silent: never speaks (keep-alive steady state)",
+    )
     args = parser.parse_args()
     opts = {
+        "keepalive": args.keepalive == "on",
+        "provider": args.provider,
         "loop": args.loop,
         "load_loop": args.load_loop,
         "per_write": args.per_write,
@@ -384,7 +414,8 @@ def main() -> None:
     print(
         f"cpus available: {os.cpu_count()}, server event loop: {args.loop} (load generator: {args.load_loop}), caller writes: "
         f"{args.per_write} frame(s) per write in {args.phases} phase group(s), pacer quantum: "
-        f"{'default' if args.coalesce_ms is None else f'{args.coalesce_ms} ms'}"
+        f"{'default' if args.coalesce_ms is None else f'{args.coalesce_ms} ms'}, "
+        f"keep-alive: {args.keepalive}, provider: {args.provider}"
     )
     header = f"{'calls':>6} {'load avg':>8} {'CPU core':>9} {'CPU/call-s':>10} {'late p50':>9} {'late p99':>9} {'late max':>9} {'jit p50':>8} {'jit p99':>8} {'flush p50':>10} {'flush p99':>10} {'flush max':>10} {'post-int':>8}"
     print(header)
@@ -413,6 +444,12 @@ def main() -> None:
             f"{r['frames_out'] / max(1, r['wakeups'] + r['polled']):.1f} frames per pacer pass "
             f"({r['wakeups']} timer wake-ups, {r['polled']} polls between reads); "
             f"GC runs: {gc_runs or 'none'}; tracked objects at the end: {r['gc_objects']}"
+        )
+        live = r["sessions"] * r["window_seconds"]
+        print(
+            f"       server frames out per call per second: "
+            f"{(r['frames_out'] + r['silence_out']) / live:.1f} ({r['silence_out'] / live:.1f} of them "
+            f"keep-alive silence); CPU per live call-second: {r['cpu_seconds'] / live * ms:.3f} ms"
         )
         print(
             f"       echo frames at callers in window: {r['echo_frames']} (~{expected:.0f} expected); queue underruns: {r['underruns']}; load generator behind schedule at end: {r['behind'] * 1000:.0f} ms"

@@ -42,7 +42,7 @@ def describe_callee(callee: Callee) -> str:
         return _RESULTS[callee.result]
     rings = callee.answer_after_rings
     parts = [f"answers after {rings} ring{'s' if rings != 1 else ''}"]
-    if callee.amd == "machine":
+    if callee.amd == "machine" or callee.greeting is not None:
         parts.append("voicemail box" + (f" {_quote(callee.greeting)}" if callee.greeting else ""))
     for step in callee.script:
         match step.kind:
@@ -56,7 +56,7 @@ def describe_callee(callee: Callee) -> str:
                 parts.append(f"waits {step.ms / 1000:g} s")
             case "hangup":
                 parts.append("hangs up")
-    if not callee.script and callee.amd != "machine":
+    if not callee.script and callee.amd != "machine" and callee.greeting is None:
         parts.append("stays silent")
     return ", ".join(parts)
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from dsl.outcomes import TelephonyOutcome
+from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class DialRequest:
     caller_id: str | None = None
     ring_timeout_ms: int = 30_000
     detect_machine: bool = True
+    hangup_machine: bool = False
+    """Hang up at once on a machine (the PBX does it before connecting any media)."""
     variables: Mapping[str, str] = field(default_factory=dict)
     """Extra channel variables (strings only; AMI carries text)."""
     audiosocket: str | None = None
@@ -38,8 +40,10 @@ class DialRequest:
 class DialResult:
     attempt_id: str
     answered: bool
-    outcome: TelephonyOutcome | None
-    """Set when not answered, or answered by a machine (``machine`` / ``voicemail``)."""
+    outcome: TelephonyOutcome | BuiltinOutcome | None
+    """Set when not answered, or answered by a machine (``machine`` / ``voicemail``), or
+    answered by someone who hung up before the conversation could start (``hung_up``:
+    ``AMDSTATUS=HANGUP``)."""
     channel: str | None = None
     cause: int | None = None
     """Q.850 cause from the PBX, when it gave one."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -58,21 +59,37 @@ def dev() -> None:
 
     settings = settings_or_exit()
 
-    async def run() -> None:
+    async def run() -> int:
+        from runtime.dev.stack import StackFailed
+
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # either one stops every process started
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         async with embedded_stack(settings, api=True) as stack:
             console.print(f"Temporal    {stack.temporal_address}  UI {stack.ui_url}")
             console.print(f"PostgreSQL  {stack.database_url.split('@')[-1]}")
-            console.print(f"AMI         {stack.ami[0]}:{stack.ami[1]} (simulated PBX)")
+            pbx = "simulated PBX" if stack.simulated else "Asterisk, AMI_HOST"
+            console.print(f"AMI         {stack.ami[0]}:{stack.ami[1]} ({pbx})")
+            if stack.inbound_audiosocket:
+                console.print(f"AudioSocket {stack.inbound_audiosocket} (inbound calls)")
             if stack.api_url:
                 console.print(f"API         {stack.api_url}  (OpenAPI at /docs)")
             if stack.studio_url:
                 console.print(f"studio      {stack.studio_url}")
             console.print(f"state       {stack.state_dir}   Ctrl-C stops everything")
-            await asyncio.Event().wait()
+            try:
+                await stack.supervise(stop)
+            except StackFailed as failed:
+                console.print(f"[red]{failed}[/]")
+                return 1
+        return 0
 
+    code = 0
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+        code = asyncio.run(run())
     console.print("stopped")
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -224,7 +224,9 @@ class VoiceCall:
     async def _main(self) -> None:
         self._last_turn = asyncio.get_running_loop().time()
         try:
-            async with AudioSocketServer("127.0.0.1", 0) as server:
+            # No keep-alive: the browser's leg has no AudioSocket() inactivity timer to feed,
+            # and a turn ends when the agent's frames stop (see _collect).
+            async with AudioSocketServer("127.0.0.1", 0, keepalive=False) as server:
                 server.expect(self.call_id)
                 host, port = server.address
                 client = self._client = await AudioSocketClient.connect(host, port, self.call_id)

@@ -7,7 +7,9 @@ Dialling: ``Originate`` with ``Async: true``, ``ChannelId`` = attempt id (so the
 * ``VOXFLOW_ATTEMPT``   -- the attempt id, used as the AudioSocket UUID;
 * ``VOXFLOW_AUDIOSOCKET`` -- ``host:port`` of the AudioSocket server that must take the call
   (the worker that will run the conversation);
-* ``VOXFLOW_AMD``       -- ``1`` to run answering-machine detection first, ``0`` to skip it.
+* ``VOXFLOW_AMD``       -- ``1`` to run answering-machine detection first, ``0`` to skip it;
+* ``VOXFLOW_AMD_HANGUP`` -- ``1`` when machines are to be hung up: the dialplan does it right
+  after ``AMD()``, so their calls never reach ``AudioSocket()``.
 
 Events (``Newstate``, ``VarSet`` ``AMDSTATUS``/``AMDCAUSE``, ``DTMFEnd``, ``Hangup``) are
 matched to the attempt by ``Uniqueid`` and turned into :class:`~telephony.gateway.CallEvent`.
@@ -28,9 +30,14 @@ from dataclasses import dataclass, field
 
 from panoramisk.message import Message
 
-from dsl.outcomes import TelephonyOutcome
+from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from telephony.ami.client import AmiClient, AmiConnectionLost, AmiSettings
-from telephony.ami.outcomes import outcome_for_amd, outcome_for_cause, outcome_for_reason
+from telephony.ami.outcomes import (
+    outcome_for_amd,
+    outcome_for_cause,
+    outcome_for_originate,
+    outcome_for_reason,
+)
 from telephony.gateway import CallEvent, DialRequest, DialResult
 
 log = logging.getLogger(__name__)
@@ -38,6 +45,7 @@ log = logging.getLogger(__name__)
 VAR_ATTEMPT = "VOXFLOW_ATTEMPT"
 VAR_AUDIOSOCKET = "VOXFLOW_AUDIOSOCKET"
 VAR_AMD = "VOXFLOW_AMD"
+VAR_AMD_HANGUP = "VOXFLOW_AMD_HANGUP"
 OUTBOUND_CONTEXT = "voxflow-outbound"
 TRANSFER_CONTEXT = "voxflow-transfer"
 INBOUND_CONTEXT = "voxflow-inbound"
@@ -62,6 +70,13 @@ class InboundChannel:
 
 RETAIN_S = 300.0
 """A hung-up call's events stay readable this long, then the gateway forgets the call."""
+CAUSE_WAIT_S = 1.0
+"""How long a failed originate (``Reason`` 0 or 1) waits for its channel's hang-up cause.
+
+On PJSIP the cause is the only thing that tells busy from rejected from unallocated, and its
+``HangupRequest``/``Hangup`` events may follow the OriginateResponse (observed 0.05-0.22 ms
+later on Asterisk 22.10.1); a second is far more than the events need, and bounds the wait
+when an Asterisk sends none (a channel that was never created)."""
 
 
 @dataclass
@@ -72,6 +87,9 @@ class _Call:
     rang: bool = False
     hung_up: bool = False
     cause: int | None = None
+    cause_seen: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by the first ``HangupRequest``/``Hangup`` that carries a non-zero cause, or by the
+    ``Hangup`` itself (whose cause may be 0 on Local channels)."""
     amd_status: str = ""
     amd_cause: str = ""
     amd_done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -91,6 +109,7 @@ class AsteriskGateway:
         amd_wait: seconds to wait after answer for ``AMDSTATUS`` (AMD's own analysis
             time is 5 s by default).
         retain_s: how long a hung-up call's events stay readable by ``events()``.
+        cause_wait: seconds a failed originate waits for its channel's hang-up cause.
     """
 
     def __init__(
@@ -103,6 +122,7 @@ class AsteriskGateway:
         transfer_context: str = TRANSFER_CONTEXT,
         amd_wait: float = 8.0,
         retain_s: float = RETAIN_S,
+        cause_wait: float = CAUSE_WAIT_S,
     ) -> None:
         self.client = client
         self.audiosocket = audiosocket
@@ -111,6 +131,7 @@ class AsteriskGateway:
         self.transfer_context = transfer_context
         self.amd_wait = amd_wait
         self.retain_s = retain_s
+        self.cause_wait = cause_wait
         self._calls: dict[str, _Call] = {}
         self._inbound: dict[str, InboundChannel] = {}
         """Inbound channels seen in ``VarSet VOXFLOW_ATTEMPT``, by AudioSocket UUID."""
@@ -137,6 +158,7 @@ class AsteriskGateway:
             VAR_ATTEMPT: attempt_id,
             VAR_AUDIOSOCKET: request.audiosocket or self.audiosocket,
             VAR_AMD: "1" if request.detect_machine else "0",
+            VAR_AMD_HANGUP: "1" if request.hangup_machine else "0",
             **request.variables,
         }
         action: dict[str, object] = {
@@ -181,18 +203,21 @@ class AsteriskGateway:
                 attempt_id, False, TelephonyOutcome.UNKNOWN, detail="no OriginateResponse"
             )
         call.channel = result.get("Channel") or call.channel
-        outcome = outcome_for_reason(result.get("Reason"))
-        if outcome is None:
+        reason = result.get("Reason")
+        if outcome_for_reason(reason) is None:
             return await self._answered(call, request)
-        await asyncio.sleep(0)  # let a Hangup that arrived with the result be processed
-        cause_outcome = (
-            outcome_for_cause(call.cause, answered=False) if call.cause is not None else None
-        )
-        if outcome is TelephonyOutcome.FAILED and cause_outcome not in (
-            None,
-            TelephonyOutcome.UNKNOWN,
-        ):
-            outcome = cause_outcome
+        if not call.cause_seen.is_set():
+            # PJSIP says Reason 0 for every failure; the cause follows on its own events.
+            try:
+                await asyncio.wait_for(call.cause_seen.wait(), self.cause_wait)
+            except TimeoutError:
+                log.info(
+                    "call %s: Reason %s and no hang-up cause within %g s",
+                    attempt_id,
+                    reason,
+                    self.cause_wait,
+                )
+        outcome = outcome_for_originate(reason, call.cause)
         self._push(call, CallEvent(attempt_id, "hangup", cause=call.cause, outcome=outcome))
         self._finish(call)
         return DialResult(
@@ -201,14 +226,14 @@ class AsteriskGateway:
             outcome,
             channel=call.channel,
             cause=call.cause,
-            detail=f"Reason {result.get('Reason')}",
+            detail=f"Reason {reason}" + (f" cause {call.cause}" if call.cause is not None else ""),
         )
 
     async def _answered(self, call: _Call, request: DialRequest) -> DialResult:
         if not call.answered:
             call.answered = True
             self._push(call, CallEvent(call.attempt_id, "answered"))
-        outcome: TelephonyOutcome | None = None
+        outcome: TelephonyOutcome | BuiltinOutcome | None = None
         detail = "answered"
         if request.detect_machine:
             try:
@@ -218,6 +243,10 @@ class AsteriskGateway:
             else:
                 outcome = outcome_for_amd(call.amd_status, call.amd_cause)
                 detail = f"AMDSTATUS={call.amd_status} AMDCAUSE={call.amd_cause}"
+        if outcome is None and call.hung_up:
+            # AMDSTATUS=HANGUP, or a Hangup before AMD said anything: nobody is on the line.
+            outcome = BuiltinOutcome.HUNG_UP
+            detail += f"; hung up (cause {call.cause})"
         return DialResult(call.attempt_id, True, outcome, channel=call.channel, detail=detail)
 
     async def events(self, attempt_id: str) -> AsyncIterator[CallEvent]:
@@ -381,15 +410,20 @@ class AsteriskGateway:
                 call.amd_cause = message.get("Value", "")
                 call.amd_done.set()
                 outcome = outcome_for_amd(call.amd_status, call.amd_cause)
-                if outcome is not None:
+                if isinstance(outcome, TelephonyOutcome):
                     self._push(call, CallEvent(call.attempt_id, "machine", outcome=outcome))
         elif name == "DTMFEnd" and message.get("Direction", "Received") == "Received":
             self._push(call, CallEvent(call.attempt_id, "dtmf", digit=message.get("Digit")))
+        elif name in ("HangupRequest", "SoftHangupRequest"):
+            cause = _cause(message)
+            if cause:  # a request without a cause (0) says nothing yet; the Hangup will
+                call.cause = cause
+                call.cause_seen.set()
         elif name == "Hangup":
-            try:
-                call.cause = int(message.get("Cause", "0"))
-            except ValueError:
-                call.cause = 0
+            cause = _cause(message)
+            if cause or call.cause is None:
+                call.cause = cause
+            call.cause_seen.set()
             if call.answered:
                 call.amd_done.set()
                 self._push(
@@ -413,3 +447,10 @@ class AsteriskGateway:
                     call, CallEvent(call.attempt_id, "hangup", outcome=TelephonyOutcome.UNKNOWN)
                 )
                 self._finish(call)
+
+
+def _cause(message: Message) -> int:
+    try:
+        return int(message.get("Cause", "0") or 0)
+    except ValueError:
+        return 0

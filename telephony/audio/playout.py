@@ -93,6 +93,12 @@ class PlayoutBuffer:
         self.played_ms = 0
 
     @property
+    def pending(self) -> bool:
+        """Audio of the current response is held back: a partial frame, or samples inside a
+        resampler, that more audio (or :meth:`end_of_audio`) will turn into frames."""
+        return bool(self._partial) or bool(self._resamplers)
+
+    @property
     def queued_ms(self) -> int:
         return len(self._frames) * self.frame_ms
 

@@ -110,6 +110,19 @@ class Pacer:
         else:
             self._push(stream, due)
 
+    def restart(self, stream: PacedStream) -> None:
+        """Start ``stream``'s grid again at "now" (its next frame leaves at once).
+
+        For a stream that is only sending keep-alive silence when a response arrives: its
+        first frame should not wait for the next tick. The heap entry it had becomes stale
+        (its deadline no longer matches ``next_deadline``) and is skipped when it comes up.
+        """
+        if stream.paused:
+            return
+        stream.scheduled = False
+        stream.next_deadline = None
+        self.kick(stream)
+
     def poll(self) -> None:
         """Send the frames that have come due, now, without waiting for the timer.
 
@@ -188,6 +201,8 @@ class Pacer:
             # after a short stall) are sent in this same pass, in deadline order.
             while heap and heap[0][0] <= now + _EPSILON_S:
                 due, _, stream = heappop(heap)
+                if due != stream.next_deadline:
+                    continue  # superseded by a restart(): the stream has a newer entry
                 stream.scheduled = False
                 self._send(stream, due, now)
         finally:

@@ -50,6 +50,7 @@ class AudioSocketServer:
         record_dir: str | Path | None = None,
         trace: bool = False,
         send_buffer: int | None = None,
+        keepalive: bool = True,
     ) -> None:
         """See the class docstring; ``send_buffer`` sets each call socket's ``SO_SNDBUF``.
 
@@ -64,6 +65,8 @@ class AudioSocketServer:
         self.record_dir = Path(record_dir) if record_dir is not None else None
         self.trace = trace
         self.send_buffer = send_buffer
+        self.keepalive = keepalive
+        """Every call sends 20 ms of silence when it has nothing queued (see session.py)."""
         self._server: asyncio.Server | None = None
         self._active: dict[str, MediaSession] = {}
         self._unclaimed: dict[str, MediaSession] = {}
@@ -202,9 +205,11 @@ class AudioSocketServer:
             recorder=recorder,
             trace=self.trace,
             on_closed=self._session_closed,
+            keepalive=self.keepalive,
         )
         self._active[call_id] = session
         self._route(session)
+        session.start_keepalive()
         return session
 
     def _session_closed(self, session: MediaSession) -> None:

@@ -2,9 +2,17 @@
 
 Outgoing frames are sent by the server's :class:`~telephony.audiosocket.pacer.Pacer` on
 absolute deadlines of the loop's monotonic clock (this call's first frame + k * 20 ms), so
-lateness of one frame is never carried into the next and the stream does not drift. When the
-queue runs dry the call stops sending (Asterisk plays silence by itself) and the next queued
-frame starts a new schedule. Incoming bytes are decoded as they arrive (the connection's
+lateness of one frame is never carried into the next and the stream does not drift.
+
+Keep-alive: while the queue is empty the call sends a 20 ms frame of digital silence on the
+same grid, so a live call sends 50 frames a second for its whole life, as a real line does.
+Asterisk needs it twice over (see ``telephony/asterisk/README.md``): ``AudioSocket()`` hangs
+up after 2,000 ms with no frame in either direction (``MAX_WAIT_TIMEOUT_MSEC`` in
+apps/app_audiosocket.c), and it writes RTP toward the carrier only when a frame arrives, so
+agent silence would otherwise be no RTP at all, which carriers' inactivity timers cut. When a
+response arrives during keep-alive its first frame leaves at once and the grid restarts there;
+a response that arrives a little slower than it plays is not cut with silence for up to
+:data:`KEEPALIVE_HOLD_S`. Incoming bytes are decoded as they arrive (the connection's
 protocol calls :meth:`MediaSession._feed`) and queued for :meth:`MediaSession.incoming`.
 """
 
@@ -33,6 +41,10 @@ INCOMING_LIMIT = 500
 """Incoming items kept for a slow consumer (10 s of audio); beyond it the oldest are dropped."""
 CLOSE_TIMEOUT_S = 1.0
 """How long a closing call may take to flush its last bytes before the socket is aborted."""
+KEEPALIVE_HOLD_S = 0.2
+"""While a response is still arriving (part of a frame held back), ticks with no whole frame
+send nothing for up to this long before keep-alive silence resumes (far below the 2 s after
+which AudioSocket() hangs up)."""
 _HANGUP = codec.encode(codec.Hangup())
 _SAYS_GOODBYE = frozenset({"local_hangup", "server_closed", "abandoned"})
 """Close reasons for which the server sends the hang-up message before closing."""
@@ -98,6 +110,7 @@ class MediaSession:
         recorder: CallRecorder | None = None,
         trace: bool = False,
         on_closed: Callable[[MediaSession], None] | None = None,
+        keepalive: bool = True,
     ) -> None:
         self.call_id = call_id
         self.wire_rate = wire_rate
@@ -105,6 +118,7 @@ class MediaSession:
         self._pacer = pacer
         self._buffer = PlayoutBuffer(wire_rate)
         self._header = codec.audio_header(wire_rate, self._buffer.frame_bytes)
+        self._silence = bytes(self._buffer.frame_bytes)
         self._decoder = codec.Decoder()
         self._incoming: deque[Incoming | None] = deque()
         self._readers: list[asyncio.Future[None]] = []
@@ -119,6 +133,13 @@ class MediaSession:
         self.close_reason = ""
         self.dropped_incoming = 0
         self.send_times: SendTimes | None = SendTimes() if trace else None
+        self.keepalive = keepalive
+        self.silence_frames = 0
+        """Keep-alive frames sent (not in :attr:`send_times`, which traces audio only)."""
+        self._idle = True
+        """The last frame sent was keep-alive silence (or none was sent yet)."""
+        self._last_audio = -1e9
+        """Loop time the last audio (not keep-alive) frame was sent."""
         self._loop = asyncio.get_running_loop()
         # The pacer's view of this call (see telephony.audiosocket.pacer.PacedStream).
         self.next_deadline: float | None = None
@@ -155,16 +176,25 @@ class MediaSession:
         if self._ending:
             return
         self._buffer.push(frame)
-        if not self.scheduled:
-            self._pacer.kick(self)
+        self._send_soon()
 
     def end_response(self) -> None:
         """The current response has no more audio: pad and queue its last partial frame."""
         if self._ending:
             return
         self._buffer.end_of_audio()
+        self._send_soon()
+
+    def start_keepalive(self) -> None:
+        """Start sending silence on this call's grid (the server calls it at connect)."""
+        if self.keepalive and not self._ending and not self.scheduled:
+            self._pacer.kick(self)
+
+    def _send_soon(self) -> None:
         if not self.scheduled:
             self._pacer.kick(self)
+        elif self._idle and len(self._buffer):
+            self._pacer.restart(self)  # keep-alive only: the response need not wait a tick
 
     def new_response(self) -> None:
         """Start counting :attr:`played_ms` for a new response."""
@@ -199,8 +229,15 @@ class MediaSession:
         if self._ending:
             return False
         frame = self._buffer.pop()
-        if frame is None:
-            return False
+        silence = frame is None
+        if silence:
+            if not self.keepalive:
+                return False
+            if self._buffer.pending and now - self._last_audio < KEEPALIVE_HOLD_S:
+                # A response is arriving a little slower than it plays: skip this tick
+                # rather than cut a frame of silence into the middle of its words.
+                return True
+            frame = self._silence
         if self._transport.is_closing():
             self._end("connection_lost")  # the peer reset the socket; the reader may not know yet
             return False
@@ -214,7 +251,12 @@ class MediaSession:
             log.exception("call %s: sending audio failed", self.call_id)
             self._end("internal_error")
             return False
-        if self.send_times is not None:
+        self._idle = silence
+        if not silence:
+            self._last_audio = now
+        if silence:
+            self.silence_frames += 1
+        elif self.send_times is not None:
             self.send_times.add(deadline, time.monotonic())
         return True
 
@@ -252,6 +294,7 @@ class MediaSession:
             self.wire_rate = frame.rate
             self._buffer = PlayoutBuffer(frame.rate)
             self._header = codec.audio_header(frame.rate, self._buffer.frame_bytes)
+            self._silence = bytes(self._buffer.frame_bytes)
         if self._recorder is not None:
             self._recorder.caller.write(frame)
         self._deliver(frame)

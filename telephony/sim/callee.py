@@ -2,7 +2,12 @@
 
 Like Asterisk on a live channel, the callee sends a 20 ms slin frame every 20 ms for the whole
 call: its speech when it is talking, digital silence otherwise ("comfort silence"). That keeps
-the agent's decoders and resamplers fed exactly as a real call would.
+the agent's decoders and resamplers fed exactly as a real call would. A callee with
+``silence_suppression`` sends only its speech, as a line with voice activity detection does.
+
+As ``AudioSocket()`` in Asterisk (apps/app_audiosocket.c, ``MAX_WAIT_TIMEOUT_MSEC``), the call
+is cut after :data:`INACTIVITY_S` with no frame in either direction; the socket is then closed
+without a hang-up message, as Asterisk always does.
 """
 
 from __future__ import annotations
@@ -27,6 +32,21 @@ log = logging.getLogger(__name__)
 
 FRAME_BYTES = 320
 FRAME_S = 0.020
+INACTIVITY_S = 2.0
+"""``MAX_WAIT_TIMEOUT_MSEC`` of app_audiosocket.c: no frame either way this long ends the call."""
+VOICE_FILL_HZ = 220.0
+"""A low tone standing for the spoken part of a greeting beyond its simulated-speech text
+(loud enough for AMD's silence test, no tone the simulated-speech decoder listens for)."""
+
+
+def greeting_audio(text: str, total_ms: int) -> bytes:
+    """A voicemail greeting: ``text`` as simulated speech, then voice up to ``total_ms``."""
+    speech = encode(text)
+    fill = max(0, total_ms * 16 - len(speech)) // 2
+    tone = 6000 * np.sin(2 * np.pi * VOICE_FILL_HZ * np.arange(fill) / 8000)
+    return speech + tone.astype("<i2").tobytes()
+
+
 BEEP = (8000 * np.sin(2 * np.pi * 1400 * np.arange(2400) / 8000)).astype("<i2").tobytes()
 """300 ms voicemail beep at 1400 Hz (not a simulated-speech sync tone)."""
 
@@ -44,19 +64,26 @@ class CallMedia:
     sent: list[bytes] = field(default_factory=list)
     """Payload of each audio frame the callee sent, in order (when traced)."""
     ended_by: str = ""
-    """``callee`` (script hang-up or max_call_ms), ``agent`` (AudioSocket hang-up) or ``pbx``."""
+    """``callee`` (script hang-up or max_call_ms), ``agent`` (AudioSocket hang-up), ``pbx``
+    or ``inactivity`` (2 s without a frame either way, as AudioSocket() in Asterisk)."""
 
 
 class CalleeMedia:
     def __init__(
         self,
-        client: AudioSocketClient,
+        client: AudioSocketClient | None,
         callee: Callee,
         *,
         trace: bool = False,
         on_dtmf: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
+        self.before_media: Callable[[bytes | None], None] | None = None
+        """Where the callee's frames go before :meth:`attach` (``AMD()`` listening); ``None``
+        is called for each 20 ms in which a silence-suppressing line sent nothing."""
+        self._attached = asyncio.Event()
+        if client is not None:
+            self._attached.set()
         self._on_dtmf = on_dtmf
         self.callee = callee
         self.media = CallMedia()
@@ -67,6 +94,13 @@ class CalleeMedia:
         self._utterances: asyncio.Queue[str] = asyncio.Queue()
         self._agent_gone = asyncio.Event()
         self._stop = asyncio.Event()
+        self._last_frame = asyncio.get_running_loop().time()
+
+    def attach(self, client: AudioSocketClient) -> None:
+        """The call reached ``AudioSocket()``: from now on the agent hears the callee."""
+        self.client = client
+        self._last_frame = asyncio.get_running_loop().time()
+        self._attached.set()
 
     def stop(self, ended_by: str = "pbx") -> None:
         if not self.media.ended_by:
@@ -74,11 +108,15 @@ class CalleeMedia:
         self._stop.set()
 
     async def run(self) -> CallMedia:
-        """Run the callee until someone hangs up; always closes the AudioSocket."""
+        """Run the callee until someone hangs up; always closes the AudioSocket.
+
+        May start before :meth:`attach`: the callee then speaks to ``before_media`` only.
+        """
         tasks = [
             asyncio.create_task(self._send_loop()),
             asyncio.create_task(self._receive_loop()),
             asyncio.create_task(self._script()),
+            asyncio.create_task(self._inactivity()),
         ]
         try:
             stop = asyncio.create_task(self._stop.wait())
@@ -100,7 +138,8 @@ class CalleeMedia:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self.client.close()
+            if self.client is not None:
+                await self.client.close()
         return self.media
 
     def _speak(self, pcm: bytes) -> None:
@@ -116,7 +155,8 @@ class CalleeMedia:
 
     async def _script(self) -> None:
         if self.callee.greeting is not None:
-            await self._say(self.callee.greeting)
+            self.media.said.append(self.callee.greeting)
+            self._speak(greeting_audio(self.callee.greeting, self.callee.greeting_ms))
             self._speak(BEEP)
             await self._drained.wait()
         for step in self.callee.script:
@@ -129,7 +169,8 @@ class CalleeMedia:
                     await self._utterances.get()
                 case "dtmf":
                     for digit in step.text:
-                        self.client.send_dtmf(digit)
+                        if self.client is not None:
+                            self.client.send_dtmf(digit)
                         if self._on_dtmf is not None:
                             self._on_dtmf(digit)
                         await asyncio.sleep(0.1)
@@ -145,30 +186,54 @@ class CalleeMedia:
         deadline = loop.time()
         silence = bytes(FRAME_BYTES)
         while True:
+            frame: bytes | None
             if self._outgoing:
                 frame = self._outgoing.popleft()
             else:
-                frame = silence
+                frame = None if self.callee.silence_suppression else silence
                 self._drained.set()
-            self.client.send_audio(AudioFrame(frame, 8000))
-            if self._trace:
-                self.media.sent.append(frame)
+            client = self.client
+            if client is None:
+                if self.before_media is not None:
+                    self.before_media(frame)
+            elif frame is not None:
+                client.send_audio(AudioFrame(frame, 8000))
+                self._last_frame = loop.time()
+                if self._trace:
+                    self.media.sent.append(frame)
             if not self._outgoing:
                 self._drained.set()
             deadline += FRAME_S
             now = loop.time()
             if now - deadline > 0.2:
                 deadline = now  # the loop stalled: resume instead of bursting
-            await self.client.drain()
+            if client is not None:
+                await client.drain()
             await asyncio.sleep(max(0.0, deadline - loop.time()))
 
+    async def _inactivity(self) -> None:
+        await self._attached.wait()
+        loop = asyncio.get_running_loop()
+        while True:  # the deadline moves with every frame: re-check it when it comes
+            idle = loop.time() - self._last_frame
+            if idle >= INACTIVITY_S:
+                break
+            await asyncio.sleep(INACTIVITY_S - idle)
+        log.info(
+            "call %s: no frame either way for %g s, hanging up", self.client.call_id, INACTIVITY_S
+        )
+        self.stop("inactivity")
+
     async def _receive_loop(self) -> None:
+        await self._attached.wait()
+        assert self.client is not None
         decoder = SimSpeechDecoder(8000)
         try:
             while True:
                 messages = await self.client.receive()
                 for message in messages:
                     if isinstance(message, codec.Audio):
+                        self._last_frame = asyncio.get_running_loop().time()
                         pcm = message.frame.pcm
                         if message.frame.rate != 8000:
                             decoder = (

@@ -6,8 +6,12 @@ What an ``Originate`` (``Async: true``) does here, mirroring Asterisk:
 1. ``Response: Success`` / ``Message: Originate successfully queued``; the originate is
    appended (fsync'd) to the simulator's log.
 2. ``Newchannel``, then ``Newstate`` ``ChannelState: 5`` (Ringing) for each ring.
-3. Busy / congestion / rejected / failed / no answer: ``Hangup`` with the Q.850 cause, then
-   ``OriginateResponse`` ``Response: Failure`` with the matching ``Reason`` (5, 8, 1, 0, 3).
+3. Busy / congestion / rejected / failed / no answer, as Asterisk 22 reports them on PJSIP:
+   ``OriginateResponse`` ``Response: Failure`` with ``Reason: 0`` for every failure but no
+   answer (``Reason: 3``), *then* ``HangupRequest`` and ``Hangup`` with the Q.850 cause
+   (17, 34, 21, 1, 19): on a real Asterisk these often follow the OriginateResponse, so the
+   simulator always sends them after it. ``Local/`` channels report busy and congestion in the
+   ``Reason`` itself (5, 8) with cause 0, as a ``Busy()``/``Congestion()`` dialplan does.
    Originates beyond ``max_concurrent`` live calls fail with CONGESTION (cause 34).
 4. Answer: ``Newstate`` ``ChannelState: 6`` (Up), ``OriginateResponse`` ``Reason: 4``; then the
    outbound dialplan: ``AMD()`` (``VarSet`` ``AMDSTATUS`` / ``AMDCAUSE``) when
@@ -39,6 +43,7 @@ from pathlib import Path
 from panoramisk.message import Message
 
 from telephony.audiosocket.client import AudioSocketClient
+from telephony.sim.amd import AmdAnalyser
 from telephony.sim.ami_server import ActionHandler, AmiServer, Connection
 from telephony.sim.callee import CalleeMedia, CallMedia
 from telephony.sim.log import OriginateLog
@@ -51,12 +56,19 @@ log = logging.getLogger(__name__)
 
 
 FAILURES: dict[str, tuple[int, int, str]] = {
-    # result: (OriginateResponse Reason, Hangup Cause, Cause-txt)
-    "busy": (5, 17, "User busy"),
-    "congestion": (8, 34, "Circuit/channel congestion"),
-    "rejected": (1, 21, "Call Rejected"),
+    # result: (OriginateResponse Reason on PJSIP, Hangup Cause, Cause-txt)
+    "busy": (0, 17, "User busy"),
+    "congestion": (0, 34, "Circuit/channel congestion"),
+    "rejected": (0, 21, "Call Rejected"),
     "failed": (0, 1, "Unallocated (unassigned) number"),
     "no_answer": (3, 19, "User alerting, no answer"),
+}
+CAUSE_AFTER_RESPONSE_S = 0.005
+"""Gap between a failed OriginateResponse and the channel's HangupRequest/Hangup."""
+LOCAL_FAILURES: dict[str, tuple[int, int, str]] = {
+    # Local channels: the dialplan's Busy()/Congestion() control frame is the Reason.
+    "busy": (5, 0, "Unknown"),
+    "congestion": (8, 0, "Unknown"),
 }
 
 
@@ -323,10 +335,16 @@ class SimPBX(AmiServer):
             ):
                 result = "no_answer"
         if result != "answer":
-            reason, cause, text = FAILURES[result]
+            local = call.channel.startswith("Local/")
+            reason, cause, text = (LOCAL_FAILURES if local else {}).get(result, FAILURES[result])
             call.result = result
-            self._end(call, cause, text)
             self._originate_response(conn, message, call, False, reason, is_async)
+            # Asterisk's hang-up events trail its OriginateResponse by a fraction of a
+            # millisecond; a few ms here make sure they never share a TCP read with it.
+            await asyncio.sleep(CAUSE_AFTER_RESPONSE_S)
+            if cause:
+                self._channel_event("HangupRequest", call, 0, "Down", Cause=cause)
+            self._end(call, cause, text)
             self.log.append(
                 {
                     "type": "result",
@@ -348,20 +366,76 @@ class SimPBX(AmiServer):
                 "result": "answered",
             }
         )
+        media: CalleeMedia | None = None
+        runner: asyncio.Task[CallMedia] | None = None
         if call.variables.get("VOXFLOW_AMD", "1") == "1":
-            status, cause = {
-                "human": ("HUMAN", "HUMAN-1000-800"),
-                "machine": (
-                    "MACHINE",
-                    "LONGGREETING-2000-1500" if callee.greeting else "INITIALSILENCE-2500-2500",
-                ),
-                "notsure": ("NOTSURE", "TOOLONG-5000"),
-            }[callee.amd]
+            if callee.amd == "audio":
+                media = self._callee_media(call, callee, None)
+                status, cause, runner = await self._amd_from_audio(media)
+            else:
+                status, cause = {
+                    "human": ("HUMAN", "HUMAN-1000-800"),
+                    "machine": (
+                        "MACHINE",
+                        "LONGGREETING-2000-1500" if callee.greeting else "INITIALSILENCE-2500-2500",
+                    ),
+                    "notsure": ("NOTSURE", "TOOLONG-5000"),
+                    "hangup": ("HANGUP", ""),
+                }[callee.amd]
+            if call.ended.is_set():  # hung up over AMI while AMD() listened
+                return
             self._channel_event("VarSet", call, 6, "Up", Variable="AMDSTATUS", Value=status)
             self._channel_event("VarSet", call, 6, "Up", Variable="AMDCAUSE", Value=cause)
-        await self._audiosocket(call, callee)
+            machine_hangup = status == "MACHINE" and call.variables.get("VOXFLOW_AMD_HANGUP") == "1"
+            if status == "HANGUP" or machine_hangup:
+                # The dialplan of extensions.conf goes no further: the callee hung up while
+                # AMD() listened, or voxflow asked for machines to be hung up there.
+                if media is not None and runner is not None:
+                    media.stop("callee" if status == "HANGUP" else "pbx")
+                    await runner
+                self._end(call, 16, "Normal Clearing")
+                return
+        await self._audiosocket(call, callee, media, runner)
 
-    async def _audiosocket(self, call: SimCall, callee: Callee) -> None:
+    def _callee_media(
+        self, call: SimCall, callee: Callee, client: AudioSocketClient | None
+    ) -> CalleeMedia:
+        def dtmf_event(digit: str) -> None:
+            # Asterisk reports a digit the callee pressed as DTMFEnd on its channel.
+            self._channel_event(
+                "DTMFEnd", call, 6, "Up", Digit=digit, DurationMs=100, Direction="Received"
+            )
+
+        call.callee_media = CalleeMedia(client, callee, trace=self.trace_media, on_dtmf=dtmf_event)
+        call.media = call.callee_media.media
+        return call.callee_media
+
+    async def _amd_from_audio(self, media: CalleeMedia) -> tuple[str, str, asyncio.Task[CallMedia]]:
+        """Run the callee and let ``AMD()`` listen to it until it decides (or they hang up)."""
+        analyser = AmdAnalyser()
+        decided = asyncio.Event()
+
+        def hear(frame: bytes | None) -> None:
+            if (analyser.idle(20) if frame is None else analyser.feed(frame)) is not None:
+                decided.set()
+
+        media.before_media = hear
+        runner = asyncio.create_task(media.run())
+        waiter = asyncio.create_task(decided.wait())
+        await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        media.before_media = None
+        result = analyser.result or analyser.hangup()
+        return result.status, result.cause, runner
+
+    async def _audiosocket(
+        self,
+        call: SimCall,
+        callee: Callee,
+        media: CalleeMedia | None = None,
+        runner: asyncio.Task[CallMedia] | None = None,
+    ) -> None:
+        """``AudioSocket()``: connect to voxflow; ``media`` is the callee if already running."""
         target = call.variables.get("VOXFLOW_AUDIOSOCKET", "")
         attempt = call.variables.get("VOXFLOW_ATTEMPT", call.attempt_id)
         host, _, port = target.rpartition(":")
@@ -371,18 +445,16 @@ class SimPBX(AmiServer):
             log.warning(
                 "call %s: AudioSocket connect to %r failed: %s", call.attempt_id, target, exc
             )
+            if media is not None and runner is not None:
+                media.stop("pbx")
+                await runner
             self._end(call, 38, "Network out of order")
             return
-
-        def dtmf_event(digit: str) -> None:
-            # Asterisk reports a digit the callee pressed as DTMFEnd on its channel.
-            self._channel_event(
-                "DTMFEnd", call, 6, "Up", Digit=digit, DurationMs=100, Direction="Received"
-            )
-
-        call.callee_media = CalleeMedia(client, callee, trace=self.trace_media, on_dtmf=dtmf_event)
-        call.media = call.callee_media.media
-        await call.callee_media.run()
+        if media is None or runner is None:
+            await self._callee_media(call, callee, client).run()
+        else:
+            media.attach(client)
+            await runner
         if call.transferred_to is None:
             self._end(call, 16, "Normal Clearing")
 

@@ -40,8 +40,22 @@ Script steps, run in order once the call is answered (and after AMD):
 * ``hangup: true`` -- hang up (close the AudioSocket; AMI ``Hangup`` cause 16).
 
 When the script ends the callee stays on the line until the agent hangs up, or for
-``max_call_ms`` (default 120000) after answer. ``amd`` is ``human`` (default), ``machine`` or
-``notsure``: the simulator emits ``VarSet`` ``AMDSTATUS``/``AMDCAUSE`` as ``AMD()`` would.
+``max_call_ms`` (default 120000) after answer. ``silence_suppression: true`` makes the
+callee's line send audio only while the callee speaks (no RTP in silence); with it, a call on
+which voxflow sends nothing for 2 s is cut, as ``AudioSocket()`` does. ``amd`` says how ``AMD()`` decides (``VarSet`` ``AMDSTATUS``/``AMDCAUSE``):
+
+* ``audio`` -- from the callee's own audio, as Asterisk's app_amd does with amd.conf's
+  defaults (``telephony/sim/amd.py``): the callee's script runs from the answer and AMD
+  listens until it decides; only then does the call reach ``AudioSocket()``, so what AMD
+  heard the agent never hears. A callee who waits for the agent to speak first is a
+  ``MACHINE`` (``INITIALSILENCE``), "Hello?" then silence is ``HUMAN``, a greeting (its
+  ``greeting_ms``, default 3000, then a beep) is a ``MACHINE`` (``LONGGREETING``), and a
+  script that hangs up during the analysis gives ``HANGUP``. Use it to see what a real
+  Asterisk would decide; give callees a first ``say`` with ``wait_for_agent: false``.
+* ``human``, ``machine``, ``notsure``, ``hangup`` -- forced, at once (``machine`` with a
+  ``greeting`` reads ``LONGGREETING``, without one ``INITIALSILENCE``).
+
+A top-level ``amd`` sets the default for every callee (itself ``human``).
 """
 
 from __future__ import annotations
@@ -77,10 +91,15 @@ class Step:
 class Callee:
     result: Result = "answer"
     answer_after_rings: int = 1
-    amd: Literal["human", "machine", "notsure"] = "human"
+    amd: Literal["audio", "human", "machine", "notsure", "hangup"] = "human"
     greeting: str | None = None
+    greeting_ms: int = 3000
+    """How long the greeting lasts (its text, then voice), beep not included."""
     script: tuple[Step, ...] = ()
     max_call_ms: int = 120_000
+    silence_suppression: bool = False
+    """The callee's line sends no audio while the callee is silent (no RTP, as phones and
+    carriers with voice activity detection do); by default it sends silence frames."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,8 @@ class Scenarios:
     numbers: dict[str, Callee] = field(default_factory=dict)
     ring_ms: int = 1000
     max_concurrent: int = 50
+    amd: str = "human"
+    """``amd`` of the callees that do not set their own."""
 
     def callee(self, number: str) -> Callee:
         return self.numbers.get(number, self.default)
@@ -122,7 +143,10 @@ def _step(raw: object, where: str) -> Step:
     )
 
 
-def _callee(raw: object, where: str) -> Callee:
+AMD_CHOICES = ("audio", "human", "machine", "notsure", "hangup")
+
+
+def _callee(raw: object, where: str, amd_default: str = "human") -> Callee:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where}: a callee is a mapping")
     unknown = set(raw) - {
@@ -132,15 +156,17 @@ def _callee(raw: object, where: str) -> Callee:
         "greeting",
         "script",
         "max_call_ms",
+        "silence_suppression",
+        "greeting_ms",
     }
     if unknown:
         raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}")
     result = raw.get("result", "answer")
     if result not in RESULTS:
         raise ScenarioError(f"{where}: result must be one of {', '.join(RESULTS)}, got {result!r}")
-    amd = str(raw.get("amd", "human")).lower()
-    if amd not in ("human", "machine", "notsure"):
-        raise ScenarioError(f"{where}: amd must be human, machine or notsure, got {amd!r}")
+    amd = str(raw.get("amd", amd_default)).lower()
+    if amd not in AMD_CHOICES:
+        raise ScenarioError(f"{where}: amd must be one of {', '.join(AMD_CHOICES)}, got {amd!r}")
     script = raw.get("script", [])
     if not isinstance(script, list):
         raise ScenarioError(f"{where}: script must be a list of steps")
@@ -151,6 +177,8 @@ def _callee(raw: object, where: str) -> Callee:
         greeting=raw.get("greeting"),
         script=tuple(_step(s, f"{where}.script[{i}]") for i, s in enumerate(script)),
         max_call_ms=int(raw.get("max_call_ms", 120_000)),
+        silence_suppression=bool(raw.get("silence_suppression", False)),
+        greeting_ms=int(raw.get("greeting_ms", 3000)),
     )
 
 
@@ -160,11 +188,15 @@ def parse_scenarios(raw: object) -> Scenarios:
     numbers = raw.get("numbers", {}) or {}
     if not isinstance(numbers, dict):
         raise ScenarioError("scenarios.numbers must map numbers to callees")
+    amd = str(raw.get("amd", "human")).lower()
+    if amd not in AMD_CHOICES:
+        raise ScenarioError(f"scenarios.amd must be one of {', '.join(AMD_CHOICES)}, got {amd!r}")
     return Scenarios(
-        default=_callee(raw.get("default", {}), "default"),
-        numbers={str(n): _callee(c, f"numbers[{n!r}]") for n, c in numbers.items()},
+        default=_callee(raw.get("default", {}), "default", amd),
+        numbers={str(n): _callee(c, f"numbers[{n!r}]", amd) for n, c in numbers.items()},
         ring_ms=int(raw.get("ring_ms", 1000)),
         max_concurrent=int(raw.get("max_concurrent", 50)),
+        amd=amd,
     )
 
 

@@ -140,3 +140,43 @@ async def test_unknown_flow_hash_is_a_non_retryable_error(pool) -> None:
     with pytest.raises(ApplicationError) as err:
         await ActivityEnvironment().run(acts.converse, ConverseInput("a", "sha256:none", "nov"))
     assert err.value.type == "FlowNotFound" and err.value.non_retryable
+
+
+@pytest.mark.parametrize("callee", [{"amd": "hangup"}, {"script": [{"listen": True}]}])
+async def test_a_call_whose_media_never_comes_ends_hung_up_with_its_channel(
+    pool, tmp_path, callee
+) -> None:
+    """AMDSTATUS=HANGUP, or an AudioSocket() that cannot connect: ``hung_up`` within 2 s
+    of the channel's Hangup, heartbeating meanwhile (not ``failed`` after the media wait)."""
+    import time
+
+    flow_hash = await save_flow(pool, reminder())
+    scenarios = parse_scenarios({"ring_ms": 20, "default": callee})
+    async with (
+        SimPBX(scenarios, log_path=tmp_path / "sim.jsonl") as pbx,
+        AudioSocketServer() as server,
+    ):
+        host, port = pbx.ami_address
+        audiosocket = server.address_text if "amd" in callee else "127.0.0.1:9"  # nothing there
+        gateway = await AsteriskGateway.connect(
+            AmiSettings(host=host, port=port, secret="voxflow"), audiosocket
+        )
+        try:
+            acts = ConverseActivities(media=server, pool=pool, gateway=gateway,
+                                      settings=load_settings({}), media_wait_s=30)  # fmt: skip
+            env = ActivityEnvironment()
+            beats: list[object] = []
+            env.on_heartbeat = lambda *details: beats.append(details)
+            attempt = str(uuid.uuid4())
+            server.expect(attempt)
+            dial = await gateway.place_call(
+                DialRequest(attempt, "+15551234567", detect_machine="amd" in callee)
+            )
+            assert dial.answered
+            started = time.monotonic()
+            result = await env.run(acts.converse, ConverseInput(attempt, flow_hash, "nov", CONTACT))
+            assert time.monotonic() - started < 2.0
+            assert result.outcome == "hung_up"
+            assert beats
+        finally:
+            await gateway.close()

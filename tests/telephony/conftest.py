@@ -30,6 +30,13 @@ SCENARIOS = {
         },
         "+15550108": {"script": [{"wait_ms": 100000}]},
         "+15550109": {"result": "no_answer"},
+        "+15550110": {"silence_suppression": True, "script": [{"wait_ms": 100000}]},
+        "+15550111": {"amd": "hangup"},
+        # AMD decided from the callee's audio, as app_amd does
+        "+15550120": {"amd": "audio", "script": [{"say": "Hello?", "wait_for_agent": False}]},
+        "+15550121": {"amd": "audio", "script": [{"say": "Hello?"}]},  # waits for the agent
+        "+15550122": {"amd": "audio", "greeting": "You reached Sam. Leave a message."},
+        "+15550123": {"amd": "audio", "script": [{"wait_ms": 600}, {"hangup": True}]},
     },
 }
 

@@ -73,7 +73,7 @@ async def test_simspeech_conversation_round_trips_through_the_whole_media_path(t
     )
     async with (
         SimPBX(scenarios, log_path=tmp_path / "sim.jsonl", trace_media=True) as pbx,
-        AudioSocketServer(trace=True) as server,
+        AudioSocketServer(trace=True, keepalive=False) as server,  # exact echo
     ):
         from telephony.ami import AmiSettings, AsteriskGateway
 
@@ -122,7 +122,7 @@ async def test_echoed_frames_come_back_complete_and_in_order(tmp_path):
     )
     async with (
         SimPBX(scenarios, log_path=tmp_path / "sim.jsonl", trace_media=True) as pbx,
-        AudioSocketServer(trace=True) as server,
+        AudioSocketServer(trace=True, keepalive=False) as server,  # exact echo
     ):
         from telephony.ami import AmiSettings, AsteriskGateway
 

@@ -1,14 +1,20 @@
 import pytest
 
+from dsl.outcomes import BuiltinOutcome as B
 from dsl.outcomes import TelephonyOutcome as T
-from telephony.ami.outcomes import outcome_for_amd, outcome_for_cause, outcome_for_reason
+from telephony.ami.outcomes import (
+    outcome_for_amd,
+    outcome_for_cause,
+    outcome_for_originate,
+    outcome_for_reason,
+)
 
 
 @pytest.mark.parametrize(
     ("reason", "outcome"),
     [
         ("0", T.FAILED),
-        ("1", T.REJECTED),
+        ("1", T.UNKNOWN),  # 22.x: the dialling side hung up, nothing about the callee
         ("3", T.NO_ANSWER),
         ("4", None),
         ("5", T.BUSY),
@@ -60,8 +66,33 @@ def test_every_cause_after_answer_is_a_normal_end():
         ("MACHINE", "INITIALSILENCE-2500-2500", T.MACHINE),
         ("HUMAN", "HUMAN-1000-800", None),
         ("NOTSURE", "TOOLONG-5000", None),
-        ("HANGUP", "", None),
+        ("HANGUP", "", B.HUNG_UP),
     ],
 )
 def test_amd_status_table(status, cause, outcome):
     assert outcome_for_amd(status, cause) == outcome
+
+
+@pytest.mark.parametrize(
+    ("reason", "cause", "outcome"),
+    [
+        # PJSIP on Asterisk 22: Reason 0 for every failure, the Q.850 cause tells them apart
+        ("0", 17, T.BUSY),
+        ("0", 34, T.CONGESTION),
+        ("0", 21, T.REJECTED),
+        ("0", 1, T.FAILED),
+        ("0", 16, T.FAILED),
+        ("0", None, T.FAILED),
+        ("3", 19, T.NO_ANSWER),
+        # Local channels: Busy()/Congestion() are the Reason, cause 0
+        ("5", 0, T.BUSY),
+        ("8", 0, T.CONGESTION),
+        # Reason 1: the dialling side hung up; only a cause with a meaning says more
+        ("1", None, T.UNKNOWN),
+        ("1", 16, T.UNKNOWN),
+        ("1", 17, T.BUSY),
+        ("4", 16, None),
+    ],
+)
+def test_originate_outcome_from_reason_and_cause(reason, cause, outcome):
+    assert outcome_for_originate(reason, cause) == outcome

@@ -12,7 +12,7 @@ from telephony.ami import (
     VAR_AUDIOSOCKET,
     AmiSettings,
 )
-from telephony.ami.gateway import CHANNEL_TEMPLATE
+from telephony.ami.gateway import CHANNEL_TEMPLATE, VAR_AMD_HANGUP
 
 CONF = Path(__file__).resolve().parents[3] / "telephony" / "asterisk"
 
@@ -51,7 +51,13 @@ def test_outbound_context_runs_amd_then_audiosocket_with_the_originate_variables
 
 def test_dialplan_reads_only_variables_the_code_sets():
     used = set(re.findall(r"\$\{(VOXFLOW_\w+)\}", (CONF / "extensions.conf").read_text()))
-    assert used == {VAR_ATTEMPT, VAR_AUDIOSOCKET, VAR_AMD, "VOXFLOW_INBOUND_AUDIOSOCKET"}
+    assert used == {
+        VAR_ATTEMPT,
+        VAR_AUDIOSOCKET,
+        VAR_AMD,
+        VAR_AMD_HANGUP,
+        "VOXFLOW_INBOUND_AUDIOSOCKET",
+    }
     globals_ = "\n".join(_dialplan()["globals"])
     assert "VOXFLOW_INBOUND_AUDIOSOCKET=" in globals_
 
@@ -94,3 +100,24 @@ def test_ami_settings_hide_the_secret():
     settings = AmiSettings(port=6000, secret="pw-123")
     assert (settings.port, settings.secret) == (6000, "pw-123")
     assert "pw-123" not in repr(settings)
+
+
+def test_outbound_context_sends_no_hung_up_or_hung_up_on_machine_to_audiosocket():
+    body = "\n".join(_dialplan()[OUTBOUND_CONTEXT])
+    audiosocket = body.index("AudioSocket(")
+    assert body.index('"${AMDSTATUS}" = "HANGUP"]?done') < audiosocket
+    assert body.index(f'"${{AMDSTATUS}}${{{VAR_AMD_HANGUP}}}" = "MACHINE1"]?done') < audiosocket
+
+
+def test_the_ultravox_header_is_set_by_a_predial_handler_on_the_outgoing_channel():
+    text = (CONF / "extensions_ultravox_sip.conf").read_text()
+    dial = next(line for line in text.splitlines() if "Dial(PJSIP/ultravox/" in line)
+    assert "b(voxflow-ultravox-predial^s^1(" in dial
+    predial = text.split("[voxflow-ultravox-predial]", 1)[1]
+    assert "Set(PJSIP_HEADER(add,X-Voxflow-Attempt)=${ARG1})" in predial
+    answered_leg = text.split("[voxflow-ultravox-sip]", 1)[1].split("\n[", 1)[0]
+    code = [line.split(";", 1)[0] for line in answered_leg.splitlines()]
+    assert not any("PJSIP_HEADER" in line for line in code)
+    pjsip = (CONF / "pjsip.conf").read_text()
+    for section in ("[ultravox]\ntype = endpoint", "[ultravox]\ntype = aor", "[ultravox-auth]"):
+        assert section in pjsip

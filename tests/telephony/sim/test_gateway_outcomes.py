@@ -165,3 +165,55 @@ async def test_a_hung_up_calls_events_stay_readable_while_retained(gateway, pbx)
     assert gateway.tracked_calls == 1  # retained for later readers (default 300 s)
     events = [e async for e in gateway.events(request.attempt_id)]
     assert events[-1].kind == "hangup" and gateway.tracked_calls == 0
+
+
+async def test_pjsip_failures_report_reason_0_and_then_the_cause(ami_settings, pbx):
+    """As Asterisk 22 on PJSIP: Reason 0 first, HangupRequest and Hangup with the cause after."""
+    from telephony.ami.client import AmiClient
+
+    client = AmiClient(ami_settings)
+    seen: list[tuple[str, str]] = []
+    client.add_listener(lambda m: seen.append((m.get("Event", ""), m.get("Cause", ""))))
+    await client.start()
+    try:
+        attempt = str(uuid.uuid4())
+        reply = await client.send(
+            {
+                "Action": "Originate",
+                "Channel": "PJSIP/+15550100@voxflow-trunk",
+                "Context": "voxflow-outbound",
+                "Exten": "s",
+                "Priority": "1",
+                "Async": "true",
+                "ChannelId": attempt,
+            }
+        )
+        assert (reply[1]["Response"], reply[1]["Reason"]) == ("Failure", "0")
+        for _ in range(100):
+            if ("Hangup", "17") in seen:
+                break
+            await asyncio.sleep(0.01)
+        ends = [e for e in seen if e[0] in ("HangupRequest", "Hangup")]
+        assert ends == [("HangupRequest", "17"), ("Hangup", "17")]
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize(
+    ("number", "reason", "outcome"),
+    [("+15550100", "5", T.BUSY), ("+15550102", "8", T.CONGESTION)],
+)
+async def test_local_channels_report_busy_and_congestion_in_the_reason(
+    ami_settings, pbx, audiosocket, number, reason, outcome
+):
+    from telephony.ami.gateway import AsteriskGateway
+
+    gw = await AsteriskGateway.connect(
+        ami_settings, audiosocket.address_text, channel_template="Local/{number}@callees"
+    )
+    try:
+        result = await gw.place_call(_request(number))
+        assert (result.answered, result.outcome) == (False, outcome)
+        assert result.detail.startswith(f"Reason {reason}")
+    finally:
+        await gw.close()
