@@ -340,7 +340,7 @@ class Settings(BaseSettings):
             )
         if self.embeddings == "openai" and self.openai_api_key is None:
             out.append(SettingProblem("OPENAI_API_KEY", "required when VOXFLOW_EMBEDDINGS=openai"))
-        if not _is_loopback(self.api_host) and not self.api_keys:
+        if not is_loopback(self.api_host) and not self.api_keys:
             out.append(
                 SettingProblem(
                     "VOXFLOW_API_KEYS",
@@ -420,7 +420,8 @@ def _is_wildcard(host: str) -> bool:
     return host in ("0.0.0.0", "::", "")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names the loopback interface (``localhost``, 127.0.0.0/8, ``::1``)."""
     if host == "localhost":
         return True
     try:

@@ -42,8 +42,9 @@ class ApiClient:
     timeout_s: float = 10.0
 
     @classmethod
-    def from_config(cls, config: StudioConfig) -> ApiClient:
-        return cls(config.api_url, config.api_key)
+    def from_config(cls, config: StudioConfig, api_key: str | None = None) -> ApiClient:
+        """A client of the configured API acting with ``api_key`` (the signed-in person's)."""
+        return cls(config.api_url, api_key)
 
     def get(self, path: str, **params: Any) -> Any:
         return self._request("GET", path, params={k: v for k, v in params.items() if v is not None})

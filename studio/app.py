@@ -10,9 +10,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from studio import ui
+
 _PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="voxflow studio", layout="wide")
+ui.config()  # with API keys, nothing below runs until the person has signed in
 page = st.navigation(
     {
         "Design": [

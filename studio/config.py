@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from runtime.settings import Settings, SettingsError, env_name, load_settings
+from runtime.settings import Role, Settings, SettingsError, env_name, load_settings
 
 STUDIO_FIELDS = ("studio_flows_dir", "studio_temporal_ui")
 """Settings the studio keeps even when the rest of the deployment's settings are invalid."""
@@ -35,11 +35,15 @@ class StudioConfig:
         return self.settings.api_base_url.rstrip("/")
 
     @property
-    def api_key(self) -> str | None:
-        """The key the studio sends in ``X-API-Key``: an admin key when there is one (the
-        studio both designs and operates), else the first configured one."""
-        keys = sorted(self.settings.api_keys, key=lambda k: k.role != "admin")
-        return keys[0].key.get_secret_value() if keys else None
+    def sign_in_required(self) -> bool:
+        """With API keys configured, each person signs in with their own key and the studio
+        acts with its role; without keys (the embedded development stack, loopback only)
+        there is nothing to sign in with and everyone acts as admin, as the API does."""
+        return bool(self.settings.api_keys)
+
+    def role_of(self, key: str) -> Role | None:
+        """The role of ``key``, ``None`` when it is not one of the deployment's keys."""
+        return self.settings.role_of(key)
 
     @property
     def temporal_ui_url(self) -> str:

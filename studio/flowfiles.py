@@ -60,10 +60,20 @@ def is_flow_file(path: Path) -> bool:
 
 
 def list_flows(folder: Path) -> list[Path]:
-    """Flow files under ``folder`` (recursively), sorted by relative path."""
+    """Flow files under ``folder`` (recursively), sorted by relative path; a file or folder
+    that is a link leading outside ``folder`` is left out (the studio reads and writes only
+    the flows folder)."""
     if not folder.is_dir():
         return []
-    return sorted((p for p in folder.rglob("*") if is_flow_file(p)), key=lambda p: str(p))
+    return sorted(
+        (p for p in folder.rglob("*") if is_flow_file(p) and inside(folder, p)),
+        key=lambda p: str(p),
+    )
+
+
+def inside(folder: Path, path: Path) -> bool:
+    """Whether ``path``, links resolved, is within ``folder``."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def stem_of(path: Path) -> str:
@@ -92,8 +102,14 @@ def converted_path(path: Path, to: str) -> Path:
     return path.with_name(stem_of(path) + (".flow" if to == "flow" else ".flow.yaml"))
 
 
-def save(path: Path, text: str) -> None:
-    """Write the editor's text to the flow file, atomically (a crash leaves the old file)."""
+def save(path: Path, text: str, folder: Path | None = None) -> None:
+    """Write the editor's text to the flow file, atomically (a crash leaves the old file).
+
+    Raises:
+        PermissionError: ``path`` leads outside ``folder`` (a link).
+    """
+    if folder is not None and not inside(folder, path):
+        raise PermissionError(f"{path} leads outside the flows folder {folder}")
     tmp = path.with_name(f".{path.name}.studio-tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

@@ -11,23 +11,62 @@ from dsl.diagnostics import Diagnostic
 from studio.api import ApiClient, ApiError, ApiUnavailable
 
 __all__ = ["ApiError", "ApiUnavailable", "api_call", "client", "config", "diagnostics_table"]
+from runtime.settings import Role
 from studio.config import StudioConfig, load_config
 
 T = TypeVar("T")
 
 
+API_KEY = "studio.api_key"
+"""Session key of the signed-in person's API key."""
+
+
 def config() -> StudioConfig:
-    """The studio configuration, read once per session."""
+    """The studio configuration, read once per session; stops the page until the person has
+    signed in when the deployment has API keys (:func:`sign_in`)."""
     if "studio.config" not in st.session_state:
         st.session_state["studio.config"] = load_config()
     cfg: StudioConfig = st.session_state["studio.config"]
     if cfg.settings_error:
         st.warning(f"voxflow settings are invalid, using defaults: {cfg.settings_error}")
+    sign_in(cfg)
     return cfg
 
 
+def sign_in(cfg: StudioConfig) -> Role | None:
+    """The signed-in person's role; without one, a sign-in form and ``st.stop()``.
+
+    ``None`` when the deployment has no keys (everyone acts as admin, on loopback only).
+    """
+    if not cfg.sign_in_required:
+        return None
+    key = st.session_state.get(API_KEY)
+    role = cfg.role_of(key) if key else None
+    if role is not None:
+        with st.sidebar:
+            st.caption(f"Signed in as **{role}**")
+            if st.button("Sign out", key="studio.sign_out"):
+                st.session_state.pop(API_KEY, None)
+                st.rerun()
+        return role
+    st.title("Sign in")
+    st.write(
+        "This voxflow deployment has API keys: sign in with yours; the studio acts with its role."
+    )
+    with st.form("studio.sign_in"):
+        entered = st.text_input("API key", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            if cfg.role_of(entered) is not None:
+                st.session_state[API_KEY] = entered
+                st.rerun()
+            st.error("That is not one of this deployment's API keys.")
+    st.stop()
+    return None  # unreachable: st.stop() raises
+
+
 def client() -> ApiClient:
-    return ApiClient.from_config(config())
+    """The REST client, acting with the signed-in person's key."""
+    return ApiClient.from_config(config(), st.session_state.get(API_KEY))
 
 
 def api_call(fn: Callable[[], T]) -> T | None:

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from runtime.cli import app
+from runtime.cli import app, settings_or_exit
+from runtime.settings import is_loopback
 
 
 @app.command("studio")
@@ -27,6 +28,15 @@ def studio(
 
     if not flows.is_dir():
         typer.echo(f"error: flows folder {flows} does not exist; pass --flows DIR", err=True)
+        raise typer.Exit(2)
+    settings = settings_or_exit()
+    if not is_loopback(host) and not settings.api_keys:
+        typer.echo(
+            f"error: refusing to serve the studio on {host} without VOXFLOW_API_KEYS: anyone who"
+            " reaches it would act as admin. Set the keys (each person then signs in with"
+            " theirs), or keep the loopback default behind an authenticating proxy.",
+            err=True,
+        )
         raise typer.Exit(2)
     typer.echo(f"voxflow studio on http://{host}:{port} (Ctrl-C to stop)")
     try:

@@ -84,7 +84,7 @@ with edit_col:
         reload_col.button("Reload from file", on_click=_reload, width="stretch")
 
 if saved:
-    flowfiles.save(path, source)
+    flowfiles.save(path, source, cfg.flows_dir)
     st.toast(f"Saved {path.name}")
 
 with edit_col:
@@ -115,6 +115,6 @@ with side_col:
         if target.exists():
             st.caption(f"{target.name} already exists; it is not overwritten from here.")
         elif st.button(f"Write {target.name}"):
-            flowfiles.save(target, converted)
+            flowfiles.save(target, converted, cfg.flows_dir)
             st.session_state[state.SELECTED_FLOW] = str(target)
             st.rerun()
