@@ -164,7 +164,7 @@ class CallBridge:
         try:
             async with asyncio.TaskGroup() as tg:
                 async with self._lock:
-                    commands = self.engine.start(self._start_node)
+                    commands = await self._off_loop(self.engine.start, self._start_node)
                     first = next((c for c in commands if isinstance(c, UpdateSession)), None)
                     setup = CallSetup(setup.call_id, setup.settings, first, setup.wire_rate)
                     self._setup = setup
@@ -175,7 +175,7 @@ class CallBridge:
                     else:
                         reason = self._no_provider_reason()
                         self.result.error, self.result.ended_by = reason, "provider"
-                        commands += self.engine.handle(ProviderFailed(reason))
+                        commands += await self._off_loop(self.engine.handle, ProviderFailed(reason))
                     tg.create_task(self._media_loop())
                     tg.create_task(self._provider_loop())
                     tg.create_task(self._clock_loop())
@@ -220,11 +220,19 @@ class CallBridge:
 
     # ---- engine -----------------------------------------------------------------------
 
+    @staticmethod
+    async def _off_loop(step: Callable[..., list[Command]], *args: object) -> list[Command]:
+        """Run one engine step in a thread: a flow's templates render there, so a slow one
+        (bounded by ``dsl.bounds``) costs the loop at most a GIL switch interval at a time,
+        never the media of every other call. The lock held by the callers keeps the engine's
+        events strictly ordered."""
+        return await asyncio.to_thread(step, *args)
+
     async def _feed(self, event: Event, *, origin: str | None = None) -> None:
         async with self._lock:
             if self.engine.state.ended:
                 return
-            commands = self.engine.handle(event)
+            commands = await self._off_loop(self.engine.handle, event)
             await self._execute(commands, origin=origin)
 
     async def _execute(self, commands: list[Command], *, origin: str | None = None) -> None:
@@ -298,7 +306,7 @@ class CallBridge:
         async with self._lock:
             if self.engine.state.ended:
                 return
-            commands = self.engine.handle(result)
+            commands = await self._off_loop(self.engine.handle, result)
             if call.call_id in self._model_calls and self.provider is not None:
                 output = result.result if result.ok else {"error": result.error}
                 await self.provider.function_result(call.call_id, output)
