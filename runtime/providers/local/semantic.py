@@ -149,11 +149,17 @@ class IntentMatcher:
         return Decision(scores, winner=first)
 
 
+NEGATORS = frozenset("dont wont cant cannot not never".split())
+"""No-words that negate the verb after them: "don't call me again" is a request, not a "no"."""
+
+
 def _short_answer(text: str) -> bool | None:
     """The yes (True) or no (False) of a short answer that starts with one, else None."""
     content = [w for w in words(text) if w not in STOPWORDS and w not in FILLERS]
     if not content or len(content) > SHORT_ANSWER or not (content[0] in YES or content[0] in NO):
         return None
+    if content[0] in NEGATORS and len(content) > 1 and content[1] not in YES | NO:
+        return None  # a negated verb phrase: let the meaning decide
     return read_yes_no(text)
 
 

@@ -94,6 +94,24 @@ def test_a_yes_no_word_inside_a_longer_sentence_is_not_an_exact_answer(matcher) 
     assert (top.intent, top.rule) == ("opt_out", "semantic")
 
 
+@pytest.mark.parametrize("text", ["don't call me again", "never call me again"])
+def test_a_negated_request_is_not_a_bare_no(matcher, text) -> None:
+    """An opt-out worded with "don't" was read as the "no" of a yes/no question, so the
+    survey ended as declined and the opt-out was never recorded."""
+    nps = compile_file(str(FLOWS / "nps.flow")).flow
+    top = matcher.decide(text, open_intents(nps, "intro")).winner
+
+    assert top is not None and top.intent == "opt_out"
+
+
+def test_a_short_no_is_still_read_as_no(matcher) -> None:
+    nps = compile_file(str(FLOWS / "nps.flow")).flow
+    intents = open_intents(nps, "intro")
+    for text in ("no", "no thanks", "nope, I don't", "not now"):
+        top = matcher.decide(text, intents).winner
+        assert top is not None and top.intent == "declines", text
+
+
 def test_scores_cover_every_open_intent_best_first(matcher, greet) -> None:
     scores = matcher.scores("ring me some other day", greet)
     assert sorted(s.intent for s in scores) == sorted(i.name for i in greet)
