@@ -1,0 +1,149 @@
+"""Reading the provider settings, the knowledge tool and the HTTP tools of an agent.
+
+A mixin of ``dsl.build``'s builder: it uses the builder's ``Reader`` (``self.r``), its source
+map (``self.mark``, ``self.map``) and its template and expression readers.
+"""
+
+from __future__ import annotations
+
+from dsl import ir
+from dsl.ast import Map, Scalar, Value
+from dsl.reader import Reader
+from dsl.source_map import SourceMap
+
+
+class ToolReader:
+    r: Reader
+    map: SourceMap
+
+    def provider(self, v: Value | None) -> ir.ProviderSettings:
+        keys = (
+            "voice",
+            "language",
+            "turn_detection",
+            "vad_threshold",
+            "silence",
+            "fallback",
+            "apology",
+        )
+        m = self.r.mapping(v, "provider", allowed=keys)
+        if m is None:
+            return ir.ProviderSettings()
+        fallback = []
+        for s in self.r.strings(m.get("fallback"), "provider fallback"):
+            if s.raw not in ("openai", "ultravox", "local"):
+                self.r.report(
+                    s.pos, "VF202", f"unknown provider {s.raw!r}", "use openai, ultravox or local"
+                )
+            else:
+                fallback.append(s.raw)
+        threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
+        return ir.ProviderSettings(
+            voice=self.r.string(m.get("voice"), "voice"),
+            language=self.r.string(m.get("language"), "language") or "en-US",
+            turn_detection=self.r.choice(
+                m.get("turn_detection"), "turn_detection", ("server_vad", "semantic_vad", "none")
+            )
+            or "server_vad",
+            vad_threshold=threshold,
+            silence_duration_ms=self.r.duration_ms(m.get("silence"), "silence"),
+            fallback=tuple(fallback),
+            apology=self.template(m.get("apology"), "apology"),
+        )
+
+    def knowledge(self, v: Value | None) -> ir.KnowledgeTool | None:
+        if isinstance(v, Scalar) and v.tag == "str":
+            return ir.KnowledgeTool(v.raw)
+        m = self.r.mapping(
+            v, "knowledge", allowed=("collection", "top_k"), required=("collection",)
+        )
+        if m is None:
+            return None
+        coll = self.r.string(m.get("collection"), "knowledge collection")
+        top_k = self.r.integer(m.get("top_k"), "top_k", minimum=1)
+        if coll is None:
+            return None
+        return ir.KnowledgeTool(coll, 3 if top_k is None else top_k)
+
+    def tools(self, v: Value | None) -> list[ir.HttpTool]:
+        if v is None:
+            return []
+        if not isinstance(v, Map):
+            self.r.wrong(v, "tools", "a mapping of tool name: definition")
+            return []
+        out = []
+        for k, val in self.r.names(v, "tool"):
+            if k.raw in ir.BUILTIN_TOOLS:
+                self.r.report(
+                    k.pos,
+                    "VF211",
+                    f"tool {k.raw!r} is a built-in tool",
+                    "give your tool another name",
+                )
+                continue
+            tool = self.http_tool(k, val)
+            if tool is not None:
+                out.append(tool)
+        return out
+
+    def http_tool(self, key: Scalar, v: Value) -> ir.HttpTool | None:
+        keys = (
+            "method",
+            "url",
+            "description",
+            "params",
+            "headers",
+            "body",
+            "timeout",
+            "retries",
+            "response",
+            "on_error",
+        )
+        m = self.r.mapping(v, f"tool {key.raw!r}", allowed=keys, required=("url",), at=key.pos)
+        if m is None:
+            return None
+        self.mark(("tool", key.raw), key)
+        params = self.fields(m.get("params"), "param", f"tool:{key.raw}")
+        site = {"tool": key.raw, "extra": {p.name: p.type for p in params}}
+        method = (
+            self.r.choice(m.get("method"), "method", ("GET", "POST", "PUT", "PATCH", "DELETE"))
+            or "GET"
+        )
+        url = self.template(m.get("url"), "url", **site)
+        headers = []
+        hm = m.get("headers")
+        if hm is not None and not isinstance(hm, Map):
+            self.r.wrong(hm, "headers", "a mapping of header: value")
+        elif hm is not None:
+            for hk, hv in self.r.names(hm, "header"):
+                t = self.template(hv, f"header {hk.raw}", **site)
+                if t is not None:
+                    headers.append((hk.raw, t))
+        response = []
+        rm = m.get("response")
+        if rm is not None and not isinstance(rm, Map):
+            self.r.wrong(rm, "response", "a mapping of field: path")
+        elif rm is not None:
+            for rk, rv in self.r.names(rm, "response field"):
+                path = self.r.string(rv, f"response field {rk.raw}")
+                if path is not None:
+                    response.append((rk.raw, path))
+        on_error = self.r.name(m.get("on_error"), "on_error")
+        self.mark(("tool", key.raw, "on_error"), m.get("on_error"))
+        timeout = self.r.duration_ms(m.get("timeout"), "timeout")
+        retries = self.r.integer(m.get("retries"), "retries")
+        if url is None:
+            return None
+        return ir.HttpTool(
+            name=key.raw,
+            description=self.r.string(m.get("description"), "description") or "",
+            method=method,
+            url=url,
+            params=tuple(params),
+            headers=tuple(headers),
+            body=self.template(m.get("body"), "body", **site),
+            timeout_ms=5000 if timeout is None else timeout,
+            retries=0 if retries is None else retries,
+            response=tuple(response),
+            on_error=on_error,
+        )
