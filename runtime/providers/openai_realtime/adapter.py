@@ -14,7 +14,6 @@ import base64
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 from openai import AsyncOpenAI
@@ -29,7 +28,6 @@ from runtime.providers.base import (
     CallSetup,
     FunctionCall,
     ProviderError,
-    ProviderEvent,
     ProviderUnavailable,
     ResponseDone,
     Usage,
@@ -43,6 +41,7 @@ from runtime.providers.openai_realtime.session import (
     node_session,
     verbatim_response,
 )
+from runtime.providers.stream import EventStream
 from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode, ulaw_encode
 
@@ -73,7 +72,7 @@ def _as_dict(obj: Any) -> dict[str, Any] | None:
     return dump() if dump else None
 
 
-class OpenAIRealtimeProvider:
+class OpenAIRealtimeProvider(EventStream):
     """The OpenAI Realtime adapter for one call.
 
     Args:
@@ -102,11 +101,8 @@ class OpenAIRealtimeProvider:
         self.input_rate = FORMAT_RATES[audio_format]
         self._connect_timeout = connect_timeout
         self._conn: Any = None
-        self._reader: asyncio.Task[None] | None = None
-        self._events: asyncio.Queue[ProviderEvent | None] = asyncio.Queue()
+        self._init_stream()
         self._usage = Usage(provider=self.name, model=model)
-        self._closing = False
-        self._finished = False
         self._yield_now = False
         self._active = False
         """A response is in progress (ours or one the server created after caller speech)."""
@@ -143,20 +139,8 @@ class OpenAIRealtimeProvider:
             self._read_loop(), name=f"openai-realtime-{setup.call_id}"
         )
 
-    async def events(self) -> AsyncIterator[ProviderEvent]:
-        while True:
-            event = await self._events.get()
-            if event is None:
-                return
-            yield event
-
     async def hangup(self, farewell: str | None = None) -> None:
-        self._closing = True
-        await self._close_conn()
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
-        self._finish()
+        await self._shut_down(self._close_conn)
 
     @property
     def usage(self) -> Usage:
@@ -338,15 +322,6 @@ class OpenAIRealtimeProvider:
             self._pending.appendleft({"kind": lost, "response": payload})
         log.log(logging.ERROR if fatal else logging.WARNING, "%s", message)
         self._emit(ProviderError(message, fatal=fatal))
-
-    def _emit(self, event: ProviderEvent) -> None:
-        if not self._finished:
-            self._events.put_nowait(event)
-
-    def _finish(self) -> None:
-        if not self._finished:
-            self._finished = True
-            self._events.put_nowait(None)
 
     async def _close_conn(self) -> None:
         conn, self._conn = self._conn, None

@@ -29,7 +29,6 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -53,6 +52,7 @@ from runtime.providers.base import (
     ResponseDone,
     Usage,
 )
+from runtime.providers.stream import EventStream
 from telephony.audio.frames import AudioFrame
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def stage(update: UpdateSession) -> dict[str, Any]:
     }
 
 
-class UltravoxProvider:
+class UltravoxProvider(EventStream):
     """The Ultravox adapter for one call.
 
     Args:
@@ -101,11 +101,8 @@ class UltravoxProvider:
         self.voice = voice
         self._timeout = connect_timeout
         self._ws: ClientConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._events: asyncio.Queue[ProviderEvent | None] = asyncio.Queue()
+        self._init_stream()
         self._usage = Usage(provider=self.name, model=model or "")
-        self._closing = False
-        self._finished = False
         self._held: tuple[str, str, UpdateSession | None] | None = None
         self._forced: deque[str] = deque()
         self._turn = 0
@@ -181,30 +178,14 @@ class UltravoxProvider:
             ) from None
         self._reader = asyncio.create_task(self._read_loop(), name=f"ultravox-{setup.call_id}")
 
-    async def events(self) -> AsyncIterator[ProviderEvent]:
-        while True:
-            event = await self._events.get()
-            if event is None:
-                return
-            yield event
-
     async def hangup(self, farewell: str | None = None) -> None:
         if self._closing:
             return
-        self._closing = True
         message: dict[str, Any] = {"type": "hang_up"}
         if farewell:
             message["message"] = farewell
         await self._send(message)
-        if self._ws is not None:
-            try:
-                await asyncio.wait_for(self._ws.close(), 2.0)
-            except Exception:
-                pass
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
-        self._finish()
+        await self._shut_down(self._close_ws)
 
     @property
     def usage(self) -> Usage:
@@ -341,11 +322,9 @@ class UltravoxProvider:
             case _:
                 pass
 
-    def _emit(self, event: ProviderEvent) -> None:
-        if not self._finished:
-            self._events.put_nowait(event)
-
-    def _finish(self) -> None:
-        if not self._finished:
-            self._finished = True
-            self._events.put_nowait(None)
+    async def _close_ws(self) -> None:
+        if self._ws is not None:
+            try:
+                await asyncio.wait_for(self._ws.close(), 2.0)
+            except Exception:
+                pass
