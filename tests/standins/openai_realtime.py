@@ -137,6 +137,8 @@ class RealtimeCall(RecordedCall):
         """Every response opened: ``id``, ``origin`` (``client``/``server``), ``metadata``."""
         self.cancel_tail_ms = CANCEL_TAIL_MS
         """Audio of a cancelled response that still arrives after the cancel."""
+        self.pre_empt_creates = 0
+        """Make the server start its own response just before this many ``response.create``."""
         self.usage = {"input_tokens": 0, "output_tokens": 0}
         self.closed = False
         self._decoder: SimSpeechDecoder | None = None
@@ -205,7 +207,9 @@ class RealtimeCall(RecordedCall):
                     f"{MIN_COMMIT_MS}ms of audio, but buffer only has {self._buffer_ms}ms of audio.",
                     "input_audio_buffer_commit_empty", eid)  # fmt: skip
                 return
-            await self._commit(self.new_id("item"), self.heard.pop(0) if self.heard else "")
+            item_id = self.new_id("item")
+            await self._commit(item_id)
+            await self._transcribe(item_id, self.heard.pop(0) if self.heard else "")
         elif kind == "conversation.item.create":
             item = dict(event.get("item") or {})
             item.setdefault("id", self.new_id("item"))
@@ -233,6 +237,10 @@ class RealtimeCall(RecordedCall):
                 await self.emit({"type": "conversation.item.truncated", "item_id": item_id,
                                  "content_index": event.get("content_index", 0), "audio_end_ms": end})  # fmt: skip
         elif kind == "response.create":
+            if self.pre_empt_creates > 0 and self.active_response is None:
+                # Server VAD started a response of its own just before this one arrived.
+                self.pre_empt_creates -= 1
+                self._unfilled = await self._open("server", None)
             if self.active_response is not None:
                 await self.error(
                     f"Conversation already has an active response in progress: "
@@ -269,8 +277,7 @@ class RealtimeCall(RecordedCall):
         self.input_ms += chunk_ms
         self._buffer_ms += chunk_ms
 
-    async def _commit(self, item_id: str, transcript: str, *, fails: bool = False,
-                      seconds: float = 0.5) -> None:  # fmt: skip
+    async def _commit(self, item_id: str) -> None:
         self._buffer_ms = 0
         await self.emit(
             {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": None}
@@ -279,6 +286,11 @@ class RealtimeCall(RecordedCall):
                 "status": "completed", "content": [{"type": "input_audio", "transcript": None}]}  # fmt: skip
         await self.emit({"type": "conversation.item.added", "previous_item_id": None, "item": item})
         await self.emit({"type": "conversation.item.done", "previous_item_id": None, "item": item})
+
+    async def _transcribe(self, item_id: str, transcript: str, *, fails: bool = False,
+                          seconds: float = 0.5) -> None:  # fmt: skip
+        """The transcription of a committed caller item: it runs beside the response, so its
+        result arrives after the server's own ``response.created``."""
         if not self.session["audio"]["input"].get("transcription"):
             return
         if fails:
@@ -351,12 +363,13 @@ class RealtimeCall(RecordedCall):
         await self.emit(
             {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": end, "item_id": item_id}
         )
-        await self._commit(item_id, transcript or "", fails=transcription_fails,
-                           seconds=(end - start) / 1000)  # fmt: skip
+        await self._commit(item_id)
         self.usage["input_tokens"] += max(1, (end - start) // 100)
         if vad.get("create_response", True):
             await self.wait_until(lambda: self.active_response is None, wait_s)
             self._unfilled = await self._open("server", None)
+        await self._transcribe(item_id, transcript or "", fails=transcription_fails,
+                               seconds=(end - start) / 1000)  # fmt: skip
         return item_id
 
     async def _take_response(self) -> str:
