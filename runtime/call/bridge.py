@@ -29,6 +29,7 @@ from runtime.engine import Engine
 from runtime.engine.events import (
     AgentSaid,
     CallerSaid,
+    CallerUnheard,
     CallTool,
     Command,
     DtmfPressed,
@@ -58,6 +59,7 @@ from runtime.providers.base import (
     FunctionCall,
     ProviderEnded,
     ProviderError,
+    TranscriptionFailed,
     VoiceProvider,
 )
 from runtime.providers.fallback import ProviderChain
@@ -382,6 +384,9 @@ class CallBridge:
                 if final:
                     self._note("caller", text)
                 await self._feed(CallerSaid(text, final=final))
+            case TranscriptionFailed(reason=reason):
+                self._quiet()
+                await self._feed(CallerUnheard(reason))
             case FunctionCall(call_id=call_id, name=name, arguments=arguments):
                 self._model_calls.add(call_id)
                 self._note("event", f"function {name}", arguments=arguments)

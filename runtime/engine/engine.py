@@ -52,6 +52,7 @@ from runtime.engine.events import (
     PROVIDE_SLOTS,
     AgentSaid,
     CallerSaid,
+    CallerUnheard,
     CallTool,
     Command,
     DtmfPressed,
@@ -273,6 +274,14 @@ class Engine:
         s.turns += 1
         s.silence_reprompts = 0
         s.note("caller", e.text)
+
+    def _on_caller_unheard(self, e: CallerUnheard) -> None:
+        s = self.state
+        s.last_input_at = s.now
+        s.turns += 1
+        s.silence_reprompts = 0
+        s.note("event", "the caller's words were lost", reason=e.reason)
+        self._no_match()
 
     def _on_agent_said(self, e: AgentSaid) -> None:
         self.state.awaiting_reply_since = None
@@ -891,6 +900,7 @@ def _ms(delta: Any) -> int:
 
 _HANDLERS: dict[type, Any] = {
     CallerSaid: Engine._on_caller_said,
+    CallerUnheard: Engine._on_caller_unheard,
     AgentSaid: Engine._on_agent_said,
     TransitionCalled: Engine._on_transition,
     DtmfPressed: Engine._on_dtmf,
