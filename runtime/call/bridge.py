@@ -183,6 +183,7 @@ class CallBridge:
                 self._transferring.cancel()
             if self.provider is not None:
                 await self.provider.hangup()
+            await self.chain.close()
             if not self.media.closed.is_set():
                 await self.media.hangup()
         state = self.engine.state
