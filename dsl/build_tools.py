@@ -6,6 +6,8 @@ map (``self.mark``, ``self.map``) and its template and expression readers.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
 from dsl.reader import Reader
@@ -38,18 +40,66 @@ class ToolReader:
             else:
                 fallback.append(s.raw)
         threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
+        silence = self.r.duration_ms(m.get("silence"), "silence")
+        turns = self.turn_detection(m, threshold, silence)
         return ir.ProviderSettings(
             voice=self.r.string(m.get("voice"), "voice"),
             language=self.r.string(m.get("language"), "language") or "en-US",
-            turn_detection=self.r.choice(
-                m.get("turn_detection"), "turn_detection", ("server_vad", "semantic_vad", "none")
-            )
-            or "server_vad",
-            vad_threshold=threshold,
-            silence_duration_ms=self.r.duration_ms(m.get("silence"), "silence"),
+            turn_detection=turns,
+            vad_threshold=threshold if turns == "server_vad" else None,
+            silence_duration_ms=silence,
             fallback=tuple(fallback),
             apology=self.template(m.get("apology"), "apology"),
         )
+
+    def turn_detection(
+        self, m: Map, threshold: float | None, silence: int | None
+    ) -> Literal["server_vad", "semantic_vad"]:
+        """The caller's end of turn, as the providers can detect it.
+
+        ``none`` (the client commits each turn itself) is refused: no voxflow provider does
+        client-side end-of-speech detection, so the agent would never hear the caller.
+        ``vad_threshold`` belongs to server VAD only (semantic VAD decides by meaning, not
+        level); ``silence`` is server VAD's ``silence_duration_ms`` and Ultravox's
+        ``turnEndpointDelay``, so it stands with either.
+        """
+        v = m.get("turn_detection")
+        mode = self.r.choice(v, "turn_detection", ("server_vad", "semantic_vad", "none"))
+        if mode == "none" and v is not None:
+            self.r.report(
+                v.pos,
+                "VF204",
+                "turn_detection none leaves the agent deaf: nothing would end the caller's turns",
+                "use server_vad (pauses) or semantic_vad (meaning)",
+            )
+            return "server_vad"
+        if threshold is not None:
+            at = m.get("vad_threshold")
+            assert at is not None
+            if mode == "semantic_vad":
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    "vad_threshold has no effect with semantic_vad",
+                    "remove vad_threshold, or use turn_detection server_vad",
+                )
+            elif not 0.0 <= threshold <= 1.0:
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    f"vad_threshold {threshold:g} is outside 0 to 1",
+                    "use a level between 0 and 1 (0.5 by default; higher needs louder speech)",
+                )
+        if silence is not None and not 0 < silence <= 10_000:
+            at = m.get("silence")
+            assert at is not None
+            self.r.report(
+                at.pos,
+                "VF205",
+                f"silence {silence} ms is not a usable end-of-turn pause",
+                "use a pause between 0.1s and 10s (500ms by default)",
+            )
+        return "semantic_vad" if mode == "semantic_vad" else "server_vad"
 
     def knowledge(self, v: Value | None) -> ir.KnowledgeTool | None:
         if isinstance(v, Scalar) and v.tag == "str":
