@@ -10,6 +10,7 @@ from typing import Literal
 
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
+from dsl.providers import OPENAI_VOICES, PROVIDERS, VOICED
 from dsl.reader import Reader
 from dsl.source_map import SourceMap
 
@@ -33,7 +34,7 @@ class ToolReader:
             return ir.ProviderSettings()
         fallback = []
         for s in self.r.strings(m.get("fallback"), "provider fallback"):
-            if s.raw not in ("openai", "ultravox", "local"):
+            if s.raw not in PROVIDERS:
                 self.r.report(
                     s.pos, "VF202", f"unknown provider {s.raw!r}", "use openai, ultravox or local"
                 )
@@ -42,8 +43,10 @@ class ToolReader:
         threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
         silence = self.r.duration_ms(m.get("silence"), "silence")
         turns = self.turn_detection(m, threshold, silence)
+        voice, voices = self.voices(m.get("voice"), fallback)
         return ir.ProviderSettings(
-            voice=self.r.string(m.get("voice"), "voice"),
+            voice=voice,
+            voices=voices,
             language=self.r.string(m.get("language"), "language") or "en-US",
             turn_detection=turns,
             vad_threshold=threshold if turns == "server_vad" else None,
@@ -51,6 +54,56 @@ class ToolReader:
             fallback=tuple(fallback),
             apology=self.template(m.get("apology"), "apology"),
         )
+
+    def voices(
+        self, v: Value | None, fallback: list[str]
+    ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        """``voice: marin`` (shared) or ``voice: {openai: marin, ultravox: Mark}`` (per provider).
+
+        Provider voice names differ, so a shared voice must be one OpenAI documents, and a flow
+        that falls back to Ultravox names Ultravox's voice apart (an OpenAI name would make
+        Ultravox refuse the call).
+        """
+        if v is None:
+            return None, ()
+        if isinstance(v, Map):
+            pairs: list[tuple[str, str]] = []
+            for key, val in v.entries:
+                voice = self.r.string(val, f"{key.raw} voice")
+                if key.raw not in VOICED:
+                    self.r.report(key.pos, "VF206", f"{key.raw!r} takes no voice",
+                                  "name voices for openai or ultravox")  # fmt: skip
+                elif voice is not None:
+                    self._openai_voice(key.raw, voice, val)
+                    pairs.append((key.raw, voice))
+            return None, tuple(sorted(pairs))
+        voice = self.r.string(v, "voice")
+        if voice is None:
+            return None, ()
+        if voice not in OPENAI_VOICES:
+            self.r.report(
+                v.pos,
+                "VF206",
+                f"{voice!r} is not an OpenAI Realtime voice, and one voice goes to every provider",
+                "name each provider's voice: voice: {openai: marin, ultravox: <an Ultravox voice>}",
+            )
+        elif "ultravox" in fallback:
+            self.r.report(
+                v.pos,
+                "VF206",
+                f"the OpenAI voice {voice!r} would go to Ultravox too, which would refuse the call",
+                f"name each provider's voice: voice: {{openai: {voice}, ultravox: <an Ultravox voice>}}",
+            )
+        return voice, ()
+
+    def _openai_voice(self, provider: str, voice: str, v: Value) -> None:
+        if provider == "openai" and voice not in OPENAI_VOICES:
+            self.r.report(
+                v.pos,
+                "VF206",
+                f"OpenAI Realtime has no voice {voice!r}",
+                "use one of " + ", ".join(sorted(OPENAI_VOICES)),
+            )
 
     def turn_detection(
         self, m: Map, threshold: float | None, silence: int | None

@@ -117,6 +117,8 @@ def _provider_flow(p: ir.ProviderSettings, w) -> None:
     w("  provider")
     if p.voice is not None:
         w(f"    voice {_q(p.voice)}")
+    if p.voices:
+        w("    voice " + " ".join(f"{name} {_q(voice)}" for name, voice in p.voices))
     if p.language != "en-US":
         w(f"    language {_q(p.language)}")
     if p.turn_detection != "server_vad":
@@ -314,6 +316,8 @@ def to_data(flow: ir.Flow) -> dict:
         prov: dict = {}
         if p.voice is not None:
             prov["voice"] = p.voice
+        if p.voices:
+            prov["voice"] = dict(p.voices)
         prov["language"] = p.language
         if p.turn_detection != "server_vad":
             prov["turn_detection"] = p.turn_detection

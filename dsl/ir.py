@@ -258,6 +258,9 @@ class Node:
 @dataclass(frozen=True)
 class ProviderSettings:
     voice: str | None = None
+    """The voice for every provider, unless ``voices`` names one for it."""
+    voices: tuple[tuple[str, str], ...] = ()
+    """(provider, voice) pairs: each provider's own voice (their voice names differ)."""
     language: str = "en-US"
     turn_detection: Literal["server_vad", "semantic_vad", "none"] = "server_vad"
     vad_threshold: float | None = None
@@ -266,6 +269,10 @@ class ProviderSettings:
     """Providers to try in order (``openai``, ``ultravox``, ``local``) when the first fails."""
     apology: Template | None = None
     """Spoken before hanging up when no provider can take the call."""
+
+    def voice_for(self, provider: str) -> str | None:
+        """The voice to ask ``provider`` for: its own, else the shared one, else none."""
+        return dict(self.voices).get(provider, self.voice)
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,12 @@ def flow_schema() -> dict[str, Any]:
             "fallback": _NAME,
             "provider": _obj(
                 {
-                    "voice": {"type": "string"},
+                    "voice": {
+                        "oneOf": [
+                            {"type": "string"},
+                            _obj({"openai": {"type": "string"}, "ultravox": {"type": "string"}}),
+                        ]
+                    },
                     "language": {"type": "string"},
                     "turn_detection": {"enum": ["server_vad", "semantic_vad", "none"]},
                     "vad_threshold": {"type": "number"},

@@ -49,3 +49,29 @@ def test_server_and_semantic_vad_settings_compile_into_the_ir():
     semantic = compile_with("turn_detection semantic_vad", "silence 800ms")
     assert semantic.diagnostics == () and semantic.flow is not None
     assert semantic.flow.agent.provider.turn_detection == "semantic_vad"
+
+
+def test_each_provider_gets_its_own_voice_and_openai_voices_are_checked():
+    result = compile_with('voice openai "marin" ultravox "Mark"', "fallback ultravox")
+    assert result.diagnostics == () and result.flow is not None
+    settings = result.flow.agent.provider
+    assert settings.voice_for("openai") == "marin" and settings.voice_for("ultravox") == "Mark"
+    assert where(compile_with('voice openai "Mark"'), "VF206") == [(6, 18)]
+    assert where(compile_with('voice local "x"'), "VF206") == [(6, 11)]
+
+
+def test_one_voice_for_every_provider_must_suit_them_all():
+    assert where(compile_with('voice "Mark"'), "VF206") == [(6, 11)]
+    assert where(compile_with('voice "alloy"', "fallback ultravox"), "VF206") == [(6, 11)]
+    alone = compile_with('voice "alloy"')
+    assert alone.diagnostics == () and alone.flow is not None
+
+
+def test_per_provider_voices_in_yaml_and_back_through_the_formatter():
+    from dsl.format import to_flow, to_yaml
+
+    flow = compile_with('voice openai "cedar" ultravox "Jessica"').unwrap()
+    for text, name in ((to_flow(flow), "t.flow"), (to_yaml(flow), "t.flow.yaml")):
+        again = compile_source(text, file=name).unwrap()
+        assert again.hash == flow.hash
+        assert again.agent.provider.voices == (("openai", "cedar"), ("ultravox", "Jessica"))

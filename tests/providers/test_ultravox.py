@@ -159,3 +159,15 @@ async def _during(p: UltravoxProvider, action: Coroutine[Any, Any, None]):
         async for event in p.events():
             yield event
     await task
+
+
+async def test_ultravox_gets_its_own_voice_and_never_an_openai_voice_name() -> None:
+    async with UltravoxStandin() as uv:
+        for settings in (
+            ProviderSettings(voice="alloy"),
+            ProviderSettings(voices=(("openai", "alloy"), ("ultravox", "Mark"))),
+        ):
+            p = provider(uv)
+            await p.start(CallSetup("c1", settings, GREET))
+            await p.hangup()
+    assert "voice" not in uv.created[0] and uv.created[1]["voice"] == "Mark"

@@ -1,7 +1,7 @@
 """Pure translation of a flow node into an OpenAI Realtime GA ``session.update`` payload.
 
-PROTOCOLS.md §3.2: ``session.type`` is required; audio settings live under ``audio.input`` /
-``audio.output``. Turn detection keeps ``create_response`` (the model answers by itself when
+``session.type`` is required; audio settings live under ``audio.input`` / ``audio.output``
+(``docs/protocols.md``). Turn detection keeps ``create_response`` (the model answers by itself when
 the caller stops) but sets ``interrupt_response`` to false: on barge-in the bridge flushes the
 caller's playout, cancels the response and truncates the item with what was really heard, so
 the server must not race it with its own cancellation.
@@ -61,7 +61,7 @@ def initial_session(
                 "transcription": {"model": TRANSCRIBE_MODEL, "language": language},
                 "turn_detection": turn_detection(settings),
             },
-            "output": {"format": dict(fmt), "voice": settings.voice or DEFAULT_VOICE},
+            "output": {"format": dict(fmt), "voice": settings.voice_for("openai") or DEFAULT_VOICE},
         },
     }
 

@@ -42,6 +42,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from dsl.providers import OPENAI_VOICES
 from runtime.engine.events import UpdateSession
 from runtime.providers.base import (
     AgentAudio,
@@ -141,8 +142,11 @@ class UltravoxProvider(EventStream):
             body.update(stage(setup.first))
         if self.model:
             body["model"] = self.model
-        if settings.voice or self.voice:
-            body["voice"] = settings.voice or self.voice
+        voice = settings.voice_for("ultravox")
+        if voice in OPENAI_VOICES and "ultravox" not in dict(settings.voices):
+            voice = None  # a shared OpenAI voice name: Ultravox would refuse the call
+        if voice or self.voice:
+            body["voice"] = voice or self.voice
         if settings.silence_duration_ms is not None:
             body["vadSettings"] = {"turnEndpointDelay": _duration(settings.silence_duration_ms)}
         return body
