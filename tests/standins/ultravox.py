@@ -1,6 +1,6 @@
 """A local stand-in for the Ultravox REST API and the ``serverWebSocket`` joinUrl protocol.
 
-PROTOCOLS.md §4: ``POST /api/calls`` (``X-API-Key``, camelCase StartCallRequest) answers 201
+``docs/protocols.md``: ``POST /api/calls`` (``X-API-Key``, camelCase StartCallRequest) answers 201
 with ``callId`` and ``joinUrl``; on the joinUrl, binary frames are s16le PCM at the medium's
 sample rates and text frames are JSON data messages (``call_started``, ``state``,
 ``transcript``, ``client_tool_invocation``, ``playback_clear_buffer`` from the server;
