@@ -18,7 +18,16 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
 from runtime.api.flowsource import FlowInvalid
-from runtime.api.routes import calls, campaigns, dnc, flows, health, knowledge, phone_calls
+from runtime.api.routes import (
+    calls,
+    campaigns,
+    dnc,
+    flows,
+    health,
+    knowledge,
+    phone_calls,
+    providers,
+)
 from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
 
@@ -74,6 +83,6 @@ def create_app(
     async def _flow_invalid(_: Request, exc: FlowInvalid) -> JSONResponse:
         return exc.response
 
-    for module in (health, campaigns, phone_calls, calls, flows, dnc, knowledge):
+    for module in (health, campaigns, phone_calls, calls, flows, dnc, knowledge, providers):
         app.include_router(module.router)
     return app
