@@ -38,6 +38,22 @@ async def caller_speaks(p: OpenAIRealtimeProvider, ms: int = 300) -> None:
             await asyncio.sleep(0)
 
 
+async def cut_short(call: RealtimeCall) -> None:
+    """The model answers the first request at length; the caller speaks over it."""
+    await call.next_event("response.create")
+    turn = asyncio.create_task(call.caller_turn("stop"))
+    await call.speak(LONG, audio_ms=3000, pace=0.03)
+    await turn
+
+
+async def saying(standin: OpenAIRealtimeStandin, text: str) -> OpenAIRealtimeProvider:
+    """A started adapter that has asked to say ``text``."""
+    p = provider(standin)
+    await p.start(CallSetup("c1", first=GREET))
+    await p.say(text)
+    return p
+
+
 def said(create: dict) -> str:
     return create["response"]["instructions"].split("\n", 1)[1]
 
@@ -75,17 +91,9 @@ async def test_a_say_pre_empted_by_a_server_response_is_spoken_once_after_it() -
 
 
 async def test_no_audio_of_a_cancelled_response_reaches_the_caller() -> None:
-    async def script(call: RealtimeCall) -> None:
-        await call.next_event("response.create")
-        turn = asyncio.create_task(call.caller_turn("stop"))
-        await call.speak(LONG, audio_ms=3000, pace=0.03)
-        await turn
-
-    async with OpenAIRealtimeStandin(script) as standin:
+    async with OpenAIRealtimeStandin(cut_short) as standin:
         async with asyncio.timeout(WAIT_S):
-            p = provider(standin)
-            await p.start(CallSetup("c1", first=GREET))
-            await p.say(LONG)
+            p = await saying(standin, LONG)
             events = p.events()
             first = await anext(e async for e in events if isinstance(e, AgentAudio))
             talking = asyncio.create_task(caller_speaks(p))
@@ -135,17 +143,9 @@ async def test_caller_speech_cancels_a_response_that_has_sent_no_audio_yet() -> 
 
 
 async def test_the_transcript_of_a_cut_turn_keeps_only_what_the_caller_heard() -> None:
-    async def script(call: RealtimeCall) -> None:
-        await call.next_event("response.create")
-        turn = asyncio.create_task(call.caller_turn("stop"))
-        await call.speak(LONG, audio_ms=3000, pace=0.03)
-        await turn
-
-    async with OpenAIRealtimeStandin(script) as standin:
+    async with OpenAIRealtimeStandin(cut_short) as standin:
         async with asyncio.timeout(WAIT_S):
-            p = provider(standin)
-            await p.start(CallSetup("c1", first=GREET))
-            await p.say(LONG)
+            p = await saying(standin, LONG)
             events = p.events()
             received = 0
             async for event in events:
