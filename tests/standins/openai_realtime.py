@@ -44,6 +44,7 @@ from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode, ulaw_encode
 from telephony.audio.simspeech import SimSpeechDecoder, encode
 from tests.standins.harness import LocalServer, b64, rms
+from tests.standins.realtime_session import BETA_FIELDS, bytes_per_ms, default_session, merge
 from tests.standins.recorded import RecordedCall
 from tests.standins.sdk_models import (
     CLIENT_EVENTS,
@@ -54,59 +55,8 @@ from tests.standins.sdk_models import (
 Script = Callable[["RealtimeCall"], Awaitable[None]]
 
 SPEECH_RMS = 500.0
-BETA_FIELDS = frozenset(
-    {"modalities", "voice", "input_audio_format", "output_audio_format", "turn_detection",
-     "input_audio_transcription", "temperature", "max_response_output_tokens"}
-)  # fmt: skip
-MERGED = frozenset({("audio",), ("audio", "input"), ("audio", "output")})
-"""The session objects ``session.update`` merges field by field; any other object is replaced."""
 MIN_COMMIT_MS = 100
 CANCEL_TAIL_MS = 300
-
-
-def _default_session(model: str) -> dict[str, Any]:
-    return {
-        "type": "realtime",
-        "model": model,
-        "output_modalities": ["audio"],
-        "instructions": "",
-        "tools": [],
-        "tool_choice": "auto",
-        "max_output_tokens": "inf",
-        "audio": {
-            "input": {
-                "format": {"type": "audio/pcm", "rate": 24000},
-                "transcription": None,
-                "noise_reduction": None,
-                "turn_detection": {
-                    "type": "server_vad",
-                    "threshold": 0.5,
-                    "prefix_padding_ms": 300,
-                    "silence_duration_ms": 500,
-                    "create_response": True,
-                    "interrupt_response": True,
-                },
-            },
-            "output": {
-                "format": {"type": "audio/pcm", "rate": 24000},
-                "voice": "alloy",
-                "speed": 1.0,
-            },
-        },
-    }
-
-
-def _merge(base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...] = ()) -> None:
-    for key, value in update.items():
-        here = (*path, key)
-        if here in MERGED and isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value, here)
-        else:
-            base[key] = copy.deepcopy(value)
-
-
-def bytes_per_ms(fmt: dict[str, Any]) -> int:
-    return 48 if fmt.get("type") == "audio/pcm" else 8
 
 
 class RealtimeCall(RecordedCall):
@@ -117,7 +67,7 @@ class RealtimeCall(RecordedCall):
         self.server = server
         self.ws = ws
         self.model = model
-        self.session = _default_session(model)
+        self.session = default_session(model)
         self.updates: list[dict[str, Any]] = []
         """Every accepted ``session.update`` payload, in order."""
         self._ids = itertools.count(1)
@@ -192,7 +142,7 @@ class RealtimeCall(RecordedCall):
                 await self.error("Missing required parameter: 'session.type'.",
                                  "missing_required_parameter", eid, param="session.type")  # fmt: skip
                 return
-            _merge(self.session, update)
+            merge(self.session, update)
             self.updates.append(copy.deepcopy(update))
             await self.emit({"type": "session.updated", "session": copy.deepcopy(self.session)})
         elif kind == "input_audio_buffer.append":
