@@ -145,7 +145,11 @@ class OpenAIRealtimeProvider(EventStream):
         self._item_ms: dict[str, int] = {}
         """Assistant item → ms of audio received for it (played or not)."""
         self._played_ms: dict[str, int] = {}
-        """Assistant item cut by the caller → ms of it the caller heard."""
+        """Assistant item cut by the caller → ms of it the caller heard (as the bridge says)."""
+        self._delivered_ms: dict[str, int] = {}
+        """Assistant item → ms of its audio handed to the bridge."""
+        self._stale: set[str] = set()
+        """Request keys sent before a barge-in whose response had not started yet."""
         self._committed: str | None = None
         self._answers: dict[str, str] = {}
         """Server response id → the caller item it answers."""
@@ -261,6 +265,8 @@ class OpenAIRealtimeProvider(EventStream):
         request = self._sent.pop(str(metadata.get("voxflow_request")), None)
         self._active = response_id
         self._owner[response_id] = request
+        if request is not None and request.key in self._stale:
+            await self._cancel(response_id)  # asked for before the caller took the turn
         if request is None and self._committed is not None:
             self._answers[response_id] = self._committed
             if self._committed in self._unheard:
@@ -277,6 +283,7 @@ class OpenAIRealtimeProvider(EventStream):
         the ``say`` lines queued behind it (the caller has taken the turn; the flow answers
         what they say)."""
         self._emit(CallerSpeechStarted())
+        self._stale.update(self._sent)
         if self._active is None:
             return
         await self._cancel(self._active)
@@ -312,18 +319,20 @@ class OpenAIRealtimeProvider(EventStream):
         # Checked as the bridge takes each event: its barge-in (``interrupted``) runs between
         # two events, so audio queued before the cut is dropped here, and a cut transcript
         # knows how much of its audio was played.
-        if (
-            isinstance(event, AgentAudio)
-            and self._item_response.get(event.item_id) in self._cancelled
-        ):
-            self._usage.dropped_audio_ms += int(event.frame.duration_ms)
-            return None
+        if isinstance(event, AgentAudio):
+            ms = int(event.frame.duration_ms)
+            if self._item_response.get(event.item_id) in self._cancelled:
+                self._usage.dropped_audio_ms += ms
+                return None
+            self._delivered_ms[event.item_id] = self._delivered_ms.get(event.item_id, 0) + ms
         if (
             isinstance(event, AgentTranscript)
             and not event.interrupted
             and self._item_response.get(event.item_id) in self._cancelled
         ):
-            played = self._played_ms.get(event.item_id, 0)
+            # Without a report from the bridge, nothing of it was waiting to be played: the
+            # caller heard all that was handed over.
+            played = self._played_ms.get(event.item_id, self._delivered_ms.get(event.item_id, 0))
             total = self._item_ms.get(event.item_id, 0)
             return replace(event, text=_cut(event.text, played, total), interrupted=True)
         return event
