@@ -10,7 +10,7 @@ from typing import Literal
 
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
-from dsl.providers import OPENAI_VOICES, PROVIDERS, VOICED
+from dsl.providers import EAGERNESS, OPENAI_VOICES, PROVIDERS, VOICED
 from dsl.reader import Reader
 from dsl.source_map import SourceMap
 
@@ -25,6 +25,7 @@ class ToolReader:
             "language",
             "turn_detection",
             "vad_threshold",
+            "eagerness",
             "silence",
             "fallback",
             "apology",
@@ -43,6 +44,16 @@ class ToolReader:
         threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
         silence = self.r.duration_ms(m.get("silence"), "silence")
         turns = self.turn_detection(m, threshold, silence)
+        eagerness = self.r.choice(m.get("eagerness"), "eagerness", EAGERNESS)
+        if eagerness is not None and turns != "semantic_vad":
+            at = m.get("eagerness")
+            assert at is not None
+            self.r.report(
+                at.pos,
+                "VF205",
+                "eagerness has no effect without semantic_vad",
+                "add turn_detection semantic_vad, or remove eagerness",
+            )
         voice, voices = self.voices(m.get("voice"), fallback)
         return ir.ProviderSettings(
             voice=voice,
@@ -50,6 +61,7 @@ class ToolReader:
             language=self.r.string(m.get("language"), "language") or "en-US",
             turn_detection=turns,
             vad_threshold=threshold if turns == "server_vad" else None,
+            eagerness=eagerness if turns == "semantic_vad" else None,  # type: ignore[arg-type]
             silence_duration_ms=silence,
             fallback=tuple(fallback),
             apology=self.template(m.get("apology"), "apology"),

@@ -148,6 +148,9 @@ class ToDoc(CampaignStatements, Transformer):
         tok = items[0]
         return Entry(("vad_threshold",), pos_of(tok), ast.number(float(tok), str(tok), pos_of(tok)))
 
+    def eagerness(self, items):
+        return Entry(("eagerness",), pos_of(items[0]), name_of(items[0]))
+
     def silence_duration(self, items):
         return Entry(("silence",), pos_of(items[0]), name_of(items[0]))
 

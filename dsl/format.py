@@ -125,6 +125,8 @@ def _provider_flow(p: ir.ProviderSettings, w) -> None:
         w(f"    turn_detection {p.turn_detection}")
     if p.vad_threshold is not None:
         w(f"    vad_threshold {p.vad_threshold!r}")
+    if p.eagerness is not None:
+        w(f"    eagerness {p.eagerness}")
     if p.silence_duration_ms is not None:
         w(f"    silence {duration(p.silence_duration_ms)}")
     if p.fallback:
@@ -323,6 +325,8 @@ def to_data(flow: ir.Flow) -> dict:
             prov["turn_detection"] = p.turn_detection
         if p.vad_threshold is not None:
             prov["vad_threshold"] = p.vad_threshold
+        if p.eagerness is not None:
+            prov["eagerness"] = p.eagerness
         if p.silence_duration_ms is not None:
             prov["silence"] = duration(p.silence_duration_ms)
         if p.fallback:

@@ -264,6 +264,8 @@ class ProviderSettings:
     language: str = "en-US"
     turn_detection: Literal["server_vad", "semantic_vad", "none"] = "server_vad"
     vad_threshold: float | None = None
+    eagerness: Literal["low", "medium", "high", "auto"] | None = None
+    """How soon semantic VAD takes the caller's turn as ended (``auto`` is ``medium``)."""
     silence_duration_ms: int | None = None
     fallback: tuple[str, ...] = ()
     """Providers to try in order (``openai``, ``ultravox``, ``local``) when the first fails."""

@@ -15,3 +15,5 @@ VOICED = ("openai", "ultravox")
 OPENAI_VOICES = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"}
 )
+EAGERNESS = ("low", "medium", "high", "auto")
+"""Semantic VAD's ``eagerness`` values (``auto`` is ``medium``)."""

@@ -168,6 +168,7 @@ def flow_schema() -> dict[str, Any]:
                     "language": {"type": "string"},
                     "turn_detection": {"enum": ["server_vad", "semantic_vad", "none"]},
                     "vad_threshold": {"type": "number"},
+                    "eagerness": {"enum": ["low", "medium", "high", "auto"]},
                     "silence": _DURATION,
                     "fallback": {
                         "type": "array",

@@ -75,3 +75,17 @@ def test_per_provider_voices_in_yaml_and_back_through_the_formatter():
         again = compile_source(text, file=name).unwrap()
         assert again.hash == flow.hash
         assert again.agent.provider.voices == (("openai", "cedar"), ("ultravox", "Jessica"))
+
+
+def test_semantic_vad_eagerness_reaches_the_openai_session_and_is_checked():
+    from runtime.providers.openai_realtime import initial_session
+
+    flow = compile_with("turn_detection semantic_vad", "eagerness low").unwrap()
+    session = initial_session(flow.agent.provider, "pcmu", "gpt-realtime")
+    assert session["audio"]["input"]["turn_detection"] == {
+        "type": "semantic_vad",
+        "eagerness": "low",
+        "create_response": True,
+        "interrupt_response": False,
+    }
+    assert where(compile_with("eagerness high"), "VF205") == [(6, 15)]

@@ -31,8 +31,8 @@ def turn_detection(settings: ProviderSettings) -> dict[str, Any] | None:
     if settings.turn_detection == "none":
         return None
     if settings.turn_detection == "semantic_vad":
-        return {"type": "semantic_vad", "eagerness": "auto", "create_response": True,
-                "interrupt_response": False}  # fmt: skip
+        return {"type": "semantic_vad", "eagerness": settings.eagerness or "auto",
+                "create_response": True, "interrupt_response": False}  # fmt: skip
     vad: dict[str, Any] = {
         "type": "server_vad",
         "create_response": True,
