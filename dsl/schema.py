@@ -166,7 +166,7 @@ def flow_schema() -> dict[str, Any]:
                         ]
                     },
                     "language": {"type": "string"},
-                    "turn_detection": {"enum": ["server_vad", "semantic_vad", "none"]},
+                    "turn_detection": {"enum": ["server_vad", "semantic_vad"]},
                     "vad_threshold": {"type": "number"},
                     "eagerness": {"enum": ["low", "medium", "high", "auto"]},
                     "silence": _DURATION,
