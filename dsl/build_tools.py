@@ -6,8 +6,11 @@ map (``self.mark``, ``self.map``) and its template and expression readers.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
+from dsl.providers import EAGERNESS, OPENAI_VOICES, PROVIDER_NAMES, VOICED
 from dsl.reader import Reader
 from dsl.source_map import SourceMap
 
@@ -22,6 +25,7 @@ class ToolReader:
             "language",
             "turn_detection",
             "vad_threshold",
+            "eagerness",
             "silence",
             "fallback",
             "apology",
@@ -31,28 +35,139 @@ class ToolReader:
             return ir.ProviderSettings()
         fallback = []
         for s in self.r.strings(m.get("fallback"), "provider fallback"):
-            if s.raw not in ir.PROVIDER_NAMES:
+            if s.raw not in PROVIDER_NAMES:
                 self.r.report(
                     s.pos,
                     "VF202",
                     f"unknown provider {s.raw!r}",
-                    f"use one of {', '.join(ir.PROVIDER_NAMES)}",
+                    f"use one of {', '.join(PROVIDER_NAMES)}",
                 )
             else:
                 fallback.append(s.raw)
         threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
-        return ir.ProviderSettings(
-            voice=self.r.string(m.get("voice"), "voice"),
-            language=self.r.string(m.get("language"), "language") or "en-US",
-            turn_detection=self.r.choice(
-                m.get("turn_detection"), "turn_detection", ("server_vad", "semantic_vad", "none")
+        silence = self.r.duration_ms(m.get("silence"), "silence")
+        turns = self.turn_detection(m, threshold, silence)
+        eagerness = self.r.choice(m.get("eagerness"), "eagerness", EAGERNESS)
+        if eagerness is not None and turns != "semantic_vad":
+            at = m.get("eagerness")
+            assert at is not None
+            self.r.report(
+                at.pos,
+                "VF205",
+                "eagerness has no effect without semantic_vad",
+                "add turn_detection semantic_vad, or remove eagerness",
             )
-            or "server_vad",
-            vad_threshold=threshold,
-            silence_duration_ms=self.r.duration_ms(m.get("silence"), "silence"),
+        voice, voices = self.voices(m.get("voice"), fallback)
+        return ir.ProviderSettings(
+            voice=voice,
+            voices=voices,
+            language=self.r.string(m.get("language"), "language") or "en-US",
+            turn_detection=turns,
+            vad_threshold=threshold if turns == "server_vad" else None,
+            eagerness=eagerness if turns == "semantic_vad" else None,  # type: ignore[arg-type]
+            silence_duration_ms=silence,
             fallback=tuple(fallback),
             apology=self.template(m.get("apology"), "apology"),
         )
+
+    def voices(
+        self, v: Value | None, fallback: list[str]
+    ) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        """``voice: marin`` (shared) or ``voice: {openai: marin, ultravox: Mark}`` (per provider).
+
+        Provider voice names differ, so a shared voice must be one OpenAI documents, and a flow
+        that falls back to Ultravox names Ultravox's voice apart (an OpenAI name would make
+        Ultravox refuse the call).
+        """
+        if v is None:
+            return None, ()
+        if isinstance(v, Map):
+            pairs: list[tuple[str, str]] = []
+            for key, val in v.entries:
+                voice = self.r.string(val, f"{key.raw} voice")
+                if key.raw not in VOICED:
+                    self.r.report(key.pos, "VF206", f"{key.raw!r} takes no voice",
+                                  "name voices for openai or ultravox")  # fmt: skip
+                elif voice is not None:
+                    self._openai_voice(key.raw, voice, val)
+                    pairs.append((key.raw, voice))
+            return None, tuple(sorted(pairs))
+        voice = self.r.string(v, "voice")
+        if voice is None:
+            return None, ()
+        if voice not in OPENAI_VOICES:
+            self.r.report(
+                v.pos,
+                "VF206",
+                f"{voice!r} is not an OpenAI Realtime voice, and one voice goes to every provider",
+                "name each provider's voice: voice: {openai: marin, ultravox: <an Ultravox voice>}",
+            )
+        elif "ultravox" in fallback:
+            self.r.report(
+                v.pos,
+                "VF206",
+                f"the OpenAI voice {voice!r} would go to Ultravox too, which would refuse the call",
+                f"name each provider's voice: voice: {{openai: {voice}, ultravox: <an Ultravox voice>}}",
+            )
+        return voice, ()
+
+    def _openai_voice(self, provider: str, voice: str, v: Value) -> None:
+        if provider == "openai" and voice not in OPENAI_VOICES:
+            self.r.report(
+                v.pos,
+                "VF206",
+                f"OpenAI Realtime has no voice {voice!r}",
+                "use one of " + ", ".join(sorted(OPENAI_VOICES)),
+            )
+
+    def turn_detection(
+        self, m: Map, threshold: float | None, silence: int | None
+    ) -> Literal["server_vad", "semantic_vad"]:
+        """The caller's end of turn, as the providers can detect it.
+
+        ``none`` (the client commits each turn itself) is refused: no voxflow provider does
+        client-side end-of-speech detection, so the agent would never hear the caller.
+        ``vad_threshold`` belongs to server VAD only (semantic VAD decides by meaning, not
+        level); ``silence`` is server VAD's ``silence_duration_ms`` and Ultravox's
+        ``turnEndpointDelay``, so it stands with either.
+        """
+        v = m.get("turn_detection")
+        mode = self.r.choice(v, "turn_detection", ("server_vad", "semantic_vad", "none"))
+        if mode == "none" and v is not None:
+            self.r.report(
+                v.pos,
+                "VF204",
+                "turn_detection none leaves the agent deaf: nothing would end the caller's turns",
+                "use server_vad (pauses) or semantic_vad (meaning)",
+            )
+            return "server_vad"
+        if threshold is not None:
+            at = m.get("vad_threshold")
+            assert at is not None
+            if mode == "semantic_vad":
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    "vad_threshold has no effect with semantic_vad",
+                    "remove vad_threshold, or use turn_detection server_vad",
+                )
+            elif not 0.0 <= threshold <= 1.0:
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    f"vad_threshold {threshold:g} is outside 0 to 1",
+                    "use a level between 0 and 1 (0.5 by default; higher needs louder speech)",
+                )
+        if silence is not None and not 0 < silence <= 10_000:
+            at = m.get("silence")
+            assert at is not None
+            self.r.report(
+                at.pos,
+                "VF205",
+                f"silence {silence} ms is not a usable end-of-turn pause",
+                "use a pause between 0.1s and 10s (500ms by default)",
+            )
+        return "semantic_vad" if mode == "semantic_vad" else "server_vad"
 
     def knowledge(self, v: Value | None) -> ir.KnowledgeTool | None:
         if isinstance(v, Scalar) and v.tag == "str":

@@ -116,6 +116,30 @@ CODES: dict[str, Code] = {
             'on confirms "The caller confirms" -> confirmed',
         ),
         Code(
+            "VF204",
+            "turn detection none",
+            "With no turn detection nothing ends the caller's turns (no voxflow provider detects "
+            "the end of speech on the client), so the agent would never hear the caller.",
+            "provider\n  turn_detection none",
+            "provider\n  turn_detection server_vad",
+        ),
+        Code(
+            "VF205",
+            "a VAD setting the turn detection ignores, or out of range",
+            "vad_threshold belongs to server VAD and lies between 0 and 1; eagerness belongs to "
+            "semantic VAD; silence is an end-of-turn pause between 0.1 s and 10 s.",
+            "provider\n  turn_detection semantic_vad\n  vad_threshold 0.7",
+            "provider\n  turn_detection server_vad\n  vad_threshold 0.7",
+        ),
+        Code(
+            "VF206",
+            "a voice the provider does not have",
+            "A shared voice goes to every provider, so it must be an OpenAI Realtime voice and "
+            "the flow must not fall back to Ultravox; name each provider's voice otherwise.",
+            'provider\n  voice "Mark"\n  fallback ultravox',
+            "provider\n  voice {openai: marin, ultravox: Mark}\n  fallback ultravox",
+        ),
+        Code(
             "VF210",
             "duplicate node",
             "Two nodes have the same name; every node name must be unique in the agent.",

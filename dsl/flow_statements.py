@@ -132,6 +132,12 @@ class ToDoc(CampaignStatements, Transformer):
     def voice(self, items):
         return Entry(("voice",), pos_of(items[0]), self._str(items[0]))
 
+    def voices(self, items):
+        m = Map([], pos_of(items[0]))
+        for name, voice in zip(items[::2], items[1::2], strict=True):
+            m.add(name_of(name), self._str(voice))
+        return Entry(("voice",), pos_of(items[0]), m)
+
     def language(self, items):
         return Entry(("language",), pos_of(items[0]), self._str(items[0]))
 
@@ -141,6 +147,9 @@ class ToDoc(CampaignStatements, Transformer):
     def vad_threshold(self, items):
         tok = items[0]
         return Entry(("vad_threshold",), pos_of(tok), ast.number(float(tok), str(tok), pos_of(tok)))
+
+    def eagerness(self, items):
+        return Entry(("eagerness",), pos_of(items[0]), name_of(items[0]))
 
     def silence_duration(self, items):
         return Entry(("silence",), pos_of(items[0]), name_of(items[0]))

@@ -184,12 +184,16 @@ def _provider_flow(p: ir.ProviderSettings, w) -> None:
     w("  provider")
     if p.voice is not None:
         w(f"    voice {_q(p.voice)}")
+    if p.voices:
+        w("    voice " + " ".join(f"{name} {_q(voice)}" for name, voice in p.voices))
     if p.language != "en-US":
         w(f"    language {_q(p.language)}")
     if p.turn_detection != "server_vad":
         w(f"    turn_detection {p.turn_detection}")
     if p.vad_threshold is not None:
         w(f"    vad_threshold {p.vad_threshold!r}")
+    if p.eagerness is not None:
+        w(f"    eagerness {p.eagerness}")
     if p.silence_duration_ms is not None:
         w(f"    silence {duration(p.silence_duration_ms)}")
     if p.fallback:
@@ -396,11 +400,15 @@ def to_data(flow: ir.Flow) -> dict:
         prov: dict = {}
         if p.voice is not None:
             prov["voice"] = p.voice
+        if p.voices:
+            prov["voice"] = dict(p.voices)
         prov["language"] = p.language
         if p.turn_detection != "server_vad":
             prov["turn_detection"] = p.turn_detection
         if p.vad_threshold is not None:
             prov["vad_threshold"] = p.vad_threshold
+        if p.eagerness is not None:
+            prov["eagerness"] = p.eagerness
         if p.silence_duration_ms is not None:
             prov["silence"] = duration(p.silence_duration_ms)
         if p.fallback:

@@ -344,22 +344,26 @@ class SubFlow:
         return node.startswith(self.name + ".")
 
 
-PROVIDER_NAMES = ("openai", "ultravox", "local")
-"""The providers a flow may name (``fallback``); what each is and needs is in
-``runtime/providers/registry.py``."""
-
-
 @dataclass(frozen=True)
 class ProviderSettings:
     voice: str | None = None
+    """The voice for every provider, unless ``voices`` names one for it."""
+    voices: tuple[tuple[str, str], ...] = ()
+    """(provider, voice) pairs: each provider's own voice (their voice names differ)."""
     language: str = "en-US"
     turn_detection: Literal["server_vad", "semantic_vad", "none"] = "server_vad"
     vad_threshold: float | None = None
+    eagerness: Literal["low", "medium", "high", "auto"] | None = None
+    """How soon semantic VAD takes the caller's turn as ended (``auto`` is ``medium``)."""
     silence_duration_ms: int | None = None
     fallback: tuple[str, ...] = ()
     """Providers to try in order (``openai``, ``ultravox``, ``local``) when the first fails."""
     apology: Template | None = None
     """Spoken before hanging up when no provider can take the call."""
+
+    def voice_for(self, provider: str) -> str | None:
+        """The voice to ask ``provider`` for: its own, else the shared one, else none."""
+        return dict(self.voices).get(provider, self.voice)
 
 
 @dataclass(frozen=True)

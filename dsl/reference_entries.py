@@ -64,8 +64,13 @@ KEYWORDS: tuple[Entry, ...] = (
     ),
     _e(
         "voice language turn_detection vad_threshold apology",
-        "Provider settings: the voice, the language (also the locale of voice filters), turn detection (`server_vad`, `semantic_vad`, `none`), the VAD threshold, and the sentence said when no provider can take the call.",
+        "Provider settings: the voice (one OpenAI voice, or one per provider: `voice {openai: marin, ultravox: Mark}`), the language (also the locale of voice filters), turn detection (`server_vad` or `semantic_vad`; `none` is refused), the VAD threshold (server VAD, 0 to 1), and the sentence said when no provider can take the call.",
         'provider\n  language "en-GB"\n  turn_detection semantic_vad\n  apology "Sorry, please call back later."',
+    ),
+    _e(
+        "eagerness",
+        "How soon semantic VAD ends the caller's turn: `low`, `medium`, `high` or `auto` (= medium); only with `turn_detection semantic_vad`.",
+        "provider\n  turn_detection semantic_vad\n  eagerness low",
     ),
     _e(
         "knowledge top",

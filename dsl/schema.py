@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsl.ir import BUILTIN_TOOLS, PROVIDER_NAMES
+from dsl.ir import BUILTIN_TOOLS
+from dsl.providers import PROVIDER_NAMES
 
 _NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
 _DURATION = {
@@ -166,10 +167,16 @@ def flow_schema() -> dict[str, Any]:
             "fallback": _NAME,
             "provider": _obj(
                 {
-                    "voice": {"type": "string"},
+                    "voice": {
+                        "oneOf": [
+                            {"type": "string"},
+                            _obj({"openai": {"type": "string"}, "ultravox": {"type": "string"}}),
+                        ]
+                    },
                     "language": {"type": "string"},
-                    "turn_detection": {"enum": ["server_vad", "semantic_vad", "none"]},
+                    "turn_detection": {"enum": ["server_vad", "semantic_vad"]},
                     "vad_threshold": {"type": "number"},
+                    "eagerness": {"enum": ["low", "medium", "high", "auto"]},
                     "silence": _DURATION,
                     "fallback": {
                         "type": "array",

@@ -19,7 +19,16 @@ from temporalio.client import Client
 from runtime.api import errors
 from runtime.api.flowsource import FlowInvalid
 from runtime.api.hygiene import InputHygiene
-from runtime.api.routes import calls, campaigns, dnc, flows, health, knowledge, phone_calls
+from runtime.api.routes import (
+    calls,
+    campaigns,
+    dnc,
+    flows,
+    health,
+    knowledge,
+    phone_calls,
+    providers,
+)
 from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
 
@@ -64,7 +73,7 @@ def create_app(
     async def _flow_invalid(_: Request, exc: FlowInvalid) -> JSONResponse:
         return exc.response
 
-    for module in (health, campaigns, phone_calls, calls, flows, dnc, knowledge):
+    for module in (health, campaigns, phone_calls, calls, flows, dnc, knowledge, providers):
         responses = dict(errors.COMMON_RESPONSES)
         if module is not health:
             responses.update(errors.AUTH_RESPONSES)

@@ -159,6 +159,13 @@ class DncOut(BaseModel):
     created_at: datetime
 
 
+class BreakerOut(BaseModel):
+    provider: str
+    state: Literal["closed", "open", "half_open"]
+    failures: int
+    opened_at: datetime | None
+
+
 class Health(BaseModel):
     status: Literal["ok"]
 

@@ -29,6 +29,7 @@ from runtime.engine import Engine
 from runtime.engine.events import (
     AgentSaid,
     CallerSaid,
+    CallerUnheard,
     CallTool,
     Command,
     DtmfPressed,
@@ -58,6 +59,7 @@ from runtime.providers.base import (
     FunctionCall,
     ProviderEnded,
     ProviderError,
+    TranscriptionFailed,
     VoiceProvider,
 )
 from runtime.providers.fallback import ProviderChain
@@ -190,6 +192,7 @@ class CallBridge:
                 self._transferring.cancel()
             if self.provider is not None:
                 await self.provider.hangup()
+            await self.chain.close()
             if not self.media.closed.is_set():
                 await self.media.hangup()
         state = self.engine.state
@@ -405,6 +408,9 @@ class CallBridge:
                 if final:
                     self._note("caller", text)
                 await self._feed(CallerSaid(text, final=final))
+            case TranscriptionFailed(reason=reason):
+                self._quiet()
+                await self._feed(CallerUnheard(reason))
             case FunctionCall(call_id=call_id, name=name, arguments=arguments):
                 self._model_calls.add(call_id)
                 self._note("event", f"function {name}", arguments=arguments)

@@ -44,6 +44,17 @@ class CallerSaid:
 
 
 @dataclass(frozen=True)
+class CallerUnheard:
+    """The caller spoke but their words were lost (the provider could not transcribe them).
+
+    The engine treats it as an answer that matched nothing: the node's ``on no_match``
+    re-prompt (or the default one), so the caller is asked again instead of being ignored.
+    """
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class TransitionCalled:
     """The model called the function tool ``name`` with ``arguments``.
 
@@ -139,6 +150,7 @@ class SpeechFinished:
 
 Event = (
     CallerSaid
+    | CallerUnheard
     | AgentSaid
     | TransitionCalled
     | DtmfPressed

@@ -21,6 +21,7 @@ from runtime.engine.events import (
     PROVIDE_SLOTS,
     AgentSaid,
     CallerSaid,
+    CallerUnheard,
     DtmfPressed,
     HungUp,
     ProviderFailed,
@@ -49,6 +50,14 @@ class EventHandlers:
         s.turns += 1
         s.silence_reprompts = 0
         s.note("caller", e.text)
+
+    def _on_caller_unheard(self, e: CallerUnheard) -> None:
+        s = self.state
+        s.last_input_at = s.now
+        s.turns += 1
+        s.silence_reprompts = 0
+        s.note("event", "the caller's words were lost", reason=e.reason)
+        self._no_match()
 
     def _on_agent_said(self, e: AgentSaid) -> None:
         self.state.awaiting_reply_since = None
@@ -224,6 +233,7 @@ def _ms(delta: Any) -> int:
 
 HANDLERS: dict[type, Callable[..., None]] = {
     CallerSaid: EventHandlers._on_caller_said,
+    CallerUnheard: EventHandlers._on_caller_unheard,
     AgentSaid: EventHandlers._on_agent_said,
     TransitionCalled: EventHandlers._on_transition,
     DtmfPressed: EventHandlers._on_dtmf,

@@ -50,6 +50,9 @@ class AgentTranscript:
     item_id: str
     verbatim: bool = False
     """True when this was a ``say`` the engine asked for, not the model's own reply."""
+    interrupted: bool = False
+    """The caller cut this turn: ``text`` is what was played before the cut (empty for a
+    ``say`` that was queued behind the cut turn and dropped unspoken)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,13 @@ class CallerSpeechStarted:
 class CallerTranscript:
     text: str
     final: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptionFailed:
+    """The caller said something the provider could not transcribe (their words are lost)."""
+
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +110,7 @@ ProviderEvent = (
     | AgentTranscript
     | CallerSpeechStarted
     | CallerTranscript
+    | TranscriptionFailed
     | FunctionCall
     | ResponseDone
     | ProviderEnded
@@ -137,10 +148,16 @@ class Usage:
     responses: int = 0
     audio_in_ms: int = 0
     audio_out_ms: int = 0
+    dropped_audio_ms: int = 0
+    """Agent audio of cancelled turns dropped before it reached the caller."""
+    errors: int = 0
+    """Error events from the provider (fatal or not)."""
+    rate_limits: dict[str, int] = field(default_factory=dict)
+    """The provider's last reported remaining budget per limit (``requests``, ``tokens``)."""
     cost_usd: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
 
 
 class ProviderUnavailable(Exception):

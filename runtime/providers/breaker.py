@@ -135,6 +135,18 @@ class PgBreaker:
                     now,
                 )
 
+    async def states(self, providers: tuple[str, ...] = ()) -> list[BreakerState]:
+        """Every breaker on record, plus ``providers`` (closed when never used), by name."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT provider, state, failures, opened_at FROM provider_breaker"
+            )
+        known = {r["provider"]: BreakerState(r["provider"], r["state"], r["failures"], r["opened_at"])
+                 for r in rows}  # fmt: skip
+        for name in providers:
+            known.setdefault(name, BreakerState(name, "closed", 0, None))
+        return [known[name] for name in sorted(known)]
+
     async def state(self, provider: str) -> BreakerState:
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(

@@ -9,6 +9,7 @@ When none is left, the bridge lets the engine speak the flow's apology and hang 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class ProviderChain:
         factory: builds an unstarted provider by name; may raise ``ProviderUnavailable`` (e.g.
             no API key configured), which counts as a skipped provider, not a breaker failure.
         breaker: shared circuit breaker, or ``None``.
+        healthy_after_s: how long a session must live before it counts as a success.
     """
 
     def __init__(
@@ -60,12 +62,19 @@ class ProviderChain:
         names: Sequence[str],
         factory: Callable[[str], VoiceProvider],
         breaker: Breaker | None = None,
+        *,
+        healthy_after_s: float = 10.0,
     ) -> None:
+        if healthy_after_s < 0:
+            raise ValueError("healthy_after_s must not be negative")
         self.names = list(names)
         self._factory = factory
         self._breaker = breaker
+        self.healthy_after_s = healthy_after_s
         self._next = 0
         self.attempts: list[Attempt] = []
+        self._healthy: dict[int, asyncio.Task[None]] = {}
+        """Provider (by id) → the timer that records its success once it has lived long enough."""
 
     async def connect(self, setup: CallSetup) -> VoiceProvider | None:
         """Start the next available provider; ``None`` when every one was tried."""
@@ -90,13 +99,35 @@ class ProviderChain:
                     await self._breaker.record_failure(name)
                 continue
             if self._breaker is not None:
-                await self._breaker.record_success(name)
+                self._healthy[id(provider)] = asyncio.create_task(
+                    self._succeed_later(name), name=f"breaker-success-{name}"
+                )
             self.attempts.append(Attempt(name, True))
             return provider
         return None
 
+    async def _succeed_later(self, name: str) -> None:
+        await asyncio.sleep(self.healthy_after_s)
+        assert self._breaker is not None
+        try:
+            await self._breaker.record_success(name)
+        except Exception:  # the breaker's store is down: the call goes on regardless
+            log.exception("provider %s: cannot record a success with the breaker", name)
+
     async def failed(self, provider: VoiceProvider, reason: str) -> None:
         """``provider`` failed mid-call: count it against its breaker."""
+        timer = self._healthy.pop(id(provider), None)
+        if timer is not None:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
         self.attempts.append(Attempt(provider.name, False, reason))
         if self._breaker is not None:
             await self._breaker.record_failure(provider.name)
+
+    async def close(self) -> None:
+        """The call is over: a session that ended before ``healthy_after_s`` is neither a
+        success nor a failure (calls can be short)."""
+        timers, self._healthy = list(self._healthy.values()), {}
+        for timer in timers:
+            timer.cancel()
+        await asyncio.gather(*timers, return_exceptions=True)

@@ -3,7 +3,7 @@
 Every entry point that offers or builds a provider goes through here: the ``converse``
 activity and the studio's browser voice call (voice providers for the call bridge), and
 ``voxflow chat`` and the studio's test chat (text providers for the text session). The names
-themselves are the flow language's (``dsl.ir.PROVIDER_NAMES``), since a flow names its
+themselves are the flow language's (``dsl.providers.PROVIDER_NAMES``), since a flow names its
 fallbacks.
 
 | name       | needs              | voice call | text chat | voices                          |
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dsl.ir import PROVIDER_NAMES
+from dsl.providers import OPENAI_VOICES, PROVIDER_NAMES
 from runtime.engine import Engine
 from runtime.engine.turn import TextProvider
 from runtime.providers.base import ProviderUnavailable, VoiceProvider
@@ -52,19 +52,7 @@ PROVIDERS: dict[str, ProviderInfo] = {
         "openai_api_key",
         voice=True,
         text=True,
-        # The voices the Realtime API documents for its GA models.
-        voices=(
-            "alloy",
-            "ash",
-            "ballad",
-            "cedar",
-            "coral",
-            "echo",
-            "marin",
-            "sage",
-            "shimmer",
-            "verse",
-        ),
+        voices=tuple(sorted(OPENAI_VOICES)),
     ),
     ULTRAVOX: ProviderInfo(ULTRAVOX, "Ultravox", "ultravox_api_key", voice=True, text=False),
     LOCAL: ProviderInfo(LOCAL, "local (offline rules)", None, voice=True, text=True),

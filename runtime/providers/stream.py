@@ -36,7 +36,17 @@ class EventStream:
             event = await self._events.get()
             if event is None:
                 return
-            yield event
+            delivered = self._deliver(event)
+            if delivered is not None:
+                yield delivered
+
+    def _deliver(self, event: ProviderEvent) -> ProviderEvent | None:
+        """The last look at ``event`` as the bridge takes it (``None`` drops it).
+
+        Queued events can go stale between the reader and the bridge: the bridge's answer to
+        one event (a barge-in) may be what makes the next one stale.
+        """
+        return event
 
     def _emit(self, event: ProviderEvent) -> None:
         if not self._finished:

@@ -21,8 +21,9 @@ sandboxed workflow run builds its own payload converter, whose pydantic schemas 
 A stdlib dataclass's schema is then rebuilt for every contact (4 ms for ``ContactInput``); a
 pydantic dataclass carries its schema, built once at import. The JSON is the same."""
 
-UsageFigures = dict[str, str | int | float]
-"""One provider's usage of one call, as JSON: ``{"model": ..., "input_tokens": ..., ...}``."""
+UsageFigures = dict[str, str | int | float | dict[str, int]]
+"""One provider's usage of one call, as JSON: ``{"model": ..., "input_tokens": ...,
+"rate_limits": {...}, ...}`` (``runtime.providers.base.Usage``)."""
 
 SHARED_TASK_QUEUE = "voxflow"
 """The queue every worker polls; dial and converse go to a worker's own queue instead."""

@@ -44,6 +44,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/knowledge/{collection}/documents/{document_id}"): {DES},
     ("GET", "/knowledge/{collection}/search"): {DES, OPS},
     ("POST", "/knowledge/{collection}/repair"): {DES},
+    ("GET", "/providers/breakers"): {DES, OPS},
 }
 OPEN = {("GET", "/health"), ("GET", "/ready")}
 PARAMS = {

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from runtime.db import create_pool
+from runtime.providers.base import CallSetup
 from runtime.providers.breaker import PgBreaker
+from runtime.providers.fallback import ProviderChain
 
 
 class Clock:
@@ -96,3 +98,44 @@ async def test_a_trial_that_never_reports_is_given_up_after_its_timeout(pools) -
     assert not await breaker.allow("openai")
     clock.advance(61)
     assert await breaker.allow("openai")
+
+
+class _Session:
+    """A provider whose sessions open fine (what dies later is up to the test)."""
+
+    name = "openai"
+
+    async def start(self, setup: CallSetup) -> None:
+        pass
+
+
+async def test_sessions_that_open_then_die_at_once_trip_the_breaker_at_the_default_threshold(
+    pools,
+) -> None:
+    breaker = PgBreaker(pools[0])  # the default threshold: 3
+    for call in range(3):
+        chain = ProviderChain(["openai"], lambda name: _Session(), breaker)  # type: ignore[arg-type,return-value]
+        provider = await chain.connect(CallSetup(f"c{call}"))
+        assert provider is not None
+        await chain.failed(provider, "the realtime connection closed")  # a moment after start
+        await chain.close()
+    state = await breaker.state("openai")
+    assert (state.state, state.failures) == ("open", 3)
+    assert (
+        await ProviderChain(["openai"], lambda name: _Session(), breaker).connect(  # type: ignore[arg-type,return-value]
+            CallSetup("c4")
+        )
+        is None
+    )
+
+
+async def test_a_session_that_lives_long_enough_resets_the_count(pools) -> None:
+    breaker = PgBreaker(pools[0])
+    await breaker.record_failure("openai")
+    await breaker.record_failure("openai")
+    chain = ProviderChain(["openai"], lambda name: _Session(), breaker, healthy_after_s=0.05)  # type: ignore[arg-type,return-value]
+    assert await chain.connect(CallSetup("c1")) is not None
+    assert (await breaker.state("openai")).failures == 2  # opening is not a success yet
+    await asyncio.sleep(0.2)
+    assert (await breaker.state("openai")).failures == 0
+    await chain.close()

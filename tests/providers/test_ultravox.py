@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -22,6 +25,10 @@ from tests.standins.ultravox import UltravoxCall, UltravoxStandin
 
 GREET = UpdateSession("Greet the caller.", (ToolSpec("confirms", "Confirms",
                       {"type": "object", "properties": {"day": {"type": "string"}}, "required": ["day"]}),))  # fmt: skip
+
+
+WAIT_S = 15
+"""Longest a test waits for the adapter (a lost event fails the test instead of hanging)."""
 
 
 def provider(uv: UltravoxStandin, key: str = "uv-standin") -> UltravoxProvider:
@@ -105,3 +112,62 @@ async def test_node_entered_without_a_tool_call_is_sent_as_context_only_text() -
         await p.hangup()
     assert message["urgency"] == "later" and message["text"].endswith("\nAsk for the new date.")
     assert len(call.stages) == 1  # a stage only changes through a tool result
+
+
+async def test_agent_transcript_deltas_are_added_up_into_the_whole_line() -> None:
+    async def agent(call: UltravoxCall) -> None:
+        await call.speak("Great, see you on Tuesday.")
+
+    async with UltravoxStandin(agent) as uv:
+        p = provider(uv)
+        await p.start(CallSetup("c1", first=GREET))
+        async with asyncio.timeout(WAIT_S):
+            line = await anext(e async for e in p.events() if isinstance(e, AgentTranscript))
+        await p.hangup()
+    assert line.text == "Great, see you on Tuesday." and not line.verbatim
+
+
+async def test_respond_without_a_held_tool_result_makes_the_agent_take_a_turn() -> None:
+    async with UltravoxStandin() as uv:
+        p = provider(uv)
+        await p.start(CallSetup("c1", first=GREET))
+        await p.respond()  # e.g. a task node without a say, or the first turn after fail-over
+        async with asyncio.timeout(WAIT_S):
+            line = await anext(e async for e in p.events() if isinstance(e, AgentTranscript))
+        call = next(iter(uv.calls.values()))
+        await p.hangup()
+    assert line.text == call.reply
+    assert call.of_type("user_text_message")[0]["urgency"] == "immediate"
+
+
+async def test_a_farewell_is_spoken_before_the_socket_closes() -> None:
+    async with UltravoxStandin() as uv:
+        p = provider(uv)
+        await p.start(CallSetup("c1", first=GREET))
+        events = [e async for e in _during(p, p.hangup("Thank you, goodbye."))]
+        call = next(iter(uv.calls.values()))
+    assert any(isinstance(e, AgentAudio) for e in events)
+    assert AgentTranscript("Thank you, goodbye.", "agent-1") in events
+    assert call.of_type("hang_up") == [{"type": "hang_up", "message": "Thank you, goodbye."}]
+    assert call.end_reason == "hangup" and call.spoken == ["Thank you, goodbye."]
+
+
+async def _during(p: UltravoxProvider, action: Coroutine[Any, Any, None]):
+    """The provider's events while ``action`` runs, until the stream ends."""
+    task = asyncio.create_task(action)
+    async with asyncio.timeout(WAIT_S):
+        async for event in p.events():
+            yield event
+    await task
+
+
+async def test_ultravox_gets_its_own_voice_and_never_an_openai_voice_name() -> None:
+    async with UltravoxStandin() as uv:
+        for settings in (
+            ProviderSettings(voice="alloy"),
+            ProviderSettings(voices=(("openai", "alloy"), ("ultravox", "Mark"))),
+        ):
+            p = provider(uv)
+            await p.start(CallSetup("c1", settings, GREET))
+            await p.hangup()
+    assert "voice" not in uv.created[0] and uv.created[1]["voice"] == "Mark"

@@ -1,16 +1,29 @@
-"""A local stand-in for the OpenAI Realtime WebSocket API (GA event names, PROTOCOLS.md §3).
+"""A local stand-in for the OpenAI Realtime WebSocket API (GA events, ``docs/protocols.md``).
 
 The official ``openai`` SDK connects to it unchanged but for ``base_url`` and ``api_key``
 (``ws://127.0.0.1:PORT/v1/realtime?model=...``, ``Authorization: Bearer <key>``).
 
-Automatic behaviour, as the service documents it: ``session.created`` first; ``session.update``
-is deep-merged and answered with ``session.updated`` (``session.type`` required, beta field
-names refused with an ``error``); ``conversation.item.create`` → ``conversation.item.added`` +
-``.done``; ``conversation.item.truncate`` → ``conversation.item.truncated`` or an ``error``
-when ``audio_end_ms`` exceeds the item's audio; ``response.cancel`` → ``response.done`` with
-status ``cancelled``; a simple energy VAD over ``input_audio_buffer.append`` audio.
+It is meant to be as strict as the service, never kinder:
 
-Everything the model "does" is scripted per test with :class:`RealtimeCall` helpers.
+* ``session.created`` first; ``session.update`` needs ``session.type``, refuses beta names and
+  merges like the service: ``audio``, ``audio.input`` and ``audio.output`` field by field,
+  every other object (a format, ``turn_detection``, ``transcription``) replaced whole;
+* ``response.create`` opens a response at once (``response.created`` echoes its
+  ``metadata``); a second one while a response is active gets the service's
+  ``conversation_already_has_active_response`` error naming the client ``event_id``;
+* under server or semantic VAD with ``create_response`` the server answers each caller turn
+  with a response of its own (no ``metadata``), and with ``interrupt_response`` it cancels
+  the active response when the caller starts speaking (reason ``turn_detected``);
+* ``response.cancel`` ends the active response with reason ``client_cancelled``, but audio
+  already in flight keeps arriving for ``cancel_tail_ms`` first; cancelling nothing is the
+  ``response_cancel_not_active`` error;
+* ``input_audio_buffer.commit`` needs at least 100 ms of audio and never starts a response;
+* ``conversation.item.truncate`` past the audio sent is an ``invalid_value`` error.
+
+Every event it sends and every event it receives is validated against the SDK's models with
+unknown fields forbidden (``tests/standins/sdk_models.py``); any invalid one makes the
+stand-in's ``async with`` fail. What the model says or calls is scripted per test with
+:class:`RealtimeCall` helpers.
 """
 
 from __future__ import annotations
@@ -31,66 +44,19 @@ from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode, ulaw_encode
 from telephony.audio.simspeech import SimSpeechDecoder, encode
 from tests.standins.harness import LocalServer, b64, rms
+from tests.standins.realtime_session import BETA_FIELDS, bytes_per_ms, default_session, merge
 from tests.standins.recorded import RecordedCall
+from tests.standins.sdk_models import (
+    CLIENT_EVENTS,
+    client_event_problems,
+    server_event_problems,
+)
 
 Script = Callable[["RealtimeCall"], Awaitable[None]]
 
 SPEECH_RMS = 500.0
-BETA_FIELDS = frozenset(
-    {"modalities", "voice", "input_audio_format", "output_audio_format", "turn_detection",
-     "input_audio_transcription", "temperature", "max_response_output_tokens"}
-)  # fmt: skip
-CLIENT_EVENTS = frozenset(
-    {"session.update", "input_audio_buffer.append", "input_audio_buffer.commit",
-     "input_audio_buffer.clear", "conversation.item.create", "conversation.item.truncate",
-     "conversation.item.delete", "response.create", "response.cancel"}
-)  # fmt: skip
-
-
-def _default_session(model: str) -> dict[str, Any]:
-    return {
-        "type": "realtime",
-        "object": "realtime.session",
-        "id": "sess_standin",
-        "model": model,
-        "output_modalities": ["audio"],
-        "instructions": "",
-        "tools": [],
-        "tool_choice": "auto",
-        "max_output_tokens": "inf",
-        "audio": {
-            "input": {
-                "format": {"type": "audio/pcm", "rate": 24000},
-                "transcription": None,
-                "noise_reduction": None,
-                "turn_detection": {
-                    "type": "server_vad",
-                    "threshold": 0.5,
-                    "prefix_padding_ms": 300,
-                    "silence_duration_ms": 500,
-                    "create_response": True,
-                    "interrupt_response": True,
-                },
-            },
-            "output": {
-                "format": {"type": "audio/pcm", "rate": 24000},
-                "voice": "alloy",
-                "speed": 1.0,
-            },
-        },
-    }
-
-
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> None:
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-
-
-def bytes_per_ms(fmt: dict[str, Any]) -> int:
-    return 48 if fmt.get("type") == "audio/pcm" else 8
+MIN_COMMIT_MS = 100
+CANCEL_TAIL_MS = 300
 
 
 class RealtimeCall(RecordedCall):
@@ -101,22 +67,35 @@ class RealtimeCall(RecordedCall):
         self.server = server
         self.ws = ws
         self.model = model
-        self.session = _default_session(model)
+        self.session = default_session(model)
         self.updates: list[dict[str, Any]] = []
         """Every accepted ``session.update`` payload, in order."""
         self._ids = itertools.count(1)
         self._audio_ms: dict[str, int] = {}
         """Assistant item id → ms of audio sent for it."""
         self.input_ms = 0
+        self._buffer_ms = 0
+        """Input audio appended since the last commit or clear."""
         self._speech_at: int | None = None
         self._silence_since: int | None = None
         self.active_response: str | None = None
-        self._cancelled: set[str] = set()
+        self._unfilled: str | None = None
+        """A response opened (by ``response.create`` or VAD) that the script has not played yet."""
+        self.cancelled: dict[str, str] = {}
+        """Response id → why it was cancelled (``client_cancelled``, ``turn_detected``)."""
+        self.responses: list[dict[str, Any]] = []
+        """Every response opened: ``id``, ``origin`` (``client``/``server``), ``metadata``."""
+        self.cancel_tail_ms = CANCEL_TAIL_MS
+        """Audio of a cancelled response that still arrives after the cancel."""
+        self.pre_empt_creates = 0
+        """Make the server start its own response just before this many ``response.create``."""
         self.usage = {"input_tokens": 0, "output_tokens": 0}
         self.closed = False
         self._decoder: SimSpeechDecoder | None = None
         self.heard: list[str] = []
         """Caller utterances decoded from the input audio (simulated speech), in order."""
+        self.items: Any = None
+        """Free for the test script to keep what it wants to assert on."""
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -125,6 +104,8 @@ class RealtimeCall(RecordedCall):
 
     async def emit(self, event: dict[str, Any]) -> None:
         event = {"event_id": self.new_id("event"), **event}
+        for problem in server_event_problems(event) if self.server.validate else ():
+            self.server.invalid.append(f"server → client {problem}")
         self.server.sent.append(event)
         await self.ws.send_text(json.dumps(event))
 
@@ -132,6 +113,10 @@ class RealtimeCall(RecordedCall):
         """The ``index``-th (0-based) client event of type ``kind``, waiting for it."""
         await self.wait_until(lambda: len(self.of_type(kind)) > index, wait_s)
         return self.of_type(kind)[index]
+
+    @property
+    def _vad(self) -> dict[str, Any] | None:
+        return self.session["audio"]["input"].get("turn_detection")
 
     # ---- automatic protocol behaviour ---------------------------------------------------
 
@@ -157,13 +142,24 @@ class RealtimeCall(RecordedCall):
                 await self.error("Missing required parameter: 'session.type'.",
                                  "missing_required_parameter", eid, param="session.type")  # fmt: skip
                 return
-            _merge(self.session, update)
+            merge(self.session, update)
             self.updates.append(copy.deepcopy(update))
             await self.emit({"type": "session.updated", "session": copy.deepcopy(self.session)})
         elif kind == "input_audio_buffer.append":
             await self._on_audio(base64.b64decode(event.get("audio", "")))
         elif kind == "input_audio_buffer.clear":
+            self._buffer_ms = 0
             await self.emit({"type": "input_audio_buffer.cleared"})
+        elif kind == "input_audio_buffer.commit":
+            if self._buffer_ms < MIN_COMMIT_MS:
+                await self.error(
+                    f"Error committing input audio buffer: buffer too small. Expected at least "
+                    f"{MIN_COMMIT_MS}ms of audio, but buffer only has {self._buffer_ms}ms of audio.",
+                    "input_audio_buffer_commit_empty", eid)  # fmt: skip
+                return
+            item_id = self.new_id("item")
+            await self._commit(item_id)
+            await self._transcribe(item_id, self.heard.pop(0) if self.heard else "")
         elif kind == "conversation.item.create":
             item = dict(event.get("item") or {})
             item.setdefault("id", self.new_id("item"))
@@ -175,6 +171,9 @@ class RealtimeCall(RecordedCall):
             await self.emit(
                 {"type": "conversation.item.done", "previous_item_id": None, "item": item}
             )
+        elif kind == "conversation.item.retrieve":
+            item_id = event.get("item_id")
+            await self.error(f"Item with id '{item_id}' not found.", "item_not_found", eid)
         elif kind == "conversation.item.truncate":
             item_id = event.get("item_id")
             end = event.get("audio_end_ms")
@@ -187,13 +186,27 @@ class RealtimeCall(RecordedCall):
             else:
                 await self.emit({"type": "conversation.item.truncated", "item_id": item_id,
                                  "content_index": event.get("content_index", 0), "audio_end_ms": end})  # fmt: skip
+        elif kind == "response.create":
+            if self.pre_empt_creates > 0 and self.active_response is None:
+                # Server VAD started a response of its own just before this one arrived.
+                self.pre_empt_creates -= 1
+                self._unfilled = await self._open("server", None)
+            if self.active_response is not None:
+                await self.error(
+                    f"Conversation already has an active response in progress: "
+                    f"{self.active_response}. Wait until the response is finished before "
+                    "creating a new one.", "conversation_already_has_active_response", eid)  # fmt: skip
+                return
+            metadata = (event.get("response") or {}).get("metadata")
+            self._unfilled = await self._open("client", metadata)
         elif kind == "response.cancel":
-            if self.active_response is None:
+            wanted = event.get("response_id")
+            if self.active_response is None or (wanted and wanted != self.active_response):
                 await self.error("Cancellation failed: no active response found.",
                                  "response_cancel_not_active", eid)  # fmt: skip
             else:
-                self._cancelled.add(self.active_response)
-        # response.create and the rest are recorded; the script decides what the model does.
+                await self._cancel(self.active_response, "client_cancelled")
+        # delete and output_audio_buffer.clear are recorded only.
 
     async def _on_audio(self, data: bytes) -> None:
         fmt = self.session["audio"]["input"]["format"]
@@ -212,27 +225,79 @@ class RealtimeCall(RecordedCall):
             elif self._silence_since is None:
                 self._silence_since = self.input_ms
         self.input_ms += chunk_ms
+        self._buffer_ms += chunk_ms
+
+    async def _commit(self, item_id: str) -> None:
+        self._buffer_ms = 0
+        await self.emit(
+            {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": None}
+        )
+        item = {"id": item_id, "object": "realtime.item", "type": "message", "role": "user",
+                "status": "completed", "content": [{"type": "input_audio", "transcript": None}]}  # fmt: skip
+        await self.emit({"type": "conversation.item.added", "previous_item_id": None, "item": item})
+        await self.emit({"type": "conversation.item.done", "previous_item_id": None, "item": item})
+
+    async def _transcribe(self, item_id: str, transcript: str, *, fails: bool = False,
+                          seconds: float = 0.5) -> None:  # fmt: skip
+        """The transcription of a committed caller item: it runs beside the response, so its
+        result arrives after the server's own ``response.created``."""
+        if not self.session["audio"]["input"].get("transcription"):
+            return
+        if fails:
+            await self.emit({"type": "conversation.item.input_audio_transcription.failed",
+                             "item_id": item_id, "content_index": 0,
+                             "error": {"type": "transcription_error", "code": "audio_unintelligible",
+                                       "message": "Audio could not be transcribed.", "param": None}})  # fmt: skip
+        else:
+            await self.emit({"type": "conversation.item.input_audio_transcription.completed",
+                             "item_id": item_id, "content_index": 0, "transcript": transcript,
+                             "usage": {"type": "duration", "seconds": seconds}})  # fmt: skip
+
+    async def _open(self, origin: str, metadata: dict[str, str] | None) -> str:
+        """Start a response now (``response.created``, then the rate limits)."""
+        response_id = self.new_id("resp")
+        self.active_response = response_id
+        self.responses.append({"id": response_id, "origin": origin, "metadata": metadata})
+        await self.emit({"type": "response.created", "response": {
+            "id": response_id, "object": "realtime.response", "status": "in_progress",
+            "output": [], "metadata": metadata, "output_modalities": ["audio"]}})  # fmt: skip
+        await self.emit({"type": "rate_limits.updated", "rate_limits": [
+            {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+            {"name": "tokens", "limit": 400000, "remaining": 398000, "reset_seconds": 0.3}]})  # fmt: skip
+        await self._notify()
+        return response_id
+
+    async def _cancel(self, response_id: str, reason: str) -> None:
+        self.cancelled[response_id] = reason
+        if self._unfilled == response_id:
+            # Nothing was generated yet: the response ends at once.
+            self._unfilled = None
+            await self._close(response_id, [], {"input_tokens": 0, "output_tokens": 0})
 
     # ---- scripted model behaviour -------------------------------------------------------
 
-    async def caller_turn(self, transcript: str | None = None, *, wait_s: float = 15.0) -> str:
+    async def caller_turn(self, transcript: str | None = None, *, wait_s: float = 15.0,
+                          transcription_fails: bool = False) -> str:  # fmt: skip
         """Wait for caller speech in the input audio, then behave like server VAD + transcription.
 
         The transcript is ``transcript`` or, when omitted, the simulated speech decoded from the
-        caller's audio (the stand-in's "transcription model").
+        caller's audio (the stand-in's "transcription model"); ``transcription_fails`` sends
+        ``conversation.item.input_audio_transcription.failed`` instead.
 
-        Emits ``speech_started`` (cancelling an active response, as ``interrupt_response`` does),
-        then after silence ``speech_stopped``, ``committed``, the user item and its transcript.
-        Returns the user item id.
+        Emits ``speech_started`` (cancelling an active response when ``interrupt_response``),
+        then after silence ``speech_stopped``, ``committed``, the user item and its transcript,
+        and with ``create_response`` opens the server's own response (for the script's next
+        :meth:`speak` or :meth:`call_function` to fill). Returns the user item id.
         """
+        assert self._vad is not None, "no turn detection: only the client commits the audio"
         await self.wait_until(lambda: self._speech_at is not None, wait_s)
         item_id = self.new_id("item")
         start = self._speech_at or 0
         await self.emit({"type": "input_audio_buffer.speech_started", "audio_start_ms": start,
                          "item_id": item_id})  # fmt: skip
-        vad = self.session["audio"]["input"].get("turn_detection") or {}
+        vad = self._vad or {}
         if self.active_response is not None and vad.get("interrupt_response", True):
-            self._cancelled.add(self.active_response)
+            await self._cancel(self.active_response, "turn_detected")
         silence = int(vad.get("silence_duration_ms") or 500)
         await self.wait_until(
             lambda: (
@@ -242,57 +307,63 @@ class RealtimeCall(RecordedCall):
         )
         end = self._silence_since or self.input_ms
         self._speech_at = self._silence_since = None
-        if transcript is None:
+        if transcript is None and not transcription_fails:
             await self.wait_until(lambda: bool(self.heard), wait_s)
             transcript = self.heard.pop(0)
         await self.emit(
             {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": end, "item_id": item_id}
         )
-        await self.emit(
-            {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": None}
-        )
-        item = {"id": item_id, "object": "realtime.item", "type": "message", "role": "user",
-                "status": "completed", "content": [{"type": "input_audio", "transcript": None}]}  # fmt: skip
-        await self.emit({"type": "conversation.item.added", "previous_item_id": None, "item": item})
-        await self.emit({"type": "conversation.item.done", "previous_item_id": None, "item": item})
-        if self.session["audio"]["input"].get("transcription"):
-            await self.emit({"type": "conversation.item.input_audio_transcription.completed",
-                             "item_id": item_id, "content_index": 0, "transcript": transcript,
-                             "usage": {"type": "duration", "seconds": (end - start) / 1000}})  # fmt: skip
+        await self._commit(item_id)
         self.usage["input_tokens"] += max(1, (end - start) // 100)
+        if vad.get("create_response", True):
+            await self.wait_until(lambda: self.active_response is None, wait_s)
+            self._unfilled = await self._open("server", None)
+        await self._transcribe(item_id, transcript or "", fails=transcription_fails,
+                               seconds=(end - start) / 1000)  # fmt: skip
         return item_id
 
-    async def _response(self, build: Callable[[str], Awaitable[list[dict[str, Any]]]],
-                        usage: dict[str, int]) -> str:  # fmt: skip
-        response_id = self.new_id("resp")
-        self.active_response = response_id
-        await self.emit({"type": "response.created", "response": {
-            "id": response_id, "object": "realtime.response", "status": "in_progress", "output": []}})  # fmt: skip
-        output = await build(response_id)
-        cancelled = response_id in self._cancelled
+    async def _take_response(self) -> str:
+        """The response the script plays next: the one opened and waiting, else a new one."""
+        if self._unfilled is not None:
+            response_id, self._unfilled = self._unfilled, None
+            return response_id
+        await self.wait_until(lambda: self.active_response is None)
+        return await self._open("server", None)
+
+    async def _close(self, response_id: str, output: list[dict[str, Any]],
+                     usage: dict[str, int]) -> None:  # fmt: skip
+        reason = self.cancelled.get(response_id)
         self.active_response = None
         for k in usage:
             self.usage[k] += usage[k]
+        meta = next(r["metadata"] for r in self.responses if r["id"] == response_id)
         await self.emit({"type": "response.done", "response": {
-            "id": response_id, "object": "realtime.response",
-            "status": "cancelled" if cancelled else "completed",
-            "status_details": {"type": "cancelled", "reason": "turn_detected"} if cancelled else None,
-            "output": output,
+            "id": response_id, "object": "realtime.response", "metadata": meta,
+            "status": "cancelled" if reason else "completed",
+            "status_details": {"type": "cancelled", "reason": reason} if reason else {"type": "completed"},
+            "output": output, "output_modalities": ["audio"],
             "usage": {"total_tokens": sum(usage.values()), **usage,
                       "input_token_details": {"text_tokens": usage["input_tokens"], "audio_tokens": 0},
                       "output_token_details": {"text_tokens": 0, "audio_tokens": usage["output_tokens"]}},
         }})  # fmt: skip
         await self._notify()
+
+    async def _response(self, build: Callable[[str], Awaitable[list[dict[str, Any]]]],
+                        usage: dict[str, int]) -> str:  # fmt: skip
+        response_id = await self._take_response()
+        output = await build(response_id)
+        await self._close(response_id, output, usage)
         return response_id
 
     async def speak(self, text: str, audio_ms: int | None = None, *, chunk_ms: int = 100,
                     pace: float = 0.0, input_tokens: int = 50) -> str:  # fmt: skip
         """One audio response speaking ``text`` as simulated speech (decodable by the callee).
 
-        ``audio_ms`` pads (with silence) or cuts the audio to that length.
-
-        ``pace`` seconds between chunks keeps the response active (for cancel tests); a
-        cancelled response stops sending audio. Returns the assistant item id.
+        It plays the response opened by the client's ``response.create`` or by VAD, or opens
+        one of its own. ``audio_ms`` pads (with silence) or cuts the audio to that length.
+        ``pace`` seconds between chunks keeps the response active (for cancel tests). A
+        cancelled response goes on sending audio for ``cancel_tail_ms`` (it was already on its
+        way), then stops. Returns the assistant item id.
         """
         item_id = self.new_id("item")
         fmt = self.session["audio"]["output"]["format"]
@@ -319,7 +390,12 @@ class RealtimeCall(RecordedCall):
             )
             self._audio_ms[item_id] = 0
             sent = 0
-            while sent < audio_ms and response_id not in self._cancelled:
+            cut_at: int | None = None
+            while sent < audio_ms:
+                if response_id in self.cancelled:
+                    cut_at = sent if cut_at is None else cut_at
+                    if sent - cut_at >= self.cancel_tail_ms:
+                        break
                 ms = min(chunk_ms, audio_ms - sent)
                 chunk = pcm[rate * sent // 1000 * 2 : rate * (sent + ms) // 1000 * 2]
                 if rate == 8000:
@@ -329,11 +405,8 @@ class RealtimeCall(RecordedCall):
                 self._audio_ms[item_id] = sent
                 if pace:
                     await asyncio.sleep(pace)
-            heard = (
-                text
-                if response_id not in self._cancelled
-                else text[: len(text) * sent // max(audio_ms, 1)]
-            )
+            cancelled = response_id in self.cancelled
+            heard = text if not cancelled else text[: len(text) * sent // max(audio_ms, 1)]
             await self.emit({"type": "response.output_audio.done", **ids})
             await self.emit(
                 {"type": "response.output_audio_transcript.delta", **ids, "delta": heard}
@@ -341,7 +414,7 @@ class RealtimeCall(RecordedCall):
             await self.emit(
                 {"type": "response.output_audio_transcript.done", **ids, "transcript": heard}
             )
-            done = {**item, "status": "completed" if response_id not in self._cancelled else "incomplete",
+            done = {**item, "status": "incomplete" if cancelled else "completed",
                     "content": [{"type": "output_audio", "transcript": heard}]}  # fmt: skip
             await self.emit({"type": "response.output_item.done", "response_id": response_id,
                              "output_index": 0, "item": done})  # fmt: skip
@@ -417,12 +490,19 @@ class RealtimeCall(RecordedCall):
 class OpenAIRealtimeStandin:
     """``async with OpenAIRealtimeStandin(script) as s``; ``s.base_url`` for ``AsyncOpenAI``."""
 
-    def __init__(self, script: Script | None = None, *, api_key: str = "sk-standin") -> None:
+    def __init__(
+        self, script: Script | None = None, *, api_key: str = "sk-standin", validate: bool = True
+    ) -> None:
         self.script = script
         self.api_key = api_key
+        self.validate = validate
+        """Check every event against the SDK's models (off only for benchmarks: the check
+        runs on the event loop the adapter under measure shares)."""
         self.calls: list[RealtimeCall] = []
         self.sent: list[dict[str, Any]] = []
         self.rejected = 0
+        self.invalid: list[str] = []
+        """Events either side sent that the SDK's models refuse (the test fails on exit)."""
         self.errors: list[BaseException] = []
         self.connected = asyncio.Event()
         self._server = LocalServer(
@@ -439,6 +519,8 @@ class OpenAIRealtimeStandin:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._server.__aexit__(*exc)
+        if self.invalid and exc[0] is None:
+            raise AssertionError("events the SDK's models refuse:\n" + "\n".join(self.invalid))
 
     async def _endpoint(self, ws: WebSocket) -> None:
         model = ws.query_params.get("model")
@@ -461,6 +543,8 @@ class OpenAIRealtimeStandin:
                     await call.error("Invalid JSON.", "invalid_json")
                     continue
                 call.received.append(event)
+                for problem in client_event_problems(event) if self.validate else ():
+                    self.invalid.append(f"client → server {problem}")
                 await call.handle(event)
                 await call._notify()
         except (WebSocketDisconnect, RuntimeError):

@@ -1,6 +1,6 @@
 """A local stand-in for the Ultravox REST API and the ``serverWebSocket`` joinUrl protocol.
 
-PROTOCOLS.md §4: ``POST /api/calls`` (``X-API-Key``, camelCase StartCallRequest) answers 201
+``docs/protocols.md``: ``POST /api/calls`` (``X-API-Key``, camelCase StartCallRequest) answers 201
 with ``callId`` and ``joinUrl``; on the joinUrl, binary frames are s16le PCM at the medium's
 sample rates and text frames are JSON data messages (``call_started``, ``state``,
 ``transcript``, ``client_tool_invocation``, ``playback_clear_buffer`` from the server;
@@ -8,9 +8,17 @@ sample rates and text frames are JSON data messages (``call_started``, ``state``
 client). A ``client_tool_result`` with ``responseType: "new-stage"`` starts a new call stage
 whose parameters are the ``result`` JSON.
 
-Automatic behaviour: forced agent messages are spoken (simulated speech, so the simulated
-callee can decode them) with an agent transcript; caller speech over agent audio sends
-``playback_clear_buffer`` (barge-in). The agent's decisions are scripted per test.
+Automatic behaviour, as strict as the service (``docs/protocols.md``): forced agent messages
+are spoken (simulated speech, so the simulated callee can decode them); agent transcripts come
+as ``delta`` fragments of one ``ordinal``, the last one with ``final: true``, so a client that
+does not add them up keeps only a fragment; caller speech over agent audio sends
+``playback_clear_buffer`` (barge-in). The agent takes a turn of its own (:attr:`UltravoxCall.reply`)
+after a ``user_text_message`` of urgency ``immediate`` or ``soon`` and after a tool result whose
+``agentReaction`` is ``speaks`` (the default) or ``speaks-once``; a ``hang_up`` with a
+``message`` speaks it before the call ends. A new stage may change only what a stage can
+change. Every data message the client sends is checked against the documented fields; an
+unknown type or field makes the stand-in's ``async with`` fail. The agent's decisions are
+scripted per test.
 """
 
 from __future__ import annotations
@@ -32,8 +40,62 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from telephony.audio.simspeech import SimSpeechDecoder, encode
 from tests.standins.harness import LocalServer, rms
 from tests.standins.recorded import RecordedCall
+from tests.standins.sdk_models import COUNTS
 
 Script = Callable[["UltravoxCall"], Awaitable[None]]
+CLIENT_MESSAGES: dict[str, frozenset[str]] = {
+    "ping": frozenset({"timestamp"}),
+    "user_text_message": frozenset({"text", "urgency", "deferResponse"}),
+    "set_output_medium": frozenset({"medium"}),
+    "client_tool_result": frozenset({"invocationId", "result", "responseType", "agentReaction",
+                                     "errorType", "errorMessage", "updateCallState"}),
+    "forced_agent_message": frozenset({"content", "toolCalls", "uninterruptible", "urgency"}),
+    "hang_up": frozenset({"message"}),
+}  # fmt: skip
+"""Client data messages and their fields, besides ``type``."""
+STAGE_FIELDS = frozenset({"systemPrompt", "temperature", "voice", "languageHint",
+                          "initialMessages", "selectedTools", "toolOverrides", "initialState"})  # fmt: skip
+"""What a new call stage may change; the rest of the call is fixed at creation."""
+REACTIONS = frozenset({"speaks", "listens", "speaks-once"})
+URGENCIES = frozenset({"immediate", "soon", "later"})
+
+
+def message_problems(message: dict[str, Any]) -> list[str]:
+    """What is wrong with a client data message (empty when it is valid)."""
+    kind = message.get("type")
+    allowed = CLIENT_MESSAGES.get(kind) if isinstance(kind, str) else None
+    if allowed is None:
+        return [f"unknown client message type {kind!r}"]
+    out = [f"{kind}.{key}: not a documented field" for key in message.keys() - allowed - {"type"}]
+    if kind == "client_tool_result":
+        if not message.get("invocationId"):
+            out.append("client_tool_result.invocationId: required")
+        if message.get("agentReaction", "speaks") not in REACTIONS:
+            out.append(f"client_tool_result.agentReaction: {message.get('agentReaction')!r}")
+        if message.get("responseType", "tool-response") not in (
+            "tool-response",
+            "hang-up",
+            "new-stage",
+        ):
+            out.append(f"client_tool_result.responseType: {message.get('responseType')!r}")
+        if message.get("responseType") == "new-stage":
+            try:
+                stage = json.loads(message.get("result") or "{}")
+            except json.JSONDecodeError:
+                stage = None
+            if not isinstance(stage, dict):
+                out.append("client_tool_result.result: a new stage must be a JSON object")
+            else:
+                out += [
+                    f"new stage: {key!r} cannot change in a stage"
+                    for key in stage.keys() - STAGE_FIELDS
+                ]
+    if kind in ("user_text_message", "forced_agent_message"):
+        if message.get("urgency", "soon") not in URGENCIES:
+            out.append(f"{kind}.urgency: {message.get('urgency')!r}")
+    return out
+
+
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 SPEECH_RMS = 500.0
 SILENCE_MS = 500
@@ -96,6 +158,8 @@ class UltravoxCall(RecordedCall):
         self.speech_pad_ms = 0
         """Silence appended to every agent utterance (a long turn, for barge-in tests)."""
         self.pace = 0.0
+        self.reply = "Sure, tell me more."
+        """What the agent says when it takes a turn of its own (the model's reply)."""
         self._speech_tasks: set[asyncio.Task[None]] = set()
         self._voice = asyncio.Lock()
 
@@ -125,15 +189,32 @@ class UltravoxCall(RecordedCall):
     async def on_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "forced_agent_message":
-            task = asyncio.create_task(self.speak(str(message.get("content", ""))))
-            self._speech_tasks.add(task)
-            task.add_done_callback(self._speech_tasks.discard)
-        elif kind == "client_tool_result" and message.get("responseType") == "new-stage":
-            self.stages.append(json.loads(message.get("result") or "{}"))
+            self._say(str(message.get("content", "")))
+        elif kind == "user_text_message":
+            if message.get("urgency", "soon") in ("immediate", "soon"):
+                self._say(self.reply)
+        elif kind == "client_tool_result":
+            if message.get("responseType") == "new-stage":
+                self.stages.append(json.loads(message.get("result") or "{}"))
+            if message.get("responseType") == "hang-up":
+                await self._end("agent_hangup")
+            elif message.get("agentReaction", "speaks") in ("speaks", "speaks-once"):
+                self._say(self.reply)
         elif kind == "hang_up":
-            self.end_reason = "hangup"
-            assert self.ws is not None
-            await self.ws.close()
+            if message.get("message"):
+                await self._say(str(message["message"]))
+            await self._end("hangup")
+
+    def _say(self, text: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(self.speak(text))
+        self._speech_tasks.add(task)
+        task.add_done_callback(self._speech_tasks.discard)
+        return task
+
+    async def _end(self, reason: str) -> None:
+        self.end_reason = reason
+        assert self.ws is not None
+        await self.ws.close()
 
     async def speak(self, text: str) -> None:
         """Speak ``text`` as the agent: state, audio frames (fast, then paced), transcript."""
@@ -155,8 +236,13 @@ class UltravoxCall(RecordedCall):
                     await asyncio.sleep(self.pace)
             heard = text if not self._interrupt else text[: len(text) * sent // max(len(pcm), 1)]
             self.spoken.append(heard)
-            await self.send({"type": "transcript", "role": "agent", "medium": "voice", "text": heard,
-                             "final": True, "ordinal": next(self._ordinal)})  # fmt: skip
+            ordinal = next(self._ordinal)
+            words = heard.split(" ")
+            for i, word in enumerate(words):
+                last = i == len(words) - 1
+                await self.send({"type": "transcript", "role": "agent", "medium": "voice",
+                                 "delta": word if last else word + " ", "final": last,
+                                 "ordinal": ordinal})  # fmt: skip
             self._speaking = False
             await self.send({"type": "state", "state": "listening"})
             await self._notify()
@@ -221,6 +307,8 @@ class UltravoxStandin:
         self.created: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
         self.errors: list[BaseException] = []
+        self.invalid: list[str] = []
+        """Client data messages that break the documented protocol (the test fails on exit)."""
         self.fail_creates = 0
         """Answer this many create-call requests with 503 (a provider outage)."""
         self._server = LocalServer(
@@ -241,6 +329,8 @@ class UltravoxStandin:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._server.__aexit__(*exc)
+        if self.invalid and exc[0] is None:
+            raise AssertionError("invalid Ultravox data messages:\n" + "\n".join(self.invalid))
 
     async def _create(self, request: Request) -> JSONResponse:
         if request.headers.get("x-api-key") != self.api_key:
@@ -291,6 +381,8 @@ class UltravoxStandin:
                 elif message.get("text") is not None:
                     data = json.loads(message["text"])
                     call.received.append(data)
+                    COUNTS["ultravox"] += 1
+                    self.invalid += message_problems(data)
                     await call.on_message(data)
                 await call._notify()
         except (WebSocketDisconnect, RuntimeError):

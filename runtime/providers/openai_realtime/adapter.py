@@ -1,19 +1,34 @@
-"""OpenAI Realtime over WebSocket through the official ``openai`` SDK (GA events, PROTOCOLS.md §3).
+"""OpenAI Realtime over WebSocket through the official ``openai`` SDK (GA events; the protocol
+facts relied on are in ``docs/protocols.md``).
 
 One :class:`OpenAIRealtimeProvider` serves one call. ``AsyncOpenAI(base_url=..., api_key=...)
 .realtime.connect(model=...)`` opens the socket; a reader task turns server events into
-:data:`~runtime.providers.base.ProviderEvent` values. Responses are serialised: a
-``response.create`` is only sent when no response is active (the service refuses a second one),
-so a ``say`` issued while the model talks is spoken right after it.
+:data:`~runtime.providers.base.ProviderEvent` values.
+
+Responses: the service runs one response at a time and refuses a second
+(``conversation_already_has_active_response``), and under server VAD it starts responses of
+its own after each caller turn. Every ``response.create`` voxflow sends (a ``say`` or an
+engine-driven turn) carries a key, as its client ``event_id`` and in ``metadata``; the
+``response.created`` that echoes the key is that request's response, one without it is the
+server's own. Requests wait in a queue while a response is active; a request refused because
+the server's own response started first goes back to the front of the queue. So each ``say``
+is spoken once, after whatever is being spoken.
+
+Barge-in: when the caller's speech starts, the active response is cancelled whatever has
+reached the caller yet; its audio still in flight is dropped, queued ``say`` lines behind it
+are dropped (reported as empty, interrupted transcripts), and its transcript is cut to what
+was played (``interrupted`` reports the played ms and truncates the item to them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import logging
 from collections import deque
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openai import AsyncOpenAI
@@ -28,8 +43,10 @@ from runtime.providers.base import (
     CallSetup,
     FunctionCall,
     ProviderError,
+    ProviderEvent,
     ProviderUnavailable,
     ResponseDone,
+    TranscriptionFailed,
     Usage,
 )
 from runtime.providers.openai_realtime.pricing import add_usage
@@ -72,6 +89,16 @@ def _as_dict(obj: Any) -> dict[str, Any] | None:
     return dump() if dump else None
 
 
+@dataclass
+class _Request:
+    """One ``response.create`` voxflow asked for: a ``say`` or an engine-driven turn."""
+
+    key: str
+    """Sent as the client ``event_id`` and in ``metadata`` (``voxflow_request``)."""
+    kind: str
+    payload: dict[str, Any]
+
+
 class OpenAIRealtimeProvider(EventStream):
     """The OpenAI Realtime adapter for one call.
 
@@ -104,13 +131,30 @@ class OpenAIRealtimeProvider(EventStream):
         self._init_stream()
         self._usage = Usage(provider=self.name, model=model)
         self._yield_now = False
-        self._active = False
-        """A response is in progress (ours or one the server created after caller speech)."""
-        self._pending: deque[dict[str, Any]] = deque()
-        self._requested: deque[tuple[str, dict[str, Any] | None]] = deque()
-        """Our ``response.create`` calls awaiting ``response.created``: (kind, payload)."""
-        self._response_kind = "auto"
+        self._keys = itertools.count(1)
+        self._queue: deque[_Request] = deque()
+        """Requests not sent yet: one response at a time (the service refuses a second)."""
+        self._sent: dict[str, _Request] = {}
+        """Requests sent, by key, until their ``response.created`` (or refusal) arrives."""
+        self._active: str | None = None
+        """The response in progress (ours, or one the server made after caller speech)."""
+        self._owner: dict[str, _Request | None] = {}
+        """Response id → the request it answers (``None``: the server's own response)."""
+        self._cancelled: set[str] = set()
+        self._item_response: dict[str, str] = {}
         self._item_ms: dict[str, int] = {}
+        """Assistant item → ms of audio received for it (played or not)."""
+        self._played_ms: dict[str, int] = {}
+        """Assistant item cut by the caller → ms of it the caller heard (as the bridge says)."""
+        self._delivered_ms: dict[str, int] = {}
+        """Assistant item → ms of its audio handed to the bridge."""
+        self._stale: set[str] = set()
+        """Request keys sent before a barge-in whose response had not started yet."""
+        self._committed: str | None = None
+        self._answers: dict[str, str] = {}
+        """Server response id → the caller item it answers."""
+        self._unheard: set[str] = set()
+        """Caller items whose transcription failed."""
         self.sent_events: list[str] = []
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -163,10 +207,10 @@ class OpenAIRealtimeProvider(EventStream):
         await self._send("session.update", session=node_session(update))
 
     async def say(self, text: str) -> None:
-        await self._request_response("say", verbatim_response(text))
+        await self._request("say", verbatim_response(text))
 
     async def respond(self) -> None:
-        await self._request_response("respond", None)
+        await self._request("respond", {"metadata": {"voxflow": "respond"}})
 
     async def function_result(
         self, call_id: str, output: Any, *, update: UpdateSession | None = None
@@ -183,29 +227,117 @@ class OpenAIRealtimeProvider(EventStream):
         """Nothing is held back: every command was sent as it came."""
 
     async def interrupted(self, item_id: str | None, played_ms: int) -> None:
-        """Barge-in: cancel the active response, then truncate the item to what was heard."""
-        if self._active:
-            await self._send("response.cancel")
-        if item_id is not None and item_id in self._item_ms:
-            end = max(0, min(played_ms, self._item_ms[item_id]))
-            await self._send(
-                "conversation.item.truncate", item_id=item_id, content_index=0, audio_end_ms=end
+        """Barge-in as the bridge saw it: truncate the item to what the caller heard.
+
+        The response itself was already cancelled when the caller's speech started; it is
+        cancelled here too in case it was not (a barge-in the bridge detected first).
+        """
+        if item_id is None or item_id not in self._item_ms:
+            return
+        end = max(0, min(played_ms, self._item_ms[item_id]))
+        self._played_ms[item_id] = end
+        response = self._item_response.get(item_id)
+        if response is not None and response == self._active:
+            await self._cancel(response)
+        await self._send(
+            "conversation.item.truncate", item_id=item_id, content_index=0, audio_end_ms=end
+        )
+
+    # ---- responses ----------------------------------------------------------------------
+
+    async def _request(self, kind: str, payload: dict[str, Any]) -> None:
+        key = f"voxflow_{next(self._keys)}"
+        metadata = {**payload.get("metadata", {}), "voxflow_request": key}
+        self._queue.append(_Request(key, kind, {**payload, "metadata": metadata}))
+        await self._next_response()
+
+    async def _next_response(self) -> None:
+        """Send the next queued request when no response is active or on its way."""
+        if self._active is not None or self._sent or not self._queue:
+            return
+        request = self._queue.popleft()
+        self._sent[request.key] = request
+        await self._send("response.create", event_id=request.key, response=request.payload)
+
+    async def _on_response_created(self, response: Any) -> None:
+        response_id = _field(response, "id")
+        metadata = _as_dict(_field(response, "metadata")) or {}
+        request = self._sent.pop(str(metadata.get("voxflow_request")), None)
+        self._active = response_id
+        self._owner[response_id] = request
+        if request is not None and request.key in self._stale:
+            await self._cancel(response_id)  # asked for before the caller took the turn
+        if request is None and self._committed is not None:
+            self._answers[response_id] = self._committed
+            if self._committed in self._unheard:
+                await self._cancel(response_id)  # see _on_transcription_failed
+
+    async def _cancel(self, response_id: str) -> None:
+        if response_id in self._cancelled:
+            return
+        self._cancelled.add(response_id)
+        await self._send("response.cancel", response_id=response_id)
+
+    async def _on_speech_started(self) -> None:
+        """Barge-in: cancel the active response whatever has reached the caller yet, and drop
+        the ``say`` lines queued behind it (the caller has taken the turn; the flow answers
+        what they say)."""
+        self._emit(CallerSpeechStarted())
+        self._stale.update(self._sent)
+        if self._active is None:
+            return
+        await self._cancel(self._active)
+        kept: deque[_Request] = deque()
+        for request in self._queue:
+            if request.kind == "say":
+                self._emit(AgentTranscript("", "", verbatim=True, interrupted=True))
+            else:
+                kept.append(request)
+        self._queue = kept
+
+    async def _on_response_done(self, response: Any) -> None:
+        response_id = _field(response, "id")
+        if response_id == self._active:
+            self._active = None
+        self._usage.responses += 1
+        add_usage(self._usage, _as_dict(_field(response, "usage")))
+        status = _field(response, "status") or "completed"
+        if status == "cancelled":
+            self._cancelled.add(response_id)
+        if status == "failed":
+            details = _as_dict(_field(response, "status_details")) or {}
+            self._emit(
+                ProviderError(
+                    f"the model response failed: {details.get('error') or details}", fatal=True
+                )
             )
+            return
+        self._emit(ResponseDone(status))
+        await self._next_response()
+
+    def _deliver(self, event: ProviderEvent) -> ProviderEvent | None:
+        # Checked as the bridge takes each event: its barge-in (``interrupted``) runs between
+        # two events, so audio queued before the cut is dropped here, and a cut transcript
+        # knows how much of its audio was played.
+        if isinstance(event, AgentAudio):
+            ms = int(event.frame.duration_ms)
+            if self._item_response.get(event.item_id) in self._cancelled:
+                self._usage.dropped_audio_ms += ms
+                return None
+            self._delivered_ms[event.item_id] = self._delivered_ms.get(event.item_id, 0) + ms
+        if (
+            isinstance(event, AgentTranscript)
+            and not event.interrupted
+            and self._item_response.get(event.item_id) in self._cancelled
+        ):
+            # Without a report from the bridge, nothing of it was waiting to be played: the
+            # caller heard all that was handed over.
+            played = self._played_ms.get(event.item_id, self._delivered_ms.get(event.item_id, 0))
+            total = self._item_ms.get(event.item_id, 0)
+            return replace(event, text=_cut(event.text, played, total), interrupted=True)
+        return event
 
     # ---- internals ----------------------------------------------------------------------
-
-    async def _request_response(self, kind: str, payload: dict[str, Any] | None) -> None:
-        if self._active or self._requested:
-            self._pending.append({"kind": kind, "response": payload})
-            return
-        await self._create_response(kind, payload)
-
-    async def _create_response(self, kind: str, payload: dict[str, Any] | None) -> None:
-        self._requested.append((kind, payload))
-        if payload is None:
-            await self._send("response.create")
-        else:
-            await self._send("response.create", response=payload)
 
     async def _send(self, kind: str, *, quiet: bool = False, **fields: Any) -> None:
         if self._conn is None or self._finished:
@@ -242,84 +374,115 @@ class OpenAIRealtimeProvider(EventStream):
         kind = _field(event, "type")
         match kind:
             case "response.created":
-                self._active = True
-                self._response_kind = self._requested.popleft()[0] if self._requested else "auto"
+                await self._on_response_created(_field(event, "response"))
             case "response.output_audio.delta":
-                raw = base64.b64decode(_field(event, "delta") or "")
-                item_id = _field(event, "item_id")
-                frame = ulaw_decode(raw) if self.audio_format == "pcmu" else AudioFrame(raw, 24000)
-                ms = len(raw) // BYTES_PER_MS[self.audio_format]
-                self._item_ms[item_id] = self._item_ms.get(item_id, 0) + ms
-                self._usage.audio_out_ms += ms
-                self._emit(AgentAudio(frame, item_id))
-                self._yield_now = True
+                self._on_audio(event)
             case "response.output_audio.done":
                 self._emit(AgentAudioDone(_field(event, "item_id")))
             case "response.output_audio_transcript.done":
+                owner = self._owner.get(_field(event, "response_id"))
                 self._emit(
                     AgentTranscript(
                         _field(event, "transcript") or "",
                         _field(event, "item_id"),
-                        verbatim=self._response_kind == "say",
+                        verbatim=owner is not None and owner.kind == "say",
                     )
                 )
             case "response.function_call_arguments.done":
-                raw_args = _field(event, "arguments") or "{}"
-                try:
-                    args = json.loads(raw_args)
-                except json.JSONDecodeError:
-                    args = {}
-                    log.warning(
-                        "openai realtime: function %s sent invalid JSON arguments",
-                        _field(event, "name"),
-                    )
-                self._emit(
-                    FunctionCall(
-                        _field(event, "call_id"),
-                        _field(event, "name"),
-                        args if isinstance(args, dict) else {},
-                    )
-                )
+                self._on_function_call(event)
             case "response.done":
                 await self._on_response_done(_field(event, "response"))
             case "input_audio_buffer.speech_started":
-                self._emit(CallerSpeechStarted())
+                await self._on_speech_started()
+            case "input_audio_buffer.committed":
+                self._committed = _field(event, "item_id")
             case "conversation.item.input_audio_transcription.delta":
                 self._emit(CallerTranscript(_field(event, "delta") or "", final=False))
             case "conversation.item.input_audio_transcription.completed":
                 self._emit(CallerTranscript(_field(event, "transcript") or "", final=True))
+            case "conversation.item.input_audio_transcription.failed":
+                await self._on_transcription_failed(event)
+            case "rate_limits.updated":
+                self._on_rate_limits(_field(event, "rate_limits") or [])
             case "error":
                 self._on_error(_field(event, "error"))
             case _:
                 pass
 
-    async def _on_response_done(self, response: Any) -> None:
-        self._active = False
-        self._usage.responses += 1
-        add_usage(self._usage, _as_dict(_field(response, "usage")))
-        status = _field(response, "status") or "completed"
-        if status == "failed":
-            details = _as_dict(_field(response, "status_details")) or {}
-            self._emit(
-                ProviderError(
-                    f"the model response failed: {details.get('error') or details}", fatal=True
-                )
-            )
+    def _on_audio(self, event: Any) -> None:
+        raw = base64.b64decode(_field(event, "delta") or "")
+        item_id = _field(event, "item_id")
+        response_id = _field(event, "response_id")
+        self._item_response[item_id] = response_id
+        ms = len(raw) // BYTES_PER_MS[self.audio_format]
+        self._item_ms[item_id] = self._item_ms.get(item_id, 0) + ms
+        self._usage.audio_out_ms += ms
+        if response_id in self._cancelled:
+            self._usage.dropped_audio_ms += ms  # still in flight when the cancel was sent
             return
-        self._emit(ResponseDone(status))
-        if self._pending and not self._requested:
-            nxt = self._pending.popleft()
-            await self._create_response(nxt["kind"], nxt["response"])
+        frame = ulaw_decode(raw) if self.audio_format == "pcmu" else AudioFrame(raw, 24000)
+        self._emit(AgentAudio(frame, item_id))
+        self._yield_now = True
+
+    def _on_function_call(self, event: Any) -> None:
+        raw_args = _field(event, "arguments") or "{}"
+        try:
+            args = json.loads(raw_args)
+        except json.JSONDecodeError:
+            args = {}
+            log.warning(
+                "openai realtime: function %s sent invalid JSON arguments", _field(event, "name")
+            )
+        self._emit(
+            FunctionCall(
+                _field(event, "call_id"),
+                _field(event, "name"),
+                args if isinstance(args, dict) else {},
+            )
+        )
+
+    async def _on_transcription_failed(self, event: Any) -> None:
+        """The caller's words are lost. The server may already be answering that audio on its
+        own; that answer is cancelled, so the flow's re-prompt is the one reply the caller
+        hears."""
+        item_id = _field(event, "item_id")
+        err = _as_dict(_field(event, "error")) or {}
+        self._unheard.add(item_id)
+        active = self._active
+        if active is not None and self._answers.get(active) == item_id:
+            await self._cancel(active)
+        log.warning("openai realtime: caller audio not transcribed: %s", err.get("message"))
+        self._emit(
+            TranscriptionFailed(f"transcription failed: {err.get('code') or err.get('message')}")
+        )
+
+    def _on_rate_limits(self, limits: list[Any]) -> None:
+        for limit in limits:
+            name, remaining, cap = (_field(limit, k) for k in ("name", "remaining", "limit"))
+            if not isinstance(name, str) or not isinstance(remaining, int):
+                continue
+            self._usage.rate_limits[name] = remaining
+            if isinstance(cap, int) and cap > 0 and remaining <= cap // 20:
+                log.warning(
+                    "openai realtime: %s rate limit nearly spent (%d of %d left, reset in %ss)",
+                    name, remaining, cap, _field(limit, "reset_seconds"),
+                )  # fmt: skip
 
     def _on_error(self, error: Any) -> None:
         err = _as_dict(error) or {}
-        kind, code = err.get("type"), err.get("code")
+        kind, code, event_id = err.get("type"), err.get("code"), err.get("event_id")
         message = f"openai error {kind}/{code}: {err.get('message')}"
+        self._usage.errors += 1
+        if code == "conversation_already_has_active_response" and event_id in self._sent:
+            # Our response.create lost a race with a response the server started on its own:
+            # it goes back to the front of the queue and is sent when that response is done.
+            self._queue.appendleft(self._sent.pop(event_id))
+            log.info("openai realtime: %s waits for the server's own response", event_id)
+            return
+        if code == "response_cancel_not_active":
+            log.debug("openai realtime: the cancelled response had already finished")
+            return
         fatal = kind in FATAL_ERROR_TYPES or code in FATAL_ERROR_CODES
-        if code == "conversation_already_has_active_response" and self._requested:
-            # Our response.create lost a race with a server-created response: retry after it.
-            lost, payload = self._requested.pop()
-            self._pending.appendleft({"kind": lost, "response": payload})
         log.log(logging.ERROR if fatal else logging.WARNING, "%s", message)
         self._emit(ProviderError(message, fatal=fatal))
 
@@ -330,6 +493,21 @@ class OpenAIRealtimeProvider(EventStream):
                 await asyncio.wait_for(conn.close(), 2.0)
             except Exception:
                 pass
+
+
+def _cut(text: str, played_ms: int, total_ms: int) -> str:
+    """The part of ``text`` spoken in the first ``played_ms`` of ``total_ms`` of its audio.
+
+    Speech is taken as evenly paced, and the cut falls back to the last whole word.
+    """
+    if total_ms <= 0 or played_ms <= 0:
+        return ""
+    if played_ms >= total_ms:
+        return text
+    head = text[: len(text) * played_ms // total_ms]
+    if len(head) < len(text) and not text[len(head)].isspace():
+        head = head.rsplit(" ", 1)[0] if " " in head else ""
+    return head.rstrip()
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,7 +1,7 @@
 """Pure translation of a flow node into an OpenAI Realtime GA ``session.update`` payload.
 
-PROTOCOLS.md §3.2: ``session.type`` is required; audio settings live under ``audio.input`` /
-``audio.output``. Turn detection keeps ``create_response`` (the model answers by itself when
+``session.type`` is required; audio settings live under ``audio.input`` / ``audio.output``
+(``docs/protocols.md``). Turn detection keeps ``create_response`` (the model answers by itself when
 the caller stops) but sets ``interrupt_response`` to false: on barge-in the bridge flushes the
 caller's playout, cancels the response and truncates the item with what was really heard, so
 the server must not race it with its own cancellation.
@@ -31,8 +31,8 @@ def turn_detection(settings: ProviderSettings) -> dict[str, Any] | None:
     if settings.turn_detection == "none":
         return None
     if settings.turn_detection == "semantic_vad":
-        return {"type": "semantic_vad", "eagerness": "auto", "create_response": True,
-                "interrupt_response": False}  # fmt: skip
+        return {"type": "semantic_vad", "eagerness": settings.eagerness or "auto",
+                "create_response": True, "interrupt_response": False}  # fmt: skip
     vad: dict[str, Any] = {
         "type": "server_vad",
         "create_response": True,
@@ -61,7 +61,7 @@ def initial_session(
                 "transcription": {"model": TRANSCRIBE_MODEL, "language": language},
                 "turn_detection": turn_detection(settings),
             },
-            "output": {"format": dict(fmt), "voice": settings.voice or DEFAULT_VOICE},
+            "output": {"format": dict(fmt), "voice": settings.voice_for("openai") or DEFAULT_VOICE},
         },
     }
 

@@ -1,4 +1,4 @@
-"""Ultravox over the ``serverWebSocket`` medium (PROTOCOLS.md §4).
+"""Ultravox over the ``serverWebSocket`` medium (protocol facts: ``docs/protocols.md``).
 
 ``POST {base}/calls`` creates the call (8 kHz in and out, the AudioSocket line rate, so audio
 passes through untouched); the returned ``joinUrl`` carries raw s16le audio as binary frames
@@ -16,11 +16,17 @@ How a flow maps onto Ultravox:
   the unplayed audio; Ultravox keeps its own record of what was heard, so nothing is sent back;
 * a node the engine enters on its own (``when``, DTMF, silence) cannot change the stage without
   a tool call; its instructions are sent as a context-only ``user_text_message``
-  (``urgency: "later"``) and its tools take effect at the next stage change.
+  (``urgency: "later"``) and its tools take effect at the next stage change;
+* transcripts arrive as ``text`` (the whole line so far) or ``delta`` (a fragment to add) per
+  ``ordinal``; a line is reported when its ``final`` message arrives, with all its fragments;
+* hanging up with a farewell sends ``hang_up`` with ``message`` and lets the service speak it
+  and close the socket, for at most :data:`FAREWELL_LIMIT_S`.
 
 A tool result is held until the engine's next command for the call: when a ``say`` follows,
 it is sent with ``agentReaction: "listens"`` (the forced message speaks instead); when the
-engine asks the model to respond, with ``"speaks"``.
+engine asks the model to respond, with ``"speaks"``. Asked to respond with no tool result
+held (a task node without a ``say``, the first turn after a fail-over), the adapter sends a
+``user_text_message`` of urgency ``immediate``, which makes the agent take its turn now.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from dsl.providers import OPENAI_VOICES
 from runtime.engine.events import UpdateSession
 from runtime.providers.base import (
     AgentAudio,
@@ -58,6 +65,9 @@ from telephony.audio.frames import AudioFrame
 log = logging.getLogger(__name__)
 
 RATE = 8000
+FAREWELL_LIMIT_S = 15.0
+"""Longest wait for the service to speak a farewell and close the call."""
+TAKE_TURN = "(The caller is waiting for you: take your turn now, following your instructions.)"
 PRICE_PER_MINUTE = 0.05
 """Ultravox list price in USD per call minute (2025); ``cost_usd`` is an estimate."""
 
@@ -107,6 +117,8 @@ class UltravoxProvider(EventStream):
         self._forced: deque[str] = deque()
         self._turn = 0
         self._agent_speaking = False
+        self._lines: dict[tuple[str, int], str] = {}
+        """Transcript lines being received, by (role, ordinal)."""
         self.call_id: str | None = None
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -130,8 +142,11 @@ class UltravoxProvider(EventStream):
             body.update(stage(setup.first))
         if self.model:
             body["model"] = self.model
-        if settings.voice or self.voice:
-            body["voice"] = settings.voice or self.voice
+        voice = settings.voice_for("ultravox")
+        if voice in OPENAI_VOICES and "ultravox" not in dict(settings.voices):
+            voice = None  # a shared OpenAI voice name: Ultravox would refuse the call
+        if voice or self.voice:
+            body["voice"] = voice or self.voice
         if settings.silence_duration_ms is not None:
             body["vadSettings"] = {"turnEndpointDelay": _duration(settings.silence_duration_ms)}
         return body
@@ -181,10 +196,15 @@ class UltravoxProvider(EventStream):
     async def hangup(self, farewell: str | None = None) -> None:
         if self._closing:
             return
+        self._closing = True
         message: dict[str, Any] = {"type": "hang_up"}
         if farewell:
             message["message"] = farewell
         await self._send(message)
+        if farewell and self._reader is not None and not self._finished:
+            # The service speaks the farewell, then closes the socket; its audio keeps flowing
+            # to the bridge meanwhile.
+            await asyncio.wait({self._reader}, timeout=FAREWELL_LIMIT_S)
         await self._shut_down(self._close_ws)
 
     @property
@@ -216,7 +236,10 @@ class UltravoxProvider(EventStream):
         await self._send({"type": "forced_agent_message", "content": text, "urgency": "soon"})
 
     async def respond(self) -> None:
-        await self._release("speaks")
+        if self._held is not None:
+            await self._release("speaks")
+            return
+        await self._send({"type": "user_text_message", "text": TAKE_TURN, "urgency": "immediate"})
 
     async def flush(self) -> None:
         await self._release("listens")
@@ -300,18 +323,7 @@ class UltravoxProvider(EventStream):
                     self._emit(AgentAudioDone(f"agent-{self._turn}"))
                     self._emit(ResponseDone("completed"))
             case "transcript":
-                text = message.get("text") or message.get("delta") or ""
-                final = bool(message.get("final"))
-                if message.get("role") == "user":
-                    self._emit(CallerTranscript(text, final=final))
-                elif final:
-                    if self._agent_speaking:
-                        self._agent_speaking = False
-                        self._emit(AgentAudioDone(f"agent-{self._turn}"))
-                    verbatim = bool(self._forced)
-                    if verbatim:
-                        self._forced.popleft()
-                    self._emit(AgentTranscript(text, f"agent-{self._turn}", verbatim=verbatim))
+                self._on_transcript(message)
             case "client_tool_invocation":
                 params = message.get("parameters")
                 self._emit(FunctionCall(str(message.get("invocationId")), str(message.get("toolName")),
@@ -321,6 +333,32 @@ class UltravoxProvider(EventStream):
                 self._emit(CallerSpeechStarted())
             case _:
                 pass
+
+    def _on_transcript(self, message: dict[str, Any]) -> None:
+        role = "user" if message.get("role") == "user" else "agent"
+        ordinal = message.get("ordinal")
+        key = (role, ordinal if isinstance(ordinal, int) else -1)
+        if isinstance(message.get("text"), str):
+            line = message["text"]
+        else:
+            line = self._lines.get(key, "") + str(message.get("delta") or "")
+        final = bool(message.get("final"))
+        if final:
+            self._lines.pop(key, None)
+        else:
+            self._lines[key] = line
+        if role == "user":
+            self._emit(CallerTranscript(line, final=final))
+            return
+        if not final:
+            return
+        if self._agent_speaking:
+            self._agent_speaking = False
+            self._emit(AgentAudioDone(f"agent-{self._turn}"))
+        verbatim = bool(self._forced)
+        if verbatim:
+            self._forced.popleft()
+        self._emit(AgentTranscript(line, f"agent-{self._turn}", verbatim=verbatim))
 
     async def _close_ws(self) -> None:
         if self._ws is not None:
