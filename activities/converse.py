@@ -173,7 +173,11 @@ class ConverseActivities:
         self.gateway = gateway
         self.settings = settings
         self.providers = Providers(settings)
-        self.breaker = breaker if breaker is not None else PgBreaker(pool)
+        self.breaker = (
+            breaker
+            if breaker is not None
+            else PgBreaker(pool, failure_threshold=settings.provider_breaker_failures)
+        )
         self.media_wait_s = media_wait_s
         self.environ = os.environ if environ is None else environ
         self._knowledge = PgKnowledgeBase(pool, embedder_for(settings))
@@ -233,6 +237,7 @@ class ConverseActivities:
             breaker=self.breaker,
             transfer=transfer,
             recordings=self.settings.recordings_dir if self.settings.recording else None,
+            healthy_after_s=self.settings.provider_healthy_after_s,
         )
         record = CallRecord(self.pool, inp)
         await record.start()

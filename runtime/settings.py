@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     ultravox_base_url: str = _env("ULTRAVOX_BASE_URL", default="https://api.ultravox.ai/api")
     embeddings: Literal["auto", "local", "openai"] = _env("VOXFLOW_EMBEDDINGS", default="auto")
     """``auto`` = OpenAI embeddings when ``OPENAI_API_KEY`` is set, the offline model otherwise."""
+    provider_healthy_after_s: float = _env("VOXFLOW_PROVIDER_HEALTHY_AFTER", default=10.0, ge=0)
+    """Seconds a provider session must live before the circuit breaker counts it a success
+    (one that dies sooner counts as a failure)."""
+    provider_breaker_failures: int = _env("VOXFLOW_PROVIDER_BREAKER_FAILURES", default=3, ge=1)
+    """Failures in a row that open a provider's circuit breaker."""
 
     # --- REST API --------------------------------------------------------------------------
     api_host: str = _env("VOXFLOW_API_HOST", default="127.0.0.1")

@@ -120,6 +120,7 @@ def voice_call(
     breaker: Breaker | None = None,
     transfer: Callable[[str], Awaitable[None]] | None = None,
     recordings: Path | None = None,
+    healthy_after_s: float = 10.0,
 ) -> LiveCall:
     """A live call over ``media``.
 
@@ -131,6 +132,8 @@ def voice_call(
         transfer: carries out the flow's transfers (the gateway's), when the line can.
         recordings: record both legs to ``<recordings>/<call id>.wav``; ``None``: no
             recording. A directory that cannot be written costs the recording, not the call.
+        healthy_after_s: how long a provider session must live to count as a success for
+            the breaker (``VOXFLOW_PROVIDER_HEALTHY_AFTER``).
     """
     engine = call_engine(spec)
     recorder = None
@@ -144,7 +147,9 @@ def voice_call(
     bridge = CallBridge(
         engine=engine,
         media=media,
-        chain=ProviderChain(chain, providers.voice_factory(engine), breaker),
+        chain=ProviderChain(
+            chain, providers.voice_factory(engine), breaker, healthy_after_s=healthy_after_s
+        ),
         tools=call_tools(spec, engine, services),
         transfer=transfer,
         start_node=spec.start_node,

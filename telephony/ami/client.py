@@ -1,4 +1,5 @@
-"""AMI client on panoramisk 1.4, with the pitfalls of PROTOCOLS.md §2.6 handled.
+"""AMI client on panoramisk 1.4, with its pitfalls handled (docs/protocols.md, "AMI through
+panoramisk").
 
 * One panoramisk ``Manager`` per TCP connection. panoramisk would reconnect the *same*
   manager and then re-send every action that had no reply yet (on ``FullyBooted``) -- which

@@ -1,7 +1,8 @@
 """AudioSocket wire codec: pure functions over bytes, no sockets.
 
-Frame layout (PROTOCOLS.md §1.2): ``kind`` (1 byte), ``length`` (u16 big-endian), payload.
-Kinds (§1.3): 0x00 hang-up, 0x01 UUID (16 raw bytes), 0x03 DTMF (one ASCII byte),
+Frame layout (docs/protocols.md, "AudioSocket frames"): ``kind`` (1 byte), ``length`` (u16
+big-endian), payload.
+Kinds: 0x00 hang-up, 0x01 UUID (16 raw bytes), 0x03 DTMF (one ASCII byte),
 0x10..0x18 signed-linear audio at 8/12/16/24/32/44.1/48/96/192 kHz, 0xFF error.
 """
 

@@ -219,3 +219,33 @@ def test_phone_test_call_offers_the_simulated_callees_and_sends_the_chosen_numbe
 
     assert not at.exception
     assert "+12125016613 is on the do-not-call list" in at.error[0].value
+
+
+def test_providers_page_shows_what_is_configured_and_each_breaker(
+    live_api: str, pg_url: str
+) -> None:
+    """A breaker the calls opened is shown open, with its failures in a row."""
+    import asyncio
+
+    from runtime.db import create_pool
+    from runtime.providers.breaker import PgBreaker
+
+    async def fail_openai() -> None:
+        pool = await create_pool(pg_url, max_size=1)
+        try:
+            breaker = PgBreaker(pool)
+            for _ in range(breaker.failure_threshold):
+                await breaker.record_failure("openai")
+        finally:
+            await pool.close()
+
+    asyncio.run(fail_openai())
+    at = _page("providers")
+
+    assert not at.exception and not at.error
+    configured = at.dataframe[0].value
+    assert list(configured["provider"]) == ["OpenAI Realtime", "Ultravox", "local (offline rules)"]
+    assert list(configured["configured"]) == ["no (key not set)", "no (key not set)", "yes"]
+    breakers = at.dataframe[1].value
+    row = breakers[breakers["provider"] == "openai"].iloc[0]
+    assert row["state"].startswith("open") and row["failures in a row"] == 3
