@@ -19,7 +19,7 @@ from dsl import compile_source
 from dsl.build import build
 from dsl.compiler import _gc_paused
 from dsl.expr import compile_expr
-from dsl.format import to_yaml
+from dsl.format_yaml import to_yaml
 from dsl.parser import parse_flow
 from dsl.rules import RuleContext, run_rules
 from dsl.yaml_loader import load_yaml

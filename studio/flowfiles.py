@@ -18,7 +18,8 @@ from typing import Any
 from dsl import compile_source, ir
 from dsl.compiler import syntax_of
 from dsl.diagnostics import Diagnostic
-from dsl.format import leading_comment, to_flow, to_yaml
+from dsl.format import leading_comment, to_flow
+from dsl.format_yaml import to_yaml
 
 FLOW_SUFFIXES = (".flow", ".flow.yaml", ".flow.yml")
 EDITOR_MODES = {"yaml": "yaml", "flow": "python"}

@@ -12,7 +12,8 @@ import graphviz
 import typer
 
 from dsl import CompileResult, compile_file
-from dsl.format import leading_comment, to_flow, to_yaml
+from dsl.format import leading_comment, to_flow
+from dsl.format_yaml import to_yaml
 from dsl.graph import to_dot, to_mermaid, to_svg
 from dsl.schema import flow_schema
 from runtime.cli import app

@@ -10,7 +10,8 @@ import phonenumbers
 import pytest
 
 from dsl import compile_file, compile_source
-from dsl.format import leading_comment, to_flow, to_yaml
+from dsl.format import leading_comment, to_flow
+from dsl.format_yaml import to_yaml
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 EXAMPLES = sorted([*FLOWS.glob("*.flow"), *FLOWS.glob("*.flow.yaml")])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dsl import compile_source
-from dsl.format import days, duration, leading_comment, to_flow, to_yaml
+from dsl.format import days, duration, leading_comment, to_flow
+from dsl.format_yaml import to_yaml
 
 FLOW = """\
 # What this flow shows.

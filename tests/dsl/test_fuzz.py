@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsl import compile_file, compile_source
-from dsl.format import to_flow, to_yaml
+from dsl.format import to_flow
+from dsl.format_yaml import to_yaml
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from dsl import compile_file, compile_source
-from dsl.format import to_flow, to_yaml
+from dsl.format import to_flow
+from dsl.format_yaml import to_yaml
 from tests.dsl.test_rules import at
 
 LIB = """\

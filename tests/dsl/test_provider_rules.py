@@ -68,7 +68,8 @@ def test_one_voice_for_every_provider_must_suit_them_all():
 
 
 def test_per_provider_voices_in_yaml_and_back_through_the_formatter():
-    from dsl.format import to_flow, to_yaml
+    from dsl.format import to_flow
+    from dsl.format_yaml import to_yaml
 
     flow = compile_with('voice openai "cedar" ultravox "Jessica"').unwrap()
     for text, name in ((to_flow(flow), "t.flow"), (to_yaml(flow), "t.flow.yaml")):

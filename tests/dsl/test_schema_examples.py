@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from dsl import compile_file
-from dsl.format import to_data
+from dsl.format_yaml import to_data
 from dsl.schema import flow_schema
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dsl import compile_source, ir
-from dsl.format import to_flow, to_yaml
+from dsl.format import to_flow
+from dsl.format_yaml import to_yaml
 from tests.dsl.test_rules import at
 
 SRC = """\
