@@ -30,21 +30,35 @@ def demo(
         bool,
         typer.Option(
             "--anytime",
-            help="Replace the flow's calling windows by 'every day, all day' (demo only), so "
-            "contacts are called now whatever your day and time.",
+            help="Call every contact now: windows replaced by every day, all day (demo only).",
+        ),
+    ] = False,
+    flow_windows: Annotated[
+        bool,
+        typer.Option(
+            "--flow-windows",
+            help="Keep the flow's own calling windows and holidays (on a weekend or at night "
+            "most contacts then wait for Monday).",
         ),
     ] = False,
 ) -> None:
-    """Run the reminder campaign on the embedded stack over simulated callees."""
-    from runtime.dev.demo import anytime_flow, run_demo
+    """Run the reminder campaign on the embedded stack over simulated callees.
 
+    By default the flow's windows are replaced by one daily window open now for most
+    contacts, so calls happen whatever the day and hour and the others show a window's wait.
+    """
+    from runtime.dev.demo import run_demo
+
+    if anytime and flow_windows:
+        console.print("[red]--anytime and --flow-windows contradict each other: pick one[/]")
+        raise typer.Exit(2)
     settings = settings_or_exit()
-    flow = anytime_flow() if anytime else None
-    if anytime:
-        console.print("[yellow]--anytime: calling windows replaced by every day, all day[/]")
+    windows = "anytime" if anytime else "flow" if flow_windows else "demo"
     try:
         asyncio.run(
-            run_demo(settings, console=console, limit=contacts, settle_timeout=watch, flow=flow)
+            run_demo(
+                settings, console=console, limit=contacts, settle_timeout=watch, windows=windows
+            )
         )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: everything was stopped[/]")
