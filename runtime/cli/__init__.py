@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runtime.cli.chat_commands",
     "runtime.cli.db_commands",
     "runtime.cli.campaign_commands",
+    "runtime.cli.simulate_commands",
 )
 
 
