@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from runtime.api.board import BoardOut
+
 
 class Problem(BaseModel):
     code: str
@@ -51,6 +53,9 @@ class CampaignStatus(CampaignOut):
         default=None, description="Live progress from the campaign workflow, when reachable"
     )
     workflow_error: str | None = None
+    board: BoardOut | None = Field(
+        default=None, description="Each contact's state, local times, the window's next opening"
+    )
 
 
 class IssueOut(BaseModel):
