@@ -131,3 +131,8 @@ def print_report(report: SimulationReport, out: Console) -> None:
         )
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
     out.print(f"final outcomes: {outcomes}")
+    if report.lost_results:
+        out.print(
+            f"[yellow]{report.lost_results} attempts lost their result to an activity timeout"
+            " in the simulation itself (the machine was too busy): figures are approximate[/]"
+        )

@@ -64,6 +64,13 @@ class Ledger:
     """Contact id → its final outcome (or ``stopped``)."""
     in_flight: set[str] = field(default_factory=set)
     peak_in_flight: int = 0
+    calls: int = 0
+    """Activity calls so far: the dry-run's sign of progress."""
+    clock_nudges: int = 0
+    """Times the dry-run unlocked the test server's stuck clock (``runtime.dryrun.run``)."""
+    lost_results: int = 0
+    """Attempts the workflows settled as ``unknown`` (a dial or call activity timed out):
+    none in a sound run, since the simulated activities answer at once."""
     _last_action: dict[str, str] = field(default_factory=dict)
     _dial_count: dict[str, int] = field(default_factory=dict)
     _drawn: dict[str, str] = field(default_factory=dict)
@@ -73,6 +80,7 @@ class Ledger:
 
         @activity.defn(name=ActivityName.CONTACTS_PAGE)
         async def contacts_page(arg: ContactsPageInput) -> ContactsPage:
+            self.calls += 1
             start = int(arg.cursor or 0)
             end = start + arg.limit
             more = end < len(self.contacts)
@@ -80,13 +88,16 @@ class Ledger:
 
         @activity.defn(name=ActivityName.BEGIN_ATTEMPT)
         async def begin_attempt(arg: AttemptStart) -> WorkerRoute:
+            self.calls += 1
             self.in_flight.add(arg.attempt_id)
             self.peak_in_flight = max(self.peak_in_flight, len(self.in_flight))
             return WorkerRoute(CALL_QUEUE, "127.0.0.1:0")
 
         @activity.defn(name=ActivityName.RECORD_RESULT)
         async def record_result(arg: AttemptEnd) -> None:
+            self.calls += 1
             self.in_flight.discard(arg.attempt_id)
+            self.lost_results += arg.outcome == "unknown"
             if arg.action == "window":
                 return
             self._last_action[arg.contact_id] = arg.action
@@ -95,10 +106,12 @@ class Ledger:
 
         @activity.defn(name=ActivityName.ADD_DNC)
         async def add_dnc(arg: DncEntry) -> None:
+            self.calls += 1
             return None
 
         @activity.defn(name=ActivityName.RECORD_STATE)
         async def record_state(arg: ContactState) -> None:
+            self.calls += 1
             if arg.status in ("final", "stopped"):
                 self.finals.setdefault(arg.contact_id, arg.outcome or arg.status)
 
@@ -109,6 +122,7 @@ class Ledger:
 
         @activity.defn(name=ActivityName.DIAL)
         async def dial(arg: DialInput) -> DialOutcome:
+            self.calls += 1
             number = self._dial_count.get(arg.contact_id, 0) + 1
             self._dial_count[arg.contact_id] = number
             outcome = self.mix.draw(self.seed, arg.contact_id, number)
@@ -122,6 +136,7 @@ class Ledger:
 
         @activity.defn(name=ActivityName.CONVERSE)
         async def converse(arg: ConverseInput) -> ConverseResult:
+            self.calls += 1
             outcome = self._drawn.pop(arg.attempt_id)
             callback = None
             if outcome in self.callback_outcomes:

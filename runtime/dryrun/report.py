@@ -58,6 +58,10 @@ class SimulationReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     """Final outcomes over the whole run."""
     completed_at: datetime | None = None
+    lost_results: int = 0
+    """Attempts settled as ``unknown`` because an activity timed out (0 in a sound run)."""
+    clock_nudges: int = 0
+    """Times the test server's stuck clock was unlocked (``runtime.dryrun.run``)."""
     """When the last contact ended (UTC): its last dial, calls taking no simulated time;
     None when no contact was dialled."""
 
@@ -122,4 +126,6 @@ def build_report(
         final_within=final_within,
         outcomes=dict(Counter(ledger.finals.values())),
         completed_at=max((last_dial[c] for c in finished), default=None),
+        lost_results=ledger.lost_results,
+        clock_nudges=ledger.clock_nudges,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -110,3 +111,36 @@ def test_cli_reports_per_day_and_zone_and_compliance(tmp_path: Path) -> None:
     assert "Mon 21 Dec" in result.output and "New_York" in result.output
     assert "London" in result.output
     assert "projected completion" in result.output
+
+
+async def test_a_run_that_stops_progressing_ends_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from runtime.dryrun import run
+
+    class Wedged:
+        async def result(self) -> None:
+            await asyncio.Event().wait()  # the wedged server: no result, ever
+
+    class Unlocks:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def unlock_time_skipping(self, request: object) -> None:
+            self.calls += 1
+
+    service = Unlocks()
+    env = SimpleNamespace(
+        client=SimpleNamespace(service_client=SimpleNamespace(test_service=service))
+    )
+
+    flow, contacts = _demo()
+    monkeypatch.setattr(run, "STALL", timedelta(seconds=2))
+    monkeypatch.setattr(run, "NUDGE", timedelta(seconds=0.5))
+    ledger = Ledger(contacts, default_mix(flow), 0)
+    with pytest.raises(SimulationError, match="stopped making progress"):
+        await run._result_while_progressing(env, Wedged(), ledger)
+    assert service.calls >= 1 and ledger.clock_nudges == service.calls  # tried to unstick it
