@@ -20,7 +20,6 @@ from typing import Any
 import yaml
 
 from dsl import ir
-from dsl.format import leading_comment
 from runtime.call.assemble import text_call
 from runtime.call.spec import CallServices, CallSpec
 from runtime.call.text import Step, TextSession
@@ -143,8 +142,9 @@ class ChatState:
 
     # --- export ----------------------------------------------------------------------------
 
-    def as_test(self, name: str) -> ConvTest:
-        """The chat as a conversation test: each turn expects what the engine answered."""
+    def as_test(self, name: str, *, exact_lines: bool = False) -> ConvTest:
+        """The chat as a conversation test: each turn expects the node, tool call and outcome
+        the engine gave (and, with ``exact_lines``, its first scripted line verbatim)."""
         start = next((t for t in self.turns if t.kind == "start"), None)
         turns = []
         for t in self.turns:
@@ -159,28 +159,30 @@ class ChatState:
                     action = {"silence": int(t.value)}
                 case _:
                     action = {"hangup": True}
-            turns.append(Turn(**action, expect=_expect(t.step)))
+            turns.append(Turn(**action, expect=_expect(t.step, exact_lines)))
         return ConvTest(
             name=name,
             contact=dict(self.contact),
             now=self.now.isoformat(),
-            start=_expect(start.step) if start else Expect(),
+            start=_expect(start.step, exact_lines) if start else Expect(),
             turns=turns,
         )
 
 
-def _expect(step: Step) -> Expect:
-    """What a step showed, as expectations: node, first scripted line, first tool, outcome.
+def _expect(step: Step, exact_lines: bool = False) -> Expect:
+    """What a step showed, as expectations: node, first tool call, outcome; with
+    ``exact_lines`` also its first scripted line.
 
-    Only lines the flow itself says (``say``) are expected verbatim: a model's own reply is
-    worded anew on every run.
+    Lines are left out by default: a wording change in the flow would fail every saved test
+    although the conversation still goes the same way. Only lines the flow itself says
+    (``say``) can be expected verbatim: a model's own reply is worded anew on every run.
     """
     tool = step.tool_calls[0] if step.tool_calls else None
     scripted = [line for line in step.said if line not in step.replies]
     return Expect(
         node=step.node,
-        says_contains=scripted[0] if scripted else None,
-        says_nothing=True if not step.said else None,
+        says_contains=scripted[0] if scripted and exact_lines else None,
+        says_nothing=True if exact_lines and not step.said else None,
         tool=ToolExpect(name=tool.name, args=_jsonable(tool.arguments)) if tool else None,
         outcome=step.outcome,
         ended=step.ended or None,
@@ -207,23 +209,55 @@ def load_tests_file(path: Path) -> ConvTestFile | None:
     return ConvTestFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
-def append_test(path: Path, test: ConvTest) -> int:
-    """Add ``test`` to the file at ``path`` (created if missing); returns the test count.
+class TestExists(ValueError):
+    """A test of that name is already in the file: saving would have to rewrite it."""
 
-    A test of the same name is replaced. The file is rewritten from its parsed form, so only
-    the comment block that opens it is kept.
+
+def append_test(path: Path, test: ConvTest) -> int:
+    """Add ``test`` at the end of the file at ``path`` (created if missing); returns the
+    test count.
+
+    Only the new test's lines are added: every other byte of the file stays as it was
+    (comments, quoting, order), so a review shows one test. The result is read back as the
+    engine reads it before it replaces the file.
+
+    Raises:
+        TestExists: the file already has a test of that name.
+        ValueError: the file's ``tests`` list is not its last section, so lines added at the
+            end would not belong to it.
     """
+    entry = test.model_dump(exclude_defaults=True, exclude_none=True)
     existing = load_tests_file(path)
-    header = leading_comment(path.read_text(encoding="utf-8")) if existing else []
-    spec = existing or ConvTestFile(tests=[])
-    tests = [t for t in spec.tests if t.name != test.name] + [test]
-    spec = spec.model_copy(update={"tests": tests})
-    ConvTestFile.model_validate(spec.model_dump())  # the engine must be able to read it back
-    data = spec.model_dump(exclude_defaults=True, exclude_none=True)
-    data["tests"] = [t.model_dump(exclude_defaults=True, exclude_none=True) for t in tests]
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    text = ("\n".join(header) + "\n" if header else "") + body
+    if existing is None:
+        text = yaml.safe_dump({"tests": [entry]}, sort_keys=False, allow_unicode=True, width=100)
+        expected = 1
+    else:
+        if any(t.name == test.name for t in existing.tests):
+            raise TestExists(f"{path.name} already has a test named {test.name!r}: pick another")
+        source = path.read_text(encoding="utf-8")
+        text = _with_entry(source, entry)
+        expected = len(existing.tests) + 1
+    written = ConvTestFile.model_validate(yaml.safe_load(text))
+    if len(written.tests) != expected or written.tests[-1].name != test.name:
+        raise ValueError(
+            f"{path.name}: its `tests:` list is not the last section of the file, so the test"
+            " cannot be added without rewriting it; move `tests:` to the end and save again"
+        )
     tmp = path.with_name(f".{path.name}.studio-tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-    return len(tests)
+    return expected
+
+
+def _with_entry(source: str, entry: dict[str, Any]) -> str:
+    """``source`` with ``entry`` added as the last item of its top-level ``tests`` list,
+    indented as the items already there; the rest of ``source`` unchanged (an empty
+    ``tests: []`` becomes ``tests:``)."""
+    items = [ln for ln in source.splitlines() if ln.lstrip().startswith("- name:")]
+    indent = (len(items[-1]) - len(items[-1].lstrip())) if items else 2
+    block = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=100)
+    added = "".join(" " * indent + ln if ln.strip() else ln for ln in block.splitlines(True))
+    body = source if source.endswith("\n") or not source else source + "\n"
+    if body.rstrip().endswith("tests: []"):
+        body = body.rstrip()[: -len("[]")].rstrip() + "\n"
+    return body + added

@@ -10,7 +10,15 @@ import streamlit as st
 from dsl.diagnostics import Diagnostic
 from studio.api import ApiClient, ApiError, ApiUnavailable
 
-__all__ = ["ApiError", "ApiUnavailable", "api_call", "client", "config", "diagnostics_table"]
+__all__ = [
+    "ApiError",
+    "ApiUnavailable",
+    "api_call",
+    "client",
+    "config",
+    "diagnostics_table",
+    "show_error",
+]
 from runtime.settings import Role
 from studio.config import StudioConfig, load_config
 
@@ -77,8 +85,16 @@ def api_call(fn: Callable[[], T]) -> T | None:
         st.error(f"API not reachable at {exc.url}. Start it with `voxflow dev` or `voxflow api`.")
         st.caption(exc.reason)
     except ApiError as exc:
-        st.error(str(exc))
+        show_error(exc)
     return None
+
+
+def show_error(exc: ApiError) -> None:
+    """The API's refusal in plain language, its status and code small underneath."""
+    from studio.errors import plain, reference
+
+    st.error(plain(exc))
+    st.caption(reference(exc))
 
 
 def diagnostics_table(diagnostics: tuple[Diagnostic, ...], source: str) -> None:

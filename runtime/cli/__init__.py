@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runtime.cli.db_commands",
     "runtime.cli.campaign_commands",
     "runtime.cli.explain_commands",
+    "runtime.cli.simulate_commands",
 )
 
 

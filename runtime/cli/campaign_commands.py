@@ -31,21 +31,35 @@ def demo(
         bool,
         typer.Option(
             "--anytime",
-            help="Replace the flow's calling windows by 'every day, all day' (demo only), so "
-            "contacts are called now whatever your day and time.",
+            help="Call every contact now: windows replaced by every day, all day (demo only).",
+        ),
+    ] = False,
+    flow_windows: Annotated[
+        bool,
+        typer.Option(
+            "--flow-windows",
+            help="Keep the flow's own calling windows and holidays (on a weekend or at night "
+            "most contacts then wait for Monday).",
         ),
     ] = False,
 ) -> None:
-    """Run the reminder campaign on the embedded stack over simulated callees."""
-    from runtime.dev.demo import anytime_flow, run_demo
+    """Run the reminder campaign on the embedded stack over simulated callees.
 
+    By default the flow's windows are replaced by one daily window open now for most
+    contacts, so calls happen whatever the day and hour and the others show a window's wait.
+    """
+    from runtime.dev.demo import run_demo
+
+    if anytime and flow_windows:
+        console.print("[red]--anytime and --flow-windows contradict each other: pick one[/]")
+        raise typer.Exit(2)
     settings = settings_or_exit()
-    flow = anytime_flow() if anytime else None
-    if anytime:
-        console.print("[yellow]--anytime: calling windows replaced by every day, all day[/]")
+    windows = "anytime" if anytime else "flow" if flow_windows else "demo"
     try:
         asyncio.run(
-            run_demo(settings, console=console, limit=contacts, settle_timeout=watch, flow=flow)
+            run_demo(
+                settings, console=console, limit=contacts, settle_timeout=watch, windows=windows
+            )
         )
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: everything was stopped[/]")
@@ -170,22 +184,65 @@ def campaign_stop(name: str) -> None:
 
 
 @campaign_app.command("status")
-def campaign_status(name: str) -> None:
-    """Progress of a running campaign (from its workflow)."""
-    from runtime.client import connect, progress
+def campaign_status(
+    name: str,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Refresh until every contact is final (Ctrl-C ends).")
+    ] = False,
+    every: Annotated[float, typer.Option(min=0.5, help="Seconds between refreshes.")] = 2.0,
+) -> None:
+    """Where each contact stands (queued, waiting for its window, dialling, in call,
+    scheduled, final), times in each contact's local time, and the workflow's progress."""
+    from runtime.db import create_pool
 
     settings = settings_or_exit()
-    settings.require("temporal_address", why="voxflow campaign status")
+    settings.require("temporal_address", "database_url", why="voxflow campaign status")
 
     async def run() -> None:
+        from rich.live import Live
+
+        pool = await create_pool(settings.database_url.get_secret_value())
+        try:
+            board, view = await _status_view(settings, pool, name)
+            if not watch:
+                console.print(view)
+                return
+            with Live(view, console=console, refresh_per_second=4) as live:
+                while not board.settled:
+                    await asyncio.sleep(every)
+                    board, view = await _status_view(settings, pool, name)
+                    live.update(view)
+        finally:
+            await pool.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+async def _status_view(settings, pool, name: str):
+    from datetime import UTC, datetime
+
+    from rich.console import Group
+    from rich.text import Text
+    from temporalio.service import RPCError
+
+    from runtime.cli.board_view import board_renderable
+    from runtime.client import connect, progress
+    from runtime.db.board import load_board
+
+    board = await load_board(pool, name, datetime.now(UTC))
+    if board is None:
+        console.print(f"[red]no campaign named {name!r}[/]: `voxflow campaign start` creates one")
+        raise typer.Exit(2)
+    try:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         p = await progress(client, name)
+    except (RPCError, RuntimeError) as err:
+        state, line = None, f"workflow not reachable: {getattr(err, 'message', err)}"
+    else:
         state = "stopping" if p.stopping else "paused" if p.paused else "running"
-        console.print(
-            f"campaign {p.name} ({state}): {p.dispatched} contacts started, {p.finished} done,"
-            f" {p.in_call} in call, {p.waiting_slot} waiting for a slot, {p.scheduled} scheduled"
+        line = (
+            f"workflow: {p.dispatched} contacts started, {p.finished} done, {p.in_call} holding"
+            f" a dial slot (pacing {p.pacing.max_concurrent} at once)"
         )
-        for outcome, count in sorted(p.outcomes.items()):
-            console.print(f"  {outcome:<16} {count}")
-
-    asyncio.run(run())
+    return board, Group(board_renderable(name, board, state=state), Text(line, style="dim"))

@@ -1,4 +1,5 @@
-"""Campaigns: create one from a flow, import contacts, start; progress; pause/resume/stop."""
+"""Campaigns: create one from a flow, import contacts, start; where every contact stands
+(refreshed live); pause/resume/stop."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ from urllib.parse import quote
 import streamlit as st
 
 from studio import flowfiles, ui
+
+REFRESH_S = 3
+BOARD_METRICS = (
+    ("queued", "Queued"),
+    ("waiting for window", "Waiting for window"),
+    ("dialling", "Dialling"),
+    ("in call", "In call"),
+    ("scheduled", "Scheduled"),
+    ("final", "Final"),
+)
 
 st.title("Campaigns")
 cfg = ui.config()
@@ -39,7 +50,7 @@ with st.expander("New campaign from a flow", expanded=not campaigns):
         try:
             created = api.post("/campaigns", json=body)
         except ui.ApiError as exc:
-            st.error(str(exc))
+            ui.show_error(exc)
             for d in (exc.body or {}).get("diagnostics", []):
                 st.code(
                     f"{path.name}:{d['line']}:{d['col']}: {d['severity']} {d['code']}: {d['message']}"
@@ -60,41 +71,68 @@ st.dataframe(
 )
 names = [c["name"] for c in campaigns]
 chosen = st.selectbox("Campaign", names)
-status = ui.api_call(lambda: api.get(f"/campaigns/{quote(chosen, safe='')}"))
-if status is None:
-    st.stop()
+live_refresh = st.toggle(
+    "Live refresh", value=True, help=f"Reload this campaign's state every {REFRESH_S} seconds."
+)
 
-st.subheader(f"{chosen} · {status['status']}")
-live = status.get("workflow") or {}
-cols = st.columns(5)
-cols[0].metric("Contacts", sum(status["contacts"].values()))
-cols[1].metric("Dialled", live.get("dispatched", 0))
-cols[2].metric("In call", live.get("in_call", 0))
-cols[3].metric("Finished", live.get("finished", 0))
-cols[4].metric("Scheduled", live.get("scheduled", 0))
-if status.get("workflow_error"):
-    st.warning(f"Live progress unavailable: {status['workflow_error']}")
-left, right = st.columns(2)
-with left:
-    st.markdown("**Contacts by status**")
-    st.json(status["contacts"])
-with right:
-    st.markdown("**Outcomes**")
+
+@st.fragment(run_every=REFRESH_S if live_refresh else None)
+def campaign_state(name: str) -> dict | None:
+    """The campaign's state by contact: counts by state, the window, the next contacts."""
+    status = ui.api_call(lambda: api.get(f"/campaigns/{quote(name, safe='')}"))
+    if status is None:
+        return None
+    st.subheader(f"{name} · {status['status']}")
+    board = status.get("board") or {}
+    counts = board.get("counts") or {}
+    total = sum(counts.values()) if counts else sum(status["contacts"].values())
+    # Two rows of four: a label never has to be cut, even in a narrow window.
+    tiles = [
+        ("Contacts", total),
+        *((label, counts.get(state, 0)) for state, label in BOARD_METRICS),
+    ]
+    for row in (tiles[:4], tiles[4:]):
+        for col, (label, value) in zip(st.columns(4), row, strict=False):
+            col.metric(label, value)
+    window = board.get("window")
+    if window:
+        st.warning(window["text"], icon=":material/schedule:")
+    if status.get("workflow_error"):
+        st.warning(f"Live progress from Temporal unavailable: {status['workflow_error']}")
+    waiting = [c for c in board.get("contacts", []) if c["state"] not in ("final", "stopped")]
+    st.markdown("**Next contacts** (times in each contact's own time zone, soonest first)")
+    if waiting:
+        st.dataframe(
+            [
+                {
+                    "contact": f"{c['contact_id']} {c['name']}".strip(),
+                    "time zone": c["timezone"],
+                    "state": c["label"],
+                    "attempts": c["attempts"],
+                    "workflow": workflow_url(f"campaign/{name}/{c['contact_id']}"),
+                }
+                for c in waiting
+            ],
+            column_config={
+                "state": st.column_config.TextColumn("state", width="large"),
+                "workflow": st.column_config.LinkColumn("Temporal UI", display_text="open"),
+            },
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption("every contact is final" if total else "no contacts imported yet")
+    st.markdown("**Outcomes of finished attempts**")
     if status["outcomes"]:
         st.bar_chart(status["outcomes"], horizontal=True)
     else:
         st.caption("none yet")
-next_attempts = live.get("next_attempts") or {}
-if next_attempts:
-    st.markdown("**Next scheduled attempts**")
-    st.dataframe(
-        [
-            {"workflow": wf, "at": at, "open": workflow_url(wf)}
-            for wf, at in sorted(next_attempts.items(), key=lambda kv: kv[1])
-        ],
-        column_config={"open": st.column_config.LinkColumn("Temporal UI")},
-        hide_index=True,
-    )
+    return status
+
+
+status = campaign_state(chosen)
+if status is None:
+    st.stop()
 if status["status"] != "draft":
     st.link_button("Campaign workflow in the Temporal UI", workflow_url(f"campaign/{chosen}"))
 

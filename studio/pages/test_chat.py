@@ -152,10 +152,21 @@ with state_col:
 
 st.subheader("Save as conversation test")
 st.caption(
-    f"Adds this chat to {tests_path.name}, run by `voxflow test` on the local provider; each "
-    "turn expects the node, scripted line, tool call and outcome seen here."
+    f"Appends this chat to {tests_path.name} (the rest of the file is left as it is), run by "
+    "`voxflow test` on the local provider; each turn expects the node, tool call and outcome "
+    "seen here."
 )
-name = st.text_input("Test name", value=f"studio chat {len(chat.turns) - 1} turn(s)")
+name = st.text_input(
+    "Test name", value=f"studio chat {len(chat.turns) - 1} turn(s)", key="save-test-name"
+)
+exact = st.checkbox(
+    "Also expect the exact scripted lines",
+    help="Fails the test when a `say` line of the flow is reworded.",
+)
 if st.button("Save as test", disabled=not name.strip()):
-    count = append_test(tests_path, chat.as_test(name.strip()))
-    st.success(f"Saved test '{name.strip()}' to {tests_path} ({count} test(s) in the file).")
+    try:
+        count = append_test(tests_path, chat.as_test(name.strip(), exact_lines=exact))
+    except ValueError as exc:  # a test of that name exists, or the file cannot take one more
+        st.error(str(exc))
+    else:
+        st.success(f"Saved test '{name.strip()}' to {tests_path} ({count} test(s) in the file).")

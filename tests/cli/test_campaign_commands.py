@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 import runtime.cli.campaign_commands  # noqa: F401 - registers the commands
 from runtime.cli import app
 from runtime.db import attempts, create_pool
-from runtime.dev.demo import anytime_flow, run_demo
+from runtime.dev.demo import run_demo
 from runtime.settings import load_settings
 from telephony.sim import originates_per_attempt
 
@@ -28,26 +29,37 @@ def test_campaign_status_without_temporal_names_the_variable(
     assert "TEMPORAL_ADDRESS" in str(result.exception) + result.output
 
 
+def _last_saturday(now: datetime) -> datetime:
+    """The same wall time as ``now`` on the latest Saturday (UTC) at or before it."""
+    return now - timedelta(days=(now.isoweekday() - 6) % 7)
+
+
 @pytest.mark.slow
-async def test_demo_dials_each_contact_once_and_leaves_each_final_or_scheduled(
+async def test_demo_with_no_flags_on_a_saturday_clock_dials_and_reports_outcomes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in EMBEDDED:
         monkeypatch.delenv(name, raising=False)
     settings = load_settings({"VOXFLOW_STATE_DIR": str(tmp_path / ".voxflow")})
-    # Open every day, all day (`voxflow demo --anytime`), so it dials whatever the day.
-    flow = anytime_flow()
-    console = Console(record=True, width=120)
+    saturday = _last_saturday(datetime.now(UTC))
+    assert saturday.isoweekday() == 6
+    console = Console(record=True, width=80)
 
-    result = await run_demo(settings, console=console, limit=12, settle_timeout=180, flow=flow)
+    # No window option, as `voxflow demo` with no flags; 30 contacts span 5 time zones.
+    result = await run_demo(
+        settings, console=console, limit=30, settle_timeout=240, clock=lambda: saturday
+    )
 
-    assert result.contacts == 12
+    assert result.contacts == 30
     assert set(result.statuses) <= {"final", "scheduled"}, result.statuses
-    assert sum(result.statuses.values()) == 12
+    assert sum(result.statuses.values()) == 30
+    assert sum(result.outcomes.values()) > 0, result.statuses  # calls ended with an outcome
     dialled = originates_per_attempt(tmp_path / ".voxflow" / "sim-originates.jsonl")
     assert len(dialled) >= 12 and max(dialled.values()) == 1
     output = console.export_text()
     assert result.campaign in output and "outcomes" in output and "Temporal UI" in output
+    assert "demo window: every day" in output
+    assert max(len(line) for line in output.splitlines()) <= 80
     # The stack is down: the database it used is gone with it, the state stays on disk.
     assert (tmp_path / ".voxflow" / "temporal" / "temporal.db").exists()
     assert not dialled.keys() - await _recorded(settings, dialled.keys())

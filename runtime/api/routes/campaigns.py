@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,11 +17,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from dsl.ir import Flow
 from runtime.api import models
 from runtime.api.auth import ANY_ROLE, DESIGNER, OPERATOR
+from runtime.api.board import board_out
 from runtime.api.deps import db, temporal
 from runtime.api.flowsource import compile_or_raise
 from runtime.client import Steering
 from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
 from runtime.db import attempts, campaigns, contacts, flows
+from runtime.db.board import load_board
 from runtime.destinations import DestinationPolicy
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -87,6 +90,9 @@ async def campaign_status(name: str, pool: Db, request: Request) -> Any:
         "contacts": await contacts.count_contacts(pool, name),
         "outcomes": await attempts.outcome_counts(pool, name),
     }
+    board = await load_board(pool, name, datetime.now(UTC))
+    if board is not None:
+        out["board"] = board_out(board)
     if row.status != "draft":
         try:
             from runtime.client import progress

@@ -1,0 +1,177 @@
+"""Run a campaign's real workflows over simulated days (``voxflow campaign simulate``).
+
+The campaign and contact workflows run sandboxed, as in production, on the time-skipping test
+server; the server's clock starts at the chosen day's midnight UTC and skips to whatever the
+workflows wait for. The campaign runs to its end (every contact final), so the report can say
+when it would complete; the per-day figures cover the days asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time as clock
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from dsl.ir import Flow
+from runtime.client import plan_for
+from runtime.contacts.importer import Contact
+from runtime.dryrun.activities import CALL_QUEUE, Ledger
+from runtime.dryrun.callees import OutcomeMix
+from runtime.dryrun.report import SimulationReport, build_report
+from runtime.dryrun.server import time_skipping_server
+from runtime.dryrun.timers import dry_run_runner
+from runtime.workflows.campaign import CampaignWorkflow
+from runtime.workflows.contact import ContactWorkflow
+from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignInput, ContactRef
+from runtime.workflows.search import campaign_workflow_id
+
+
+def contact_refs(contacts: Sequence[Contact]) -> list[ContactRef]:
+    """Imported contacts as the campaign workflow reads them (``campaign_contacts_page``)."""
+    return [
+        ContactRef(c.id, c.phone, c.timezone, c.name, {k: str(v) for k, v in c.columns.items()})
+        for c in contacts
+    ]
+
+
+HISTORY_LIMIT = 2_500
+"""The campaign continues as new past this many events. The test server has no sticky
+queue: every workflow task carries the whole history, and a 1,000-contact campaign's reached
+the 4 MB gRPC message limit near 3,000 events (each child's start input holds the plan),
+after which its next task never reached the worker. Not lower: each continue-as-new is one
+more chance for the test server to wedge."""
+
+
+STALL = timedelta(seconds=60)
+"""Wall time without any activity call after which a dry-run is declared wedged. The test
+server (1.40) refuses a workflow task completion that cancels a timer which fired while the
+task was in flight, then never times that task out (temporalio/sdk-java#2606, #3088; fix
+proposed in sdk-java#3060): the campaign, which cancels its pacing timer whenever a contact
+reports first, then stands still for good. Small campaigns rarely meet the race; a run of
+hundreds of contacts usually does."""
+
+
+NUDGE = timedelta(seconds=3)
+"""Wall time without any activity call after which the clock is unlocked once more."""
+
+
+class SimulationError(ValueError):
+    """A dry-run that cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class SimulationInput:
+    flow: Flow
+    contacts: Sequence[ContactRef]
+    days: int
+    mix: OutcomeMix
+    start: date | None = None
+    """The first simulated day (midnight UTC); None: today."""
+    seed: int = 0
+    max_live: int = 1000
+    """Contact workflows alive at once, as ``start_campaign`` sets it."""
+
+
+async def simulate(arg: SimulationInput) -> SimulationReport:
+    """Run the campaign of ``arg.flow`` over ``arg.contacts`` to its end on a skipped clock.
+
+    Raises:
+        SimulationError: the flow has no campaign, no contacts, or a start day in the past.
+        FileNotFoundError: the test server binary is not installed.
+    """
+    flow = arg.flow
+    if flow.campaign is None:
+        raise SimulationError(f"flow {flow.agent.name!r} has no campaign section to simulate")
+    if not arg.contacts:
+        raise SimulationError(
+            "no contacts to simulate (every row was rejected or the file is empty)"
+        )
+    if arg.days < 1:
+        raise SimulationError(f"--days must be at least 1 (got {arg.days})")
+    callback_outcomes = frozenset(r.outcome for r in flow.campaign.rules if r.action == "callback")
+    ledger = Ledger(list(arg.contacts), arg.mix, arg.seed, callback_outcomes)
+    async with time_skipping_server(quiet=True) as env:
+        now = await env.get_current_time()
+        first_day = arg.start or now.astimezone(UTC).date()
+        start = datetime.combine(first_day, time(0), UTC)
+        if start < now - timedelta(days=1):
+            raise SimulationError(
+                f"--from {first_day} is in the past: the simulated clock starts today"
+                f" ({now.date()}) or later"
+            )
+        if start > now:
+            await env.sleep(start - now)
+        started = max(start, now)  # the clock reads a few ms later: the day asked for
+        plan = plan_for(flow, f"dryrun-{flow.campaign.name}", now=started)
+        client = env.client
+        async with (
+            Worker(
+                client,
+                task_queue=SHARED_TASK_QUEUE,
+                workflows=[CampaignWorkflow, ContactWorkflow],
+                activities=ledger.activities(),
+                workflow_runner=dry_run_runner(),
+                max_concurrent_workflow_tasks=50,
+            ),
+            Worker(client, task_queue=CALL_QUEUE, activities=ledger.call_activities()),
+        ):
+            handle = await client.start_workflow(
+                CampaignWorkflow.run,
+                CampaignInput(
+                    plan, page_size=100, max_live=arg.max_live, history_limit=HISTORY_LIMIT
+                ),
+                id=campaign_workflow_id(plan.name),
+                task_queue=SHARED_TASK_QUEUE,
+            )
+            await _result_while_progressing(env, handle, ledger)
+    return build_report(ledger, plan, started, arg.days)
+
+
+async def _result_while_progressing(
+    env: WorkflowEnvironment, handle: WorkflowHandle, ledger: Ledger
+) -> None:
+    """The campaign's result, or :class:`SimulationError` once no activity has run for
+    :data:`STALL` of wall time: the test server has wedged (see :data:`STALL`).
+
+    Each :data:`NUDGE` without progress, time skipping is unlocked once more: the test
+    server keeps the lock of a workflow task that timed out on a busy machine, and its clock
+    then only follows the wall clock although every workflow waits on a timer; one more
+    unlock lets it skip again (counted in ``ledger.clock_nudges``).
+    """
+    result = asyncio.ensure_future(handle.result())
+    seen, since, nudged = ledger.calls, clock.monotonic(), clock.monotonic()
+    service = env.client.service_client.test_service
+    try:
+        while True:
+            done, _ = await asyncio.wait({result}, timeout=1.0)
+            if done:
+                result.result()
+                return
+            now = clock.monotonic()
+            if ledger.calls != seen:
+                seen, since, nudged = ledger.calls, now, now
+                continue
+            if now - nudged > NUDGE.total_seconds():
+                nudged = now
+                try:
+                    await service.unlock_time_skipping(UnlockTimeSkippingRequest())
+                    ledger.clock_nudges += 1
+                except RPCError:  # not locked after all
+                    pass
+            if now - since > STALL.total_seconds():
+                raise SimulationError(
+                    f"the simulation stopped making progress after {len(ledger.dials)} dials:"
+                    " Temporal's time-skipping test server wedged (a known fault of"
+                    " temporal-test-server 1.40, temporalio/sdk-java#2606 and #3088, which"
+                    " large campaigns hit). Simulate fewer contacts at a time."
+                )
+    finally:
+        result.cancel()
