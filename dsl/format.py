@@ -328,18 +328,26 @@ def _node_flow(n: ir.Node, w) -> None:
         w('    description ""')
 
 
+def contact_columns(src: ir.ContactsSource) -> list[tuple[str, str | None]]:
+    """The contacts file's columns that differ from the defaults, as ``(key, column)``."""
+    return [
+        (key, value)
+        for key, value, default in (
+            ("phone", src.phone_column, "phone"),
+            ("timezone", src.timezone_column, "timezone"),
+            ("id", src.id_column, "id"),
+            ("name", src.name_column, "first_name"),
+        )
+        if value != default
+    ]
+
+
 def _campaign_flow(c: ir.Campaign, w) -> None:
     w(f"campaign {c.name}")
     src = c.contacts
     w(f"  contacts {src.kind} {_q(src.location)}")
-    for key, value, default in (
-        ("phone", src.phone_column, "phone"),
-        ("timezone", src.timezone_column, "timezone"),
-        ("id", src.id_column, "id"),
-        ("name", src.name_column, "first_name"),
-    ):
-        if value != default:
-            w(f"    {key} {'none' if value is None else _ident_or_q(value)}")
+    for key, value in contact_columns(src):
+        w(f"    {key} {'none' if value is None else _ident_or_q(value)}")
     if src.default_region != "US":
         w(f"    region {src.default_region}")
     for win in c.windows:

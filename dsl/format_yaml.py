@@ -10,7 +10,7 @@ from __future__ import annotations
 import yaml
 
 from dsl import ir
-from dsl.format import days, duration, imports_by_file, local_nodes, main_nodes
+from dsl.format import contact_columns, days, duration, imports_by_file, local_nodes, main_nodes
 
 
 def to_data(flow: ir.Flow) -> dict:
@@ -236,14 +236,7 @@ def _slot_data(s: ir.Slot):
 def _campaign_data(c: ir.Campaign) -> dict:
     src = c.contacts
     contacts: dict = {src.kind: src.location}
-    for key, value, default in (
-        ("phone", src.phone_column, "phone"),
-        ("timezone", src.timezone_column, "timezone"),
-        ("id", src.id_column, "id"),
-        ("name", src.name_column, "first_name"),
-    ):
-        if value != default:
-            contacts[key] = value
+    contacts.update(contact_columns(src))
     if src.default_region != "US":
         contacts["region"] = src.default_region
     d: dict = {"name": c.name, "contacts": contacts}

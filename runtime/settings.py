@@ -29,6 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from runtime.destinations import DEFAULT_BLOCKED
+
 
 class Role(StrEnum):
     """What an API key may do. ``admin`` may do everything."""
@@ -172,16 +174,7 @@ class Settings(BaseSettings):
     # --- dial destinations (runtime/destinations.py) ------------------------------------------
     dial_blocked_types: Annotated[tuple[str, ...], NoDecode] = _env(
         "VOXFLOW_DIAL_BLOCKED_TYPES",
-        default=(
-            "premium_rate",
-            "shared_cost",
-            "personal_number",
-            "pager",
-            "uan",
-            "voicemail",
-            "unknown",
-            "non_geographic",
-        ),
+        default=DEFAULT_BLOCKED,
     )
     """Number types never dialled, comma-separated (libphonenumber's, plus ``non_geographic``
     for satellite and international networks)."""

@@ -47,6 +47,55 @@ def serve_api(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+@contextmanager
+def serve_studio(tmp_path: Path, flows: Path, api_url: str) -> Iterator[str]:
+    """``voxflow studio``'s own command line on a free loopback port over ``flows``, talking to
+    ``api_url``; stopped (its whole process group) afterwards."""
+    import os
+    import signal
+    import subprocess
+
+    import httpx
+
+    from studio.launch import command, environment
+
+    port = free_port()
+    env = {**os.environ, "VOXFLOW_API_URL": api_url, **environment(flows_dir=flows)}
+    log = (tmp_path / "studio.log").open("wb")
+    proc = subprocess.Popen(
+        command(port=port),
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"studio exited with {proc.returncode}: {(tmp_path / 'studio.log').read_text()}"
+                )
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail("studio did not answer /_stcore/health")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
 @pytest.fixture
 def closed_api(monkeypatch: pytest.MonkeyPatch) -> str:
     """Point the studio at a loopback port nothing listens on (bound, then released)."""

@@ -6,10 +6,6 @@ move on, and a refused request explained in plain words. Screenshots go to the t
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,8 +15,7 @@ import pytest
 
 from runtime.api import create_app
 from runtime.settings import load_settings
-from studio.launch import command, environment
-from tests.studio.conftest import REPO, free_port, serve_api
+from tests.studio.conftest import REPO, serve_api, serve_studio
 from tests.studio.test_e2e_browser import CHROMIUM, HEADLESS
 
 pytestmark = [
@@ -46,39 +41,8 @@ def studio_url(tmp_path: Path, api_url: str) -> Iterator[str]:
     (flows / "reminder.flow").write_text((REPO / "flows" / "reminder.flow").read_text())
     (flows / "contacts").mkdir()
     (flows / "contacts" / "reminder.csv").write_bytes(CSV.read_bytes())
-    port = free_port()
-    env = {**os.environ, "VOXFLOW_API_URL": api_url, **environment(flows_dir=flows)}
-    log = (tmp_path / "studio.log").open("wb")
-    proc = subprocess.Popen(
-        command(port=port),
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                pytest.fail(f"studio exited: {(tmp_path / 'studio.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("studio did not answer /_stcore/health")
+    with serve_studio(tmp_path, flows, api_url) as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 async def _finish(pg_url: str, campaign: str, contact: str) -> None:

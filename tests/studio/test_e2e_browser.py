@@ -8,20 +8,15 @@ it by typing again, has one test-chat turn, and saves a screenshot to ``tests/ou
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from dsl import compile_source
-from studio.launch import command, environment
-from tests.studio.conftest import REPO, free_port
+from tests.studio.conftest import REPO, free_port, serve_studio
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUT = REPO / "tests" / "out"
@@ -49,45 +44,8 @@ def studio_url(tmp_path: Path) -> Iterator[str]:
     flows.mkdir()
     for name in ("reminder.flow", "reminder.tests.yaml"):
         shutil.copy(REPO / "flows" / name, flows / name)
-    port = free_port()
-    env = {
-        **os.environ,
-        "VOXFLOW_API_URL": f"http://127.0.0.1:{free_port()}",
-        **environment(flows_dir=flows),
-    }
-    log = (tmp_path / "studio.log").open("wb")
-    proc = subprocess.Popen(
-        command(port=port),
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"studio exited with {proc.returncode}: {(tmp_path / 'studio.log').read_text()}"
-                )
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("studio did not answer /_stcore/health")
+    with serve_studio(tmp_path, flows, f"http://127.0.0.1:{free_port()}") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 def wait_for_file(path: Path, text: str) -> None:
