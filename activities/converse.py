@@ -139,6 +139,8 @@ class CallRecord:
                 error=result.error,
                 usage=to_jsonable_python(result.usage, fallback=str),
                 recording=recording,
+                visits=[v.as_json() for v in result.visits],
+                ended_by=result.ended_by or None,
             )
         except Exception as exc:  # the outcome still reaches the workflow
             log.warning("call %s: end of call not stored: %s", call_id, exc)
