@@ -98,7 +98,7 @@ keys = list(MEASURES)
 measure = st.selectbox(
     "Colour nodes by", keys, format_func=lambda k: MEASURES[k].label, key="heat_measure"
 )
-graph_col, table_col = st.columns([3, 2])
+graph_col, table_col = st.columns([1, 1])
 with graph_col:
     st.graphviz_chart(heat_dot(flow, heat, measure))
     st.caption(

@@ -124,7 +124,7 @@ def _browse(studio_url: str, tmp_path: Path) -> dict[str, str]:
             page.wait_for_timeout(500)  # let the graph finish its layout before the picture
             page.screenshot(path=str(OUT / "heatmap_visits.png"), full_page=True)
             shown = {
-                "calls": page.locator("[data-testid='stMetric']").first.text_content(),
+                "calls": page.locator("[data-testid='stMetric']").first.inner_text(),
                 "greet": graph.locator("g.node", has_text="greet").first.text_content(),
                 "edges": " | ".join(graph.locator("g.edge text").all_text_contents()),
             }
