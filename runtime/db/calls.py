@@ -66,7 +66,8 @@ class CallRow:
     visits: list[dict[str, Any]] = field(default_factory=list)
     """Each stay in a node (``runtime.call.result.TimedVisit`` as JSON); ``[]`` before 0008."""
     ended_by: str | None = None
-    """``agent``, ``caller`` (hung up) or ``provider``; ``None`` when not known."""
+    """``agent``, ``caller`` (hung up), ``provider`` or ``cancelled`` (the workflow or an
+    operator hung up); ``None`` when not known."""
 
 
 def _call_row(r: asyncpg.Record) -> CallRow:
@@ -147,7 +148,7 @@ async def end_call(
         usage: provider usage by provider name; ``cost_usd`` is derived from it.
         recording: the WAV file's name relative to the recordings directory.
         visits: each stay in a node (``TimedVisit.as_json()``), for the heat map.
-        ended_by: ``agent``, ``caller`` or ``provider``.
+        ended_by: ``agent``, ``caller``, ``provider`` or ``cancelled``.
     """
     async with acquire(db) as conn, conn.transaction():
         await _ensure_call(conn, call_id)
