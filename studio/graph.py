@@ -22,7 +22,7 @@ _PATH_EDGE = "#b45309"
 _PSEUDO = {ANY: "any node", MACHINE: "machine answered"}
 
 
-def _end_label(node: ir.Node) -> str | None:
+def end_label(node: ir.Node) -> str | None:
     """``end <outcome>`` / ``transfer`` when entering the node ends the call, ``return`` when it
     leaves its sub-flow, else ``None``."""
     for action in node.on_enter:
@@ -58,7 +58,7 @@ def flow_dot(flow: ir.Flow, *, current: str | None = None, path: Sequence[str] =
     for node in agent.nodes:
         attrs: dict[str, str] = {}
         label = node.name
-        ending = _end_label(node)
+        ending = end_label(node)
         if ending is not None:
             attrs["peripheries"] = "2"
             label += "\\n" + ending

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -118,3 +119,70 @@ def test_dockerfile_installs_every_package_folder() -> None:
     text = (REPO / "Dockerfile").read_text()
     for folder in ("dsl", "runtime", "activities", "telephony", "studio"):
         assert f"COPY {folder} ./{folder}" in text
+
+
+# --- the optional observability profile: Prometheus and Grafana --------------------------------
+
+OBSERVABILITY = ("prometheus", "grafana")
+
+
+def _mounts(service: str) -> dict[str, Path]:
+    """Container path → repository file, of ``service``'s bind mounts of repository files."""
+    out = {}
+    for volume in SERVICES[service].get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            out[target] = REPO / source
+    return out
+
+
+def test_prometheus_and_grafana_start_only_with_the_observability_profile() -> None:
+    for name in OBSERVABILITY:
+        assert SERVICES[name]["profiles"] == ["observability"], name
+        for port in SERVICES[name]["ports"]:
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+    # `docker compose up` without the profile: no default service needs them
+    for name, service in SERVICES.items():
+        if "profiles" not in service:
+            assert not set(service.get("depends_on", [])) & set(OBSERVABILITY), name
+    # and the file interpolates without any of their variables set
+    for name in OBSERVABILITY:
+        for value in SERVICES[name].get("environment", {}).values():
+            assert ":?" not in str(value), f"{name} requires a variable even without its profile"
+
+
+def test_prometheus_loads_the_repositorys_config_and_rules_and_scrapes_compose_services() -> None:
+    mounts = _mounts("prometheus")
+    command = SERVICES["prometheus"]["command"]
+    config_file = next(a.split("=", 1)[1] for a in command if a.startswith("--config.file="))
+    assert mounts[config_file] == REPO / "deploy" / "prometheus" / "prometheus.yml"
+    config = yaml.safe_load(mounts[config_file].read_text())
+    for rules in config["rule_files"]:  # relative to the config file, inside the container
+        assert str(Path(config_file).parent / rules) in mounts, f"{rules} is not mounted"
+    for job in config["scrape_configs"]:
+        for static in job["static_configs"]:
+            for target in static["targets"]:
+                host = target.split(":")[0]
+                assert host in SERVICES, f"{job['job_name']} scrapes {host}: no such service"
+    # the worker is reached through asterisk, whose network namespace it shares
+    assert SERVICES["worker"]["network_mode"] == "service:asterisk"
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_voxflow_dashboard() -> None:
+    mounts = _mounts("grafana")
+    provisioning = mounts["/etc/grafana/provisioning"]
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    port = SERVICES["prometheus"]["ports"][0].rsplit(":", 1)[1]
+    assert (source["type"], source["url"]) == ("prometheus", f"http://prometheus:{port}")
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "voxflow.yml").read_text())[
+        "providers"
+    ]
+    folder = provider["options"]["path"]
+    dashboards = [target for target in mounts if target.startswith(folder + "/")]
+    assert dashboards == [f"{folder}/voxflow-dashboard.json"]
+    dashboard = mounts[dashboards[0]]
+    assert json.loads(dashboard.read_text())["uid"] == "voxflow"
+    home = SERVICES["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == dashboards[0]

@@ -229,6 +229,43 @@ class FlowVersionOut(BaseModel):
     source_name: str | None = Field(default=None, description="File it came from, when known")
 
 
+class NodeHeatOut(BaseModel):
+    node: str
+    visits: int = Field(description="Entries into the node")
+    calls: int = Field(description="Calls that entered the node at least once")
+    drop_offs: int = Field(description="Calls in which the caller hung up while in the node")
+    drop_off_rate: float = Field(description="drop_offs / calls")
+    no_matches: int = Field(description="Answers that matched nothing")
+    no_match_rate: float = Field(description="no_matches / visits")
+    silences: int = Field(description="Silences the node reacted to")
+    reprompts: int = Field(description="Times the agent asked again")
+    reprompt_rate: float = Field(description="reprompts / visits")
+    timed_visits: int = Field(description="Visits whose length is known (stored since 0008)")
+    mean_ms: float | None = Field(description="Mean stay in the node, over timed_visits")
+
+
+class EdgeHeatOut(BaseModel):
+    source: str
+    target: str
+    count: int = Field(description="Times a call went from source to target")
+
+
+class HeatMapOut(BaseModel):
+    flow: str = Field(description="The agent's name")
+    flow_hash: str | None = Field(
+        description="The version to draw: the campaign's, else that of the latest call counted,"
+        " else the newest stored"
+    )
+    versions: dict[str, int] = Field(description="Calls counted per flow version")
+    campaign: str | None
+    since: datetime | None
+    until: datetime | None
+    calls: int = Field(description="Finished calls counted")
+    answered: int = Field(description="Calls that entered at least one node")
+    nodes: list[NodeHeatOut] = Field(description="Every node a counted call entered, by visits")
+    edges: list[EdgeHeatOut] = Field(description="Transitions taken, most taken first")
+
+
 class ChunkOut(BaseModel):
     seq: int = Field(description="Position of the chunk in its document, from 0")
     text: str

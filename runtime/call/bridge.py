@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from dsl.ir import SilenceTransition
-from runtime.call.result import CallResult, Interruption
+from runtime.call.result import CallResult, Interruption, timed_visits
 from runtime.engine import Engine
 from runtime.engine.events import (
     AgentSaid,
@@ -149,13 +149,16 @@ class CallBridge:
         self._usages: list[VoiceProvider] = []
         self._finisher: asyncio.Task[None] | None = None
         self._transferring: asyncio.Task[None] | None = None
+        self._started = time.monotonic()
+        self._entered_ms: list[int] = []
+        """When each ``NodeEntered`` was carried out, in ms from the start of the call."""
         self._pending_says = 0
         """``say`` requests sent to the provider whose speech has not finished yet."""
 
     # ---- the call ---------------------------------------------------------------------
 
     async def run(self) -> CallResult:
-        started = time.monotonic()
+        started = self._started = time.monotonic()
         setup = CallSetup(
             call_id=self.engine.call_id,
             settings=self.engine.agent.provider,
@@ -204,6 +207,7 @@ class CallBridge:
         r.opted_out = state.opted_out
         r.transfer_to = state.transfer_to
         r.duration_ms = int((time.monotonic() - started) * 1000)
+        r.visits = timed_visits(state.trail, self._entered_ms, r.duration_ms)
         r.usage = {p.name: p.usage.as_dict() for p in self._usages}
         return r
 
@@ -258,6 +262,7 @@ class CallBridge:
         for c in commands:
             match c:
                 case NodeEntered(name=name):
+                    self._entered_ms.append(int((time.monotonic() - self._started) * 1000))
                     self._note("event", f"entered {name}", via=c.via)
                 case UpdateSession():
                     if provider is not None:

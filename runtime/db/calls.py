@@ -63,6 +63,11 @@ class CallRow:
     """The providers' ``cost_usd`` summed; ``None`` when no provider reported usage."""
     recording: str | None = None
     """The WAV file's name relative to the recordings directory; ``None`` when not recorded."""
+    visits: list[dict[str, Any]] = field(default_factory=list)
+    """Each stay in a node (``runtime.call.result.TimedVisit`` as JSON); ``[]`` before 0008."""
+    ended_by: str | None = None
+    """``agent``, ``caller`` (hung up), ``provider`` or ``cancelled`` (the workflow or an
+    operator hung up); ``None`` when not known."""
 
 
 def _call_row(r: asyncpg.Record) -> CallRow:
@@ -134,12 +139,16 @@ async def end_call(
     ended_at: datetime | None = None,
     usage: dict[str, Any] | None = None,
     recording: str | None = None,
+    visits: Sequence[dict[str, Any]] | None = None,
+    ended_by: str | None = None,
 ) -> None:
     """Record the end of a call (creating its row if needed). Idempotent.
 
     Args:
         usage: provider usage by provider name; ``cost_usd`` is derived from it.
         recording: the WAV file's name relative to the recordings directory.
+        visits: each stay in a node (``TimedVisit.as_json()``), for the heat map.
+        ended_by: ``agent``, ``caller``, ``provider`` or ``cancelled``.
     """
     async with acquire(db) as conn, conn.transaction():
         await _ensure_call(conn, call_id)
@@ -147,7 +156,8 @@ async def end_call(
             "UPDATE calls SET outcome = $2, node_path = $3, turns = $4, duration_ms = $5,"
             " error = $6, ended_at = coalesce($7, ended_at, now()),"
             " usage = coalesce($8, usage), cost_usd = coalesce($9, cost_usd),"
-            " recording = coalesce($10, recording) WHERE id = $1",
+            " recording = coalesce($10, recording), visits = coalesce($11, visits),"
+            " ended_by = coalesce($12, ended_by) WHERE id = $1",
             call_id,
             outcome,
             list(node_path),
@@ -158,6 +168,8 @@ async def end_call(
             usage,
             _numeric(None if usage is None else total_cost(usage)),
             recording,
+            None if visits is None else list(visits),
+            ended_by or None,
         )
 
 

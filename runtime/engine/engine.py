@@ -71,7 +71,7 @@ from runtime.engine.handlers import HANDLERS, EventHandlers
 from runtime.engine.instructions import Instructions
 from runtime.engine.limits import Limits, all_transitions, transition_key
 from runtime.engine.slots import SlotFilling
-from runtime.engine.state import EngineState, Taken
+from runtime.engine.state import EngineState, NodeVisit, Taken
 from runtime.engine.subflows import SubFlows
 from runtime.engine.tools import ToolCalls
 
@@ -274,6 +274,7 @@ class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions):
         s.awaiting_reply_since = None
         s.last_input_at = s.now
         s.note("event", f"entered {target}", via=via)
+        s.trail.append(NodeVisit(target, via))
         self._out.append(NodeEntered(target, via))
         self._out.append(self._session(node))
         deferred = []

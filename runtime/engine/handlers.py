@@ -145,10 +145,12 @@ class EventHandlers:
                 self._stuck(f"no input for {e.ms} ms")
             return
         owner, i, t = max(options, key=lambda o: o[2].after_ms)
+        s.tally(silence=1)
         if self._failure("silence"):
             return
         if s.silence_reprompts < t.max_reprompts:
             s.silence_reprompts += 1
+            s.tally(reprompt=1)
             self._say_template(t.reprompt, self.limits.still_there)
             return
         self._take(t, owner, transition_key(t, i), {})

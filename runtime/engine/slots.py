@@ -54,6 +54,7 @@ class SlotFilling:
                 self._exhausted(slot)
                 return
             s.asks[name] += 1  # the invalid message asks again
+            s.tally(reprompt=1)
             self._say_invalid(slot, value)
             return
         if self._check_when():
@@ -118,6 +119,7 @@ class SlotFilling:
             if not ok:
                 s.note("event", f"{t.name}: {f.name} = {value!r} refused by its validation")
                 if not self._failure("invalid", f.name):
+                    s.tally(reprompt=1)
                     self._say_invalid(slot, value)
                 return False
             accepted[f.name] = value
@@ -199,6 +201,7 @@ class SlotFilling:
     def _no_match(self) -> None:
         s = self.state
         s.no_matches += 1
+        s.tally(no_match=1)
         if self._failure("no_match"):
             return
         nm = self._no_match_transition()
@@ -206,10 +209,12 @@ class SlotFilling:
             if s.no_matches > self.limits.max_no_match:
                 self._stuck("the caller's answers matched nothing")
                 return
+            s.tally(reprompt=1)
             self._say_template(None, self.limits.reprompt)
             return
         owner, i, t = nm
         if s.no_matches <= t.max_retries:
+            s.tally(reprompt=1)
             self._say_template(t.reprompt, self.limits.reprompt)
             return
         self._take(t, owner, transition_key(t, i), {})

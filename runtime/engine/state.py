@@ -46,6 +46,21 @@ class Taken:
 
 
 @dataclass
+class NodeVisit:
+    """One stay in a node, for the heat map of real calls (``runtime.heatmap``): how it was
+    entered, and how often the caller was not understood, stayed silent, or was asked again."""
+
+    node: str
+    via: str
+    no_matches: int = 0
+    """Answers that matched nothing (``on no_match``, or the default re-prompt)."""
+    silences: int = 0
+    """Silences the node reacted to (``on silence``)."""
+    reprompts: int = 0
+    """Times the agent asked again: after a no-match, a silence or a refused value."""
+
+
+@dataclass
 class EngineState:
     now: datetime
     node: str | None = None
@@ -60,6 +75,8 @@ class EngineState:
     transfer_to: str | None = None
     path: list[str] = field(default_factory=list)
     taken: list[Taken] = field(default_factory=list)
+    trail: list[NodeVisit] = field(default_factory=list)
+    """Every node entry (and resumption) in order, with what happened there."""
     transcript: list[dict[str, Any]] = field(default_factory=list)
     pending: dict[str, PendingCall] = field(default_factory=dict)
     turns: int = 0
@@ -86,6 +103,14 @@ class EngineState:
         if data:
             entry["data"] = data
         self.transcript.append(entry)
+
+    def tally(self, *, no_match: int = 0, silence: int = 0, reprompt: int = 0) -> None:
+        """Count what happened in the node being visited (nothing before the first entry)."""
+        if self.trail:
+            visit = self.trail[-1]
+            visit.no_matches += no_match
+            visit.silences += silence
+            visit.reprompts += reprompt
 
     def snapshot(self) -> dict[str, Any]:
         """The state as plain JSON values (datetimes in ISO 8601, other values as strings)."""

@@ -15,7 +15,7 @@ from typing import Any
 from dsl.ir import Agent, Node, ReturnAction, SubFlow, SubFlowCall
 from runtime.engine import values as V
 from runtime.engine.events import Command, NodeEntered
-from runtime.engine.state import EngineState, Frame
+from runtime.engine.state import EngineState, Frame, NodeVisit
 
 
 class SubFlows:
@@ -89,6 +89,7 @@ class SubFlows:
         s.awaiting_reply_since = None
         s.last_input_at = s.now
         s.note("event", f"resumed {target}", via=via)
+        s.trail.append(NodeVisit(target, via))
         self._out.append(NodeEntered(target, via))
         self._out.append(self._session(self.node))
         self._agenda.append(("settle", True))

@@ -14,6 +14,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.converse import ConverseActivities
 from dsl import load_flow
+from runtime.call.result import TimedVisit
 from runtime.db import calls, create_pool, knowledge
 from runtime.db.flows import save_flow
 from runtime.settings import load_settings
@@ -90,9 +91,17 @@ async def run_converse(
 
 async def test_converse_runs_the_call_with_the_local_voice_provider(pool, tmp_path) -> None:
     script = [{"listen": True}, {"say": "I can't make it"}, {"wait_ms": 20000}, {"hangup": True}]
-    result, callee, beats, _ = await run_converse(pool, tmp_path, script)
+    result, callee, beats, attempt = await run_converse(pool, tmp_path, script)
     assert result.outcome == "rescheduled" and result.error is None
     assert result.node_path == ["greet", "reschedule"]
+    # each stay in a node, timed by the bridge, stored for the heat map with who ended the call
+    stored = (await calls.get_call(pool, attempt)).call
+    greet, reschedule = (TimedVisit.from_json(v) for v in stored.visits)
+    assert (greet.node, greet.via, reschedule.node) == ("greet", "start", "reschedule")
+    assert reschedule.via == "intent:reschedule" and stored.ended_by == "agent"
+    assert 0 <= greet.entered_ms < reschedule.entered_ms
+    assert greet.ms == reschedule.entered_ms - greet.entered_ms > 1000  # the greeting was said
+    assert reschedule.entered_ms + reschedule.ms == result.duration_ms
     assert result.callback_at is not None and not result.opted_out
     assert result.turns >= 1 and result.duration_ms > 0
     assert set(result.usage) == {"local"}
@@ -132,6 +141,8 @@ async def test_cancelling_converse_hangs_up_the_call(pool, tmp_path) -> None:
     detail = await calls.get_call(pool, attempt)
     assert detail is not None and detail.call.ended_at is not None
     assert detail.call.node_path == ["greet"] and detail.call.recording == f"{attempt}.wav"
+    # the line went down under the bridge as in a caller's hang-up: not a drop-off
+    assert detail.call.ended_by == "cancelled" and detail.call.visits[0]["node"] == "greet"
     assert detail.transcript[0].text == "entered greet"
 
 

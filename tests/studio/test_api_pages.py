@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.studio.conftest import PAGES
 
 
-@pytest.mark.parametrize("page", ["campaigns", "calls", "knowledge"])
+@pytest.mark.parametrize("page", ["campaigns", "calls", "knowledge", "heatmap"])
 def test_page_names_the_unreachable_api_url(page: str, closed_api: str, flows_dir) -> None:
     at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=30).run()
 
