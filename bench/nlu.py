@@ -20,7 +20,10 @@ embedding alone, and hybrid (wordllama + full-text, relative score fusion), on a
 PostgreSQL with pgvector (``--no-db`` skips it); and the in-memory knowledge base of the chat,
 the conversation tests and the studio: its former word overlap, its word ranking now, hybrid.
 
-Usage: .venv/bin/python bench/nlu.py [--repeat 20] [--no-db]
+The matcher's constants (threshold, family weight, negation penalty) were chosen on a separate
+tuning set, ``bench/nlu_dev/`` (``--dev`` prints its figures too), never on ``flows/eval/``.
+
+Usage: .venv/bin/python bench/nlu.py [--repeat 20] [--no-db] [--dev] [--misses]
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ from runtime.providers.local.semantic import IntentMatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "flows" / "eval"
+DEV = ROOT / "bench" / "nlu_dev"
+"""The tuning set: the matcher's constants were chosen on it, never on ``EVAL``."""
 
 
 def _pct(part: int, whole: int) -> str:
@@ -275,6 +280,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-db", action="store_true", help="skip the knowledge figures")
     parser.add_argument("--misses", action="store_true", help="list the wrong decisions")
+    parser.add_argument("--dev", action="store_true", help="also the tuning set (bench/nlu_dev/)")
     args = parser.parse_args()
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs,"
@@ -292,9 +298,13 @@ def main() -> None:
     print(
         f"first pass (examples embedded once per intent set): {(time.perf_counter() - t0) * 1e3:.0f} ms"
     )
+    print("\nevaluation sets (flows/eval/, held out):")
     intent_figures(sets, matcher, args.repeat)
     if args.misses:
         misses(sets, matcher)
+    if args.dev:
+        print("\ntuning set (bench/nlu_dev/):")
+        intent_figures(load_all(DEV), matcher, args.repeat)
     asyncio.run(memory_knowledge_figures())
     if not args.no_db:
         knowledge_figures()
