@@ -15,7 +15,9 @@ closer to that family); the family's phrases then count as its examples at ``FAM
 * its **semantic** score: the best cosine similarity between the text and one of its phrases
   (family phrases times ``FAMILY_WEIGHT``), times ``NEGATION_PENALTY`` when exactly one of the
   two is negated (``negated``: "I won't pay" against "I'll pay"; a mean of token vectors
-  barely tells them apart);
+  barely tells them apart), plus ``OVERLAP`` times the word-overlap score of its own
+  examples (``scoring``: the content words the text shares with one of them), a sum that the
+  overlap never lifts past 0.9, where an example said as is starts;
 * its **exact** rule score (``scoring.score_phrase``), counted only where the rule is exact:
   ``contained`` (one of its own examples said as whole words, 0.9-1.0), except a bare yes/no
   phrase (``"no"`` inside ``"yep, no problem"`` is not an answer), which counts only through
@@ -54,7 +56,7 @@ import numpy as np
 from dsl.ir import IntentTransition
 from runtime.providers.local.families import FAMILIES, Family
 from runtime.providers.local.model import StaticEmbedder, default_embedder
-from runtime.providers.local.scoring import STOPWORDS, Score, score_phrase, words
+from runtime.providers.local.scoring import STOPWORDS, Score, score_intent, score_phrase, words
 from runtime.providers.local.slots import NO, YES, read_yes_no
 
 THRESHOLD = 0.3
@@ -74,6 +76,9 @@ LINK = 0.5
 FAMILY_WEIGHT = 0.9
 """A family phrase's similarity counts at this share: the flow's own examples come first."""
 NEGATION_PENALTY = 0.75
+OVERLAP = 0.5
+"""The share of the word-overlap rule (``scoring``: Dice over content words, own examples and
+description) added to an intent's semantic score."""
 """A phrase whose negation disagrees with the text's ("I won't pay" / "I'll pay") counts this much."""
 _CACHE_SIZE = 512
 _Entry = tuple[np.ndarray, tuple[str, ...], tuple[int, ...], np.ndarray, np.ndarray]
@@ -244,6 +249,15 @@ class IntentMatcher:
             for sim, phrase, n in zip(sims.tolist(), phrases, owners, strict=True):
                 if sim > best[n].score:
                     best[n] = Score(intents[n].name, round(sim, 4), "semantic", phrase)
+        for n, intent in enumerate(intents):
+            shared = score_intent(text, intent)
+            if shared.rule == "overlap" and shared.score > 0 and best[n].score > 0:
+                # Words said as in an example add to the meaning: the static model dilutes
+                # a shared key word ("reschedule") among the others of the sentence.
+                # It never lifts a score to the level of an example said as is (0.9).
+                boosted = min(best[n].score + OVERLAP * shared.score, 0.9)
+                value = round(max(best[n].score, boosted), 4)
+                best[n] = Score(intent.name, value, best[n].rule, best[n].phrase)
         answer = _short_answer(text)
         for n, intent in enumerate(intents):
             for phrase in intent.examples:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dsl import compile_file
+from runtime.providers.local import semantic
 from runtime.providers.local.evalset import load_all, open_intents
 from runtime.providers.local.families import FAMILIES
 from runtime.providers.local.scoring import words
@@ -123,3 +124,26 @@ def test_an_explicit_request_is_recognised_around_dates_and_numbers(matcher, tex
 )
 def test_a_value_alone_is_not_a_request(matcher, text) -> None:
     assert matcher.request(text) is None
+
+
+def test_shared_words_add_to_the_meaning_but_never_outrank_an_example_said_as_is(
+    matcher,
+) -> None:
+    flow = compile_file(str(FLOWS / "payment.flow.yaml")).flow
+    assert flow is not None
+    verify = open_intents(flow, "verify")
+    decision = matcher.decide("wrong number", verify)
+    assert decision.winner is not None and decision.winner.intent == "wrong_person"
+    assert decision.winner.rule == "contained"
+    dispute = next(s for s in decision.scores if s.intent == "dispute")
+    assert dispute.score <= 0.9
+
+
+def test_a_key_word_shared_with_an_example_lifts_its_intent(matcher, monkeypatch) -> None:
+    greet = intents_at("reminder.flow", "greet")
+    text = "cancel my slot on Wednesday"
+    with_words = {s.intent: s.score for s in matcher.scores(text, greet)}
+    monkeypatch.setattr(semantic, "OVERLAP", 0.0)
+    without = {s.intent: s.score for s in matcher.scores(text, greet)}
+    assert with_words["cancel"] > without["cancel"]
+    assert with_words["opt_out"] == without["opt_out"]  # shares no word with its examples
