@@ -16,8 +16,9 @@ closer to that family); the family's phrases then count as its examples at ``FAM
   (family phrases times ``FAMILY_WEIGHT``), times ``NEGATION_PENALTY`` when exactly one of the
   two is negated (``negated``: "I won't pay" against "I'll pay"; a mean of token vectors
   barely tells them apart), plus ``OVERLAP`` times the word-overlap score of its own
-  examples (``scoring``: the content words the text shares with one of them), a sum that the
-  overlap never lifts past 0.9, where an example said as is starts;
+  examples (``scoring``: the content words the text shares with one of them, with the same
+  negation penalty), a sum that the overlap never lifts past 0.9, where an example said as is
+  starts;
 * its **exact** rule score (``scoring.score_phrase``), counted only where the rule is exact:
   ``contained`` (one of its own examples said as whole words, 0.9-1.0), except a bare yes/no
   phrase (``"no"`` inside ``"yep, no problem"`` is not an answer), which counts only through
@@ -56,7 +57,7 @@ import numpy as np
 from dsl.ir import IntentTransition
 from runtime.providers.local.families import FAMILIES, Family
 from runtime.providers.local.model import StaticEmbedder, default_embedder
-from runtime.providers.local.scoring import STOPWORDS, Score, score_intent, score_phrase, words
+from runtime.providers.local.scoring import STOPWORDS, Score, score_phrase, words
 from runtime.providers.local.slots import NO, YES, read_yes_no
 
 THRESHOLD = 0.3
@@ -249,13 +250,14 @@ class IntentMatcher:
             for sim, phrase, n in zip(sims.tolist(), phrases, owners, strict=True):
                 if sim > best[n].score:
                     best[n] = Score(intents[n].name, round(sim, 4), "semantic", phrase)
+        text_negated = negated(text)
         for n, intent in enumerate(intents):
-            shared = score_intent(text, intent)
-            if shared.rule == "overlap" and shared.score > 0 and best[n].score > 0:
+            shared = _overlap(text, text_negated, intent)
+            if shared > 0 and best[n].score > 0:
                 # Words said as in an example add to the meaning: the static model dilutes
                 # a shared key word ("reschedule") among the others of the sentence.
                 # It never lifts a score to the level of an example said as is (0.9).
-                boosted = min(best[n].score + OVERLAP * shared.score, 0.9)
+                boosted = min(best[n].score + OVERLAP * shared, 0.9)
                 value = round(max(best[n].score, boosted), 4)
                 best[n] = Score(intent.name, value, best[n].rule, best[n].phrase)
         answer = _short_answer(text)
@@ -327,6 +329,20 @@ def _short_answer(text: str) -> bool | None:
     if content[0] in NEGATORS and len(content) > 1 and content[1] not in YES | NO:
         return None  # a negated verb phrase: let the meaning decide
     return read_yes_no(text)
+
+
+def _overlap(text: str, text_negated: bool, intent: IntentTransition) -> float:
+    """The best word-overlap score (``scoring``) of the intent's own phrases, each one whose
+    negation disagrees with the text's counted at ``NEGATION_PENALTY``."""
+    best = 0.0
+    for phrase in (*intent.examples, intent.description):
+        value, rule = score_phrase(text, phrase)
+        if rule != "overlap":
+            continue  # the exact rules are scored on their own
+        if negated(phrase) != text_negated:
+            value *= NEGATION_PENALTY
+        best = max(best, value)
+    return best
 
 
 def _exact(text: str, phrase: str, answer: bool | None) -> tuple[float, str]:

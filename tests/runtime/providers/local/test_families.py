@@ -147,3 +147,18 @@ def test_a_key_word_shared_with_an_example_lifts_its_intent(matcher, monkeypatch
     without = {s.intent: s.score for s in matcher.scores(text, greet)}
     assert with_words["cancel"] > without["cancel"]
     assert with_words["opt_out"] == without["opt_out"]  # shares no word with its examples
+
+
+def test_a_shared_word_under_the_opposite_negation_lifts_less(matcher, monkeypatch) -> None:
+    flow = compile_file(str(FLOWS / "voicemail.flow.yaml")).flow
+    assert flow is not None
+    greet = open_intents(flow, "greet")
+    text = "we will not be home that day"
+    with_words = {s.intent: s.score for s in matcher.scores(text, greet)}
+    monkeypatch.setattr(semantic, "OVERLAP", 0.0)
+    without = {s.intent: s.score for s in matcher.scores(text, greet)}
+    # "home" is shared with "I'll be home" (not negated) and "nobody will be home" (negated).
+    lift_home = with_words["home"] - without["home"]
+    lift_not_home = with_words["not_home"] - without["not_home"]
+    assert with_words["not_home"] > with_words["home"]
+    assert lift_home < lift_not_home
