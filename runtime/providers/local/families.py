@@ -248,12 +248,10 @@ FAMILIES: tuple[Family, ...] = (
         "at_home",
         (
             "I'll be home",
-            "I'm in all day",
             "someone will be in",
             "somebody will be there",
             "I'll be around",
             "I'm at home that day",
-            "I work from home",
         ),
     ),
     Family(

@@ -81,6 +81,25 @@ OVERLAP = 0.5
 """The share of the word-overlap rule (``scoring``: Dice over content words, own examples and
 description) added to an intent's semantic score."""
 """A phrase whose negation disagrees with the text's ("I won't pay" / "I'll pay") counts this much."""
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The matcher's constants, in one place; the defaults are the module's (chosen on the
+    tuning set ``bench/nlu_dev/``). ``bench/nlu.py`` builds the matcher as it was before the
+    families (``FIRST_PASS``) from the same code."""
+
+    threshold: float = THRESHOLD
+    margin: float = MARGIN
+    families: bool = True
+    link: float = LINK
+    family_weight: float = FAMILY_WEIGHT
+    negation_penalty: float = NEGATION_PENALTY
+    overlap: float = OVERLAP
+
+
+FIRST_PASS = Tuning(threshold=0.22, families=False, negation_penalty=1.0, overlap=0.0)
+"""The matcher of the first pass: nearest own example or description, threshold 0.22."""
 _CACHE_SIZE = 512
 _Entry = tuple[np.ndarray, tuple[str, ...], tuple[int, ...], np.ndarray, np.ndarray]
 """An intent set's phrase matrix, phrases, owning intents, weights and negations."""
@@ -108,8 +127,9 @@ class Decision:
 class IntentMatcher:
     """Scores text against intents by the combination rule in the module docstring."""
 
-    def __init__(self, embedder: StaticEmbedder | None = None) -> None:
+    def __init__(self, embedder: StaticEmbedder | None = None, tuning: Tuning = Tuning()) -> None:
         self._embedder = embedder
+        self.tuning = tuning
         self._index: OrderedDict[tuple, _Entry]
         self._index = OrderedDict()
         self._lock = threading.Lock()
@@ -157,7 +177,7 @@ class IntentMatcher:
         best: dict[int, tuple[float, int]] = {}
         for n in range(len(intents)):
             f = int(np.argmax(affinity[n]))
-            if affinity[n, f] >= LINK:
+            if affinity[n, f] >= self.tuning.link:
                 best[n] = (float(affinity[n, f]), f)
         links: dict[str, Family] = {}
         for n, (a, f) in best.items():
@@ -167,15 +187,6 @@ class IntentMatcher:
             self._links[key] = links
             while len(self._links) > _CACHE_SIZE:
                 self._links.pop(next(iter(self._links)))
-        return links
-        best = {}
-        for n in range(len(intents)):
-            f = int(np.argmax(affinity[n]))
-            if affinity[n, f] >= LINK:
-                best[n] = (affinity[n, f], f)
-        for n, (a, f) in best.items():
-            if all(a > b for m, (b, g) in best.items() if g == f and m != n):
-                links[intents[n].name] = [FAMILIES[f]]
         return links
 
     def request(self, text: str) -> Score | None:
@@ -188,7 +199,8 @@ class IntentMatcher:
             return None
         matrix, owners, negations = self._families()
         sims = matrix @ self.embedder.embed_one(rest)
-        sims = np.where(negations != negated(rest), sims * NEGATION_PENALTY, sims)
+        penalty = self.tuning.negation_penalty
+        sims = np.where(negations != negated(rest), sims * penalty, sims)
         best: Score | None = None
         for sim, f in zip(sims.tolist(), owners, strict=True):
             family = FAMILIES[f]
@@ -206,7 +218,7 @@ class IntentMatcher:
             if hit is not None:
                 self._index.move_to_end(key)
                 return hit
-        links = self.links(intents)
+        links = self.links(intents) if self.tuning.families else {}
         texts: list[str] = []
         phrases: list[str] = []
         """What explanations show: the phrase, prefixed with its family's name."""
@@ -224,7 +236,7 @@ class IntentMatcher:
                 texts.append(phrase)
                 phrases.append(f"{family.name}: {phrase}")
                 owners.append(n)
-                weights.append(FAMILY_WEIGHT)
+                weights.append(self.tuning.family_weight)
         entry = (
             self.embedder.embed(texts),
             tuple(phrases),
@@ -246,18 +258,19 @@ class IntentMatcher:
         best = [Score(i.name, 0.0, "semantic", "") for i in intents]
         if phrases:
             sims = (matrix @ self.embedder.embed_one(text)) * weights
-            sims = np.where(negations != negated(text), sims * NEGATION_PENALTY, sims)
+            penalty = self.tuning.negation_penalty
+            sims = np.where(negations != negated(text), sims * penalty, sims)
             for sim, phrase, n in zip(sims.tolist(), phrases, owners, strict=True):
                 if sim > best[n].score:
                     best[n] = Score(intents[n].name, round(sim, 4), "semantic", phrase)
         text_negated = negated(text)
         for n, intent in enumerate(intents):
-            shared = _overlap(text, text_negated, intent)
+            shared = _overlap(text, text_negated, intent, self.tuning.negation_penalty)
             if shared > 0 and best[n].score > 0:
                 # Words said as in an example add to the meaning: the static model dilutes
                 # a shared key word ("reschedule") among the others of the sentence.
                 # It never lifts a score to the level of an example said as is (0.9).
-                boosted = min(best[n].score + OVERLAP * shared, 0.9)
+                boosted = min(best[n].score + self.tuning.overlap * shared, 0.9)
                 value = round(max(best[n].score, boosted), 4)
                 best[n] = Score(intent.name, value, best[n].rule, best[n].phrase)
         answer = _short_answer(text)
@@ -270,14 +283,14 @@ class IntentMatcher:
 
     def decide(self, text: str, intents: Sequence[IntentTransition]) -> Decision:
         scores = tuple(self.scores(text, intents))
-        if not scores or scores[0].score < THRESHOLD:
+        if not scores or scores[0].score < self.tuning.threshold:
             return Decision(scores)
         first = scores[0]
         second = scores[1] if len(scores) > 1 else None
         if (
             second is not None
             and second.intent != first.intent
-            and first.score - second.score < MARGIN
+            and first.score - second.score < self.tuning.margin
             and not (first.rule != "semantic" and second.rule == "semantic")
         ):
             return Decision(scores, clarify=(first, second))
@@ -331,16 +344,16 @@ def _short_answer(text: str) -> bool | None:
     return read_yes_no(text)
 
 
-def _overlap(text: str, text_negated: bool, intent: IntentTransition) -> float:
+def _overlap(text: str, text_negated: bool, intent: IntentTransition, penalty: float) -> float:
     """The best word-overlap score (``scoring``) of the intent's own phrases, each one whose
-    negation disagrees with the text's counted at ``NEGATION_PENALTY``."""
+    negation disagrees with the text's counted at ``penalty``."""
     best = 0.0
     for phrase in (*intent.examples, intent.description):
         value, rule = score_phrase(text, phrase)
         if rule != "overlap":
             continue  # the exact rules are scored on their own
         if negated(phrase) != text_negated:
-            value *= NEGATION_PENALTY
+            value *= penalty
         best = max(best, value)
     return best
 

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from dsl import compile_file
-from runtime.providers.local import semantic
 from runtime.providers.local.evalset import load_all, open_intents
 from runtime.providers.local.families import FAMILIES
 from runtime.providers.local.scoring import words
-from runtime.providers.local.semantic import IntentMatcher, negated
+from runtime.providers.local.semantic import IntentMatcher, Tuning, negated
 
 ROOT = Path(__file__).resolve().parents[4]
 FLOWS = ROOT / "flows"
@@ -139,24 +138,24 @@ def test_shared_words_add_to_the_meaning_but_never_outrank_an_example_said_as_is
     assert dispute.score <= 0.9
 
 
-def test_a_key_word_shared_with_an_example_lifts_its_intent(matcher, monkeypatch) -> None:
+def test_a_key_word_shared_with_an_example_lifts_its_intent(matcher) -> None:
     greet = intents_at("reminder.flow", "greet")
     text = "cancel my slot on Wednesday"
     with_words = {s.intent: s.score for s in matcher.scores(text, greet)}
-    monkeypatch.setattr(semantic, "OVERLAP", 0.0)
-    without = {s.intent: s.score for s in matcher.scores(text, greet)}
+    plain = IntentMatcher(tuning=Tuning(overlap=0.0))
+    without = {s.intent: s.score for s in plain.scores(text, greet)}
     assert with_words["cancel"] > without["cancel"]
     assert with_words["opt_out"] == without["opt_out"]  # shares no word with its examples
 
 
-def test_a_shared_word_under_the_opposite_negation_lifts_less(matcher, monkeypatch) -> None:
+def test_a_shared_word_under_the_opposite_negation_lifts_less(matcher) -> None:
     flow = compile_file(str(FLOWS / "voicemail.flow.yaml")).flow
     assert flow is not None
     greet = open_intents(flow, "greet")
     text = "we will not be home that day"
     with_words = {s.intent: s.score for s in matcher.scores(text, greet)}
-    monkeypatch.setattr(semantic, "OVERLAP", 0.0)
-    without = {s.intent: s.score for s in matcher.scores(text, greet)}
+    plain = IntentMatcher(tuning=Tuning(overlap=0.0))
+    without = {s.intent: s.score for s in plain.scores(text, greet)}
     # "home" is shared with "I'll be home" (not negated) and "nobody will be home" (negated).
     lift_home = with_words["home"] - without["home"]
     lift_not_home = with_words["not_home"] - without["not_home"]
