@@ -46,6 +46,7 @@ The same text always gets the same decision (no sampling, no state).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -326,6 +327,7 @@ VALUE_WORDS = frozenset(
 it asks for."""
 
 
+@functools.lru_cache(maxsize=4096)
 def negated(text: str) -> bool:
     """Whether ``text`` says no to something: a word of ``NEGATIONS`` outside ``NOT_NEGATIONS``."""
     said = " ".join(words(text))
