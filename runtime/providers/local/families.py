@@ -351,16 +351,4 @@ FAMILIES: tuple[Family, ...] = (
             "may I ask you something else",
         ),
     ),
-    Family(
-        "correction",
-        (
-            "sorry, I meant",
-            "actually, make it",
-            "no wait, I said the wrong one",
-            "let me correct that",
-            "I made a mistake, it's",
-            "change it to",
-            "not that one, the other",
-        ),
-    ),
 )
