@@ -78,10 +78,10 @@ LINK = 0.5
 FAMILY_WEIGHT = 0.9
 """A family phrase's similarity counts at this share: the flow's own examples come first."""
 NEGATION_PENALTY = 0.75
+"""A phrase whose negation disagrees with the text's ("I won't pay" / "I'll pay") counts this much."""
 OVERLAP = 0.5
 """The share of the word-overlap rule (``scoring``: Dice over content words, own examples and
 description) added to an intent's semantic score."""
-"""A phrase whose negation disagrees with the text's ("I won't pay" / "I'll pay") counts this much."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,8 @@ class IntentMatcher:
         """The explicit request (a family marked ``request``: opt-out, callback, a person) that
         ``text`` makes, if any: its words other than dates, times and numbers (``VALUE_WORDS``)
         score at least ``CONFIDENT`` against one of the family's phrases. "call me back
-        tomorrow at 10pm" is a callback request; "tomorrow at 10pm" alone is a value."""
+        tomorrow at 10pm" is a callback request; "tomorrow at 10pm" alone is a value. The
+        result's ``intent`` is the family's name, its ``phrase`` the words judged."""
         rest = " ".join(w for w in words(text) if w not in VALUE_WORDS and not _NUMBER.fullmatch(w))
         if not rest:
             return None
@@ -221,8 +222,7 @@ class IntentMatcher:
                 return hit
         links = self.links(intents) if self.tuning.families else {}
         texts: list[str] = []
-        phrases: list[str] = []
-        """What explanations show: the phrase, prefixed with its family's name."""
+        phrases: list[str] = []  # what explanations show: a family phrase prefixed with its name
         owners: list[int] = []
         weights: list[float] = []
         for n, intent in enumerate(intents):
