@@ -9,7 +9,8 @@ exact rules, combined as its docstring says). One turn, in order of precedence:
 2. otherwise, in a node collecting slots, every slot whose value the text holds (read by
    ``slots.read_slot``) is reported with ``provide_slots``, unless the text is an explicit
    request (``IntentMatcher.request``: "call me back tomorrow at 10pm" is a callback request,
-   not a date of birth); values the flow's ``validate`` refuses are refused by the engine,
+   not a date of birth) and no slot asked is about that request (``IntentMatcher.is_about``:
+   a slot described "When to call the caller back" takes it); values the flow's ``validate`` refuses are refused by the engine,
    which says the ``invalid`` line and asks again;
 3. otherwise a node tool that fits is called: ``schedule_callback`` when the text holds a date
    and time, ``knowledge_search`` when the text is a question and no intent is sure;
@@ -77,6 +78,11 @@ class LocalProvider:
         if winner is not None and _sure(decision):
             return self._intent(request, winner.intent, explanation)
         asked = self._matcher.request(text) if request.missing else None
+        if asked is not None and any(
+            self._matcher.is_about(f"{s.name.replace('_', ' ')} {s.description}", asked.intent)
+            for s in request.missing
+        ):
+            asked = None  # the question is about the request itself: "when shall we call back?"
         if asked is not None:
             explanation = f"{asked.intent} request, not a value; {explanation}"
             linked = self._matcher.links(request.intents)

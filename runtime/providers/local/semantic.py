@@ -210,6 +210,16 @@ class IntentMatcher:
                 best = Score(family.name, round(sim, 4), "request", rest)
         return best
 
+    def is_about(self, text: str, family: str) -> bool:
+        """Whether ``text`` (a slot's name and description) is about the request ``family``:
+        its best similarity to one of the family's phrases reaches ``CONFIDENT``. A slot "When
+        to call the caller back" is about a callback; "The caller's date of birth" is not."""
+        matrix, owners, _ = self._families()
+        rows = [n for n, f in enumerate(owners) if FAMILIES[f].name == family]
+        if not rows or not text.strip():
+            return False
+        return float((matrix[rows] @ self.embedder.embed_one(text)).max()) >= CONFIDENT
+
     def _phrases(self, intents: Sequence[IntentTransition]) -> _Entry:
         """The phrase matrix of an intent set (cached): its phrases, their intent index and
         weight (1 for the intent's own examples and description, ``FAMILY_WEIGHT`` for the

@@ -200,6 +200,20 @@ async def test_a_request_an_open_intent_serves_goes_to_it(identity_ask) -> None:
     assert [c.name for c in turn.calls] == ["opt_out"]
 
 
+async def test_a_request_answers_a_question_about_that_request(identity_ask) -> None:
+    callback_at = Slot("callback_at", "datetime", description="When to call the caller back")
+    turn = await LocalProvider().turn(
+        request(
+            "call me back tomorrow at 10am",
+            identity_ask,
+            tools=(PROVIDE_SLOTS, NO_MATCH),
+            missing=(callback_at,),
+        )
+    )
+    assert [c.name for c in turn.calls] == [PROVIDE_SLOTS]
+    assert turn.calls[0].arguments["callback_at"].startswith("2026-11-24T10:00")
+
+
 async def test_a_date_alone_still_fills_the_slot(identity_ask) -> None:
     turn = await LocalProvider().turn(
         request(
