@@ -85,11 +85,9 @@ class LocalProvider:
             asked = None  # the question is about the request itself: "when shall we call back?"
         if asked is not None:
             explanation = f"{asked.intent} request, not a value; {explanation}"
-            linked = self._matcher.links(request.intents)
-            if winner is not None and winner.intent not in {
-                name for name, family in linked.items() if family.name == asked.intent
-            }:
-                winner = None  # a weak match of another intent does not take a request
+            family = self._matcher.links(request.intents).get(winner.intent) if winner else None
+            if family is not None and family.request and family.name != asked.intent:
+                winner = None  # one request is not weakly taken for another (callback / opt-out)
         if request.missing and PROVIDE_SLOTS in offered and asked is None:
             values = {}
             for slot in request.missing:
