@@ -1,9 +1,10 @@
 """Offline understanding figures: intent matching per example flow, and knowledge retrieval.
 
-Intents (``flows/eval/*.nlu.yaml``): for each flow, the local provider's matcher
-(``runtime.providers.local.semantic``: wordllama embeddings + exact rules) beside the rules
-alone as they were before it (``runtime.providers.local.scoring.choose``), on the same
-utterances in the same run:
+Intents (``flows/eval/*.nlu.yaml``): for each flow, the local provider's matcher now
+(``runtime.providers.local.semantic``: wordllama embeddings, built-in families, negation, word
+overlap, exact rules) beside its first pass (``semantic.FIRST_PASS``: nearest own example,
+threshold 0.22) and the rules alone as they were before it
+(``runtime.providers.local.scoring.choose``), on the same utterances in the same run:
   top-1       the best-scored intent is the expected one (paraphrase set)
   decided     the decision is the expected intent (above the threshold, not a clarify)
   clarify     asked which of two intents was meant (semantic only)
@@ -20,7 +21,10 @@ embedding alone, and hybrid (wordllama + full-text, relative score fusion), on a
 PostgreSQL with pgvector (``--no-db`` skips it); and the in-memory knowledge base of the chat,
 the conversation tests and the studio: its former word overlap, its word ranking now, hybrid.
 
-Usage: .venv/bin/python bench/nlu.py [--repeat 20] [--no-db]
+The matcher's constants (threshold, family weight, negation penalty) were chosen on a separate
+tuning set, ``bench/nlu_dev/`` (``--dev`` prints its figures too), never on ``flows/eval/``.
+
+Usage: .venv/bin/python bench/nlu.py [--repeat 20] [--no-db] [--dev] [--misses]
 """
 
 from __future__ import annotations
@@ -49,54 +53,72 @@ from runtime.knowledge import InMemoryKnowledgeBase, KnowledgeBase, Passage
 from runtime.providers.local.evalset import NO_MATCH, EvalSet, load_all
 from runtime.providers.local.model import default_embedder
 from runtime.providers.local.scoring import choose, rank
-from runtime.providers.local.semantic import IntentMatcher
+from runtime.providers.local.semantic import FIRST_PASS, IntentMatcher
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "flows" / "eval"
+DEV = ROOT / "bench" / "nlu_dev"
+"""The tuning set: the matcher's constants were chosen on it, never on ``EVAL``."""
 
 
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f} %" if whole else "-"
 
 
+def _decision(matcher: IntentMatcher, case) -> tuple[str, str]:
+    """The best-scored intent and the decision (an intent, ``clarify`` or ``no_match``)."""
+    d = matcher.decide(case.text, case.intents)
+    decided = d.winner.intent if d.winner else ("clarify" if d.clarify else NO_MATCH)
+    return d.scores[0].intent, decided
+
+
 def intent_figures(sets: list[EvalSet], matcher: IntentMatcher, repeat: int) -> None:
+    """Per flow: the rules, the first pass (``FIRST_PASS``) and the matcher now, same run."""
+    first = IntentMatcher(matcher.embedder, FIRST_PASS)
     header = (
-        "| flow | paraphrases | top-1 rules | top-1 semantic | decided rules | decided semantic"
-        " | clarify | unrelated | no-match rules | no-match semantic | precision rules"
-        " | precision semantic | rules p50 / p99 | semantic p50 / p99 | semantic p99 CPU |"
+        "| flow | paraphrases | top-1 rules | top-1 first pass | top-1 now | decided rules"
+        " | decided first pass | decided now | clarify now | unrelated | no-match rules"
+        " | no-match first pass | no-match now | precision rules | precision now"
+        " | rules p50 / p99 | now p50 / p99 | now p99 CPU |"
     )
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
     for s in sets:
         para, unrel = s.paraphrases, s.unrelated
-        r_top = r_dec = s_top = s_dec = clar = 0
-        r_nm_hits = s_nm_hits = r_nm_all = s_nm_all = 0
+        top = {"rules": 0, "first": 0, "now": 0}
+        dec = {"rules": 0, "first": 0, "now": 0}
+        nm_hits = {"rules": 0, "first": 0, "now": 0}
+        nm_all = {"rules": 0, "now": 0}
+        clar = 0
         for case in s.cases:
             ranked = rank(case.text, case.intents)
             winner, _ = choose(case.text, case.intents)
-            rule = winner.intent if winner is not None else NO_MATCH
-            d = matcher.decide(case.text, case.intents)
-            sem = d.winner.intent if d.winner is not None else NO_MATCH
-            if d.clarify is not None:
-                sem = "clarify"
-            if case.expected == NO_MATCH:
-                r_nm_hits += rule == NO_MATCH
-                s_nm_hits += sem == NO_MATCH
-            else:
-                r_top += bool(ranked) and ranked[0].score > 0 and ranked[0].intent == case.expected
-                s_top += d.scores[0].intent == case.expected
-                r_dec += rule == case.expected
-                s_dec += sem == case.expected
-                clar += sem == "clarify"
-            r_nm_all += rule == NO_MATCH
-            s_nm_all += sem == NO_MATCH
+            got = {
+                "rules": (
+                    ranked[0].intent if ranked and ranked[0].score > 0 else "",
+                    winner.intent if winner is not None else NO_MATCH,
+                ),
+                "first": _decision(first, case),
+                "now": _decision(matcher, case),
+            }
+            for key, (best, decided) in got.items():
+                if case.expected == NO_MATCH:
+                    nm_hits[key] += decided == NO_MATCH
+                else:
+                    top[key] += best == case.expected
+                    dec[key] += decided == case.expected
+            clar += case.expected != NO_MATCH and got["now"][1] == "clarify"
+            nm_all["rules"] += got["rules"][1] == NO_MATCH
+            nm_all["now"] += got["now"][1] == NO_MATCH
         sem_wall, sem_cpu = _timings(lambda c: matcher.decide(c.text, c.intents), s, repeat)
         rule_wall, _ = _timings(lambda c: choose(c.text, c.intents), s, repeat)
+        n, u = len(para), len(unrel)
         print(
-            f"| {s.name} | {len(para)} | {_pct(r_top, len(para))} | {_pct(s_top, len(para))}"
-            f" | {_pct(r_dec, len(para))} | {_pct(s_dec, len(para))} | {clar}"
-            f" | {len(unrel)} | {_pct(r_nm_hits, len(unrel))} | {_pct(s_nm_hits, len(unrel))}"
-            f" | {_pct(r_nm_hits, r_nm_all)} | {_pct(s_nm_hits, s_nm_all)}"
+            f"| {s.name} | {n} | {_pct(top['rules'], n)} | {_pct(top['first'], n)}"
+            f" | {_pct(top['now'], n)} | {_pct(dec['rules'], n)} | {_pct(dec['first'], n)}"
+            f" | {_pct(dec['now'], n)} | {clar} | {u} | {_pct(nm_hits['rules'], u)}"
+            f" | {_pct(nm_hits['first'], u)} | {_pct(nm_hits['now'], u)}"
+            f" | {_pct(nm_hits['rules'], nm_all['rules'])} | {_pct(nm_hits['now'], nm_all['now'])}"
             f" | {_ms(rule_wall, 50)} / {_ms(rule_wall, 99)}"
             f" | {_ms(sem_wall, 50)} / {_ms(sem_wall, 99)} | {_ms(sem_cpu, 99)} |"
         )
@@ -275,6 +297,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-db", action="store_true", help="skip the knowledge figures")
     parser.add_argument("--misses", action="store_true", help="list the wrong decisions")
+    parser.add_argument("--dev", action="store_true", help="also the tuning set (bench/nlu_dev/)")
     args = parser.parse_args()
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs,"
@@ -292,9 +315,13 @@ def main() -> None:
     print(
         f"first pass (examples embedded once per intent set): {(time.perf_counter() - t0) * 1e3:.0f} ms"
     )
+    print("\nevaluation sets (flows/eval/, held out):")
     intent_figures(sets, matcher, args.repeat)
     if args.misses:
         misses(sets, matcher)
+    if args.dev:
+        print("\ntuning set (bench/nlu_dev/):")
+        intent_figures(load_all(DEV), matcher, args.repeat)
     asyncio.run(memory_knowledge_figures())
     if not args.no_db:
         knowledge_figures()

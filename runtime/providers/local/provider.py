@@ -7,13 +7,19 @@ exact rules, combined as its docstring says). One turn, in order of precedence:
    or semantically ``CONFIDENT`` (a clear paraphrase), is called, with any of its parameters
    read from the text: explicit requests such as opt-out win over slot filling;
 2. otherwise, in a node collecting slots, every slot whose value the text holds (read by
-   ``slots.read_slot``) is reported with ``provide_slots``;
+   ``slots.read_slot``) is reported with ``provide_slots``, unless the text is an explicit
+   request (``IntentMatcher.request``: "call me back tomorrow at 10pm" is a callback request,
+   not a date of birth) and no slot asked is about that request (``IntentMatcher.is_about``:
+   a slot described "When to call the caller back" takes it); values the flow's ``validate`` refuses are refused by the engine,
+   which says the ``invalid`` line and asks again;
 3. otherwise a node tool that fits is called: ``schedule_callback`` when the text holds a date
    and time, ``knowledge_search`` when the text is a question and no intent is sure;
 4. otherwise the best intent at or above ``semantic.THRESHOLD`` is called;
 5. otherwise, when two intents are too close to choose, the provider asks which one the caller
    meant (once in a row; asked again, it goes on to 6);
-6. otherwise ``no_match`` when the node offers it, else the node's ``say`` lines are repeated.
+6. otherwise, for an explicit request that nothing open at the node serves, the provider says
+   it cannot do that now and the node's question stands (no slot filled, no ``no_match``);
+7. otherwise ``no_match`` when the node offers it, else the node's ``say`` lines are repeated.
 
 With no caller text (the engine asked for a turn after a tool result), the provider speaks the
 result's ``message`` when it has one. It never pretends to understand: no rule, no call.
@@ -71,7 +77,18 @@ class LocalProvider:
         winner = decision.winner
         if winner is not None and _sure(decision):
             return self._intent(request, winner.intent, explanation)
-        if request.missing and PROVIDE_SLOTS in offered:
+        asked = self._matcher.request(text) if request.missing else None
+        if asked is not None and any(
+            self._matcher.is_about(f"{s.name.replace('_', ' ')} {s.description}", asked.intent)
+            for s in request.missing
+        ):
+            asked = None  # the question is about the request itself: "when shall we call back?"
+        if asked is not None:
+            explanation = f"{asked.intent} request, not a value; {explanation}"
+            family = self._matcher.links(request.intents).get(winner.intent) if winner else None
+            if family is not None and family.request and family.name != asked.intent:
+                winner = None  # one request is not weakly taken for another (callback / opt-out)
+        if request.missing and PROVIDE_SLOTS in offered and asked is None:
             values = {}
             for slot in request.missing:
                 if slot.type == "str":
@@ -106,6 +123,10 @@ class LocalProvider:
             last_agent = next((t for r, t in reversed(request.history) if r == "agent"), None)
             if last_agent != question:
                 return ProviderTurn(reply=question, explanation=f"clarify; {explanation}")
+        if asked is not None:
+            # An explicit request nothing open at the node serves: say so, keep the question.
+            reply = " ".join((SORRY, *request.say))
+            return ProviderTurn(reply=reply, explanation=f"cannot serve; {explanation}")
         if NO_MATCH in offered:
             return ProviderTurn(
                 calls=(TransitionCalled(NO_MATCH, {}, self._id()),),

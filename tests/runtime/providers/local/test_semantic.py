@@ -14,6 +14,7 @@ from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, ToolSpec
 from runtime.engine.turn import TurnRequest
 from runtime.providers.local import LocalProvider
 from runtime.providers.local.evalset import open_intents
+from runtime.providers.local.provider import SORRY
 from runtime.providers.local.semantic import CONFIDENT, THRESHOLD, IntentMatcher
 
 FLOWS = Path(__file__).resolve().parents[4] / "flows"
@@ -165,6 +166,65 @@ async def test_slot_values_are_still_read_by_rule_when_no_intent_is_sure(greet) 
         request("seven", greet, tools=(PROVIDE_SLOTS,), missing=(Slot("count", "int"),))
     )
     assert turn.calls[0].name == PROVIDE_SLOTS and turn.calls[0].arguments == {"count": 7}
+
+
+@pytest.fixture(scope="module")
+def identity_ask() -> tuple[IntentTransition, ...]:
+    flow = compile_file(str(FLOWS / "payment_reminder.flow")).flow
+    assert flow is not None
+    return open_intents(flow, "identity.ask")
+
+
+async def test_an_explicit_request_is_never_read_as_a_slot_value(identity_ask) -> None:
+    dob = (Slot("birth_date", "date"),)
+    tools = (PROVIDE_SLOTS, NO_MATCH)
+    turn = await LocalProvider().turn(
+        request("call me back tomorrow at 10pm", identity_ask, tools=tools, missing=dob)
+    )
+    # Neither a birth date nor the weakly similar global opt-out, nor a no-match that would
+    # end the identity check: the provider says it cannot, and the question stands.
+    assert turn.calls == ()
+    assert turn.reply is not None and turn.reply.startswith(SORRY)
+    assert "callback request, not a value" in turn.explanation
+
+
+async def test_a_request_an_open_intent_serves_goes_to_it(identity_ask) -> None:
+    turn = await LocalProvider().turn(
+        request(
+            "please stop ringing this number",
+            identity_ask,
+            tools=(PROVIDE_SLOTS, NO_MATCH),
+            missing=(Slot("birth_date", "date"),),
+        )
+    )
+    assert [c.name for c in turn.calls] == ["opt_out"]
+
+
+async def test_a_request_answers_a_question_about_that_request(identity_ask) -> None:
+    callback_at = Slot("callback_at", "datetime", description="When to call the caller back")
+    turn = await LocalProvider().turn(
+        request(
+            "call me back tomorrow at 10am",
+            identity_ask,
+            tools=(PROVIDE_SLOTS, NO_MATCH),
+            missing=(callback_at,),
+        )
+    )
+    assert [c.name for c in turn.calls] == [PROVIDE_SLOTS]
+    assert turn.calls[0].arguments["callback_at"].startswith("2026-11-24T10:00")
+
+
+async def test_a_date_alone_still_fills_the_slot(identity_ask) -> None:
+    turn = await LocalProvider().turn(
+        request(
+            "March 12th 1984",
+            identity_ask,
+            tools=(PROVIDE_SLOTS, NO_MATCH),
+            missing=(Slot("birth_date", "date"),),
+        )
+    )
+    assert [c.name for c in turn.calls] == [PROVIDE_SLOTS]
+    assert turn.calls[0].arguments == {"birth_date": "1984-03-12"}
 
 
 async def test_the_explanation_lists_the_scores(greet) -> None:
