@@ -140,6 +140,16 @@ CODES: dict[str, Code] = {
             "provider\n  voice {openai: marin, ultravox: Mark}\n  fallback ultravox",
         ),
         Code(
+            "VF207",
+            "a node's turn detection Ultravox cannot apply",
+            "Ultravox sets its voice activity detection once per call (vadSettings, from the "
+            "provider's silence): a node's turn block is applied by OpenAI Realtime and ignored "
+            "when Ultravox takes the call. A warning, reported when the provider fallback names "
+            "ultravox; set what must hold on every provider at agent level.",
+            "provider\n  fallback ultravox\nnode card\n  turn\n    silence 2s",
+            'provider\n  silence 2s\n  fallback ultravox\nnode card\n  task "Ask the card number"',
+        ),
+        Code(
             "VF210",
             "duplicate node",
             "Two nodes have the same name; every node name must be unique in the agent.",
