@@ -3,8 +3,8 @@ the YAML writer (``dsl/format_yaml.py``) shares.
 
 The text is generated from the IR, so it is canonical (expressions in canonical form, defaults
 left out, durations in the largest exact unit) and converting a flow to the other syntax and
-back gives the same IR and hash. Comments: the comment block that opens the file (what the
-flow shows) is kept; other comments are dropped. Known limit: a call argument whose
+back gives the same IR and hash. The IR holds no comments: ``dsl/comments.py`` puts every
+comment of the source back into this text (``voxflow fmt``). Known limit: a call argument whose
 expression nests parentheses more than one level deep cannot be written in ``.flow``
 (``ARGS`` in ``flow.lark``); such a flow stays in YAML.
 """
