@@ -37,7 +37,10 @@ CODES: dict[str, Code] = {
             "VF102",
             "syntax error in a .flow.yaml file",
             "The YAML itself is malformed: bad indentation, a missing colon, an unclosed quote, "
-            "or more than one document.",
+            "or more than one document. It is reported where the mistake is, not where YAML "
+            "gave up: at the opening quote of a string that runs on, at a key without its "
+            "colon, at the [ that is not closed, and at a line whose indentation matches no "
+            "block above it (with the indentations it could have).",
             "nodes:\n  greet:\n   say: Hello\n  task: Ask",
             "nodes:\n  greet:\n    say: Hello\n    task: Ask",
         ),
