@@ -6,13 +6,16 @@ every event against the SDK's GA models and merges ``session.update`` like the s
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from dsl import compile_source
 from runtime.engine.events import DtmfPressed, TransitionCalled, UpdateSession
 from runtime.providers.base import CallSetup
 from runtime.providers.openai_realtime import OpenAIRealtimeProvider
+from telephony.audio.frames import AudioFrame
 from tests.engines import new_engine
+from tests.standins.harness import tone
 from tests.standins.openai_realtime import OpenAIRealtimeStandin
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -99,3 +102,44 @@ async def test_a_start_node_with_its_own_turn_detection_opens_the_session_with_i
     assert not standin.invalid
     assert call.updates[0]["audio"]["input"]["turn_detection"]["type"] == "semantic_vad"
     assert "audio" not in call.updates[1]  # unchanged: not sent again
+
+
+async def test_the_stand_in_ends_the_callers_turn_after_the_nodes_own_pause() -> None:
+    """Under server VAD the stand-in ends a turn after the session's ``silence_duration_ms``:
+    a node asking for a long number gets its longer pause once its update is in."""
+    flow = compile_source(
+        FLOW.replace(
+            "      turn_detection semantic_vad\n      eagerness low", "      silence 1500ms"
+        ),
+        file="cards.flow",
+    ).unwrap()
+    engine = new_engine(flow, contact={}, call_id="c1", now=NOW)
+    first = updates(engine.start())[0]
+    (card,) = updates(engine.handle(TransitionCalled("pay", {}, "call_1")))
+    turns: list[str] = []
+
+    async def model(call) -> None:
+        await call.next_event("session.update", 1)
+        turns.append(await call.caller_turn("4111 1111 1111 1111"))
+
+    async with OpenAIRealtimeStandin(model) as standin:
+        p = OpenAIRealtimeProvider(api_key="sk-standin", base_url=standin.base_url)
+        await p.start(CallSetup("c1", settings=flow.agent.provider, first=first))
+        await p.update_session(card)
+        call = standin.calls[0]
+        await call.next_event("session.update", 1)
+        silence = AudioFrame(bytes(1600), 8000)  # 100 ms of 16-bit samples at 8 kHz
+        await p.send_audio(AudioFrame(tone(300, 8000), 8000))
+        for _ in range(10):  # 1 s of pause: past the agent's 600 ms, short of the node's 1.5 s
+            await p.send_audio(silence)
+        await call.wait_until(lambda: call.input_ms >= 1300)
+        await asyncio.sleep(0.2)
+        assert not [e for e in standin.sent if e["type"] == "input_audio_buffer.speech_stopped"]
+        for _ in range(6):
+            await p.send_audio(silence)
+        await call.wait_until(lambda: bool(turns))
+        stopped = [e for e in standin.sent if e["type"] == "input_audio_buffer.speech_stopped"]
+        await p.hangup()
+    assert call.session["audio"]["input"]["turn_detection"]["silence_duration_ms"] == 1500
+    assert len(stopped) == 1 and stopped[0]["audio_end_ms"] == 300
+    assert not standin.invalid
