@@ -145,28 +145,28 @@ def paths(doc: Value) -> list[tuple[Path, int, int]]:
     return out
 
 
-def _anchors(doc: Value) -> dict[int, Path]:
+def _anchors(located: list[tuple[Path, int, int]]) -> dict[int, Path]:
     """Each line's statement: the path written first on it (the outermost of equals: ``agent``
     rather than ``agent.name`` for ``agent reminder``)."""
     best: dict[int, tuple[int, int, Path]] = {}
-    for path, line, col in paths(doc):
+    for path, line, col in located:
         key = (col, len(path))
         if line not in best or key < best[line][:2]:
             best[line] = (col, len(path), path)
     return {line: b[2] for line, b in best.items()}
 
 
-def _lines(doc: Value) -> dict[Path, int]:
+def _lines(located: list[tuple[Path, int, int]]) -> dict[Path, int]:
     out: dict[Path, int] = {}
-    for path, line, _ in paths(doc):
+    for path, line, _ in located:
         out.setdefault(path, line)
     return out
 
 
 def _blocks(source: str, doc: Value, comments: list[Comment]) -> list[tuple[Path | None, _Block]]:
     """The comments grouped by the path they belong to (``None``: the end of the file)."""
-    anchors = _anchors(doc)
     lines = source.splitlines()
+    anchors = _anchors(_located(doc, lines))
     code = sorted(anchors)
 
     def next_anchor(after: int) -> tuple[Path | None, int]:
@@ -178,8 +178,10 @@ def _blocks(source: str, doc: Value, comments: list[Comment]) -> list[tuple[Path
     out: list[tuple[Path | None, _Block]] = []
     pending: list[str] = []
     for i, c in enumerate(comments):
-        if c.trailing and c.line in anchors:
-            out.append((anchors[c.line], _Block([], trailing=[c.text])))
+        if c.trailing:
+            # on a keyword line that opens a block, it belongs to that block (next line's)
+            path = anchors.get(c.line) or next_anchor(c.line)[0]
+            out.append((path, _Block([], trailing=[c.text])))
             continue
         if pending and comments[i - 1].line < c.line - 1:
             pending.append("")  # a blank line (or an anchor-less line) between two comments
@@ -232,9 +234,10 @@ def restore(
     trailing: bool = True,
 ) -> str:
     """``text`` (``syntax``, document tree ``doc``) with the comment ``blocks`` put back."""
-    where = _lines(doc)
     lines = text.rstrip("\n").split("\n")
-    starts = {line for _, line, _ in paths(doc)}
+    located = _located(doc, lines)
+    where = _lines(located)
+    starts = {line for _, line, _ in located}
     before: dict[int, list[str]] = {}
     after: dict[int, list[str]] = {}
     end: list[str] = []
@@ -258,11 +261,55 @@ def restore(
 
 
 def _line_of(path: Path | None, where: dict[Path, int]) -> int | None:
+    """The line of ``path``, else of its nearest enclosing path that the text has."""
     while path:
         if path in where:
             return where[path]
         path = path[:-1]
     return None
+
+
+def _located(doc: Value, lines: list[str]) -> list[tuple[Path, int, int]]:
+    """``paths(doc)``, with each block that a bare keyword line opens (``.flow``'s
+    ``provider``, ``turn``, ``enter``, ``global``, ``do``: their key takes the position of
+    their first item) moved to that keyword line."""
+    found = paths(doc)
+    first: dict[Path, tuple[int, int]] = {}
+    for path, line, col in found:
+        first.setdefault(path, (line, col))
+    starts = {line for _, line, _ in found}
+    moved: dict[Path, int] = {}
+    for path, line, col in found:  # parents before children: the outermost block claims a line
+        parent = path[:-1]
+        if len(path) > 1 and first.get(parent) == (line, col) and parent not in moved:
+            header = _header(lines, line, starts)
+            if header != line and header not in moved.values():
+                moved[parent] = header
+    out = []
+    for path, line, col in found:
+        if path in moved:
+            text = lines[moved[path] - 1]
+            line, col = moved[path], len(text) - len(text.lstrip()) + 1
+        out.append((path, line, col))
+    return out
+
+
+def _header(lines: list[str], at: int, starts: set[int]) -> int:
+    """The keyword line that opens the block whose first item is on line ``at``, if there is
+    one (the code line above it, comments aside, less indented, where nothing of the tree
+    starts)."""
+    row = at - 1
+    while row >= 1 and lines[row - 1].lstrip().startswith("#"):
+        row -= 1
+    if row < 1 or at > len(lines):
+        return at
+    above, here = lines[row - 1], lines[at - 1]
+    opens = (
+        above.strip()
+        and row not in starts
+        and len(above) - len(above.lstrip()) < len(here) - len(here.lstrip())
+    )
+    return row if opens else at
 
 
 def format_source(result: CompileResult, to: str) -> str:

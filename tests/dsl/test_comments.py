@@ -94,6 +94,10 @@ agent a
   # the prompt
   persona "Hi"  # short on purpose
   start greet
+  # the block keyword keeps the comment above it
+  provider  # and the one after it
+    # and the one inside, above the first item
+    language "en-GB"
 
   # first contact
   node greet
@@ -117,6 +121,10 @@ agent a
   # the prompt
   persona "Hi"  # short on purpose
   start greet
+  # the block keyword keeps the comment above it
+  provider  # and the one after it
+    # and the one inside, above the first item
+    language "en-GB"
 
   # first contact
   node greet
