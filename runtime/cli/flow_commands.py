@@ -15,7 +15,7 @@ import graphviz
 import typer
 
 from dsl import CompileResult, compile_file
-from dsl.comments import format_source
+from dsl.comments import FormatError, format_source
 from dsl.compiler import syntax_of
 from dsl.graph import to_dot, to_mermaid, to_svg
 from dsl.schema import flow_schema
@@ -136,7 +136,12 @@ def fmt(
             continue
         own = Syntax(syntax_of(path))
         target = to or own
-        text = format_source(result, target.value)
+        try:
+            text = format_source(result, target.value)
+        except FormatError as e:  # a formatter bug: the file is left as it is
+            typer.echo(f"{e}; the file is left unchanged (please report this flow)", err=True)
+            failed = True
+            continue
         if check_only:
             if target is not own or text != result.source:
                 typer.echo(f"{path}: would be reformatted", err=True)

@@ -93,3 +93,17 @@ def test_converting_to_yaml_keeps_the_comments(tmp_path: Path):
     assert compile_file(out).unwrap().hash == compile_file(flow).unwrap().hash
     assert result.stdout.startswith("# Reminder.\nagent:\n")
     assert "  # the prompt\n  persona: Hi  # short\n" in result.stdout
+
+
+def test_a_formatter_bug_leaves_the_file_unchanged_and_exits_1(tmp_path: Path, monkeypatch):
+    from dsl.comments import FormatError
+
+    def broken(result, to):
+        raise FormatError(f"{result.file}: the formatted text does not compile to the same flow")
+
+    monkeypatch.setattr(runtime.cli.flow_commands, "format_source", broken)
+    flow = tmp_path / "a.flow"
+    flow.write_text(MESSY)
+    result = runner.invoke(app, ["fmt", "--write", str(flow)])
+    assert result.exit_code == 1 and "left unchanged" in result.output
+    assert flow.read_text() == MESSY
