@@ -126,6 +126,7 @@ class ToolReader:
         inherited = agent is not None and mode is None
         effective = mode or (agent.mode if agent is not None else None) or "server_vad"
         whose = " (the agent's)" if inherited else ""
+        agent_mode = f" (the agent uses {effective})" if inherited else ""
         if threshold is not None:
             at = m.get("vad_threshold")
             assert at is not None
@@ -149,7 +150,7 @@ class ToolReader:
             self.r.report(
                 at.pos,
                 "VF205",
-                f"eagerness has no effect without semantic_vad{' (the agent uses server_vad)' if inherited else ''}",
+                f"eagerness has no effect without semantic_vad{agent_mode}",
                 "add turn_detection semantic_vad, or remove eagerness",
             )
         if silence is not None and not 0 < silence <= 10_000:
