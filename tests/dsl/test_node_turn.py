@@ -8,7 +8,7 @@ import jsonschema
 from dsl import compile_source
 from dsl.format import to_flow
 from dsl.format_yaml import to_data, to_yaml
-from dsl.ir import TurnDetection
+from dsl.ir import Flow, TurnDetection
 from dsl.schema import flow_schema
 
 FLOW = """\
@@ -100,3 +100,4 @@ def test_a_flow_without_node_turns_keeps_its_hash():
     # ``turn`` is left out of the canonical JSON when unset: stored flows keep their hash
     flow = compile_with([], ["silence 2s"]).unwrap()
     assert '"turn":{' in flow.to_json() and '"turn":null' not in flow.to_json()
+    assert Flow.from_json(flow.to_json()) == flow  # a stored IR reads back, turn or not
