@@ -12,7 +12,7 @@ from dsl.providers import EAGERNESS, OPENAI_VOICES, PROVIDER_NAMES, VOICED
 from dsl.reader import Reader
 from dsl.source_map import SourceMap
 
-TURN_KEYS = ("turn_detection", "vad_threshold", "eagerness", "silence")
+TURN_KEYS = ("turn_detection", "vad_threshold", "eagerness", "silence", "prefix_padding")
 """The turn detection keys, in ``provider`` (the agent's) and in a node's ``turn``."""
 
 
@@ -46,6 +46,7 @@ class ToolReader:
             vad_threshold=turn.vad_threshold,
             eagerness=turn.eagerness,
             silence_duration_ms=turn.silence_ms,
+            prefix_padding_ms=turn.prefix_padding_ms,
             fallback=tuple(fallback),
             apology=self.template(m.get("apology"), "apology"),
         )
@@ -108,10 +109,12 @@ class ToolReader:
         client-side end-of-speech detection, so the agent would never hear the caller.
         ``vad_threshold`` belongs to server VAD only (semantic VAD decides by meaning, not
         level), ``eagerness`` to semantic VAD only; ``silence`` is server VAD's
-        ``silence_duration_ms`` and Ultravox's ``turnEndpointDelay``, so it stands with either.
+        ``silence_duration_ms`` and Ultravox's ``turnEndpointDelay``, so it stands with either;
+        ``prefix_padding`` is server VAD's ``prefix_padding_ms``.
         """
         threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
         silence = self.r.duration_ms(m.get("silence"), "silence")
+        padding = self.r.duration_ms(m.get("prefix_padding"), "prefix_padding")
         eagerness = self.r.choice(m.get("eagerness"), "eagerness", EAGERNESS)
         v = m.get("turn_detection")
         mode = self.r.choice(v, "turn_detection", ("server_vad", "semantic_vad", "none"))
@@ -153,6 +156,23 @@ class ToolReader:
                 f"eagerness has no effect without semantic_vad{agent_mode}",
                 "add turn_detection semantic_vad, or remove eagerness",
             )
+        if padding is not None:
+            at = m.get("prefix_padding")
+            assert at is not None
+            if effective != "server_vad":
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    f"prefix_padding has no effect with semantic_vad{whose}",
+                    "remove prefix_padding, or use turn_detection server_vad",
+                )
+            elif padding > 5_000:
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    f"prefix_padding {padding} ms is more audio than a turn's start needs",
+                    "use up to 5s (300ms by default)",
+                )
         if silence is not None and not 0 < silence <= 10_000:
             at = m.get("silence")
             assert at is not None
@@ -167,6 +187,7 @@ class ToolReader:
             vad_threshold=threshold if effective == "server_vad" else None,
             eagerness=eagerness if effective == "semantic_vad" else None,  # type: ignore[arg-type]
             silence_ms=silence,
+            prefix_padding_ms=padding if effective == "server_vad" else None,
         )
 
     def knowledge(self, v: Value | None) -> ir.KnowledgeTool | None:

@@ -130,7 +130,8 @@ CODES: dict[str, Code] = {
             "VF205",
             "a VAD setting the turn detection ignores, or out of range",
             "vad_threshold belongs to server VAD and lies between 0 and 1; eagerness belongs to "
-            "semantic VAD; silence is an end-of-turn pause between 0.1 s and 10 s.",
+            "semantic VAD; prefix_padding belongs to server VAD and is at most 5 s; silence is an "
+            "end-of-turn pause between 0.1 s and 10 s.",
             "provider\n  turn_detection semantic_vad\n  vad_threshold 0.7",
             "provider\n  turn_detection server_vad\n  vad_threshold 0.7",
         ),

@@ -157,6 +157,9 @@ class ToDoc(CampaignStatements, Transformer):
     def turn(self, items):
         return Entry(("turn",), items[0].key_pos, assemble(items, items[0].key_pos))
 
+    def prefix_padding(self, items):
+        return Entry(("prefix_padding",), pos_of(items[0]), name_of(items[0]))
+
     def provider_fallback(self, items):
         return Entry(
             ("fallback",), pos_of(items[0]), Seq([name_of(t) for t in items], pos_of(items[0]))

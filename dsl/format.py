@@ -209,6 +209,8 @@ def turn_entries(t: ir.TurnDetection, *, agent: bool = False) -> list[tuple[str,
         out.append(("eagerness", t.eagerness))
     if t.silence_ms is not None:
         out.append(("silence", duration(t.silence_ms)))
+    if t.prefix_padding_ms is not None:
+        out.append(("prefix_padding", duration(t.prefix_padding_ms)))
     return out
 
 

@@ -367,6 +367,8 @@ class TurnDetection:
     silence_ms: int | None = None
     """The pause that ends a turn (server VAD's ``silence_duration_ms``, Ultravox's
     ``turnEndpointDelay``)."""
+    prefix_padding_ms: int | None = None
+    """Server VAD only: audio kept from before the detected start of speech."""
 
     def over(self, base: TurnDetection) -> TurnDetection:
         """This node's settings on top of the agent's ``base``.
@@ -378,14 +380,17 @@ class TurnDetection:
         same = mode == (base.mode or "server_vad")
         threshold = self.vad_threshold
         eagerness = self.eagerness
+        padding = self.prefix_padding_ms
         if same:
             threshold = base.vad_threshold if threshold is None else threshold
             eagerness = base.eagerness if eagerness is None else eagerness
+            padding = base.prefix_padding_ms if padding is None else padding
         return TurnDetection(
             mode=mode,
             vad_threshold=threshold if mode == "server_vad" else None,
             eagerness=eagerness if mode == "semantic_vad" else None,
             silence_ms=base.silence_ms if self.silence_ms is None else self.silence_ms,
+            prefix_padding_ms=padding if mode == "server_vad" else None,
         )
 
 
@@ -401,6 +406,8 @@ class ProviderSettings:
     eagerness: Literal["low", "medium", "high", "auto"] | None = None
     """How soon semantic VAD takes the caller's turn as ended (``auto`` is ``medium``)."""
     silence_duration_ms: int | None = None
+    prefix_padding_ms: int | None = None
+    """Server VAD only: audio kept from before the detected start of speech."""
     fallback: tuple[str, ...] = ()
     """Providers to try in order (``openai``, ``ultravox``, ``local``) when the first fails."""
     apology: Template | None = None
@@ -418,6 +425,7 @@ class ProviderSettings:
             vad_threshold=self.vad_threshold,
             eagerness=self.eagerness,
             silence_ms=self.silence_duration_ms,
+            prefix_padding_ms=self.prefix_padding_ms,
         )
 
 
@@ -538,6 +546,8 @@ class Flow:
             # Added after flows were stored by hash: a flow without them keeps its hash.
             if not data["agent"].get(key):
                 data["agent"].pop(key, None)
+        if data["agent"]["provider"].get("prefix_padding_ms") is None:
+            data["agent"]["provider"].pop("prefix_padding_ms", None)  # idem
         for node in data["agent"]["nodes"]:
             # Added after flows were stored by hash, like the agent fields above.
             if node.get("turn") is None:

@@ -31,6 +31,7 @@ _TURN = {
     "vad_threshold": {"type": "number", "minimum": 0, "maximum": 1},
     "eagerness": {"enum": ["low", "medium", "high", "auto"]},
     "silence": _DURATION,
+    "prefix_padding": _DURATION,
 }
 """The turn detection keys: the agent's (in ``provider``) and a node's own (``turn``)."""
 

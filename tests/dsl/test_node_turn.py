@@ -51,6 +51,15 @@ def test_a_node_turn_is_over_the_agents_and_keeps_what_the_node_leaves_out():
     assert flow.agent.turn_in(b) == TurnDetection("semantic_vad", None, "high", 700)
 
 
+def test_prefix_padding_reaches_the_openai_turn_detection():
+    from runtime.providers.openai_realtime.session import turn_detection
+
+    flow = compile_with(["prefix_padding 200ms"], ["silence 2s"]).unwrap()
+    assert turn_detection(flow.agent.turn_in(flow.agent.nodes[0])) == {
+        "type": "server_vad", "create_response": True, "interrupt_response": False,
+        "silence_duration_ms": 2000, "prefix_padding_ms": 200}  # fmt: skip
+
+
 def test_a_node_that_changes_the_mode_does_not_inherit_the_other_modes_parameters():
     flow = compile_with(["turn_detection semantic_vad", "eagerness high"],
                         ["turn_detection server_vad", "silence 2s"]).unwrap()  # fmt: skip
@@ -67,6 +76,9 @@ def test_node_turn_is_checked_against_the_mode_it_inherits():
                  "VF205") == [(10, 21)]  # fmt: skip
     assert where(compile_with([], ["vad_threshold 1.5"]), "VF205") == [(10, 21)]
     assert where(compile_with([], ["silence 20s"]), "VF205") == [(10, 15)]
+    assert where(compile_with([], ["prefix_padding 9s"]), "VF205") == [(10, 22)]
+    assert where(compile_with(["turn_detection semantic_vad"], ["prefix_padding 500ms"]),
+                 "VF205") == [(10, 22)]  # fmt: skip
     # the node's own mode decides: eagerness with the node's semantic_vad is fine
     assert compile_with([], ["turn_detection semantic_vad", "eagerness low"]).ok
 
@@ -87,9 +99,11 @@ def test_ultravox_in_the_fallback_gets_a_warning_for_a_node_turn():
 
 def test_node_turn_round_trips_through_both_syntaxes_and_fits_the_schema():
     flow = compile_with(["turn_detection semantic_vad"],
-                        ["turn_detection server_vad", "vad_threshold 0.7", "silence 1.5s"]).unwrap()  # fmt: skip
+                        ["turn_detection server_vad", "vad_threshold 0.7", "silence 1.5s",
+                         "prefix_padding 500ms"]).unwrap()  # fmt: skip
     yaml_text = to_yaml(flow)
     assert "turn:\n        turn_detection: server_vad\n        vad_threshold: 0.7" in yaml_text
+    assert "        prefix_padding: 500ms\n" in yaml_text
     jsonschema.validate(to_data(flow), flow_schema())
     for text, name in ((to_flow(flow), "t.flow"), (yaml_text, "t.flow.yaml")):
         again = compile_source(text, file=name).unwrap()

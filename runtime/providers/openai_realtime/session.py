@@ -44,6 +44,8 @@ def turn_detection(turn: TurnDetection) -> dict[str, Any]:
         vad["threshold"] = turn.vad_threshold
     if turn.silence_ms is not None:
         vad["silence_duration_ms"] = turn.silence_ms
+    if turn.prefix_padding_ms is not None:
+        vad["prefix_padding_ms"] = turn.prefix_padding_ms
     return vad
 
 
