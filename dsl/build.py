@@ -99,6 +99,8 @@ class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
         knowledge = self.knowledge(m.get("knowledge"))
         if knowledge is not None:
             tools.append(knowledge)
+        # Before the nodes: a node's turn detection builds on the agent's.
+        provider = self.agent_provider = self.provider(m.get("provider"))
         imported, imported_nodes = self.imports(m.get("imports"))
         flows_v = m.get("flows")
         names = {f.name for f in imported}
@@ -127,7 +129,6 @@ class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
             start = nodes[0].name
         fallback = self.r.name(m.get("fallback"), "fallback")
         self.mark(("fallback",), m.get("fallback"))
-        provider = self.provider(m.get("provider"))
         if name is None or persona is None or start is None:
             return None
         return ir.Agent(

@@ -11,11 +11,12 @@ import re
 
 from dsl import ir
 from dsl.ast import Map, Scalar, Seq, Value
+from dsl.build_tools import TURN_KEYS
 from dsl.reader import Reader
 from dsl.source_map import Path, SourceMap, TemplateSite
 
 _DTMF = re.compile(r"^([0-9*#]+|any)$")
-NODE_KEYS = ("description", "say", "task", "collect", "tools", "enter", "on")
+NODE_KEYS = ("description", "say", "task", "collect", "tools", "enter", "on", "turn")
 """The fields of a node (YAML keys; the same words in ``.flow``)."""
 SLOT_KEYS = ("type", "prompt", "validate", "invalid", "max_asks", "required", "description")
 TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match", "tool_error", "failures")
@@ -34,6 +35,8 @@ class NodeReader:
     prefix: str = ""
     """``<flow>.`` while reading a sub-flow: its node names and targets are qualified."""
     subflow_names: frozenset[str] = frozenset()
+    agent_provider: ir.ProviderSettings = ir.ProviderSettings()
+    """The agent's provider settings, read before the nodes (a node's ``turn`` builds on them)."""
 
     def local(self, name: str | None) -> str | None:
         """A node name as the IR holds it (``identity.ask`` inside sub-flow ``identity``)."""
@@ -132,7 +135,33 @@ class NodeReader:
             on_enter=tuple(self.actions(m.get("enter"), ("node", name, "enter"), f"node {name!r}")),
             transitions=tuple(self.transitions(m.get("on"), ("node", name), f"node {name!r}")),
             description=self.r.string(m.get("description"), "description") or "",
+            turn=self.node_turn(m.get("turn"), name),
         )
+
+    def node_turn(self, v: Value | None, node: str) -> ir.TurnDetection | None:
+        """A node's own turn detection (``turn``: the provider's turn keys), over the agent's.
+
+        Ultravox sets its voice activity detection once per call (``vadSettings`` of the
+        create-call body, ``docs/protocols.md``): when the flow may fall back to it, a node's
+        ``turn`` gets a warning, since that provider keeps the call's settings in the node.
+        """
+        if v is None:
+            return None
+        m = self.r.mapping(v, f"turn of node {node!r}", allowed=TURN_KEYS)
+        if m is None:
+            return None
+        self.mark(("node", node, "turn"), v)
+        turn = self.turn(m, self.agent_provider.turn)  # type: ignore[attr-defined]
+        if "ultravox" in self.agent_provider.fallback and m.entries:
+            self.r.report(
+                m.entries[0][0].pos,
+                "VF207",
+                f"Ultravox cannot change the turn detection per node: node {node!r} keeps the "
+                "call's when Ultravox takes the call",
+                "set what must hold on every provider in provider, or accept the difference",
+                warning=True,
+            )
+        return None if turn == ir.TurnDetection() else turn
 
     def slots(self, v: Value | None, node: str) -> list[ir.Slot]:
         if v is None:

@@ -6,13 +6,14 @@ map (``self.mark``, ``self.map``) and its template and expression readers.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from dsl import ir
 from dsl.ast import Map, Scalar, Value
 from dsl.providers import EAGERNESS, OPENAI_VOICES, PROVIDER_NAMES, VOICED
 from dsl.reader import Reader
 from dsl.source_map import SourceMap
+
+TURN_KEYS = ("turn_detection", "vad_threshold", "eagerness", "silence", "prefix_padding")
+"""The turn detection keys, in ``provider`` (the agent's) and in a node's ``turn``."""
 
 
 class ToolReader:
@@ -20,16 +21,7 @@ class ToolReader:
     map: SourceMap
 
     def provider(self, v: Value | None) -> ir.ProviderSettings:
-        keys = (
-            "voice",
-            "language",
-            "turn_detection",
-            "vad_threshold",
-            "eagerness",
-            "silence",
-            "fallback",
-            "apology",
-        )
+        keys = ("voice", "language", *TURN_KEYS, "fallback", "apology")
         m = self.r.mapping(v, "provider", allowed=keys)
         if m is None:
             return ir.ProviderSettings()
@@ -44,28 +36,17 @@ class ToolReader:
                 )
             else:
                 fallback.append(s.raw)
-        threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
-        silence = self.r.duration_ms(m.get("silence"), "silence")
-        turns = self.turn_detection(m, threshold, silence)
-        eagerness = self.r.choice(m.get("eagerness"), "eagerness", EAGERNESS)
-        if eagerness is not None and turns != "semantic_vad":
-            at = m.get("eagerness")
-            assert at is not None
-            self.r.report(
-                at.pos,
-                "VF205",
-                "eagerness has no effect without semantic_vad",
-                "add turn_detection semantic_vad, or remove eagerness",
-            )
+        turn = self.turn(m, None)
         voice, voices = self.voices(m.get("voice"), fallback)
         return ir.ProviderSettings(
             voice=voice,
             voices=voices,
             language=self.r.string(m.get("language"), "language") or "en-US",
-            turn_detection=turns,
-            vad_threshold=threshold if turns == "server_vad" else None,
-            eagerness=eagerness if turns == "semantic_vad" else None,  # type: ignore[arg-type]
-            silence_duration_ms=silence,
+            turn_detection=turn.mode or "server_vad",
+            vad_threshold=turn.vad_threshold,
+            eagerness=turn.eagerness,
+            silence_duration_ms=turn.silence_ms,
+            prefix_padding_ms=turn.prefix_padding_ms,
             fallback=tuple(fallback),
             apology=self.template(m.get("apology"), "apology"),
         )
@@ -120,17 +101,21 @@ class ToolReader:
                 "use one of " + ", ".join(sorted(OPENAI_VOICES)),
             )
 
-    def turn_detection(
-        self, m: Map, threshold: float | None, silence: int | None
-    ) -> Literal["server_vad", "semantic_vad"]:
-        """The caller's end of turn, as the providers can detect it.
+    def turn(self, m: Map, agent: ir.TurnDetection | None) -> ir.TurnDetection:
+        """The turn detection keys of ``m``: the agent's (``agent`` is ``None``) or a node's
+        (checked against the mode it inherits from ``agent``).
 
         ``none`` (the client commits each turn itself) is refused: no voxflow provider does
         client-side end-of-speech detection, so the agent would never hear the caller.
         ``vad_threshold`` belongs to server VAD only (semantic VAD decides by meaning, not
-        level); ``silence`` is server VAD's ``silence_duration_ms`` and Ultravox's
-        ``turnEndpointDelay``, so it stands with either.
+        level), ``eagerness`` to semantic VAD only; ``silence`` is server VAD's
+        ``silence_duration_ms`` and Ultravox's ``turnEndpointDelay``, so it stands with either;
+        ``prefix_padding`` is server VAD's ``prefix_padding_ms``.
         """
+        threshold = self.r.number(m.get("vad_threshold"), "vad_threshold")
+        silence = self.r.duration_ms(m.get("silence"), "silence")
+        padding = self.r.duration_ms(m.get("prefix_padding"), "prefix_padding")
+        eagerness = self.r.choice(m.get("eagerness"), "eagerness", EAGERNESS)
         v = m.get("turn_detection")
         mode = self.r.choice(v, "turn_detection", ("server_vad", "semantic_vad", "none"))
         if mode == "none" and v is not None:
@@ -140,15 +125,19 @@ class ToolReader:
                 "turn_detection none leaves the agent deaf: nothing would end the caller's turns",
                 "use server_vad (pauses) or semantic_vad (meaning)",
             )
-            return "server_vad"
+            mode = None
+        inherited = agent is not None and mode is None
+        effective = mode or (agent.mode if agent is not None else None) or "server_vad"
+        whose = " (the agent's)" if inherited else ""
+        agent_mode = f" (the agent uses {effective})" if inherited else ""
         if threshold is not None:
             at = m.get("vad_threshold")
             assert at is not None
-            if mode == "semantic_vad":
+            if effective == "semantic_vad":
                 self.r.report(
                     at.pos,
                     "VF205",
-                    "vad_threshold has no effect with semantic_vad",
+                    f"vad_threshold has no effect with semantic_vad{whose}",
                     "remove vad_threshold, or use turn_detection server_vad",
                 )
             elif not 0.0 <= threshold <= 1.0:
@@ -157,6 +146,32 @@ class ToolReader:
                     "VF205",
                     f"vad_threshold {threshold:g} is outside 0 to 1",
                     "use a level between 0 and 1 (0.5 by default; higher needs louder speech)",
+                )
+        if eagerness is not None and effective != "semantic_vad":
+            at = m.get("eagerness")
+            assert at is not None
+            self.r.report(
+                at.pos,
+                "VF205",
+                f"eagerness has no effect without semantic_vad{agent_mode}",
+                "add turn_detection semantic_vad, or remove eagerness",
+            )
+        if padding is not None:
+            at = m.get("prefix_padding")
+            assert at is not None
+            if effective != "server_vad":
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    f"prefix_padding has no effect with semantic_vad{whose}",
+                    "remove prefix_padding, or use turn_detection server_vad",
+                )
+            elif padding > 5_000:
+                self.r.report(
+                    at.pos,
+                    "VF205",
+                    f"prefix_padding {padding} ms is more audio than a turn's start needs",
+                    "use up to 5s (300ms by default)",
                 )
         if silence is not None and not 0 < silence <= 10_000:
             at = m.get("silence")
@@ -167,7 +182,13 @@ class ToolReader:
                 f"silence {silence} ms is not a usable end-of-turn pause",
                 "use a pause between 0.1s and 10s (500ms by default)",
             )
-        return "semantic_vad" if mode == "semantic_vad" else "server_vad"
+        return ir.TurnDetection(
+            mode=mode if agent is not None else effective,  # type: ignore[arg-type]
+            vad_threshold=threshold if effective == "server_vad" else None,
+            eagerness=eagerness if effective == "semantic_vad" else None,  # type: ignore[arg-type]
+            silence_ms=silence,
+            prefix_padding_ms=padding if effective == "server_vad" else None,
+        )
 
     def knowledge(self, v: Value | None) -> ir.KnowledgeTool | None:
         if isinstance(v, Scalar) and v.tag == "str":

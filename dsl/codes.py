@@ -37,7 +37,10 @@ CODES: dict[str, Code] = {
             "VF102",
             "syntax error in a .flow.yaml file",
             "The YAML itself is malformed: bad indentation, a missing colon, an unclosed quote, "
-            "or more than one document.",
+            "or more than one document. It is reported where the mistake is, not where YAML "
+            "gave up: at the opening quote of a string that runs on, at a key without its "
+            "colon, at the [ that is not closed, and at a line whose indentation matches no "
+            "block above it (with the indentations it could have).",
             "nodes:\n  greet:\n   say: Hello\n  task: Ask",
             "nodes:\n  greet:\n    say: Hello\n    task: Ask",
         ),
@@ -127,7 +130,8 @@ CODES: dict[str, Code] = {
             "VF205",
             "a VAD setting the turn detection ignores, or out of range",
             "vad_threshold belongs to server VAD and lies between 0 and 1; eagerness belongs to "
-            "semantic VAD; silence is an end-of-turn pause between 0.1 s and 10 s.",
+            "semantic VAD; prefix_padding belongs to server VAD and is at most 5 s; silence is an "
+            "end-of-turn pause between 0.1 s and 10 s.",
             "provider\n  turn_detection semantic_vad\n  vad_threshold 0.7",
             "provider\n  turn_detection server_vad\n  vad_threshold 0.7",
         ),
@@ -138,6 +142,16 @@ CODES: dict[str, Code] = {
             "the flow must not fall back to Ultravox; name each provider's voice otherwise.",
             'provider\n  voice "Mark"\n  fallback ultravox',
             "provider\n  voice {openai: marin, ultravox: Mark}\n  fallback ultravox",
+        ),
+        Code(
+            "VF207",
+            "a node's turn detection Ultravox cannot apply",
+            "Ultravox sets its voice activity detection once per call (vadSettings, from the "
+            "provider's silence): a node's turn block is applied by OpenAI Realtime and ignored "
+            "when Ultravox takes the call. A warning, reported when the provider fallback names "
+            "ultravox; set what must hold on every provider at agent level.",
+            "provider\n  fallback ultravox\nnode card\n  turn\n    silence 2s",
+            'provider\n  silence 2s\n  fallback ultravox\nnode card\n  task "Ask the card number"',
         ),
         Code(
             "VF210",

@@ -154,6 +154,12 @@ class ToDoc(CampaignStatements, Transformer):
     def silence_duration(self, items):
         return Entry(("silence",), pos_of(items[0]), name_of(items[0]))
 
+    def turn(self, items):
+        return Entry(("turn",), items[0].key_pos, assemble(items, items[0].key_pos))
+
+    def prefix_padding(self, items):
+        return Entry(("prefix_padding",), pos_of(items[0]), name_of(items[0]))
+
     def provider_fallback(self, items):
         return Entry(
             ("fallback",), pos_of(items[0]), Seq([name_of(t) for t in items], pos_of(items[0]))

@@ -3,8 +3,8 @@ the YAML writer (``dsl/format_yaml.py``) shares.
 
 The text is generated from the IR, so it is canonical (expressions in canonical form, defaults
 left out, durations in the largest exact unit) and converting a flow to the other syntax and
-back gives the same IR and hash. Comments: the comment block that opens the file (what the
-flow shows) is kept; other comments are dropped. Known limit: a call argument whose
+back gives the same IR and hash. The IR holds no comments: ``dsl/comments.py`` puts every
+comment of the source back into this text (``voxflow fmt``). Known limit: a call argument whose
 expression nests parentheses more than one level deep cannot be written in ``.flow``
 (``ARGS`` in ``flow.lark``); such a flow stays in YAML.
 """
@@ -187,20 +187,31 @@ def _provider_flow(p: ir.ProviderSettings, w) -> None:
         w("    voice " + " ".join(f"{name} {_q(voice)}" for name, voice in p.voices))
     if p.language != "en-US":
         w(f"    language {_q(p.language)}")
-    if p.turn_detection != "server_vad":
-        w(f"    turn_detection {p.turn_detection}")
-    if p.vad_threshold is not None:
-        w(f"    vad_threshold {p.vad_threshold!r}")
-    if p.eagerness is not None:
-        w(f"    eagerness {p.eagerness}")
-    if p.silence_duration_ms is not None:
-        w(f"    silence {duration(p.silence_duration_ms)}")
+    for key, value in turn_entries(p.turn, agent=True):
+        w(f"    {key} {value}")
     if p.fallback:
         w(f"    fallback {', '.join(p.fallback)}")
     if p.apology is not None:
         w(f"    apology {_q(p.apology.src)}")
     if p == ir.ProviderSettings(language=p.language) and p.language == "en-US":
         w('    language "en-US"')
+
+
+def turn_entries(t: ir.TurnDetection, *, agent: bool = False) -> list[tuple[str, str]]:
+    """The turn detection keys that ``t`` sets, as ``(key, text)`` in both syntaxes' order
+    (the agent's ``server_vad`` is the default, left out)."""
+    out = []
+    if t.mode is not None and not (agent and t.mode == "server_vad"):
+        out.append(("turn_detection", t.mode))
+    if t.vad_threshold is not None:
+        out.append(("vad_threshold", repr(t.vad_threshold)))
+    if t.eagerness is not None:
+        out.append(("eagerness", t.eagerness))
+    if t.silence_ms is not None:
+        out.append(("silence", duration(t.silence_ms)))
+    if t.prefix_padding_ms is not None:
+        out.append(("prefix_padding", duration(t.prefix_padding_ms)))
+    return out
 
 
 def _tool_flow(t: ir.HttpTool, w) -> None:
@@ -302,6 +313,10 @@ def _node_flow(n: ir.Node, w) -> None:
         w(f"    task {_q(n.task.src)}")
     if n.tools:
         w(f"    tools {', '.join(n.tools)}")
+    if n.turn is not None:
+        w("    turn")
+        for key, value in turn_entries(n.turn):
+            w(f"      {key} {value}")
     for s in n.collect:
         desc = f" {_q(s.description)}" if s.description else ""
         w(f"    collect {s.name}: {s.type}{'' if s.required else '?'}{desc}")
@@ -323,7 +338,14 @@ def _node_flow(n: ir.Node, w) -> None:
     for t in n.transitions:
         _transition_flow(t, w, "    ")
     if not (
-        n.say or n.task or n.collect or n.tools or n.on_enter or n.transitions or n.description
+        n.say
+        or n.task
+        or n.collect
+        or n.tools
+        or n.on_enter
+        or n.transitions
+        or n.description
+        or n.turn
     ):
         w('    description ""')
 

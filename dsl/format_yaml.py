@@ -10,7 +10,15 @@ from __future__ import annotations
 import yaml
 
 from dsl import ir
-from dsl.format import contact_columns, days, duration, imports_by_file, local_nodes, main_nodes
+from dsl.format import (
+    contact_columns,
+    days,
+    duration,
+    imports_by_file,
+    local_nodes,
+    main_nodes,
+    turn_entries,
+)
 
 
 def to_data(flow: ir.Flow) -> dict:
@@ -41,14 +49,7 @@ def to_data(flow: ir.Flow) -> dict:
         if p.voices:
             prov["voice"] = dict(p.voices)
         prov["language"] = p.language
-        if p.turn_detection != "server_vad":
-            prov["turn_detection"] = p.turn_detection
-        if p.vad_threshold is not None:
-            prov["vad_threshold"] = p.vad_threshold
-        if p.eagerness is not None:
-            prov["eagerness"] = p.eagerness
-        if p.silence_duration_ms is not None:
-            prov["silence"] = duration(p.silence_duration_ms)
+        prov.update(_turn_data(p.turn, agent=True))
         if p.fallback:
             prov["fallback"] = list(p.fallback)
         if p.apology is not None:
@@ -208,6 +209,8 @@ def _node_data(n: ir.Node) -> dict | None:
         d["task"] = n.task.src
     if n.tools:
         d["tools"] = list(n.tools)
+    if n.turn is not None:
+        d["turn"] = _turn_data(n.turn)
     if n.collect:
         d["collect"] = {s.name: _slot_data(s) for s in n.collect}
     if n.on_enter:
@@ -215,6 +218,13 @@ def _node_data(n: ir.Node) -> dict | None:
     if n.transitions:
         d["on"] = [_transition_data(t) for t in n.transitions]
     return d or None
+
+
+def _turn_data(t: ir.TurnDetection, *, agent: bool = False) -> dict:
+    return {
+        key: t.vad_threshold if key == "vad_threshold" else text
+        for key, text in turn_entries(t, agent=agent)
+    }
 
 
 def _slot_data(s: ir.Slot):

@@ -320,6 +320,9 @@ class Node:
     on_enter: tuple[Action, ...] = ()
     transitions: tuple[Transition, ...] = ()
     description: str = ""
+    turn: TurnDetection | None = None
+    """This node's own turn detection, over the agent's (``Agent.turn_in``); ``None``: the
+    agent's."""
 
 
 @dataclass(frozen=True)
@@ -344,6 +347,53 @@ class SubFlow:
         return node.startswith(self.name + ".")
 
 
+TurnMode = Literal["server_vad", "semantic_vad"]
+Eagerness = Literal["low", "medium", "high", "auto"]
+
+
+@dataclass(frozen=True)
+class TurnDetection:
+    """How the provider decides that the caller has finished speaking.
+
+    An agent's is complete (``mode`` set); a node's holds what the node itself wrote, and
+    ``None`` fields come from the agent (see ``Agent.turn_in``).
+    """
+
+    mode: TurnMode | None = None
+    vad_threshold: float | None = None
+    """Server VAD only: speech level from 0 to 1 (the provider's default when ``None``)."""
+    eagerness: Eagerness | None = None
+    """Semantic VAD only: how soon the caller's turn is taken as ended (``auto`` = medium)."""
+    silence_ms: int | None = None
+    """The pause that ends a turn (server VAD's ``silence_duration_ms``, Ultravox's
+    ``turnEndpointDelay``)."""
+    prefix_padding_ms: int | None = None
+    """Server VAD only: audio kept from before the detected start of speech."""
+
+    def over(self, base: TurnDetection) -> TurnDetection:
+        """This node's settings on top of the agent's ``base``.
+
+        A parameter belongs to one mode: when the node changes the mode, the agent's
+        threshold or eagerness (written for the other mode) is not carried over.
+        """
+        mode = self.mode or base.mode or "server_vad"
+        same = mode == (base.mode or "server_vad")
+        threshold = self.vad_threshold
+        eagerness = self.eagerness
+        padding = self.prefix_padding_ms
+        if same:
+            threshold = base.vad_threshold if threshold is None else threshold
+            eagerness = base.eagerness if eagerness is None else eagerness
+            padding = base.prefix_padding_ms if padding is None else padding
+        return TurnDetection(
+            mode=mode,
+            vad_threshold=threshold if mode == "server_vad" else None,
+            eagerness=eagerness if mode == "semantic_vad" else None,
+            silence_ms=base.silence_ms if self.silence_ms is None else self.silence_ms,
+            prefix_padding_ms=padding if mode == "server_vad" else None,
+        )
+
+
 @dataclass(frozen=True)
 class ProviderSettings:
     voice: str | None = None
@@ -356,6 +406,8 @@ class ProviderSettings:
     eagerness: Literal["low", "medium", "high", "auto"] | None = None
     """How soon semantic VAD takes the caller's turn as ended (``auto`` is ``medium``)."""
     silence_duration_ms: int | None = None
+    prefix_padding_ms: int | None = None
+    """Server VAD only: audio kept from before the detected start of speech."""
     fallback: tuple[str, ...] = ()
     """Providers to try in order (``openai``, ``ultravox``, ``local``) when the first fails."""
     apology: Template | None = None
@@ -364,6 +416,17 @@ class ProviderSettings:
     def voice_for(self, provider: str) -> str | None:
         """The voice to ask ``provider`` for: its own, else the shared one, else none."""
         return dict(self.voices).get(provider, self.voice)
+
+    @property
+    def turn(self) -> TurnDetection:
+        """The agent's turn detection (every node's unless it sets its own)."""
+        return TurnDetection(
+            mode="semantic_vad" if self.turn_detection == "semantic_vad" else "server_vad",
+            vad_threshold=self.vad_threshold,
+            eagerness=self.eagerness,
+            silence_ms=self.silence_duration_ms,
+            prefix_padding_ms=self.prefix_padding_ms,
+        )
 
 
 @dataclass(frozen=True)
@@ -388,6 +451,11 @@ class Agent:
     timezone: str = "UTC"
     """Default time zone for contacts that have none."""
     subflows: tuple[SubFlow, ...] = ()
+
+    def turn_in(self, node: Node) -> TurnDetection:
+        """The turn detection in force while the call is in ``node``."""
+        base = self.provider.turn
+        return base if node.turn is None else node.turn.over(base)
 
 
 # --- campaign --------------------------------------------------------------------------------
@@ -478,6 +546,12 @@ class Flow:
             # Added after flows were stored by hash: a flow without them keeps its hash.
             if not data["agent"].get(key):
                 data["agent"].pop(key, None)
+        if data["agent"]["provider"].get("prefix_padding_ms") is None:
+            data["agent"]["provider"].pop("prefix_padding_ms", None)  # idem
+        for node in data["agent"]["nodes"]:
+            # Added after flows were stored by hash, like the agent fields above.
+            if node.get("turn") is None:
+                node.pop("turn", None)
         return _canonical(data)
 
     @property

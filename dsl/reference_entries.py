@@ -73,6 +73,16 @@ KEYWORDS: tuple[Entry, ...] = (
         "provider\n  turn_detection semantic_vad\n  eagerness low",
     ),
     _e(
+        "prefix_padding",
+        "Server VAD only: how much audio from before the detected start of speech is kept with the caller's turn (`prefix_padding_ms`, 300ms by default); up to 5s.",
+        "provider\n  prefix_padding 500ms",
+    ),
+    _e(
+        "turn",
+        "A node's own turn detection, over the agent's: the same keys as in `provider` (`turn_detection`, `vad_threshold`, `eagerness`, `silence`, `prefix_padding`), checked the same way against the mode in force (the node's, else the agent's). Keys the node leaves out come from the agent, but a node that changes the mode does not inherit the other mode's threshold or eagerness. OpenAI Realtime gets a `session.update` with the new turn detection when the call enters the node (and the agent's again when it leaves for a node without one); Ultravox sets its VAD once per call, so it keeps the agent's settings in the node (VF207 warns when the provider fallback names it); the local provider hears whole simulated utterances, so turn detection does not change what it hears.",
+        'node card_number\n  task "Ask for the 16-digit card number."\n  turn\n    eagerness low\n    silence 2s',
+    ),
+    _e(
         "knowledge top",
         "The knowledge collection `knowledge_search` reads, and how many passages it returns.",
         'knowledge "clinic_faq" top 4',
@@ -190,7 +200,7 @@ KEYWORDS: tuple[Entry, ...] = (
     _e("dtmf", "A transition on a key sequence, or `any`.", 'on dtmf "1" -> billing'),
     _e(
         "silence",
-        "A transition after no input for a duration, with re-prompts; in `provider`, the VAD silence duration.",
+        "A transition after no input for a duration, with re-prompts; in `provider` or a node's `turn`, the pause that ends the caller's turn (server VAD's silence duration, Ultravox's turn endpoint delay).",
         'on silence 6s reprompt "Still there?" max 2 -> goodbye',
     ),
     _e(
@@ -310,6 +320,11 @@ NODE_FIELDS: tuple[Entry, ...] = (
     ),
     _e("tools", "Tools the model may call here.", "tools: [knowledge_search]"),
     _e("enter", "Actions run on entry.", "enter:\n  - call: opt_out"),
+    _e(
+        "turn",
+        "This node's turn detection over the agent's: {turn_detection, vad_threshold, eagerness, silence, prefix_padding} (see the `turn` keyword).",
+        "turn:\n  turn_detection: semantic_vad\n  eagerness: low\n  silence: 2s",
+    ),
     _e(
         "on",
         "The node's transitions, in order.",

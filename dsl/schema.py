@@ -26,6 +26,15 @@ _TYPE = {
     "description": "str, int, float, bool, date, time, datetime, duration, tz, phone, email, money, digits, list[t], enum[a|b]; a trailing ? makes it optional",
 }
 
+_TURN = {
+    "turn_detection": {"enum": ["server_vad", "semantic_vad"]},
+    "vad_threshold": {"type": "number", "minimum": 0, "maximum": 1},
+    "eagerness": {"enum": ["low", "medium", "high", "auto"]},
+    "silence": _DURATION,
+    "prefix_padding": _DURATION,
+}
+"""The turn detection keys: the agent's (in ``provider``) and a node's own (``turn``)."""
+
 
 def _obj(props: dict[str, Any], required: list[str] | None = None, **more: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
@@ -136,6 +145,7 @@ def flow_schema() -> dict[str, Any]:
                     "tools": {"anyOf": [_NAME, {"type": "array", "items": _NAME}]},
                     "enter": {"type": "array", "items": {"$ref": "#/$defs/action"}},
                     "on": {"type": "array", "items": {"$ref": "#/$defs/transition"}},
+                    "turn": _obj(_TURN),
                 }
             ),
         ]
@@ -174,10 +184,7 @@ def flow_schema() -> dict[str, Any]:
                         ]
                     },
                     "language": {"type": "string"},
-                    "turn_detection": {"enum": ["server_vad", "semantic_vad"]},
-                    "vad_threshold": {"type": "number"},
-                    "eagerness": {"enum": ["low", "medium", "high", "auto"]},
-                    "silence": _DURATION,
+                    **_TURN,
                     "fallback": {
                         "type": "array",
                         "items": {"enum": list(PROVIDER_NAMES)},

@@ -14,6 +14,7 @@ from dsl import ast
 from dsl.ast import Map, Pos, Scalar, Seq, Value
 from dsl.diagnostics import Diagnostic
 from dsl.limits import MAX_NODES, check_source, too_large
+from dsl.yaml_errors import yaml_diagnostic
 
 _TAGS = {
     "tag:yaml.org,2002:int": "int",
@@ -51,20 +52,7 @@ def load_yaml(source: str, file: str = "<yaml>") -> Value:
     try:
         node = yaml.compose(source, Loader=_LOADER)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlSyntaxError(
-            [
-                Diagnostic(
-                    file,
-                    line,
-                    col,
-                    "VF102",
-                    f"YAML syntax error: {e.problem or e.context}",
-                    "check indentation, colons and quotes on this line",
-                )
-            ]
-        ) from None
+        raise YamlSyntaxError([yaml_diagnostic(e, source, file)]) from None
     except yaml.YAMLError as e:
         raise YamlSyntaxError(
             [Diagnostic(file, 1, 1, "VF102", f"YAML error: {e}", "write one YAML document")]

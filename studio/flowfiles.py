@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from dsl import compile_source, ir
+from dsl.comments import format_source
 from dsl.compiler import syntax_of
 from dsl.diagnostics import Diagnostic
-from dsl.format import leading_comment, to_flow
-from dsl.format_yaml import to_yaml
 
 FLOW_SUFFIXES = (".flow", ".flow.yaml", ".flow.yml")
 EDITOR_MODES = {"yaml": "yaml", "flow": "python"}
@@ -92,10 +91,10 @@ def compile_text(text: str, filename: str) -> Compiled:
     return Compiled(flow=result.flow, diagnostics=tuple(result.diagnostics))
 
 
-def convert(flow: ir.Flow, source: str, to: str) -> str:
-    """The flow written in the other syntax (``flow`` or ``yaml``), keeping its header comment."""
-    header = leading_comment(source)
-    return to_flow(flow, header=header) if to == "flow" else to_yaml(flow, header=header)
+def convert(source: str, path: Path, to: str) -> str:
+    """The flow of ``source`` (the text of ``path``) in the other syntax (``flow`` or
+    ``yaml``), with every comment (``dsl.comments``). ``source`` must compile."""
+    return format_source(compile_source(source, file=str(path), syntax=syntax_of(path)), to)
 
 
 def converted_path(path: Path, to: str) -> Path:

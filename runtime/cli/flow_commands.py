@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,8 +15,8 @@ import graphviz
 import typer
 
 from dsl import CompileResult, compile_file
-from dsl.format import leading_comment, to_flow
-from dsl.format_yaml import to_yaml
+from dsl.comments import FormatError, format_source
+from dsl.compiler import syntax_of
 from dsl.graph import to_dot, to_mermaid, to_svg
 from dsl.schema import flow_schema
 from runtime.cli import app
@@ -90,28 +93,89 @@ class Syntax(StrEnum):
 
 @app.command("fmt")
 def fmt(
-    path: Annotated[Path, typer.Argument(help="A flow file.")],
+    paths: Annotated[list[Path], typer.Argument(help="Flow files or directories.")],
     to: Annotated[
         Syntax | None, typer.Option("--to", help="Convert: flow or yaml (default: same syntax).")
     ] = None,
     check_only: Annotated[
-        bool, typer.Option("--check", help="Exit 1 if the file is not already formatted.")
+        bool, typer.Option("--check", help="Exit 1 if a file is not already formatted.")
+    ] = False,
+    write: Annotated[
+        bool,
+        typer.Option("--write", "-w", help="Rewrite the files in place (only if they compile)."),
     ] = False,
 ) -> None:
-    """Print the flow canonically formatted, or converted with --to (to stdout)."""
-    result = _compile_or_exit(path)
-    own = Syntax.yaml if str(path).endswith((".yaml", ".yml")) else Syntax.flow
-    target = to or own
-    header = leading_comment(result.source)
-    writer = to_yaml if target is Syntax.yaml else to_flow
-    text = writer(result.unwrap(), header=header)
-    if check_only:
-        if target is not own or text != result.source:
-            typer.echo(f"{path}: would be reformatted", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"{path}: formatted")
-        return
-    sys.stdout.write(text)
+    """Print a flow canonically formatted, or converted with --to, keeping every comment.
+
+    With --write, each file is rewritten in place (atomically) and only when it compiles;
+    with --check, nothing is written and the exit code says whether all are formatted.
+    """
+    files = flow_files(paths)
+    if not files:
+        typer.echo("no *.flow or *.flow.yaml files found", err=True)
+        raise typer.Exit(1)
+    if write and check_only:
+        typer.echo("--write and --check do not go together: pick one", err=True)
+        raise typer.Exit(2)
+    if write and to is not None:
+        typer.echo(
+            "--write rewrites a file in its own syntax; to convert, redirect --to to a new file",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if not (write or check_only) and len(files) > 1:
+        typer.echo("print one file at a time, or use --write or --check for several", err=True)
+        raise typer.Exit(2)
+    failed = False
+    for path in files:
+        result = compile_file(path)
+        if not result.ok:
+            for d in result.diagnostics:
+                typer.echo(d.render(result.source), err=True)
+            failed = True
+            continue
+        own = Syntax(syntax_of(path))
+        target = to or own
+        try:
+            text = format_source(result, target.value)
+        except FormatError as e:  # a formatter bug: the file is left as it is
+            typer.echo(f"{e}; the file is left unchanged (please report this flow)", err=True)
+            failed = True
+            continue
+        if check_only:
+            if target is not own or text != result.source:
+                typer.echo(f"{path}: would be reformatted", err=True)
+                failed = True
+            else:
+                typer.echo(f"{path}: formatted")
+        elif write:
+            if text == result.source:
+                typer.echo(f"{path}: already formatted")
+            else:
+                write_atomically(path, text)
+                typer.echo(f"{path}: reformatted")
+        else:
+            sys.stdout.write(text)
+    raise typer.Exit(1 if failed else 0)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that a crash leaves the old file or the new, never half.
+
+    The temporary file is written beside it (same file system: ``os.replace`` is atomic there)
+    and keeps the original's permission bits.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class GraphFormat(StrEnum):

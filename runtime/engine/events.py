@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dsl.ir import TurnDetection
+
 NO_MATCH = "no_match"
 """Pseudo-transition a provider calls when the caller's answer fits none of the node's options.
 
@@ -226,10 +228,13 @@ class UpdateSession:
 
     ``instructions`` = persona + the node's task + what is known (slots, missing slots).
     ``tools`` = the node's intent transitions, the node's tools and the global transitions.
+    ``turn`` = the turn detection in force in the node (the node's own over the agent's);
+    ``None`` when the driver does not know it (the provider keeps what it has).
     """
 
     instructions: str
     tools: tuple[ToolSpec, ...] = ()
+    turn: TurnDetection | None = None
 
 
 @dataclass(frozen=True)

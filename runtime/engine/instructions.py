@@ -45,7 +45,11 @@ class Instructions:
                     + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
                     + f". Report values with {PROVIDE_SLOTS}."
                 )
-            base = UpdateSession("\n\n".join(parts), node_tools(self.flow, node, self._tool_specs))
+            base = UpdateSession(
+                "\n\n".join(parts),
+                node_tools(self.flow, node, self._tool_specs),
+                self.agent.turn_in(node),
+            )
             if V.is_plain(self.agent.persona.src) and (
                 node.task is None or V.is_plain(node.task.src)
             ):
@@ -53,7 +57,7 @@ class Instructions:
         known = self._known()
         if not known:
             return base
-        return UpdateSession(f"{base.instructions}\n\nKnown so far: {known}", base.tools)
+        return UpdateSession(f"{base.instructions}\n\nKnown so far: {known}", base.tools, base.turn)
 
     def _known(self) -> str:
         """The declared contact columns, the slots and the variables, for the model's context."""

@@ -109,7 +109,7 @@ with side_col:
     else:
         other = "yaml" if flowfiles.syntax_of(path) == "flow" else "flow"
         target = flowfiles.converted_path(path, other)
-        converted = flowfiles.convert(compiled.flow, source, other)
+        converted = flowfiles.convert(source, path, other)
         with st.expander(f"As {target.name}"):
             st.code(converted, language="yaml" if other == "yaml" else None)
         if target.exists():

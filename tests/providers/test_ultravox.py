@@ -171,3 +171,34 @@ async def test_ultravox_gets_its_own_voice_and_never_an_openai_voice_name() -> N
             await p.start(CallSetup("c1", settings, GREET))
             await p.hangup()
     assert "voice" not in uv.created[0] and uv.created[1]["voice"] == "Mark"
+
+
+async def test_a_nodes_own_turn_detection_is_not_sent_and_is_logged_once(caplog) -> None:
+    """Ultravox's VAD is per call: the stage change carries no vadSettings (VF207 warns at
+    compile time) and the adapter says so once in the log."""
+    from dsl.ir import TurnDetection
+
+    settings = ProviderSettings(silence_duration_ms=600)
+    slow = UpdateSession(
+        "Ask for the card number.", (), TurnDetection("server_vad", None, None, 2000)
+    )
+
+    async def agent(call: UltravoxCall) -> None:
+        call.items = await call.invoke("confirms", {"day": "Tuesday"})
+
+    caplog.set_level("INFO", logger="runtime.providers.ultravox.adapter")
+    async with UltravoxStandin(agent) as uv:
+        p = provider(uv)
+        await p.start(CallSetup("c1", settings, GREET))
+        events = p.events()
+        call = await anext(e async for e in events if isinstance(e, FunctionCall))
+        await p.function_result(call.call_id, {"ok": True}, update=slow)
+        await p.update_session(slow)
+        await p.flush()
+        await p.hangup()
+    assert uv.created[0]["vadSettings"] == {"turnEndpointDelay": "0.6s"}
+    (uv_call,) = uv.calls.values()
+    results = [m for m in uv_call.received if m.get("type") == "client_tool_result"]
+    assert results and "vadSettings" not in json.loads(results[0]["result"])
+    notes = [r for r in caplog.records if "turn detection is not applied" in r.getMessage()]
+    assert len(notes) == 1

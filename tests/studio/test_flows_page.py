@@ -188,6 +188,9 @@ def test_convert_writes_the_other_syntax_with_the_same_ir(reminder: Path) -> Non
     converted = reminder.with_name("reminder.flow.yaml")
     assert not at.exception
     assert compile_file(converted).flow.hash == compile_file(reminder).flow.hash
+    comments = [x.strip() for x in reminder.read_text().splitlines() if x.strip().startswith("#")]
+    written = converted.read_text()
+    assert comments and all(c in written for c in comments)  # every comment comes along
 
 
 def test_empty_folder_says_where_it_looked(flows_dir: Path) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 from openai import AsyncOpenAI
 
+from dsl.ir import TurnDetection
 from runtime.engine.events import UpdateSession
 from runtime.providers.base import (
     AgentAudio,
@@ -156,6 +157,8 @@ class OpenAIRealtimeProvider(EventStream):
         self._unheard: set[str] = set()
         """Caller items whose transcription failed."""
         self.sent_events: list[str] = []
+        self._turn: TurnDetection | None = None
+        """The turn detection the session has (sent again only when a node changes it)."""
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -175,9 +178,11 @@ class OpenAIRealtimeProvider(EventStream):
             raise ProviderUnavailable(
                 self.name, f"expected session.created, got {_describe_event(first)}"
             )
-        session = initial_session(setup.settings, self.audio_format, self.model)
-        if setup.first is not None:
-            session.update(node_session(setup.first))
+        first = setup.first
+        self._turn = (first.turn if first is not None else None) or setup.settings.turn
+        session = initial_session(setup.settings, self.audio_format, self.model, self._turn)
+        if first is not None:
+            session.update(node_session(first, self._turn))  # no "audio": the turn is in
         await self._send("session.update", session=session)
         self._reader = asyncio.create_task(
             self._read_loop(), name=f"openai-realtime-{setup.call_id}"
@@ -204,7 +209,9 @@ class OpenAIRealtimeProvider(EventStream):
         )
 
     async def update_session(self, update: UpdateSession) -> None:
-        await self._send("session.update", session=node_session(update))
+        await self._send("session.update", session=node_session(update, self._turn))
+        if update.turn is not None:
+            self._turn = update.turn
 
     async def say(self, text: str) -> None:
         await self._request("say", verbatim_response(text))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from dsl.ir import ProviderSettings
+from dsl.ir import ProviderSettings, TurnDetection
 from runtime.engine.events import UpdateSession
 
 AudioFormat = Literal["pcmu", "pcm24k"]
@@ -26,29 +26,37 @@ DEFAULT_VOICE = "marin"
 TRANSCRIBE_MODEL = "gpt-4o-mini-transcribe"
 
 
-def turn_detection(settings: ProviderSettings) -> dict[str, Any] | None:
-    """The flow's turn detection as the GA ``audio.input.turn_detection`` object."""
-    if settings.turn_detection == "none":
-        return None
-    if settings.turn_detection == "semantic_vad":
-        return {"type": "semantic_vad", "eagerness": settings.eagerness or "auto",
+def turn_detection(turn: TurnDetection) -> dict[str, Any]:
+    """A turn detection as the GA ``audio.input.turn_detection`` object.
+
+    ``session.update`` replaces this object whole (it is not merged field by field), so it is
+    always sent complete: a field left out would fall back to the service's default.
+    """
+    if turn.mode == "semantic_vad":
+        return {"type": "semantic_vad", "eagerness": turn.eagerness or "auto",
                 "create_response": True, "interrupt_response": False}  # fmt: skip
     vad: dict[str, Any] = {
         "type": "server_vad",
         "create_response": True,
         "interrupt_response": False,
     }
-    if settings.vad_threshold is not None:
-        vad["threshold"] = settings.vad_threshold
-    if settings.silence_duration_ms is not None:
-        vad["silence_duration_ms"] = settings.silence_duration_ms
+    if turn.vad_threshold is not None:
+        vad["threshold"] = turn.vad_threshold
+    if turn.silence_ms is not None:
+        vad["silence_duration_ms"] = turn.silence_ms
+    if turn.prefix_padding_ms is not None:
+        vad["prefix_padding_ms"] = turn.prefix_padding_ms
     return vad
 
 
 def initial_session(
-    settings: ProviderSettings, audio_format: AudioFormat, model: str
+    settings: ProviderSettings,
+    audio_format: AudioFormat,
+    model: str,
+    turn: TurnDetection | None = None,
 ) -> dict[str, Any]:
-    """The call-wide part of the session: model, audio formats, voice, transcription, VAD."""
+    """The call-wide part of the session: model, audio formats, voice, transcription, VAD
+    (``turn``: the start node's turn detection; the agent's when ``None``)."""
     language = settings.language.split("-")[0].lower()
     fmt = FORMATS[audio_format]
     return {
@@ -59,21 +67,29 @@ def initial_session(
             "input": {
                 "format": dict(fmt),
                 "transcription": {"model": TRANSCRIBE_MODEL, "language": language},
-                "turn_detection": turn_detection(settings),
+                "turn_detection": turn_detection(turn or settings.turn),
             },
             "output": {"format": dict(fmt), "voice": settings.voice_for("openai") or DEFAULT_VOICE},
         },
     }
 
 
-def node_session(update: UpdateSession) -> dict[str, Any]:
-    """The per-node part: instructions and function tools (transitions, tools, globals)."""
-    return {
+def node_session(update: UpdateSession, turn: TurnDetection | None = None) -> dict[str, Any]:
+    """The per-node part: instructions and function tools (transitions, tools, globals), and
+    the node's turn detection when it differs from ``turn``, the one the session has.
+
+    ``audio`` and ``audio.input`` are merged field by field by ``session.update``, so sending
+    only ``audio.input.turn_detection`` leaves the formats, transcription and voice as they are.
+    """
+    session: dict[str, Any] = {
         "type": "realtime",
         "instructions": update.instructions,
         "tools": [tool.openai() for tool in update.tools],
         "tool_choice": "auto",
     }
+    if update.turn is not None and update.turn != turn:
+        session["audio"] = {"input": {"turn_detection": turn_detection(update.turn)}}
+    return session
 
 
 def verbatim_response(text: str) -> dict[str, Any]:

@@ -19,6 +19,9 @@ How a flow maps onto Ultravox:
   (``urgency: "later"``) and its tools take effect at the next stage change;
 * transcripts arrive as ``text`` (the whole line so far) or ``delta`` (a fragment to add) per
   ``ordinal``; a line is reported when its ``final`` message arrives, with all its fragments;
+* voice activity detection is set once per call (``vadSettings`` from the agent's
+  ``silence``): a node's own turn detection is not applied (the compiler warns, VF207) and
+  the adapter logs it once per call;
 * hanging up with a farewell sends ``hang_up`` with ``message`` and lets the service speak it
   and close the socket, for at most :data:`FAREWELL_LIMIT_S`.
 
@@ -42,6 +45,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from dsl.ir import TurnDetection
 from dsl.providers import OPENAI_VOICES
 from runtime.engine.events import UpdateSession
 from runtime.providers.base import (
@@ -120,6 +124,8 @@ class UltravoxProvider(EventStream):
         self._lines: dict[tuple[str, int], str] = {}
         """Transcript lines being received, by (role, ordinal)."""
         self.call_id: str | None = None
+        self._call_turn: TurnDetection | None = None
+        """The call's turn detection (its ``vadSettings``); a node's own is logged once."""
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -162,6 +168,7 @@ class UltravoxProvider(EventStream):
         return body
 
     async def start(self, setup: CallSetup) -> None:
+        self._call_turn = setup.settings.turn
         body = self.create_call_body(setup)
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as client:
@@ -226,6 +233,7 @@ class UltravoxProvider(EventStream):
                 pass  # the reader reports it
 
     async def update_session(self, update: UpdateSession) -> None:
+        self._keep_turn(update)
         await self._release("listens")
         await self._send({"type": "user_text_message", "urgency": "later",
                           "text": f"[The conversation moved on. New instructions]\n{update.instructions}"})  # fmt: skip
@@ -247,6 +255,8 @@ class UltravoxProvider(EventStream):
     async def function_result(
         self, call_id: str, output: Any, *, update: UpdateSession | None = None
     ) -> None:
+        if update is not None:
+            self._keep_turn(update)
         await self._release("listens")
         text = output if isinstance(output, str) else json.dumps(output, default=str)
         self._held = (call_id, text, update)
@@ -255,6 +265,14 @@ class UltravoxProvider(EventStream):
         """Nothing to send: Ultravox asked for the flush and tracks what was heard itself."""
 
     # ---- internals ----------------------------------------------------------------------
+
+    def _keep_turn(self, update: UpdateSession) -> None:
+        """Ultravox's VAD is per call: a node's own turn detection stays unapplied (logged once)."""
+        if update.turn is None or self._call_turn is None or update.turn == self._call_turn:
+            return
+        log.info("ultravox call %s: a node's own turn detection is not applied (VAD is set "
+                 "per call); the call keeps %s", self.call_id, self._call_turn)  # fmt: skip
+        self._call_turn = None
 
     async def _release(self, reaction: str) -> None:
         if self._held is None:
