@@ -20,6 +20,10 @@ _DURATION = {
     "examples": ["30s", "15m", "2h"],
 }
 _TEMPLATE = {"type": "string", "description": "Jinja2 template ({{ contact.first_name }})"}
+_ON_CHANGE = {
+    "enum": ["rerun", "keep"],
+    "description": "what a correction of a filled slot does: rerun what reads it, or keep going",
+}
 _EXPR = {"type": ["string", "number", "boolean"], "description": "expression (contact.age >= 18)"}
 _TYPE = {
     "type": "string",
@@ -105,6 +109,8 @@ def flow_schema() -> dict[str, Any]:
             ),
             _obj({"tool_error": {"anyOf": [_NAME, {"const": True}]}, **common}, ["tool_error"]),
             _obj({"failures": {"type": "integer", "minimum": 1}, **common}, ["failures"]),
+            _obj({"clarify": {"anyOf": [_TEMPLATE, {"type": "boolean"}]}, **common}, ["clarify"]),
+            _obj({"chitchat": {"anyOf": [_TEMPLATE, {"type": "boolean"}]}, **common}, ["chitchat"]),
         ]
     }
     slot = {
@@ -119,6 +125,7 @@ def flow_schema() -> dict[str, Any]:
                     "max_asks": {"type": "integer", "minimum": 1},
                     "required": {"type": "boolean"},
                     "description": {"type": "string"},
+                    "on_change": _ON_CHANGE,
                 },
                 ["type"],
             ),
@@ -165,6 +172,7 @@ def flow_schema() -> dict[str, Any]:
             "outcomes": {"type": "array", "items": _NAME, "uniqueItems": True},
             "start": _NAME,
             "fallback": _NAME,
+            "on_change": _ON_CHANGE,
             "provider": _obj(
                 {
                     "voice": {
