@@ -26,6 +26,19 @@ PROVIDE_SLOTS = "provide_slots"
 
 Offered as a function tool only in nodes that ``collect`` slots."""
 
+CLARIFY = "clarify"
+"""Pseudo-transition a provider calls when the caller's words fit two intents and it cannot
+tell which (arguments: ``intents``, the two names, best first; optional ``arguments``, intent
+-> the parameters the words gave). The engine asks which one (``on clarify``); the answer
+takes the chosen intent with those parameters. Offered when two or more intents are open and
+the flow has not turned clarification off."""
+
+CHITCHAT = "chitchat"
+"""Pseudo-transition a provider calls when the caller makes small talk (arguments: ``topic``,
+one of ``runtime.engine.repair.CHITCHAT_ANSWERS``). The engine answers briefly and asks the
+interrupted question again (``on chitchat``); it is not a failure. Offered unless the flow
+turned it off."""
+
 # --- events in -------------------------------------------------------------------------------
 
 
