@@ -31,7 +31,7 @@ from typing import Any
 from dsl.dependencies import slot_readers
 from dsl.ir import Agent, ChitchatTransition, ClarifyTransition, IntentTransition, Node
 from runtime.engine.limits import Limits, transition_key
-from runtime.engine.state import EngineState
+from runtime.engine.state import EngineState, Taken
 
 CLARIFY_WORDING = "Sorry, just to be sure: {first}, or {second}?"
 CHITCHAT_ANSWERS: dict[str, str] = {
@@ -115,6 +115,7 @@ class Repair:
             self._no_match()
             return
         if handler is not None and handler[2].off:
+            self._handled(handler)
             self._take_intent(names[0], args[names[0]])
             return
         first, second = (open_intents[n] for n in names[:2])
@@ -125,11 +126,18 @@ class Repair:
             self._take(t, owner, transition_key(t, i), {})
             return
         s.clarifying = args
+        self._handled(handler)
         self._say_template(
             handler[2].say if handler is not None else None,
             CLARIFY_WORDING.format(**wording),
             clarify=wording,
         )
+
+    def _handled(self, handler: _Handler | None) -> None:
+        """Record that the flow's handler shaped the answer (for coverage), if it has one."""
+        if handler is not None:
+            owner, i, t = handler
+            self.state.taken.append(Taken(owner, transition_key(t, i), None))
 
     def _take_intent(self, name: str, arguments: Mapping[str, Any]) -> None:
         found = self._node_intents[self.node.name].get(name)
@@ -147,6 +155,7 @@ class Repair:
         topic = topic if topic in CHITCHAT_ANSWERS else "other"
         handler = repair_handler(self.agent, self.node, ChitchatTransition)
         if handler is not None and handler[2].off:
+            self._handled(handler)
             self._no_match()
             return
         s.chitchats += 1
@@ -160,6 +169,7 @@ class Repair:
             self._take(t, owner, transition_key(t, i), {})
             return
         answer = CHITCHAT_ANSWERS[topic]
+        self._handled(handler)
         self._say_template(
             handler[2].say if handler is not None else None,
             answer,
