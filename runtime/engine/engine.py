@@ -16,6 +16,10 @@ and enters the sub-flow's start; ``return`` binds the results to the call's ``in
 enters its ``then`` (or resumes the node a digression interrupted); entering a node outside
 the running sub-flow (a global transition, the fallback) leaves it.
 
+Repair (``repair.py``): a corrected slot sends the call back to the earliest node visited since
+it was filled that reads it; a ``clarify`` from the provider is asked about; small talk
+(``chitchat``) is answered and the question asked again, not counted as a failure.
+
 Failures (a silence a node listens for, a no-match, a refused value) count against the retry
 budgets (``on failures``) of the node visit and of the call. A tool that fails takes the
 flow's ``on tool_error``, else a failed ``call`` action sets the outcome ``tool_error``.

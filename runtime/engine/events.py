@@ -291,8 +291,9 @@ class NodeEntered:
 
     ``via`` names what led there: ``start``, a transition (``intent:<name>``, ``when``,
     ``dtmf:<digits>``, ``silence``, ``no_match``, ``tool_error[:<tool>]``, ``failures``,
-    ``global:<name>``), ``fallback``, ``on_error:<tool>``, or a sub-flow's ``call:<flow>`` /
-    ``return:<flow>``.
+    ``global:<name>``, ``clarify``, ``chitchat``), ``fallback``, ``on_error:<tool>``, a
+    sub-flow's ``call:<flow>`` / ``return:<flow>``, or ``correction:<slot>`` (a corrected slot
+    sent the call back to a node that reads it).
     """
 
     name: str

@@ -100,6 +100,8 @@ def test_small_talk_is_recognised_with_its_topic(chitchat, text, topic):
         "blue giraffes on the moon",
         "sorry, I meant 6",
         "never mind",
+        "get me a real person",  # closer to a request (NOT_SMALL_TALK) than to small talk
+        "can I talk to a real person",
     ],
 )
 def test_answers_and_requests_are_not_small_talk(chitchat, text):
