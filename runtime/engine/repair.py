@@ -105,10 +105,13 @@ class Repair:
     def _clarify(self, arguments: Mapping[str, Any], *, again: bool) -> None:
         s = self.state
         open_intents = {t.name: t for t in self.intents()}
-        names = [n for n in dict.fromkeys(arguments.get("intents") or ()) if n in open_intents]
+        # From a model: anything may arrive; what is not two open intents is a no-match.
+        raw = arguments.get("intents")
+        raw = raw if isinstance(raw, list | tuple) else ()
+        names = [n for n in dict.fromkeys(map(str, raw)) if n in open_intents]
         given = arguments.get("arguments")
         given = given if isinstance(given, Mapping) else {}
-        args = {n: dict(given.get(n) or {}) for n in names[:2]}
+        args = {n: _mapping(given.get(n)) for n in names[:2]}
         handler = repair_handler(self.agent, self.node, ClarifyTransition)
         if len(names) < 2 or again:
             s.note("event", "clarification failed" if again else "clarify: not two open intents")
@@ -122,8 +125,7 @@ class Repair:
         wording = {"first": spoken(first), "second": spoken(second)}
         s.note("event", "clarify", intents=names[:2])
         if handler is not None and (handler[2].target is not None or handler[2].actions):
-            owner, i, t = handler
-            self._take(t, owner, transition_key(t, i), {})
+            self._leave(handler, clarify=wording)
             return
         s.clarifying = args
         self._handled(handler)
@@ -132,6 +134,13 @@ class Repair:
             CLARIFY_WORDING.format(**wording),
             clarify=wording,
         )
+
+    def _leave(self, handler: _Handler, **extra: Any) -> None:
+        """Take the handler's target or actions, after its wording when it has one."""
+        owner, i, t = handler
+        if t.say is not None:
+            self._say_template(t.say, None, **extra)
+        self._take(t, owner, transition_key(t, i), {})
 
     def _handled(self, handler: _Handler | None) -> None:
         """Record that the flow's handler shaped the answer (for coverage), if it has one."""
@@ -164,11 +173,10 @@ class Repair:
             self._no_match()
             return
         s.note("event", f"chitchat: {topic}")
-        if handler is not None and (handler[2].target is not None or handler[2].actions):
-            owner, i, t = handler
-            self._take(t, owner, transition_key(t, i), {})
-            return
         answer = CHITCHAT_ANSWERS[topic]
+        if handler is not None and (handler[2].target is not None or handler[2].actions):
+            self._leave(handler, chitchat={"topic": topic, "answer": answer})
+            return
         self._handled(handler)
         self._say_template(
             handler[2].say if handler is not None else None,
@@ -187,6 +195,10 @@ class Repair:
             self._say_template(self.node.say[-1], None)
         elif self.node.task is not None:
             self._respond()
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 _CALLER = re.compile(r"^the caller (\w+)")

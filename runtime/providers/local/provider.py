@@ -41,9 +41,12 @@ _QUESTION = re.compile(
 )
 REPEAT = "Sorry, I didn't catch that."
 _ORDINALS = (
-    re.compile(r"\b(first|former|1st)\b", re.I),
-    re.compile(r"\b(second|latter|2nd|other one)\b", re.I),
+    re.compile(r"\b(the )?(first|former|1st)( one)?\b", re.I),
+    re.compile(r"\b(the )?(second|latter|2nd|other)( one)?\b", re.I),
 )
+ORDINAL_WORDS = 5
+"""An answer naming "the first" or "the second" is short; in a longer one the word means
+something else ("the first free day", "just a second, I need to check")."""
 SORRY = "Sorry, I can't do that right now."
 
 
@@ -140,8 +143,9 @@ class LocalProvider:
         """The intent the caller chose after a clarifying question, if their words say."""
         names = request.clarifying
         text = request.text or ""
+        short = len(text.split()) <= ORDINAL_WORDS
         for n, ordinal in enumerate(_ORDINALS[: len(names)]):
-            if ordinal.search(text):
+            if short and ordinal.search(text):
                 call = TransitionCalled(names[n], {}, self._id())
                 return ProviderTurn(calls=(call,), explanation=f"clarified: {ordinal.pattern}")
         candidates = [i for i in request.intents if i.name in names]

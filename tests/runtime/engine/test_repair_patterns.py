@@ -239,6 +239,22 @@ def test_clarification_with_a_target_leaves_instead_of_asking():
     assert entered(out) == [("human", "global:clarify")]
 
 
+def test_a_clarification_with_a_target_says_its_wording_first():
+    e = engine(global_='on clarify "Let me find someone who can tell." -> human')
+    out = e.handle(clarify("book_now", "leave"))
+    assert said(out) == ["Let me find someone who can tell.", "Let me find a colleague."]
+
+
+def test_malformed_clarify_arguments_from_a_model_are_a_no_match_not_a_crash():
+    for arguments in ({"intents": 5}, {"intents": "book_now,leave"}, {}):
+        out = engine().handle(TransitionCalled(CLARIFY, arguments, "x"))
+        assert said(out) == ["Sorry, I didn't catch that. Could you say it again?"]
+    e = engine()
+    bad = {"intents": ["book_now", "leave"], "arguments": {"book_now": "tomorrow"}}
+    e.handle(TransitionCalled(CLARIFY, bad, "x"))
+    assert e.state.clarifying == {"book_now": {}, "leave": {}}
+
+
 def test_a_clarification_needs_two_open_intents():
     e = engine()
     out = e.handle(clarify("book_now", "nonexistent"))

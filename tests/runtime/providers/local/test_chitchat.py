@@ -159,6 +159,17 @@ async def test_the_answer_to_a_clarification_names_one_of_the_two(answer, chosen
         assert turn.calls[0].arguments == {}  # "one" is not a day: the first words' stand
 
 
+async def test_an_ordinal_inside_a_longer_answer_is_not_a_choice():
+    turn = await LocalProvider().turn(
+        request(
+            "just a second, I need to check my diary first",
+            (CANCEL, MOVE),
+            clarifying=("cancel_visit", "move_visit"),
+        )
+    )
+    assert not turn.explanation.startswith("clarified: ")  # the ordinal rule did not decide
+
+
 async def test_an_answer_that_picks_neither_is_understood_afresh():
     turn = await LocalProvider().turn(
         request(
