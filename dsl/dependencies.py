@@ -8,11 +8,13 @@ and ``invalid`` messages are left out: they run later and read the value they fi
 
 The engine (``runtime.engine.repair``) uses :func:`slot_readers` to go back after a
 correction; the compiler's rules (``dsl.rules.repair``) use it to report what cannot work.
-Computed from the IR alone, so both agree; cached per agent.
+Computed from the IR alone, so both agree.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -26,6 +28,7 @@ from dsl.templates import template_env
 SLOTS = "slots."
 
 
+@lru_cache(maxsize=4096)
 def template_slots(src: str) -> frozenset[str]:
     """The slot names template ``src`` reads as ``slots.<name>`` (empty if it does not parse)."""
     if "slots" not in src:
@@ -46,6 +49,7 @@ def template_slots(src: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4096)
 def expr_slots(src: str) -> frozenset[str]:
     """The slot names expression ``src`` reads as ``slots.<name>``."""
     if "slots" not in src:
@@ -92,14 +96,30 @@ def node_reads(node: ir.Node) -> frozenset[str]:
     return frozenset().union(*parts)
 
 
-@lru_cache(maxsize=256)
+_BY_AGENT: OrderedDict[int, tuple[ir.Agent, dict[str, frozenset[str]]]] = OrderedDict()
+_CACHE_SIZE = 64
+_LOCK = threading.Lock()
+
+
 def slot_readers(agent: ir.Agent) -> dict[str, frozenset[str]]:
-    """Node name -> the slots it reads, for every node of ``agent`` that reads one."""
+    """Node name -> the slots it reads, for every node of ``agent`` that reads one.
+
+    Cached by identity: the compiler's rules and every call of one compiled flow share the
+    answer, and a lookup never hashes the whole agent (milliseconds for a large flow)."""
+    with _LOCK:
+        hit = _BY_AGENT.get(id(agent))
+        if hit is not None and hit[0] is agent:
+            _BY_AGENT.move_to_end(id(agent))
+            return hit[1]
     out = {}
     for node in agent.nodes:
         reads = node_reads(node)
         if reads:
             out[node.name] = reads
+    with _LOCK:
+        _BY_AGENT[id(agent)] = (agent, out)
+        while len(_BY_AGENT) > _CACHE_SIZE:
+            _BY_AGENT.popitem(last=False)
     return out
 
 

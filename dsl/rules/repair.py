@@ -95,8 +95,9 @@ def rerun_undoes_correction(ctx: RuleContext) -> Iterator[Diagnostic]:
     for node in agent.nodes:
         for slot in node.collect:
             policy.setdefault(slot.name, slot.on_change)
+    readers = slot_readers(agent)
     for node in agent.nodes:
-        reads = slot_readers(agent).get(node.name, frozenset())
+        reads = readers.get(node.name, frozenset())
         for name in sorted(reads & node_sets(node)):
             if (policy.get(name) or agent.on_change) != "rerun":
                 continue
