@@ -74,8 +74,11 @@ class EventHandlers:
         node = self.node
         # The answer to a clarifying question: the chosen intent keeps what the words that
         # raised the question gave (its parameters).
-        asked, s.clarifying = s.clarifying, {}
-        arguments = {**asked.get(e.name, {}), **e.arguments}
+        asked = s.clarifying
+        arguments = e.arguments
+        if asked:
+            s.clarifying = {}
+            arguments = {**asked.get(e.name, {}), **e.arguments}
         if e.name == PROVIDE_SLOTS:
             self._provide_slots(e.arguments)
             return
