@@ -404,10 +404,10 @@ class NodeReader:
         return ir.NoMatchTransition(target, reprompt, 0 if max_ is None else max_, actions)
 
     def repair_transition(self, kind: str, head: Value, target, actions, where: str):
-        """``on clarify`` / ``on chitchat``: the wording (a template), ``true`` for the built-in
-        one, or ``false`` (``off`` in ``.flow``) to turn the pattern off here."""
+        """``on clarify`` / ``on chitchat``: the wording (a template), ``true`` (or nothing) for
+        the built-in one, or ``false`` (``off`` in ``.flow``) to turn the pattern off here."""
         cls = ir.ClarifyTransition if kind == "clarify" else ir.ChitchatTransition
-        if isinstance(head, Scalar) and head.tag == "bool":
+        if isinstance(head, Scalar) and head.tag in ("bool", "null"):
             if head.value is False and (target is not None or actions):
                 self.r.report(
                     head.pos,

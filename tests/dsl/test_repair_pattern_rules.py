@@ -191,3 +191,26 @@ def test_the_same_constructs_used_as_meant_get_no_repair_diagnostic(src):
     assert result.ok
     codes = {d.code for d in result.diagnostics}
     assert not codes & {"VF409", "VF416", "VF417", "VF418"}, codes
+
+
+def test_in_yaml_an_empty_head_is_the_built_in_pattern_and_off_turns_it_off():
+    src = """\
+agent:
+  name: t
+  persona: p
+  global:
+    - clarify:
+      to: done
+    - chitchat: off
+  nodes:
+    ask:
+      on:
+        - {intent: a, description: A, to: done}
+        - {intent: b, description: B, to: done}
+    done:
+      enter:
+        - end: true
+"""
+    clarify, chitchat = compiled(src, "t.flow.yaml").agent.global_transitions
+    assert clarify == ClarifyTransition(None, "done")
+    assert chitchat == ChitchatTransition(None, None, off=True)
