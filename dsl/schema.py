@@ -24,6 +24,10 @@ _ON_CHANGE = {
     "enum": ["rerun", "keep"],
     "description": "what a correction of a filled slot does: rerun what reads it, or keep going",
 }
+_REPAIR_HEAD = {
+    "anyOf": [_TEMPLATE, {"type": ["boolean", "null"]}],
+    "description": "the wording, true or nothing for the built-in one, false to turn it off",
+}
 _EXPR = {"type": ["string", "number", "boolean"], "description": "expression (contact.age >= 18)"}
 _TYPE = {
     "type": "string",
@@ -109,8 +113,8 @@ def flow_schema() -> dict[str, Any]:
             ),
             _obj({"tool_error": {"anyOf": [_NAME, {"const": True}]}, **common}, ["tool_error"]),
             _obj({"failures": {"type": "integer", "minimum": 1}, **common}, ["failures"]),
-            _obj({"clarify": {"anyOf": [_TEMPLATE, {"type": "boolean"}]}, **common}, ["clarify"]),
-            _obj({"chitchat": {"anyOf": [_TEMPLATE, {"type": "boolean"}]}, **common}, ["chitchat"]),
+            _obj({"clarify": _REPAIR_HEAD, **common}, ["clarify"]),
+            _obj({"chitchat": _REPAIR_HEAD, **common}, ["chitchat"]),
         ]
     }
     slot = {

@@ -214,3 +214,12 @@ agent:
     clarify, chitchat = compiled(src, "t.flow.yaml").agent.global_transitions
     assert clarify == ClarifyTransition(None, "done")
     assert chitchat == ChitchatTransition(None, None, off=True)
+
+
+def test_the_json_schema_accepts_every_form_of_them():
+    import jsonschema
+
+    from dsl.format_yaml import to_data
+    from dsl.schema import flow_schema
+
+    jsonschema.validate(to_data(compiled(SRC)), flow_schema())
