@@ -4,14 +4,16 @@ round trip through both syntaxes, what their wording may read, what a correction
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 
 from dsl import compile_source
 from dsl.dependencies import node_reads, slot_readers
 from dsl.diagnostics import Severity
 from dsl.format import to_flow
-from dsl.format_yaml import to_yaml
+from dsl.format_yaml import to_data, to_yaml
 from dsl.ir import ChitchatTransition, ClarifyTransition
+from dsl.schema import flow_schema
 from tests.dsl.test_rules import at
 
 SRC = """\
@@ -217,9 +219,4 @@ agent:
 
 
 def test_the_json_schema_accepts_every_form_of_them():
-    import jsonschema
-
-    from dsl.format_yaml import to_data
-    from dsl.schema import flow_schema
-
     jsonschema.validate(to_data(compiled(SRC)), flow_schema())
