@@ -71,6 +71,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
         keys = (
             "name", "persona", "timezone", "context", "variables", "outcomes", "start",
             "fallback", "provider", "knowledge", "tools", "global", "nodes", "flows", "imports",
+            "on_change",
         )  # fmt: skip
         m = self.r.mapping(v, "agent", allowed=keys, required=("name", "persona", "nodes"))
         if m is None:
@@ -146,6 +147,7 @@ class _Builder(ToolReader, NodeReader, CampaignReader, ImportReader):
             provider=provider,
             timezone=tz or "UTC",
             subflows=tuple(subflows),
+            on_change=self.on_change(m.get("on_change")) or "rerun",
         )
 
     # --- values with meaning ---------------------------------------------------------------------

@@ -18,8 +18,13 @@ from dsl.source_map import Path, SourceMap, TemplateSite
 _DTMF = re.compile(r"^([0-9*#]+|any)$")
 NODE_KEYS = ("description", "say", "task", "collect", "tools", "enter", "on", "turn")
 """The fields of a node (YAML keys; the same words in ``.flow``)."""
-SLOT_KEYS = ("type", "prompt", "validate", "invalid", "max_asks", "required", "description")
-TRANSITION_KINDS = ("intent", "when", "dtmf", "silence", "no_match", "tool_error", "failures")
+SLOT_KEYS = (
+    "type", "prompt", "validate", "invalid", "max_asks", "required", "description", "on_change",
+)  # fmt: skip
+TRANSITION_KINDS = (
+    "intent", "when", "dtmf", "silence", "no_match", "tool_error", "failures", "clarify",
+    "chitchat",
+)  # fmt: skip
 """The events a transition answers (the YAML key that names its kind)."""
 _TRANSITION_EXTRA = {
     "intent": ("description", "examples", "params"),
@@ -27,6 +32,13 @@ _TRANSITION_EXTRA = {
     "no_match": ("reprompt", "max"),
 }
 ACTION_KINDS = ("set", "call", "say", "outcome", "transfer", "end", "return")
+ON_CHANGE = ("rerun", "keep")
+"""What a correction of a filled slot does (``on_change``)."""
+REPAIR_SCOPE = {
+    "clarify": {"clarify.first": "str", "clarify.second": "str"},
+    "chitchat": {"chitchat.topic": "str", "chitchat.answer": "str"},
+}
+"""What the wording of ``on clarify`` / ``on chitchat`` may read besides the flow's names."""
 
 
 class NodeReader:
@@ -204,9 +216,23 @@ class NodeReader:
                     max_asks=3 if max_asks is None else max_asks,
                     required=spec[1] if req is None else (req and spec[1]),
                     description=self.r.string(m.get("description"), "description") or "",
+                    on_change=self.on_change(m.get("on_change")),
                 )
             )
         return out
+
+    def on_change(self, v: Value | None) -> str | None:
+        """``rerun`` or ``keep`` (what a correction of a filled slot does)."""
+        word = self.r.name(v, "on_change")
+        if word is None or word in ON_CHANGE:
+            return word
+        self.r.report(
+            v.pos,
+            "VF202",
+            f"on_change must be rerun or keep, not {word!r}",
+            "write on_change rerun (go back to what reads the slot) or on_change keep",
+        )
+        return None
 
     # --- actions ------------------------------------------------------------------------------------
     def actions(self, v: Value | None, path: Path, where: str) -> list:
@@ -400,6 +426,25 @@ class NodeReader:
         if kind == "failures":
             count = self.r.integer(head, "failures", minimum=1)
             return ir.FailuresTransition(count, target, actions) if count is not None else None
+        if kind in REPAIR_SCOPE:
+            return self.repair_transition(kind, head, target, actions, where)
         if not (isinstance(head, Scalar) and head.tag in ("bool", "null")):
             self.r.wrong(head, "no_match", "true")
         return ir.NoMatchTransition(target, reprompt, 0 if max_ is None else max_, actions)
+
+    def repair_transition(self, kind: str, head: Value, target, actions, where: str):
+        """``on clarify`` / ``on chitchat``: the wording (a template), ``true`` (or nothing) for
+        the built-in one, or ``false`` (``off`` in ``.flow``) to turn the pattern off here."""
+        cls = ir.ClarifyTransition if kind == "clarify" else ir.ChitchatTransition
+        if isinstance(head, Scalar) and head.tag in ("bool", "null"):
+            if head.value is False and (target is not None or actions):
+                self.r.report(
+                    head.pos,
+                    "VF202",
+                    f"on {kind} off takes no target and no actions",
+                    f"remove -> <node> and do, or write on {kind} -> <node>",
+                )
+                return None
+            return cls(None, target, off=head.value is False, actions=actions)
+        say = self.template(head, f"{kind} wording in {where}", extra=REPAIR_SCOPE[kind])
+        return cls(say, target, actions=actions) if say is not None else None

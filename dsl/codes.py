@@ -320,6 +320,16 @@ CODES: dict[str, Code] = {
             "on silence 5s max 1 -> desk\non no_match max 1 -> desk\non failures max 3 -> desk",
         ),
         Code(
+            "VF409",
+            "intent named like an engine function",
+            "`provide_slots`, `no_match`, `clarify` and `chitchat` are functions the engine "
+            "offers the model itself; an intent of the same name could not be told apart. "
+            "To change what the engine does on them, write `on no_match`, `on clarify` or "
+            "`on chitchat`.",
+            "- intent: clarify\n  description: The caller asks what we mean",
+            "- intent: clarify_request\n  description: The caller asks what we mean",
+        ),
+        Code(
             "VF410",
             "recursive sub-flow",
             "A sub-flow calls itself, directly or through other sub-flows. Sub-flows do not "
@@ -365,6 +375,33 @@ CODES: dict[str, Code] = {
             "The imported file declares no sub-flow of that name.",
             'import identty from "common/identity.flow"',
             'import identity from "common/identity.flow"',
+        ),
+        Code(
+            "VF416",
+            "correction with nothing to re-run (warning)",
+            "A slot says `on_change rerun`, but no node of its flow reads `slots.<name>` in a "
+            "say line, a task, an entry action, a prompt or a `when`: a correction only "
+            "changes the value.",
+            "collect day: date\n  on_change rerun",
+            'collect day: date\n  on_change rerun\n...\nnode confirm\n  say "So, {{ slots.day | day }}?"',
+        ),
+        Code(
+            "VF417",
+            "clarification never asked (warning)",
+            "`on clarify` where fewer than two intents are open (the node's and the global "
+            "ones): the engine never has two intents to choose between there.",
+            'node ask\n  on yes "The caller agrees" -> done\n  on clarify "Which one?"',
+            'node ask\n  on yes "The caller agrees" -> done\n  on no "The caller refuses" -> bye\n'
+            '  on clarify "Did you mean {{ clarify.first }}, or {{ clarify.second }}?"',
+        ),
+        Code(
+            "VF418",
+            "correction undone by a re-run (warning)",
+            "A node reads a slot and its entry sets that slot: a correction goes back to the "
+            "node (it reads the slot), whose `set` then overwrites what the caller just said.",
+            'node confirm\n  set slots.day = today()\n  say "So, {{ slots.day | day }}?"',
+            'node ask\n  on today "The caller wants today" -> confirm\n    do\n'
+            "      set slots.day = today()",
         ),
         Code(
             "VF501",

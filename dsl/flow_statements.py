@@ -250,6 +250,9 @@ class ToDoc(CampaignStatements, Transformer):
                 m.add(ast.string(e.path[-1], e.key_pos), e.value)
         return Entry(("collect", str(name)), pos_of(name), m)
 
+    def on_change(self, items):
+        return Entry(("on_change",), pos_of(items[0]), name_of(items[0]))
+
     def prompt(self, items):
         return Entry(("prompt",), pos_of(items[0]), self._str(items[0]))
 
@@ -432,3 +435,19 @@ class ToDoc(CampaignStatements, Transformer):
     def failures_tr(self, items):
         kw, max_, target, body = items
         return self._transition([("failures", max_[1])], [target, body])
+
+    def _repair_tr(self, kind: str, items):
+        kw, say, target, body = items
+        if say is None:
+            value: Value = ast.boolean(True, pos_of(kw))
+        elif say.type == "OFF":
+            value = ast.boolean(False, pos_of(say))
+        else:
+            value = self._str(say)
+        return self._transition([(kind, value)], [target, body])
+
+    def clarify_tr(self, items):
+        return self._repair_tr("clarify", items)
+
+    def chitchat_tr(self, items):
+        return self._repair_tr("chitchat", items)

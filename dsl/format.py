@@ -86,6 +86,8 @@ def to_flow(flow: ir.Flow, *, header: list[str] | None = None) -> str:
     w(f"  start {a.start}")
     if a.fallback:
         w(f"  fallback {a.fallback}")
+    if a.on_change != "rerun":
+        w(f"  on_change {a.on_change}")
     _provider_flow(a.provider, w)
     for t in a.tools:
         if isinstance(t, ir.KnowledgeTool):
@@ -269,6 +271,9 @@ def _transition_flow(t, w, ind: str) -> None:
         w(f"{ind}on tool_error" + (f" {t.tool}" if t.tool else "") + arrow)
     elif isinstance(t, ir.FailuresTransition):
         w(f"{ind}on failures max {t.max}{arrow}")
+    elif isinstance(t, ir.ClarifyTransition | ir.ChitchatTransition):
+        wording = " off" if t.off else (f" {_q(t.say.src)}" if t.say else "")
+        w(f"{ind}on {t.kind}{wording}{arrow}")
     else:
         head = (
             f"on silence {duration(t.after_ms)}"
@@ -328,6 +333,8 @@ def _node_flow(n: ir.Node, w) -> None:
             w(f"      invalid {_q(s.invalid.src)}")
         if s.max_asks != 3:
             w(f"      max_asks {s.max_asks}")
+        if s.on_change is not None:
+            w(f"      on_change {s.on_change}")
     if has_say_action:
         w("    enter")
         for a in n.on_enter:

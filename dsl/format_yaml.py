@@ -41,6 +41,8 @@ def to_data(flow: ir.Flow) -> dict:
     agent["start"] = a.start
     if a.fallback:
         agent["fallback"] = a.fallback
+    if a.on_change != "rerun":
+        agent["on_change"] = a.on_change
     p = a.provider
     if p != ir.ProviderSettings():
         prov: dict = {}
@@ -183,6 +185,8 @@ def _transition_data(t) -> dict:
         d = {"tool_error": t.tool if t.tool else True}
     elif isinstance(t, ir.FailuresTransition):
         d = {"failures": t.max}
+    elif isinstance(t, ir.ClarifyTransition | ir.ChitchatTransition):
+        d = {t.kind: False if t.off else (t.say.src if t.say else True)}
     else:
         if isinstance(t, ir.SilenceTransition):
             d, count = {"silence": duration(t.after_ms)}, t.max_reprompts
@@ -240,6 +244,8 @@ def _slot_data(s: ir.Slot):
         d["invalid"] = s.invalid.src
     if s.max_asks != 3:
         d["max_asks"] = s.max_asks
+    if s.on_change is not None:
+        d["on_change"] = s.on_change
     return d if len(d) > 1 else short
 
 

@@ -30,6 +30,8 @@ def _label(t) -> str:
         return f"tool error {t.tool}" if t.tool else "tool error"
     if isinstance(t, ir.FailuresTransition):
         return f"{t.max} failures"
+    if isinstance(t, ir.ClarifyTransition | ir.ChitchatTransition):
+        return t.kind
     return "no match"
 
 

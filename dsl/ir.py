@@ -74,6 +74,10 @@ class Slot:
     max_asks: int = 3
     required: bool = True
     description: str = ""
+    on_change: Literal["rerun", "keep"] | None = None
+    """What a correction of the filled slot does: ``rerun`` goes back to the earliest node
+    visited since it was filled that reads it; ``keep`` only changes the value. ``None``:
+    the agent's ``on_change``."""
 
 
 # --- actions ---------------------------------------------------------------------------------
@@ -248,6 +252,37 @@ class FailuresTransition:
     kind: Literal["failures"] = "failures"
 
 
+@dataclass(frozen=True)
+class ClarifyTransition:
+    """Two intents were too close to choose between: the provider reports them instead of
+    guessing. Without a target the engine asks which one the caller meant, in ``say`` (it reads
+    ``clarify.first`` and ``clarify.second``) or its default wording, and the answer takes the
+    chosen intent; with a target it leaves instead. ``off``: the better one is taken, no
+    question is asked.
+    """
+
+    say: Template | None = None
+    target: str | None = None
+    off: bool = False
+    actions: tuple[Action, ...] = ()
+    kind: Literal["clarify"] = "clarify"
+
+
+@dataclass(frozen=True)
+class ChitchatTransition:
+    """The caller made small talk (how are you, are you a robot, the weather). Without a
+    target the engine answers briefly, in ``say`` (it reads ``chitchat.topic`` and
+    ``chitchat.answer``) or the built-in answer, and asks the interrupted question again; it
+    is not a failure. ``off``: small talk is a no-match like any other answer.
+    """
+
+    say: Template | None = None
+    target: str | None = None
+    off: bool = False
+    actions: tuple[Action, ...] = ()
+    kind: Literal["chitchat"] = "chitchat"
+
+
 Transition = Annotated[
     IntentTransition
     | WhenTransition
@@ -255,7 +290,9 @@ Transition = Annotated[
     | SilenceTransition
     | NoMatchTransition
     | ToolErrorTransition
-    | FailuresTransition,
+    | FailuresTransition
+    | ClarifyTransition
+    | ChitchatTransition,
     PydanticField(discriminator="kind"),
 ]
 
@@ -451,6 +488,8 @@ class Agent:
     timezone: str = "UTC"
     """Default time zone for contacts that have none."""
     subflows: tuple[SubFlow, ...] = ()
+    on_change: Literal["rerun", "keep"] = "rerun"
+    """The default of every slot's ``on_change`` (what a correction does)."""
 
     def turn_in(self, node: Node) -> TurnDetection:
         """The turn detection in force while the call is in ``node``."""
@@ -542,16 +581,23 @@ class Flow:
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no whitespace. Equal flows give equal bytes."""
         data = _ADAPTER.dump_python(self, mode="json")
+        agent = data["agent"]
         for key in _OMITTED_WHEN_EMPTY:
             # Added after flows were stored by hash: a flow without them keeps its hash.
-            if not data["agent"].get(key):
-                data["agent"].pop(key, None)
-        if data["agent"]["provider"].get("prefix_padding_ms") is None:
-            data["agent"]["provider"].pop("prefix_padding_ms", None)  # idem
-        for node in data["agent"]["nodes"]:
+            if not agent.get(key):
+                agent.pop(key, None)
+        for key, default in _OMITTED_WHEN_DEFAULT:
+            if agent.get(key) == default:
+                agent.pop(key, None)
+        if agent["provider"].get("prefix_padding_ms") is None:
+            agent["provider"].pop("prefix_padding_ms", None)  # idem
+        for node in agent["nodes"]:
             # Added after flows were stored by hash, like the agent fields above.
             if node.get("turn") is None:
                 node.pop("turn", None)
+            for slot in node["collect"]:
+                if slot.get("on_change") is None:
+                    slot.pop("on_change", None)
         return _canonical(data)
 
     @property
@@ -573,6 +619,9 @@ class Flow:
 _OMITTED_WHEN_EMPTY = ("subflows",)
 """Agent fields left out of the canonical JSON when empty (``from_json`` restores the
 default)."""
+_OMITTED_WHEN_DEFAULT = (("on_change", "rerun"),)
+"""Agent fields left out when they hold their default; a slot's ``on_change`` likewise when
+``None``."""
 
 
 def _canonical(obj: object) -> str:

@@ -4,9 +4,10 @@ The names come from where the compiler and the engine take them: the keywords fr
 ``dsl/flow.lark``, node and slot fields and transition kinds from ``dsl.build_nodes``, types
 from ``dsl.types``, functions from ``dsl.expressions.functions``, filters from ``dsl.voice``,
 built-in tools from ``dsl.builtins``, outcomes from ``dsl.outcomes``, diagnostics from
-``dsl.codes``; what each means is in ``dsl.reference_entries``. ``missing()`` lists names
-without an entry (a test keeps it empty), and ``render()`` is the page. Regenerate with
-``python -m dsl.reference > docs/language.md``.
+``dsl.codes``; what each means is in ``dsl.reference_entries`` (the repair patterns in
+``dsl.reference_repair``). ``missing()`` lists names without an entry (a test keeps it
+empty), and ``render()`` is the page. Regenerate with ``python -m dsl.reference >
+docs/language.md``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dsl.builtins import BUILTINS, BuiltinTool
 from dsl.codes import CODES
 from dsl.expressions.functions import FUNCTIONS
 from dsl.outcomes import BUILTIN_OUTCOMES, TELEPHONY_OUTCOMES
+from dsl.reference_repair import REPAIR
 from dsl.types import PRIMITIVES
 from dsl.voice import VOICE_FILTERS
 
@@ -103,7 +105,7 @@ def render() -> str:
         out += _entries_md(entries, langs.get(title, "flow"))
         if title == "Events (transition kinds)":
             out += ["## Repair patterns", ""]
-            out += _entries_md(R.REPAIR, "flow")
+            out += _entries_md(REPAIR, "flow")
         if title == "Actions":
             out += _types_md()
         if title == "Voice filters":

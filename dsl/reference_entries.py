@@ -189,7 +189,7 @@ KEYWORDS: tuple[Entry, ...] = (
     _e("end", "Hangs up, optionally setting the outcome first.", "end confirmed"),
     _e(
         "on",
-        "Starts a transition: an intent name, `dtmf`, `silence`, `no_match`, `tool_error` or `failures`.",
+        "Starts a transition: an intent name, `dtmf`, `silence`, `no_match`, `tool_error`, `failures`, `clarify` or `chitchat`.",
         'on confirms "The caller confirms" -> confirmed',
     ),
     _e(
@@ -217,6 +217,26 @@ KEYWORDS: tuple[Entry, ...] = (
         "failures",
         "The retry budget: taken at the `max`-th failure (silence, no match, refused value) of the node visit, or of the call in `global`.",
         "on failures max 3 -> desk",
+    ),
+    _e(
+        "clarify",
+        "What happens when two intents are too close to choose: the question to ask (reads `clarify.first` and `clarify.second`), a node to go to instead, or `off` (the likelier intent is taken).",
+        'on clarify "Did you mean {{ clarify.first }}, or {{ clarify.second }}?"',
+    ),
+    _e(
+        "chitchat",
+        "What happens on small talk: the answer to say (reads `chitchat.topic` and `chitchat.answer`) before the question is asked again, a node to go to instead, or `off` (a no-match).",
+        'on chitchat "{{ chitchat.answer }} Now, back to your booking."',
+    ),
+    _e(
+        "off",
+        "Turns `on clarify` or `on chitchat` off, in one node or (in `global`) the whole flow.",
+        "global\n  on chitchat off",
+    ),
+    _e(
+        "on_change",
+        "What a correction of a filled slot does: `rerun` (default) goes back to the earliest node visited since the slot was filled that reads it; `keep` only changes the value. At agent level, the default of every slot; under `collect`, one slot's.",
+        "collect day: date\n  on_change keep",
     ),
     _e(
         "reprompt max",
@@ -344,6 +364,11 @@ SLOT_FIELDS: tuple[Entry, ...] = (
     _e("max_asks", "Asks before giving up (default 3).", "max_asks: 2"),
     _e("required", "Whether the node waits for it (default true).", "required: false"),
     _e(
+        "on_change",
+        "What a correction does: `rerun` (default: the agent's `on_change`) or `keep`.",
+        "on_change: keep",
+    ),
+    _e(
         "description",
         "What the slot means (shown to the model).",
         "description: The day of the visit",
@@ -380,6 +405,16 @@ EVENTS: tuple[Entry, ...] = (
         "tool_error",
         "A tool failed or did not answer in time; `tool_error.tool` and `tool_error.message` say which and why. Without one, a failed `call` sets the outcome `tool_error` and goes to the fallback.",
         "on tool_error lookup -> lookup_failed",
+    ),
+    _e(
+        "clarify",
+        "Two intents were too close to choose (the provider says which, instead of guessing). Without a target, the engine asks which one the caller meant (this wording, else `Sorry, just to be sure: <first>, or <second>?` from the intents' descriptions) and the answer takes the chosen intent with the parameters the first words gave; asked again right away, it is a no-match. With a target it leaves instead; `off` takes the likelier intent. The node's, else the global one. Realtime models are told to call `clarify` rather than guess.",
+        'on clarify "Sorry, did you mean {{ clarify.first }}, or {{ clarify.second }}?"',
+    ),
+    _e(
+        "chitchat",
+        "Small talk (how are you, are you a robot, the weather): answered briefly (this wording, else a built-in answer per topic: greeting, wellbeing, identity, weather, other), then the interrupted question is asked again; not a failure, up to 3 times a node visit. With a target it leaves instead; `off` makes it a no-match. The local provider recognises it offline.",
+        'on chitchat "{{ chitchat.answer }} So, which day suits you?"',
     ),
     _e(
         "failures",
@@ -519,45 +554,3 @@ CAMPAIGN_RULES: tuple[Entry, ...] = (
     _e("dnc", "Add the number to do-not-call; no more attempts.", "on opted_out dnc"),
     _e("final", "Stop: the contact is done.", "on confirmed final"),
 )
-
-REPAIR: tuple[Entry, ...] = (
-    _e(
-        "correction",
-        "An intent parameter named like a slot fills it through the slot's `validate`: a "
-        "refused value is not taken (its `invalid` message is said, a failure is counted) and "
-        "the caller stays where they were. Lead the intent to the node that decides on the "
-        "slot so what depends on it runs again.",
-        'on change_score "The caller corrects the score" -> route\n  param score: int',
-    ),
-    _e(
-        "cancellation",
-        "An intent that leaves the question (node-level or global) and clears what was "
-        "collected, so the question starts afresh next time.",
-        'on cancel "The caller no longer wants to book" -> welcome\n  do\n    set slots.day = null',
-    ),
-    _e(
-        "clearing",
-        "`set slots.<name> = null` empties a slot; its node asks for it again.",
-        'on other_day "Another day, not saying which" -> ask_day\n  do\n    set slots.day = null',
-    ),
-    _e(
-        "digression",
-        "A sub-flow called from a transition's `do` without `-> node` answers, possibly over "
-        "several turns, then `return` resumes the interrupted node: its question is asked "
-        "again, its entry is not run twice and the ask is not counted.",
-        'on question "The caller asks about the clinic"\n  param question: str\n  do\n'
-        "    call answer(question = slots.question)",
-    ),
-    _e(
-        "retry budget",
-        "Silence, no-match and refused values counted together, per node visit or per call.",
-        "global\n  on failures max 3 -> desk",
-    ),
-    _e(
-        "tool failure",
-        "A failed tool takes `on tool_error`; without one, a failed `call` ends in the outcome "
-        "`tool_error`, which the transcript and the campaign rules see.",
-        "on tool_error book_appointment -> booking_failed",
-    ),
-)
-"""Conversation repair, written with the constructs above (no registry: a guide)."""

@@ -20,6 +20,14 @@ _DURATION = {
     "examples": ["30s", "15m", "2h"],
 }
 _TEMPLATE = {"type": "string", "description": "Jinja2 template ({{ contact.first_name }})"}
+_ON_CHANGE = {
+    "enum": ["rerun", "keep"],
+    "description": "what a correction of a filled slot does: rerun what reads it, or keep going",
+}
+_REPAIR_HEAD = {
+    "anyOf": [_TEMPLATE, {"type": ["boolean", "null"]}],
+    "description": "the wording, true or nothing for the built-in one, false to turn it off",
+}
 _EXPR = {"type": ["string", "number", "boolean"], "description": "expression (contact.age >= 18)"}
 _TYPE = {
     "type": "string",
@@ -114,6 +122,8 @@ def flow_schema() -> dict[str, Any]:
             ),
             _obj({"tool_error": {"anyOf": [_NAME, {"const": True}]}, **common}, ["tool_error"]),
             _obj({"failures": {"type": "integer", "minimum": 1}, **common}, ["failures"]),
+            _obj({"clarify": _REPAIR_HEAD, **common}, ["clarify"]),
+            _obj({"chitchat": _REPAIR_HEAD, **common}, ["chitchat"]),
         ]
     }
     slot = {
@@ -128,6 +138,7 @@ def flow_schema() -> dict[str, Any]:
                     "max_asks": {"type": "integer", "minimum": 1},
                     "required": {"type": "boolean"},
                     "description": {"type": "string"},
+                    "on_change": _ON_CHANGE,
                 },
                 ["type"],
             ),
@@ -175,6 +186,7 @@ def flow_schema() -> dict[str, Any]:
             "outcomes": {"type": "array", "items": _NAME, "uniqueItems": True},
             "start": _NAME,
             "fallback": _NAME,
+            "on_change": _ON_CHANGE,
             "provider": _obj(
                 {
                     "voice": {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from dsl.diagnostics import Diagnostic
-from dsl.rules import campaign, graph, names, outcomes, subflows, tools, transitions
+from dsl.rules import campaign, graph, names, outcomes, repair, subflows, tools, transitions
 from dsl.rules.context import RuleContext
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
@@ -35,6 +35,10 @@ RULES: tuple[Rule, ...] = (
     subflows.never_returns,
     subflows.return_outside,
     subflows.return_values,
+    repair.reserved_intent,
+    repair.rerun_reads_nothing,
+    repair.clarify_never_asked,
+    repair.rerun_undoes_correction,
 )
 
 

@@ -58,6 +58,8 @@ def _key(t) -> tuple | None:
         return ("tool_error", t.tool)
     if isinstance(t, ir.FailuresTransition):
         return ("failures",)
+    if isinstance(t, ir.ClarifyTransition | ir.ChitchatTransition):
+        return (t.kind,)
     return None
 
 

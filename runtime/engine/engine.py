@@ -16,6 +16,10 @@ and enters the sub-flow's start; ``return`` binds the results to the call's ``in
 enters its ``then`` (or resumes the node a digression interrupted); entering a node outside
 the running sub-flow (a global transition, the fallback) leaves it.
 
+Repair (``repair.py``): a corrected slot sends the call back to the earliest node visited since
+it was filled that reads it; a ``clarify`` from the provider is asked about; small talk
+(``chitchat``) is answered and the question asked again, not counted as a failure.
+
 Failures (a silence a node listens for, a no-match, a refused value) count against the retry
 budgets (``on failures``) of the node visit and of the call. A tool that fails takes the
 flow's ``on tool_error``, else a failed ``call`` action sets the outcome ``tool_error``.
@@ -70,6 +74,7 @@ from runtime.engine.events import (
 from runtime.engine.handlers import HANDLERS, EventHandlers
 from runtime.engine.instructions import Instructions
 from runtime.engine.limits import Limits, all_transitions, transition_key
+from runtime.engine.repair import Repair
 from runtime.engine.slots import SlotFilling
 from runtime.engine.state import EngineState, NodeVisit, Taken
 from runtime.engine.subflows import SubFlows
@@ -83,7 +88,7 @@ _NO_TOOL_ERROR = {"tool": "", "message": ""}
 __all__ = ["Engine", "Limits", "all_transitions", "transition_key"]
 
 
-class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions):
+class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions, Repair):
     """One call of ``flow``. Not thread-safe; one driver feeds it events in order.
 
     Args:
@@ -256,7 +261,7 @@ class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions):
             # Left the running sub-flow without return (a global transition, the fallback):
             # its caller will not continue; the caller's slots are its own again.
             frame = s.frames.pop()
-            s.slots = frame.caller_slots
+            s.slots, s.filled_at = frame.caller_slots, frame.caller_filled
             s.note("event", f"left sub-flow {frame.flow}", to=target)
         s.visits[target] += 1
         if s.visits[target] > self.limits.max_visits and via != "fallback":
@@ -271,6 +276,8 @@ class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions):
         s.no_matches = 0
         s.failures = 0
         s.dtmf_buffer = ""
+        s.clarifying = {}
+        s.chitchats = 0
         s.awaiting_reply_since = None
         s.last_input_at = s.now
         s.note("event", f"entered {target}", via=via)
@@ -339,16 +346,22 @@ class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions):
 
     def _take(self, t: Transition, owner: str, key: str, arguments: Mapping[str, Any]) -> None:
         s = self.state
-        if isinstance(t, IntentTransition) and not self._take_params(t, arguments):
+        corrected: list[str] = []
+        if isinstance(t, IntentTransition) and not self._take_params(t, arguments, corrected):
             return
         s.taken.append(Taken(owner, key, t.target))
         if not isinstance(t, NoMatchTransition):
             s.no_matches = 0
+        s.clarifying = {}
         self._agenda.clear()
         self._blocked_on = None
         self._agenda.extend(("act", a) for a in t.actions)
         via = key if owner != "*" else f"global:{key}"
-        if t.target is None and not t.actions:
+        # A correction re-runs what read the slot, unless the transition goes somewhere itself.
+        rerun = self._rerun_target(corrected) if corrected and t.target is None else None
+        if rerun is not None:
+            self._rerun(rerun, corrected)
+        elif t.target is None and not t.actions:
             self._agenda.append(("settle", None))
         else:
             self._agenda.append(("enter", (t.target, via)))

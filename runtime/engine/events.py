@@ -28,6 +28,19 @@ PROVIDE_SLOTS = "provide_slots"
 
 Offered as a function tool only in nodes that ``collect`` slots."""
 
+CLARIFY = "clarify"
+"""Pseudo-transition a provider calls when the caller's words fit two intents and it cannot
+tell which (arguments: ``intents``, the two names, best first; optional ``arguments``, intent
+-> the parameters the words gave). The engine asks which one (``on clarify``); the answer
+takes the chosen intent with those parameters. Offered when two or more intents are open and
+the flow has not turned clarification off."""
+
+CHITCHAT = "chitchat"
+"""Pseudo-transition a provider calls when the caller makes small talk (arguments: ``topic``,
+one of ``runtime.engine.repair.CHITCHAT_ANSWERS``). The engine answers briefly and asks the
+interrupted question again (``on chitchat``); it is not a failure. Offered unless the flow
+turned it off."""
+
 # --- events in -------------------------------------------------------------------------------
 
 
@@ -283,8 +296,9 @@ class NodeEntered:
 
     ``via`` names what led there: ``start``, a transition (``intent:<name>``, ``when``,
     ``dtmf:<digits>``, ``silence``, ``no_match``, ``tool_error[:<tool>]``, ``failures``,
-    ``global:<name>``), ``fallback``, ``on_error:<tool>``, or a sub-flow's ``call:<flow>`` /
-    ``return:<flow>``.
+    ``global:<name>``, ``clarify``, ``chitchat``), ``fallback``, ``on_error:<tool>``, a
+    sub-flow's ``call:<flow>`` / ``return:<flow>``, or ``correction:<slot>`` (a corrected slot
+    sent the call back to a node that reads it).
     """
 
     name: str

@@ -17,6 +17,8 @@ from dsl.ir import (
 )
 from dsl.outcomes import BuiltinOutcome
 from runtime.engine.events import (
+    CHITCHAT,
+    CLARIFY,
     NO_MATCH,
     PROVIDE_SLOTS,
     AgentSaid,
@@ -70,20 +72,33 @@ class EventHandlers:
         s.last_input_at = s.now
         s.note("event", f"model called {e.name}", arguments=e.arguments)
         node = self.node
+        # The answer to a clarifying question: the chosen intent keeps what the words that
+        # raised the question gave (its parameters).
+        asked = s.clarifying
+        arguments = e.arguments
+        if asked:
+            s.clarifying = {}
+            arguments = {**asked.get(e.name, {}), **e.arguments}
         if e.name == PROVIDE_SLOTS:
             self._provide_slots(e.arguments)
             return
         if e.name == NO_MATCH:
             self._no_match()
             return
+        if e.name == CLARIFY:
+            self._clarify(e.arguments, again=bool(asked))
+            return
+        if e.name == CHITCHAT:
+            self._chitchat(e.arguments)
+            return
         found = self._node_intents[node.name].get(e.name)
         if found is not None:
             i, t = found
-            self._take(t, node.name, f"intent:{t.name}", e.arguments)
+            self._take(t, node.name, f"intent:{t.name}", arguments)
             return
         if e.name in self._global_intents:
             i, t = self._global_intents[e.name]
-            self._take(t, "*", transition_key(t, i), e.arguments)
+            self._take(t, "*", transition_key(t, i), arguments)
             return
         if e.name in node.tools:
             self._call_tool(e.call_id or self._next_id(), e.name, dict(e.arguments), "model")

@@ -11,6 +11,7 @@ from typing import Any
 from dsl.ir import (
     Agent,
     Flow,
+    IntentTransition,
     Node,
 )
 from runtime.engine import values as V
@@ -18,7 +19,7 @@ from runtime.engine.events import (
     PROVIDE_SLOTS,
     UpdateSession,
 )
-from runtime.engine.specs import node_tools
+from runtime.engine.specs import node_tools, repair_offered
 from runtime.engine.state import EngineState
 
 
@@ -45,6 +46,7 @@ class Instructions:
                     + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
                     + f". Report values with {PROVIDE_SLOTS}."
                 )
+            parts.extend(_repair_lines(self.flow, node))
             base = UpdateSession(
                 "\n\n".join(parts),
                 node_tools(self.flow, node, self._tool_specs),
@@ -73,6 +75,33 @@ class Instructions:
             items = items + [f"slots.{k}={_plain(v)}" for k, v in s.slots.items()]
             items += [f"vars.{k}={_plain(v)}" for k, v in s.vars.items() if v is not None]
         return "; ".join(items)
+
+
+CLARIFY_LINE = (
+    "When the caller's words could mean two of your functions and you cannot tell which, do "
+    "not guess: call clarify with both names; the caller is asked and you then call the one "
+    "they choose."
+)
+GUESS_LINE = "When unsure between two of your functions, call the likelier one; do not ask."
+CHITCHAT_LINE = (
+    "When the caller makes small talk (how you are, whether you are a robot, the weather), "
+    "call chitchat with its topic instead of answering; the question is then asked again."
+)
+
+
+def _repair_lines(flow: Flow, node: Node) -> list[str]:
+    """How the model asks when unsure and meets small talk here (``runtime.engine.repair``)."""
+    clarify, chitchat = repair_offered(flow, node)
+    transitions = (*node.transitions, *flow.agent.global_transitions)
+    intents = [t for t in transitions if isinstance(t, IntentTransition)]
+    lines = []
+    if clarify:
+        lines.append(CLARIFY_LINE)
+    elif len(intents) >= 2:
+        lines.append(GUESS_LINE)
+    if chitchat:
+        lines.append(CHITCHAT_LINE)
+    return lines
 
 
 def _plain(value: Any) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dsl.ir import (
+    ChitchatTransition,
+    ClarifyTransition,
     DtmfTransition,
     FailuresTransition,
     Flow,
@@ -34,6 +36,8 @@ class Limits:
     """``when`` transitions taken in a row without any input: more is a loop."""
     max_no_match: int = 3
     """Re-prompts in a node that declares no ``on no_match``, before the fallback."""
+    max_chitchat: int = 3
+    """Small talk answered in one node visit; more counts as a no-match."""
     reprompt: str = "Sorry, I didn't catch that. Could you say it again?"
     still_there: str = "Are you still there?"
     goodbye: str = "I'm sorry, something went wrong on our side. We'll be in touch. Goodbye."
@@ -53,6 +57,8 @@ def transition_key(t: Transition, index: int) -> str:
         return f"tool_error:{t.tool}" if t.tool else "tool_error"
     if isinstance(t, FailuresTransition):
         return "failures"
+    if isinstance(t, ClarifyTransition | ChitchatTransition):
+        return t.kind
     return f"when:{index}"
 
 

@@ -38,13 +38,14 @@ class SlotFilling:
     def _provide_slots(self, arguments: Mapping[str, Any]) -> None:
         s = self.state
         by_name = {x.name: x for x in self.node.collect}
+        corrected: list[str] = []
         for name, raw in arguments.items():
             slot = by_name.get(name)
             if slot is None:
                 continue
             value, ok = self._validate(slot, raw)
             if ok:
-                s.slots[name] = value
+                self._fill(name, value, corrected)
                 s.no_matches = 0  # no_match counts misses in a row
                 s.note("event", f"slot {name} = {value!r}")
                 continue
@@ -56,6 +57,11 @@ class SlotFilling:
             s.asks[name] += 1  # the invalid message asks again
             s.tally(reprompt=1)
             self._say_invalid(slot, value)
+            return
+        rerun = self._rerun_target(corrected) if corrected else None
+        if rerun is not None:
+            self._agenda.clear()
+            self._rerun(rerun, corrected)
             return
         if self._check_when():
             return
@@ -79,8 +85,11 @@ class SlotFilling:
         if value is None:
             s.slots.pop(name, None)
             s.asks.pop(name, None)
+            s.filled_at.pop(name, None)
             s.note("event", f"slot {name} cleared")
             return
+        if name not in s.slots:
+            s.filled_at[name] = max(len(s.path) - 1, 0)
         s.slots[name] = value
         s.note("event", f"slot {name} = {value!r}")
 
@@ -99,12 +108,15 @@ class SlotFilling:
     def _owner(self, node: str) -> str | None:
         return next((f.name for f in self.agent.subflows if f.owns(node)), None)
 
-    def _take_params(self, t: IntentTransition, arguments: Mapping[str, Any]) -> bool:
+    def _take_params(
+        self, t: IntentTransition, arguments: Mapping[str, Any], corrected: list[str]
+    ) -> bool:
         """Fill the slots an intent's parameters carry, validated as the slot declares.
 
         A correction ("no, I meant Monday") arrives as an intent parameter: a value its slot's
         ``validate`` refuses is not accepted; the slot's ``invalid`` message is said, the
-        transition is not taken, and it counts as a failure. Returns whether to take it.
+        transition is not taken, and it counts as a failure. Returns whether to take it; the
+        slots whose value changed are added to ``corrected``.
         """
         s = self.state
         accepted: dict[str, Any] = {}
@@ -124,7 +136,7 @@ class SlotFilling:
                 return False
             accepted[f.name] = value
         for name, value in accepted.items():
-            s.slots[name] = value
+            self._fill(name, value, corrected)
         return True
 
     def _failure(self, kind: str, what: str = "") -> bool:

@@ -34,6 +34,8 @@ class Frame:
     caller_slots: dict[str, Any]
     resume: bool = False
     """``then`` is the node the call interrupted (a digression): resume it, don't re-enter."""
+    caller_filled: dict[str, int] = field(default_factory=dict)
+    """The caller's ``EngineState.filled_at`` meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,12 @@ class EngineState:
     failures: int = 0
     """Silences, no-matches and invalid values in this node visit (``on failures``)."""
     dtmf_buffer: str = ""
+    clarifying: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The intents a clarifying question just offered (name -> the parameters the caller's
+    words gave); empty when none is pending."""
+    chitchats: int = 0
+    """Small talk answered in this node visit (beyond ``Limits.max_chitchat`` it is a
+    no-match)."""
     # whole-call counters and clocks
     visits: Counter[str] = field(default_factory=Counter)
     fallbacks: int = 0
@@ -97,6 +105,9 @@ class EngineState:
     errors: list[str] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
     """Running sub-flows, innermost last; ``slots`` are the innermost one's own."""
+    filled_at: dict[str, int] = field(default_factory=dict)
+    """Slot -> the index in ``path`` of the node visit where it got its value (a correction
+    goes back no further)."""
 
     def note(self, role: str, text: str, **data: Any) -> None:
         entry: dict[str, Any] = {"role": role, "text": text, "node": self.node}

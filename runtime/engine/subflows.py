@@ -46,13 +46,13 @@ class SubFlows:
             while len(s.frames) > running + 1:
                 s.frames.pop()
             s.frames[running].params = params
-            s.slots = {}
+            s.slots, s.filled_at = {}, {}
             s.note("event", f"restart sub-flow {a.flow}", arguments=V.jsonable(params))
             self._enter(flow.start, f"call:{a.flow}")
             return
         then, resume = (a.then, False) if a.then is not None else (s.node or "", True)
-        s.frames.append(Frame(a.flow, then, a.into, params, s.slots, resume))
-        s.slots = {}
+        s.frames.append(Frame(a.flow, then, a.into, params, s.slots, resume, s.filled_at))
+        s.slots, s.filled_at = {}, {}
         s.note("event", f"call sub-flow {a.flow}", arguments=V.jsonable(params))
         self._enter(flow.start, f"call:{a.flow}")
 
@@ -69,7 +69,7 @@ class SubFlows:
             self._error(f"return values of {s.frames[-1].flow} failed: {exc}")
             results = {}
         frame = s.frames.pop()
-        s.slots = frame.caller_slots
+        s.slots, s.filled_at = frame.caller_slots, frame.caller_filled
         if frame.into:
             s.results[frame.into] = results
         s.note("event", f"return from sub-flow {frame.flow}", results=V.jsonable(results))
@@ -87,6 +87,7 @@ class SubFlows:
         s.path.append(target)
         self._stay_fired.clear()
         s.awaiting_reply_since = None
+        s.clarifying = {}
         s.last_input_at = s.now
         s.note("event", f"resumed {target}", via=via)
         s.trail.append(NodeVisit(target, via))

@@ -37,6 +37,8 @@ class TurnRequest:
     """``(role, text)`` of the call so far."""
     tz: str = "UTC"
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    clarifying: tuple[str, ...] = ()
+    """The intents a clarifying question just offered, best first: the words answer it."""
 
 
 @dataclass(frozen=True)
@@ -81,4 +83,5 @@ def turn_request(
         ),
         tz=engine.tz,
         now=now,
+        clarifying=tuple(engine.state.clarifying),
     )

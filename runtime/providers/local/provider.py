@@ -3,9 +3,13 @@
 Intents are matched by meaning (``semantic.IntentMatcher``: an offline embedding model plus the
 exact rules, combined as its docstring says). One turn, in order of precedence:
 
+0. right after a clarifying question (``TurnRequest.clarifying``), an answer that names one
+   of the two intents ("the first one", or words closer to one of them) calls it;
 1. an intent that is **sure**, i.e. exact by rule (an example said as is, a bare yes/no answer)
    or semantically ``CONFIDENT`` (a clear paraphrase), is called, with any of its parameters
    read from the text: explicit requests such as opt-out win over slot filling;
+1b. small talk (``chitchat.ChitchatMatcher``) that scores above every intent is reported with
+   ``chitchat`` and its topic, when the node offers it;
 2. otherwise, in a node collecting slots, every slot whose value the text holds (read by
    ``slots.read_slot``) is reported with ``provide_slots``, unless the text is an explicit
    request (``IntentMatcher.request``: "call me back tomorrow at 10pm" is a callback request,
@@ -15,8 +19,9 @@ exact rules, combined as its docstring says). One turn, in order of precedence:
 3. otherwise a node tool that fits is called: ``schedule_callback`` when the text holds a date
    and time, ``knowledge_search`` when the text is a question and no intent is sure;
 4. otherwise the best intent at or above ``semantic.THRESHOLD`` is called;
-5. otherwise, when two intents are too close to choose, the provider asks which one the caller
-   meant (once in a row; asked again, it goes on to 6);
+5. otherwise, when two intents are too close to choose, ``clarify`` reports both (the engine
+   asks the caller, ``runtime.engine.repair``); where the flow turned clarification off, the
+   better one is called;
 6. otherwise, for an explicit request that nothing open at the node serves, the provider says
    it cannot do that now and the node's question stands (no slot filled, no ``no_match``);
 7. otherwise ``no_match`` when the node offers it, else the node's ``say`` lines are repeated.
@@ -30,11 +35,10 @@ from __future__ import annotations
 
 import re
 
-from dsl.ir import IntentTransition
-from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, TransitionCalled
+from runtime.engine.events import CHITCHAT, CLARIFY, NO_MATCH, PROVIDE_SLOTS, TransitionCalled
 from runtime.engine.turn import ProviderTurn, TurnRequest
 from runtime.providers.local import model
-from runtime.providers.local.scoring import Score
+from runtime.providers.local.chitchat import ChitchatMatcher
 from runtime.providers.local.semantic import CONFIDENT, Decision, IntentMatcher
 from runtime.providers.local.slots import read_datetime, read_slot
 
@@ -42,7 +46,13 @@ _QUESTION = re.compile(
     r"\?\s*$|^\s*(what|when|where|who|why|how|which|can|could|do|does|is|are|will)\b", re.I
 )
 REPEAT = "Sorry, I didn't catch that."
-CLARIFY = "Sorry, just to be sure: {first}, or {second}?"
+_ORDINALS = (
+    re.compile(r"\b(the )?(first|former|1st)( one)?\b", re.I),
+    re.compile(r"\b(the )?(second|latter|2nd|other)( one)?\b", re.I),
+)
+ORDINAL_WORDS = 5
+"""An answer naming "the first" or "the second" is short; in a longer one the word means
+something else ("the first free day", "just a second, I need to check")."""
 SORRY = "Sorry, I can't do that right now."
 
 
@@ -52,6 +62,7 @@ class LocalProvider:
     def __init__(self, matcher: IntentMatcher | None = None) -> None:
         self._seq = 0
         self._matcher = matcher or _shared_matcher()
+        self._chitchat = ChitchatMatcher(lambda: self._matcher.embedder)
 
     def _id(self) -> str:
         self._seq += 1
@@ -72,6 +83,10 @@ class LocalProvider:
     def understand(self, request: TurnRequest) -> ProviderTurn:
         text = request.text or ""
         offered = {t.name for t in request.tools}
+        if request.clarifying:
+            answer = self._answer_clarification(request)
+            if answer is not None:
+                return answer
         decision = self._matcher.decide(text, request.intents)
         explanation = decision.explain()
         winner = decision.winner
@@ -88,6 +103,12 @@ class LocalProvider:
             family = self._matcher.links(request.intents).get(winner.intent) if winner else None
             if family is not None and family.request and family.name != asked.intent:
                 winner = None  # one request is not weakly taken for another (callback / opt-out)
+        if CHITCHAT in offered and asked is None:
+            chat = self._chitchat.match(text)
+            best = decision.scores[0].score if decision.scores else 0.0
+            if chat is not None and chat.score > best:
+                call = TransitionCalled(CHITCHAT, {"topic": chat.topic}, self._id())
+                return ProviderTurn(calls=(call,), explanation=f"{chat.explain()}; {explanation}")
         if request.missing and PROVIDE_SLOTS in offered and asked is None:
             values = {}
             for slot in request.missing:
@@ -119,10 +140,14 @@ class LocalProvider:
         if winner is not None:
             return self._intent(request, winner.intent, explanation)
         if decision.clarify is not None:
-            question = _clarify(request.intents, *decision.clarify)
-            last_agent = next((t for r, t in reversed(request.history) if r == "agent"), None)
-            if last_agent != question:
-                return ProviderTurn(reply=question, explanation=f"clarify; {explanation}")
+            first, second = (s.intent for s in decision.clarify)
+            if CLARIFY not in offered:
+                return self._intent(request, first, f"close call, not asking; {explanation}")
+            arguments = {n: self._params(request, n) for n in (first, second)}
+            call = TransitionCalled(
+                CLARIFY, {"intents": [first, second], "arguments": arguments}, self._id()
+            )
+            return ProviderTurn(calls=(call,), explanation=f"clarify; {explanation}")
         if asked is not None:
             # An explicit request nothing open at the node serves: say so, keep the question.
             reply = " ".join((SORRY, *request.say))
@@ -135,51 +160,39 @@ class LocalProvider:
         reply = " ".join(request.say) if request.say else REPEAT
         return ProviderTurn(reply=reply, explanation=f"no match, repeating; {explanation}")
 
-    def _intent(self, request: TurnRequest, name: str, explanation: str) -> ProviderTurn:
+    def _answer_clarification(self, request: TurnRequest) -> ProviderTurn | None:
+        """The intent the caller chose after a clarifying question, if their words say."""
+        names = request.clarifying
+        text = request.text or ""
+        short = len(text.split()) <= ORDINAL_WORDS
+        for n, ordinal in enumerate(_ORDINALS[: len(names)]):
+            if short and ordinal.search(text):
+                call = TransitionCalled(names[n], {}, self._id())
+                return ProviderTurn(calls=(call,), explanation=f"clarified: {ordinal.pattern}")
+        candidates = [i for i in request.intents if i.name in names]
+        decision = self._matcher.decide(text, candidates)
+        if decision.winner is None:
+            return None
+        explanation = f"clarified; {decision.explain()}"
+        return self._intent(request, decision.winner.intent, explanation)
+
+    def _params(self, request: TurnRequest, name: str) -> dict:
         intent = next(i for i in request.intents if i.name == name)
         args = {}
         for f in intent.params:
             value = read_slot(f.type, request.text or "", tz=request.tz, now=request.now)
             if value is not None:
                 args[f.name] = value
-        call = TransitionCalled(name, args, self._id())
+        return args
+
+    def _intent(self, request: TurnRequest, name: str, explanation: str) -> ProviderTurn:
+        call = TransitionCalled(name, self._params(request, name), self._id())
         return ProviderTurn(calls=(call,), explanation=explanation)
 
 
 def _sure(decision: Decision) -> bool:
     winner = decision.winner
     return winner is not None and (decision.exact or winner.score >= CONFIDENT)
-
-
-def _clarify(intents: tuple[IntentTransition, ...], first: Score, second: Score) -> str:
-    """``Sorry, just to be sure: <first's description>, or <second's>?``"""
-    described = {i.name: i.description for i in intents}
-
-    def say(score: Score) -> str:
-        text = (described.get(score.intent) or score.intent.replace("_", " ")).rstrip(".")
-        return _to_caller(text[:1].lower() + text[1:])
-
-    return CLARIFY.format(first=say(first), second=say(second))
-
-
-_CALLER = re.compile(r"^the caller (\w+)")
-_THIRD_PERSON = {"is": "are", "has": "have", "does": "do", "cannot": "cannot"}
-_THEY = {"they": "you", "them": "you", "their": "your", "theirs": "yours", "themselves": "yourself"}
-
-
-def _to_caller(description: str) -> str:
-    """``the caller wants to cancel their visit`` -> ``you want to cancel your visit``."""
-    m = _CALLER.match(description)
-    if m is None:
-        return description
-    verb = m.group(1)
-    verb = _THIRD_PERSON.get(verb, verb[:-1] if verb.endswith("s") else verb)
-    rest = description[m.end() :].split(" ")
-    for i, w in enumerate(rest):
-        if i > 0 and rest[i - 1] == "and" and w.endswith("s") and not w.endswith("ss"):
-            rest[i] = _THIRD_PERSON.get(w, w[:-1])  # "and wants" -> "and want"
-        rest[i] = _THEY.get(rest[i], rest[i])
-    return f"you {verb}{' '.join(rest)}"
 
 
 _MATCHER: IntentMatcher | None = None

@@ -8,6 +8,8 @@ import pytest
 
 from runtime.engine import Engine, Limits, all_transitions
 from runtime.engine.events import (
+    CHITCHAT,
+    CLARIFY,
     NO_MATCH,
     AgentSaid,
     CallerSaid,
@@ -58,7 +60,7 @@ def test_start_enters_the_start_node_then_updates_the_session_then_speaks():
     assert e.state.path == ["greet"]
 
 
-def test_session_offers_node_intents_node_tools_global_intents_and_no_match():
+def test_session_offers_node_intents_node_tools_global_intents_and_the_pseudo_tools():
     e = engine()
     names = [t.name for t in e.session().tools]
     assert names == [
@@ -68,6 +70,8 @@ def test_session_offers_node_intents_node_tools_global_intents_and_no_match():
         "lookup",
         "opt_out_request",
         NO_MATCH,
+        CLARIFY,
+        CHITCHAT,
     ]
     assert "Ask whether they can make it." in e.session().instructions
 

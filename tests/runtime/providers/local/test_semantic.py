@@ -10,7 +10,7 @@ import pytest
 
 from dsl import compile_file
 from dsl.ir import IntentTransition, Slot
-from runtime.engine.events import NO_MATCH, PROVIDE_SLOTS, ToolSpec
+from runtime.engine.events import CLARIFY, NO_MATCH, PROVIDE_SLOTS, ToolSpec
 from runtime.engine.turn import TurnRequest
 from runtime.providers.local import LocalProvider
 from runtime.providers.local.evalset import open_intents
@@ -134,22 +134,19 @@ def test_two_close_intents_are_a_clarification_not_a_guess(matcher) -> None:
     assert {s.intent for s in decision.clarify} == {"billing", "invoice"}
 
 
-async def test_the_provider_asks_once_then_falls_back_to_no_match() -> None:
+async def test_the_provider_reports_a_close_call_for_the_engine_to_ask() -> None:
     a = IntentTransition("billing", "Billing questions", "x", examples=("my bill",))
     b = IntentTransition("invoice", "Invoice questions", "y", examples=("my bill",))
     provider = LocalProvider()
-    first = await provider.turn(request("a question about my bill please", (a, b)))
-    assert first.calls == () and first.reply is not None
-    assert "billing questions" in first.reply and "invoice questions" in first.reply
-    assert first.explanation.startswith("clarify")
-    again = await provider.turn(
-        request(
-            "a question about my bill please",
-            (a, b),
-            history=(("agent", first.reply), ("caller", "a question about my bill please")),
-        )
+    turn = await provider.turn(
+        request("a question about my bill please", (a, b), tools=(NO_MATCH, CLARIFY))
     )
-    assert [c.name for c in again.calls] == [NO_MATCH]
+    assert [c.name for c in turn.calls] == [CLARIFY]
+    assert set(turn.calls[0].arguments["intents"]) == {"billing", "invoice"}
+    assert turn.explanation.startswith("clarify")
+    # Clarification turned off (not offered): the better of the two is taken, no question.
+    guess = await provider.turn(request("a question about my bill please", (a, b)))
+    assert [c.name for c in guess.calls] == [turn.calls[0].arguments["intents"][0]]
 
 
 async def test_a_confident_paraphrase_of_a_global_request_beats_slot_filling(greet) -> None:
@@ -248,7 +245,7 @@ def test_examples_are_embedded_once_per_intent_set(greet) -> None:
 
 
 def test_a_clarification_speaks_to_the_caller_in_the_second_person() -> None:
-    from runtime.providers.local.provider import _to_caller
+    from runtime.engine.repair import to_caller as _to_caller
 
     assert _to_caller("the caller wants to cancel their visit") == "you want to cancel your visit"
     assert _to_caller("the caller is not interested") == "you are not interested"
@@ -263,7 +260,7 @@ def test_a_hesitation_before_a_yes_does_not_hide_the_answer(matcher, greet) -> N
 
 
 def test_a_second_verb_of_the_description_follows_the_caller() -> None:
-    from runtime.providers.local.provider import _to_caller
+    from runtime.engine.repair import to_caller as _to_caller
 
     assert _to_caller("the caller cannot come and wants another time") == (
         "you cannot come and want another time"
