@@ -291,11 +291,14 @@ class UltravoxProvider(EventStream):
             raise
         except ConnectionClosed as exc:
             reason = ProviderError(
-                f"the Ultravox connection failed (close code {exc.code})", fatal=True
+                f"the Ultravox connection failed (close code {exc.code})",
+                fatal=True,
+                code=f"close_{exc.code}",
             )
         if self._ws.close_code not in (None, 1000) and isinstance(reason, ProviderEnded):
             reason = ProviderError(
-                f"the Ultravox connection failed (close code {self._ws.close_code})"
+                f"the Ultravox connection failed (close code {self._ws.close_code})",
+                code=f"close_{self._ws.close_code}",
             )
         if not self._closing:
             self._emit(reason)
