@@ -58,9 +58,7 @@ async def test_counters_move_while_a_simulated_campaign_runs(
             most_in_progress = 0.0
             for _ in range(1200):
                 now = parse((await http.get(url)).text)
-                most_in_progress = max(
-                    most_in_progress, value(now, "voxflow_calls_in_progress")
-                )
+                most_in_progress = max(most_in_progress, value(now, "voxflow_calls_in_progress"))
                 outcomes = by_label(now, "voxflow_originates_total", "outcome")
                 gained = {k: v - by_label(before, "voxflow_originates_total", "outcome").get(k, 0)
                           for k, v in outcomes.items()}  # fmt: skip
