@@ -279,6 +279,13 @@ class ConverseActivities:
                 await record.finish(run.result(), recording)
             raise
         result = run.result()
+        log.info(
+            "call %s ended: %s after %d turns, %d ms",
+            inp.attempt_id,
+            result.outcome,
+            result.turns,
+            result.duration_ms,
+        )
         await record.flush(result)
         await record.finish(result, await call.close_recording())
         return ConverseResult(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,8 @@ from runtime.observability.logs import call_context
 from runtime.observability.tracing import call_span
 from runtime.workflows.messages import ActivityName, DialInput, DialOutcome
 from telephony.gateway import DialRequest, Gateway
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=2)
 MACHINES = (TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL)
@@ -62,7 +65,7 @@ class DialActivities:
 
     @activity.defn(name=ActivityName.DIAL)
     async def dial(self, arg: DialInput) -> DialOutcome:
-        with call_context(arg.attempt_id, campaign=arg.campaign):
+        with call_context(arg.attempt_id, campaign=arg.campaign, flow_hash=arg.flow_hash):
             return await self._dial(arg)
 
     async def _dial(self, arg: DialInput) -> DialOutcome:
@@ -111,6 +114,7 @@ class DialActivities:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
         metrics.ORIGINATES.labels(_label(result.answered, result.outcome)).inc()
+        log.info("call %s: originate %s", arg.attempt_id, _label(result.answered, result.outcome))
         # Stored before anything else can fail: a workflow that loses this activity's result
         # reads the PBX's answer back (``recover_attempt``).
         await attempts.record_dial_result(

@@ -42,6 +42,10 @@ class CallFields:
 _call: contextvars.ContextVar[CallFields | None] = contextvars.ContextVar(
     "voxflow_call", default=None
 )
+_live: dict[str, CallFields] = {}
+"""Calls in progress in this process, by attempt id: a line logged outside a call's context
+but naming its attempt (``extra={"attempt_id": ...}``, as the AMI connection shared by every
+call does) gets the call's other fields from here."""
 
 
 def current_call() -> CallFields | None:
@@ -64,10 +68,16 @@ def call_context(
             known, campaign=campaign or known.campaign, flow_hash=flow_hash or known.flow_hash
         )
     token = _call.set(fields)
+    outer = _live.get(attempt_id)
+    _live[attempt_id] = fields
     try:
         yield fields
     finally:
         _call.reset(token)
+        if outer is None:
+            _live.pop(attempt_id, None)
+        else:
+            _live[attempt_id] = outer
 
 
 class CallFilter(logging.Filter):
@@ -75,6 +85,9 @@ class CallFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         fields = _call.get()
+        named = getattr(record, "attempt_id", None)
+        if fields is None and isinstance(named, str):
+            fields = _live.get(named) or CallFields(named)
         record.call_fields = fields
         record.call = (
             ""
