@@ -290,10 +290,12 @@ class UltravoxProvider(EventStream):
         except asyncio.CancelledError:
             raise
         except ConnectionClosed as exc:
+            # No close frame received: 1006, abnormal closure (RFC 6455, section 7.1.5).
+            close = exc.rcvd.code if exc.rcvd is not None else 1006
             reason = ProviderError(
-                f"the Ultravox connection failed (close code {exc.code})",
+                f"the Ultravox connection failed (close code {close})",
                 fatal=True,
-                code=f"close_{exc.code}",
+                code=f"close_{close}",
             )
         if self._ws.close_code not in (None, 1000) and isinstance(reason, ProviderEnded):
             reason = ProviderError(
