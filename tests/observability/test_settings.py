@@ -42,7 +42,7 @@ def test_otlp_without_endpoint_or_exporter_and_a_shared_port_are_refused_togethe
     envs = {p.env for p in caught.value.problems}
     assert {"VOXFLOW_OTLP_ENDPOINT", "VOXFLOW_TEMPORAL_METRICS_PORT"} <= envs
     # The OTLP exporter is an optional package: its absence is named too.
-    assert ("VOXFLOW_TRACING" in envs) is (not _installed("opentelemetry.exporter.otlp"))
+    assert ("VOXFLOW_TRACING" in envs) is (not _installed("opentelemetry.exporter.otlp.proto.http"))
 
 
 def test_bad_values_name_their_variable() -> None:
