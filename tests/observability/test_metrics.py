@@ -117,3 +117,13 @@ async def test_the_temporal_sdk_serves_its_own_metrics_when_metrics_are_on() -> 
         async with httpx.AsyncClient() as http:
             text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     assert any(f.name.startswith("temporal_") for f in text_string_to_metric_families(text))
+
+
+async def test_the_api_has_no_metrics_route_unless_metrics_are_on(pg_pool: asyncpg.Pool) -> None:
+    from runtime.api import create_app
+
+    app = create_app(load_settings({}), db=pg_pool)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://voxflow.test"
+    ) as api:
+        assert (await api.get("/metrics")).status_code == 404
