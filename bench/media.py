@@ -250,6 +250,10 @@ class _Scraper:
 
 
 def server_main(conn, calls: int, opts: dict) -> None:
+    # A worker imports the metrics module whether metrics are on or off (the call bridge
+    # reports to it), so both settings carry its imports and objects.
+    import runtime.observability.metrics  # noqa: F401
+
     conn.send(_pin(0))
     eventloop.run(_serve(conn, calls, opts), opts["loop"])
 
