@@ -26,13 +26,16 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
-from runtime.call.assemble import voice_call
+from runtime.call.assemble import LiveCall, voice_call
 from runtime.call.result import CallResult
 from runtime.call.spec import CallServices, CallSpec
 from runtime.db import calls
 from runtime.db.flows import load_flow
 from runtime.db.knowledge import PgKnowledgeBase, embedder_for
 from runtime.db.persistence import PgPersistence
+from runtime.observability import metrics, tracing
+from runtime.observability.logs import call_context
+from runtime.observability.tracing import call_span
 from runtime.providers.breaker import PgBreaker
 from runtime.providers.fallback import Breaker
 from runtime.providers.registry import Providers
@@ -195,6 +198,10 @@ class ConverseActivities:
         Cancellation (the workflow's hang-up, an operator, a timeout) hangs the call up and
         re-raises. A missing flow is a non-retryable ``FlowNotFound`` error.
         """
+        with call_context(inp.attempt_id, campaign=inp.campaign, flow_hash=inp.flow_hash):
+            return await self._converse(inp)
+
+    async def _converse(self, inp: ConverseInput) -> ConverseResult:
         flow = await load_flow(self.pool, inp.flow_hash)
         if flow is None:
             raise ApplicationError(
@@ -203,13 +210,14 @@ class ConverseActivities:
                 non_retryable=True,
             )
         try:
-            media = await wait_for_media(
-                self.media,
-                self.gateway,
-                inp.attempt_id,
-                self.media_wait_s,
-                heartbeat=lambda: activity.heartbeat("waiting for media"),
-            )
+            with call_span(tracing.AUDIOSOCKET_CONNECT, inp.attempt_id):
+                media = await wait_for_media(
+                    self.media,
+                    self.gateway,
+                    inp.attempt_id,
+                    self.media_wait_s,
+                    heartbeat=lambda: activity.heartbeat("waiting for media"),
+                )
         except TimeoutError:
             return ConverseResult(
                 outcome=TelephonyOutcome.FAILED.value,
@@ -245,6 +253,16 @@ class ConverseActivities:
             recordings=self.settings.recordings_dir if self.settings.recording else None,
             healthy_after_s=self.settings.provider_healthy_after_s,
         )
+        with (
+            call_span(tracing.CALL, inp.attempt_id, campaign=inp.campaign, flow_hash=flow.hash),
+            metrics.CALLS_IN_PROGRESS.track_inprogress(),
+        ):
+            return await self._talk(inp, call, media)
+
+    async def _talk(
+        self, inp: ConverseInput, call: LiveCall, media: MediaSession
+    ) -> ConverseResult:
+        """The live call to its end: heartbeats, the call's row, the recording."""
         record = CallRecord(self.pool, inp)
         await record.start()
         bridge = call.bridge
@@ -267,6 +285,13 @@ class ConverseActivities:
                 await record.finish(run.result(), recording, cancelled=True)
             raise
         result = run.result()
+        log.info(
+            "call %s ended: %s after %d turns, %d ms",
+            inp.attempt_id,
+            result.outcome,
+            result.turns,
+            result.duration_ms,
+        )
         await record.flush(result)
         await record.finish(result, await call.close_recording())
         return ConverseResult(

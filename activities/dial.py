@@ -21,19 +21,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dsl.outcomes import TelephonyOutcome
+from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from runtime.campaign.windows import is_open
 from runtime.db import attempts
 from runtime.db.types import Db
 from runtime.destinations import DestinationPolicy
+from runtime.observability import metrics, tracing
+from runtime.observability.logs import call_context
+from runtime.observability.tracing import call_span
 from runtime.workflows.messages import ActivityName, DialInput, DialOutcome
 from telephony.gateway import DialRequest, Gateway
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=2)
 MACHINES = (TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL)
@@ -59,6 +65,10 @@ class DialActivities:
 
     @activity.defn(name=ActivityName.DIAL)
     async def dial(self, arg: DialInput) -> DialOutcome:
+        with call_context(arg.attempt_id, campaign=arg.campaign, flow_hash=arg.flow_hash):
+            return await self._dial(arg)
+
+    async def _dial(self, arg: DialInput) -> DialOutcome:
         now = self._clock()
         if not is_open(now, arg.timezone, arg.windows, arg.closed_dates):
             raise _refuse(
@@ -94,12 +104,17 @@ class DialActivities:
             audiosocket=arg.audiosocket,
         )
         heartbeat = asyncio.create_task(_heartbeat())
+        metrics.DIAL_ATTEMPTS.inc()
         try:
-            result = await self._gateway.place_call(request)
+            with call_span(tracing.ORIGINATE, arg.attempt_id, campaign=arg.campaign) as span:
+                result = await self._gateway.place_call(request)
+                span.set_attribute(tracing.OUTCOME, _label(result.answered, result.outcome))
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        metrics.ORIGINATES.labels(_label(result.answered, result.outcome)).inc()
+        log.info("call %s: originate %s", arg.attempt_id, _label(result.answered, result.outcome))
         # Stored before anything else can fail: a workflow that loses this activity's result
         # reads the PBX's answer back (``recover_attempt``).
         await attempts.record_dial_result(
@@ -119,6 +134,13 @@ class DialActivities:
             cause=result.cause,
             detail=result.detail,
         )
+
+
+def _label(answered: bool, outcome: TelephonyOutcome | BuiltinOutcome | None) -> str:
+    """An originate's outcome as a metric label: ``answered`` by a person, else the PBX's."""
+    if outcome is not None:
+        return outcome.value
+    return "answered" if answered else TelephonyOutcome.UNKNOWN.value
 
 
 async def _heartbeat() -> None:

@@ -13,28 +13,41 @@ Both measured in the same run, on the same Temporal dev server (in memory, headl
 
 Rate = contacts (= dial attempts) / wall time from start to the last result. The worker runs
 in this process (one shared-queue worker, one call-queue worker, as ``voxflow worker`` does).
+
+``--observability on`` runs the campaign as a worker with ``VOXFLOW_METRICS=on`` and
+``VOXFLOW_TRACING`` on does: its Temporal client carries the tracing interceptor (spans for
+every workflow and activity, plus voxflow's originate spans) into an OpenTelemetry SDK provider
+whose batch processor exports to memory (no network: the cost measured is making and batching
+the spans), the Temporal SDK serves its Prometheus endpoint, and both metrics endpoints are
+scraped once a second. ``both`` runs the campaign with it off, then on, ``--rounds`` times in
+one run, after an unreported warm-up campaign (the first campaign of a process pays the
+workflow sandbox's imports).
 Usage: .venv/bin/python bench/campaign.py [--contacts 300] [--concurrency 50]
+[--observability off|on|both] [--rounds 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
 import platform
+import socket
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from temporalio import activity, workflow
 from temporalio.worker import Worker
 
 from dsl import load_flow
 from dsl.ir import CallingWindow, Campaign, ContactsSource, OutcomeRule, Pacing
-from runtime.client import start_campaign
+from runtime.client import connect, start_campaign
 from runtime.contacts.importer import Contact
 from runtime.db import connect as db_connect
 from runtime.db import contacts, create_pool, migrate
@@ -42,8 +55,11 @@ from runtime.db.campaigns import create_campaign
 from runtime.db.flows import save_flow
 from runtime.dev.postgres import start_embedded
 from runtime.dev.temporal import start_dev_server
+from runtime.observability.exposition import temporal_runtime, worker_metrics_server
+from runtime.observability.tracing import temporal_interceptors
+from runtime.settings import load_settings
 from runtime.worker import build_workers, run_workers
-from runtime.workflows.messages import CampaignPlan
+from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignPlan
 from telephony.ami.client import AmiSettings
 from telephony.ami.gateway import AsteriskGateway
 from telephony.sim import SimPBX, load_scenarios, originates_per_attempt
@@ -82,7 +98,9 @@ async def bare_rate(client, count: int) -> float:
         return count / (time.perf_counter() - start)
 
 
-async def campaign_rate(client, pool, tmp: Path, count: int, concurrency: int) -> tuple[float, int]:
+async def campaign_rate(
+    client, pool, tmp: Path, count: int, concurrency: int, name: str = "bench"
+) -> tuple[float, int]:
     numbers = {f"+1555020{i:04d}": {"result": "busy"} for i in range(count)}
     scenarios = tmp / "scenarios.json"
     scenarios.write_text(json.dumps({"ring_ms": 20, "max_concurrent": 1000, "numbers": numbers}))
@@ -96,13 +114,13 @@ async def campaign_rate(client, pool, tmp: Path, count: int, concurrency: int) -
     )
     flow = dataclasses.replace(load_flow(ROOT / "flows" / "reminder.flow"), campaign=campaign)
     flow_hash = await save_flow(pool, flow)
-    await create_campaign(pool, "bench", flow_hash)
+    await create_campaign(pool, name, flow_hash)
     await contacts.store_contacts(
         pool,
-        "bench",
+        name,
         [Contact(f"b{i:05d}", p, "UTC", "default", "", i, {}, {}) for i, p in enumerate(numbers)],
     )
-    log = tmp / "originates.jsonl"
+    log = tmp / f"originates-{name}.jsonl"
     async with SimPBX(load_scenarios(scenarios), log_path=log, secret="voxflow") as pbx:
         host, port = pbx.ami_address
         gateway = await AsteriskGateway.connect(
@@ -120,7 +138,11 @@ async def campaign_rate(client, pool, tmp: Path, count: int, concurrency: int) -
         try:
             start = time.perf_counter()
             handle = await start_campaign(
-                client, CampaignPlan("bench", flow_hash, campaign), page_size=100, max_live=2000
+                client,
+                CampaignPlan(name, flow_hash, campaign),
+                task_queue=SHARED_TASK_QUEUE,
+                page_size=100,
+                max_live=2000,
             )
             result = await handle.result()
             elapsed = time.perf_counter() - start
@@ -133,7 +155,79 @@ async def campaign_rate(client, pool, tmp: Path, count: int, concurrency: int) -
     return dialled / elapsed, dialled
 
 
-async def main(count: int, concurrency: int) -> None:
+class Observed:
+    """Metrics and tracing on, as a worker with ``VOXFLOW_METRICS=on`` and tracing has them."""
+
+    def __init__(self, address: str) -> None:
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        self.address = address
+        self.spans = InMemorySpanExporter()
+        self.provider = TracerProvider()
+        self.provider.add_span_processor(BatchSpanProcessor(self.spans))
+        trace.set_tracer_provider(self.provider)
+        self.settings = load_settings(
+            {
+                "VOXFLOW_METRICS": "on",
+                "VOXFLOW_METRICS_PORT": "0",
+                "VOXFLOW_TEMPORAL_METRICS_PORT": str(_free_port()),
+                "VOXFLOW_TRACING": "console",  # the interceptor; spans go to self.spans
+            }
+        )
+        self.scrapes = 0
+
+    async def client(self):
+        return await connect(
+            self.address,
+            interceptors=temporal_interceptors(self.settings),
+            runtime=temporal_runtime(self.settings),
+        )
+
+    async def scrape(self, stop: asyncio.Event) -> None:
+        """Both metrics endpoints, once a second, until ``stop``."""
+        s = self.settings
+        with worker_metrics_server(s) as bound:
+            assert bound is not None
+            urls = [
+                f"http://{bound[0]}:{bound[1]}/metrics",
+                f"http://{s.metrics_host}:{s.temporal_metrics_port}/metrics",
+            ]
+            async with httpx.AsyncClient() as http:
+                while not stop.is_set():
+                    for url in urls:
+                        (await http.get(url)).raise_for_status()
+                    self.scrapes += 1
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 1.0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def observed_rate(
+    observed: Observed, client, pool, tmp: Path, count: int, concurrency: int, name: str
+) -> tuple:
+    stop = asyncio.Event()
+    observed.scrapes = 0
+    scraper = asyncio.create_task(observed.scrape(stop))
+    try:
+        rate, dialled = await campaign_rate(client, pool, tmp, count, concurrency, name)
+    finally:
+        stop.set()
+        await scraper
+    observed.provider.force_flush()
+    spans = len(observed.spans.get_finished_spans())
+    observed.spans.clear()
+    return rate, dialled, spans, observed.scrapes
+
+
+async def main(count: int, concurrency: int, observability: str, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         pg = await asyncio.to_thread(start_embedded, tmp / "pg")
@@ -144,21 +238,49 @@ async def main(count: int, concurrency: int) -> None:
             await conn.close()
             pool = await create_pool(pg.url)
             client = await server.client()
+            load = os.getloadavg()[0]
             bare = await bare_rate(client, count)
-            rate, dialled = await campaign_rate(client, pool, tmp, count, concurrency)
+            rows = []
+            observed = observed_client = None
+            if observability != "off":
+                observed = Observed(server.address)
+                observed_client = await observed.client()
+            await campaign_rate(client, pool, tmp, 20, concurrency, "warm-up")
+            for n in range(rounds):
+                if observability in ("off", "both"):
+                    load = os.getloadavg()[0]
+                    rate, dialled = await campaign_rate(
+                        client, pool, tmp, count, concurrency, f"bench-off-{n}"
+                    )
+                    rows.append(("off", load, rate, dialled, ""))
+                if observed is not None:
+                    load = os.getloadavg()[0]
+                    rate, dialled, spans, scrapes = await observed_rate(
+                        observed, observed_client, pool, tmp, count, concurrency, f"bench-on-{n}"
+                    )
+                    extra = f"; {spans} spans, {scrapes} scrapes"
+                    rows.append(("on", load, rate, dialled, extra))
+            if observed is not None:
+                observed.provider.shutdown()
             await pool.close()
         finally:
             await server.stop()
             await asyncio.to_thread(pg.stop)
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()}")
     print(f"bare workflow+activity : {bare:8.1f} /s ({count} workflows)")
-    print(f"campaign dial attempts : {rate:8.1f} /s ({dialled} originates, pacing {concurrency})")
-    print(f"ratio campaign / bare  : {rate / bare:8.2f} (target >= 0.5)")
+    for mode, load, rate, dialled, extra in rows:
+        print(
+            f"campaign dial attempts, observability {mode:>3}: {rate:8.1f} /s"
+            f" ({dialled} originates, pacing {concurrency}; load avg before {load:.2f}{extra})"
+        )
+        print(f"ratio campaign / bare  : {rate / bare:8.2f} (target >= 0.5)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contacts", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--observability", choices=["off", "on", "both"], default="off")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(main(args.contacts, args.concurrency))
+    asyncio.run(main(args.contacts, args.concurrency, args.observability, args.rounds))

@@ -1,7 +1,14 @@
 """Media benchmark: N concurrent AudioSocket calls through the server with a loopback provider.
 
 Run: ``.venv/bin/python bench/media.py [--calls 50 200 500 1000] [--seconds 10] [--loop auto|asyncio|uvloop] [--keepalive on|off] [--provider echo|silent]
-[--timeline]``
+[--timeline] [--metrics off|on|both]``
+
+``--metrics on`` runs the server as a worker with ``VOXFLOW_METRICS=on`` does: its pacer counts
+every frame's lateness (``runtime/observability/metrics.py``) and its metrics endpoint is
+scraped once a second from the server process itself (a Prometheus scrapes every 15 s or so:
+this is a pessimistic bound); ``both`` measures each N with metrics off, then on, in one run.
+The media path has no per-frame span, so tracing costs it nothing to measure here
+(``bench/campaign.py`` measures tracing).
 
 Layout (needs >= 2 cores): the AudioSocket server and the loopback provider run in one process
 pinned to core 0; the load generator (N simulated Asterisk calls) runs in another process
@@ -45,7 +52,9 @@ import multiprocessing as mp
 import os
 import struct
 import sys
+import threading
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -129,7 +138,11 @@ async def _serve(conn, calls: int, opts: dict) -> None:
     sessions: list[MediaSession] = []
     providers: set[asyncio.Task[None]] = set()
     gc_pauses = _GcPauses()
-    async with AudioSocketServer(trace=True, keepalive=opts["keepalive"]) as server:
+    scraper = _Scraper() if opts["metrics"] else None
+    lateness = scraper.lateness if scraper is not None else None
+    async with AudioSocketServer(
+        trace=True, keepalive=opts["keepalive"], lateness=lateness
+    ) as server:
         if opts["coalesce_ms"] is not None:
             server.pacer.coalesce_s = opts["coalesce_ms"] / 1000
         conn.send(server.address)
@@ -160,6 +173,7 @@ async def _serve(conn, calls: int, opts: dict) -> None:
         silence1 = sum(s.silence_frames for s in sessions)
         gc.callbacks.remove(gc_pauses)
         ended_early = Counter(s.close_reason for s in sessions if s.closed.is_set())
+        scrapes = scraper.stop() if scraper is not None else 0
         await loop.run_in_executor(None, conn.recv)  # the load generator is done
         taker.cancel()
         for task in list(providers):
@@ -199,11 +213,47 @@ async def _serve(conn, calls: int, opts: dict) -> None:
             "ended_early": dict(ended_early),
             "interrupts": interrupts,
             "played": played,
+            "scrapes": scrapes,
         }
     )
 
 
+class _Scraper:
+    """The worker's metrics endpoint (``worker_metrics_server``), scraped once a second."""
+
+    def __init__(self) -> None:
+        from runtime.observability.exposition import worker_metrics_server
+        from runtime.observability.metrics import PACER_LATENESS
+        from runtime.settings import load_settings
+
+        self.lateness = PACER_LATENESS
+        settings = load_settings({"VOXFLOW_METRICS": "on", "VOXFLOW_METRICS_PORT": "0"})
+        self._server = worker_metrics_server(settings)
+        host, port = self._server.__enter__()
+        self._url = f"http://{host}:{port}/metrics"
+        self._stop = threading.Event()
+        self.scrapes = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            with urllib.request.urlopen(self._url) as response:
+                response.read()
+            self.scrapes += 1
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        self._server.__exit__(None, None, None)
+        return self.scrapes
+
+
 def server_main(conn, calls: int, opts: dict) -> None:
+    # A worker imports the metrics module whether metrics are on or off (the call bridge
+    # reports to it), so both settings carry its imports and objects.
+    import runtime.observability.metrics  # noqa: F401
+
     conn.send(_pin(0))
     eventloop.run(_serve(conn, calls, opts), opts["loop"])
 
@@ -358,6 +408,7 @@ def run(calls: int, seconds: float, opts: dict) -> dict[str, object]:
         "seconds": seconds,
         "window_seconds": result["window_seconds"],
         "silence_out": result["silence_out"],
+        "scrapes": result["scrapes"],
     }
 
 
@@ -401,6 +452,12 @@ def main() -> None:
         default="echo",
         help="echo: prompt, barge-in, then echo; silent: never speaks (keep-alive steady state)",
     )
+    parser.add_argument(
+        "--metrics",
+        choices=["off", "on", "both"],
+        default="off",
+        help="the server with metrics off, on (counted and scraped each second), or both in turn",
+    )
     args = parser.parse_args()
     opts = {
         "keepalive": args.keepalive == "on",
@@ -417,16 +474,17 @@ def main() -> None:
         f"{'default' if args.coalesce_ms is None else f'{args.coalesce_ms} ms'}, "
         f"keep-alive: {args.keepalive}, provider: {args.provider}"
     )
-    header = f"{'calls':>6} {'load avg':>8} {'CPU core':>9} {'CPU/call-s':>10} {'late p50':>9} {'late p99':>9} {'late max':>9} {'jit p50':>8} {'jit p99':>8} {'flush p50':>10} {'flush p99':>10} {'flush max':>10} {'post-int':>8}"
+    header = f"{'calls':>6} {'metrics':>7} {'load avg':>8} {'CPU core':>9} {'CPU/call-s':>10} {'late p50':>9} {'late p99':>9} {'late max':>9} {'jit p50':>8} {'jit p99':>8} {'flush p50':>10} {'flush p99':>10} {'flush max':>10} {'post-int':>8}"
     print(header)
-    for calls in args.calls:
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.metrics]
+    for calls, metrics in [(c, m) for c in args.calls for m in modes]:
         load_avg = os.getloadavg()[0]
-        r = run(calls, args.seconds, opts)
+        r = run(calls, args.seconds, {**opts, "metrics": metrics})
         ms = 1000.0
         call_seconds = r["frames_out"] / 50
         per_call = r["cpu_seconds"] / call_seconds if call_seconds else float("nan")
         print(
-            f"{r['calls']:>6} {load_avg:>8.2f} {r['cpu'] * 100:>8.1f}% {per_call * ms:>8.2f}ms "
+            f"{r['calls']:>6} {('on' if metrics else 'off'):>7} {load_avg:>8.2f} {r['cpu'] * 100:>8.1f}% {per_call * ms:>8.2f}ms "
             f"{_pct(r['lateness'], 0.5) * ms:>7.2f}ms {_pct(r['lateness'], 0.99) * ms:>7.2f}ms {max(r['lateness'], default=float('nan')) * ms:>7.1f}ms "
             f"{_pct(r['jitter'], 0.5) * ms:>6.2f}ms {_pct(r['jitter'], 0.99) * ms:>6.2f}ms "
             f"{_pct(r['flush'], 0.5) * ms:>8.2f}ms {_pct(r['flush'], 0.99) * ms:>8.2f}ms {max(r['flush'], default=float('nan')) * ms:>8.1f}ms "
@@ -462,6 +520,8 @@ def main() -> None:
             )
         if r["ended_early"]:
             print(f"       calls that ended before the window closed: {r['ended_early']}")
+        if metrics:
+            print(f"       metrics endpoint scraped {r['scrapes']} times during the run")
         if r["sessions"] != calls:
             print(f"  note: only {r['sessions']} of {calls} calls connected")
     print(

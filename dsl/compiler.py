@@ -21,6 +21,15 @@ from dsl.parser import FlowSyntaxError, parse_flow
 from dsl.rules import RuleContext, run_rules
 from dsl.yaml_loader import YamlSyntaxError, load_yaml
 
+COMPILES = {"ok": 0, "error": 0}
+"""Compiles of this process by result, as plain ints: the metrics exporter reads them when
+scraped (``runtime/observability/metrics.py``); the compiler itself does no I/O."""
+
+
+def _counted(result: CompileResult) -> CompileResult:
+    COMPILES["ok" if result.ok else "error"] += 1
+    return result
+
 
 @dataclass(frozen=True)
 class CompileResult:
@@ -60,7 +69,7 @@ def compile_source(
 ) -> CompileResult:
     """Compile flow text (``syntax`` ``flow`` or ``yaml``; guessed from ``file`` if omitted)."""
     with _gc_paused():
-        return _compile(source, file, syntax or syntax_of(file))
+        return _counted(_compile(source, file, syntax or syntax_of(file)))
 
 
 @contextmanager
@@ -107,7 +116,7 @@ def compile_file(path: str | Path) -> CompileResult:
         size = p.stat().st_size
         if size > MAX_SOURCE_BYTES:  # refused before it is read into memory
             d = too_large(str(path), f"the file is {size} bytes; at most {MAX_SOURCE_BYTES}")
-            return CompileResult(str(path), "", None, (d,))
+            return _counted(CompileResult(str(path), "", None, (d,)))
         source = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
         d = Diagnostic(
@@ -118,7 +127,7 @@ def compile_file(path: str | Path) -> CompileResult:
             f"cannot read the file: {e}",
             "check the path and that it is UTF-8 text",
         )
-        return CompileResult(str(path), "", None, (d,))
+        return _counted(CompileResult(str(path), "", None, (d,)))
     return compile_source(source, file=str(path), syntax=syntax_of(p))
 
 

@@ -17,6 +17,7 @@ the settings object never leaks them.
 from __future__ import annotations
 
 import hmac
+import importlib.util
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -188,6 +189,24 @@ class Settings(BaseSettings):
     """E.164 numbers always dialled whatever their type or country, and the only real numbers
     a ``designer`` key may test-call (besides the simulated PBX's callees)."""
 
+    # --- observability (runtime/observability/, docs/observability.md) ---------------------
+    metrics: bool = _env("VOXFLOW_METRICS", default=False)
+    """Prometheus metrics: the worker serves them on ``VOXFLOW_METRICS_PORT``, the API at
+    ``/metrics``; off by default."""
+    metrics_host: str = _env("VOXFLOW_METRICS_HOST", default="127.0.0.1")
+    """Address the worker's metrics endpoints bind (its own and the Temporal SDK's)."""
+    metrics_port: int = _env("VOXFLOW_METRICS_PORT", default=9464, ge=0, le=65535)
+    temporal_metrics_port: int = _env("VOXFLOW_TEMPORAL_METRICS_PORT", default=9465, ge=0, le=65535)
+    """The Temporal SDK's own metrics (``temporal_*``) from the worker; 0 leaves them off."""
+    tracing: Literal["off", "console", "otlp"] = _env("VOXFLOW_TRACING", default="off")
+    """OpenTelemetry spans: ``console`` prints them, ``otlp`` exports them (the
+    ``opentelemetry-exporter-otlp-proto-http`` package) to ``VOXFLOW_OTLP_ENDPOINT``."""
+    otlp_endpoint: str | None = _env("VOXFLOW_OTLP_ENDPOINT", default=None)
+    """OTLP/HTTP traces URL, e.g. ``http://jaeger:4318/v1/traces``."""
+    log_format: Literal["text", "json"] = _env("VOXFLOW_LOG_FORMAT", default="text")
+    """``json``: one JSON object a line, with the call's attempt id, campaign, flow hash and
+    tenant on every line about a call."""
+
     # --- webhooks --------------------------------------------------------------------------
     webhook_url: str | None = _env("VOXFLOW_WEBHOOK_URL", default=None)
     webhook_secret: SecretStr | None = _env("VOXFLOW_WEBHOOK_SECRET", default=None)
@@ -338,6 +357,7 @@ class Settings(BaseSettings):
             )
         if self.embeddings == "openai" and self.openai_api_key is None:
             out.append(SettingProblem("OPENAI_API_KEY", "required when VOXFLOW_EMBEDDINGS=openai"))
+        out.extend(self._observability_problems())
         if not is_loopback(self.api_host) and not self.api_keys:
             out.append(
                 SettingProblem(
@@ -345,6 +365,34 @@ class Settings(BaseSettings):
                     f"the API binds {self.api_host}, beyond loopback; it needs at least one key",
                 )
             )
+        return out
+
+    def _observability_problems(self) -> list[SettingProblem]:
+        out: list[SettingProblem] = []
+        if (
+            self.metrics
+            and self.metrics_port != 0
+            and self.metrics_port == self.temporal_metrics_port
+        ):
+            out.append(
+                SettingProblem(
+                    "VOXFLOW_TEMPORAL_METRICS_PORT",
+                    f"is VOXFLOW_METRICS_PORT's port {self.metrics_port}; give each its own port",
+                )
+            )
+        if self.tracing == "otlp":
+            if self.otlp_endpoint is None:
+                out.append(
+                    SettingProblem("VOXFLOW_OTLP_ENDPOINT", "required when VOXFLOW_TRACING=otlp")
+                )
+            if not _installed("opentelemetry.exporter.otlp.proto.http"):
+                out.append(
+                    SettingProblem(
+                        "VOXFLOW_TRACING",
+                        "otlp needs the OTLP exporter: pip install"
+                        " opentelemetry-exporter-otlp-proto-http (or use console or off)",
+                    )
+                )
         return out
 
     def require(self, *fields: str, why: str) -> None:
@@ -361,6 +409,13 @@ class Settings(BaseSettings):
         ]
         if missing:
             raise SettingsError(missing)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
 
 
 def env_name(field: str) -> str:

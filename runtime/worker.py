@@ -30,6 +30,10 @@ from runtime.call.inbound import CallMedia, InboundCalls, compile_inbound_flows
 from runtime.client import connect
 from runtime.db import create_pool
 from runtime.destinations import DestinationPolicy
+from runtime.observability import metrics
+from runtime.observability.exposition import temporal_runtime, worker_metrics_server
+from runtime.observability.logs import configure_logging
+from runtime.observability.tracing import configure_tracing, temporal_interceptors
 from runtime.settings import Settings, load_settings
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
@@ -123,7 +127,11 @@ async def worker_resources(settings: Settings) -> AsyncIterator[WorkerResources]
             raise SystemExit("voxflow worker needs DATABASE_URL (voxflow dev sets it for you)")
         pool = await create_pool(s.database_url.get_secret_value(), max_size=s.database_pool_max)
         stack.push_async_callback(pool.close)
-        server = AudioSocketServer(s.audiosocket_host, s.audiosocket_port)
+        server = AudioSocketServer(
+            s.audiosocket_host,
+            s.audiosocket_port,
+            lateness=metrics.PACER_LATENESS if s.metrics else None,
+        )
         await server.start()
         stack.push_async_callback(server.close)
         host, port = server.address
@@ -148,7 +156,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(
+        settings.temporal_address,
+        settings.temporal_namespace,
+        interceptors=temporal_interceptors(settings),
+        runtime=temporal_runtime(settings),
+    )
     async with worker_resources(settings) as res:
         media = CallMedia(res.server, res.gateway)
         converse = ConverseActivities(
@@ -183,10 +196,22 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 def main() -> None:
     from runtime import eventloop
 
-    logging.basicConfig(level=logging.WARNING)
     settings = load_settings()
-    with contextlib.suppress(KeyboardInterrupt):
-        eventloop.run(serve(settings), settings.event_loop)
+    configure_logging(settings)
+    tracer_provider = configure_tracing(settings, "voxflow-worker")
+    try:
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            worker_metrics_server(settings) as bound,
+        ):
+            if bound is not None:
+                print(
+                    f"voxflow worker: metrics on http://{bound[0]}:{bound[1]}/metrics", flush=True
+                )
+            eventloop.run(serve(settings), settings.event_loop)
+    finally:
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # flushes the spans still batched
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ from typing import Literal, Protocol
 
 from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 
+ATTEMPT_ATTRIBUTE = "voxflow.attempt_id"
+"""The trace attribute every span of a call carries (``runtime/observability/tracing.py``)."""
+
 
 @dataclass(frozen=True)
 class DialRequest:

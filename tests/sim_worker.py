@@ -15,18 +15,27 @@ from runtime.settings import Settings
 from runtime.worker import build_workers, run_workers
 from telephony.ami import AmiSettings, AsteriskGateway
 from telephony.audiosocket import AudioSocketServer
+from telephony.audiosocket.pacer import Lateness
 from telephony.sim import Scenarios, SimPBX
 
 
 @asynccontextmanager
 async def simulated_worker(
-    client: Client, pool: asyncpg.Pool, settings: Settings, scenarios: Scenarios, log_path: Path
+    client: Client,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    scenarios: Scenarios,
+    log_path: Path,
+    *,
+    lateness: Lateness | None = None,
 ) -> AsyncIterator[None]:
     """A worker (shared and own queue, ``build_workers``) whose calls go to a simulated PBX
-    playing ``scenarios`` (its log at ``log_path``) through a loopback AudioSocket server."""
+    playing ``scenarios`` (its log at ``log_path``) through a loopback AudioSocket server
+    (whose pacer counts its frames' lateness in ``lateness``, as the worker's does with
+    metrics on)."""
     async with (
         SimPBX(scenarios, log_path=log_path) as pbx,
-        AudioSocketServer() as server,
+        AudioSocketServer(lateness=lateness) as server,
     ):
         host, port = pbx.ami_address
         gateway = await AsteriskGateway.connect(

@@ -78,4 +78,8 @@ def create_app(
         if module is not health:
             responses.update(errors.AUTH_RESPONSES)
         app.include_router(module.router, responses=responses)
+    if settings.metrics:
+        from runtime.api.routes import metrics
+
+        app.include_router(metrics.router)
     return app

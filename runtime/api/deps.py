@@ -26,9 +26,14 @@ async def temporal(request: Request) -> Client:
             },
         )
     from runtime.client import connect
+    from runtime.observability.tracing import temporal_interceptors
 
     try:
-        state.temporal = await connect(settings.temporal_address, settings.temporal_namespace)
+        state.temporal = await connect(
+            settings.temporal_address,
+            settings.temporal_namespace,
+            interceptors=temporal_interceptors(settings),
+        )
     except Exception as exc:  # connection errors of every kind become one clear 503
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -49,6 +49,8 @@ from runtime.engine.events import (
     TransitionCalled,
     UpdateSession,
 )
+from runtime.observability.calls import CallTelemetry
+from runtime.observability.logs import call_context
 from runtime.providers.base import (
     AgentAudio,
     AgentAudioDone,
@@ -154,10 +156,16 @@ class CallBridge:
         """When each ``NodeEntered`` was carried out, in ms from the start of the call."""
         self._pending_says = 0
         """``say`` requests sent to the provider whose speech has not finished yet."""
+        self.telemetry = CallTelemetry(engine.call_id)
 
     # ---- the call ---------------------------------------------------------------------
 
     async def run(self) -> CallResult:
+        # Every line logged during the call names it (the activity may have said more).
+        with call_context(self.engine.call_id, flow_hash=self.engine.flow.hash):
+            return await self._run()
+
+    async def _run(self) -> CallResult:
         started = self._started = time.monotonic()
         setup = CallSetup(
             call_id=self.engine.call_id,
@@ -189,6 +197,7 @@ class CallBridge:
         except* _Stop:
             pass
         finally:
+            self.telemetry.close()
             for task in list(self._tool_tasks):
                 task.cancel()
             if self._transferring is not None and not self._transferring.done():
@@ -256,6 +265,7 @@ class CallBridge:
             update = next((c for c in commands if isinstance(c, UpdateSession)), None)
             commands = [c for c in commands if c is not update]
             if provider is not None:
+                self.telemetry.asked()
                 await provider.function_result(
                     origin, {"ok": True, "node": self.engine.state.node}, update=update
                 )
@@ -271,11 +281,13 @@ class CallBridge:
                     self._note("agent", text, verbatim=True)
                     if provider is not None:
                         self._pending_says += 1
+                        self.telemetry.asked()
                         await provider.say(text)
                     else:
                         await self._speak_locally(text)
                 case Respond():
                     if provider is not None:
+                        self.telemetry.asked()
                         await provider.respond()
                 case CallTool():
                     task = asyncio.create_task(self._run_tool(c))
@@ -308,9 +320,11 @@ class CallBridge:
             await provider.flush()
 
     async def _run_tool(self, call: CallTool) -> None:
-        result: ToolResult = await self.tools.run(
-            call, now=self._clock(), values=self.engine.values()
-        )
+        with self.telemetry.tool_call(call.name) as span:
+            result: ToolResult = await self.tools.run(
+                call, now=self._clock(), values=self.engine.values()
+            )
+            span.set_attribute("voxflow.ok", result.ok)
         entry: dict[str, Any] = {"call_id": call.call_id, "name": call.name,
                                  "arguments": call.arguments, "ok": result.ok}  # fmt: skip
         entry["result" if result.ok else "error"] = result.result if result.ok else result.error
@@ -322,6 +336,7 @@ class CallBridge:
             commands = await self._off_loop(self.engine.handle, result)
             if call.call_id in self._model_calls and self.provider is not None:
                 output = result.result if result.ok else {"error": result.error}
+                self.telemetry.asked()
                 await self.provider.function_result(call.call_id, output)
             await self._execute(commands)
 
@@ -401,8 +416,10 @@ class CallBridge:
                 start, ms = self._segments[-1][1], self._segments[-1][2]
                 self._segments[-1] = (item_id, start, ms + int(frame.duration_ms))
                 self._speaking = True
+                self.telemetry.audio(self._provider_name, item_id)
                 await self.media.play(frame)
             case AgentAudioDone():
+                self.telemetry.turn_done()
                 self.media.end_response()
             case AgentTranscript(text=text, verbatim=verbatim):
                 if verbatim:
@@ -412,10 +429,11 @@ class CallBridge:
                     await self._feed(AgentSaid(text))
             case CallerSpeechStarted():
                 self._quiet()
-                await self._barge_in()
+                await self._barge_in(time.perf_counter())
             case CallerTranscript(text=text, final=final):
                 self._quiet()
                 if final:
+                    self.telemetry.asked()  # a realtime model answers on its own
                     self._note("caller", text)
                 await self._feed(CallerSaid(text, final=final))
             case TranscriptionFailed(reason=reason):
@@ -425,8 +443,10 @@ class CallBridge:
                 self._model_calls.add(call_id)
                 self._note("event", f"function {name}", arguments=arguments)
                 await self._feed(TransitionCalled(name, arguments, call_id), origin=call_id)
-            case ProviderError(reason=reason, fatal=True):
-                return reason
+            case ProviderError(reason=reason, fatal=fatal, code=code):
+                self.telemetry.provider_error(self._provider_name, code, fatal=fatal)
+                if fatal:
+                    return reason
             case ProviderEnded(reason=reason):
                 return f"the provider ended the call: {reason}"
         return None
@@ -439,7 +459,12 @@ class CallBridge:
         self._segments.append((item_id, start, 0))
         self._item = item_id
 
-    async def _barge_in(self) -> None:
+    @property
+    def _provider_name(self) -> str:
+        return self.provider.name if self.provider is not None else "none"
+
+    async def _barge_in(self, started: float) -> None:
+        """``started``: when the caller's speech was reported (``time.perf_counter()``)."""
         if self.media.queued_ms == 0 and not self._speaking:
             return
         played = self.media.interrupt()
@@ -456,6 +481,7 @@ class CallBridge:
         self._note("event", "barge-in", item_id=item_id, played_ms=offset)
         if self.provider is not None:
             await self.provider.interrupted(item_id, offset)
+        self.telemetry.barge_in(started)
 
     async def _fail_over(self, failed: VoiceProvider, reason: str) -> None:
         log.warning("call %s: provider %s failed: %s", self.engine.call_id, failed.name, reason)

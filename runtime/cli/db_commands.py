@@ -118,9 +118,19 @@ def api_command(
         f"voxflow API on http://{settings.api_host}:{settings.api_port} "
         f"(docs at /docs; database: {_where(settings)})"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level=settings.log_level.lower(),
-    )
+    from runtime.observability.logs import configure_logging
+    from runtime.observability.tracing import configure_tracing
+
+    configure_logging(settings)  # uvicorn's loggers propagate to it (log_config=None)
+    tracer_provider = configure_tracing(settings, "voxflow-api")
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+        )
+    finally:
+        if tracer_provider is not None:
+            tracer_provider.shutdown()

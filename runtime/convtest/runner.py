@@ -25,6 +25,7 @@ from runtime.convtest.model import ConvTest, ConvTestFile, Expect
 from runtime.engine import all_transitions
 from runtime.engine.turn import TextProvider
 from runtime.knowledge import InMemoryKnowledgeBase
+from runtime.observability import metrics
 from runtime.persistence import InMemoryPersistence
 
 SUFFIX = ".tests.yaml"
@@ -253,6 +254,7 @@ async def run_test(
     result.transcript = [
         (t["role"], t["text"]) for t in state.transcript if t["role"] in ("caller", "agent")
     ]
+    metrics.CONVERSATION_TESTS.labels("passed" if result.passed else "failed").inc()
     return result
 
 

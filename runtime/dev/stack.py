@@ -245,8 +245,12 @@ async def embedded_stack(
             serve = (
                 "import uvicorn; from runtime.api.app import create_app;"
                 " from runtime.settings import load_settings;"
-                f" uvicorn.run(create_app(load_settings()), host={settings.api_host!r},"
-                f" port={port}, log_level='warning')"
+                " from runtime.observability.logs import configure_logging;"
+                " from runtime.observability.tracing import configure_tracing;"
+                " s = load_settings(); configure_logging(s, level='WARNING');"
+                " configure_tracing(s, 'voxflow-api');"
+                f" uvicorn.run(create_app(s), host={settings.api_host!r},"
+                f" port={port}, log_level='warning', log_config=None)"
             )
             await start("the API", [sys.executable, "-c", serve], env, logs / "api.log")
             studio_port = free_port()

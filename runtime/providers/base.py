@@ -102,6 +102,9 @@ class ProviderError:
 
     reason: str
     fatal: bool = True
+    code: str = ""
+    """The provider's own error code (OpenAI's ``error.code``, a WebSocket close code), or
+    what failed (``connection``, ``response_failed``); a metric label, so never free text."""
 
 
 ProviderEvent = (

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from runtime.observability import metrics
 from runtime.providers.base import CallSetup, ProviderUnavailable, VoiceProvider
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class ProviderChain:
                 await provider.start(setup)
             except ProviderUnavailable as exc:
                 self.attempts.append(Attempt(name, False, exc.reason))
+                metrics.provider_error(name, "unavailable")
                 log.warning("call %s: provider %s unavailable: %s", setup.call_id, name, exc.reason)
                 if self._breaker is not None:
                     await self._breaker.record_failure(name)

@@ -200,6 +200,7 @@ class ContactWorkflow:
                     ring_timeout_ms=campaign.ring_timeout_ms,
                     detect_machine=campaign.amd != "continue",
                     hangup_machine=campaign.amd == "hangup",
+                    flow_hash=plan.flow_hash,
                 ),
                 task_queue=route.task_queue,
                 schedule_to_start_timeout=DIAL_START,

@@ -269,6 +269,8 @@ class DialInput:
     detect_machine: bool = True
     hangup_machine: bool = True
     """Hang up at once when a machine answers (the campaign's ``amd: hangup``)."""
+    flow_hash: str | None = None
+    """The flow the call will run (for the call's log lines; ``None`` in older histories)."""
 
 
 @schema_dataclass

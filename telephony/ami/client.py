@@ -26,11 +26,34 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from panoramisk import Manager
 from panoramisk.message import Message
 
 log = logging.getLogger(__name__)
+
+
+class _WireLog(logging.LoggerAdapter):
+    """panoramisk's logger. One AMI connection carries every call's events, so the lines it
+    logs about a message say which call it belongs to: ``extra["attempt_id"]``, the channel's
+    ``Uniqueid`` (voxflow originates with ``ChannelId`` = the attempt id), when it is a UUID.
+    """
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        for arg in args:
+            if isinstance(arg, Message):
+                uniqueid = str(arg.get("Uniqueid") or "")
+                if len(uniqueid) == 36 and uniqueid.count("-") == 4:
+                    kwargs.setdefault("extra", {}).setdefault("attempt_id", uniqueid)
+                break
+        self.logger.log(level, msg, *args, **kwargs)
+
+    def process(self, msg: object, kwargs: Any) -> tuple[object, Any]:
+        return msg, kwargs
+
 
 EventListener = Callable[[Message], None]
 
@@ -176,7 +199,7 @@ class AmiClient:
                 ping_delay=10**6,  # panoramisk's unchecked pinger is replaced below
                 ping_interval=10**6,
                 reconnect_timeout=10**6,
-                log=log,
+                log=_WireLog(log),
             )
             manager.register_event("*", self._dispatch)
             try:

@@ -28,6 +28,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from opentelemetry import trace
 from panoramisk.message import Message
 
 from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
@@ -38,9 +39,10 @@ from telephony.ami.outcomes import (
     outcome_for_originate,
     outcome_for_reason,
 )
-from telephony.gateway import CallEvent, DialRequest, DialResult
+from telephony.gateway import ATTEMPT_ATTRIBUTE, CallEvent, DialRequest, DialResult
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("voxflow.telephony")
 
 VAR_ATTEMPT = "VOXFLOW_ATTEMPT"
 VAR_AUDIOSOCKET = "VOXFLOW_AUDIOSOCKET"
@@ -236,13 +238,18 @@ class AsteriskGateway:
         outcome: TelephonyOutcome | BuiltinOutcome | None = None
         detail = "answered"
         if request.detect_machine:
-            try:
-                await asyncio.wait_for(call.amd_done.wait(), self.amd_wait)
-            except TimeoutError:
-                detail = "answered; no AMDSTATUS in time"
-            else:
-                outcome = outcome_for_amd(call.amd_status, call.amd_cause)
-                detail = f"AMDSTATUS={call.amd_status} AMDCAUSE={call.amd_cause}"
+            # A span of the current trace (the dial activity's originate), when tracing is on.
+            with _tracer.start_as_current_span(
+                "voxflow.amd", attributes={ATTEMPT_ATTRIBUTE: call.attempt_id}
+            ) as span:
+                try:
+                    await asyncio.wait_for(call.amd_done.wait(), self.amd_wait)
+                except TimeoutError:
+                    detail = "answered; no AMDSTATUS in time"
+                else:
+                    outcome = outcome_for_amd(call.amd_status, call.amd_cause)
+                    detail = f"AMDSTATUS={call.amd_status} AMDCAUSE={call.amd_cause}"
+                span.set_attribute("voxflow.amd_status", call.amd_status or "none")
         if outcome is None and call.hung_up:
             # AMDSTATUS=HANGUP, or a Hangup before AMD said anything: nobody is on the line.
             outcome = BuiltinOutcome.HUNG_UP

@@ -23,6 +23,7 @@ import asyncio
 import itertools
 import logging
 import math
+from bisect import bisect_left
 from heapq import heappop, heappush
 from typing import Protocol
 
@@ -38,6 +39,38 @@ frame once calls have spread-out phases)."""
 _EPSILON_S = 1e-6
 """Deadlines this close to "now" are due: timers may fire a hair early (clock resolution,
 float rounding of a coalescing tick), and re-arming for a microsecond would waste a wake-up."""
+
+
+LATE_S = 0.005
+"""A frame that leaves more than this after its deadline counts as late."""
+LATENESS_BOUNDS_S = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
+"""Upper bounds of the lateness histogram's buckets (the last bucket is everything above)."""
+
+
+class Lateness:
+    """How late the pacer's frames left: a histogram kept in plain ints.
+
+    The pacer adds one sample per frame sent (50 a second per call), so this costs a bisect
+    and three additions, never a metrics library call; an exporter reads the counts when it
+    is scraped (``runtime/observability/collectors.py``).
+    """
+
+    __slots__ = ("buckets", "count", "late", "sum_s")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * (len(LATENESS_BOUNDS_S) + 1)
+        """Samples per bucket (not cumulative): ``buckets[i]`` holds those <= bound ``i``."""
+        self.count = 0
+        self.sum_s = 0.0
+        self.late = 0
+        """Samples above :data:`LATE_S`."""
+
+    def add(self, seconds: float) -> None:
+        self.buckets[bisect_left(LATENESS_BOUNDS_S, seconds)] += 1
+        self.count += 1
+        self.sum_s += seconds
+        if seconds > LATE_S:
+            self.late += 1
 
 
 class PacedStream(Protocol):
@@ -70,6 +103,7 @@ class Pacer:
             wake-up (0: fire at each earliest deadline exactly). A frame then leaves up to
             ``coalesce_s`` after its deadline, never before it. The grid of each stream is
             unchanged: lateness is not carried into the next deadline.
+        lateness: counts how late each frame left (``now - deadline``), when given.
     """
 
     def __init__(
@@ -79,8 +113,11 @@ class Pacer:
         frame_s: float = FRAME_S,
         max_lag_s: float = MAX_LAG_S,
         coalesce_s: float = COALESCE_S,
+        lateness: Lateness | None = None,
     ) -> None:
         self._loop = loop
+        self.lateness = lateness
+        """Where each frame's lateness is counted (metrics on), or ``None``."""
         self.frame_s = frame_s
         self.max_lag_s = max_lag_s
         self.coalesce_s = coalesce_s
@@ -163,6 +200,8 @@ class Pacer:
         if not stream.send_frame(due, now):
             stream.next_deadline = None  # queue dry: the next audio starts a new grid
             return
+        if self.lateness is not None:
+            self.lateness.add(now - due)
         due += self.frame_s
         stream.next_deadline = due
         if not stream.paused:

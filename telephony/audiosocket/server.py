@@ -24,7 +24,7 @@ from pathlib import Path
 
 from telephony.audio.recording import CallRecorder
 from telephony.audiosocket.connection import AudioSocketConnection
-from telephony.audiosocket.pacer import Pacer
+from telephony.audiosocket.pacer import Lateness, Pacer
 from telephony.audiosocket.session import CLOSE_TIMEOUT_S, MediaSession
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,10 @@ class AudioSocketServer:
         trace: bool = False,
         send_buffer: int | None = None,
         keepalive: bool = True,
+        lateness: Lateness | None = None,
     ) -> None:
-        """See the class docstring; ``send_buffer`` sets each call socket's ``SO_SNDBUF``.
+        """See the class docstring; ``send_buffer`` sets each call socket's ``SO_SNDBUF``;
+        ``lateness`` counts how late the pacer sends each frame (metrics on).
 
         By default the kernel sizes (and grows) the send buffer itself, up to megabytes:
         minutes of audio could sit there if Asterisk stopped reading. A small value bounds
@@ -67,6 +69,7 @@ class AudioSocketServer:
         self.send_buffer = send_buffer
         self.keepalive = keepalive
         """Every call sends 20 ms of silence when it has nothing queued (see session.py)."""
+        self.lateness = lateness
         self._server: asyncio.Server | None = None
         self._active: dict[str, MediaSession] = {}
         self._unclaimed: dict[str, MediaSession] = {}
@@ -81,7 +84,7 @@ class AudioSocketServer:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._pacer = Pacer(loop)
+        self._pacer = Pacer(loop, lateness=self.lateness)
         self._server = await loop.create_server(
             lambda: AudioSocketConnection(self, self._receive_buffer), self.host, self.port
         )

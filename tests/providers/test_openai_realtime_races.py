@@ -252,5 +252,9 @@ async def test_rate_limits_are_kept_and_handled_errors_counted() -> None:
     assert p.usage.errors == 2
     # the late cancel is expected and harmless; the other is reported
     assert [e for e in events if isinstance(e, ProviderError)] == [
-        ProviderError("openai error invalid_request_error/invalid_value: bad truncate", False)
+        ProviderError(
+            "openai error invalid_request_error/invalid_value: bad truncate",
+            False,
+            code="invalid_value",
+        )
     ]

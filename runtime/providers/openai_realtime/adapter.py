@@ -315,7 +315,9 @@ class OpenAIRealtimeProvider(EventStream):
             details = _as_dict(_field(response, "status_details")) or {}
             self._emit(
                 ProviderError(
-                    f"the model response failed: {details.get('error') or details}", fatal=True
+                    f"the model response failed: {details.get('error') or details}",
+                    fatal=True,
+                    code="response_failed",
                 )
             )
             return
@@ -374,7 +376,7 @@ class OpenAIRealtimeProvider(EventStream):
         except Exception as exc:
             reason = f"the realtime connection failed: {_describe(exc)}"
         if not self._closing:
-            self._emit(ProviderError(reason, fatal=True))
+            self._emit(ProviderError(reason, fatal=True, code="connection"))
         self._finish()
 
     async def _dispatch(self, event: Any) -> None:
@@ -491,7 +493,7 @@ class OpenAIRealtimeProvider(EventStream):
             return
         fatal = kind in FATAL_ERROR_TYPES or code in FATAL_ERROR_CODES
         log.log(logging.ERROR if fatal else logging.WARNING, "%s", message)
-        self._emit(ProviderError(message, fatal=fatal))
+        self._emit(ProviderError(message, fatal=fatal, code=str(code or kind or "unknown")))
 
     async def _close_conn(self) -> None:
         conn, self._conn = self._conn, None

@@ -308,12 +308,17 @@ class UltravoxProvider(EventStream):
         except asyncio.CancelledError:
             raise
         except ConnectionClosed as exc:
+            # No close frame received: 1006, abnormal closure (RFC 6455, section 7.1.5).
+            close = exc.rcvd.code if exc.rcvd is not None else 1006
             reason = ProviderError(
-                f"the Ultravox connection failed (close code {exc.code})", fatal=True
+                f"the Ultravox connection failed (close code {close})",
+                fatal=True,
+                code=f"close_{close}",
             )
         if self._ws.close_code not in (None, 1000) and isinstance(reason, ProviderEnded):
             reason = ProviderError(
-                f"the Ultravox connection failed (close code {self._ws.close_code})"
+                f"the Ultravox connection failed (close code {self._ws.close_code})",
+                code=f"close_{self._ws.close_code}",
             )
         if not self._closing:
             self._emit(reason)

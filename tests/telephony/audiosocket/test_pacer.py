@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 
-from telephony.audiosocket.pacer import FRAME_S, MAX_LAG_S, Pacer
+from telephony.audiosocket.pacer import FRAME_S, LATENESS_BOUNDS_S, MAX_LAG_S, Lateness, Pacer
 
 T0 = 1000.0
 
@@ -333,3 +333,25 @@ def test_a_stream_that_raises_during_a_poll_is_dropped_and_the_reader_is_not_bla
     loop.run_until(T0 + 0.3)
     assert len(healthy.sent) == 10 and on_grid(healthy.deadlines, T0)
     assert len(broken.sent) == 1 and not broken.scheduled
+
+
+def test_lateness_counts_each_frame_sent_in_its_bucket_and_the_late_ones():
+    loop = ManualLoop()
+    lateness = Lateness()
+    pacer = Pacer(loop, coalesce_s=0, lateness=lateness)
+    stream = Stream(10)
+    pacer.kick(stream)
+    loop.run_until(T0 + 0.05)  # frames 0-2 on time
+    loop.stall(T0 + 0.068)  # frame 3, due at T0 + 60 ms, leaves 8 ms late
+    loop.run_until(T0 + 1.0)
+    assert lateness.count == len(stream.sent) == 10
+    assert lateness.late == 1  # only the stalled one is over 5 ms
+    on_time = LATENESS_BOUNDS_S.index(0.0005)
+    eight_ms = LATENESS_BOUNDS_S.index(0.01)
+    assert lateness.buckets[on_time] == 9 and lateness.buckets[eight_ms] == 1
+    assert sum(lateness.buckets) == 10 and lateness.sum_s == pytest.approx(0.008)
+
+
+def test_without_lateness_nothing_is_counted():
+    pacer = Pacer(ManualLoop(), coalesce_s=0)
+    assert pacer.lateness is None
