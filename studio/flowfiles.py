@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,13 @@ MARKER_CSS = (
     ".vf-marker-warning{position:absolute;border-bottom:2px solid #f5a524;}"
 )
 """Styles of the diagnostic markers, injected into the editor component's frame."""
+CHANGE_DEBOUNCE_MS = 250
+"""How long after a keystroke the editor component sends its text as a ``change`` event
+(react-ace's ``debounceChangePeriod``, which streamlit-code-editor 0.1.22 sets to 250 ms in
+its ``CodeEditor.tsx``)."""
+SAVE_AFTER_MS = CHANGE_DEBOUNCE_MS + 100
+"""How long Save waits before it sends the text: the ``change`` of a keystroke typed just
+before Save is then always sent first."""
 SAVE_BUTTON = {
     "name": "Save",
     "feather": "Save",
@@ -38,10 +45,21 @@ SAVE_BUTTON = {
     "hasText": True,
     "showWithIcon": True,
     "alwaysOn": True,
-    "commands": ["submit"],
+    "bindKey": {"win": "Ctrl-Enter", "mac": "Command-Enter"},
+    "commands": [["delayedExecute", {"command": "submit", "timeout": SAVE_AFTER_MS}]],
     "style": {"top": "0.3rem", "right": "0.4rem"},
 }
-"""The editor's own Save button: sends its text as a ``submit`` event (what Ctrl+Enter does)."""
+"""The editor's own Save button, also on Ctrl+Enter: sends the editor's text as a ``submit``
+event once the pending ``change`` has gone.
+
+The component hands Streamlit one value at a time and Streamlit acts on the latest only: a
+newer value replaces a rerun request still waiting, and a rerun ends the running script at the
+next element it draws. A ``change`` sent after the ``submit`` (a keystroke less than 250 ms
+before Save) would take the save with it; it is sent before instead.
+"""
+EDITOR_KEYBINDINGS = {"commands": [{"name": "submit", "bindkey": {"win": "", "mac": ""}}]}
+"""Takes Ctrl+Enter from the component's own ``submit`` command, which sends at once: the
+key is the Save button's (above)."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +221,8 @@ class EditorEvent:
 
 
 def ace_editor() -> Callable[..., Any] | None:
-    """The Ace editor component (``streamlit-code-editor``), or ``None`` for a plain text area.
+    """The Ace editor component (``streamlit-code-editor``) with Ctrl+Enter left to
+    :data:`SAVE_BUTTON`, or ``None`` for a plain text area.
 
     ``None`` when the package is not installed or ``VOXFLOW_STUDIO_PLAIN_EDITOR`` is set.
     """
@@ -213,7 +232,7 @@ def ace_editor() -> Callable[..., Any] | None:
         from code_editor import code_editor
     except ImportError:
         return None
-    return code_editor
+    return partial(code_editor, keybindings=EDITOR_KEYBINDINGS)
 
 
 @cache

@@ -36,7 +36,7 @@ if key not in st.session_state:
 
 ace = flowfiles.ace_editor()
 ace_key = f"{key}::ace{st.session_state[generation]}"
-submitted = False
+submitted = False  # no Save is left for later: the editor's is written as it is read
 if ace is not None:
     # The component's last event, as the browser sent it, is applied before compiling so the
     # annotations drawn below describe the text the designer is looking at.
@@ -44,7 +44,12 @@ if ace is not None:
     if event is not None and event.id != st.session_state.get(f"{key}::applied"):
         st.session_state[f"{key}::applied"] = event.id
         st.session_state[key] = event.text
-        submitted = event.submitted
+        if event.submitted:
+            # At once, with the save's own text, before anything is drawn: the browser's next
+            # event (more typing, a click elsewhere) makes Streamlit end this run at the next
+            # element it draws, and a save left until after the editor would be lost.
+            flowfiles.save(path, event.text, cfg.flows_dir)
+            st.toast(f"Saved {path.name}")
 source: str = st.session_state[key]
 compiled = flowfiles.compile_text(source, str(path))
 

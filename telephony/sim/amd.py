@@ -48,6 +48,7 @@ class AmdAnalyser:
         self.s = settings or AmdSettings()
         self.result: AmdResult | None = None
         self._total = 0
+        self._audio = 0  # app_amd's iTotalTime: only the time frames carried
         self._silence_run = 0  # main/dsp.c totalsilence
         self._in_initial_silence = True
         self._in_greeting = False
@@ -62,12 +63,17 @@ class AmdAnalyser:
         return self._decide("HANGUP", "")
 
     def idle(self, ms: int) -> AmdResult | None:
-        """``ms`` passed without a frame (a line that sends nothing in silence)."""
+        """``ms`` passed without a frame (a line that sends nothing in silence).
+
+        app_amd then stops on the wall clock: ``NOTSURE``, ``NOAUDIODATA`` when no frame came
+        at all, else ``TOOLONG`` with the time the frames carried.
+        """
         if self.result is not None:
             return self.result
         self._total += ms
         if self._total >= self.s.total_analysis_time:
-            return self._decide("NOTSURE", f"TOOLONG-{self._total}")
+            kind = "TOOLONG" if self._audio else "NOAUDIODATA"
+            return self._decide("NOTSURE", f"{kind}-{self._audio}")
         return None
 
     def feed(self, pcm: bytes) -> AmdResult | None:
@@ -76,8 +82,9 @@ class AmdAnalyser:
             return self.result
         s = self.s
         self._total += FRAME_MS
+        self._audio += FRAME_MS
         if self._total >= s.total_analysis_time:
-            return self._decide("NOTSURE", f"TOOLONG-{self._total}")
+            return self._decide("NOTSURE", f"TOOLONG-{self._audio}")
         samples = array("h", pcm)
         level = sum(abs(x) for x in samples) // max(1, len(samples))
         if level < s.silence_threshold:

@@ -7,7 +7,8 @@ Format (YAML shown; JSON is the same structure)::
     default:                # used for every number not listed below
       answer_after_rings: 1
       script:
-        - say: "Hello?"
+        - say: "Hello?"                          # as soon as the call is answered
+          wait_for_agent: false
     numbers:
       "+15550100": {result: busy}
       "+15550101": {result: no_answer}           # rings until the Originate Timeout
@@ -15,11 +16,11 @@ Format (YAML shown; JSON is the same structure)::
       "+15550103": {result: rejected}            # hangs up while ringing (cause 21)
       "+15550104": {result: failed}              # unallocated number (cause 1)
       "+15550105":                               # voicemail box: AMDSTATUS=MACHINE
-        amd: machine
         greeting: "Hi, you have reached Sam. Leave a message after the tone."
       "+15550106":
         answer_after_rings: 2
         script:
+          - {say: "Hello?", wait_for_agent: false} # heard by AMD() only: a person
           - say: "Hello, who is this?"           # said after the agent's first utterance
           - dtmf: "1"                            # presses a key
           - say: "Please stop calling me."       # an opt-out line
@@ -42,20 +43,30 @@ Script steps, run in order once the call is answered (and after AMD):
 When the script ends the callee stays on the line until the agent hangs up, or for
 ``max_call_ms`` (default 120000) after answer. ``silence_suppression: true`` makes the
 callee's line send audio only while the callee speaks (no RTP in silence); with it, a call on
-which voxflow sends nothing for 2 s is cut, as ``AudioSocket()`` does. ``amd`` says how ``AMD()`` decides (``VarSet`` ``AMDSTATUS``/``AMDCAUSE``):
+which voxflow sends nothing for 2 s is cut, as ``AudioSocket()`` does.
 
-* ``audio`` -- from the callee's own audio, as Asterisk's app_amd does with amd.conf's
-  defaults (``telephony/sim/amd.py``): the callee's script runs from the answer and AMD
-  listens until it decides; only then does the call reach ``AudioSocket()``, so what AMD
-  heard the agent never hears. A callee who waits for the agent to speak first is a
-  ``MACHINE`` (``INITIALSILENCE``), "Hello?" then silence is ``HUMAN``, a greeting (its
-  ``greeting_ms``, default 3000, then a beep) is a ``MACHINE`` (``LONGGREETING``), and a
-  script that hangs up during the analysis gives ``HANGUP``. Use it to see what a real
-  Asterisk would decide; give callees a first ``say`` with ``wait_for_agent: false``.
-* ``human``, ``machine``, ``notsure``, ``hangup`` -- forced, at once (``machine`` with a
-  ``greeting`` reads ``LONGGREETING``, without one ``INITIALSILENCE``).
+``amd`` says how ``AMD()`` decides (``VarSet`` ``AMDSTATUS``/``AMDCAUSE``) when voxflow asks
+for answering-machine detection:
 
-A top-level ``amd`` sets the default for every callee (itself ``human``).
+* ``audio`` (the default) -- from the callee's own audio, as Asterisk's app_amd does with
+  amd.conf's defaults (``telephony/sim/amd.py``): the callee's script runs from the answer
+  and AMD listens until it decides; only then does the call reach ``AudioSocket()``, so what
+  AMD heard the agent never hears. A callee who waits for the agent to speak first, or whose
+  script is empty, is a ``MACHINE`` (``INITIALSILENCE``); a short "Hello?" then silence is
+  ``HUMAN``; a greeting (its ``greeting_ms``, default 3000, then a beep) is a ``MACHINE``
+  (``LONGGREETING``); a silence-suppressing line that sends nothing for 5 s is ``NOTSURE``
+  (``NOAUDIODATA``); a script that hangs up during the analysis gives ``HANGUP``. So a
+  callee meant as a person starts with ``{say: "Hello?", wait_for_agent: false}``, as people
+  do when they pick up. A ``say`` is simulated speech, about 130 characters a second
+  (``telephony/audio/simspeech.py``), far quicker than a voice: AMD hears a line under
+  ~190 characters as one word, so "Hello, who is this?" passes as ``HUMAN`` although a real
+  AMD may call it ``MAXWORDS``; a long spoken first line is a ``greeting`` with its length.
+* ``human``, ``machine``, ``notsure``, ``hangup`` -- forced, at once, whatever the callee
+  says (``machine`` with a ``greeting`` reads ``LONGGREETING``, without one
+  ``INITIALSILENCE``). A real Asterisk has no such switch: use them only where a test needs a
+  verdict its callee's audio would not give, and say why.
+
+A top-level ``amd`` sets the default for every callee that does not set its own.
 """
 
 from __future__ import annotations
@@ -91,7 +102,7 @@ class Step:
 class Callee:
     result: Result = "answer"
     answer_after_rings: int = 1
-    amd: Literal["audio", "human", "machine", "notsure", "hangup"] = "human"
+    amd: Literal["audio", "human", "machine", "notsure", "hangup"] = "audio"
     greeting: str | None = None
     greeting_ms: int = 3000
     """How long the greeting lasts (its text, then voice), beep not included."""
@@ -108,7 +119,7 @@ class Scenarios:
     numbers: dict[str, Callee] = field(default_factory=dict)
     ring_ms: int = 1000
     max_concurrent: int = 50
-    amd: str = "human"
+    amd: str = "audio"
     """``amd`` of the callees that do not set their own."""
 
     def callee(self, number: str) -> Callee:
@@ -146,7 +157,7 @@ def _step(raw: object, where: str) -> Step:
 AMD_CHOICES = ("audio", "human", "machine", "notsure", "hangup")
 
 
-def _callee(raw: object, where: str, amd_default: str = "human") -> Callee:
+def _callee(raw: object, where: str, amd_default: str = "audio") -> Callee:
     if not isinstance(raw, dict):
         raise ScenarioError(f"{where}: a callee is a mapping")
     unknown = set(raw) - {
@@ -188,7 +199,7 @@ def parse_scenarios(raw: object) -> Scenarios:
     numbers = raw.get("numbers", {}) or {}
     if not isinstance(numbers, dict):
         raise ScenarioError("scenarios.numbers must map numbers to callees")
-    amd = str(raw.get("amd", "human")).lower()
+    amd = str(raw.get("amd", "audio")).lower()
     if amd not in AMD_CHOICES:
         raise ScenarioError(f"scenarios.amd must be one of {', '.join(AMD_CHOICES)}, got {amd!r}")
     return Scenarios(

@@ -35,18 +35,22 @@ REPO = Path(__file__).resolve().parents[2]
 OLIVIA = "+12127260181"
 BUSY = "+12125016613"
 NORMAL = "+12125550177"
+# Each callee says "Hello?" as it picks up, as people do: the simulated AMD() hears it
+# (amd: audio, the default) and finds a human, as a real Asterisk would.
+HELLO = {"say": "Hello?", "wait_for_agent": False}
 SCENARIOS = {
     "ring_ms": 20,
     "numbers": {
         OLIVIA: {
             "script": [
-                {"say": "Hello?"},
+                HELLO,
+                {"listen": True},  # the agent's greeting
                 {"wait_ms": 3000},  # long enough to read the transcript while the call is live
-                {"say": "Yes, I will be there, thank you."},
+                {"say": "Yes, I will be there, thank you.", "wait_for_agent": False},
             ]
         },
         BUSY: {"result": "busy"},
-        NORMAL: {"script": [{"say": "Hello?"}, {"say": "Yes, I will be there."}]},
+        NORMAL: {"script": [HELLO, {"say": "Yes, I will be there."}]},
     },
 }
 CONTACT = {"first_name": "Olivia", "appointment_at": "2026-11-29T15:00:00-05:00"}

@@ -23,6 +23,13 @@ from telephony.audiosocket import codec
 from telephony.sim.callee import BEEP, greeting_audio
 
 FRAME = 320
+GREETING = "Hi, you have reached Sam. Leave a message."
+OPENINGS = {
+    "3001": encode("Hello?"),
+    "3002": greeting_audio(GREETING, 3000) + BEEP,
+    "3003": b"",
+}
+"""What a person, a voicemail box and a silent phone send as they answer (then silence)."""
 
 
 class CalleeServer:
@@ -100,11 +107,7 @@ class CalleeServer:
         if behaviour == "3005":
             await counter  # nothing to say, ever: wait until Asterisk closes the socket
             return
-        opening = {
-            "3001": encode("Hello?"),
-            "3002": greeting_audio("Hi, you have reached Sam. Leave a message.", 3000) + BEEP,
-        }.get(behaviour, b"")
-        await self._send(writer, opening, counter)
+        await self._send(writer, OPENINGS.get(behaviour, b""), counter)
 
     async def _send(
         self,

@@ -131,7 +131,7 @@ def test_the_editor_saves_with_its_own_button_that_sends_the_text(reminder: Path
     at = _page()
     _, args = _editor(at)
 
-    assert [b["commands"] for b in args["buttons"]] == [["submit"]]
+    assert [b["name"] for b in args["buttons"]] == ["Save"]
     assert "Save" not in [b.label for b in at.button]
     assert [b.label for b in at.button] == ["Reload from file", "Write reminder.flow.yaml"]
 
@@ -198,6 +198,54 @@ def test_empty_folder_says_where_it_looked(flows_dir: Path) -> None:
 
     assert not at.exception
     assert str(flows_dir.resolve()) in at.info[0].value
+
+
+# ---- a Save is never lost ------------------------------------------------------------------
+
+
+def test_a_save_is_written_even_when_the_next_event_cuts_its_run_short(
+    reminder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browser's next event (the keystroke's debounced change, a click elsewhere) makes
+    Streamlit end the running script at its next element; the Save that run read is on disk."""
+    import streamlit as st
+
+    at = _page()
+    key, _ = _editor(at)
+    before = reminder.read_text()
+    saved = before + "# saved\n"
+    real_compile = flowfiles.compile_text
+
+    def cut_short(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(flowfiles, "compile_text", real_compile)
+        st.stop()  # where a rerun would end the run: the first thing after the event is read
+
+    monkeypatch.setattr(flowfiles, "compile_text", cut_short)
+    at.session_state[key] = {"id": "ev-1", "type": "submit", "text": saved}
+    at.run()
+    at.session_state[key] = {"id": "ev-2", "type": "change", "text": saved}
+    at.run()
+
+    assert not at.exception
+    assert reminder.read_text() == saved
+    # A later event is the editor's text, never a save: an older text stays off the disk.
+    at.session_state[key] = {"id": "ev-3", "type": "change", "text": before}
+    at.run()
+    assert reminder.read_text() == saved
+
+
+def test_save_and_ctrl_enter_send_the_text_after_the_pending_change(reminder: Path) -> None:
+    _, args = _editor(_page())
+
+    (button,) = args["buttons"]
+    ((command, delayed),) = button["commands"]
+    assert (command, delayed["command"]) == ("delayedExecute", "submit")
+    assert delayed["timeout"] > flowfiles.CHANGE_DEBOUNCE_MS
+    assert button["bindKey"] == {"win": "Ctrl-Enter", "mac": "Command-Enter"}
+    # the component's own submit, which would send at once, has no key any more
+    assert args["keybindings"]["commands"] == [
+        {"name": "submit", "bindkey": {"win": "", "mac": ""}}
+    ]
 
 
 # ---- editor helpers -----------------------------------------------------------------------

@@ -42,13 +42,14 @@ pytestmark = [
 ]
 
 CAMPAIGN = "heat"
+HELLO = {"say": "Hello?", "wait_for_agent": False}  # on pick-up: AMD() hears a person
 CONFIRM = [{"say": "Yes, I will be there, thank you."}]
 BEHAVIOURS = [
-    CONFIRM,
-    [{"say": "I can't make it on Wednesday."}],
-    [{"say": "The weather is lovely today."}, *CONFIRM],  # no match, re-prompt, confirm
-    [{"listen": True}, {"wait_ms": 7000}, {"hangup": True}],  # silence, re-prompt, hang up
-    [{"say": "Please stop calling me."}],
+    [HELLO, *CONFIRM],
+    [HELLO, {"say": "I can't make it on Wednesday."}],
+    [HELLO, {"say": "The weather is lovely today."}, *CONFIRM],  # no match, re-prompt, confirm
+    [HELLO, {"listen": True}, {"wait_ms": 7000}, {"hangup": True}],  # silence, re-prompt, hang up
+    [HELLO, {"say": "Please stop calling me."}],
 ]
 
 

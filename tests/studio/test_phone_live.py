@@ -26,7 +26,8 @@ ring_ms: 20
 numbers:
   "+12127260181":
     script:
-      - say: "Hello?"
+      - say: "Hello?"  # as the callee picks up: AMD() hears a person (amd: audio)
+        wait_for_agent: false
       - say: "Yes, I will be there, thank you."
   "+12125016613": {result: busy}
 """

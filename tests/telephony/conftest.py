@@ -19,16 +19,19 @@ SCENARIOS = {
         "+15550104": {"result": "failed"},
         "+15550105": {"amd": "machine", "greeting": "You reached Sam. Leave a message."},
         "+15550106": {"amd": "machine"},
+        # People say a short "Hello?" as they pick up (AMD() hears it, the agent does not);
+        # one who waits in silence is a machine to a real AMD (see +15550121).
         "+15550107": {
             "answer_after_rings": 2,
             "script": [
+                {"say": "Hello?", "wait_for_agent": False},
                 {"say": "Hello, who is this?"},
                 {"dtmf": "42"},
                 {"say": "Please stop calling me."},
                 {"hangup": True},
             ],
         },
-        "+15550108": {"script": [{"wait_ms": 100000}]},
+        "+15550108": {"script": [{"say": "Hello?", "wait_for_agent": False}, {"wait_ms": 100000}]},
         "+15550109": {"result": "no_answer"},
         "+15550110": {"silence_suppression": True, "script": [{"wait_ms": 100000}]},
         "+15550111": {"amd": "hangup"},

@@ -41,10 +41,18 @@ def test_a_greeting_longer_than_1500ms_is_a_machine():
     assert (result.status, result.cause) == ("MACHINE", "LONGGREETING-1500-1500")
 
 
-def test_a_line_that_sends_nothing_is_not_sure():
+def test_a_line_that_sends_nothing_is_not_sure_with_no_audio_data():
     analyser = AmdAnalyser()
     results = [analyser.idle(20) for _ in range(250)]
-    assert results[-1] is not None and results[-1].status == "NOTSURE"
+    assert results[-2] is None
+    assert (results[-1].status, results[-1].cause) == ("NOTSURE", "NOAUDIODATA-0")
+
+
+def test_a_line_that_goes_quiet_after_a_frame_is_not_sure_with_the_time_frames_carried():
+    analyser = AmdAnalyser()
+    analyser.feed(encode("Hi!")[:320])
+    results = [analyser.idle(20) for _ in range(249)]
+    assert (results[-1].status, results[-1].cause) == ("NOTSURE", "TOOLONG-20")
 
 
 def _request(number):

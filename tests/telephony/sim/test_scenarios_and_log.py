@@ -49,6 +49,25 @@ def test_yaml_and_json_scenarios_load_to_the_same_callees(tmp_path):
     assert a.callee("+999") == a.default
 
 
+def test_amd_listens_to_the_callee_unless_a_scenario_forces_a_verdict():
+    """Like Asterisk's AMD(), by default: a forced verdict is asked for by name."""
+    from telephony.sim.scenarios import Callee, Scenarios
+
+    assert Callee().amd == Scenarios().amd == "audio"
+    plain = parse_scenarios({"numbers": {"+1": {}, "+2": {"amd": "human"}}})
+    assert (plain.default.amd, plain.callee("+1").amd, plain.callee("+2").amd) == (
+        "audio",
+        "audio",
+        "human",
+    )
+    forced = parse_scenarios({"amd": "human", "numbers": {"+1": {}, "+2": {"amd": "audio"}}})
+    assert (forced.default.amd, forced.callee("+1").amd, forced.callee("+2").amd) == (
+        "human",
+        "human",
+        "audio",
+    )
+
+
 def test_opt_out_and_callback_presets_expand_to_spoken_lines():
     from telephony.sim.scenarios import CALLBACK_LINE, OPT_OUT_LINE
 
