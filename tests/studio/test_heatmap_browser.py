@@ -47,7 +47,7 @@ CONFIRM = [{"say": "Yes, I will be there, thank you."}]
 BEHAVIOURS = [
     [HELLO, *CONFIRM],
     [HELLO, {"say": "I can't make it on Wednesday."}],
-    [HELLO, {"say": "The weather is lovely today."}, *CONFIRM],  # no match, re-prompt, confirm
+    [HELLO, {"say": "Purple elephants on the roof."}, *CONFIRM],  # no match, re-prompt, confirm
     [HELLO, {"listen": True}, {"wait_ms": 7000}, {"hangup": True}],  # silence, re-prompt, hang up
     [HELLO, {"say": "Please stop calling me."}],
 ]
