@@ -106,7 +106,8 @@ class RealtimeCall(RecordedCall):
         event = {"event_id": self.new_id("event"), **event}
         for problem in server_event_problems(event) if self.server.validate else ():
             self.server.invalid.append(f"server → client {problem}")
-        self.server.sent.append(event)
+        if self.server.keep_audio or event["type"] != "response.output_audio.delta":
+            self.server.sent.append(event)
         await self.ws.send_text(json.dumps(event))
 
     async def next_event(self, kind: str, index: int = 0, wait_s: float = 10.0) -> dict[str, Any]:
@@ -491,13 +492,22 @@ class OpenAIRealtimeStandin:
     """``async with OpenAIRealtimeStandin(script) as s``; ``s.base_url`` for ``AsyncOpenAI``."""
 
     def __init__(
-        self, script: Script | None = None, *, api_key: str = "sk-standin", validate: bool = True
+        self,
+        script: Script | None = None,
+        *,
+        api_key: str = "sk-standin",
+        validate: bool = True,
+        keep_audio: bool = True,
     ) -> None:
         self.script = script
         self.api_key = api_key
         self.validate = validate
         """Check every event against the SDK's models (off only for benchmarks: the check
         runs on the event loop the adapter under measure shares)."""
+        self.keep_audio = keep_audio
+        """Keep audio events (``input_audio_buffer.append``, ``response.output_audio.delta``)
+        in :attr:`sent` and each call's ``received`` (off only for long benchmarks, whose
+        hundreds of calls would otherwise hold every second of audio in memory)."""
         self.calls: list[RealtimeCall] = []
         self.sent: list[dict[str, Any]] = []
         self.rejected = 0
@@ -542,7 +552,8 @@ class OpenAIRealtimeStandin:
                 except json.JSONDecodeError:
                     await call.error("Invalid JSON.", "invalid_json")
                     continue
-                call.received.append(event)
+                if self.keep_audio or event.get("type") != "input_audio_buffer.append":
+                    call.received.append(event)
                 for problem in client_event_problems(event) if self.validate else ():
                     self.invalid.append(f"client → server {problem}")
                 await call.handle(event)
