@@ -214,9 +214,10 @@ class RealtimeCall(RecordedCall):
         pcm = ulaw_decode(data).pcm if fmt.get("type") == "audio/pcmu" else data
         chunk_ms = len(data) // bytes_per_ms(fmt)
         rate = 24000 if fmt.get("type") == "audio/pcm" else 8000
-        if self._decoder is None or self._decoder.rate != rate:
-            self._decoder = SimSpeechDecoder(rate)
-        self.heard.extend(self._decoder.feed(pcm))
+        if self.server.decode_speech:
+            if self._decoder is None or self._decoder.rate != rate:
+                self._decoder = SimSpeechDecoder(rate)
+            self.heard.extend(self._decoder.feed(pcm))
         loud = rms(pcm) > SPEECH_RMS
         if loud and self._speech_at is None:
             self._speech_at = self.input_ms
@@ -498,6 +499,7 @@ class OpenAIRealtimeStandin:
         api_key: str = "sk-standin",
         validate: bool = True,
         keep_audio: bool = True,
+        decode_speech: bool = True,
     ) -> None:
         self.script = script
         self.api_key = api_key
@@ -508,6 +510,9 @@ class OpenAIRealtimeStandin:
         """Keep audio events (``input_audio_buffer.append``, ``response.output_audio.delta``)
         in :attr:`sent` and each call's ``received`` (off only for long benchmarks, whose
         hundreds of calls would otherwise hold every second of audio in memory)."""
+        self.decode_speech = decode_speech
+        """Decode the caller's simulated speech into :attr:`RealtimeCall.heard` (off only for
+        benchmarks whose scripts give every transcript: it is the stand-in's own cost)."""
         self.calls: list[RealtimeCall] = []
         self.sent: list[dict[str, Any]] = []
         self.rejected = 0
