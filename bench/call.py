@@ -218,8 +218,8 @@ async def _serve(conn, opts: dict) -> None:
             loop = asyncio.get_running_loop()
             calls = await loop.run_in_executor(None, conn.recv)  # the callers are connected
             ready_by = time.monotonic() + 120
-            while time.monotonic() < ready_by and (
-                len(bridges) < calls or any(b.provider is None for b in bridges)  # type: ignore[attr-defined]  # noqa: ASYNC110
+            while time.monotonic() < ready_by and (  # noqa: ASYNC110 - polls the bridges
+                len(bridges) < calls or any(b.provider is None for b in bridges)  # type: ignore[attr-defined]
             ):
                 await asyncio.sleep(0.1)
             conn.send(sum(1 for b in bridges if b.provider is not None))  # type: ignore[attr-defined]
