@@ -51,7 +51,7 @@ from runtime.db.flows import save_flow  # noqa: E402
 from runtime.dev.postgres import start_embedded  # noqa: E402
 from runtime.dev.temporal import start_dev_server, stop_process  # noqa: E402
 from runtime.worker import build_workers, run_workers  # noqa: E402
-from runtime.workflows.messages import CampaignPlan  # noqa: E402
+from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignPlan  # noqa: E402
 from telephony.ami.client import AmiSettings  # noqa: E402
 from telephony.ami.gateway import AsteriskGateway  # noqa: E402
 from telephony.sim import SimPBX, load_scenarios, originates_per_attempt  # noqa: E402
@@ -189,7 +189,13 @@ async def campaign_rate_processes(
                     raise RuntimeError(f"worker exited, see {out}")
                 await asyncio.sleep(0.2)
         start = time.perf_counter()
-        handle = await start_campaign(client, plan, page_size=100, max_live=2000)
+        handle = await start_campaign(
+            client,
+            plan,
+            page_size=100,
+            max_live=2000,
+            task_queue=SHARED_TASK_QUEUE,
+        )
         result = await handle.result()
         elapsed = time.perf_counter() - start
     finally:
