@@ -107,6 +107,14 @@ def _pin(core: int) -> str:
         return f"not pinned ({exc})"
 
 
+def _rss_kib() -> int:
+    """This process's resident memory (``VmRSS``), KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -207,6 +215,7 @@ async def _serve(conn, opts: dict) -> None:
     try:
         async with AudioSocketServer(trace=True, keepalive=True) as server:
             conn.send(server.address)
+            rss_before = _rss_kib()
 
             async def take() -> None:
                 async for session in server.sessions():
@@ -227,6 +236,7 @@ async def _serve(conn, opts: dict) -> None:
             await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
             profiler = cProfile.Profile(time.thread_time) if opts["profile"] else None
             sessions = list(server.active().values())
+            rss_live = _rss_kib()
             engine0 = _EngineClock.seconds
             if profiler is not None:
                 profiler.enable()
@@ -255,7 +265,7 @@ async def _serve(conn, opts: dict) -> None:
                 lateness.append(sent - d1)
     conn.send({
         "sessions": len(sessions), "live": live, "cpu_seconds": cpu1 - cpu0,
-        "window_seconds": wall1 - wall0, "engine_thread_seconds": engine1 - engine0,
+        "window_seconds": wall1 - wall0, "rss_before": rss_before, "rss_live": rss_live, "engine_thread_seconds": engine1 - engine0,
         "lateness": lateness, "interrupts": interrupts, "failures": failures[:5],
         "failed": len(failures), "ends": ends,
         "dropped_incoming": sum(s.dropped_incoming for s in sessions),
@@ -582,7 +592,7 @@ def main() -> None:
             f"{_pct(r['flush'], 0.99) * ms:>7.2f}ms {len(r['flush']):>5} {r['failed']:>4}",
             flush=True,
         )
-        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
+        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
               f"frames at callers {r['frames']} of {calls * 50 * args.seconds:.0f}; caller frames dropped (queue full) {r['dropped_incoming']}; ends {r['ends']}; load generator behind by {r['behind'] * ms:.0f} ms"
               + (f"; failures: {r['failures']}" if r["failures"] else ""), flush=True)  # fmt: skip
     if args.profile:
