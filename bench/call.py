@@ -44,6 +44,7 @@ import argparse
 import asyncio
 import base64
 import cProfile
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -237,6 +238,8 @@ async def _serve(conn, opts: dict) -> None:
             profiler = cProfile.Profile(time.thread_time) if opts["profile"] else None
             sessions = list(server.active().values())
             rss_live = _rss_kib()
+            gc_pauses = media_bench._GcPauses()
+            gc.callbacks.append(gc_pauses)
             engine0 = _EngineClock.seconds
             if profiler is not None:
                 profiler.enable()
@@ -246,6 +249,7 @@ async def _serve(conn, opts: dict) -> None:
             if profiler is not None:
                 profiler.disable()
             engine1 = _EngineClock.seconds
+            gc.callbacks.remove(gc_pauses)
             live = len(server.active())
             await loop.run_in_executor(None, conn.recv)  # the callers hung up
             for _ in range(100):
@@ -265,7 +269,7 @@ async def _serve(conn, opts: dict) -> None:
                 lateness.append(sent - d1)
     conn.send({
         "sessions": len(sessions), "live": live, "cpu_seconds": cpu1 - cpu0,
-        "window_seconds": wall1 - wall0, "rss_before": rss_before, "rss_live": rss_live, "engine_thread_seconds": engine1 - engine0,
+        "window_seconds": wall1 - wall0, "rss_before": rss_before, "rss_live": rss_live, "gc": gc_pauses.pauses, "engine_thread_seconds": engine1 - engine0,
         "lateness": lateness, "interrupts": interrupts, "failures": failures[:5],
         "failed": len(failures), "ends": ends,
         "dropped_incoming": sum(s.dropped_incoming for s in sessions),
@@ -592,7 +596,7 @@ def main() -> None:
             f"{_pct(r['flush'], 0.99) * ms:>7.2f}ms {len(r['flush']):>5} {r['failed']:>4}",
             flush=True,
         )
-        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
+        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {sum(1 for g, _ in r['gc'] if g == 2)}); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
               f"frames at callers {r['frames']} of {calls * 50 * args.seconds:.0f}; caller frames dropped (queue full) {r['dropped_incoming']}; ends {r['ends']}; load generator behind by {r['behind'] * ms:.0f} ms"
               + (f"; failures: {r['failures']}" if r["failures"] else ""), flush=True)  # fmt: skip
     if args.profile:
