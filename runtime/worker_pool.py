@@ -94,4 +94,7 @@ async def run_pool(processes: int, environ: Mapping[str, str] | None = None) -> 
 def main(processes: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_pool(processes))
+        try:
+            asyncio.run(run_pool(processes))
+        except ValueError as exc:  # a setting the children cannot be given
+            raise SystemExit(f"voxflow worker: {exc}") from None
