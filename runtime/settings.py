@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     audiosocket_port: int = _env("AUDIOSOCKET_PORT", default=9092, ge=0, le=65535)
     audiosocket_advertised: str | None = _env("AUDIOSOCKET_ADVERTISED_ADDRESS", default=None)
     """``host:port`` Asterisk connects to (differs from the bind address behind NAT/compose)."""
+    max_calls: int = _env("VOXFLOW_MAX_CALLS", default=50, ge=1)
+    """Calls (dials and conversations) one worker process runs at once: its share of its
+    PBX's lines. Several processes beside one Asterisk split its line limit between them."""
     event_loop: Literal["auto", "uvloop", "asyncio"] = _env("VOXFLOW_EVENT_LOOP", default="auto")
     """The worker's event loop (``runtime/eventloop.py``): ``auto`` = uvloop when installed."""
 
