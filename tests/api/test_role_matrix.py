@@ -33,6 +33,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/calls/{call_id}"): {DES, OPS},
     ("GET", "/calls/{call_id}/recording"): {DES, OPS},
     ("GET", "/calls/tests/{test_id}"): {DES, OPS},
+    ("DELETE", "/calls/tests/{test_id}"): {DES, OPS},
     ("GET", "/flows/{flow_hash}"): {DES, OPS},
     ("GET", "/dnc"): {OPS},
     ("GET", "/dnc/{phone}"): {OPS},
