@@ -142,6 +142,11 @@ class CallOut(BaseModel):
     )
 
 
+class CallFacets(BaseModel):
+    campaigns: list[str] = Field(description="Campaigns (and test call ids) with calls")
+    outcomes: list[str] = Field(description="Outcomes calls ended with")
+
+
 class CallDetailOut(CallOut):
     flow_hash: str | None
     provider: str | None

@@ -142,14 +142,16 @@ with talk_col:
         st.info(f"The call ended with outcome `{chat.outcome}`. Restart to talk again.")
     else:
         text = st.chat_input("What the caller says")
-        keys = st.columns([2, 1, 2, 1, 1])
+        # Two rows, so no button is squeezed to a cut label ("Sile…") beside the graph.
+        keys = st.columns([3, 1], vertical_alignment="bottom")
         digits = keys[0].text_input("Keys", label_visibility="collapsed", placeholder="DTMF keys")
-        press = keys[1].button("Press")
-        silence_s = keys[2].number_input(
+        press = keys[1].button("Press", width="stretch")
+        quiet = st.columns([2, 1, 1], vertical_alignment="bottom")
+        silence_s = quiet[0].number_input(
             "Silence (s)", min_value=1, value=7, label_visibility="collapsed"
         )
-        wait = keys[3].button("Silence")
-        hang_up = keys[4].button("Hang up")
+        wait = quiet[1].button("Silence", width="stretch")
+        hang_up = quiet[2].button("Hang up", width="stretch")
         if text:
             chat.say(text)
             st.rerun()

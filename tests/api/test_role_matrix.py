@@ -30,6 +30,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/campaigns/{name}/stop"): {OPS},
     ("POST", "/calls"): {DES, OPS},
     ("GET", "/calls"): {DES, OPS},
+    ("GET", "/calls/facets"): {DES, OPS},
     ("GET", "/calls/{call_id}"): {DES, OPS},
     ("GET", "/calls/{call_id}/recording"): {DES, OPS},
     ("GET", "/calls/tests/{test_id}"): {DES, OPS},
