@@ -144,10 +144,11 @@ def test_the_dry_run_button_runs_the_campaign_on_a_simulated_clock_and_shows_its
                 "reminder.flow: compliance OK: 0 dials outside a calling window, 0 on a holiday"
             )
             expect(page.get_by_text("Projected completion:")).to_be_visible()
-            metrics = page.get_by_test_id("stMetric")
+            dry_run = page.get_by_test_id("stExpander").filter(has_text="Run dry-run")
+            metrics = dry_run.get_by_test_id("stMetric")
             expect(metrics.filter(has_text="Dials in 7 days")).to_be_visible()
             expect(metrics.filter(has_text="Final")).to_contain_text("of 50")
-            table = page.get_by_test_id("stDataFrame").filter(has_text="outside window")
+            table = dry_run.get_by_test_id("stDataFrame")
             expect(table).to_be_visible()
             page.screenshot(path=str(tmp_path / "campaign_dry_run.png"), full_page=True)
         finally:

@@ -112,6 +112,8 @@ def test_designer_creates_duplicates_renames_deletes_and_keeps_the_graph_through
             full = page.get_by_test_id("stAlert").filter(has_text="No problems found.")
             expect(editor_frame).to_have_count(1)  # the last run's editor has gone
             expect(editor_frame).to_have_attribute("height", re.compile(r"^[1-9]"))
+            expect(editor_frame).to_be_visible()
+            expect(full).to_be_visible()
             frame_width = editor_frame.bounding_box()["width"]
             assert frame_width >= 0.98 * full.bounding_box()["width"], frame_width
             editor = page.frame_locator("iframe[title='code_editor.code_editor']")
