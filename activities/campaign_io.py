@@ -76,6 +76,7 @@ class CampaignIO:
             number=arg.number,
             phone=arg.phone,
             flow_hash=arg.flow_hash,
+            window_override=arg.window_override,
         )
         return self._route
 

@@ -5,7 +5,8 @@ refuses to dial (without touching the PBX) when, by the wall clock and the datab
 moment:
 
 * the contact's calling window is closed (``OutsideWindow``; the workflow waits and tries
-  again, the attempt costs nothing);
+  again, the attempt costs nothing), unless a test call's "call now" overrode the windows
+  (``DialInput.window_override``, recorded with the attempt before this runs);
 * the number is on the do-not-call list (``DoNotCall``);
 * the destination policy refuses the number: a premium-rate, satellite... number, or a country
   the platform does not call (``DestinationRefused``, ``runtime/destinations.py``);
@@ -70,7 +71,9 @@ class DialActivities:
 
     async def _dial(self, arg: DialInput) -> DialOutcome:
         now = self._clock()
-        if not is_open(now, arg.timezone, arg.windows, arg.closed_dates):
+        if arg.window_override is None and not is_open(
+            now, arg.timezone, arg.windows, arg.closed_dates
+        ):
             raise _refuse(
                 f"contact {arg.contact_id}: calling window closed at {now.isoformat()}"
                 f" in {arg.timezone}",

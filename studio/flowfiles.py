@@ -24,6 +24,10 @@ FLOW_SUFFIXES = (".flow", ".flow.yaml", ".flow.yml")
 EDITOR_MODES = {"yaml": "yaml", "flow": "python"}
 """Ace mode per syntax. Ace has no mode for ``.flow``; Python's is the closest fit: ``#``
 comments, double-quoted strings, numbers, indentation folding and ``and``/``or``/``not``."""
+EDITOR_THEME = "textmate"
+"""Ace's own light theme, bundled with the component: its ``streamlit_light``/``dark`` themes
+``@import`` a font from fonts.googleapis.com (seen in ``code_editor/frontend/build``), which
+fails offline; textmate loads nothing."""
 PLAIN_EDITOR_ENV = "VOXFLOW_STUDIO_PLAIN_EDITOR"
 """Set (to anything) to edit in a plain text area instead of the Ace editor component."""
 MARKER_CSS = (

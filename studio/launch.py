@@ -8,6 +8,8 @@ The studio reads its configuration like every voxflow process, from the settings
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -63,3 +65,27 @@ def command(
         "false",
     ]
     return argv
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def run(argv: list[str], env: dict[str, str]) -> int:
+    """Run the studio in the foreground until it exits; its exit code.
+
+    SIGINT, SIGTERM and SIGHUP sent to this process are passed on to Streamlit, which stops,
+    and this then returns: stopping ``voxflow studio`` (Ctrl-C, ``kill``, a supervisor) never
+    leaves a Streamlit process serving behind it.
+    """
+    child = subprocess.Popen(argv, env=env)
+
+    def forward(signum: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in STOP_SIGNALS}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -13,11 +13,12 @@ from typing import Any
 from urllib.parse import quote
 
 import streamlit as st
+import yaml
 
 from runtime.settings import Settings
+from studio import contact as contact_form
 from studio import flowfiles, ui
 from studio.api import ApiClient
-from studio.chat import load_tests_file, tests_path_for
 from studio.config import StudioConfig
 from telephony.sim.scenarios import Callee, ScenarioError, Scenarios, load_scenarios
 
@@ -113,11 +114,19 @@ def _place(api: ApiClient, body: dict[str, Any]) -> None:
     st.session_state[CURRENT] = placed
 
 
+def _edited(path: Path, name: str) -> None:
+    """A field typed here becomes the contact Test chat uses too."""
+    contact = contact_form.values_of(path)
+    contact[name] = st.session_state[f"phone.contact.{name}::{path}"]
+    contact_form.remember(path, yaml.safe_dump(contact, sort_keys=False))
+
+
 def render(cfg: StudioConfig, api: ApiClient) -> None:
     st.subheader("Phone test call")
     st.caption(
         "Places one real call through the API (no campaign), like a campaign would: the "
-        "flow's calling windows and the do-not-call list apply. A test call is never retried."
+        "flow's calling windows and the do-not-call list apply, unless you ask to call now. "
+        "A test call is never retried."
     )
     flows = _flows(cfg.flows_dir)
     if not flows:
@@ -125,11 +134,7 @@ def render(cfg: StudioConfig, api: ApiClient) -> None:
         return
     labels = [str(p.relative_to(cfg.flows_dir)) for p, _ in flows]
     path, flow = flows[labels.index(st.selectbox("Flow", labels, key="phone.flow"))]
-    try:
-        spec = load_tests_file(tests_path_for(path))
-    except Exception:  # a broken tests file only loses the prefilled values
-        spec = None
-    defaults = spec.contact if spec else {}
+    defaults = contact_form.values_of(path)  # as last edited here or on Test chat
     phone = _choose_number(cfg.settings)
     source = flow.campaign.contacts
     skip = {source.phone_column, source.id_column, source.timezone_column}
@@ -137,17 +142,31 @@ def render(cfg: StudioConfig, api: ApiClient) -> None:
     contact: dict[str, str] = {}
     for col, field in zip(st.columns(max(len(fields), 1)), fields, strict=False):
         contact[field.name] = col.text_input(
-            f"{field.name} ({field.type})", value=str(defaults.get(field.name, ""))
+            f"{field.name} ({field.type})",
+            value=str(defaults.get(field.name, "")),
+            key=f"phone.contact.{field.name}::{path}",
+            on_change=_edited,
+            args=(path, field.name),
         )
     timezone = st.text_input("Callee's time zone (blank: from the number)").strip()
+    call_now = st.checkbox(
+        "Call now, even if the calling window is closed",
+        help="For test calls only; operator and admin keys. The attempt records who asked.",
+    )
     if st.button("Place test call", type="primary", disabled=not phone):
+        typed = {k: v for k, v in contact.items() if v}
+        if contact_form.show(
+            [p for p in contact_form.problems(flow, typed, sorted(skip - {None})) if p.blocking]
+        ):
+            return
         body = {
             "source": path.read_text(encoding="utf-8"),
             "syntax": flowfiles.syntax_of(path),
             "source_name": str(path.relative_to(cfg.flows_dir)),
             "phone": phone,
-            "contact": {k: v for k, v in contact.items() if v},
+            "contact": typed,
             "timezone": timezone or None,
+            "call_now": call_now,
         }
         _place(api, body)
     placed = st.session_state.get(CURRENT)
@@ -161,7 +180,18 @@ def _live(api: ApiClient, placed: dict[str, Any]) -> None:
         if placed["status"] == "scheduled"
         else "dialling now"
     )
+    if placed.get("window_override"):
+        when += f", outside the calling windows ({placed['window_override']})"
     st.markdown(f"**{placed['id']}** · {placed['phone']} · {when}")
+    if placed["status"] == "scheduled" and st.button("Cancel this test call"):
+        cancelled = ui.api_call(lambda: api.delete(f"/calls/tests/{quote(placed['id'], safe='')}"))
+        if cancelled is not None:
+            st.session_state.pop(CURRENT, None)
+            st.success(
+                f"Test call {placed['id']} cancelled before it dialled"
+                f" (contact {cancelled['contact_status']})."
+            )
+        return
 
     @st.fragment(run_every=POLL_S)
     def live() -> None:

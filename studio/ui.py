@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,12 +18,14 @@ __all__ = [
     "client",
     "config",
     "diagnostics_table",
+    "plain",
     "show_error",
 ]
 from runtime.settings import Role
 from studio.config import StudioConfig, load_config
 
 T = TypeVar("T")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")
 
 
 API_KEY = "studio.api_key"
@@ -32,6 +35,9 @@ API_KEY = "studio.api_key"
 def config() -> StudioConfig:
     """The studio configuration, read once per session; stops the page until the person has
     signed in when the deployment has API keys (:func:`sign_in`)."""
+    # Also here, not only in app.py: a page's own address (/calls) runs the page script
+    # alone, and it must be as wide as when reached from the navigation.
+    st.set_page_config(page_title="voxflow studio", layout="wide")
     if "studio.config" not in st.session_state:
         st.session_state["studio.config"] = load_config()
     cfg: StudioConfig = st.session_state["studio.config"]
@@ -124,3 +130,8 @@ def diagnostics_table(diagnostics: tuple[Diagnostic, ...], source: str) -> None:
         width="stretch",
     )
     st.code("\n\n".join(d.render(source) for d in diagnostics), language=None)
+
+
+def plain(text: str) -> str:
+    """``text`` escaped for ``st.markdown``: shown as written, never as headings or lists."""
+    return _MARKDOWN.sub(r"\\\1", text)

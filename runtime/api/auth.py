@@ -48,6 +48,15 @@ def require(*roles: Role) -> Callable[..., Role]:
     return check
 
 
+def may_call_now(role: Role) -> bool:
+    """Whether ``role`` may have a test call dial outside the flow's calling windows.
+
+    Operators and admins steer real calls; a designer's test call waits for the window like
+    any campaign call. One function, so a finer grant (per tenant, per person) replaces it.
+    """
+    return role in (Role.ADMIN, Role.OPERATOR)
+
+
 ANY_ROLE = require(Role.DESIGNER, Role.OPERATOR)
 DESIGNER = require(Role.DESIGNER)
 OPERATOR = require(Role.OPERATOR)

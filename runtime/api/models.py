@@ -142,6 +142,11 @@ class CallOut(BaseModel):
     )
 
 
+class CallFacets(BaseModel):
+    campaigns: list[str] = Field(description="Campaigns (and test call ids) with calls")
+    outcomes: list[str] = Field(description="Outcomes calls ended with")
+
+
 class CallDetailOut(CallOut):
     flow_hash: str | None
     provider: str | None
@@ -295,6 +300,11 @@ class PhoneCallCreate(BaseModel):
     timezone: str | None = Field(
         default=None, description="IANA zone of the callee; default: derived from the number"
     )
+    call_now: bool = Field(
+        default=False,
+        description="Dial now even when the calling windows are closed (operator and admin"
+        " keys only; recorded with the attempt as its window_override)",
+    )
 
 
 class PhoneCallOut(BaseModel):
@@ -307,7 +317,21 @@ class PhoneCallOut(BaseModel):
     scheduled_at: datetime | None = Field(
         default=None, description="When the calling window opens, if it is closed now"
     )
+    window_override: str | None = Field(
+        default=None, description="Who asked to dial outside the windows (call_now); null if not"
+    )
     calls_url: str
+
+
+class PhoneAttemptOut(BaseModel):
+    id: str
+    number: int
+    status: str
+    outcome: str | None
+    dialed_at: datetime
+    window_override: str | None = Field(
+        default=None, description="Who had this attempt dialled outside the calling windows"
+    )
 
 
 class PhoneCallStatus(BaseModel):
@@ -317,4 +341,5 @@ class PhoneCallStatus(BaseModel):
     contact_status: str | None = Field(default=None, description="pending, scheduled, dialing...")
     next_at: datetime | None = None
     outcome: str | None = None
+    attempts: list[PhoneAttemptOut] = Field(default_factory=list)
     calls: list[CallOut]

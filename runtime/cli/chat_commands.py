@@ -14,10 +14,13 @@ import typer
 from runtime.cli import app, settings_or_exit
 
 if TYPE_CHECKING:  # the call stack is imported by the commands that run a call
+    from dsl.ir import Flow
     from runtime.call.text import Step
     from runtime.engine.turn import TextProvider
     from runtime.settings import Settings
 
+CHAT_SUPPLIED = ("id",)
+"""Context names a chat does without: no template of a chat needs the campaign's row id."""
 HELP = "Type what the caller says. Commands: /dtmf 12#, /silence 7s, /hangup, /state, /quit"
 
 
@@ -120,6 +123,8 @@ async def _chat(
         typer.echo(d.render(compiled.source), err=True)
     if compiled.flow is None:
         return 1
+    if not _contact_ok(compiled.flow, contact, flow_path):
+        return 2
     documents, canned = load_fixtures(fixtures)
     knowledge = InMemoryKnowledgeBase(documents) if documents else None
     session = text_call(
@@ -166,6 +171,26 @@ async def _chat(
     s = session.state
     typer.secho(f"call over: outcome={s.outcome} path={' > '.join(s.path)}", bold=True)
     return 0
+
+
+def _contact_ok(flow: Flow, contact: dict[str, str], flow_path: Path) -> bool:
+    """Print what is wrong with the ``--contact`` values; False when the call cannot use them
+    (a greeting would otherwise fail to render and the agent say nothing)."""
+    from runtime.contacts.check import check_contact
+
+    tz = contact.get("timezone") or flow.agent.timezone
+    problems = check_contact(flow.agent.context, contact, tz=tz, supplied=CHAT_SUPPLIED)
+    for problem in problems:
+        label = "error" if problem.blocking else "warning"
+        typer.secho(
+            f"{flow_path}: {label}: {problem.message}",
+            fg="red" if problem.blocking else "yellow",
+            err=True,
+        )
+    if any(p.blocking for p in problems):
+        typer.echo("fix the values with --contact name=value and run again", err=True)
+        return False
+    return True
 
 
 def _read_line() -> str | None:

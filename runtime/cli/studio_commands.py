@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,7 @@ def studio(
     ] = "127.0.0.1",
 ) -> None:
     """Open the studio: edit, draw and test-chat flows; watch campaigns and calls."""
-    from studio.launch import command, environment
+    from studio.launch import command, environment, run
 
     if not flows.is_dir():
         typer.echo(f"error: flows folder {flows} does not exist; pass --flows DIR", err=True)
@@ -39,10 +38,6 @@ def studio(
         )
         raise typer.Exit(2)
     typer.echo(f"voxflow studio on http://{host}:{port} (Ctrl-C to stop)")
-    try:
-        code = subprocess.call(
-            command(port=port, host=host), env={**os.environ, **environment(flows_dir=flows)}
-        )
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    code = run(command(port=port, host=host), {**os.environ, **environment(flows_dir=flows)})
+    # Streamlit stopped by a signal we passed on: a clean stop, not a failure.
+    raise typer.Exit(0 if code in (0, -2, -15) else code)

@@ -42,6 +42,9 @@ class AttemptRow:
     """Whether the PBX reported the originate answered; ``None`` until it reported."""
     dial_outcome: str | None = None
     """The PBX's telephony outcome of the originate (``busy``, ``machine``...)."""
+    window_override: str | None = None
+    """Who had this attempt dialled outside the calling windows (a test call's "call now");
+    ``None`` when the windows applied."""
 
 
 async def record_dialing(
@@ -80,14 +83,15 @@ async def start_attempt(
     number: int,
     phone: str,
     flow_hash: str | None = None,
+    window_override: str | None = None,
 ) -> bool:
     """:func:`record_dialing`, and the contact's state (``dialing``, ``number`` attempts), in
     one statement: the round trip an attempt pays before its dial. ``True`` if this call
-    wrote the attempt."""
+    wrote the attempt. ``window_override`` records who had it dialled outside the windows."""
     inserted = await db.fetchval(
         "WITH attempt AS ("
-        " INSERT INTO attempts (id, campaign, contact, number, phone, flow_hash)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING true),"
+        " INSERT INTO attempts (id, campaign, contact, number, phone, flow_hash, window_override)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING true),"
         " contact AS ("
         " UPDATE contacts SET status = 'dialing', attempts = $4, updated_at = now()"
         " WHERE campaign = $2 AND id = $3)"
@@ -98,6 +102,7 @@ async def start_attempt(
         number,
         phone,
         flow_hash,
+        window_override,
     )
     return bool(inserted)
 
@@ -258,6 +263,18 @@ async def attempts_of(db: Db, campaign: str, contact: str) -> list[AttemptRow]:
             "SELECT * FROM attempts WHERE campaign = $1 AND contact = $2 ORDER BY number, dialed_at",
             campaign,
             contact,
+        )
+    ]
+
+
+async def attempts_of_campaign(db: Db, campaign: str, limit: int = 50) -> list[AttemptRow]:
+    """The first ``limit`` attempts of ``campaign`` (a test call's id), oldest first."""
+    return [
+        AttemptRow(**dict(r))
+        for r in await db.fetch(
+            "SELECT * FROM attempts WHERE campaign = $1 ORDER BY dialed_at, number LIMIT $2",
+            campaign,
+            limit,
         )
     ]
 

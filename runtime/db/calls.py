@@ -229,20 +229,40 @@ async def list_calls(
     outcome: str | None = None,
     limit: int = 50,
     before: datetime | None = None,
+    since: datetime | None = None,
+    phone: str | None = None,
 ) -> list[CallRow]:
-    """Calls, newest first, optionally filtered; page with ``before`` = last ``started_at``."""
+    """Calls, newest first, optionally filtered; page with ``before`` = last ``started_at``.
+
+    ``since`` keeps calls started at or after it; ``phone`` those whose number contains it
+    (``"555"`` finds ``+12125550100``)."""
     rows = await db.fetch(
         "SELECT * FROM calls WHERE ($1::text IS NULL OR campaign = $1)"
         " AND ($2::text IS NULL OR contact = $2) AND ($3::text IS NULL OR outcome = $3)"
         " AND ($4::timestamptz IS NULL OR started_at < $4)"
+        " AND ($6::timestamptz IS NULL OR started_at >= $6)"
+        " AND ($7::text IS NULL OR strpos(phone, $7) > 0)"
         " ORDER BY started_at DESC, id LIMIT $5",
         campaign,
         contact,
         outcome,
         before,
         limit,
+        since,
+        phone,
     )
     return [_call_row(r) for r in rows]
+
+
+async def call_facets(db: Db, limit: int = 200) -> tuple[list[str], list[str]]:
+    """The campaigns and the outcomes calls were recorded with (a filter's choices)."""
+    campaigns = await db.fetch(
+        "SELECT DISTINCT campaign FROM calls WHERE campaign IS NOT NULL ORDER BY 1 LIMIT $1", limit
+    )
+    outcomes = await db.fetch(
+        "SELECT DISTINCT outcome FROM calls WHERE outcome IS NOT NULL ORDER BY 1 LIMIT $1", limit
+    )
+    return [r[0] for r in campaigns], [r[0] for r in outcomes]
 
 
 async def get_call(db: Db, call_id: str) -> CallDetail | None:

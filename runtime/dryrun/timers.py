@@ -40,9 +40,19 @@ class TimersKeptRunner(UnsandboxedWorkflowRunner):
         return _TimersKeptInstance(det)  # type: ignore[abstract]
 
 
+DRY_RUN_PASSTHROUGH = ("runtime.dryrun", "phonenumbers")
+"""Also passed through in the dry-run: the sandbox imports :class:`TimersKeptRunner`'s module
+anew for every workflow instance it creates, and ``runtime.dryrun`` imports the contacts
+importer and with it ``phonenumbers``, whose metadata takes tens of milliseconds to build.
+The test server has no sticky queue, so every workflow task is a new instance: a 1,000-contact
+dry-run spent 79 % of its worker's CPU re-importing ``phonenumbers`` (py-spy, bench/README.md).
+Both are stateless for a workflow."""
+
+
 def dry_run_runner() -> SandboxedWorkflowRunner:
     """voxflow's sandbox (``runtime.workflows.sandbox``) around :class:`TimersKeptRunner`."""
     base = SandboxedWorkflowRunner().restrictions
     return SandboxedWorkflowRunner(
-        restrictions=base.with_passthrough_modules(*PASSTHROUGH), runner_class=TimersKeptRunner
+        restrictions=base.with_passthrough_modules(*PASSTHROUGH, *DRY_RUN_PASSTHROUGH),
+        runner_class=TimersKeptRunner,
     )

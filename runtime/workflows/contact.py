@@ -109,7 +109,12 @@ class ContactWorkflow:
         while True:
             if not await self._wait_until(self._next_at):
                 return await self._stopped(outcome)
-            opens = windows.next_open(workflow.now(), tz, campaign.windows, plan.closed_dates)
+            override = self._window_override()
+            opens = (
+                workflow.now()
+                if override
+                else windows.next_open(workflow.now(), tz, campaign.windows, plan.closed_dates)
+            )
             if opens is None:
                 outcome = "no_window"
                 await self._record_state("final", outcome)
@@ -121,7 +126,9 @@ class ContactWorkflow:
             if not await self._acquire_slot():
                 return await self._stopped(outcome)
             try:
-                if not windows.is_open(workflow.now(), tz, campaign.windows, plan.closed_dates):
+                if not override and not windows.is_open(
+                    workflow.now(), tz, campaign.windows, plan.closed_dates
+                ):
                     continue  # the slot came after the window closed: wait for the next one
                 record = await self._attempt(tz)
             finally:
@@ -155,10 +162,20 @@ class ContactWorkflow:
                 return await self._final(outcome)
             self._next_at = decision.next_at
 
+    def _window_override(self) -> str | None:
+        """Who asked this test call's first attempt to dial outside the windows, if anyone.
+
+        Only a contact without a campaign (a test call) and only its first attempt: a
+        campaign never dials outside its windows."""
+        if self._in.campaign_workflow_id is not None or self._attempts:
+            return None
+        return self._in.window_override
+
     async def _attempt(self, tz: str) -> AttemptRecord:
         """One attempt: record it, dial once on a worker's own queue, converse if answered."""
         plan, contact = self._in.plan, self._in.contact
         campaign = plan.campaign
+        override = self._window_override()
         self._callback_at = None
         record = AttemptRecord(
             attempt_id=str(workflow.uuid4()),
@@ -178,6 +195,7 @@ class ContactWorkflow:
                 record.number,
                 plan.flow_hash,
                 workflow.now(),
+                override,
             ),
             start_to_close_timeout=IO_TIMEOUT,
             retry_policy=IO_RETRY,
@@ -201,6 +219,7 @@ class ContactWorkflow:
                     detect_machine=campaign.amd != "continue",
                     hangup_machine=campaign.amd == "hangup",
                     flow_hash=plan.flow_hash,
+                    window_override=override,
                 ),
                 task_queue=route.task_queue,
                 schedule_to_start_timeout=DIAL_START,

@@ -212,6 +212,11 @@ class ContactInput:
     """The campaign reserved a dial slot for the first attempt (the window was open and pacing
     had room when it started the contact): no slot request. Any status report but ``dialing``
     hands it back."""
+    window_override: str | None = None
+    """A test call's "call now": who asked (``runtime.api.auth.may_call_now``). Its attempt
+    dials at once whatever the calling windows say, and the attempt records who asked.
+    Ignored for a contact of a campaign (``campaign_workflow_id`` set): campaigns always keep
+    their windows."""
 
 
 @dataclass
@@ -251,6 +256,8 @@ class AttemptStart:
     number: int
     flow_hash: str
     scheduled_at: datetime
+    window_override: str | None = None
+    """Who had this attempt dialled outside the calling windows (recorded with it)."""
 
 
 @dataclass
@@ -271,6 +278,9 @@ class DialInput:
     """Hang up at once when a machine answers (the campaign's ``amd: hangup``)."""
     flow_hash: str | None = None
     """The flow the call will run (for the call's log lines; ``None`` in older histories)."""
+    window_override: str | None = None
+    """Set only for a test call's "call now": dial whatever the windows say (the override
+    is recorded with the attempt first)."""
 
 
 @schema_dataclass

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from dsl import ir
-from studio import ui
+from studio import calls_filter, ui
 from studio.graph import flow_dot
 
 st.title("Calls")
@@ -38,20 +38,37 @@ def money(value: float | None) -> str:
     return "—" if value is None else f"${value:.4f}"
 
 
-filters = st.columns(2)
-campaign = filters[0].text_input("Campaign") or None
-outcome = filters[1].text_input("Outcome") or None
-calls = ui.api_call(lambda: api.get("/calls", campaign=campaign, outcome=outcome, limit=200))
+ALL = "All"
+facets = ui.api_call(lambda: api.get("/calls/facets"))
+if facets is None:
+    st.stop()
+filters = st.columns([2, 2, 2, 2])
+campaign = filters[0].selectbox("Campaign", [ALL, *facets["campaigns"]])
+outcome = filters[1].selectbox("Outcome", [ALL, *facets["outcomes"]])
+days = filters[2].date_input("Started between (UTC)", value=(), format="YYYY-MM-DD")
+phone = filters[3].text_input("Phone contains", placeholder="5550100").strip()
+since, before = calls_filter.day_range(days)
+chosen = campaign != ALL or outcome != ALL or since is not None or bool(phone)
+calls = ui.api_call(
+    lambda: api.get(
+        "/calls",
+        campaign=None if campaign == ALL else campaign,
+        outcome=None if outcome == ALL else outcome,
+        since=since,
+        before=before,
+        phone=phone or None,
+        limit=200,
+    )
+)
 if calls is None:
     st.stop()
 if not calls:
-    st.info("No calls yet.")
+    st.info("No calls match these filters." if chosen else "No calls yet.")
     st.stop()
 
 st.dataframe(
     [
         {
-            "id": c["id"],
             "started": c["started_at"],
             "campaign": c["campaign"],
             "phone": c["phone"],
@@ -59,12 +76,14 @@ st.dataframe(
             "turns": c["turns"],
             "seconds": None if c["duration_ms"] is None else c["duration_ms"] / 1000,
             "cost (USD)": c["cost_usd"],
+            "id": c["id"],
         }
         for c in calls
     ],
     hide_index=True,
 )
-call_id = st.selectbox("Call", [c["id"] for c in calls])
+labels = {calls_filter.label(c): c["id"] for c in calls}
+call_id = labels[st.selectbox("Call", list(labels))]
 call = ui.api_call(lambda: api.get(f"/calls/{quote(call_id, safe='')}"))
 if call is None:
     st.stop()

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from studio import flowfiles, ui
+from studio import dryrun, flowfiles, ui
 
 REFRESH_S = 3
 BOARD_METRICS = (
@@ -36,6 +36,9 @@ def workflow_url(workflow_id: str) -> str:
         f"/workflows/{quote(workflow_id, safe='')}"
     )
 
+
+with st.expander("Dry-run a campaign on a simulated clock"):
+    dryrun.render(cfg.flows_dir)
 
 with st.expander("New campaign from a flow", expanded=not campaigns):
     flows = flowfiles.list_flows(cfg.flows_dir)

@@ -87,9 +87,11 @@ query = query_col.text_input("Query")
 top_k = k_col.number_input("Top k", min_value=1, max_value=50, value=3)
 if query.strip():
     hits = ui.api_call(lambda: api.get(f"{base}/search", q=query.strip(), top_k=int(top_k)))
-    for hit in hits or []:
+    # A result list: each passage as plain text (a passage's own "# Title" or "- item" is
+    # what the document says, not markup of this page), numbered, best first.
+    for rank, hit in enumerate(hits or [], 1):
         with st.container(border=True):
+            st.markdown(f"**{rank}.** {ui.plain(hit['text'])}")
             st.caption(f"score {hit['score']:.3f} · {hit['source'] or 'no source'}")
-            st.write(hit["text"])
     if hits == []:
         st.info("No passages found.")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
-import yaml
 
 from runtime.providers.registry import Providers
+from studio import contact as contact_form
 from studio import flowfiles, state, ui
 from studio.chat import ChatState, append_test, load_tests_file, tests_path_for
 from studio.graph import flow_dot
@@ -44,18 +44,8 @@ try:
 except Exception as exc:  # a broken tests file must not block chatting
     st.warning(f"{tests_path.name} cannot be read ({exc}); starting without its contact.")
     spec = None
-with st.expander("Contact and clock", expanded=False):
-    contact_text = st.text_area(
-        "Contact (YAML: the contact's columns the flow reads)",
-        value=yaml.safe_dump(spec.contact if spec else {}, sort_keys=False),
-        height=150,
-    )
-    now_text = st.text_input(
-        "Start time (ISO 8601, UTC if no offset)",
-        value=spec.now
-        if spec and spec.now
-        else datetime.now(UTC).replace(microsecond=0).isoformat(),
-    )
+CONTACT_KEY = f"studio.chat.contact::{path}"
+NOW_KEY = f"studio.chat.now::{path}"
 
 chat: ChatState | None = st.session_state.get(state.CHAT)
 if chat is not None and chat.flow_path != str(path):
@@ -63,17 +53,23 @@ if chat is not None and chat.flow_path != str(path):
 
 
 def _start() -> None:
+    """(Re)start the chat with the contact and clock as typed now (read from the widgets'
+    state: a callback runs before the script, whose variables still hold the last run's)."""
     old = st.session_state.pop(state.CHAT, None)
     if old is not None:
         old.close()
+    contact_text = st.session_state.get(CONTACT_KEY, contact_form.text_of(path))
+    contact_form.remember(path, contact_text)
     try:
-        contact = yaml.safe_load(contact_text) or {}
-        if not isinstance(contact, dict):
-            raise ValueError("the contact must be a mapping of column: value")
-        now = datetime.fromisoformat(now_text.strip())
+        contact = contact_form.parse(contact_text)
+        found = contact_form.problems(compiled.flow, contact)
+        now = datetime.fromisoformat(st.session_state.get(NOW_KEY, "").strip())
         provider = providers.text(provider_name)
     except Exception as exc:
         st.session_state["studio.chat_error"] = f"Cannot start the chat: {exc}"
+        return
+    st.session_state["studio.chat_problems"] = found
+    if any(p.blocking for p in found):
         return
     st.session_state[state.CHAT] = ChatState.start(
         str(path),
@@ -86,9 +82,41 @@ def _start() -> None:
     )
 
 
+def _edited() -> None:
+    """The contact or the clock changed: a running chat starts over with them at once."""
+    contact_form.remember(path, st.session_state[CONTACT_KEY])
+    if st.session_state.get(state.CHAT) is not None:
+        _start()
+        st.session_state["studio.chat_restarted"] = True
+
+
+with st.expander("Contact and clock", expanded=False):
+    st.text_area(
+        "Contact (YAML: the contact's columns the flow reads)",
+        value=contact_form.text_of(path),
+        height=150,
+        key=CONTACT_KEY,
+        on_change=_edited,
+    )
+    st.text_input(
+        "Start time (ISO 8601, UTC if no offset)",
+        value=spec.now
+        if spec and spec.now
+        else datetime.now(UTC).replace(microsecond=0).isoformat(),
+        key=NOW_KEY,
+        on_change=_edited,
+    )
+    st.caption("A change restarts a running chat with it; Test call uses the same contact.")
+
 st.button("Start chat" if chat is None else "Restart chat", on_click=_start, type="primary")
 if error := st.session_state.pop("studio.chat_error", None):
     st.error(error)
+contact_form.show(st.session_state.pop("studio.chat_problems", []))
+if st.session_state.pop("studio.chat_restarted", False):
+    st.info("The contact or start time changed: the chat started over with it.")
+chat = st.session_state.get(state.CHAT)
+if chat is not None and chat.flow_path != str(path):
+    chat = None
 if chat is None:
     st.stop()
 
@@ -114,14 +142,16 @@ with talk_col:
         st.info(f"The call ended with outcome `{chat.outcome}`. Restart to talk again.")
     else:
         text = st.chat_input("What the caller says")
-        keys = st.columns([2, 1, 2, 1, 1])
+        # Two rows, so no button is squeezed to a cut label ("Sile…") beside the graph.
+        keys = st.columns([3, 1], vertical_alignment="bottom")
         digits = keys[0].text_input("Keys", label_visibility="collapsed", placeholder="DTMF keys")
-        press = keys[1].button("Press")
-        silence_s = keys[2].number_input(
+        press = keys[1].button("Press", width="stretch")
+        quiet = st.columns([2, 1, 1], vertical_alignment="bottom")
+        silence_s = quiet[0].number_input(
             "Silence (s)", min_value=1, value=7, label_visibility="collapsed"
         )
-        wait = keys[3].button("Silence")
-        hang_up = keys[4].button("Hang up")
+        wait = quiet[1].button("Silence", width="stretch")
+        hang_up = quiet[2].button("Hang up", width="stretch")
         if text:
             chat.say(text)
             st.rerun()

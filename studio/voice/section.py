@@ -15,8 +15,8 @@ import streamlit as st
 import yaml
 
 from runtime.providers.registry import LOCAL, Providers
+from studio import contact as contact_form
 from studio import flowfiles, state
-from studio.chat import load_tests_file, tests_path_for
 from studio.config import StudioConfig
 from studio.voice.call import VoiceCall, VoiceCallError, VoiceTurn
 from studio.voice.clip import VoiceInputError, clip_from_wav, simulated_speech
@@ -71,9 +71,12 @@ def render(cfg: StudioConfig) -> None:
     with st.expander("Contact", expanded=False):
         contact_text = st.text_area(
             "Contact (YAML: the contact's columns the flow reads)",
-            value=yaml.safe_dump(_contact_of(path), sort_keys=False),
+            value=contact_form.text_of(path),
             height=120,
             key=f"studio.voice.contact::{path}",
+            on_change=lambda: contact_form.remember(
+                path, st.session_state[f"studio.voice.contact::{path}"]
+            ),
         )
 
     call: VoiceCall | None = st.session_state.get(CALL)
@@ -81,9 +84,9 @@ def render(cfg: StudioConfig) -> None:
     if buttons[0].button("Start voice call" if call is None else "New voice call", type="primary"):
         _hang_up()
         try:
-            contact = yaml.safe_load(contact_text) or {}
-            if not isinstance(contact, dict):
-                raise ValueError("the contact must be a mapping of column: value")
+            contact = contact_form.parse(contact_text)
+            if contact_form.show(contact_form.problems(flow, contact)):
+                return
             chain = providers.chain(provider, flow.agent.provider.fallback)
             with st.spinner(f"Calling {path.name} ({' → '.join(chain)})…"):
                 call = VoiceCall.start(flow, providers=providers, chain=chain, contact=contact)
@@ -200,11 +203,3 @@ def _hang_up() -> None:
     st.session_state.pop(CALL_FLOW, None)
     if call is not None:
         call.hang_up()
-
-
-def _contact_of(path: Path) -> dict[str, Any]:
-    try:
-        spec = load_tests_file(tests_path_for(path))
-    except Exception:  # a broken tests file only loses the prefilled contact
-        return {}
-    return dict(spec.contact) if spec else {}

@@ -182,3 +182,33 @@ async def test_dnc_crud_normalises_numbers(api: httpx.AsyncClient) -> None:
     assert (await api.delete("/dnc/+12127260199")).status_code == 204
     assert (await api.delete("/dnc/+12127260199")).status_code == 404
     assert (await api.get("/dnc/+12127260199")).status_code == 404
+
+
+async def test_calls_filter_by_phone_and_date_range_and_list_their_facets(
+    api: httpx.AsyncClient, pg_pool: asyncpg.Pool
+) -> None:
+    from datetime import UTC, datetime
+
+    for call_id, campaign, phone, day, outcome in (
+        ("f-1", "nov", "+12125550100", 1, "confirmed"),
+        ("f-2", "nov", "+12125550177", 2, "busy"),
+        ("f-3", "dec", "+33142685300", 3, "confirmed"),
+    ):
+        at = datetime(2026, 11, day, 12, tzinfo=UTC)
+        await calls.start_call(pg_pool, call_id, campaign=campaign, phone=phone, started_at=at)
+        await calls.end_call(pg_pool, call_id, outcome=outcome, node_path=[])
+
+    async def ids(**params: str) -> list[str]:
+        return [c["id"] for c in (await api.get("/calls", params=params)).json()]
+
+    assert await ids(phone="5550177") == ["f-2"]
+    assert await ids(since="2026-11-02T00:00:00Z", before="2026-11-03T00:00:00Z") == ["f-2"]
+    assert await ids(since="2026-11-02T00:00:00Z", before="2026-11-30T00:00:00Z") == [
+        "f-3",
+        "f-2",
+    ]
+    assert await ids(outcome="confirmed", campaign="nov") == ["f-1"]
+    assert await ids(phone="0000") == []
+    facets = (await api.get("/calls/facets")).json()
+    assert {"nov", "dec"} <= set(facets["campaigns"])
+    assert {"confirmed", "busy"} <= set(facets["outcomes"])

@@ -78,3 +78,22 @@ def test_voxflow_test_exits_1_on_a_failing_expectation(tmp_path):
     result = CliRunner().invoke(app, ["test", str(tests)])
     assert result.exit_code == 1
     assert "FAIL  " in result.output and "turn 1 (caller: 'yes'): node" in result.output
+
+
+def test_chat_refuses_a_contact_value_of_the_wrong_type_before_the_greeting():
+    contact = [c.replace("2026-11-25T10:30:00-05:00", "next tuesday") for c in CONTACT]
+    result = CliRunner().invoke(app, ["chat", str(FLOW), *contact], input="yes\n")
+    assert result.exit_code == 2, result.output
+    assert "error: contact.appointment_at: cannot read 'next tuesday' as datetime" in result.output
+    assert "e.g. 2026-12-07T14:30" in result.output
+    assert "agent:" not in result.output
+
+
+def test_chat_names_a_missing_value_and_warns_of_a_name_the_flow_never_reads():
+    result = CliRunner().invoke(
+        app,
+        ["chat", str(FLOW), "--contact", "frist_name=Olivia", "--contact", "phone=+12127260181"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "error: contact.first_name (str) is required by the flow" in result.output
+    assert "warning: contact.frist_name is not in the flow's context" in result.output

@@ -119,3 +119,37 @@ def test_campaign_states_refresh_by_themselves_and_errors_read_plainly(
         finally:
             browser.close()
     assert (tmp_path / "campaigns_refreshed.png").stat().st_size > 10_000
+
+
+def test_the_dry_run_button_runs_the_campaign_on_a_simulated_clock_and_shows_its_report(
+    studio_url: str, tmp_path: Path
+) -> None:
+    """The demo flow and its 50 contacts, 7 simulated days from today, from one button."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=HEADLESS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1300})
+            page.set_default_timeout(600_000)  # a wait for the dry-run, not a limit on it
+            expect.set_options(timeout=600_000)
+            page.goto(f"{studio_url}/campaigns")
+            page.get_by_text("Dry-run a campaign on a simulated clock").click()
+            expect(page.get_by_role("combobox", name="Flow to dry-run")).to_have_value(
+                "reminder.flow"
+            )
+            page.get_by_role("button", name="Run dry-run").click()
+            verdict = page.get_by_test_id("stAlert").filter(has_text="compliance OK")
+            expect(verdict).to_contain_text(
+                "reminder.flow: compliance OK: 0 dials outside a calling window, 0 on a holiday"
+            )
+            expect(page.get_by_text("Projected completion:")).to_be_visible()
+            dry_run = page.get_by_test_id("stExpander").filter(has_text="Run dry-run")
+            metrics = dry_run.get_by_test_id("stMetric")
+            expect(metrics.filter(has_text="Dials in 7 days")).to_be_visible()
+            expect(metrics.filter(has_text="Final")).to_contain_text("of 50")
+            table = dry_run.get_by_test_id("stDataFrame")
+            expect(table).to_be_visible()
+            page.screenshot(path=str(tmp_path / "campaign_dry_run.png"), full_page=True)
+        finally:
+            browser.close()

@@ -123,7 +123,13 @@ def test_typed_error_is_listed_and_annotated_on_its_line_and_save_writes_the_fil
 
     assert not at.exception
     assert reminder.read_text() == broken
-    assert not at.get("graphviz_chart")
+    # the last graph that compiled stays, the node holding the error drawn red
+    [chart] = at.get("graphviz_chart")
+    assert 'greet [label="greet\\n(has errors)"' in chart.proto.spec
+    assert [w.value for w in at.warning] == [
+        "The text has errors: this is the last graph that compiled; nodes with errors are"
+        " red: greet."
+    ]
 
 
 def test_the_editor_saves_with_its_own_button_that_sends_the_text(reminder: Path) -> None:
@@ -133,7 +139,14 @@ def test_the_editor_saves_with_its_own_button_that_sends_the_text(reminder: Path
 
     assert [b["name"] for b in args["buttons"]] == ["Save"]
     assert "Save" not in [b.label for b in at.button]
-    assert [b.label for b in at.button] == ["Reload from file", "Write reminder.flow.yaml"]
+    assert [b.label for b in at.button] == [
+        "Create",
+        "Duplicate",
+        "Rename",
+        "Delete",
+        "Reload from file",
+        "Write reminder.flow.yaml",
+    ]
 
 
 def test_reload_discards_edits_and_mounts_a_fresh_editor_on_the_file(reminder: Path) -> None:

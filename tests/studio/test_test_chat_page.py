@@ -79,3 +79,32 @@ def test_flow_with_errors_is_refused_with_its_diagnostics(reminder: Path) -> Non
     assert not at.exception
     assert "error" in at.error[0].value
     assert not [b for b in at.button if b.label == "Start chat"]
+
+
+def test_an_edited_contact_restarts_the_running_chat_with_it(reminder: Path) -> None:
+    at = _started()
+    assert at.chat_message[0].markdown[0].value.startswith("Hi Olivia")
+    area = next(t for t in at.text_area if t.label.startswith("Contact"))
+
+    area.set_value(area.value.replace("Olivia", "Noah")).run()
+
+    assert not at.exception
+    assert at.chat_message[0].markdown[0].value.startswith("Hi Noah")
+    assert at.session_state[state.CHAT].contact["first_name"] == "Noah"
+    assert any("started over" in i.value for i in at.info)
+
+
+def test_a_contact_value_of_the_wrong_type_is_named_instead_of_an_empty_greeting(
+    reminder: Path,
+) -> None:
+    at = AppTest.from_file(str(PAGES / "test_chat.py"), default_timeout=30).run()
+    area = next(t for t in at.text_area if t.label.startswith("Contact"))
+    area.set_value(area.value.replace("2026-11-25T10:30:00-05:00", "soon")).run()
+
+    _button(at, "Start chat").click().run()
+
+    assert not at.exception
+    assert state.CHAT not in at.session_state
+    [error] = at.error
+    assert "contact.appointment_at: cannot read 'soon' as datetime" in error.value
+    assert not at.chat_message

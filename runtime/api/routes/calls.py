@@ -40,16 +40,36 @@ async def list_calls(
     campaign: str | None = None,
     contact: str | None = None,
     outcome: str | None = None,
+    phone: Annotated[
+        str | None, Query(max_length=32, description="Part of the number, e.g. 5550100")
+    ] = None,
+    since: Annotated[
+        datetime | None, Query(description="Calls started at or after this time")
+    ] = None,
     before: Annotated[
         datetime | None, Query(description="started_at of the last call seen")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Any:
-    """Newest first; page with ``before``."""
+    """Newest first; page with ``before``; ``since`` and ``before`` make a date range."""
     rows = await calls.list_calls(
-        pool, campaign=campaign, contact=contact, outcome=outcome, before=before, limit=limit
+        pool,
+        campaign=campaign,
+        contact=contact,
+        outcome=outcome,
+        before=before,
+        since=since,
+        phone=phone or None,
+        limit=limit,
     )
     return [call_out(r) for r in rows]
+
+
+@router.get("/facets", response_model=models.CallFacets)
+async def call_facets(pool: Db) -> Any:
+    """The campaigns and outcomes calls were recorded with: the choices of the filters."""
+    campaigns, outcomes = await calls.call_facets(pool)
+    return {"campaigns": campaigns, "outcomes": outcomes}
 
 
 @router.get(

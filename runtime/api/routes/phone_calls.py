@@ -13,10 +13,18 @@ Who may call what: ``operator`` and ``admin`` keys any number the destination po
 (``runtime/destinations.py``, checked here and again by the dial activity); a ``designer`` key
 only the simulated PBX's callees (``VOXFLOW_SIM_SCENARIOS``) and the numbers of
 ``VOXFLOW_DIAL_ALLOWLIST``, so writing flows never places a call to a real person.
+
+``call_now`` dials at once even when the calling windows are closed, for the roles
+``runtime.api.auth.may_call_now`` allows (403 ``call_now_forbidden`` otherwise); the attempt
+records who asked (``attempts.window_override``) and ``GET /calls/tests/{id}`` shows it.
+Do-not-call and the destination policy still apply. ``DELETE /calls/tests/{id}`` cancels a
+test call still waiting for its window.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import dataclasses
 import io
@@ -29,19 +37,19 @@ from typing import Annotated, Any
 import asyncpg
 import phonenumbers
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from dsl.ir import Flow
 from runtime.api import models
-from runtime.api.auth import ANY_ROLE
+from runtime.api.auth import ANY_ROLE, may_call_now
 from runtime.api.deps import db, temporal
 from runtime.api.flowsource import stored_or_compiled
 from runtime.api.routes.calls import call_out
 from runtime.campaign import windows
 from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
-from runtime.db import calls, dnc
+from runtime.db import attempts, calls, dnc
 from runtime.destinations import DestinationPolicy
 from runtime.settings import Role, Settings
 
@@ -49,6 +57,7 @@ router = APIRouter(prefix="/calls", tags=["calls"])
 Db = Annotated[asyncpg.Pool, Depends(db)]
 Temporal = Annotated[Client, Depends(temporal)]
 WORKFLOW_PREFIX = "call/"
+CANCEL_WAIT_S = 10
 _ID = re.compile(r"test-[a-z0-9_-]{1,60}-\d{8}T\d{6}-[0-9a-f]{6}")
 
 
@@ -165,6 +174,14 @@ async def place_test_call(
 
     phone = _e164(body.phone)
     _check_destination(phone, role, request.app.state.settings)
+    if body.call_now and not may_call_now(role):
+        raise _problem(
+            403,
+            "call_now_forbidden",
+            f"a {role} key cannot call outside the calling windows; leave call_now off (the"
+            " call waits for the window) or ask an operator",
+        )
+    override = f"call now by {role}" if body.call_now else None
     flow = await stored_or_compiled(
         pool,
         flow_hash=body.flow_hash,
@@ -195,7 +212,9 @@ async def place_test_call(
         raise _problem(
             422, "window_invalid", f"the flow's calling windows cannot be evaluated: {exc}"
         ) from None
-    if opens is None:
+    if override:
+        opens = now
+    elif opens is None:
         raise _problem(
             422,
             "no_window",
@@ -216,6 +235,7 @@ async def place_test_call(
                 variables={k: str(v) for k, v in contact.columns.items()},
             ),
             campaign_workflow_id=None,
+            window_override=override,
         ),
         id=workflow_id,
         task_queue=request.app.state.settings.task_queue,
@@ -235,6 +255,7 @@ async def place_test_call(
         "timezone": contact.timezone,
         "status": "dialing" if opens <= now else "scheduled",
         "scheduled_at": None if opens <= now else opens,
+        "window_override": override,
         "calls_url": f"/calls?campaign={call_id}",
     }
 
@@ -269,6 +290,62 @@ async def test_call_status(test_id: str, pool: Db, request: Request) -> Any:
         out.update(contact_status=state.status, next_at=state.next_at, outcome=state.outcome)
     except RPCError as exc:  # a workflow that failed cannot answer queries; its calls still show
         out["contact_status"] = f"unavailable: {exc.message}"
+    out["attempts"] = [
+        {
+            "id": a.id,
+            "number": a.number,
+            "status": a.status,
+            "outcome": a.outcome,
+            "dialed_at": a.dialed_at,
+            "window_override": a.window_override,
+        }
+        for a in await attempts.attempts_of_campaign(pool, test_id)
+    ]
     rows = await calls.list_calls(pool, campaign=test_id, limit=20)
     out["calls"] = [call_out(r) for r in rows]
     return out
+
+
+@router.delete(
+    "/tests/{test_id}",
+    response_model=models.PhoneCallStatus,
+    responses={404: {"model": models.Problem}, 409: {"model": models.Problem}},
+    dependencies=[Depends(ANY_ROLE)],
+)
+async def cancel_test_call(test_id: str, pool: Db, request: Request) -> Any:
+    """Cancel a test call that has not dialled yet (waiting for its window): it ends
+    ``stopped`` without a call. 409 ``test_call_dialling`` once it dials (hang up from the
+    PBX instead), 409 ``test_call_over`` when it already ended."""
+    from runtime.workflows.contact import ContactWorkflow
+    from runtime.workflows.messages import SignalName
+
+    if not _ID.fullmatch(test_id):
+        raise _problem(404, "test_call_not_found", f"no test call {test_id!r}")
+    client = await temporal(request)
+    handle = client.get_workflow_handle_for(ContactWorkflow.run, WORKFLOW_PREFIX + test_id)
+    try:
+        described = await handle.describe()
+        state = (
+            await handle.query(ContactWorkflow.status)
+            if described.status == WorkflowExecutionStatus.RUNNING
+            else None
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise _problem(404, "test_call_not_found", f"no test call {test_id!r}") from None
+        raise
+    if state is None:
+        raise _problem(409, "test_call_over", f"test call {test_id} has already ended")
+    if state.status not in ("pending", "scheduled"):
+        raise _problem(
+            409,
+            "test_call_dialling",
+            f"test call {test_id} is {state.status}: it can no longer be cancelled (the callee"
+            " or the PBX ends the call)",
+        )
+    await handle.signal(SignalName.STOP)
+    # A waiting test call ends as soon as its workflow reads the signal; one that started to
+    # dial in between finishes its call, and the status below says so.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(handle.result(), CANCEL_WAIT_S)
+    return await test_call_status(test_id, pool, request)
