@@ -63,6 +63,7 @@ class CallRow:
     """The providers' ``cost_usd`` summed; ``None`` when no provider reported usage."""
     recording: str | None = None
     """The WAV file's name relative to the recordings directory; ``None`` when not recorded."""
+    tenant: str = "default"
 
 
 def _call_row(r: asyncpg.Record) -> CallRow:
