@@ -96,6 +96,8 @@ class CampaignPlan:
     closed_dates: tuple[str, ...] = ()
     """Local dates on which nobody is called (holidays resolved at start)."""
     default_timezone: str = "UTC"
+    tenant: str = "default"
+    """The tenant the campaign belongs to: its workflow ids and ``VoxflowTenant`` say so."""
 
 
 # --- campaign workflow -----------------------------------------------------------------------
