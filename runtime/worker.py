@@ -74,9 +74,7 @@ def build_workers(
     """
     queue = own_queue(shared_queue)
     io = CampaignIO(pool, WorkerRoute(queue, audiosocket))
-    dial = DialActivities(
-        gateway, pool, policy=destinations, lines=pbx_lines, line_pool=line_pool
-    )
+    dial = DialActivities(gateway, pool, policy=destinations, lines=pbx_lines, line_pool=line_pool)
     shared = Worker(
         client,
         task_queue=shared_queue,
