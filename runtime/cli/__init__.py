@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runtime.cli.campaign_commands",
     "runtime.cli.explain_commands",
     "runtime.cli.simulate_commands",
+    "runtime.cli.tenant_commands",
 )
 
 
