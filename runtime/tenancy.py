@@ -29,6 +29,9 @@ PLATFORM = "*"
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 """What a tenant id may be (the ``tenants.id`` check of the migration)."""
 
+KEY_PREFIX = "vf_"
+"""How a tenant's API key begins (``vf_<id>_<secret>``, ``runtime/db/tenants.py``)."""
+
 _PREFIX = "tenant/"
 _current: ContextVar[str] = ContextVar("voxflow_tenant", default=DEFAULT_TENANT)
 

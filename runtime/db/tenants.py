@@ -22,7 +22,7 @@ from runtime import tenancy
 from runtime.db.types import Db
 
 KeyRole = Literal["admin", "operator", "designer"]
-KEY_PREFIX = "vf_"
+KEY_PREFIX = tenancy.KEY_PREFIX
 
 
 @dataclass(frozen=True)
