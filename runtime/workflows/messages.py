@@ -349,7 +349,8 @@ class AttemptEnd:
     contact_id: str
     outcome: str
     dialled: bool
-    action: Literal["retry", "callback", "dnc", "final", "window"]
+    action: Literal["retry", "callback", "dnc", "final", "window", "line"]
+    """``window``/``line``: refused at dial time (window closed, no line free), not dialled."""
     next_at: datetime | None
     detail: str = ""
 
