@@ -419,3 +419,45 @@ async def test_two_tenants_run_campaigns_of_one_name_in_their_own_workflows(
         assert described.typed_search_attributes.get(search.TENANT) == tenant
         assert handle.id == f"tenant/{tenant}/campaign/same-name"
         await handle.terminate()
+
+
+async def test_the_platform_view_reads_across_tenants_and_changes_only_one_named(
+    settings: Any, pg_pool: asyncpg.Pool
+) -> None:
+    app = create_app(settings, db=pg_pool)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://voxflow.test",
+        headers={"X-API-Key": KEYS["admin"]},
+    ) as platform:
+        keys = {}
+        for tenant in ("p-one", "p-two"):
+            assert (await platform.post("/tenants", json={"id": tenant})).status_code == 201
+            made = await platform.post(
+                "/campaigns",
+                json={"source": FLOW, "name": f"{tenant}-camp"},
+                headers={"X-Voxflow-Tenant": tenant},
+            )
+            assert made.status_code == 201, made.text
+            keys[tenant] = (
+                await platform.post(f"/tenants/{tenant}/keys", json={"role": "operator"})
+            ).json()["key"]
+        everyone = await platform.get("/campaigns", headers={"X-Voxflow-Tenant": "*"})
+        names = {c["name"] for c in everyone.json()}
+        assert {"p-one-camp", "p-two-camp"} <= names
+        usage = await platform.get("/usage", headers={"X-Voxflow-Tenant": "*"})
+        assert {"default", "p-one", "p-two"} <= {u["tenant"] for u in usage.json()}
+
+        write = await platform.put("/dnc/+12125550100", headers={"X-Voxflow-Tenant": "*"})
+        assert (write.status_code, write.json()["code"]) == (422, "tenant_required")
+        unknown = await platform.get("/campaigns", headers={"X-Voxflow-Tenant": "nobody"})
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "tenant_not_found")
+
+        # A tenant's key may not switch tenants, whether the other exists or not.
+        for other in ("p-two", "nobody", "*"):
+            r = await platform.get(
+                "/campaigns", headers={"X-API-Key": keys["p-one"], "X-Voxflow-Tenant": other}
+            )
+            assert (r.status_code, r.json()["code"]) == (403, "tenant_forbidden")
+        own = await platform.get("/campaigns", headers={"X-API-Key": keys["p-one"]})
+        assert [c["name"] for c in own.json()] == ["p-one-camp"]

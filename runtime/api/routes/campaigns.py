@@ -94,7 +94,9 @@ async def campaign_status(name: str, pool: Db, request: Request) -> Any:
     board = await load_board(pool, name, datetime.now(UTC))
     if board is not None:
         out["board"] = board_out(board)
-    if row.status != "draft":
+    # The platform's view across tenants reads the stored state only: a campaign's workflow
+    # id needs its tenant.
+    if row.status != "draft" and tenancy.current() != tenancy.PLATFORM:
         try:
             from runtime.client import progress
 

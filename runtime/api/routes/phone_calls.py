@@ -252,7 +252,7 @@ async def test_call_status(test_id: str, pool: Db, request: Request) -> Any:
     """Where a test call stands: its workflow, the contact's state, and its calls so far."""
     from runtime.workflows.contact import ContactWorkflow
 
-    if not _ID.fullmatch(test_id):
+    if not _ID.fullmatch(test_id) or tenancy.current() == tenancy.PLATFORM:
         raise _problem(404, "test_call_not_found", f"no test call {test_id!r}")
     client = await temporal(request)
     handle = client.get_workflow_handle_for(
