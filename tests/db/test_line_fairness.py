@@ -1,16 +1,11 @@
 """Tenants sharing a PBX's lines: the line claim in PostgreSQL, driven like the contact workflows
 drive it (claim at dial time; refused: claim again ``LINE_RECHECK`` later), on a simulated clock.
 
-The claims are real (``attempts.claim_for_dial`` → ``voxflow_claim_line``); only time is
-simulated: a call holds its line for its duration, then its attempt ends.
+The claims are real (``runtime/dryrun/lines.py``); only time is simulated.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import random
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import asyncpg
@@ -18,91 +13,10 @@ import pytest
 
 from runtime import tenancy
 from runtime.db import attempts
-from runtime.workflows.contact import LINE_RECHECK
+from runtime.dryrun.lines import LINES, simulate_lines
 
-LINES = 5
-RECHECK = LINE_RECHECK.total_seconds()
 B_PACING_PERIOD = 10.0
 """B's campaign dials at most 6 a minute: one call every 10 s."""
-
-
-@dataclass
-class Run:
-    first_start: dict[str, float] = field(default_factory=dict)
-    started: dict[str, int] = field(default_factory=dict)
-    peak_lines: int = 0
-    peak_by_tenant: dict[str, int] = field(default_factory=dict)
-
-
-async def _simulate(
-    pool: asyncpg.Pool,
-    campaigns: dict[str, tuple[float, int, int]],
-    *,
-    until: float,
-    wait_ttl: timedelta = attempts.LINE_WAIT_TTL,
-    tag: str,
-    watch: str | None = None,
-) -> Run:
-    """Run each tenant's campaign ``(start, contacts, concurrency)`` until ``until`` seconds
-    of simulated time, or until every contact of ``watch`` (None: of every tenant) has been
-    dialled."""
-    rnd = random.Random(7)
-    seq = itertools.count()
-    events: list[tuple[float, int, str, str, str]] = []  # (time, order, kind, tenant, attempt)
-    queued = {t: n for t, (_, n, _) in campaigns.items()}
-    live = {t: 0 for t in campaigns}
-    lines = {t: 0 for t in campaigns}
-    run = Run(started={t: 0 for t in campaigns})
-
-    async def next_contact(tenant: str, now: float) -> None:
-        if queued[tenant] == 0:
-            return
-        queued[tenant] -= 1
-        live[tenant] += 1
-        attempt = f"{tag}-{tenant}-{queued[tenant]}"
-        with tenancy.acting_as(tenant):
-            await attempts.record_dialing(
-                pool, attempt, campaign="c", contact=attempt, number=1, phone="+15550100000"
-            )
-        heapq.heappush(events, (now, next(seq), "claim", tenant, attempt))
-
-    for tenant, (start, _, concurrency) in campaigns.items():
-        for _ in range(concurrency):
-            await next_contact(tenant, start)
-    while events:
-        now, _, kind, tenant, attempt = heapq.heappop(events)
-        if now > until:
-            break
-        if kind == "claim":
-            with tenancy.acting_as(tenant):
-                verdict = await attempts.claim_for_dial(
-                    pool, attempt, "+15550100000", lines=LINES, line_pool=tag, wait_ttl=wait_ttl
-                )
-            if verdict == "claimed":
-                run.first_start.setdefault(tenant, now)
-                run.started[tenant] += 1
-                lines[tenant] += 1
-                run.peak_lines = max(run.peak_lines, sum(lines.values()))
-                run.peak_by_tenant[tenant] = max(run.peak_by_tenant.get(tenant, 0), lines[tenant])
-                duration = rnd.uniform(15, 45)  # ring, talk, hang up
-                heapq.heappush(events, (now + duration, next(seq), "end", tenant, attempt))
-            else:
-                assert verdict.startswith("no_line:"), verdict
-                heapq.heappush(events, (now + RECHECK, next(seq), "claim", tenant, attempt))
-        else:
-            with tenancy.acting_as(tenant):
-                await attempts.finish_attempt(pool, attempt, outcome="no_answer")
-            lines[tenant] -= 1
-            live[tenant] -= 1
-            await next_contact(tenant, now)
-        if all(run.started[t] == n for t, (_, n, _) in campaigns.items() if watch in (None, t)):
-            break
-    # Calls still up at the end hang up: they must not hold lines for the next test.
-    for _, _, kind, tenant, attempt in events:
-        if kind == "end":
-            with tenancy.acting_as(tenant):
-                await attempts.finish_attempt(pool, attempt, outcome="no_answer")
-    return run
 
 
 @pytest.fixture
@@ -120,7 +34,7 @@ async def test_a_small_campaign_starts_within_one_pacing_period_beside_a_large_o
     # A: 1,000 contacts, 50 at a time, from t=0; B: 10 contacts, 10 at a time, from t=60 s,
     # when A holds all 5 lines and 50 of its contacts keep claiming.
     campaigns = {"alpha": (0.0, 1000, 50), "beta": (60.0, 10, 10)}
-    fair = await _simulate(tenants_ab, campaigns, until=3600, tag="fair", watch="beta")
+    fair = await simulate_lines(tenants_ab, campaigns, until=3600, tag="fair", watch="beta")
     assert fair.peak_lines == LINES
     assert fair.first_start["beta"] - 60.0 <= B_PACING_PERIOD, fair
     assert fair.started["beta"] == 10
@@ -133,7 +47,7 @@ async def test_without_the_waiting_tenants_a_small_campaign_waits_behind_a_large
 ) -> None:
     # The baseline the fair share fixes: first come, first served (waiters forgotten at once).
     campaigns = {"alpha": (0.0, 1000, 50), "beta": (60.0, 10, 10)}
-    fifo = await _simulate(
+    fifo = await simulate_lines(
         tenants_ab, campaigns, until=600, wait_ttl=timedelta(0), tag="fifo", watch="beta"
     )
     waited = fifo.first_start.get("beta", 600.0) - 60.0
@@ -141,7 +55,7 @@ async def test_without_the_waiting_tenants_a_small_campaign_waits_behind_a_large
 
 
 async def test_a_tenant_alone_uses_every_line_and_never_more(tenants_ab: asyncpg.Pool) -> None:
-    run = await _simulate(tenants_ab, {"alpha": (0.0, 60, 20)}, until=3600, tag="alone")
+    run = await simulate_lines(tenants_ab, {"alpha": (0.0, 60, 20)}, until=3600, tag="alone")
     assert run.started["alpha"] == 60
     assert run.peak_lines == LINES
 
@@ -150,7 +64,7 @@ async def test_a_tenants_own_line_cap_holds(tenants_ab: asyncpg.Pool) -> None:
     with tenancy.acting_as(tenancy.PLATFORM):
         await tenants_ab.execute("UPDATE tenants SET max_lines = 2 WHERE id = 'beta'")
     try:
-        run = await _simulate(tenants_ab, {"beta": (0.0, 20, 10)}, until=3600, tag="cap")
+        run = await simulate_lines(tenants_ab, {"beta": (0.0, 20, 10)}, until=3600, tag="cap")
     finally:
         with tenancy.acting_as(tenancy.PLATFORM):
             await tenants_ab.execute("UPDATE tenants SET max_lines = NULL WHERE id = 'beta'")
