@@ -202,10 +202,10 @@ class CampaignWorkflow:
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
             result_type=ContactsPage,
         )
-        known = {search.contact_workflow_id(plan.name, c.id) for c in s.queued}
+        known = {search.contact_workflow_id(plan.name, c.id, plan.tenant) for c in s.queued}
         closed = []
         for contact in page.contacts:
-            wid = search.contact_workflow_id(plan.name, contact.id)
+            wid = search.contact_workflow_id(plan.name, contact.id, plan.tenant)
             if wid in s.live or wid in known:
                 continue
             known.add(wid)

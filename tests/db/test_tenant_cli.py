@@ -62,3 +62,8 @@ def test_unknown_tenant_and_bad_id_are_refused(pg_url: str, monkeypatch: pytest.
     assert missing.exit_code == 1 and "no tenant 'nobody'" in missing.output
     bad = CliRunner().invoke(app, ["tenant", "create", "Not_An_Id"])
     assert bad.exit_code == 2 and "not a tenant id" in bad.output
+
+
+def test_a_bad_tenant_option_is_refused_before_any_command_runs() -> None:
+    result = CliRunner().invoke(app, ["--tenant", "Not An Id", "tenant", "list"])
+    assert result.exit_code == 2 and "not a tenant id" in result.output
