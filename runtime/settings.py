@@ -113,6 +113,9 @@ class Settings(BaseSettings):
 
     # --- Asterisk --------------------------------------------------------------------------
     ami_host: str | None = _env("AMI_HOST", default=None)
+    pbx_lines: int | None = _env("VOXFLOW_PBX_LINES", default=None, ge=1)
+    """Lines of the PBX that every tenant's campaigns share (fairly: docs/tenancy.md);
+    unset: the PBX's own limit is the only one."""
     """Asterisk Manager Interface host; ``None`` = the simulated PBX."""
     ami_port: int = _env("AMI_PORT", default=5038, ge=1, le=65535)
     ami_username: str | None = _env("AMI_USERNAME", default=None)
