@@ -131,6 +131,17 @@ async def _flow_version(w: World) -> None:
     await _same_as_missing(w, "GET", f"/flows/{w.b_flow}", "/flows/sha256:" + "0" * 64)
 
 
+async def _heat_map(w: World) -> None:
+    # B's flow and campaign are as unknown to A as names nobody uses (A has no flow yet).
+    await _same_as_missing(w, "GET", "/flows/reminder/heatmap", "/flows/nobody/heatmap")
+    await _same_as_missing(
+        w,
+        "GET",
+        "/flows/reminder/heatmap?campaign=b-only",
+        "/flows/nobody/heatmap?campaign=nowhere",
+    )
+
+
 async def _dnc_list(w: World) -> None:
     r = await w.a.get("/dnc")
     assert r.status_code == 200
@@ -260,6 +271,7 @@ async def _open(w: World) -> None:
 
 
 MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/flows/{name}/heatmap"): _heat_map,  # first: before A stores a flow of its own
     ("GET", "/health"): _open,
     ("GET", "/ready"): _open,
     ("GET", "/campaigns"): _campaigns_list,
