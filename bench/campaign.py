@@ -24,6 +24,11 @@ one run, after an unreported warm-up campaign (the first campaign of a process p
 workflow sandbox's imports).
 Usage: .venv/bin/python bench/campaign.py [--contacts 300] [--concurrency 50]
 [--observability off|on|both] [--rounds 1]
+
+``--workers 1,2,4``: the campaign instead runs on that many real worker processes
+(``python -m runtime.worker``, as ``voxflow worker`` starts them), each beside a simulated PBX
+of its own (a process too), all on the same dev server and PostgreSQL; one campaign per
+count, each after a bare figure of its own, taken just before it on the same server.
 """
 
 from __future__ import annotations
@@ -36,33 +41,37 @@ import json
 import os
 import platform
 import socket
+import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
-from temporalio import activity, workflow
-from temporalio.worker import Worker
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dsl import load_flow
-from dsl.ir import CallingWindow, Campaign, ContactsSource, OutcomeRule, Pacing
-from runtime.client import connect, start_campaign
-from runtime.contacts.importer import Contact
-from runtime.db import connect as db_connect
-from runtime.db import contacts, create_pool, migrate
-from runtime.db.campaigns import create_campaign
-from runtime.db.flows import save_flow
-from runtime.dev.postgres import start_embedded
-from runtime.dev.temporal import start_dev_server
-from runtime.observability.exposition import temporal_runtime, worker_metrics_server
-from runtime.observability.tracing import temporal_interceptors
-from runtime.settings import load_settings
-from runtime.worker import build_workers, run_workers
-from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignPlan
-from telephony.ami.client import AmiSettings
-from telephony.ami.gateway import AsteriskGateway
-from telephony.sim import SimPBX, load_scenarios, originates_per_attempt
+import httpx  # noqa: E402
+from temporalio import activity, workflow  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+
+from dsl import load_flow  # noqa: E402
+from dsl.ir import CallingWindow, Campaign, ContactsSource, OutcomeRule, Pacing  # noqa: E402
+from runtime.client import connect, start_campaign  # noqa: E402
+from runtime.contacts.importer import Contact  # noqa: E402
+from runtime.db import connect as db_connect  # noqa: E402
+from runtime.db import contacts, create_pool, migrate  # noqa: E402
+from runtime.db.campaigns import create_campaign  # noqa: E402
+from runtime.db.flows import save_flow  # noqa: E402
+from runtime.dev.postgres import start_embedded  # noqa: E402
+from runtime.dev.temporal import start_dev_server, stop_process  # noqa: E402
+from runtime.observability.exposition import temporal_runtime, worker_metrics_server  # noqa: E402
+from runtime.observability.tracing import temporal_interceptors  # noqa: E402
+from runtime.settings import load_settings  # noqa: E402
+from runtime.worker import build_workers, run_workers  # noqa: E402
+from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignPlan  # noqa: E402
+from telephony.ami.client import AmiSettings  # noqa: E402
+from telephony.ami.gateway import AsteriskGateway  # noqa: E402
+from telephony.sim import SimPBX, load_scenarios, originates_per_attempt  # noqa: E402
+from tests.faults.processes import start_sim, start_worker, worker_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -227,6 +236,103 @@ async def observed_rate(
     return rate, dialled, spans, observed.scrapes
 
 
+async def store_campaign(pool, name: str, prefix: str, count: int, concurrency: int):
+    """A campaign of ``count`` contacts whose callees all answer busy; its plan and numbers."""
+    numbers = {f"{prefix}{i:04d}": {"result": "busy"} for i in range(count)}
+    campaign = Campaign(
+        name=name,
+        contacts=ContactsSource(kind="csv", location="none.csv"),
+        windows=(CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),),
+        rules=(OutcomeRule("busy", "final"),),
+        pacing=Pacing(max_concurrent=concurrency),
+        ring_timeout_ms=5_000,
+    )
+    flow = dataclasses.replace(load_flow(ROOT / "flows" / "reminder.flow"), campaign=campaign)
+    flow_hash = await save_flow(pool, flow)
+    await create_campaign(pool, name, flow_hash)
+    await contacts.store_contacts(
+        pool,
+        name,
+        [Contact(f"{name}-{i:05d}", p, "UTC", "default", "", i, {}, {})
+         for i, p in enumerate(numbers)],
+    )  # fmt: skip
+    return CampaignPlan(name, flow_hash, campaign), numbers
+
+
+async def campaign_rate_processes(
+    client, pool, pg_url: str, temporal: str, tmp: Path, count: int, concurrency: int, n: int
+) -> tuple[float, int, list[int]]:
+    """Dial attempts per second with ``n`` worker processes, each beside its own PBX."""
+    plan, numbers = await store_campaign(pool, f"bench-w{n}", f"+1555{n:02d}1", count, concurrency)
+    processes, logs = [], []
+    try:
+        for m in range(n):
+            scenarios, log = tmp / f"scenarios-{n}-{m}.json", tmp / f"originates-{n}-{m}.jsonl"
+            scenarios.write_text(
+                json.dumps({"ring_ms": 20, "max_concurrent": 1000, "numbers": numbers})
+            )
+            sim, ami_port = await start_sim(scenarios, log, tmp / f"sim-{n}-{m}.out")
+            processes.append(sim)
+            logs.append(log)
+            env = worker_env(temporal, pg_url, ami_port)
+            env.update({"VOXFLOW_MAX_CALLS": str(concurrency * 2), "VOXFLOW_STATE_DIR": str(tmp)})
+            out = tmp / f"worker-{n}-{m}.out"
+            processes.append(await start_worker(env, out))
+            while b"voxflow worker: queue" not in (out.read_bytes() if out.exists() else b""):
+                if processes[-1].returncode is not None:
+                    raise RuntimeError(f"worker exited, see {out}")
+                await asyncio.sleep(0.2)
+        start = time.perf_counter()
+        handle = await start_campaign(
+            client,
+            plan,
+            page_size=100,
+            max_live=2000,
+            task_queue=SHARED_TASK_QUEUE,
+        )
+        result = await handle.result()
+        elapsed = time.perf_counter() - start
+    finally:
+        for process in processes:
+            await stop_process(process)
+    per_pbx = [sum(originates_per_attempt(log).values()) for log in logs]
+    assert result.finished == count, result
+    return sum(per_pbx) / elapsed, sum(per_pbx), per_pbx
+
+
+async def main_workers(count: int, concurrency: int, counts: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        pg = await asyncio.to_thread(start_embedded, tmp / "pg")
+        server = await start_dev_server(tmp / "temporal", ui=False, persistent=False)
+        try:
+            conn = await db_connect(pg.url)
+            await migrate(conn)
+            await conn.close()
+            pool = await create_pool(pg.url)
+            client = await server.client()
+            print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {count} contacts, "
+                  f"pacing {concurrency}")  # fmt: skip
+            print(f"{'workers':>7} {'load':>5} {'bare /s':>8} {'campaign /s':>11} {'ratio':>6} "
+                  f"{'x 1 worker':>10}  originates per PBX")  # fmt: skip
+            first = None
+            for n in counts:
+                load = os.getloadavg()[0]
+                bare = await bare_rate(client, count)
+                rate, _, per_pbx = await campaign_rate_processes(
+                    client, pool, pg.url, server.address, tmp, count, concurrency, n
+                )
+                first = first or rate
+                print(f"{n:>7} {load:>5.2f} {bare:>8.1f} {rate:>11.1f} {rate / bare:>6.2f} "
+                      f"{rate / first:>10.2f}  {per_pbx}", flush=True)  # fmt: skip
+            await pool.close()
+        finally:
+            await server.stop()
+            await asyncio.to_thread(pg.stop)
+    print("load = 1-minute load average before the pair; bare = temporalio workflow+activity in "
+          "this process, just before the campaign on the same dev server.")  # fmt: skip
+
+
 async def main(count: int, concurrency: int, observability: str, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -282,5 +388,14 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--observability", choices=["off", "on", "both"], default="off")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        default=None,
+        help="comma-separated worker process counts, e.g. 1,2,4 (each beside its own PBX)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.contacts, args.concurrency, args.observability, args.rounds))
+    if args.workers:
+        counts = [int(n) for n in args.workers.split(",")]
+        asyncio.run(main_workers(args.contacts, args.concurrency, counts))
+    else:
+        asyncio.run(main(args.contacts, args.concurrency, args.observability, args.rounds))

@@ -113,10 +113,11 @@ class Settings(BaseSettings):
 
     # --- Asterisk --------------------------------------------------------------------------
     ami_host: str | None = _env("AMI_HOST", default=None)
-    pbx_lines: int | None = _env("VOXFLOW_PBX_LINES", default=None, ge=1)
-    """Lines of the PBX that every tenant's campaigns share (fairly: docs/tenancy.md);
-    unset: the PBX's own limit is the only one."""
     """Asterisk Manager Interface host; ``None`` = the simulated PBX."""
+    pbx_lines: int | None = _env("VOXFLOW_PBX_LINES", default=None, ge=1)
+    """Lines of the PBX that every tenant's campaigns share, counted in PostgreSQL across all
+    the processes dialling through it (fairly: docs/tenancy.md); unset: the PBX's own limit is
+    the only one. ``VOXFLOW_MAX_CALLS`` caps one process; this caps the PBX."""
     ami_port: int = _env("AMI_PORT", default=5038, ge=1, le=65535)
     ami_username: str | None = _env("AMI_USERNAME", default=None)
     ami_secret: SecretStr | None = _env("AMI_SECRET", default=None)
@@ -125,6 +126,9 @@ class Settings(BaseSettings):
     audiosocket_port: int = _env("AUDIOSOCKET_PORT", default=9092, ge=0, le=65535)
     audiosocket_advertised: str | None = _env("AUDIOSOCKET_ADVERTISED_ADDRESS", default=None)
     """``host:port`` Asterisk connects to (differs from the bind address behind NAT/compose)."""
+    max_calls: int = _env("VOXFLOW_MAX_CALLS", default=50, ge=1)
+    """Calls (dials and conversations) one worker process runs at once: its share of its
+    PBX's lines. Several processes beside one Asterisk split its line limit between them."""
     event_loop: Literal["auto", "uvloop", "asyncio"] = _env("VOXFLOW_EVENT_LOOP", default="auto")
     """The worker's event loop (``runtime/eventloop.py``): ``auto`` = uvloop when installed."""
 

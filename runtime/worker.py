@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -181,6 +182,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             audiosocket=res.audiosocket,
             call_activities=[converse.converse],
             shared_queue=settings.task_queue,
+            max_concurrent_calls=settings.max_calls,
             destinations=DestinationPolicy.from_settings(settings),
             pbx_lines=settings.pbx_lines,
             line_pool=settings.ami_host or "sim",
@@ -204,7 +206,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
 def main() -> None:
     from runtime import eventloop
+    from runtime.worker_pool import CORE_ENV
 
+    core = os.environ.get(CORE_ENV)
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(core)})  # one of `voxflow worker --processes N`
     settings = load_settings()
     configure_logging(settings)
     tracer_provider = configure_tracing(settings, "voxflow-worker")

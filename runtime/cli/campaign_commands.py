@@ -108,11 +108,26 @@ def dev() -> None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            min=1,
+            help="Worker processes to run (one per core): each its own AudioSocket port "
+            "(AUDIOSOCKET_PORT + i) and task queue, sharing the AMI settings' Asterisk.",
+        ),
+    ] = 1,
+) -> None:
     """Run a worker against TEMPORAL_ADDRESS, DATABASE_URL and the AMI settings."""
-    from runtime.worker import main
+    if processes == 1:
+        from runtime.worker import main
 
-    main()
+        main()
+        return
+    from runtime.worker_pool import main as pool_main
+
+    pool_main(processes)
 
 
 @campaign_app.command("start")

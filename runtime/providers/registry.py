@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dsl.providers import OPENAI_VOICES, PROVIDER_NAMES
 from runtime.engine import Engine
@@ -75,6 +76,8 @@ class Providers:
     def __init__(self, settings: Settings, *, openai_audio_format: AudioFormat = "pcmu") -> None:
         self.settings = settings
         self.openai_audio_format: AudioFormat = openai_audio_format
+        self._openai_client: Any = None
+        """One ``AsyncOpenAI`` for every realtime call of this registry (built on first use)."""
 
     def configured(self, name: str) -> bool:
         info = PROVIDERS.get(name)
@@ -117,11 +120,18 @@ class Providers:
             from runtime.providers.openai_realtime import OpenAIRealtimeProvider
 
             assert s.openai_api_key is not None
+            if self._openai_client is None:
+                from runtime.providers.openai_realtime.adapter import realtime_client
+
+                self._openai_client = realtime_client(
+                    s.openai_api_key.get_secret_value(), s.openai_base_url
+                )
             return OpenAIRealtimeProvider(
                 api_key=s.openai_api_key.get_secret_value(),
                 base_url=s.openai_base_url,
                 model=s.openai_realtime_model,
                 audio_format=self.openai_audio_format,
+                client=self._openai_client,
             )
         if name == ULTRAVOX:
             from runtime.providers.ultravox import UltravoxProvider

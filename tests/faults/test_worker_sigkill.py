@@ -63,12 +63,14 @@ def number(i: int) -> str:
     return f"+1555010{i:04d}"
 
 
-def write_scenarios(path: Path) -> None:
+def write_scenarios(path: Path, *, max_concurrent: int = 200) -> None:
     numbers = {}
     for i in range(CONTACTS):
         kind = SCRIPT[i % len(SCRIPT)]
         numbers[number(i)] = {"amd": "machine"} if kind == "machine" else {"result": kind}
-    path.write_text(json.dumps({"ring_ms": 100, "max_concurrent": 200, "numbers": numbers}))
+    path.write_text(
+        json.dumps({"ring_ms": 100, "max_concurrent": max_concurrent, "numbers": numbers})
+    )
 
 
 @pytest.mark.slow

@@ -106,7 +106,8 @@ class RealtimeCall(RecordedCall):
         event = {"event_id": self.new_id("event"), **event}
         for problem in server_event_problems(event) if self.server.validate else ():
             self.server.invalid.append(f"server → client {problem}")
-        self.server.sent.append(event)
+        if self.server.keep_audio or event["type"] != "response.output_audio.delta":
+            self.server.sent.append(event)
         await self.ws.send_text(json.dumps(event))
 
     async def next_event(self, kind: str, index: int = 0, wait_s: float = 10.0) -> dict[str, Any]:
@@ -213,9 +214,10 @@ class RealtimeCall(RecordedCall):
         pcm = ulaw_decode(data).pcm if fmt.get("type") == "audio/pcmu" else data
         chunk_ms = len(data) // bytes_per_ms(fmt)
         rate = 24000 if fmt.get("type") == "audio/pcm" else 8000
-        if self._decoder is None or self._decoder.rate != rate:
-            self._decoder = SimSpeechDecoder(rate)
-        self.heard.extend(self._decoder.feed(pcm))
+        if self.server.decode_speech:
+            if self._decoder is None or self._decoder.rate != rate:
+                self._decoder = SimSpeechDecoder(rate)
+            self.heard.extend(self._decoder.feed(pcm))
         loud = rms(pcm) > SPEECH_RMS
         if loud and self._speech_at is None:
             self._speech_at = self.input_ms
@@ -491,13 +493,26 @@ class OpenAIRealtimeStandin:
     """``async with OpenAIRealtimeStandin(script) as s``; ``s.base_url`` for ``AsyncOpenAI``."""
 
     def __init__(
-        self, script: Script | None = None, *, api_key: str = "sk-standin", validate: bool = True
+        self,
+        script: Script | None = None,
+        *,
+        api_key: str = "sk-standin",
+        validate: bool = True,
+        keep_audio: bool = True,
+        decode_speech: bool = True,
     ) -> None:
         self.script = script
         self.api_key = api_key
         self.validate = validate
         """Check every event against the SDK's models (off only for benchmarks: the check
         runs on the event loop the adapter under measure shares)."""
+        self.keep_audio = keep_audio
+        """Keep audio events (``input_audio_buffer.append``, ``response.output_audio.delta``)
+        in :attr:`sent` and each call's ``received`` (off only for long benchmarks, whose
+        hundreds of calls would otherwise hold every second of audio in memory)."""
+        self.decode_speech = decode_speech
+        """Decode the caller's simulated speech into :attr:`RealtimeCall.heard` (off only for
+        benchmarks whose scripts give every transcript: it is the stand-in's own cost)."""
         self.calls: list[RealtimeCall] = []
         self.sent: list[dict[str, Any]] = []
         self.rejected = 0
@@ -542,7 +557,8 @@ class OpenAIRealtimeStandin:
                 except json.JSONDecodeError:
                     await call.error("Invalid JSON.", "invalid_json")
                     continue
-                call.received.append(event)
+                if self.keep_audio or event.get("type") != "input_audio_buffer.append":
+                    call.received.append(event)
                 for problem in client_event_problems(event) if self.validate else ():
                     self.invalid.append(f"client → server {problem}")
                 await call.handle(event)

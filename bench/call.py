@@ -1,0 +1,633 @@
+"""Whole-call benchmark: N concurrent calls through the real call path on one core.
+
+Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
+[--no-baseline] [--format pcm24k|pcmu]``
+
+Layout (needs >= 2 cores):
+
+* server process, pinned to core 0 (the system under test): an ``AudioSocketServer`` with
+  keep-alive, and per call what the ``converse`` activity builds (``runtime.call.assemble.
+  voice_call``): the engine on ``flows/reminder.flow``, the ``CallBridge``, the OpenAI Realtime
+  adapter through the official SDK over a real WebSocket (``pcm24k``: the bridge resamples
+  caller audio 8 -> 24 kHz, the playout buffer agent audio 24 -> 8 kHz), the stereo recorder
+  writing a WAV per call to a temporary directory (removed at the end);
+* the OpenAI Realtime stand-in (``tests/standins``, SDK-model checks off: they are the
+  stand-in's cost, not the server's), pinned to core 1, playing the model: it speaks the
+  flow's greeting, and under server VAD answers each caller turn with 3 s of speech, sent in
+  100 ms deltas at twice real time as the service does (it generates faster than it plays);
+* the load generator (N simulated Asterisk channels), pinned to core 1: each sends a 20 ms
+  frame every 20 ms, silence except when its caller speaks (1.2 s every 6 s, the calls spread
+  over the cycle), and every third cycle also speaks 0.8 s into the agent's answer: a
+  barge-in, which the bridge turns into a playout flush and a ``response.cancel`` +
+  ``conversation.item.truncate``.
+
+Figures per N, over a steady window after every call is up, each beside ``bench/media.py``'s
+figure for the same N from the same run (its loopback echo provider; ``--no-baseline`` skips
+it), with the 1-minute load average before each:
+
+* CPU per live call-second: server process CPU (all its threads: the engine's steps run in
+  worker threads) / (calls x window seconds); the ratio to the media server's own figure;
+* late p99: how late each outgoing agent frame left against its 20 ms deadline (server side,
+  frames inside a run), and arrival jitter at the caller: |inter-arrival - 20 ms| over every
+  frame (audio and keep-alive) the caller received in the window;
+* flush: from the bridge's ``interrupt()`` to the last agent-audio frame at the caller;
+* ``--profile N``: one more run at N calls under ``cProfile`` for the split of CPU between
+  media, resampling, provider socket, engine, recording, bridge and the event loop (see
+  :func:`split`), with the profiler's overhead (CPU per call-second with and without it);
+* the in-process floor (:func:`floor`): the same per-frame work with no socket and no event
+  loop, so the cost of the sockets and the loop shows as the difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import cProfile
+import gc
+import json
+import multiprocessing as mp
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import media as media_bench  # noqa: E402
+
+from dsl import load_flow  # noqa: E402
+from runtime import eventloop  # noqa: E402
+from runtime.call import bridge as bridge_module  # noqa: E402
+from runtime.call.assemble import call_engine, voice_call  # noqa: E402
+from runtime.call.recording import StereoRecorder  # noqa: E402
+from runtime.call.spec import CallServices, CallSpec  # noqa: E402
+from runtime.engine.events import Tick  # noqa: E402
+from runtime.persistence import InMemoryPersistence  # noqa: E402
+from runtime.providers.registry import Providers  # noqa: E402
+from runtime.settings import load_settings  # noqa: E402
+from telephony.audio import AudioFrame  # noqa: E402
+from telephony.audio.playout import PlayoutBuffer  # noqa: E402
+from telephony.audio.resample import Resampler  # noqa: E402
+from telephony.audiosocket import AudioSocketServer, codec  # noqa: E402
+from tests.standins.harness import tone  # noqa: E402
+from tests.standins.openai_realtime import OpenAIRealtimeStandin, RealtimeCall  # noqa: E402
+
+FLOW = ROOT / "flows" / "reminder.flow"
+CONTACT = {
+    "id": "a1",
+    "first_name": "Ada",
+    "phone": "+12125550143",
+    "appointment_at": "2026-12-08T10:30:00-05:00",
+    "timezone": "America/New_York",
+}
+FRAME = 320
+CYCLE_S = 6.0
+SPEAK_S = 1.2
+BARGE_AT_S, BARGE_S = 3.0, 0.8
+ANSWER = "sure, let me look at that for you, it will only take a moment " * 6
+ANSWER_MS = 3000
+DELTA_MS = 100
+SPEECH = tone(20, 8000, 300.0, 6000)
+SILENCE = bytes(FRAME)
+ZERO = bytes(8)
+
+
+def _pin(core: int) -> str:
+    try:
+        os.sched_setaffinity(0, {core})
+        return f"core {core}"
+    except (AttributeError, OSError) as exc:
+        return f"not pinned ({exc})"
+
+
+def _rss_kib() -> int:
+    """This process's resident memory (``VmRSS``), KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# ---- the model (stand-in process) ----------------------------------------------------------
+
+
+async def model(call: RealtimeCall) -> None:
+    """Speak each response the client asks for or VAD opens; barge-ins cut an answer short."""
+    speaking: asyncio.Task[str] | None = None
+    while True:
+        await call.wait_until(
+            lambda: call._unfilled is not None or call._speech_at is not None, 3600
+        )
+        if call._speech_at is not None:
+            await call.caller_turn("yes", wait_s=3600)
+        if speaking is not None:
+            await speaking
+        speaking = asyncio.create_task(
+            call.speak(ANSWER, ANSWER_MS, chunk_ms=DELTA_MS, pace=DELTA_MS / 2000)
+        )
+        await asyncio.sleep(0)
+
+
+async def _standin(conn) -> None:
+    async with OpenAIRealtimeStandin(
+        model, validate=False, keep_audio=False, decode_speech=False
+    ) as standin:
+        conn.send(standin.base_url)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+
+
+def standin_main(conn) -> None:
+    conn.send(_pin(1))
+    eventloop.run(_standin(conn), "auto")
+
+
+# ---- the server (system under test) --------------------------------------------------------
+
+
+class _EngineClock:
+    """CPU time of the engine steps the bridge runs in worker threads (a timed section)."""
+
+    seconds = 0.0
+
+    @classmethod
+    def install(cls) -> None:
+        async def timed(step, *args):  # type: ignore[no-untyped-def]
+            def run():  # type: ignore[no-untyped-def]
+                t0 = time.thread_time()
+                try:
+                    return step(*args)
+                finally:
+                    cls.seconds += time.thread_time() - t0
+
+            return await asyncio.to_thread(run)
+
+        bridge_module.CallBridge._off_loop = staticmethod(timed)  # type: ignore[method-assign]
+
+
+async def _serve(conn, opts: dict) -> None:
+    settings = load_settings({"OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": opts["base_url"]})
+    providers = Providers(settings, openai_audio_format=opts["format"])
+    flow = load_flow(FLOW)
+    services = CallServices(InMemoryPersistence())
+    recordings = Path(tempfile.mkdtemp(prefix="voxflow-bench-call-"))
+    interrupts: dict[str, list[float]] = {}
+    bridges: list[object] = []
+    failures: list[str] = []
+    ends: dict[str, int] = {}
+    tasks: set[asyncio.Task[None]] = set()
+    _EngineClock.install()
+
+    async def one(session) -> None:  # type: ignore[no-untyped-def]
+        times = interrupts.setdefault(session.call_id, [])
+        interrupt = session.interrupt
+
+        def timed_interrupt() -> int:
+            times.append(time.monotonic())
+            return interrupt()
+
+        session.interrupt = timed_interrupt
+        spec = CallSpec(flow=flow, call_id=session.call_id, now=datetime.now(UTC), contact=CONTACT)
+        call = voice_call(spec, services, media=session, providers=providers, chain=["openai"],
+                          recordings=recordings)  # fmt: skip
+        bridges.append(call.bridge)
+        result = await call.run()
+        await call.close_recording()
+        ends[f"{result.ended_by}/{result.outcome}"] = (
+            ends.get(f"{result.ended_by}/{result.outcome}", 0) + 1
+        )
+        if result.error:
+            failures.append(result.error)
+
+    try:
+        async with AudioSocketServer(trace=True, keepalive=True) as server:
+            conn.send(server.address)
+            rss_before = _rss_kib()
+
+            async def take() -> None:
+                async for session in server.sessions():
+                    task = asyncio.create_task(one(session))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+
+            taker = asyncio.create_task(take())
+            loop = asyncio.get_running_loop()
+            calls = await loop.run_in_executor(None, conn.recv)  # the callers are connected
+            ready_by = time.monotonic() + 120
+            while time.monotonic() < ready_by and (  # noqa: ASYNC110 - polls the bridges
+                len(bridges) < calls or any(b.provider is None for b in bridges)  # type: ignore[attr-defined]
+            ):
+                await asyncio.sleep(0.1)
+            conn.send(sum(1 for b in bridges if b.provider is not None))  # type: ignore[attr-defined]
+            window = await loop.run_in_executor(None, conn.recv)
+            await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+            profiler = cProfile.Profile(time.thread_time) if opts["profile"] else None
+            sessions = list(server.active().values())
+            rss_live = _rss_kib()
+            gc_pauses = media_bench._GcPauses()
+            gc.callbacks.append(gc_pauses)
+            engine0 = _EngineClock.seconds
+            if profiler is not None:
+                profiler.enable()
+            cpu0, wall0 = time.process_time(), time.monotonic()
+            await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+            cpu1, wall1 = time.process_time(), time.monotonic()
+            if profiler is not None:
+                profiler.disable()
+            engine1 = _EngineClock.seconds
+            gc.callbacks.remove(gc_pauses)
+            live = len(server.active())
+            await loop.run_in_executor(None, conn.recv)  # the callers hung up
+            for _ in range(100):
+                if not tasks:
+                    break
+                await asyncio.sleep(0.1)
+            taker.cancel()
+            for task in list(tasks):
+                task.cancel()
+    finally:
+        shutil.rmtree(recordings, ignore_errors=True)
+    lateness: list[float] = []
+    for s in sessions:
+        times_ = s.send_times or []
+        for (d0, _), (d1, sent) in zip(times_, times_[1:], strict=False):
+            if window[0] <= sent <= window[1] and abs(d1 - d0 - 0.020) < 1e-9:
+                lateness.append(sent - d1)
+    conn.send({
+        "sessions": len(sessions), "live": live, "cpu_seconds": cpu1 - cpu0,
+        "window_seconds": wall1 - wall0, "rss_before": rss_before, "rss_live": rss_live, "gc": gc_pauses.pauses, "engine_thread_seconds": engine1 - engine0,
+        "lateness": lateness, "interrupts": interrupts, "failures": failures[:5],
+        "failed": len(failures), "ends": ends,
+        "dropped_incoming": sum(s.dropped_incoming for s in sessions),
+        "split": split(profiler) if profiler is not None else None,
+    })  # fmt: skip
+
+
+def server_main(conn, opts: dict) -> None:
+    conn.send(_pin(0))
+    eventloop.run(_serve(conn, opts), "auto")
+
+
+# ---- the callers (load generator process) ----------------------------------------------------
+
+
+class _Caller(asyncio.Protocol):
+    """One simulated Asterisk channel: records each frame's arrival and whether it was audio."""
+
+    def __init__(self, call_id: str) -> None:
+        self.call_id = call_id
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.arrivals: list[float] = []
+        self.audio_arrivals: list[float] = []
+        self.closed = False
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        self.transport = transport
+        transport.write(codec.encode(codec.Uuid(uuid.UUID(self.call_id))))
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        buffer = self.buffer
+        buffer += data
+        pos = 0
+        while len(buffer) - pos >= 3:
+            end = pos + 3 + (buffer[pos + 1] << 8 | buffer[pos + 2])
+            if len(buffer) < end:
+                break
+            if buffer[pos] == 0x10:
+                self.arrivals.append(now)
+                if buffer[pos + 3 : pos + 11] != ZERO:
+                    self.audio_arrivals.append(now)
+            pos = end
+        del buffer[:pos]
+
+    def connection_lost(self, exc) -> None:  # type: ignore[override]
+        self.closed = True
+
+
+def _speaking(t: float) -> bool:
+    """Whether a caller ``t`` seconds into its schedule is speaking."""
+    cycle, at = divmod(t, CYCLE_S)
+    return at < SPEAK_S or (int(cycle) % 3 == 2 and BARGE_AT_S <= at < BARGE_AT_S + BARGE_S)
+
+
+async def _load(conn, host: str, port: int, calls: int) -> None:
+    loop = asyncio.get_running_loop()
+    callers: list[_Caller] = []
+    for i in range(calls):
+        caller = _Caller(str(uuid.uuid4()))
+        await loop.create_connection(lambda c=caller: c, host, port)
+        callers.append(caller)
+        if i % 10 == 9:
+            # About 50 new calls a second: each opens a WebSocket to the stand-in, whose core
+            # is shared with this load generator.
+            await asyncio.sleep(0.2)
+    start = time.monotonic()
+    conn.send("connected")
+    sender = asyncio.create_task(_send(callers, start))
+    window = await loop.run_in_executor(None, conn.recv)
+    await asyncio.sleep(max(0.0, window[1] + 0.5 - time.monotonic()))
+    sender.cancel()
+    await asyncio.gather(sender, return_exceptions=True)
+    for caller in callers:
+        if caller.transport is not None and not caller.transport.is_closing():
+            caller.transport.write(codec.encode(codec.Hangup()))
+            caller.transport.close()
+    jitter: list[float] = []
+    for caller in callers:
+        times = [t for t in caller.arrivals if window[0] <= t <= window[1]]
+        jitter += [abs(b - a - 0.020) for a, b in zip(times, times[1:], strict=False)]
+    conn.send({
+        "jitter": jitter, "audio": {c.call_id: c.audio_arrivals for c in callers},
+        "frames": sum(1 for c in callers for t in c.arrivals if window[0] <= t <= window[1]),
+        "behind": SENDER["behind"],
+    })  # fmt: skip
+
+
+SENDER = {"behind": 0.0}
+"""How far the load generator's own schedule fell behind at worst (its noise, not the server's)."""
+
+
+async def _send(callers: list[_Caller], start: float) -> None:
+    """Every caller's frame every 20 ms (speech or silence by its schedule), until cancelled."""
+    calls = len(callers)
+    offsets = [CYCLE_S * i / calls for i in range(calls)]
+    phases = 8
+    groups = [list(range(g, calls, phases)) for g in range(phases)]
+    speech, silence = codec.audio(SPEECH), codec.audio(SILENCE)
+    deadline = start
+    while True:
+        for g, group in enumerate(groups):
+            await asyncio.sleep(max(0.0, deadline + g * 0.020 / phases - time.monotonic()))
+            t = deadline - start
+            for i in group:
+                caller = callers[i]
+                if caller.transport is not None and not caller.closed:
+                    caller.transport.write(speech if _speaking(t + offsets[i]) else silence)
+        deadline += 0.020
+        SENDER["behind"] = max(SENDER["behind"], time.monotonic() - deadline)
+        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+
+
+def load_main(conn, host: str, port: int, calls: int) -> None:
+    conn.send(_pin(1))
+    eventloop.run(_load(conn, host, port, calls), "auto")
+
+
+# ---- orchestration ------------------------------------------------------------------------
+
+
+def run(calls: int, seconds: float, *, fmt: str, profile: bool = False) -> dict:
+    ctx = mp.get_context("spawn")
+    standin_conn, standin_child = ctx.Pipe()
+    server_conn, server_child = ctx.Pipe()
+    load_conn, load_child = ctx.Pipe()
+    standin = ctx.Process(target=standin_main, args=(standin_child,), daemon=True)
+    standin.start()
+    standin_conn.recv()
+    base_url = standin_conn.recv()
+    opts = {"base_url": base_url, "format": fmt, "profile": profile}
+    server = ctx.Process(target=server_main, args=(server_child, opts), daemon=True)
+    server.start()
+    pins = [server_conn.recv()]
+    host, port = server_conn.recv()
+    load = ctx.Process(target=load_main, args=(load_child, host, port, calls), daemon=True)
+    load.start()
+    pins.append(load_conn.recv())
+    load_conn.recv()  # connected
+    server_conn.send(calls)
+    ready = server_conn.recv()
+    start = time.monotonic() + 2.0
+    window = (start, start + seconds)
+    server_conn.send(window)
+    load_conn.send(window)
+    client = load_conn.recv()
+    server_conn.send("done")
+    result = server_conn.recv()
+    standin_conn.send("done")
+    for process in (server, load, standin):
+        process.join(15)
+        if process.is_alive():
+            process.kill()
+    flush: list[float] = []
+    for call_id, times in result["interrupts"].items():
+        arrivals = client["audio"].get(call_id, [])
+        for t in times:
+            if window[0] <= t <= window[1]:
+                after = [a for a in arrivals if t < a <= t + 0.5]
+                flush.append(after[-1] - t if after else 0.0)
+    live_seconds = result["sessions"] * result["window_seconds"]
+    return {
+        **result,
+        "calls": calls,
+        "pins": pins,
+        "per_call_s": result["cpu_seconds"] / live_seconds if live_seconds else float("nan"),
+        "cpu": result["cpu_seconds"] / result["window_seconds"],
+        "jitter": client["jitter"],
+        "flush": flush,
+        "frames": client["frames"],
+        "behind": client["behind"],
+        "ready": ready,
+    }
+
+
+def media_baseline(calls: int, seconds: float) -> float:
+    """``bench/media.py``'s CPU per live call-second at ``calls``, same machine, same run."""
+    opts = {"keepalive": True, "provider": "echo", "loop": "auto", "load_loop": "auto",
+            "per_write": 1, "phases": 8, "coalesce_ms": None}  # fmt: skip
+    r = media_bench.run(calls, seconds, opts)
+    return r["cpu_seconds"] / (r["sessions"] * r["window_seconds"])
+
+
+# ---- the CPU split (cProfile) ---------------------------------------------------------------
+
+CATEGORIES = (
+    ("resampling", ("telephony/audio/resample.py", "soxr")),
+    ("recording", ("runtime/call/recording.py", "telephony/audio/recording.py")),
+    ("engine", ("runtime/engine/", "dsl/", "jinja2", "runtime/tools/")),
+    (
+        "provider socket",
+        ("runtime/providers/", "openai/", "websockets/", "pydantic", "json/", "anyio/", "httpx/"),
+    ),  # fmt: skip
+    (
+        "media",
+        (
+            "telephony/audiosocket/",
+            "telephony/audio/playout.py",
+            "telephony/audio/frames.py",
+            "telephony/audio/g711.py",
+        ),
+    ),  # fmt: skip
+    ("bridge", ("runtime/call/bridge.py",)),
+)
+
+
+def _category(filename: str) -> str | None:
+    for name, parts in CATEGORIES:
+        if any(p in filename for p in parts):
+            return name
+    return None
+
+
+def split(profiler: cProfile.Profile) -> dict[str, float]:
+    """CPU seconds of the profiled window by category, from each function's own time.
+
+    Python functions count by their file; a C function (``{built-in ...}``: a socket write,
+    ``json.dumps``, ``base64``, numpy, soxr) counts for the category of the Python function
+    that called it, each caller's share separately. What nothing claims is ``event loop and
+    asyncio`` (uvloop's C loop, asyncio's tasks and futures, the threads' hand-offs). The 15
+    functions with the most own time come back as ``top: <file>:<function>`` entries.
+    """
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    out: dict[str, float] = {}
+    top = sorted(stats.items(), key=lambda kv: -kv[1][2])[:15]
+    for (f, _, n), v in top:
+        out[f"top: {f.rsplit('/', 2)[-1] if f != '~' else ''}:{n}"] = v[2]
+    for (filename, _, name), (_, _, own, _, callers) in stats.items():
+        category = _category(filename) if filename != "~" else _category(name)
+        if category is None and filename == "~":
+            for (cfile, _, _), (_, _, cown, _) in callers.items():
+                key = _category(cfile) or "event loop and asyncio"
+                out[key] = out.get(key, 0.0) + cown
+            continue
+        key = category or "event loop and asyncio"
+        out[key] = out.get(key, 0.0) + own
+    return out
+
+
+# ---- the in-process floor --------------------------------------------------------------------
+
+
+def floor(calls: int, seconds: float, fmt: str) -> float:
+    """CPU seconds per call-second of the same per-frame work with no socket and no loop.
+
+    Per call and 20 ms: decode the caller's AudioSocket frame, record it, resample it to the
+    provider's rate and build the ``input_audio_buffer.append`` text the adapter sends
+    (base64 + JSON); encode the outgoing frame the playout buffer gives (agent audio half the
+    time, else silence) and record it. Per 100 ms of agent audio: parse the delta's JSON,
+    base64-decode it and queue it (the playout buffer resamples 24 -> 8 kHz). Per second: the
+    engine's ``Tick``.
+    """
+    flow = load_flow(FLOW)
+    rate = 24000 if fmt == "pcm24k" else 8000
+    delta = json.dumps({"type": "response.output_audio.delta", "response_id": "r", "item_id": "i",
+                        "output_index": 0, "content_index": 0,
+                        "delta": base64.b64encode(bytes(2 * rate * DELTA_MS // 1000)).decode()})  # fmt: skip
+    directory = Path(tempfile.mkdtemp(prefix="voxflow-bench-floor-"))
+    state = []
+    for i in range(calls):
+        engine = call_engine(
+            CallSpec(flow=flow, call_id=f"c{i}", now=datetime.now(UTC), contact=CONTACT)
+        )
+        engine.start(None)
+        state.append((engine, Resampler(8000, rate), PlayoutBuffer(8000),
+                      StereoRecorder(directory, f"c{i}"), codec.Decoder()))  # fmt: skip
+    incoming = codec.audio(SPEECH)
+    header = codec.audio_header(8000, FRAME)
+    sink: list[object] = []
+    cpu0 = time.process_time()
+    for tick in range(int(seconds * 50)):
+        for engine, resampler, playout, recorder, decoder in state:
+            decoder.feed_into(incoming, sink.append, lambda m: None)
+            frame = sink.pop()
+            recorder.caller(frame)  # type: ignore[arg-type]
+            up = resampler.process(frame)  # type: ignore[arg-type]
+            json.dumps({"type": "input_audio_buffer.append",
+                        "audio": base64.b64encode(up.pcm).decode("ascii")})  # fmt: skip
+            if tick % 5 == 0 and (tick // 150) % 2 == 0:
+                event = json.loads(delta)
+                agent = AudioFrame(base64.b64decode(event["delta"]), rate)
+                recorder.agent(agent, idle=False)
+                playout.push(agent)
+            out = playout.pop()
+            bytes(header + (out if out is not None else SILENCE))
+            if tick % 50 == 0:
+                engine.handle(Tick(datetime.now(UTC)))
+    cpu = time.process_time() - cpu0
+    for *_, recorder, _ in state:
+        recorder.discard()
+    shutil.rmtree(directory, ignore_errors=True)
+    return cpu / (calls * seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--format", choices=["pcm24k", "pcmu"], default="pcm24k")
+    parser.add_argument("--profile", type=int, default=None, metavar="N",
+                        help="one more run at N calls under cProfile for the CPU split")  # fmt: skip
+    parser.add_argument("--no-baseline", action="store_true", help="skip bench/media.py's runs")
+    args = parser.parse_args()
+    ms = 1000.0
+    print(
+        f"cpus: {os.cpu_count()}, audio format: {args.format}, window: {args.seconds:.0f} s per run"
+    )
+    print(f"{'calls':>5} {'load':>5} {'CPU':>6} {'whole ms/call-s':>15} {'media ms/call-s':>15} "
+          f"{'ratio':>5} {'floor':>6} {'late p99':>8} {'jit p50':>7} {'jit p99':>7} "
+          f"{'flush p50':>9} {'flush p99':>9} {'barge':>5} {'fail':>4}")  # fmt: skip
+    for calls in args.calls:
+        load = os.getloadavg()[0]
+        baseline = (
+            float("nan") if args.no_baseline else media_baseline(calls, min(args.seconds, 10.0))
+        )
+        r = run(calls, args.seconds, fmt=args.format)
+        low = floor(min(calls, 50), 4.0, args.format)
+        print(
+            f"{calls:>5} {load:>5.2f} {r['cpu'] * 100:>5.1f}% {r['per_call_s'] * ms:>13.2f}ms "
+            f"{baseline * ms:>13.2f}ms {r['per_call_s'] / baseline:>5.2f} {low * ms:>4.2f}ms "
+            f"{_pct(r['lateness'], 0.99) * ms:>6.2f}ms {_pct(r['jitter'], 0.5) * ms:>5.2f}ms "
+            f"{_pct(r['jitter'], 0.99) * ms:>5.2f}ms {_pct(r['flush'], 0.5) * ms:>7.2f}ms "
+            f"{_pct(r['flush'], 0.99) * ms:>7.2f}ms {len(r['flush']):>5} {r['failed']:>4}",
+            flush=True,
+        )
+        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {sum(1 for g, _ in r['gc'] if g == 2)}); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
+              f"frames at callers {r['frames']} of {calls * 50 * args.seconds:.0f}; caller frames dropped (queue full) {r['dropped_incoming']}; ends {r['ends']}; load generator behind by {r['behind'] * ms:.0f} ms"
+              + (f"; failures: {r['failures']}" if r["failures"] else ""), flush=True)  # fmt: skip
+    if args.profile:
+        plain = run(args.profile, args.seconds, fmt=args.format)
+        profiled = run(args.profile, args.seconds, fmt=args.format, profile=True)
+        top = {k: v for k, v in profiled["split"].items() if k.startswith("top: ")}
+        split_ = {k: v for k, v in profiled["split"].items() if not k.startswith("top: ")}
+        profiled["split"] = split_
+        total = sum(split_.values())
+        print(f"CPU split at {args.profile} calls (cProfile, own time; load {os.getloadavg()[0]:.2f}): "
+              f"{plain['per_call_s'] * ms:.2f} ms per call-second without the profiler, "
+              f"{profiled['per_call_s'] * ms:.2f} ms with it")  # fmt: skip
+        for name, seconds in sorted(profiled["split"].items(), key=lambda kv: -kv[1]):
+            print(f"  {name:<24} {seconds / total * 100:5.1f} %")
+        print("  functions with the most own time:")
+        for name, seconds in sorted(top.items(), key=lambda kv: -kv[1]):
+            print(f"    {name[5:]:<70} {seconds / total * 100:5.1f} %")
+        engine_share = profiled["engine_thread_seconds"] / profiled["cpu_seconds"] * 100
+        print(
+            f"  (engine steps in worker threads, timed apart, not in the profile: {engine_share:.1f} % of the CPU)"
+        )
+    print(
+        "load = 1-minute load average before the run; whole = server CPU (all threads) per live call-second;"
+    )
+    print(
+        "media = bench/media.py (loopback echo provider) per live call-second, same run; floor = the same "
+        "per-frame work in-process without sockets;"
+    )
+    print("late = outgoing agent frame - its 20 ms deadline (server); jit = |inter-arrival - 20 ms| of every frame "
+          "at the caller; flush = interrupt() -> last agent frame at the caller; barge = barge-ins in the window.")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
