@@ -33,6 +33,7 @@ _CONTACT_STATUS = {
     "retry": "scheduled",
     "callback": "scheduled",
     "window": "scheduled",
+    "line": "scheduled",
     "dnc": "final",
     "final": "final",
 }
@@ -100,7 +101,7 @@ class CampaignIO:
             detail=arg.detail,
             status="unknown" if arg.outcome == "unknown" else "finished",
             contact_status=_CONTACT_STATUS[arg.action],
-            contact_outcome=None if arg.action == "window" else arg.outcome,
+            contact_outcome=None if arg.action in ("window", "line") else arg.outcome,
         )
 
     @activity.defn(name=ActivityName.RECORD_STATE)

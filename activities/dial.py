@@ -12,7 +12,11 @@ moment:
   the platform does not call (``DestinationRefused``, ``runtime/destinations.py``);
 * the attempt was not recorded first (``AttemptNotRecorded``, a bug upstream);
 * the attempt was already originated (``AlreadyOriginated``): the claim in the database is
-  atomic, so a dial task delivered twice reaches the PBX once.
+  atomic, so a dial task delivered twice reaches the PBX once;
+* no line is free for the tenant (``NoLineFree``): the PBX's shared lines are taken, the
+  tenant's own caps are reached, or another tenant waiting with fewer lines goes first
+  (``runtime/db/attempts.py``); the workflow waits a little and tries again, the attempt
+  costs nothing.
 
 The workflow gives it ``maximum_attempts=1``; it heartbeats while the PBX rings so a dead
 worker is noticed within the heartbeat timeout, and its attempt is then settled as ``unknown``.
@@ -43,6 +47,7 @@ from telephony.gateway import DialRequest, Gateway
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=2)
+NO_LINE = "NoLineFree"
 MACHINES = (TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL)
 
 
@@ -58,11 +63,15 @@ class DialActivities:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         policy: DestinationPolicy | None = None,
+        lines: int | None = None,
+        line_pool: str = "pbx",
     ) -> None:
         self._gateway = gateway
         self._db = db
         self._clock = clock
         self._policy = policy or DestinationPolicy()
+        self._lines = lines
+        self._line_pool = line_pool
 
     @activity.defn(name=ActivityName.DIAL)
     async def dial(self, arg: DialInput) -> DialOutcome:
@@ -82,7 +91,15 @@ class DialActivities:
         refused = self._policy.refusal(arg.phone)
         if refused is not None:
             raise _refuse(f"contact {arg.contact_id}: {refused.message}", "DestinationRefused")
-        claim = await attempts.claim_for_dial(self._db, arg.attempt_id, arg.phone)
+        claim = await attempts.claim_for_dial(
+            self._db, arg.attempt_id, arg.phone, lines=self._lines, line_pool=self._line_pool
+        )
+        if claim.startswith("no_line:"):
+            raise _refuse(
+                f"contact {arg.contact_id}: no line free ({claim.removeprefix('no_line:')});"
+                " the attempt waits and claims again",
+                NO_LINE,
+            )
         if claim == "do_not_call":
             raise _refuse(f"contact {arg.contact_id}: {arg.phone} is on do-not-call", "DoNotCall")
         if claim == "already_originated":

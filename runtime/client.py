@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from dsl.ir import Flow
 from runtime.campaign.windows import closed_dates
+from runtime.tenancy import DEFAULT_TENANT
 from runtime.workflows import search
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.messages import (
@@ -47,7 +48,12 @@ async def connect(address: str, namespace: str = "default", **kwargs: object) ->
     )
 
 
-def plan_for(flow: Flow, name: str | None = None, now: dt.datetime | None = None) -> CampaignPlan:
+def plan_for(
+    flow: Flow,
+    name: str | None = None,
+    now: dt.datetime | None = None,
+    tenant: str = DEFAULT_TENANT,
+) -> CampaignPlan:
     """The plan a campaign of ``flow`` runs: its IR, hash and holidays resolved to dates.
 
     Raises:
@@ -62,6 +68,7 @@ def plan_for(flow: Flow, name: str | None = None, now: dt.datetime | None = None
         campaign=flow.campaign,
         closed_dates=closed_dates(flow.campaign.holidays, range(year, year + 2)),
         default_timezone=flow.agent.timezone,
+        tenant=tenant,
     )
 
 
@@ -79,20 +86,25 @@ async def start_campaign(
     return await client.start_workflow(
         CampaignWorkflow.run,
         CampaignInput(plan, page_size=page_size, max_live=max_live),
-        id=search.campaign_workflow_id(plan.name),
+        id=search.campaign_workflow_id(plan.name, plan.tenant),
         task_queue=task_queue,
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(search.CAMPAIGN, plan.name),
                 SearchAttributePair(search.FLOW_HASH, plan.flow_hash),
+                SearchAttributePair(search.TENANT, plan.tenant),
             ]
         ),
         memo={"flow": plan.flow_hash},
     )
 
 
-def campaign_handle(client: Client, name: str) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
-    return client.get_workflow_handle_for(CampaignWorkflow.run, search.campaign_workflow_id(name))
+def campaign_handle(
+    client: Client, name: str, tenant: str = DEFAULT_TENANT
+) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
+    return client.get_workflow_handle_for(
+        CampaignWorkflow.run, search.campaign_workflow_id(name, tenant)
+    )
 
 
 Steering = Literal["pause", "resume", "stop"]
@@ -105,10 +117,10 @@ _STEERING_SIGNALS = {
 }
 
 
-async def steer(client: Client, name: str, action: Steering) -> None:
-    """Send campaign ``name`` its ``pause``, ``resume`` or ``stop`` signal."""
-    await campaign_handle(client, name).signal(_STEERING_SIGNALS[action])
+async def steer(client: Client, name: str, action: Steering, tenant: str = DEFAULT_TENANT) -> None:
+    """Send campaign ``name`` of ``tenant`` its ``pause``, ``resume`` or ``stop`` signal."""
+    await campaign_handle(client, name, tenant).signal(_STEERING_SIGNALS[action])
 
 
-async def progress(client: Client, name: str) -> CampaignProgress:
-    return await campaign_handle(client, name).query(CampaignWorkflow.progress)
+async def progress(client: Client, name: str, tenant: str = DEFAULT_TENANT) -> CampaignProgress:
+    return await campaign_handle(client, name, tenant).query(CampaignWorkflow.progress)

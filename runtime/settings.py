@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     # --- Asterisk --------------------------------------------------------------------------
     ami_host: str | None = _env("AMI_HOST", default=None)
     """Asterisk Manager Interface host; ``None`` = the simulated PBX."""
+    pbx_lines: int | None = _env("VOXFLOW_PBX_LINES", default=None, ge=1)
+    """Lines of the PBX that every tenant's campaigns share, counted in PostgreSQL across all
+    the processes dialling through it (fairly: docs/tenancy.md); unset: the PBX's own limit is
+    the only one. ``VOXFLOW_MAX_CALLS`` caps one process; this caps the PBX."""
     ami_port: int = _env("AMI_PORT", default=5038, ge=1, le=65535)
     ami_username: str | None = _env("AMI_USERNAME", default=None)
     ami_secret: SecretStr | None = _env("AMI_SECRET", default=None)

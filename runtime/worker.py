@@ -36,6 +36,7 @@ from runtime.observability.exposition import temporal_runtime, worker_metrics_se
 from runtime.observability.logs import configure_logging
 from runtime.observability.tracing import configure_tracing, temporal_interceptors
 from runtime.settings import Settings, load_settings
+from runtime.tenant_interceptor import TenantInterceptor
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.inbound import InboundCallWorkflow
@@ -65,16 +66,20 @@ def build_workers(
     shared_queue: str = SHARED_TASK_QUEUE,
     max_concurrent_calls: int = 50,
     destinations: DestinationPolicy | None = None,
+    pbx_lines: int | None = None,
+    line_pool: str = "pbx",
 ) -> tuple[Worker, Worker]:
     """The shared-queue worker and this process's own-queue worker.
 
     Args:
         audiosocket: ``host:port`` the PBX must send this worker's calls' media to.
         call_activities: more activities for the own queue (``converse``).
+        pbx_lines: lines of the PBX that the tenants share (None: no limit of voxflow's).
+        line_pool: the name of that PBX: workers dialling through one PBX share its lines.
     """
     queue = own_queue(shared_queue)
     io = CampaignIO(pool, WorkerRoute(queue, audiosocket))
-    dial = DialActivities(gateway, pool, policy=destinations)
+    dial = DialActivities(gateway, pool, policy=destinations, lines=pbx_lines, line_pool=line_pool)
     shared = Worker(
         client,
         task_queue=shared_queue,
@@ -88,12 +93,14 @@ def build_workers(
             io.recover_attempt,
         ],
         workflow_runner=workflow_runner(),
+        interceptors=[TenantInterceptor()],
     )
     calls = Worker(
         client,
         task_queue=queue,
         activities=[dial.dial, *call_activities],
         max_concurrent_activities=max_concurrent_calls,
+        interceptors=[TenantInterceptor()],
     )
     return shared, calls
 
@@ -177,6 +184,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             shared_queue=settings.task_queue,
             max_concurrent_calls=settings.max_calls,
             destinations=DestinationPolicy.from_settings(settings),
+            pbx_lines=settings.pbx_lines,
+            line_pool=settings.ami_host or "sim",
         )
         await inbound_flows.save(res.pool)
         inbound = InboundCalls(

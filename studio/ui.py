@@ -22,6 +22,7 @@ __all__ = [
     "show_error",
 ]
 from runtime.settings import Role
+from runtime.tenancy import DEFAULT_TENANT, KEY_PREFIX
 from studio.config import StudioConfig, load_config
 
 T = TypeVar("T")
@@ -53,12 +54,14 @@ def sign_in(cfg: StudioConfig) -> Role | None:
     ``None`` when the deployment has no keys (everyone acts as admin, on loopback only).
     """
     if not cfg.sign_in_required:
+        st.sidebar.caption(f"Tenant **{DEFAULT_TENANT}** (no API keys: platform administrator)")
         return None
     key = st.session_state.get(API_KEY)
-    role = cfg.role_of(key) if key else None
-    if role is not None:
+    identity = _identity(cfg, key) if key else None
+    if identity is not None:
+        role, tenant = identity
         with st.sidebar:
-            st.caption(f"Signed in as **{role}**")
+            st.caption(f"Signed in as **{role}** in tenant **{tenant}**")
             if st.button("Sign out", key="studio.sign_out"):
                 st.session_state.pop(API_KEY, None)
                 st.rerun()
@@ -70,12 +73,33 @@ def sign_in(cfg: StudioConfig) -> Role | None:
     with st.form("studio.sign_in"):
         entered = st.text_input("API key", type="password")
         if st.form_submit_button("Sign in", type="primary"):
-            if cfg.role_of(entered) is not None:
+            if _identity(cfg, entered) is not None:
                 st.session_state[API_KEY] = entered
                 st.rerun()
             st.error("That is not one of this deployment's API keys.")
     st.stop()
     return None  # unreachable: st.stop() raises
+
+
+def _identity(cfg: StudioConfig, key: str) -> tuple[Role, str] | None:
+    """The role of ``key`` and the tenant it acts for; ``None`` when it is no key.
+
+    The deployment's own keys (``VOXFLOW_API_KEYS``) act in the default tenant; a tenant's key
+    (``vf_...``) is known to the API alone, which answers whose it is (``GET /tenant``).
+    """
+    role = cfg.role_of(key)
+    if role is not None:
+        return role, DEFAULT_TENANT
+    if not key.startswith(KEY_PREFIX):
+        return None
+    cache = st.session_state.setdefault("studio.identities", {})
+    if key not in cache:
+        try:
+            who = ApiClient.from_config(cfg, key).get("/tenant")
+        except (ApiError, ApiUnavailable):
+            return None
+        cache[key] = (Role(who["role"]), str(who["tenant"]))
+    return cache[key]
 
 
 def client() -> ApiClient:

@@ -31,7 +31,7 @@ COUNTERS = {
 GAUGES = {
     "voxflow_calls_in_progress": set(),
     "voxflow_breaker_open": {"provider"},
-    "voxflow_campaign_contacts": {"campaign", "state"},
+    "voxflow_campaign_contacts": {"tenant", "campaign", "state"},
 }
 HISTOGRAMS = {
     "voxflow_audiosocket_jitter_seconds": set(),

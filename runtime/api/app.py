@@ -28,6 +28,7 @@ from runtime.api.routes import (
     knowledge,
     phone_calls,
     providers,
+    tenants,
 )
 from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
@@ -73,7 +74,17 @@ def create_app(
     async def _flow_invalid(_: Request, exc: FlowInvalid) -> JSONResponse:
         return exc.response
 
-    for module in (health, campaigns, phone_calls, calls, flows, dnc, knowledge, providers):
+    for module in (
+        health,
+        campaigns,
+        phone_calls,
+        calls,
+        flows,
+        dnc,
+        knowledge,
+        providers,
+        tenants,
+    ):
         responses = dict(errors.COMMON_RESPONSES)
         if module is not health:
             responses.update(errors.AUTH_RESPONSES)

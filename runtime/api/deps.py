@@ -1,4 +1,10 @@
-"""Dependencies shared by the routes: the database pool and the Temporal client."""
+"""Dependencies shared by the routes: the database pool and the Temporal client.
+
+A tenant mapped to a Temporal namespace of its own (``tenants.namespace``) gets a client on
+that namespace, over the same connection; every other tenant shares the deployment's
+(``TEMPORAL_NAMESPACE``), where ``VoxflowTenant`` and the tenant-scoped workflow ids keep them
+apart.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,30 @@ import asyncpg
 from fastapi import HTTPException, Request, status
 from temporalio.client import Client
 
+from runtime import tenancy
+from runtime.db import tenants
+
 
 def db(request: Request) -> asyncpg.Pool:
     return request.app.state.db
 
 
 async def temporal(request: Request) -> Client:
-    """The Temporal client, connected on first use; 503 when Temporal is unreachable."""
+    """The Temporal client of the request's tenant, connected on first use; 503 when Temporal
+    is unreachable."""
+    client = await _deployment_client(request)
+    tenant = tenancy.current()
+    if tenant == tenancy.PLATFORM:
+        return client
+    row = await tenants.get_tenant(request.app.state.db, tenant)
+    if row is None or row.namespace is None or row.namespace == client.namespace:
+        return client
+    return Client(
+        client.service_client, namespace=row.namespace, data_converter=client.data_converter
+    )
+
+
+async def _deployment_client(request: Request) -> Client:
     state = request.app.state
     if state.temporal is not None:
         return state.temporal

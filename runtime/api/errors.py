@@ -48,6 +48,11 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": models.Problem, "description": "No API key, or an unknown one"},
     403: {"model": models.Problem, "description": "The key's role may not call this route"},
+    404: {
+        "model": models.Problem,
+        "description": "Not found: the tenant X-Voxflow-Tenant names, or the route's object",
+    },
+    422: {"model": models.Problem, "description": "Invalid request (or X-Voxflow-Tenant)"},
 }
 """Responses of every route that needs an API key."""
 

@@ -37,6 +37,7 @@ from runtime.db import attempts, calls
 from runtime.db.flows import save_flow
 from runtime.db.types import Db
 from runtime.settings import SettingProblem, Settings, SettingsError, env_name
+from runtime.tenancy import DEFAULT_TENANT
 from runtime.workflows import search
 from runtime.workflows.inbound import UNKNOWN_CALLER, InboundCallWorkflow
 from runtime.workflows.messages import INBOUND_CAMPAIGN, SHARED_TASK_QUEUE, InboundInput
@@ -236,6 +237,8 @@ class InboundCalls:
                     [
                         SearchAttributePair(search.CAMPAIGN, INBOUND_CAMPAIGN),
                         SearchAttributePair(search.FLOW_HASH, flow.hash),
+                        # Inbound numbers are the deployment's, routed in the default tenant.
+                        SearchAttributePair(search.TENANT, DEFAULT_TENANT),
                     ]
                 ),
                 memo={"caller": caller, "did": did},

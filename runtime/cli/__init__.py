@@ -7,7 +7,7 @@ Each command group lives in its own module under ``runtime/cli/`` and registers 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,7 +30,29 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runtime.cli.campaign_commands",
     "runtime.cli.explain_commands",
     "runtime.cli.simulate_commands",
+    "runtime.cli.tenant_commands",
 )
+
+
+@app.callback()
+def _tenant_option(
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            envvar="VOXFLOW_TENANT",
+            help="Act for this tenant (default: the tenant 'default'); docs/tenancy.md.",
+        ),
+    ] = None,
+) -> None:
+    """voxflow: flows for AI voice agents, checked like programs and run durably."""
+    if tenant is not None:
+        from runtime import tenancy
+
+        try:
+            tenancy.act_as(tenant)
+        except tenancy.TenantIdError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--tenant") from None
 
 
 def settings_or_exit() -> Settings:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from runtime import tenancy
 from runtime.cli import app, settings_or_exit
 from runtime.client import Steering
 
@@ -160,7 +161,9 @@ def campaign_start(
             console.print(f"[yellow]{contacts}:{row.row}: rejected[/]: {reasons}")
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         handle = await start_campaign(
-            client, plan_for(flow_ir, campaign), task_queue=settings.task_queue
+            client,
+            plan_for(flow_ir, campaign, tenant=tenancy.current()),
+            task_queue=settings.task_queue,
         )
         console.print(f"campaign {campaign}: {len(report.contacts)} contacts, workflow {handle.id}")
 
@@ -175,7 +178,7 @@ def _signal(name: str, action: Steering) -> None:
 
     async def run() -> None:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        await steer(client, name, action)
+        await steer(client, name, action, tenancy.current())
         console.print(f"campaign {name}: {action} sent")
 
     asyncio.run(run())
@@ -251,7 +254,7 @@ async def _status_view(settings, pool, name: str):
         raise typer.Exit(2)
     try:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
-        p = await progress(client, name)
+        p = await progress(client, name, tenancy.current())
     except (RPCError, RuntimeError) as err:
         state, line = None, f"workflow not reachable: {getattr(err, 'message', err)}"
     else:

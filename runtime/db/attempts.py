@@ -10,7 +10,7 @@ result was lost is settled as ``unknown`` by the campaign's rules. ``finish_atte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import asyncpg
@@ -45,6 +45,9 @@ class AttemptRow:
     window_override: str | None = None
     """Who had this attempt dialled outside the calling windows (a test call's "call now");
     ``None`` when the windows applied."""
+    tenant: str = "default"
+    line_pool: str | None = None
+    """The PBX whose line the originated attempt holds (``claim_for_dial``)."""
 
 
 async def record_dialing(
@@ -107,33 +110,51 @@ async def start_attempt(
     return bool(inserted)
 
 
-DialClaim = Literal["claimed", "do_not_call", "already_originated", "not_recorded"]
+DialClaim = Literal[
+    "claimed",
+    "do_not_call",
+    "already_originated",
+    "not_recorded",
+    "no_line:lines_full",
+    "no_line:fair_share",
+    "no_line:tenant_lines",
+    "no_line:tenant_rate",
+]
+"""``no_line:*``: nothing was claimed; the attempt may claim again a little later."""
+
+LINE_WAIT_TTL = timedelta(seconds=30)
+"""How long a refused claim marks its tenant as waiting for a line of the PBX."""
 
 
-async def claim_for_dial(db: Db, attempt_id: str, phone: str) -> DialClaim:
-    """Take the one right to originate a recorded attempt, unless ``phone`` is on do-not-call.
+async def claim_for_dial(
+    db: Db,
+    attempt_id: str,
+    phone: str,
+    *,
+    lines: int | None = None,
+    line_pool: str = "pbx",
+    wait_ttl: timedelta = LINE_WAIT_TTL,
+) -> DialClaim:
+    """Take the one right to originate a recorded attempt of the current tenant, and a line.
 
-    One statement: the do-not-call check and the claim see the same snapshot, and only the
-    first claim of an attempt succeeds whatever runs the dial twice (a re-delivered task, a
-    second worker), so the PBX sees at most one originate per attempt. A number on the list
-    is not claimed: that attempt is refused, not dialled.
+    One database function (``voxflow_claim_line``, migration ``0200_tenants.sql``) decides
+    under one lock per PBX: a number on the tenant's or the platform's do-not-call list is
+    refused; only the first claim of an attempt succeeds whatever runs the dial twice (a
+    re-delivered task, a second worker), so the PBX sees at most one originate per attempt;
+    the tenant's own caps (``tenants.max_lines``, ``tenants.dial_per_minute``) hold; and when
+    the PBX has ``lines`` (None: unlimited), a line goes to no tenant while another waiting
+    tenant holds fewer (max-min fair sharing), so a small campaign is never stuck behind a
+    large one. A line is held while its attempt is originated and not ended.
     """
-    row = await db.fetchrow(
-        "WITH blocked AS (SELECT EXISTS (SELECT 1 FROM do_not_call WHERE phone = $2) AS dnc),"
-        " claimed AS ("
-        " UPDATE attempts SET originated_at = now()"
-        " WHERE id = $1 AND status = 'dialing' AND originated_at IS NULL"
-        " AND NOT (SELECT dnc FROM blocked) RETURNING true)"
-        " SELECT (SELECT dnc FROM blocked) AS dnc, EXISTS (SELECT 1 FROM claimed) AS claimed,"
-        " (SELECT status FROM attempts WHERE id = $1) AS status",
+    verdict = await db.fetchval(
+        "SELECT voxflow_claim_line($1, voxflow_tenant(), $2, $3, $4, $5)",
         attempt_id,
         phone,
+        line_pool,
+        lines,
+        wait_ttl,
     )
-    if row["dnc"]:
-        return "do_not_call"
-    if row["claimed"]:
-        return "claimed"
-    return "already_originated" if row["status"] == "dialing" else "not_recorded"
+    return verdict  # type: ignore[no-any-return]
 
 
 async def mark_answered(db: Db, attempt_id: str, at: datetime | None = None) -> None:

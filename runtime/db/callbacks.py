@@ -20,6 +20,7 @@ class CallbackRow:
     note: str
     status: str
     created_at: datetime
+    tenant: str = "default"
 
 
 async def add_callback(

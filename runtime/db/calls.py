@@ -68,6 +68,7 @@ class CallRow:
     ended_by: str | None = None
     """``agent``, ``caller`` (hung up), ``provider`` or ``cancelled`` (the workflow or an
     operator hung up); ``None`` when not known."""
+    tenant: str = "default"
 
 
 def _call_row(r: asyncpg.Record) -> CallRow:

@@ -20,6 +20,8 @@ class DncEntry:
     contact: str | None
     call_id: str | None
     created_at: datetime
+    tenant: str | None = "default"
+    """``None``: the platform-wide list, which every tenant's dials honour."""
 
 
 async def add_dnc(
@@ -35,7 +37,7 @@ async def add_dnc(
     """Put ``phone`` on the list; ``True`` if it was not on it. The first entry is kept."""
     added = await db.fetchval(
         "INSERT INTO do_not_call (phone, reason, source, campaign, contact, call_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (phone) DO NOTHING RETURNING true",
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
         phone,
         reason,
         source,

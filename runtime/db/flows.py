@@ -29,7 +29,7 @@ async def save_flow(db: Db, flow: Flow, *, source_name: str | None = None) -> st
     """
     await db.execute(
         "INSERT INTO flow_versions (hash, agent, ir, source_name) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (hash) DO UPDATE"
+        " ON CONFLICT (tenant, hash) DO UPDATE"
         " SET source_name = coalesce(flow_versions.source_name, EXCLUDED.source_name)",
         flow.hash,
         flow.agent.name,

@@ -210,7 +210,7 @@ async def add_document(
     async with acquire(db) as conn, conn.transaction():
         doc_id = await conn.fetchval(
             "INSERT INTO knowledge_documents (collection, title, source, content_hash, metadata)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection, content_hash) DO NOTHING"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, collection, content_hash) DO NOTHING"
             " RETURNING id",
             collection,
             title,

@@ -3,6 +3,13 @@
 Connections decode ``jsonb``/``json`` to Python values and ``vector`` to numpy arrays, so
 repositories never hand-serialise. ``connect_url`` resolves the settings: ``DATABASE_URL`` when
 set, else the embedded server under the state directory (started on demand).
+
+Tenancy: a pool's connections run as the role ``voxflow_app`` (migration ``0200_tenants.sql``;
+neither superuser nor owner, so row-level security applies to every statement), and each
+acquire sets ``voxflow.tenant`` to the tenant the acquiring code acts for
+(``runtime.tenancy.current``). The pool's reset on release (``RESET ALL``) clears it again, so
+a connection never carries one request's tenant into the next. A single connection from
+:func:`connect` is the operator's (migrations, maintenance) and keeps the connecting role.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ from contextlib import asynccontextmanager
 import asyncpg
 from pgvector.asyncpg import register_vector
 
+from runtime import tenancy
 from runtime.dev.postgres import EmbeddedPostgres, start_embedded
 from runtime.settings import Settings
+
+APP_ROLE = "voxflow_app"
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -26,10 +36,31 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await register_vector(conn)
 
 
+async def _init_pooled(conn: asyncpg.Connection) -> None:
+    await _init_connection(conn)
+    # Before migration 0200 the role does not exist (nor do tenants): the pool then keeps the
+    # connecting role until the schema is migrated and the pool reopened.
+    await conn.execute(
+        "SELECT set_config('role', rolname, false) FROM pg_roles"
+        " WHERE rolname = $1 AND pg_has_role(current_user, oid, 'MEMBER')",
+        APP_ROLE,
+    )
+
+
+async def _act_for_tenant(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT set_config('voxflow.tenant', $1, false)", tenancy.current())
+
+
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
-    """A pool on ``url`` with voxflow's type codecs. Run migrations before using repositories."""
+    """A pool on ``url`` with voxflow's type codecs, whose every acquire acts for the current
+    tenant. Run migrations before using repositories."""
     return await asyncpg.create_pool(
-        url, min_size=1, max_size=max_size, init=_init_connection, command_timeout=60
+        url,
+        min_size=1,
+        max_size=max_size,
+        init=_init_pooled,
+        setup=_act_for_tenant,
+        command_timeout=60,
     )
 
 

@@ -17,6 +17,7 @@ from dsl.providers import PROVIDER_NAMES
 from runtime.campaign.board import PHASE_ORDER
 from runtime.db.board import load_board
 from runtime.providers.breaker import PgBreaker
+from runtime.tenancy import PLATFORM, acting_as
 
 ACTIVE_CAMPAIGNS = ("running", "paused")
 """Campaign statuses whose contacts are reported (bounds the ``campaign`` label)."""
@@ -28,25 +29,30 @@ def phase_label(phase: object) -> str:
 
 
 async def database_metrics(db: asyncpg.Pool, now: datetime | None = None) -> list[Metric]:
-    """``voxflow_campaign_contacts{campaign,state}`` of the running and paused campaigns (their
-    board, ``runtime/campaign/board.py``) and ``voxflow_breaker_open{provider}`` (1 while a
+    """``voxflow_campaign_contacts{tenant,campaign,state}`` of every tenant's running and paused
+    campaigns (their board, ``runtime/campaign/board.py``; read in the platform's view, then
+    each board as its tenant, ``runtime/tenancy.py``) and ``voxflow_breaker_open{provider}`` (1 while a
     provider's breaker is open or half-open)."""
     now = now or datetime.now(UTC)
     contacts = GaugeMetricFamily(
         "voxflow_campaign_contacts",
         "Contacts of each running or paused campaign by state (its board's phases).",
-        labels=["campaign", "state"],
+        labels=["tenant", "campaign", "state"],
     )
-    names = await db.fetch(
-        "SELECT name FROM campaigns WHERE status = ANY($1::text[]) ORDER BY name",
-        list(ACTIVE_CAMPAIGNS),
-    )
+    with acting_as(PLATFORM):
+        names = await db.fetch(
+            "SELECT tenant, name FROM campaigns WHERE status = ANY($1::text[])"
+            " ORDER BY tenant, name",
+            list(ACTIVE_CAMPAIGNS),
+        )
     for row in names:
-        board = await load_board(db, row["name"], now)
+        with acting_as(row["tenant"]):
+            board = await load_board(db, row["name"], now)
         if board is None:  # deleted between the two queries
             continue
         for phase in PHASE_ORDER:
-            contacts.add_metric([row["name"], phase_label(phase)], board.counts[phase])
+            labels = [row["tenant"], row["name"], phase_label(phase)]
+            contacts.add_metric(labels, board.counts[phase])
     breaker = GaugeMetricFamily(
         "voxflow_breaker_open",
         "1 while a provider's circuit breaker is open or half-open (calls skip it), else 0.",

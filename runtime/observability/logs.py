@@ -24,10 +24,9 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from runtime import tenancy
 from runtime.settings import Settings
 
-DEFAULT_TENANT = "default"
-"""The tenant of every call until multi-tenancy lands."""
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(call)s"
 
 
@@ -36,7 +35,8 @@ class CallFields:
     attempt_id: str
     campaign: str | None = None
     flow_hash: str | None = None
-    tenant: str = DEFAULT_TENANT
+    tenant: str = tenancy.DEFAULT_TENANT
+    """Whom the call runs for: the tenant the code starting it acts for (``runtime/tenancy.py``)."""
 
 
 _call: contextvars.ContextVar[CallFields | None] = contextvars.ContextVar(
@@ -62,7 +62,7 @@ def call_context(
     inside the ``converse`` activity adds nothing the activity did not say).
     """
     known = _call.get()
-    fields = CallFields(attempt_id, campaign, flow_hash)
+    fields = CallFields(attempt_id, campaign, flow_hash, tenancy.current())
     if known is not None and known.attempt_id == attempt_id:
         fields = replace(
             known, campaign=campaign or known.campaign, flow_hash=flow_hash or known.flow_hash

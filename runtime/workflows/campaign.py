@@ -202,10 +202,10 @@ class CampaignWorkflow:
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
             result_type=ContactsPage,
         )
-        known = {search.contact_workflow_id(plan.name, c.id) for c in s.queued}
+        known = {search.contact_workflow_id(plan.name, c.id, plan.tenant) for c in s.queued}
         closed = []
         for contact in page.contacts:
-            wid = search.contact_workflow_id(plan.name, contact.id)
+            wid = search.contact_workflow_id(plan.name, contact.id, plan.tenant)
             if wid in s.live or wid in known:
                 continue
             known.add(wid)
@@ -263,7 +263,7 @@ class CampaignWorkflow:
         s, plan = self._s, self._in.plan
         me = workflow.info().workflow_id
         reserved = {c.id for c in granted}
-        wids = [search.contact_workflow_id(plan.name, c.id) for c in contacts]
+        wids = [search.contact_workflow_id(plan.name, c.id, plan.tenant) for c in contacts]
         for wid, contact in zip(wids, contacts, strict=True):
             # Live before the start: the child may report before the start resolves here.
             if contact.id in reserved:
@@ -302,6 +302,7 @@ class CampaignWorkflow:
                 [
                     SearchAttributePair(search.CAMPAIGN, plan.name),
                     SearchAttributePair(search.FLOW_HASH, plan.flow_hash),
+                    SearchAttributePair(search.TENANT, plan.tenant),
                 ]
             ),
             memo={"contact": contact.name or contact.id},

@@ -56,12 +56,16 @@ CONVERSE_HEARTBEAT = timedelta(seconds=20)
 CONVERSE_LIMIT = timedelta(hours=1)
 ONCE = RetryPolicy(maximum_attempts=1)
 WINDOW_RECHECK = timedelta(minutes=1)
+LINE_RECHECK = timedelta(seconds=5)
+"""How soon an attempt refused a line (``NoLineFree``) claims again: a line freed by another
+tenant's call waits at most this long for a waiting tenant (runtime/db/attempts.py)."""
+NO_LINE = "NoLineFree"
 
 MAX_COUNTS_RETRIES = "max-counts-retries"
 """Patch: an outcome rule's ``max N`` retries N times (it capped attempts before)."""
 RECOVER_LOST_RESULTS = "recover-lost-results"
 """Patch: a dial or converse result lost to a failure is read back from PostgreSQL."""
-NOT_DIALLED_ERRORS = {"OutsideWindow", "DoNotCall", "DestinationRefused"}
+NOT_DIALLED_ERRORS = {"OutsideWindow", "DoNotCall", "DestinationRefused", NO_LINE}
 MACHINE_OUTCOMES = {TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL}
 
 
@@ -136,7 +140,8 @@ class ContactWorkflow:
             if not record.dialled and record.outcome is None:
                 # Refused at dial time (the wall clock says the window closed): look again
                 # a little later rather than spin against a clock that disagrees.
-                self._next_at = workflow.now() + WINDOW_RECHECK
+                recheck = LINE_RECHECK if record.detail == NO_LINE else WINDOW_RECHECK
+                self._next_at = workflow.now() + recheck
                 continue
             outcome = record.outcome or TelephonyOutcome.UNKNOWN
             by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
@@ -233,6 +238,11 @@ class ContactWorkflow:
             if kind == "OutsideWindow":
                 record.detail = "window closed at dial time"
                 await self._record_end(record, "window", None)
+                self._attempts.pop()
+                return record
+            if kind == NO_LINE:  # nothing was dialled: claim a line again shortly
+                record.detail = NO_LINE
+                await self._record_end(record, "line", None)
                 self._attempts.pop()
                 return record
             record.dialled = kind not in NOT_DIALLED_ERRORS

@@ -96,6 +96,8 @@ class CampaignPlan:
     closed_dates: tuple[str, ...] = ()
     """Local dates on which nobody is called (holidays resolved at start)."""
     default_timezone: str = "UTC"
+    tenant: str = "default"
+    """The tenant the campaign belongs to: its workflow ids and ``VoxflowTenant`` say so."""
 
 
 # --- campaign workflow -----------------------------------------------------------------------
@@ -359,7 +361,8 @@ class AttemptEnd:
     contact_id: str
     outcome: str
     dialled: bool
-    action: Literal["retry", "callback", "dnc", "final", "window"]
+    action: Literal["retry", "callback", "dnc", "final", "window", "line"]
+    """``window``/``line``: refused at dial time (window closed, no line free), not dialled."""
     next_at: datetime | None
     detail: str = ""
 

@@ -11,6 +11,7 @@ PASSTHROUGH = (
     "runtime.campaign",
     "runtime.workflows.messages",
     "runtime.workflows.search",
+    "runtime.tenancy",
     "holidays",
 )
 

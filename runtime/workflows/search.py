@@ -1,15 +1,20 @@
-"""Typed search attributes the Temporal UI filters campaigns by (registered on the dev server)."""
+"""Typed search attributes the Temporal UI filters campaigns by (registered on the dev server),
+and the workflow ids, scoped by tenant (``runtime.tenancy.scoped_workflow_id``)."""
 
 from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
+from runtime.tenancy import DEFAULT_TENANT, scoped_workflow_id
+
 CAMPAIGN = SearchAttributeKey.for_keyword("VoxflowCampaign")
 OUTCOME = SearchAttributeKey.for_keyword("VoxflowOutcome")
 ATTEMPT = SearchAttributeKey.for_int("VoxflowAttempt")
 FLOW_HASH = SearchAttributeKey.for_keyword("VoxflowFlowHash")
+TENANT = SearchAttributeKey.for_keyword("VoxflowTenant")
+"""Set on every workflow voxflow starts: ``VoxflowTenant = "acme"`` in the Temporal UI."""
 
-ALL = (CAMPAIGN, OUTCOME, ATTEMPT, FLOW_HASH)
+ALL = (CAMPAIGN, OUTCOME, ATTEMPT, FLOW_HASH, TENANT)
 
 
 def dev_server_flags() -> list[str]:
@@ -22,9 +27,9 @@ def dev_server_flags() -> list[str]:
     ]
 
 
-def contact_workflow_id(campaign: str, contact_id: str) -> str:
-    return f"campaign/{campaign}/{contact_id}"
+def contact_workflow_id(campaign: str, contact_id: str, tenant: str = DEFAULT_TENANT) -> str:
+    return scoped_workflow_id(tenant, f"campaign/{campaign}/{contact_id}")
 
 
-def campaign_workflow_id(campaign: str) -> str:
-    return f"campaign/{campaign}"
+def campaign_workflow_id(campaign: str, tenant: str = DEFAULT_TENANT) -> str:
+    return scoped_workflow_id(tenant, f"campaign/{campaign}")

@@ -57,11 +57,16 @@ def v(node: str, ms: int, nm: int = 0, sil: int = 0, rep: int = 0) -> TimedVisit
 
 
 @pytest.fixture
-async def stored(pg_pool: asyncpg.Pool) -> dict[str, str]:
+async def stored(pg_pool: asyncpg.Pool, pg_url: str) -> dict[str, str]:
     """Campaign ``nov`` (4 calls), campaign ``dec`` on an edited version (1 call, a day
     later), a live call and a call of another flow that never count. (The module shares one
     database: each test starts from none.)"""
-    await pg_pool.execute("TRUNCATE calls, contacts, campaigns CASCADE")
+    # TRUNCATE is the owner's (the pool acts as voxflow_app, under row-level security).
+    owner = await asyncpg.connect(pg_url)
+    try:
+        await owner.execute("TRUNCATE calls, contacts, campaigns CASCADE")
+    finally:
+        await owner.close()
     nov_flow, dec_flow = _reminder(), _reminder("Be kind and brief")
     nov, dec = await save_flow(pg_pool, nov_flow), await save_flow(pg_pool, dec_flow)
     other = await save_flow(pg_pool, compile_source((REPO / "flows" / "nps.flow").read_text(),

@@ -48,6 +48,16 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/knowledge/{collection}/search"): {DES, OPS},
     ("POST", "/knowledge/{collection}/repair"): {DES},
     ("GET", "/providers/breakers"): {DES, OPS},
+    ("GET", "/tenant"): {DES, OPS},
+    ("POST", "/tenants"): set(),
+    ("GET", "/tenants"): set(),
+    ("GET", "/tenants/{tenant}"): set(),
+    ("PUT", "/tenants/{tenant}/quotas"): set(),
+    ("POST", "/tenants/{tenant}/keys"): set(),
+    ("GET", "/tenants/{tenant}/keys"): set(),
+    ("POST", "/tenants/{tenant}/keys/{key_id}/rotate"): set(),
+    ("DELETE", "/tenants/{tenant}/keys/{key_id}"): set(),
+    ("GET", "/usage"): {OPS},
 }
 OPEN = {("GET", "/health"), ("GET", "/ready")}
 PARAMS = {
@@ -58,6 +68,8 @@ PARAMS = {
     "phone": "+12125550100",
     "collection": "kb",
     "document_id": "999999",
+    "tenant": "default",
+    "key_id": "nokey",
 }
 SIMULATED = "+12127260181"
 ALLOWLISTED = "+12125550199"

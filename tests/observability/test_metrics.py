@@ -89,7 +89,9 @@ async def test_counters_move_while_a_simulated_campaign_runs(
     contacts = {
         dict(labels)["state"]: v
         for (name, labels), v in board.items()
-        if name == "voxflow_campaign_contacts" and dict(labels)["campaign"] == "observed"
+        if name == "voxflow_campaign_contacts"
+        and dict(labels)["campaign"] == "observed"
+        and dict(labels)["tenant"] == "default"
     }
     assert sum(contacts.values()) == 6
     assert set(contacts) >= {"queued", "dialling", "in_call", "scheduled", "final"}

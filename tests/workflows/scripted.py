@@ -62,8 +62,8 @@ class Step:
     """What one attempt of a contact does: a PBX result, then (if answered) a conversation."""
 
     dial: str = "answer"
-    """``answer``, a telephony outcome (``busy``...), ``crash`` (the activity dies) or
-    ``outside_window`` (the dial activity refuses)."""
+    """``answer``, a telephony outcome (``busy``...), ``crash`` (the activity dies),
+    ``outside_window`` or ``no_line`` (the dial activity refuses)."""
     converse: str = "confirmed"
     callback_at: Callable[[datetime], datetime] | None = None
     """Computes the requested callback time from the dial time."""
@@ -78,6 +78,7 @@ class Dialled:
     contact_id: str
     at: datetime
     timezone: str
+    workflow_id: str = ""
 
 
 @dataclass
@@ -88,6 +89,8 @@ class Recorder:
     events: list[tuple[str, str]] = field(default_factory=list)
     """(kind, attempt id) in the order the activities ran."""
     dials: list[Dialled] = field(default_factory=list)
+    refusals: list[Dialled] = field(default_factory=list)
+    """Dials refused for want of a line (``no_line``)."""
     ends: list[AttemptEnd] = field(default_factory=list)
     dnc: list[DncEntry] = field(default_factory=list)
     states: list[ContactState] = field(default_factory=list)
@@ -140,7 +143,12 @@ class Recorder:
             step = self.scripts[arg.contact_id][index]
             if step.dial == "outside_window":
                 raise ApplicationError("window closed", type="OutsideWindow", non_retryable=True)
-            self.dials.append(Dialled(arg.attempt_id, arg.contact_id, at, arg.timezone))
+            wid = activity.info().workflow_id or ""
+            dialled = Dialled(arg.attempt_id, arg.contact_id, at, arg.timezone, wid)
+            if step.dial == "no_line":
+                self.refusals.append(dialled)
+                raise ApplicationError("no line free", type="NoLineFree", non_retryable=True)
+            self.dials.append(dialled)
             if step.dial == "crash":
                 raise RuntimeError("worker lost the call")
             if step.dial != "answer":

@@ -15,6 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from dsl.ir import Flow
+from runtime import tenancy
 from runtime.api import models
 from runtime.api.auth import ANY_ROLE, DESIGNER, OPERATOR
 from runtime.api.board import board_out
@@ -93,11 +94,13 @@ async def campaign_status(name: str, pool: Db, request: Request) -> Any:
     board = await load_board(pool, name, datetime.now(UTC))
     if board is not None:
         out["board"] = board_out(board)
-    if row.status != "draft":
+    # The platform's view across tenants reads the stored state only: a campaign's workflow
+    # id needs its tenant.
+    if row.status != "draft" and tenancy.current() != tenancy.PLATFORM:
         try:
             from runtime.client import progress
 
-            live = await progress(await temporal(request), name)
+            live = await progress(await temporal(request), name, tenancy.current())
             out["workflow"] = _jsonable(asdict(live))
         except HTTPException as exc:
             out["workflow_error"] = exc.detail["message"]
@@ -177,7 +180,9 @@ async def start(name: str, pool: Db, client: Temporal, request: Request) -> Any:
         raise _problem(409, "no_contacts", f"import contacts into {name!r} first")
     try:
         await start_campaign(
-            client, plan_for(flow, name), task_queue=request.app.state.settings.task_queue
+            client,
+            plan_for(flow, name, tenant=tenancy.current()),
+            task_queue=request.app.state.settings.task_queue,
         )
     except WorkflowAlreadyStartedError:
         raise _problem(409, "already_started", f"campaign {name!r} already runs") from None
@@ -194,7 +199,7 @@ async def _signal(
         raise _problem(409, "not_running", f"campaign {name!r} is {row.status}")
     client = await temporal(request)
     try:
-        await steer(client, name, signal)
+        await steer(client, name, signal, tenancy.current())
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise _problem(409, "workflow_not_found", f"campaign {name!r} is not running") from None

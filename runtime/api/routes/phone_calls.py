@@ -42,6 +42,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from dsl.ir import Flow
+from runtime import tenancy
 from runtime.api import models
 from runtime.api.auth import ANY_ROLE, may_call_now
 from runtime.api.deps import db, temporal
@@ -200,7 +201,7 @@ async def place_test_call(
     contact = _contact(flow, call_id, body, phone)
     if await dnc.is_dnc(pool, phone):
         raise _problem(409, "do_not_call", f"{phone} is on the do-not-call list")
-    plan = plan_for(flow, call_id)
+    plan = plan_for(flow, call_id, tenant=tenancy.current())
     # One attempt, final whatever its outcome: a test call is never retried on its own.
     plan = dataclasses.replace(
         plan, campaign=dataclasses.replace(plan.campaign, rules=(), max_attempts=1)
@@ -222,7 +223,8 @@ async def place_test_call(
             f" {windows.HORIZON_DAYS} days",
         )
     client = await temporal(request)
-    workflow_id = WORKFLOW_PREFIX + call_id
+    tenant = tenancy.current()
+    workflow_id = tenancy.scoped_workflow_id(tenant, WORKFLOW_PREFIX + call_id)
     await client.start_workflow(
         ContactWorkflow.run,
         ContactInput(
@@ -243,6 +245,7 @@ async def place_test_call(
             [
                 SearchAttributePair(search.CAMPAIGN, call_id),
                 SearchAttributePair(search.FLOW_HASH, flow.hash),
+                SearchAttributePair(search.TENANT, tenant),
             ]
         ),
         memo={"contact": contact.name or phone, "test_call": True},
@@ -270,10 +273,13 @@ async def test_call_status(test_id: str, pool: Db, request: Request) -> Any:
     """Where a test call stands: its workflow, the contact's state, and its calls so far."""
     from runtime.workflows.contact import ContactWorkflow
 
-    if not _ID.fullmatch(test_id):
+    if not _ID.fullmatch(test_id) or tenancy.current() == tenancy.PLATFORM:
         raise _problem(404, "test_call_not_found", f"no test call {test_id!r}")
     client = await temporal(request)
-    handle = client.get_workflow_handle_for(ContactWorkflow.run, WORKFLOW_PREFIX + test_id)
+    handle = client.get_workflow_handle_for(
+        ContactWorkflow.run,
+        tenancy.scoped_workflow_id(tenancy.current(), WORKFLOW_PREFIX + test_id),
+    )
     try:
         described = await handle.describe()
     except RPCError as exc:
