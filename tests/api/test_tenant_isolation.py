@@ -112,6 +112,16 @@ async def _test_call_status(w: World) -> None:
     await _same_as_missing(w, "GET", f"/calls/tests/{B_TEST}", f"/calls/tests/{MISSING_TEST}")
 
 
+async def _test_call_cancel(w: World) -> None:
+    await _same_as_missing(w, "DELETE", f"/calls/tests/{B_TEST}", f"/calls/tests/{MISSING_TEST}")
+
+
+async def _call_facets(w: World) -> None:
+    r = await w.a.get("/calls/facets")
+    assert r.status_code == 200, r.text
+    _absent(r.json(), "b-only")
+
+
 async def _calls_list(w: World) -> None:
     for url in ("/calls", "/calls?campaign=b-only", "/calls?contact=c1"):
         r = await w.a.get(url)
@@ -284,6 +294,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/campaigns"): _create_campaign,
     ("POST", "/calls"): _test_call,
     ("GET", "/calls/tests/{test_id}"): _test_call_status,
+    ("DELETE", "/calls/tests/{test_id}"): _test_call_cancel,
+    ("GET", "/calls/facets"): _call_facets,
     ("GET", "/calls"): _calls_list,
     ("GET", "/calls/{call_id}"): _call_detail,
     ("GET", "/calls/{call_id}/recording"): _call_recording,
