@@ -207,3 +207,30 @@ async def test_a_tenants_events_go_only_to_its_own_endpoints(
             verify(r.body, r.headers["Voxflow-Signature"], secret)
             assert json.loads(r.body)["tenant"] == tenant
     assert json.loads(b_hook.received[0].body)["data"] == {"phone": "+12125550199"}
+
+
+async def test_the_settings_endpoint_is_the_default_tenants_and_the_loop_delivers_to_it(
+    outbox: asyncpg.Pool,
+) -> None:
+    from runtime.settings import load_settings
+    from runtime.webhooks.dispatcher import dispatching, sync_settings_endpoint
+
+    with receiver() as hook:
+        settings = load_settings(
+            {"VOXFLOW_WEBHOOK_URL": hook.url, "VOXFLOW_WEBHOOK_SECRET": "env-secret-1"}
+        )
+        async with dispatching(outbox, settings):
+            assert [w.id for w in await webhooks.list_webhooks(outbox)] == ["wh_env"]
+            await _emit(outbox, "default", "+12125550160")
+            for _ in range(200):
+                if hook.received:
+                    break
+                await asyncio.sleep(0.05)
+        (got,) = hook.received
+        verify(got.body, got.headers["Voxflow-Signature"], "env-secret-1")
+        await sync_settings_endpoint(outbox, load_settings({}))
+        (row,) = await webhooks.list_webhooks(outbox)
+        assert (row.id, row.enabled) == ("wh_env", False)
+        await _emit(outbox, "default", "+12125550161")
+        with tenancy.acting_as(tenancy.PLATFORM):
+            assert await outbox.fetchval("SELECT count(*) FROM webhook_deliveries") == 1
