@@ -228,6 +228,8 @@ class Settings(BaseSettings):
     """Wait before the first retry; each further retry waits twice as long (at most an hour)."""
     webhook_timeout_s: float = _env("VOXFLOW_WEBHOOK_TIMEOUT_S", default=10.0, gt=0, le=120)
     """How long one delivery may take before it counts as failed."""
+    webhook_concurrency: int = _env("VOXFLOW_WEBHOOK_CONCURRENCY", default=2, ge=1, le=32)
+    """Deliveries one process sends at once (each holds a pooled connection meanwhile)."""
 
     @field_validator("api_keys", mode="before")
     @classmethod

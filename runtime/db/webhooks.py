@@ -77,7 +77,9 @@ _PUBLIC = "id, tenant, url, events, enabled, created_at"
 
 
 async def emit(conn: asyncpg.Connection, type: str, subject: str, data: dict[str, Any]) -> bool:
-    """Record event ``type`` about ``subject`` for the current tenant, once; ``True`` if new.
+    """Record event ``type`` about ``subject`` for the current tenant, once, with one delivery
+    per enabled endpoint that wants it; ``True`` if new. Nothing is stored when no endpoint
+    wants it.
 
     Call it inside the transaction that makes the change the event reports.
     """

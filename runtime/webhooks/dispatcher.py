@@ -187,17 +187,19 @@ async def sync_settings_endpoint(pool: asyncpg.Pool, settings: Settings) -> None
 
 @asynccontextmanager
 async def dispatching(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[None]:
-    """Run a :class:`Dispatcher` for the block when ``VOXFLOW_WEBHOOK_DISPATCH`` is on."""
+    """Run ``VOXFLOW_WEBHOOK_CONCURRENCY`` delivery loops for the block when
+    ``VOXFLOW_WEBHOOK_DISPATCH`` is on."""
     if not settings.webhook_dispatch:
         yield
         return
     await sync_settings_endpoint(pool, settings)
     dispatcher = Dispatcher(pool, settings)
     stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop))
+    # Several loops, so one slow endpoint does not hold back every other tenant's events.
+    tasks = [asyncio.create_task(dispatcher.run(stop)) for _ in range(settings.webhook_concurrency)]
     try:
         yield
     finally:
         stop.set()
-        await task
+        await asyncio.gather(*tasks)
         await dispatcher.aclose()

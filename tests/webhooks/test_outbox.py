@@ -8,12 +8,19 @@ import asyncio
 import uuid
 
 import asyncpg
+import pytest
 
 from dsl.compiler import load_flow
 from runtime import tenancy
-from runtime.db import attempts, calls, campaigns, contacts, dnc, flows
+from runtime.db import attempts, calls, campaigns, contacts, dnc, flows, webhooks
 from tests.db.conftest import REMINDER
 from tests.db.test_repositories import _contact
+
+
+@pytest.fixture(autouse=True)
+async def endpoint(outbox: asyncpg.Pool) -> None:
+    """An endpoint of the default tenant wanting every event (never sent to here)."""
+    await webhooks.create_webhook(outbox, "http://127.0.0.1:9/outbox", events=[])
 
 
 async def _events(pool: asyncpg.Pool, type: str | None = None) -> list[asyncpg.Record]:
@@ -168,3 +175,11 @@ async def test_an_opt_out_emits_contact_opted_out_but_the_platform_list_does_not
     with tenancy.acting_as(tenancy.PLATFORM):
         assert await dnc.add_dnc(outbox, "+12125550151", source="cli")
         assert len(await _events(outbox)) == 1
+
+
+async def test_nothing_is_stored_when_no_endpoint_wants_the_event(outbox: asyncpg.Pool) -> None:
+    await outbox.execute("DELETE FROM webhooks")
+    await webhooks.create_webhook(outbox, "http://127.0.0.1:9/calls", events=["call.completed"])
+    assert await dnc.add_dnc(outbox, "+12125550170", source="api")
+    await calls.end_call(outbox, "no-endpoint", outcome="failed")
+    assert [e["type"] for e in await _events(outbox)] == ["call.completed"]

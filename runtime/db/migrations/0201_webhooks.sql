@@ -70,13 +70,18 @@ END
 $$;
 
 -- Record event ``p_type`` about ``p_subject`` for the current tenant, once: a repeated call
--- (an activity retried) returns NULL and adds nothing. Runs with the caller's rights, inside
--- the caller's transaction.
+-- (an activity retried) returns NULL and adds nothing, and so does an event no enabled
+-- endpoint of the tenant wants (a deployment without webhooks stores none). Runs with the
+-- caller's rights, inside the caller's transaction.
 CREATE FUNCTION voxflow_emit(p_type text, p_subject text, p_payload jsonb)
 RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     ev uuid;
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant = voxflow_tenant() AND w.enabled
+                   AND (cardinality(w.events) = 0 OR p_type = ANY (w.events))) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO webhook_events (type, subject, payload) VALUES (p_type, p_subject, p_payload)
         ON CONFLICT (tenant, type, subject) DO NOTHING RETURNING id INTO ev;
     IF ev IS NULL THEN
