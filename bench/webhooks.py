@@ -82,7 +82,9 @@ async def _deliver(pool: asyncpg.Pool, dispatchers: int, loops: int) -> float:
         stop = asyncio.Event()
         start = time.perf_counter()
         tasks = [asyncio.create_task(d.run(stop)) for d in ds for _ in range(loops)]
-        while len(hook.received) < EVENTS:
+        for _ in range(60_000):  # at most ten minutes
+            if len(hook.received) >= EVENTS:
+                break
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - start
         stop.set()
