@@ -163,12 +163,15 @@ class Dispatcher:
         return True
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; a database error is logged and retried later."""
+        """Deliver until ``stop`` is set; an error is logged and the loop goes on."""
         while not stop.is_set():
             try:
                 busy = await self.deliver_one()
-            except (OSError, asyncpg.PostgresError) as exc:
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("webhook dispatcher: %s; retrying", exc)
+                busy = False
+            except Exception:  # a bug: logged, and the process it runs in carries on
+                log.exception("webhook dispatcher failed; retrying")
                 busy = False
             if not busy:
                 with suppress(TimeoutError):
@@ -192,7 +195,12 @@ async def dispatching(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[N
     if not settings.webhook_dispatch:
         yield
         return
-    await sync_settings_endpoint(pool, settings)
+    try:
+        await sync_settings_endpoint(pool, settings)
+    except asyncpg.UndefinedTableError:
+        log.warning("webhooks are off: the database lacks migration 0201; run voxflow db migrate")
+        yield
+        return
     dispatcher = Dispatcher(pool, settings)
     stop = asyncio.Event()
     # Several loops, so one slow endpoint does not hold back every other tenant's events.

@@ -47,3 +47,13 @@ async def test_refused_endpoints_name_their_rule(url: str, code: str) -> None:
 async def test_the_setting_allows_private_and_link_local_addresses() -> None:
     await check_url("https://169.254.169.254/x", allow_private=True)
     await check_url("https://10.0.0.5/x", allow_private=True)
+
+
+def test_the_settings_endpoint_is_checked_at_start_up() -> None:
+    from runtime.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {"VOXFLOW_WEBHOOK_URL": "http://hooks.example/x", "VOXFLOW_WEBHOOK_SECRET": "s"}
+        )
+    assert "VOXFLOW_WEBHOOK_URL" in str(caught.value) and "use https" in str(caught.value)
