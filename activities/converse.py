@@ -148,6 +148,7 @@ class CallRecord:
                 recording=recording,
                 visits=[v.as_json() for v in result.visits],
                 ended_by="cancelled" if cancelled else result.ended_by or None,
+                slots=to_jsonable_python(result.slots, fallback=str),
             )
         except Exception as exc:  # the outcome still reaches the workflow
             log.warning("call %s: end of call not stored: %s", call_id, exc)

@@ -217,7 +217,19 @@ class Settings(BaseSettings):
     # --- webhooks --------------------------------------------------------------------------
     webhook_url: str | None = _env("VOXFLOW_WEBHOOK_URL", default=None)
     webhook_secret: SecretStr | None = _env("VOXFLOW_WEBHOOK_SECRET", default=None)
-    """HMAC-SHA256 key that signs every webhook body."""
+    """HMAC-SHA256 key that signs every webhook body (the default tenant's endpoint)."""
+    webhook_dispatch: bool = _env("VOXFLOW_WEBHOOK_DISPATCH", default=True)
+    """Run the webhook dispatcher in this process (worker and API); any number may run."""
+    webhook_allow_private: bool = _env("VOXFLOW_WEBHOOK_ALLOW_PRIVATE", default=False)
+    """Allow endpoints on link-local (metadata), private and reserved addresses."""
+    webhook_max_attempts: int = _env("VOXFLOW_WEBHOOK_MAX_ATTEMPTS", default=8, ge=1, le=50)
+    """Attempts of one delivery before it is dead-lettered."""
+    webhook_backoff_s: float = _env("VOXFLOW_WEBHOOK_BACKOFF_S", default=10.0, gt=0, le=3600)
+    """Wait before the first retry; each further retry waits twice as long (at most an hour)."""
+    webhook_timeout_s: float = _env("VOXFLOW_WEBHOOK_TIMEOUT_S", default=10.0, gt=0, le=120)
+    """How long one delivery may take before it counts as failed."""
+    webhook_concurrency: int = _env("VOXFLOW_WEBHOOK_CONCURRENCY", default=2, ge=1, le=32)
+    """Deliveries one process sends at once (each holds a pooled connection meanwhile)."""
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -362,6 +374,13 @@ class Settings(BaseSettings):
             out.append(
                 SettingProblem("VOXFLOW_WEBHOOK_SECRET", "required when VOXFLOW_WEBHOOK_URL is set")
             )
+        if self.webhook_url is not None:
+            from runtime.webhooks.urls import WebhookUrlError, check_syntax
+
+            try:
+                check_syntax(self.webhook_url)
+            except WebhookUrlError as exc:
+                out.append(SettingProblem("VOXFLOW_WEBHOOK_URL", str(exc)))
         if self.embeddings == "openai" and self.openai_api_key is None:
             out.append(SettingProblem("OPENAI_API_KEY", "required when VOXFLOW_EMBEDDINGS=openai"))
         out.extend(self._observability_problems())

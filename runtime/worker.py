@@ -37,6 +37,7 @@ from runtime.observability.logs import configure_logging
 from runtime.observability.tracing import configure_tracing, temporal_interceptors
 from runtime.settings import Settings, load_settings
 from runtime.tenant_interceptor import TenantInterceptor
+from runtime.webhooks.dispatcher import dispatching
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.inbound import InboundCallWorkflow
@@ -200,7 +201,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             f"voxflow worker: queue {workers[1].task_queue}, audiosocket {res.audiosocket}",
             flush=True,
         )
-        async with inbound.running():
+        async with inbound.running(), dispatching(res.pool, settings):
             await run_workers(workers, stop)
 
 

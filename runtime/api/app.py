@@ -29,9 +29,11 @@ from runtime.api.routes import (
     phone_calls,
     providers,
     tenants,
+    webhooks,
 )
 from runtime.db import connect, create_pool, database_url, migrate
 from runtime.settings import Settings
+from runtime.webhooks.dispatcher import dispatching
 
 
 def create_app(
@@ -53,6 +55,7 @@ def create_app(
                 pool = await create_pool(url, max_size=settings.database_pool_max)
                 stack.push_async_callback(pool.close)
                 app.state.db = pool
+            await stack.enter_async_context(dispatching(app.state.db, settings))
             yield
             app.state.db = db
 
@@ -84,6 +87,7 @@ def create_app(
         knowledge,
         providers,
         tenants,
+        webhooks,
     ):
         responses = dict(errors.COMMON_RESPONSES)
         if module is not health:

@@ -215,6 +215,7 @@ class CallBridge:
         r.callback_at = state.callback_at
         r.opted_out = state.opted_out
         r.transfer_to = state.transfer_to
+        r.slots = dict(state.slots)
         r.duration_ms = int((time.monotonic() - started) * 1000)
         r.visits = timed_visits(state.trail, self._entered_ms, r.duration_ms)
         r.usage = {p.name: p.usage.as_dict() for p in self._usages}

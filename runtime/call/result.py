@@ -111,3 +111,5 @@ class CallResult:
     ended_by: str = ""
     """``agent`` (the flow ended), ``caller`` (hang-up) or ``provider`` (no provider left)."""
     error: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    """What the flow collected: its slots when the call ended."""

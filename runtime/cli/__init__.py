@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "runtime.cli.explain_commands",
     "runtime.cli.simulate_commands",
     "runtime.cli.tenant_commands",
+    "runtime.cli.webhook_commands",
 )
 
 

@@ -15,7 +15,8 @@ from typing import Literal
 
 import asyncpg
 
-from runtime.db.types import Db
+from runtime.db import events
+from runtime.db.types import Db, acquire
 
 AttemptStatus = Literal["dialing", "answered", "finished", "unknown"]
 
@@ -248,27 +249,31 @@ async def settle_attempt(
     contact_outcome: str | None,
 ) -> bool:
     """:func:`finish_attempt`, and the contact's state (``contact_status``, its outcome when
-    given, its next attempt time), in one statement. Idempotent; ``False`` when no such
-    attempt was recorded."""
-    settled = await db.fetchval(
-        "WITH attempt AS ("
-        " UPDATE attempts SET status = $2, outcome = $3, action = $4, next_at = $5,"
-        " detail = $6, ended_at = coalesce(ended_at, now()) WHERE id = $1 RETURNING true),"
-        " contact AS ("
-        " UPDATE contacts SET status = $9, outcome = coalesce($10, outcome),"
-        " next_attempt_at = $5, updated_at = now() WHERE campaign = $7 AND id = $8)"
-        " SELECT EXISTS (SELECT 1 FROM attempt)",
-        attempt_id,
-        status,
-        outcome,
-        action,
-        next_at,
-        detail,
-        campaign,
-        contact,
-        contact_status,
-        contact_outcome,
-    )
+    given, its next attempt time), in one transaction with the webhook events a settled
+    contact emits (``runtime/db/events.py``). Idempotent; ``False`` when no such attempt was
+    recorded."""
+    async with acquire(db) as conn, conn.transaction():
+        settled = await conn.fetchval(
+            "WITH attempt AS ("
+            " UPDATE attempts SET status = $2, outcome = $3, action = $4, next_at = $5,"
+            " detail = $6, ended_at = coalesce(ended_at, now()) WHERE id = $1 RETURNING true),"
+            " contact AS ("
+            " UPDATE contacts SET status = $9, outcome = coalesce($10, outcome),"
+            " next_attempt_at = $5, updated_at = now() WHERE campaign = $7 AND id = $8)"
+            " SELECT EXISTS (SELECT 1 FROM attempt)",
+            attempt_id,
+            status,
+            outcome,
+            action,
+            next_at,
+            detail,
+            campaign,
+            contact,
+            contact_status,
+            contact_outcome,
+        )
+        if settled and contact_status in events.SETTLED:
+            await events.contact_settled(conn, campaign, contact)
     return bool(settled)
 
 

@@ -7,7 +7,7 @@ exist yet, so nothing said in a call is lost for want of a header row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from runtime.db import events
 from runtime.db.text import storable
 from runtime.db.types import Db, acquire
 
@@ -69,6 +70,8 @@ class CallRow:
     """``agent``, ``caller`` (hung up), ``provider`` or ``cancelled`` (the workflow or an
     operator hung up); ``None`` when not known."""
     tenant: str = "default"
+    slots: dict[str, Any] | None = None
+    """What the flow collected (its slots at the end of the call); ``None`` before 0201."""
 
 
 def _call_row(r: asyncpg.Record) -> CallRow:
@@ -142,23 +145,27 @@ async def end_call(
     recording: str | None = None,
     visits: Sequence[dict[str, Any]] | None = None,
     ended_by: str | None = None,
+    slots: Mapping[str, Any] | None = None,
 ) -> None:
-    """Record the end of a call (creating its row if needed). Idempotent.
+    """Record the end of a call (creating its row if needed), and its ``call.completed``
+    webhook event in the same transaction. Idempotent: a repeated end emits nothing new.
 
     Args:
         usage: provider usage by provider name; ``cost_usd`` is derived from it.
         recording: the WAV file's name relative to the recordings directory.
         visits: each stay in a node (``TimedVisit.as_json()``), for the heat map.
         ended_by: ``agent``, ``caller``, ``provider`` or ``cancelled``.
+        slots: what the flow collected (its slots when the call ended).
     """
     async with acquire(db) as conn, conn.transaction():
         await _ensure_call(conn, call_id)
-        await conn.execute(
+        ended = await conn.fetchrow(
             "UPDATE calls SET outcome = $2, node_path = $3, turns = $4, duration_ms = $5,"
             " error = $6, ended_at = coalesce($7, ended_at, now()),"
             " usage = coalesce($8, usage), cost_usd = coalesce($9, cost_usd),"
             " recording = coalesce($10, recording), visits = coalesce($11, visits),"
-            " ended_by = coalesce($12, ended_by) WHERE id = $1",
+            " ended_by = coalesce($12, ended_by), slots = coalesce($13, slots) WHERE id = $1"
+            " RETURNING *, (SELECT number FROM attempts a WHERE a.id = calls.id) AS attempt_number",
             call_id,
             outcome,
             list(node_path),
@@ -171,7 +178,9 @@ async def end_call(
             recording,
             None if visits is None else list(visits),
             ended_by or None,
+            None if slots is None else storable(dict(slots)),
         )
+        await events.call_completed(conn, dict(ended))
 
 
 async def append_transcript(db: Db, call_id: str, turns: Sequence[Turn]) -> None:

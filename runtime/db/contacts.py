@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from runtime.contacts import Contact
+from runtime.db import events
 from runtime.db.types import Db, acquire
 
 
@@ -132,19 +133,24 @@ async def update_contact_state(
     outcome: str | None = None,
     next_attempt_at: datetime | None = None,
 ) -> bool:
-    """Record where a contact stands (from its workflow). False when the contact is unknown."""
-    result = await db.execute(
-        "UPDATE contacts SET status = $3, attempts = coalesce($4, attempts),"
-        " outcome = coalesce($5, outcome), next_attempt_at = $6, updated_at = now()"
-        " WHERE campaign = $1 AND id = $2",
-        campaign,
-        contact_id,
-        status,
-        attempts,
-        outcome,
-        next_attempt_at,
-    )
-    return result.endswith(" 1")
+    """Record where a contact stands (from its workflow), with the webhook events a settled
+    contact emits. False when the contact is unknown."""
+    async with acquire(db) as conn, conn.transaction():
+        result = await conn.execute(
+            "UPDATE contacts SET status = $3, attempts = coalesce($4, attempts),"
+            " outcome = coalesce($5, outcome), next_attempt_at = $6, updated_at = now()"
+            " WHERE campaign = $1 AND id = $2",
+            campaign,
+            contact_id,
+            status,
+            attempts,
+            outcome,
+            next_attempt_at,
+        )
+        updated = result.endswith(" 1")
+        if updated and status in events.SETTLED:
+            await events.contact_settled(conn, campaign, contact_id)
+    return updated
 
 
 def _row(r: asyncpg.Record) -> ContactRow:

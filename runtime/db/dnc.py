@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from runtime.db.types import Db
+from runtime.db import events
+from runtime.db.types import Db, acquire
 
 DncSource = Literal["api", "call", "import", "cli", "campaign"]
 
@@ -34,18 +35,22 @@ async def add_dnc(
     contact: str | None = None,
     call_id: str | None = None,
 ) -> bool:
-    """Put ``phone`` on the list; ``True`` if it was not on it. The first entry is kept."""
-    added = await db.fetchval(
-        "INSERT INTO do_not_call (phone, reason, source, campaign, contact, call_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
-        phone,
-        reason,
-        source,
-        campaign,
-        contact,
-        call_id,
-    )
-    return bool(added)
+    """Put ``phone`` on the list; ``True`` if it was not on it. The first entry is kept; a new
+    one emits ``contact.opted_out`` in the same transaction."""
+    async with acquire(db) as conn, conn.transaction():
+        added = await conn.fetchrow(
+            "INSERT INTO do_not_call (phone, reason, source, campaign, contact, call_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING *",
+            phone,
+            reason,
+            source,
+            campaign,
+            contact,
+            call_id,
+        )
+        if added is not None:
+            await events.opted_out(conn, dict(added))
+    return added is not None
 
 
 async def remove_dnc(db: Db, phone: str) -> bool:

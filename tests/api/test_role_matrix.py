@@ -58,6 +58,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/tenants/{tenant}/keys/{key_id}/rotate"): set(),
     ("DELETE", "/tenants/{tenant}/keys/{key_id}"): set(),
     ("GET", "/usage"): {OPS},
+    ("POST", "/webhooks"): set(),
+    ("GET", "/webhooks"): set(),
+    ("DELETE", "/webhooks/{webhook_id}"): set(),
+    ("GET", "/webhooks/{webhook_id}/deliveries"): set(),
+    ("POST", "/webhooks/{webhook_id}/deliveries/{event_id}/redeliver"): set(),
 }
 OPEN = {("GET", "/health"), ("GET", "/ready")}
 PARAMS = {
@@ -70,6 +75,8 @@ PARAMS = {
     "document_id": "999999",
     "tenant": "default",
     "key_id": "nokey",
+    "webhook_id": "wh_none",
+    "event_id": "00000000-0000-4000-8000-000000000000",
 }
 SIMULATED = "+12127260181"
 ALLOWLISTED = "+12125550199"

@@ -49,6 +49,8 @@ class World:
     b_doc: int
     b_key: str
     b_key_id: str
+    b_webhook: str = ""
+    b_event: str = ""
 
 
 Case = Callable[[World], Awaitable[None]]
@@ -276,6 +278,41 @@ async def _usage(w: World) -> None:
     assert [u["tenant"] for u in r.json()] == ["alpha"]
 
 
+B_HOOK = "http://127.0.0.1:9/beta-hook"
+NO_EVENT = "00000000-0000-4000-8000-000000000000"
+
+
+async def _webhooks_list(w: World) -> None:
+    r = await w.a.get("/webhooks")
+    assert r.status_code == 200
+    _absent(r.json(), w.b_webhook, "beta-hook")
+
+
+async def _webhook_delete(w: World) -> None:
+    await _same_as_missing(w, "DELETE", f"/webhooks/{w.b_webhook}", "/webhooks/wh_nobody")
+
+
+async def _webhook_deliveries(w: World) -> None:
+    await _same_as_missing(
+        w, "GET", f"/webhooks/{w.b_webhook}/deliveries", "/webhooks/wh_nobody/deliveries"
+    )
+
+
+async def _redeliver(w: World) -> None:
+    await _same_as_missing(
+        w,
+        "POST",
+        f"/webhooks/{w.b_webhook}/deliveries/{w.b_event}/redeliver",
+        f"/webhooks/wh_nobody/deliveries/{NO_EVENT}/redeliver",
+    )
+
+
+async def _webhook_create(w: World) -> None:
+    # A's endpoint is A's: B's events never fan out to it (tests/webhooks/test_dispatcher.py).
+    r = await w.a.post("/webhooks", json={"url": "http://127.0.0.1:9/alpha-hook"})
+    assert r.status_code == 201 and r.json()["tenant"] == "alpha", r.text
+
+
 async def _open(w: World) -> None:
     """Liveness and readiness: no key, no tenant data."""
 
@@ -321,6 +358,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/tenants/{tenant}/keys/{key_id}/rotate"): _rotate_key,
     ("DELETE", "/tenants/{tenant}/keys/{key_id}"): _revoke_key,
     ("GET", "/usage"): _usage,
+    ("GET", "/webhooks"): _webhooks_list,
+    ("DELETE", "/webhooks/{webhook_id}"): _webhook_delete,
+    ("GET", "/webhooks/{webhook_id}/deliveries"): _webhook_deliveries,
+    ("POST", "/webhooks/{webhook_id}/deliveries/{event_id}/redeliver"): _redeliver,
+    ("POST", "/webhooks"): _webhook_create,
 }
 """Run in this order: reads and refused changes first, A's own creations last."""
 
@@ -371,7 +413,15 @@ async def world(
         assert (await b.post("/campaigns", json={"source": B_FLOW, "name": "b-same"})).is_success
         imported = await b.post("/campaigns/b-only/contacts", files={"file": ("c.csv", CSV)})
         assert imported.json()["imported"] > 0
+        hook = await b.post("/webhooks", json={"url": B_HOOK})
+        assert hook.status_code == 201, hook.text
         assert (await b.put(f"/dnc/{B_PHONE}")).status_code == 201
+        with tenancy.acting_as(tenancy.PLATFORM):
+            b_event = await pg_pool.fetchval(
+                "UPDATE webhook_deliveries SET dead_at = now() WHERE webhook_id = $1"
+                " RETURNING event_id::text",
+                hook.json()["id"],
+            )
         doc = await b.post("/knowledge/kb/documents", json={"text": B_SECRET})
         assert doc.status_code == 201
         with tenancy.acting_as("beta"):
@@ -392,6 +442,8 @@ async def world(
             b_doc=doc.json()["id"],
             b_key=keys["beta"]["key"],
             b_key_id=keys["beta"]["id"],
+            b_webhook=hook.json()["id"],
+            b_event=b_event,
         )
 
 
@@ -413,6 +465,9 @@ async def test_tenant_a_never_reads_lists_changes_or_infers_tenant_bs_data(world
     assert any("4711" in h["text"] for h in hits)
     assert (await b.get(f"/flows/{world.b_flow}")).status_code == 200
     assert (await b.get("/tenant")).json()["tenant"] == "beta"
+    assert [h["url"] for h in (await b.get("/webhooks")).json()] == [B_HOOK]
+    dead = (await b.get(f"/webhooks/{world.b_webhook}/deliveries?state=dead")).json()
+    assert [d["event_id"] for d in dead] == [world.b_event]
 
 
 async def test_two_tenants_run_campaigns_of_one_name_in_their_own_workflows(
