@@ -185,8 +185,10 @@ class _Stalls:
 
     When the heartbeat is more than ``threshold_s`` overdue, the watcher samples the loop
     thread's Python stack every millisecond until it beats again; each stall is kept with
-    its length and the stack seen most often in it (a C call that holds the GIL shows as the
-    Python line that made it). Cheap enough to leave on: 500 wake-ups a second.
+    its length and the stack seen most often in it. The watcher needs the GIL to sample, so
+    the stacks lean towards the places that let it go (soxr's resampling, socket writes, the
+    5 ms switch interval): read them as where the loop was, not as what cost the time; the
+    CPU figures below say that. Cheap enough to leave on: 500 wake-ups a second.
 
     ``stalls``: ``(start, seconds, stack, on_cpu_s, waiting_s, process_cpu_s)`` per stall;
     the last three cover the stall from the watcher's last on-time reading (at most 4 ms
@@ -701,8 +703,9 @@ def _print_stalls(
           f"{ran * ms:.0f} ms of it, runnable but not scheduled {waited * ms:.0f} ms); GC runs: "
           f"{', '.join(f'gen{g} {p * ms:.1f} ms' for g, p in gc_runs if p > 0.005) or 'none > 5 ms'}")  # fmt: skip
     by_stack: dict[str, list[float]] = {}
-    for _, d, stack, on_cpu, waited_, process in stalls:
+    for _, d, stack, *_ in stalls:
         by_stack.setdefault(stack, []).append(d)
+    for _, d, _, on_cpu, waited_, process in sorted(stalls, key=lambda s: -s[1])[:5]:
         print(f"        stall {d * ms:.0f} ms: loop thread on a CPU {on_cpu * ms:.0f} ms, waiting "
               f"for one {waited_ * ms:.0f} ms, whole process CPU {process * ms:.0f} ms")  # fmt: skip
     for stack, ds in sorted(by_stack.items(), key=lambda kv: -sum(kv[1]))[:8]:
