@@ -1,7 +1,7 @@
 """Whole-call benchmark: N concurrent calls through the real call path on one core.
 
 Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
-[--no-baseline] [--format pcm24k|pcmu]``
+[--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]``
 
 Layout (needs >= 2 cores):
 
@@ -35,7 +35,17 @@ it), with the 1-minute load average before each:
   media, resampling, provider socket, engine, recording, bridge and the event loop (see
   :func:`split`), with the profiler's overhead (CPU per call-second with and without it);
 * the in-process floor (:func:`floor`): the same per-frame work with no socket and no event
-  loop, so the cost of the sockets and the loop shows as the difference.
+  loop, so the cost of the sockets and the loop shows as the difference;
+* ``--stalls`` (:class:`_Stalls`): every stretch of more than 10 ms in which the server's loop
+  ran none of its callbacks, with what its thread was doing (the Python stack seen most often)
+  and, from the kernel's ``/proc/self/task/<tid>/schedstat``, how much of it the thread spent
+  on a CPU and how much runnable but waiting for one (another process had the core).
+
+The server runs in a session of its own (``setsid``): with the kernel's autogroups on, CFS
+shares a core between sessions first, so left in the bench's session the server would share
+one weight with the stand-in and the callers on the other core (``--shared-session`` keeps
+the old layout). ``--nice N`` runs it at nice ``N`` (its autogroup too; < 0 needs root), the
+way an operator gives a media process priority over batch work on the same machine.
 """
 
 from __future__ import annotations
@@ -52,6 +62,7 @@ import pstats
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -108,6 +119,16 @@ def _pin(core: int) -> str:
         return f"not pinned ({exc})"
 
 
+def _renice(nice: int) -> str:
+    """Run this process at ``nice`` (and its autogroup, which CFS weighs against others)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+        Path("/proc/self/autogroup").write_text(str(nice))
+        return f"nice {nice}"
+    except OSError as exc:
+        return f"nice not set ({exc})"
+
+
 def _rss_kib() -> int:
     """This process's resident memory (``VmRSS``), KiB."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -157,6 +178,82 @@ def standin_main(conn) -> None:
 
 
 # ---- the server (system under test) --------------------------------------------------------
+
+
+class _Stalls:
+    """Event-loop stalls: a heartbeat on the loop every 2 ms, watched from a thread.
+
+    When the heartbeat is more than ``threshold_s`` overdue, the watcher samples the loop
+    thread's Python stack every millisecond until it beats again; each stall is kept with
+    its length and the stack seen most often in it. The watcher needs the GIL to sample, so
+    the stacks lean towards the places that let it go (soxr's resampling, socket writes, the
+    5 ms switch interval): read them as where the loop was, not as what cost the time; the
+    CPU figures below say that. Cheap enough to leave on: 500 wake-ups a second.
+
+    ``stalls``: ``(start, seconds, stack, on_cpu_s, waiting_s, process_cpu_s)`` per stall;
+    the last three cover the stall from the watcher's last on-time reading (at most 4 ms
+    before it), so they can exceed ``seconds`` a little. ``waiting_s`` is the kernel's count
+    of the loop thread's time runnable but not running: another process had the core.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, threshold_s: float = 0.010) -> None:
+        self._loop = loop
+        self.threshold_s = threshold_s
+        self.beat = time.monotonic()
+        self.stalls: list[tuple[float, float, str]] = []
+        self._stop = False
+        self._thread_id = threading.get_ident()
+        self._schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+        self._handle = loop.call_later(0.002, self._tick)
+        self._watcher = threading.Thread(target=self._watch, daemon=True, name="stall-watch")
+        self._watcher.start()
+
+    def _tick(self) -> None:
+        self.beat = time.monotonic()
+        if not self._stop:
+            self._handle = self._loop.call_later(0.002, self._tick)
+
+    def _watch(self) -> None:
+        before = (*self._sched(), time.process_time())
+        while not self._stop:
+            time.sleep(0.001)
+            beat = self.beat
+            age = time.monotonic() - beat
+            if age < 0.004:
+                before = (*self._sched(), time.process_time())  # the last reading on time
+            if age < self.threshold_s:
+                continue
+            seen: dict[str, int] = {}
+            ran0, waited0, cpu0 = before
+            while self.beat == beat and not self._stop:
+                frame = sys._current_frames().get(self._thread_id)
+                stack = []
+                while frame is not None and len(stack) < 12:
+                    code = frame.f_code
+                    stack.append(
+                        f"{code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno} {code.co_name}"
+                    )
+                    frame = frame.f_back
+                key = " <- ".join(stack)
+                seen[key] = seen.get(key, 0) + 1
+                time.sleep(0.001)
+            top = max(seen.items(), key=lambda kv: kv[1])[0] if seen else "?"
+            ran1, waited1 = self._sched()
+            self.stalls.append((beat, self.beat - beat, top, ran1 - ran0, waited1 - waited0,
+                                time.process_time() - cpu0))  # fmt: skip
+
+    def _sched(self) -> tuple[float, float]:
+        """The loop thread's CPU time and time spent runnable but not running (the kernel's)."""
+        try:
+            ran, waited, _ = self._schedstat.read_text().split()
+        except OSError:
+            return 0.0, 0.0
+        return int(ran) / 1e9, int(waited) / 1e9
+
+    def close(self) -> None:
+        self._stop = True
+        self._handle.cancel()
+        self._watcher.join()
 
 
 class _EngineClock:
@@ -215,6 +312,8 @@ async def _serve(conn, opts: dict) -> None:
 
     try:
         async with AudioSocketServer(trace=True, keepalive=True) as server:
+            if opts.get("settle_heap", True):
+                eventloop.settle_heap()  # as the worker does once started (runtime/worker.py)
             conn.send(server.address)
             rss_before = _rss_kib()
 
@@ -238,6 +337,7 @@ async def _serve(conn, opts: dict) -> None:
             profiler = cProfile.Profile(time.thread_time) if opts["profile"] else None
             sessions = list(server.active().values())
             rss_live = _rss_kib()
+            stalls = _Stalls(loop) if opts.get("stalls") else None
             gc_pauses = media_bench._GcPauses()
             gc.callbacks.append(gc_pauses)
             engine0 = _EngineClock.seconds
@@ -250,6 +350,8 @@ async def _serve(conn, opts: dict) -> None:
                 profiler.disable()
             engine1 = _EngineClock.seconds
             gc.callbacks.remove(gc_pauses)
+            if stalls is not None:
+                stalls.close()
             live = len(server.active())
             await loop.run_in_executor(None, conn.recv)  # the callers hung up
             for _ in range(100):
@@ -274,10 +376,15 @@ async def _serve(conn, opts: dict) -> None:
         "failed": len(failures), "ends": ends,
         "dropped_incoming": sum(s.dropped_incoming for s in sessions),
         "split": split(profiler) if profiler is not None else None,
+        "stalls": [s for s in stalls.stalls if window[0] <= s[0] <= window[1]] if stalls else [],
     })  # fmt: skip
 
 
 def server_main(conn, opts: dict) -> None:
+    if opts.get("own_session"):
+        os.setsid()  # its own scheduler autogroup (bench/README.md, "what stalled the loop")
+    if opts.get("nice"):
+        _renice(opts["nice"])
     conn.send(_pin(0))
     eventloop.run(_serve(conn, opts), "auto")
 
@@ -392,7 +499,17 @@ def load_main(conn, host: str, port: int, calls: int) -> None:
 # ---- orchestration ------------------------------------------------------------------------
 
 
-def run(calls: int, seconds: float, *, fmt: str, profile: bool = False) -> dict:
+def run(
+    calls: int,
+    seconds: float,
+    *,
+    fmt: str,
+    profile: bool = False,
+    stalls: bool = False,
+    own_session: bool = True,
+    nice: int = 0,
+    settle_heap: bool = True,
+) -> dict:
     ctx = mp.get_context("spawn")
     standin_conn, standin_child = ctx.Pipe()
     server_conn, server_child = ctx.Pipe()
@@ -401,7 +518,15 @@ def run(calls: int, seconds: float, *, fmt: str, profile: bool = False) -> dict:
     standin.start()
     standin_conn.recv()
     base_url = standin_conn.recv()
-    opts = {"base_url": base_url, "format": fmt, "profile": profile}
+    opts = {
+        "base_url": base_url,
+        "format": fmt,
+        "profile": profile,
+        "stalls": stalls,
+        "own_session": own_session,
+        "nice": nice,
+        "settle_heap": settle_heap,
+    }
     server = ctx.Process(target=server_main, args=(server_child, opts), daemon=True)
     server.start()
     pins = [server_conn.recv()]
@@ -449,7 +574,7 @@ def run(calls: int, seconds: float, *, fmt: str, profile: bool = False) -> dict:
 def media_baseline(calls: int, seconds: float) -> float:
     """``bench/media.py``'s CPU per live call-second at ``calls``, same machine, same run."""
     opts = {"keepalive": True, "provider": "echo", "loop": "auto", "load_loop": "auto",
-            "per_write": 1, "phases": 8, "coalesce_ms": None}  # fmt: skip
+            "per_write": 1, "phases": 8, "coalesce_ms": None, "metrics": False}  # fmt: skip
     r = media_bench.run(calls, seconds, opts)
     return r["cpu_seconds"] / (r["sessions"] * r["window_seconds"])
 
@@ -565,6 +690,28 @@ def floor(calls: int, seconds: float, fmt: str) -> float:
     return cpu / (calls * seconds)
 
 
+def _print_stalls(
+    stalls: list[tuple[float, float, str, float, float, float]], gc_runs: list
+) -> None:
+    """Stalls of the server's loop in the window: how many, how long, and what was running."""
+    ms = 1000.0
+    total = sum(s[1] for s in stalls)
+    ran = sum(s[3] for s in stalls)
+    waited = sum(s[4] for s in stalls)
+    print(f"      loop stalls > 10 ms: {len(stalls)}, {total * ms:.0f} ms in all, longest "
+          f"{max((s[1] for s in stalls), default=0) * ms:.0f} ms (loop thread on a CPU "
+          f"{ran * ms:.0f} ms of it, runnable but not scheduled {waited * ms:.0f} ms); GC runs: "
+          f"{', '.join(f'gen{g} {p * ms:.1f} ms' for g, p in gc_runs if p > 0.005) or 'none > 5 ms'}")  # fmt: skip
+    by_stack: dict[str, list[float]] = {}
+    for _, d, stack, *_ in stalls:
+        by_stack.setdefault(stack, []).append(d)
+    for _, d, _, on_cpu, waited_, process in sorted(stalls, key=lambda s: -s[1])[:5]:
+        print(f"        stall {d * ms:.0f} ms: loop thread on a CPU {on_cpu * ms:.0f} ms, waiting "
+              f"for one {waited_ * ms:.0f} ms, whole process CPU {process * ms:.0f} ms")  # fmt: skip
+    for stack, ds in sorted(by_stack.items(), key=lambda kv: -sum(kv[1]))[:8]:
+        print(f"        {len(ds)}x, {sum(ds) * ms:.0f} ms, longest {max(ds) * ms:.0f} ms: {stack}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500])
@@ -572,6 +719,14 @@ def main() -> None:
     parser.add_argument("--format", choices=["pcm24k", "pcmu"], default="pcm24k")
     parser.add_argument("--profile", type=int, default=None, metavar="N",
                         help="one more run at N calls under cProfile for the CPU split")  # fmt: skip
+    parser.add_argument("--stalls", action="store_true",
+                        help="watch the server's loop for stalls > 10 ms and print what ran")  # fmt: skip
+    parser.add_argument("--shared-session", action="store_true",
+                        help="leave the server in the bench's session (scheduler autogroup)")  # fmt: skip
+    parser.add_argument("--nice", type=int, default=0,
+                        help="the server's nice value (and its autogroup's); < 0 needs root")  # fmt: skip
+    parser.add_argument("--no-settle-heap", action="store_true",
+                        help="skip the worker's gc.freeze() after start-up (the 'before' figure)")  # fmt: skip
     parser.add_argument("--no-baseline", action="store_true", help="skip bench/media.py's runs")
     args = parser.parse_args()
     ms = 1000.0
@@ -586,7 +741,15 @@ def main() -> None:
         baseline = (
             float("nan") if args.no_baseline else media_baseline(calls, min(args.seconds, 10.0))
         )
-        r = run(calls, args.seconds, fmt=args.format)
+        r = run(
+            calls,
+            args.seconds,
+            fmt=args.format,
+            stalls=args.stalls,
+            own_session=not args.shared_session,
+            nice=args.nice,
+            settle_heap=not args.no_settle_heap,
+        )
         low = floor(min(calls, 50), 4.0, args.format)
         print(
             f"{calls:>5} {load:>5.2f} {r['cpu'] * 100:>5.1f}% {r['per_call_s'] * ms:>13.2f}ms "
@@ -599,6 +762,8 @@ def main() -> None:
         print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {sum(1 for g, _ in r['gc'] if g == 2)}); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
               f"frames at callers {r['frames']} of {calls * 50 * args.seconds:.0f}; caller frames dropped (queue full) {r['dropped_incoming']}; ends {r['ends']}; load generator behind by {r['behind'] * ms:.0f} ms"
               + (f"; failures: {r['failures']}" if r["failures"] else ""), flush=True)  # fmt: skip
+        if args.stalls:
+            _print_stalls(r["stalls"], r["gc"])
     if args.profile:
         plain = run(args.profile, args.seconds, fmt=args.format)
         profiled = run(args.profile, args.seconds, fmt=args.format, profile=True)

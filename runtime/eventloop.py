@@ -6,11 +6,18 @@ loop in C (libuv): ``bench/media.py`` measured 15-20 % less CPU per call-second 
 AudioSocket server at 500 calls, with the same pacing (see ``bench/README.md``). The choice is
 ``VOXFLOW_EVENT_LOOP``: ``auto`` (uvloop if importable), ``uvloop`` (required: an error if it
 is missing) or ``asyncio`` (the standard library's loop).
+
+The cyclic garbage collector stops that loop too: a full (generation 2) collection walks every
+tracked object, and a worker's start-up (the Temporal SDK, the OpenAI SDK's models, the
+compiled flows) leaves about 140,000 of them, 50-120 ms to walk on the machine
+``bench/call.py`` runs on, during which no call hears anything. :func:`settle_heap` moves them out of the
+collector's sight once start-up is done (``bench/README.md``, "what stalled the loop").
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
@@ -40,3 +47,17 @@ def run(main: Coroutine[Any, Any, T], choice: EventLoopChoice = "auto") -> T:
     """``asyncio.run(main)`` on the chosen loop."""
     with asyncio.Runner(loop_factory=loop_factory(choice)) as runner:
         return runner.run(main)
+
+
+def settle_heap() -> int:
+    """Collect start-up garbage, then freeze every object alive now; returns how many.
+
+    ``gc.freeze()`` moves the tracked objects into a permanent generation that later
+    collections skip (https://docs.python.org/3/library/gc.html#gc.freeze), so a full
+    collection on a live worker walks only what the calls allocated since. Objects frozen
+    here are never freed by the cyclic collector (reference counting still frees them), so call
+    it once, after start-up and before the first call.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

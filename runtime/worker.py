@@ -31,6 +31,7 @@ from runtime.call.inbound import CallMedia, InboundCalls, compile_inbound_flows
 from runtime.client import connect
 from runtime.db import create_pool
 from runtime.destinations import DestinationPolicy
+from runtime.eventloop import settle_heap
 from runtime.observability import metrics
 from runtime.observability.exposition import temporal_runtime, worker_metrics_server
 from runtime.observability.logs import configure_logging
@@ -201,6 +202,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             f"voxflow worker: queue {workers[1].task_queue}, audiosocket {res.audiosocket}",
             flush=True,
         )
+        settle_heap()  # full GC runs later walk only the calls' objects (runtime/eventloop.py)
         async with inbound.running(), dispatching(res.pool, settings):
             await run_workers(workers, stop)
 

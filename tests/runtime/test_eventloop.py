@@ -37,3 +37,30 @@ def test_the_setting_is_read_from_voxflow_event_loop(monkeypatch):
     monkeypatch.setenv("VOXFLOW_EVENT_LOOP", "trio")
     with pytest.raises(SettingsError, match="VOXFLOW_EVENT_LOOP"):
         load_settings()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def test_settle_heap_frees_startup_garbage_and_hides_the_rest_from_full_collections():
+    import gc
+    import weakref
+
+    garbage_a, garbage_b = _Node(), _Node()
+    garbage_a.other, garbage_b.other = garbage_b, garbage_a  # a cycle only the collector frees
+    dead = weakref.ref(garbage_a)
+    del garbage_a, garbage_b
+    kept = _Node()
+    kept.other = kept
+    try:
+        frozen = eventloop.settle_heap()
+        assert dead() is None  # collected first, not frozen
+        assert frozen == gc.get_freeze_count() > 0
+        assert not any(o is kept for o in gc.get_objects())  # out of every generation
+        # A full collection now walks only what was allocated since.
+        assert len(gc.get_objects()) < frozen
+    finally:
+        gc.unfreeze()
+    assert any(o is kept for o in gc.get_objects())
