@@ -110,25 +110,9 @@ async def bare_rate(client, count: int) -> float:
 async def campaign_rate(
     client, pool, tmp: Path, count: int, concurrency: int, name: str = "bench"
 ) -> tuple[float, int]:
-    numbers = {f"+1555020{i:04d}": {"result": "busy"} for i in range(count)}
+    plan, numbers = await store_campaign(pool, name, "+1555020", count, concurrency)
     scenarios = tmp / "scenarios.json"
     scenarios.write_text(json.dumps({"ring_ms": 20, "max_concurrent": 1000, "numbers": numbers}))
-    campaign = Campaign(
-        name="bench",
-        contacts=ContactsSource(kind="csv", location="none.csv"),
-        windows=(CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),),
-        rules=(OutcomeRule("busy", "final"),),
-        pacing=Pacing(max_concurrent=concurrency),
-        ring_timeout_ms=5_000,
-    )
-    flow = dataclasses.replace(load_flow(ROOT / "flows" / "reminder.flow"), campaign=campaign)
-    flow_hash = await save_flow(pool, flow)
-    await create_campaign(pool, name, flow_hash)
-    await contacts.store_contacts(
-        pool,
-        name,
-        [Contact(f"b{i:05d}", p, "UTC", "default", "", i, {}, {}) for i, p in enumerate(numbers)],
-    )
     log = tmp / f"originates-{name}.jsonl"
     async with SimPBX(load_scenarios(scenarios), log_path=log, secret="voxflow") as pbx:
         host, port = pbx.ami_address
@@ -148,7 +132,7 @@ async def campaign_rate(
             start = time.perf_counter()
             handle = await start_campaign(
                 client,
-                CampaignPlan(name, flow_hash, campaign),
+                plan,
                 task_queue=SHARED_TASK_QUEUE,
                 page_size=100,
                 max_live=2000,
