@@ -82,7 +82,10 @@ async def main() -> None:
         f" peak concurrency {report.peak_concurrency}"
     )
     print(f"final within {args.days} days {report.final_within}, completed {report.completed_at}")
-    print(f"lost results {report.lost_results}, clock nudges {report.clock_nudges}")
+    print(
+        f"lost results {report.lost_results}, leaked locks released {report.leaked_locks},"
+        f" clock nudges {report.clock_nudges}"
+    )
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (1 min)")
 
 
