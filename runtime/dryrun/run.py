@@ -64,8 +64,9 @@ NUDGE = timedelta(seconds=3)
 """Wall time without any activity call after which the clock is unlocked once more."""
 
 
-POLL = timedelta(seconds=0.2)
-"""How often the dry-run looks for progress, and for leaked locks while there is none."""
+POLL = timedelta(seconds=0.1)
+"""How often the dry-run looks for progress, and for leaked locks while there is none
+(``runtime.dryrun.locks``)."""
 
 
 class SimulationError(ValueError):
@@ -125,6 +126,10 @@ async def simulate(arg: SimulationInput) -> SimulationReport:
                 activities=ledger.activities(),
                 workflow_runner=dry_run_runner(),
                 max_concurrent_workflow_tasks=50,
+                # No deadlock detection: on a busy machine a campaign task that starts a page
+                # of contacts can take over its 2 s, and the thread it abandons then holds up
+                # the worker's shutdown. Production workers keep it.
+                debug_mode=True,
             ),
             Worker(client, task_queue=CALL_QUEUE, activities=ledger.call_activities()),
         ):
@@ -146,9 +151,9 @@ async def _result_while_progressing(
     """The campaign's result, or :class:`SimulationError` once no activity has run for
     :data:`STALL` of wall time: the test server has wedged (see :data:`STALL`).
 
-    Whenever no activity ran for :data:`POLL`, the locks the test server leaked for contacts
-    that outlived their campaign run are released (``runtime.dryrun.locks``; counted in
-    ``ledger.leaked_locks``). As a last resort, each :data:`NUDGE` without progress time
+    After each :data:`POLL` without an activity call, the locks the test server leaked for
+    contacts that outlived their campaign run are released (``runtime.dryrun.locks``; counted
+    in ``ledger.leaked_locks``). As a last resort, each :data:`NUDGE` without progress time
     skipping is unlocked once more (counted in ``ledger.clock_nudges``): a lock held for a
     reason is released too, so a sound run needs none.
     """
@@ -165,6 +170,8 @@ async def _result_while_progressing(
             if ledger.calls != seen:
                 seen, since, nudged = ledger.calls, now, now
                 continue
+            # Only while nothing moves: an unlock the server refuses is harmless then, while
+            # one that took a lock held for a running task would unbalance the server later.
             if released := await leaks.release():
                 ledger.leaked_locks += released
                 nudged = now
