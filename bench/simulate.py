@@ -60,6 +60,7 @@ async def main() -> None:
     flow = load_flow(ROOT / "flows" / "reminder.flow")
     load_before = os.getloadavg()
     began = time.perf_counter()
+    cpu_before = sum(os.times()[:2])
     report = await simulate(
         SimulationInput(
             flow,
@@ -71,10 +72,11 @@ async def main() -> None:
         )
     )
     wall = time.perf_counter() - began
+    cpu = sum(os.times()[:2]) - cpu_before
     load_after = os.getloadavg()
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs")
     print(f"{args.contacts} contacts x {args.days} days from {report.started:%Y-%m-%d %H:%M} UTC")
-    print(f"wall time {wall:.1f} s")
+    print(f"wall time {wall:.1f} s, CPU of this process (the workers) {cpu:.1f} s")
     print(
         f"dials in {args.days} days {report.dials} (all {report.dials_total}),"
         f" retries {report.retries}, callbacks {report.callbacks},"
@@ -82,7 +84,10 @@ async def main() -> None:
         f" peak concurrency {report.peak_concurrency}"
     )
     print(f"final within {args.days} days {report.final_within}, completed {report.completed_at}")
-    print(f"lost results {report.lost_results}, clock nudges {report.clock_nudges}")
+    print(
+        f"lost results {report.lost_results}, leaked locks released {report.leaked_locks},"
+        f" clock nudges {report.clock_nudges}"
+    )
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (1 min)")
 
 

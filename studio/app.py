@@ -1,6 +1,6 @@
 """The voxflow studio: a Streamlit multipage app. Run it with ``voxflow studio``.
 
-Each page is a script under ``studio/pages/``; they hold no business logic and reach the flow
+Each page is a script under ``studio/views/``; they hold no business logic and reach the flow
 compiler, the engine and the REST API like any other client.
 """
 
@@ -12,7 +12,10 @@ import streamlit as st
 
 from studio import ui
 
-_PAGES = Path(__file__).parent / "pages"
+_PAGES = Path(__file__).parent / "views"
+# Not ``pages/``: Streamlit takes a ``pages/`` folder beside the entry script for its older
+# multipage layout, and a first visit by a page's own URL then ran that page alone, listing
+# file names ("test_chat") in the navigation instead of the titles below.
 
 st.set_page_config(page_title="voxflow studio", layout="wide")
 ui.config()  # with API keys, nothing below runs until the person has signed in

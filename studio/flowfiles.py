@@ -61,9 +61,16 @@ newer value replaces a rerun request still waiting, and a rerun ends the running
 next element it draws. A ``change`` sent after the ``submit`` (a keystroke less than 250 ms
 before Save) would take the save with it; it is sent before instead.
 """
-EDITOR_KEYBINDINGS = {"commands": [{"name": "submit", "bindkey": {"win": "", "mac": ""}}]}
+EDITOR_KEYBINDINGS = {
+    "commands": [
+        {"name": "submit", "bindkey": {"win": "", "mac": ""}},
+        {"name": "exitSession", "bindkey": {"win": "", "mac": ""}},
+    ]
+}
 """Takes Ctrl+Enter from the component's own ``submit`` command, which sends at once: the
-key is the Save button's (above)."""
+key is the Save button's (above). Takes Esc from its ``exitSession`` (which leaves its
+snippet and key-binding editors, not offered here), so that Esc reaches Ace's keyboard
+accessibility command, which hands the focus back to the page (the Flows page's editor)."""
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,9 @@ class Ledger:
     """Activity calls so far: the dry-run's sign of progress."""
     clock_nudges: int = 0
     """Times the dry-run unlocked the test server's stuck clock (``runtime.dryrun.run``)."""
+    leaked_locks: int = 0
+    """Time-skipping locks the test server leaked and the dry-run released
+    (``runtime.dryrun.locks``)."""
     lost_results: int = 0
     """Attempts the workflows settled as ``unknown`` (a dial or call activity timed out):
     none in a sound run, since the simulated activities answer at once."""

@@ -58,12 +58,15 @@ class SimulationReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     """Final outcomes over the whole run."""
     completed_at: datetime | None = None
+    """When the last contact ended (UTC): its last dial, calls taking no simulated time;
+    None when no contact was dialled."""
     lost_results: int = 0
     """Attempts settled as ``unknown`` because an activity timed out (0 in a sound run)."""
     clock_nudges: int = 0
     """Times the test server's stuck clock was unlocked (``runtime.dryrun.run``)."""
-    """When the last contact ended (UTC): its last dial, calls taking no simulated time;
-    None when no contact was dialled."""
+    leaked_locks: int = 0
+    """Time-skipping locks the test server leaked and the dry-run released
+    (``runtime.dryrun.locks``)."""
 
     @property
     def horizon(self) -> datetime:
@@ -128,4 +131,5 @@ def build_report(
         completed_at=max((last_dial[c] for c in finished), default=None),
         lost_results=ledger.lost_results,
         clock_nudges=ledger.clock_nudges,
+        leaked_locks=ledger.leaked_locks,
     )

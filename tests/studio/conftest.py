@@ -17,7 +17,7 @@ import uvicorn
 from runtime.settings import env_name
 
 REPO = Path(__file__).resolve().parents[2]
-PAGES = REPO / "studio" / "pages"
+PAGES = REPO / "studio" / "views"
 
 
 def free_port() -> int:

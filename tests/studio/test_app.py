@@ -17,7 +17,7 @@ def test_every_page_opens_from_the_navigation(flows_dir: Path, closed_api: str) 
     at = AppTest.from_file(APP, default_timeout=60).run()
     titles = []
     for page in PAGES:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         assert not at.exception, page
         titles.append(at.title[0].value)
 
@@ -28,11 +28,11 @@ def test_flows_graph_lights_the_node_the_test_chat_is_in(flows_dir: Path) -> Non
     for name in ("reminder.flow", "reminder.tests.yaml"):
         shutil.copy(REPO / "flows" / name, flows_dir / name)
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/test_chat.py").run()
+    at.switch_page("views/test_chat.py").run()
     next(b for b in at.button if b.label == "Start chat").click().run()
     at.chat_input[0].set_value("I can't make it on Wednesday").run()
 
-    at.switch_page("pages/flows.py").run()
+    at.switch_page("views/flows.py").run()
 
     assert not at.exception
     dot = at.get("graphviz_chart")[0].proto.spec

@@ -256,9 +256,16 @@ def test_save_and_ctrl_enter_send_the_text_after_the_pending_change(reminder: Pa
     assert delayed["timeout"] > flowfiles.CHANGE_DEBOUNCE_MS
     assert button["bindKey"] == {"win": "Ctrl-Enter", "mac": "Command-Enter"}
     # the component's own submit, which would send at once, has no key any more
-    assert args["keybindings"]["commands"] == [
-        {"name": "submit", "bindkey": {"win": "", "mac": ""}}
-    ]
+    assert {"name": "submit", "bindkey": {"win": "", "mac": ""}} in args["keybindings"]["commands"]
+
+
+def test_esc_is_left_to_the_editor_keyboard_accessibility(reminder: Path) -> None:
+    _, args = _editor(_page())
+
+    assert args["options"]["enableKeyboardAccessibility"] is True
+    # the component's exitSession would take Esc before Ace's blurTextInput
+    unbound = {"name": "exitSession", "bindkey": {"win": "", "mac": ""}}
+    assert unbound in args["keybindings"]["commands"]
 
 
 # ---- editor helpers -----------------------------------------------------------------------

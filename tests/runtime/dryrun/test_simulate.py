@@ -132,6 +132,10 @@ async def test_a_run_that_stops_progressing_ends_with_the_reason(
         async def unlock_time_skipping(self, request: object) -> None:
             self.calls += 1
 
+    class NoLeaks:  # as LeakedLocks finds when no child outlived its campaign run
+        async def release(self) -> int:
+            return 0
+
     service = Unlocks()
     env = SimpleNamespace(
         client=SimpleNamespace(service_client=SimpleNamespace(test_service=service))
@@ -142,5 +146,21 @@ async def test_a_run_that_stops_progressing_ends_with_the_reason(
     monkeypatch.setattr(run, "NUDGE", timedelta(seconds=0.5))
     ledger = Ledger(contacts, default_mix(flow), 0)
     with pytest.raises(SimulationError, match="stopped making progress"):
-        await run._result_while_progressing(env, Wedged(), ledger)
+        await run._result_while_progressing(env, Wedged(), ledger, NoLeaks())
     assert service.calls >= 1 and ledger.clock_nudges == service.calls  # tried to unstick it
+
+
+async def test_contacts_outliving_a_campaign_run_do_not_stall_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runtime.dryrun import run
+
+    monkeypatch.setattr(run, "HISTORY_LIMIT", 300)  # several continue-as-new on 50 contacts
+    flow, contacts = _demo()
+
+    report = await simulate(SimulationInput(flow, contacts, 7, default_mix(flow), CHRISTMAS_WEEK))
+
+    assert report.leaked_locks > 0  # contacts ended after the run that started them
+    assert report.clock_nudges == 0  # every leaked lock found and released
+    assert report.outside_window == 0 and report.on_holiday == 0
+    assert sum(report.outcomes.values()) == len(contacts)

@@ -77,7 +77,14 @@ if ace is not None:
             # gutter's line numbers once the editor has scrolled
             "scrollMargin": [0, 0, 0, 0],
         },
-        options={"showLineNumbers": True, "tabSize": 2, "useSoftTabs": True},
+        # Tab indents inside the editor; Esc hands the focus back to the page, so that a
+        # keyboard user can then Tab on (Ace's keyboard accessibility mode).
+        options={
+            "showLineNumbers": True,
+            "tabSize": 2,
+            "useSoftTabs": True,
+            "enableKeyboardAccessibility": True,
+        },
         component_props={"globalCSS": flowfiles.MARKER_CSS},
         # Saving from inside the editor sends the text with the request in one message; a
         # Streamlit button outside it could save before the last keystrokes arrived.
@@ -86,6 +93,7 @@ if ace is not None:
     )
     st.caption(
         "Save (or Ctrl+Enter) in the editor writes the file. Problems are marked in the gutter."
+        " Tab indents; press Esc, then Tab, to leave the editor (Enter goes back in)."
     )
     saved = False  # the editor's Save was written above, as soon as it was read
     st.button("Reload from file", on_click=_reload)
