@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.providers.local.model import StaticEmbedder
+from runtime.providers.local.model import Embedder
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "greeting": ("hello", "hi there"),
@@ -85,7 +85,7 @@ class ChitchatMatcher:
             so the model is loaded once).
     """
 
-    def __init__(self, embedder: Callable[[], StaticEmbedder]) -> None:
+    def __init__(self, embedder: Callable[[], Embedder]) -> None:
         self._embedder = embedder
         self._matrix: np.ndarray | None = None
         self._phrases = [(topic, p) for topic, ps in EXAMPLES.items() for p in ps]

@@ -69,8 +69,8 @@ class LocalProvider:
         return f"local-{self._seq}"
 
     async def turn(self, request: TurnRequest) -> ProviderTurn:
-        if request.intents and not model.is_loaded():
-            await model.load_default()
+        if request.intents and not model.intent_embedder_loaded():
+            await model.load_intent_embedder()
         if request.text is None:
             result = request.tool_result
             if isinstance(result, dict) and isinstance(result.get("message"), str):
