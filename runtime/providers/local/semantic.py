@@ -4,8 +4,9 @@ Each intent's phrases (its examples and its description, plus the phrases of the
 family it is linked to: ``families.py``) are embedded once with the offline models
 (``model.intent_embedder``: WordLlama and a table distilled from all-MiniLM-L6-v2, a
 similarity being the mean of the two; the matrix of an intent set is cached, so a compiled
-flow's examples are embedded once per process). A caller's text is embedded (tens of microseconds) and scored
-against every intent open at the node, the node's and the global ones.
+flow's examples are embedded once per process). A caller's text is embedded (tens of
+microseconds) and scored against every intent open at the node, the node's and the global
+ones.
 
 **Families.** An intent is linked to the family its examples and description say best
 (``IntentMatcher.links``: mean best similarity at least ``LINK``, and no other open intent
