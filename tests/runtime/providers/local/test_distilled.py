@@ -63,19 +63,19 @@ def test_a_paired_similarity_is_the_mean_of_the_two_models(minilm) -> None:
     assert float(paired.embed_one(a) @ paired.embed_one(b)) == pytest.approx(expected, abs=1e-5)
 
 
-def test_a_table_of_the_wrong_shape_is_a_clear_error(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("VOXFLOW_MODEL_DIR", str(tmp_path))
-    distilled.save(np.zeros((10, 3), dtype=np.float32), distilled.table_path())
+def test_a_table_of_the_wrong_shape_is_a_clear_error(tmp_path) -> None:
+    path = tmp_path / "table.npy"
+    distilled.save(np.zeros((10, 3), dtype=np.float32), path)
     with pytest.raises(ModelNotInstalled, match="delete it and run"):
-        distilled.load_table()
+        distilled.load_table(path)
 
 
-def test_a_saved_table_is_complete_and_leaves_no_partial_file(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("VOXFLOW_MODEL_DIR", str(tmp_path / "models"))
+def test_a_saved_table_is_complete_and_leaves_no_partial_file(tmp_path) -> None:
+    path = tmp_path / "models" / "table.npy"
     table = np.arange(2 * distilled.DIMENSIONS, dtype=np.float32).reshape(2, -1)
-    distilled.save(table, distilled.table_path())
-    assert np.array_equal(distilled.load_table(), table)
-    assert [p.name for p in (tmp_path / "models").iterdir()] == [distilled.table_path().name]
+    distilled.save(table, path)
+    assert np.array_equal(distilled.load_table(path), table)
+    assert [p.name for p in path.parent.iterdir()] == ["table.npy"]
 
 
 async def test_async_callers_share_the_process_intent_model() -> None:
