@@ -33,6 +33,7 @@ import yaml
 
 from runtime.providers.local.chitchat import EXAMPLES, THRESHOLD, ChitchatMatcher
 from runtime.providers.local.evalset import NO_MATCH, load_all
+from runtime.providers.local.model import default_embedder
 from runtime.providers.local.scoring import score_phrase
 from runtime.providers.local.semantic import CONFIDENT, IntentMatcher
 
@@ -61,7 +62,7 @@ def main() -> None:
         f" load average {os.getloadavg()[0]:.2f} at start"
     )
     intents = IntentMatcher()
-    semantic_matcher = ChitchatMatcher(lambda: intents.embedder)
+    semantic_matcher = ChitchatMatcher(default_embedder)  # as the provider builds it
 
     def semantic(text: str) -> tuple[str, float]:
         found = semantic_matcher.best(text)

