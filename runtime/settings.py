@@ -230,6 +230,18 @@ class Settings(BaseSettings):
     """How long one delivery may take before it counts as failed."""
     webhook_concurrency: int = _env("VOXFLOW_WEBHOOK_CONCURRENCY", default=2, ge=1, le=32)
     """Deliveries one process sends at once (each holds a pooled connection meanwhile)."""
+    webhook_retention_days: float = _env(
+        "VOXFLOW_WEBHOOK_RETENTION_DAYS", default=7.0, gt=0, le=3650
+    )
+    """Delivered deliveries older than this are deleted, and so are events none is left of."""
+    webhook_dead_retention_days: float = _env(
+        "VOXFLOW_WEBHOOK_DEAD_RETENTION_DAYS", default=30.0, gt=0, le=3650
+    )
+    """Dead letters not redelivered are kept this long after their last attempt."""
+    webhook_prune_every_s: float = _env(
+        "VOXFLOW_WEBHOOK_PRUNE_EVERY_S", default=600.0, gt=0, le=86_400
+    )
+    """How often each dispatcher deletes what retention no longer keeps (in small batches)."""
 
     @field_validator("api_keys", mode="before")
     @classmethod
