@@ -6,10 +6,14 @@ set, else the embedded server under the state directory (started on demand).
 
 Tenancy: a pool's connections run as the role ``voxflow_app`` (migration ``0200_tenants.sql``;
 neither superuser nor owner, so row-level security applies to every statement), and each
-acquire sets ``voxflow.tenant`` to the tenant the acquiring code acts for
-(``runtime.tenancy.current``). The pool's reset on release (``RESET ALL``) clears it again, so
-a connection never carries one request's tenant into the next. A single connection from
-:func:`connect` is the operator's (migrations, maintenance) and keeps the connecting role.
+acquire hands out a connection whose ``voxflow.tenant`` is the tenant the acquiring code acts
+for (``runtime.tenancy.current``). Each connection remembers the tenant it was last set to
+(:class:`TenantConnection`): an acquire for that same tenant costs no round trip, another
+tenant costs one ``set_config``. On release the pool's reset (``RESET ALL`` and the rest of
+asyncpg's default reset) runs together with setting the remembered tenant again, in one round
+trip, so whatever a query did to the setting meanwhile, the connection carries exactly the
+tenant it is remembered with. A single connection from :func:`connect` is the operator's
+(migrations, maintenance) and keeps the connecting role.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from pgvector.asyncpg import register_vector
@@ -47,8 +52,45 @@ async def _init_pooled(conn: asyncpg.Connection) -> None:
     )
 
 
-async def _act_for_tenant(conn: asyncpg.Connection) -> None:
-    await conn.execute("SELECT set_config('voxflow.tenant', $1, false)", tenancy.current())
+class TenantConnection(asyncpg.Connection):
+    """A pooled connection that remembers the tenant its ``voxflow.tenant`` is set to."""
+
+    __slots__ = ("_voxflow_tenant",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._voxflow_tenant: str | None = None
+        """``None`` until first set: a new connection's setting is empty (no tenant)."""
+
+    @property
+    def voxflow_tenant(self) -> str | None:
+        return self._voxflow_tenant
+
+    async def act_for(self, tenant: str) -> None:
+        """Set ``voxflow.tenant`` to ``tenant`` unless the connection carries it already."""
+        if tenant == self._voxflow_tenant:
+            return
+        # Remembered only once set: a failed or cancelled set leaves the old value, which the
+        # release's reset puts back.
+        await self.execute("SELECT set_config('voxflow.tenant', $1, false)", tenant)
+        self._voxflow_tenant = tenant
+
+    def tenant_reset_query(self) -> str:
+        """asyncpg's reset (``RESET ALL``, ``UNLISTEN *``...) then the remembered tenant."""
+        query = self.get_reset_query()
+        if self._voxflow_tenant is None:
+            return query
+        literal = self._voxflow_tenant.replace("'", "''")
+        return f"{query}\nSELECT set_config('voxflow.tenant', '{literal}', false);"
+
+
+async def _act_for_tenant(conn: TenantConnection) -> None:
+    await conn.act_for(tenancy.current())
+
+
+async def _reset_keeping_tenant(conn: TenantConnection) -> None:
+    # asyncpg has already rolled back an open transaction (``Connection._reset``).
+    await conn.execute(conn.tenant_reset_query())
 
 
 async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
@@ -60,6 +102,8 @@ async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
         max_size=max_size,
         init=_init_pooled,
         setup=_act_for_tenant,
+        reset=_reset_keeping_tenant,
+        connection_class=TenantConnection,
         command_timeout=60,
     )
 
