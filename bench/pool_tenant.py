@@ -6,8 +6,10 @@ compared in the same run, interleaved in chunks of 50 operations so drift hits t
 
 * ``bare``: no tenant at all (asyncpg's default reset only): the floor;
 * ``set each acquire``: the old pool, a ``set_config`` round trip on every acquire;
-* ``remembered``: ``runtime.db.create_pool`` (the setting is sent only when it changes, and
-  the release's reset puts it back in the same round trip);
+* ``remembered``: ``runtime.db.create_pool`` (connections open with the default tenant, which
+  ``RESET ALL`` restores; the setting is sent only when it changes, and the release's reset
+  sets a non-default tenant again in the same round trip);
+* ``remembered, one other tenant``: the same pool, every acquire for one non-default tenant;
 * ``remembered, 2 tenants``: the same pool, acquires alternating between two tenants (every
   acquire changes the tenant: the worst case).
 
@@ -30,12 +32,17 @@ import asyncpg
 
 from runtime import tenancy
 from runtime.db import create_pool, migrate
-from runtime.db.pool import _init_pooled
+from runtime.db.pool import _as_app_role, _init_connection
 from runtime.db.tenants import create_tenant
 from runtime.dev.postgres import start_embedded
 
 CHUNK = 50
 """Operations in a row on one pool before the next pool's turn."""
+
+
+async def _init_app(conn: asyncpg.Connection) -> None:
+    await _init_connection(conn)
+    await _as_app_role(conn)
 
 
 async def _set_each_acquire(conn: asyncpg.Connection) -> None:
@@ -45,12 +52,12 @@ async def _set_each_acquire(conn: asyncpg.Connection) -> None:
 async def _old_pool(url: str) -> asyncpg.Pool:
     """The pool as it was before tenants were remembered per connection."""
     return await asyncpg.create_pool(
-        url, min_size=1, max_size=1, init=_init_pooled, setup=_set_each_acquire
+        url, min_size=1, max_size=1, init=_init_app, setup=_set_each_acquire
     )
 
 
 async def _bare_pool(url: str) -> asyncpg.Pool:
-    return await asyncpg.create_pool(url, min_size=1, max_size=1, init=_init_pooled)
+    return await asyncpg.create_pool(url, min_size=1, max_size=1, init=_init_app)
 
 
 async def _run(pool: asyncpg.Pool, ops: int, tenant_of: Callable[[int], str]) -> list[float]:
@@ -79,6 +86,7 @@ async def _bench(url: str, ops: int, rounds: int) -> None:
         "bare (no tenant)": (bare, one),
         "set each acquire (before)": (old, one),
         "remembered (after)": (new, one),
+        "remembered, one other tenant": (new, lambda _i: "bench-b"),
         "remembered, 2 tenants alternating": (new, two),
     }
     times: dict[str, list[float]] = {name: [] for name in modes}

@@ -7,13 +7,18 @@ set, else the embedded server under the state directory (started on demand).
 Tenancy: a pool's connections run as the role ``voxflow_app`` (migration ``0200_tenants.sql``;
 neither superuser nor owner, so row-level security applies to every statement), and each
 acquire hands out a connection whose ``voxflow.tenant`` is the tenant the acquiring code acts
-for (``runtime.tenancy.current``). Each connection remembers the tenant it was last set to
-(:class:`TenantConnection`): an acquire for that same tenant costs no round trip, another
-tenant costs one ``set_config``. On release the pool's reset (``RESET ALL`` and the rest of
-asyncpg's default reset) runs together with setting the remembered tenant again, in one round
-trip, so whatever a query did to the setting meanwhile, the connection carries exactly the
-tenant it is remembered with. A single connection from :func:`connect` is the operator's
-(migrations, maintenance) and keeps the connecting role.
+for (``runtime.tenancy.current``), without a round trip when the connection carries it already:
+
+* connections open with ``voxflow.tenant`` set to the default tenant in their start-up
+  parameters, which makes it the value ``RESET ALL`` restores;
+* each connection remembers the tenant it carries (:class:`TenantConnection`); an acquire
+  for another tenant costs one ``set_config``;
+* on release the pool's reset (asyncpg's: ``RESET ALL``, ``UNLISTEN *``...) brings the
+  setting back to the default tenant, whatever a statement did to it meanwhile; for a
+  connection remembered with another tenant the same round trip sets that tenant again.
+
+A single connection from :func:`connect` is the operator's (migrations, maintenance) and keeps
+the connecting role.
 """
 
 from __future__ import annotations
@@ -41,8 +46,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await register_vector(conn)
 
 
-async def _init_pooled(conn: asyncpg.Connection) -> None:
+async def _init_pooled(conn: TenantConnection) -> None:
     await _init_connection(conn)
+    await _as_app_role(conn)
+    await conn.adopt_tenant()
+
+
+async def _as_app_role(conn: asyncpg.Connection) -> None:
     # Before migration 0200 the role does not exist (nor do tenants): the pool then keeps the
     # connecting role until the schema is migrated and the pool reopened.
     await conn.execute(
@@ -55,16 +65,22 @@ async def _init_pooled(conn: asyncpg.Connection) -> None:
 class TenantConnection(asyncpg.Connection):
     """A pooled connection that remembers the tenant its ``voxflow.tenant`` is set to."""
 
-    __slots__ = ("_voxflow_tenant",)
+    __slots__ = ("_voxflow_reset_tenant", "_voxflow_tenant")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._voxflow_tenant: str | None = None
-        """``None`` until first set: a new connection's setting is empty (no tenant)."""
+        self._voxflow_reset_tenant: str | None = None
+        """What ``RESET ALL`` restores: the start-up value (:meth:`adopt_tenant`)."""
 
     @property
     def voxflow_tenant(self) -> str | None:
         return self._voxflow_tenant
+
+    async def adopt_tenant(self) -> None:
+        """Read the setting the connection opened with (once, when it is made)."""
+        value = await self.fetchval("SELECT current_setting('voxflow.tenant', true)")
+        self._voxflow_tenant = self._voxflow_reset_tenant = value
 
     async def act_for(self, tenant: str) -> None:
         """Set ``voxflow.tenant`` to ``tenant`` unless the connection carries it already."""
@@ -76,9 +92,9 @@ class TenantConnection(asyncpg.Connection):
         self._voxflow_tenant = tenant
 
     def tenant_reset_query(self) -> str:
-        """asyncpg's reset (``RESET ALL``, ``UNLISTEN *``...) then the remembered tenant."""
+        """asyncpg's reset, then the remembered tenant when ``RESET ALL`` does not restore it."""
         query = self.get_reset_query()
-        if self._voxflow_tenant is None:
+        if self._voxflow_tenant is None or self._voxflow_tenant == self._voxflow_reset_tenant:
             return query
         literal = self._voxflow_tenant.replace("'", "''")
         return f"{query}\nSELECT set_config('voxflow.tenant', '{literal}', false);"
@@ -104,6 +120,7 @@ async def create_pool(url: str, *, max_size: int = 10) -> asyncpg.Pool:
         setup=_act_for_tenant,
         reset=_reset_keeping_tenant,
         connection_class=TenantConnection,
+        server_settings={"voxflow.tenant": tenancy.DEFAULT_TENANT},
         command_timeout=60,
     )
 

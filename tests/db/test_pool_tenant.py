@@ -13,7 +13,7 @@ from runtime.db import create_pool
 from runtime.db.pool import TenantConnection
 from runtime.db.tenants import create_tenant
 
-SET_TENANT = "set_config('voxflow.tenant', $1"
+SET_TENANT = "set_config('voxflow.tenant'"
 
 
 @pytest.fixture
@@ -47,8 +47,23 @@ async def test_acquiring_again_for_the_same_tenant_costs_no_round_trip(
         seen = await _logged(one_conn)
         async with one_conn.acquire() as conn:
             assert await conn.fetchval("SELECT 1") == 1
+    # Nor does its release: the reset restores the default tenant the connection opened with.
     assert [q for q in seen if SET_TENANT in q] == []
     assert seen[0] == "SELECT 1"
+
+
+async def test_another_tenant_acquired_again_is_set_once_then_kept_by_the_reset(
+    one_conn: asyncpg.Pool,
+) -> None:
+    seen = await _logged(one_conn)
+    with tenancy.acting_as(tenancy.PLATFORM):
+        for _ in range(3):
+            async with one_conn.acquire() as conn:
+                assert await conn.fetchval("SELECT voxflow_platform()")
+    sets = [q for q in seen if SET_TENANT in q]
+    # One set on the first acquire; each release's reset (one round trip) sets it again.
+    assert [q for q in sets if "$1" in q] == [sets[0]]
+    assert all("RESET ALL" in q for q in sets[1:]) and len(sets) == 4
 
 
 async def test_another_tenant_costs_one_set_and_sees_its_own_rows(
@@ -64,7 +79,7 @@ async def test_another_tenant_costs_one_set_and_sees_its_own_rows(
                 assert await conn.fetchval("SELECT id FROM tenants") == tenant
                 assert isinstance(conn._con, TenantConnection)
                 assert conn.voxflow_tenant == tenant
-    assert len([q for q in seen if SET_TENANT in q]) == 3
+    assert len([q for q in seen if SET_TENANT in q and "$1" in q]) == 3
 
 
 async def test_a_query_that_changes_the_setting_does_not_outlive_its_acquire(
