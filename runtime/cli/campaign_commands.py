@@ -223,6 +223,42 @@ def campaign_stop(name: str) -> None:
     _signal(name, "stop")
 
 
+@campaign_app.command("list")
+def campaign_list() -> None:
+    """Every campaign of the tenant: its state (draft, running, paused, stopped, finished),
+    contacts settled of the total, and when it last changed."""
+    from rich.table import Table
+
+    from runtime.db import create_pool
+    from runtime.db.campaigns import list_campaigns
+    from runtime.db.contacts import count_contacts
+
+    settings = settings_or_exit()
+    settings.require("database_url", why="voxflow campaign list")
+
+    async def run() -> None:
+        pool = await create_pool(settings.database_url.get_secret_value(), max_size=2)
+        try:
+            table = Table("campaign", "state", "settled", "updated (UTC)")
+            for row in await list_campaigns(pool):
+                counts = await count_contacts(pool, row.name)
+                settled = counts.get("final", 0) + counts.get("stopped", 0)
+                table.add_row(
+                    row.name,
+                    row.status,
+                    f"{settled}/{sum(counts.values())}",
+                    f"{row.updated_at:%Y-%m-%d %H:%M}",
+                )
+        finally:
+            await pool.close()
+        if table.row_count:
+            console.print(table)
+        else:
+            console.print("no campaigns yet: `voxflow campaign start FLOW --contacts FILE`")
+
+    asyncio.run(run())
+
+
 @campaign_app.command("status")
 def campaign_status(
     name: str,

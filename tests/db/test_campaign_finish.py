@@ -129,3 +129,27 @@ def test_campaign_status_shows_finished(pg_url: str, monkeypatch: pytest.MonkeyP
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert f"campaign {name} (finished)" in result.output
     assert "every contact settled" in result.output
+
+
+def test_campaign_list_shows_each_state_and_the_settled_contacts(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def prepare() -> tuple[str, str]:
+        pool = await create_pool(pg_url, max_size=2)
+        try:
+            done, going = await _running(pool, 1), await _running(pool, 2)
+            await _settle(pool, done, "c000")
+            await _settle(pool, going, "c001")
+            return done, going
+        finally:
+            await pool.close()
+
+    done, going = asyncio.run(prepare())
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    result = CliRunner().invoke(app, ["campaign", "list"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    rows = [
+        [c.strip() for c in line.split("│") if c.strip()] for line in result.output.splitlines()
+    ]
+    cells = {row[0]: row[1:3] for row in rows if row and row[0] in (done, going)}
+    assert cells == {done: ["finished", "1/1"], going: ["running", "1/2"]}
