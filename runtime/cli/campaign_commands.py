@@ -312,9 +312,10 @@ async def _status_view(settings, pool, name: str):
     if board is None or row is None:
         console.print(f"[red]no campaign named {name!r}[/]: `voxflow campaign start` creates one")
         raise typer.Exit(2)
-    if row.status in ("finished", "stopped"):
+    if row.status in ("finished", "stopped") and board.settled:
         # Over: the stored row says how it ended (a closed workflow still answers queries
-        # with its last state, which would read "running").
+        # with its last state, which would read "running"). A stopped campaign whose calls
+        # in progress have not ended yet still asks its workflow.
         line = (
             f"workflow: done; every contact settled (updated {row.updated_at:%Y-%m-%d %H:%M} UTC)"
         )

@@ -153,3 +153,25 @@ def test_campaign_list_shows_each_state_and_the_settled_contacts(
     ]
     cells = {row[0]: row[1:3] for row in rows if row and row[0] in (done, going)}
     assert cells == {done: ["finished", "1/1"], going: ["running", "1/2"]}
+
+
+def test_a_stopped_campaign_with_calls_still_ending_is_not_shown_as_over(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def prepare() -> str:
+        pool = await create_pool(pg_url, max_size=2)
+        try:
+            name = await _running(pool, 2)
+            await campaigns.set_status(pool, name, "stopped")  # `POST .../stop`: calls finish
+            await _settle(pool, name, "c000")
+            return name
+        finally:
+            await pool.close()
+
+    name = asyncio.run(prepare())
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", "127.0.0.1:9")
+    result = CliRunner().invoke(app, ["campaign", "status", name])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "every contact settled" not in result.output
+    assert "workflow not reachable" in result.output
