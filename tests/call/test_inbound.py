@@ -26,7 +26,7 @@ from runtime.call.inbound import (
     compile_inbound_flows,
     inbound_workflow_id,
 )
-from runtime.db import attempts, calls, tenants
+from runtime.db import attempts, calls, tenants, webhooks
 from runtime.dev.temporal import DevServer, start_dev_server, stop_process
 from runtime.settings import load_settings
 from runtime.worker import build_workers, run_workers
@@ -326,6 +326,9 @@ async def test_a_number_a_tenant_owns_runs_and_is_stored_as_that_tenants_call(
     client = await temporal.client()
     with tenancy.acting_as(tenancy.PLATFORM):
         await tenants.create_tenant(pg_pool, "acme-in", name="Acme")
+    for owner in ("acme-in", tenancy.DEFAULT_TENANT):  # both want call.completed
+        with tenancy.acting_as(owner):
+            await webhooks.create_webhook(pg_pool, "http://127.0.0.1:9/in", events=[])
     env = {
         "VOXFLOW_INBOUND_FLOW": str(MENU),
         "VOXFLOW_INBOUND_ROUTES": f"+15550177@acme-in={SUPPORT}",
@@ -358,9 +361,13 @@ async def test_a_number_a_tenant_owns_runs_and_is_stored_as_that_tenants_call(
             with tenancy.acting_as(reader):
                 attempt = await attempts.get_attempt(pg_pool, call_id)
                 detail = await calls.get_call(pg_pool, call_id)
+                events = await pg_pool.fetch(
+                    "SELECT type, tenant FROM webhook_events WHERE subject = $1", call_id
+                )
             if reader == tenant:
                 assert attempt is not None and attempt.outcome == "hung_up"
                 assert detail is not None and detail.call.direction == "inbound"
                 assert detail.call.outcome == "hung_up"
+                assert [tuple(e) for e in events] == [("call.completed", tenant)]
             else:
-                assert attempt is None and detail is None
+                assert attempt is None and detail is None and events == []
