@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from runtime.destinations import DEFAULT_BLOCKED
+from runtime.tenancy import DEFAULT_TENANT, check_id
 
 
 class Role(StrEnum):
@@ -49,10 +50,17 @@ class ApiKey(BaseModel, frozen=True):
 
 
 class InboundRoute(BaseModel, frozen=True):
-    """Inbound calls to ``number`` (the dialled number, DID) run the flow in ``flow``."""
+    """Inbound calls to ``number`` (the dialled number, DID) run the flow in ``flow``, for
+    ``tenant``: the call's rows, workflow and webhooks are that tenant's."""
 
     number: str
     flow: Path
+    tenant: str = DEFAULT_TENANT
+
+    @field_validator("tenant")
+    @classmethod
+    def _tenant_id(cls, value: str) -> str:
+        return check_id(value)
 
     @property
     def key(self) -> str:
@@ -177,7 +185,9 @@ class Settings(BaseSettings):
         "VOXFLOW_INBOUND_ROUTES", default=()
     )
     """``number=flow`` pairs separated by commas: calls to that dialled number run that flow
-    file instead of ``VOXFLOW_INBOUND_FLOW``, e.g. ``+15550100=flows/support.flow.yaml``."""
+    file instead of ``VOXFLOW_INBOUND_FLOW``, e.g. ``+15550100=flows/support.flow.yaml``.
+    ``number@tenant=flow`` gives the number to a tenant (``+15550100@acme=...``): its calls
+    run and are stored as that tenant's; other numbers are the default tenant's."""
 
     # --- dial destinations (runtime/destinations.py) ------------------------------------------
     dial_blocked_types: Annotated[tuple[str, ...], NoDecode] = _env(
@@ -230,6 +240,18 @@ class Settings(BaseSettings):
     """How long one delivery may take before it counts as failed."""
     webhook_concurrency: int = _env("VOXFLOW_WEBHOOK_CONCURRENCY", default=2, ge=1, le=32)
     """Deliveries one process sends at once (each holds a pooled connection meanwhile)."""
+    webhook_retention_days: float = _env(
+        "VOXFLOW_WEBHOOK_RETENTION_DAYS", default=7.0, gt=0, le=3650
+    )
+    """Delivered deliveries older than this are deleted, and so are events none is left of."""
+    webhook_dead_retention_days: float = _env(
+        "VOXFLOW_WEBHOOK_DEAD_RETENTION_DAYS", default=30.0, gt=0, le=3650
+    )
+    """Dead letters not redelivered are kept this long after their last attempt."""
+    webhook_prune_every_s: float = _env(
+        "VOXFLOW_WEBHOOK_PRUNE_EVERY_S", default=600.0, gt=0, le=86_400
+    )
+    """How often each dispatcher deletes what retention no longer keeps (in small batches)."""
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -259,10 +281,14 @@ class Settings(BaseSettings):
             return value
         routes = []
         for i, item in enumerate(filter(None, (p.strip() for p in value.split(","))), 1):
-            number, sep, flow = item.partition("=")
+            target, sep, flow = item.partition("=")
             if not sep or not flow.strip():
-                raise ValueError(f"entry {i} is not 'number=flow file'")
-            routes.append({"number": number.strip(), "flow": flow.strip()})
+                raise ValueError(f"entry {i} is not 'number=flow file' (or 'number@tenant=...')")
+            number, at, tenant = target.strip().partition("@")
+            route = {"number": number.strip(), "flow": flow.strip()}
+            if at:
+                route["tenant"] = tenant.strip()
+            routes.append(route)
         return routes
 
     @field_validator("inbound_routes")

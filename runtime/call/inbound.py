@@ -5,12 +5,15 @@ server under a fresh UUID. That worker:
 
 1. asks the gateway who is calling (the dialplan's ``VarSet`` carries ``CallerIDNum`` and the
    dialled number; ``unknown`` when the PBX never says);
-2. picks the flow: ``VOXFLOW_INBOUND_ROUTES`` for the dialled number, else
-   ``VOXFLOW_INBOUND_FLOW``; with neither it hangs the call up (AudioSocket hang-up);
-3. records the call like an outbound attempt (call row ``direction = inbound``, attempt row of
-   campaign ``inbound``), holds the media session, and starts ``InboundCallWorkflow``
-   (id ``inbound/<uuid>``) whose ``converse`` activity runs on this worker's own task queue and
-   takes the held session through :meth:`CallMedia.accept`, exactly as an outbound call's does.
+2. picks the flow and the tenant: ``VOXFLOW_INBOUND_ROUTES`` for the dialled number (with the
+   tenant owning it, ``number@tenant=flow``), else ``VOXFLOW_INBOUND_FLOW`` in the default
+   tenant; with neither it hangs the call up (AudioSocket hang-up);
+3. acting for that tenant, records the call like an outbound attempt (call row
+   ``direction = inbound``, attempt row of campaign ``inbound``), holds the media session, and
+   starts ``InboundCallWorkflow`` (id ``inbound/<uuid>``, scoped to the tenant like every
+   workflow id, so its activities act for that tenant too) whose ``converse`` activity runs on
+   this worker's own task queue and takes the held session through :meth:`CallMedia.accept`,
+   exactly as an outbound call's does.
 
 A failure on the way ends that call only: it is hung up, its rows settled as ``failed``, the
 error logged with the call id; the loop goes on with the next call.
@@ -26,18 +29,20 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from dsl.compiler import compile_file
 from dsl.ir import Flow
 from dsl.outcomes import TelephonyOutcome
+from runtime import tenancy
 from runtime.call.media import CallMedia
 from runtime.db import attempts, calls
 from runtime.db.flows import save_flow
 from runtime.db.types import Db
 from runtime.settings import SettingProblem, Settings, SettingsError, env_name
-from runtime.tenancy import DEFAULT_TENANT
+from runtime.tenancy import DEFAULT_TENANT, scoped_workflow_id
 from runtime.workflows import search
 from runtime.workflows.inbound import UNKNOWN_CALLER, InboundCallWorkflow
 from runtime.workflows.messages import INBOUND_CAMPAIGN, SHARED_TASK_QUEUE, InboundInput
@@ -60,8 +65,8 @@ INBOUND_CONTACT = frozenset({"phone"})
 INBOUND_CAMPAIGN_CONTEXT = frozenset({"name"})
 
 
-def inbound_workflow_id(call_id: str) -> str:
-    return f"inbound/{call_id}"
+def inbound_workflow_id(call_id: str, tenant: str = DEFAULT_TENANT) -> str:
+    return scoped_workflow_id(tenant, f"inbound/{call_id}")
 
 
 # --- which flow answers ----------------------------------------------------------------------
@@ -74,6 +79,8 @@ class InboundFlows:
     default: Flow | None = None
     by_number: Mapping[str, Flow] = field(default_factory=dict)
     """By dialled number without ``+`` (as Asterisk's ``Exten`` carries it)."""
+    tenant_by_number: Mapping[str, str] = field(default_factory=dict)
+    """The tenant owning a routed number (keyed like ``by_number``); others: the default."""
 
     @property
     def configured(self) -> bool:
@@ -83,10 +90,40 @@ class InboundFlows:
         """The flow for calls to ``did``; the default one when no route names it."""
         return self.by_number.get(did.removeprefix("+"), self.default)
 
+    def tenant_for(self, did: str) -> str:
+        """The tenant calls to ``did`` belong to: the route's owner, else the default tenant."""
+        return self.tenant_by_number.get(did.removeprefix("+"), DEFAULT_TENANT)
+
     async def save(self, db: Db) -> None:
-        """Store every flow by its hash (the workflow carries only the hash)."""
-        for flow in {f.hash: f for f in (self.default, *self.by_number.values()) if f}.values():
-            await save_flow(db, flow)
+        """Store every flow by its hash, in each tenant that answers with it (the workflow
+        carries only the hash, and flow versions are stored per tenant).
+
+        Raises:
+            SettingsError: a route names a tenant that does not exist.
+        """
+        wanted: dict[tuple[str, str], Flow] = {}
+        if self.default is not None:
+            wanted[(DEFAULT_TENANT, self.default.hash)] = self.default
+        for key, flow in self.by_number.items():
+            wanted[(self.tenant_for(key), flow.hash)] = flow
+        missing = []
+        for (tenant, _), flow in wanted.items():
+            with tenancy.acting_as(tenant):
+                try:
+                    await save_flow(db, flow)
+                except asyncpg.ForeignKeyViolationError:
+                    missing.append(tenant)
+        if missing:
+            names = ", ".join(sorted(set(missing)))
+            raise SettingsError(
+                [
+                    SettingProblem(
+                        env_name("inbound_routes"),
+                        f"no tenant {names}: create it (`voxflow tenant create ID`) or route "
+                        "the number to an existing tenant",
+                    )
+                ]
+            )
 
 
 def compile_inbound_flows(settings: Settings) -> InboundFlows:
@@ -129,13 +166,16 @@ def compile_inbound_flows(settings: Settings) -> InboundFlows:
     if settings.inbound_flow is not None:
         default = compile_one(settings.inbound_flow, env_name("inbound_flow"))
     by_number: dict[str, Flow] = {}
+    tenants: dict[str, str] = {}
     for route in settings.inbound_routes:
         flow = compile_one(route.flow, env_name("inbound_routes"))
         if flow is not None:
             by_number[route.key] = flow
+        if route.tenant != DEFAULT_TENANT:
+            tenants[route.key] = route.tenant
     if problems:
         raise SettingsError(problems)
-    return InboundFlows(default, by_number)
+    return InboundFlows(default, by_number, tenants)
 
 
 # --- the loop --------------------------------------------------------------------------------
@@ -222,6 +262,15 @@ class InboundCalls:
             )
             await self._refuse(session, "no_route")
             return
+        tenant = self.flows.tenant_for(did)
+        with tenancy.acting_as(tenant):
+            await self._start(session, caller, did, flow, tenant)
+
+    async def _start(
+        self, session: MediaSession, caller: str, did: str, flow: Flow, tenant: str
+    ) -> None:
+        """Record the call and start its workflow, for ``tenant`` (the current tenant)."""
+        call_id = session.call_id
         try:
             if not await self._record(call_id, caller, flow.hash):
                 log.error("inbound call %s: this UUID already names a call; hanging up", call_id)
@@ -231,14 +280,13 @@ class InboundCalls:
             await self.client.start_workflow(
                 InboundCallWorkflow.run,
                 InboundInput(call_id, caller, flow.hash, self.task_queue, did),
-                id=inbound_workflow_id(call_id),
+                id=inbound_workflow_id(call_id, tenant),
                 task_queue=self.shared_queue,
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(search.CAMPAIGN, INBOUND_CAMPAIGN),
                         SearchAttributePair(search.FLOW_HASH, flow.hash),
-                        # Inbound numbers are the deployment's, routed in the default tenant.
-                        SearchAttributePair(search.TENANT, DEFAULT_TENANT),
+                        SearchAttributePair(search.TENANT, tenant),
                     ]
                 ),
                 memo={"caller": caller, "did": did},

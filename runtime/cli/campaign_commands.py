@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.console import Console
 from runtime import tenancy
 from runtime.cli import app, settings_or_exit
 from runtime.client import Steering
+
+if TYPE_CHECKING:
+    from runtime.db.campaigns import CampaignStatus
 
 campaign_app = typer.Typer(help="Start and steer campaigns (Temporal + PostgreSQL from the env).")
 app.add_typer(campaign_app, name="campaign")
@@ -140,6 +143,7 @@ def campaign_start(
     from dsl import load_flow
     from runtime.client import connect, plan_for, start_campaign
     from runtime.db import create_pool
+    from runtime.db.campaigns import set_status
     from runtime.dev.demo import prepare_campaign
 
     settings = settings_or_exit()
@@ -154,24 +158,35 @@ def campaign_start(
         pool = await create_pool(settings.database_url.get_secret_value())
         try:
             report = await prepare_campaign(pool, flow_ir, flow, campaign, contacts)
+            for row in report.rejected:
+                reasons = "; ".join(i.message for i in row.reasons)
+                console.print(f"[yellow]{contacts}:{row.row}: rejected[/]: {reasons}")
+            client = await connect(settings.temporal_address, settings.temporal_namespace)
+            handle = await start_campaign(
+                client,
+                plan_for(flow_ir, campaign, tenant=tenancy.current()),
+                task_queue=settings.task_queue,
+            )
+            await set_status(pool, campaign, "running")
         finally:
             await pool.close()
-        for row in report.rejected:
-            reasons = "; ".join(i.message for i in row.reasons)
-            console.print(f"[yellow]{contacts}:{row.row}: rejected[/]: {reasons}")
-        client = await connect(settings.temporal_address, settings.temporal_namespace)
-        handle = await start_campaign(
-            client,
-            plan_for(flow_ir, campaign, tenant=tenancy.current()),
-            task_queue=settings.task_queue,
-        )
         console.print(f"campaign {campaign}: {len(report.contacts)} contacts, workflow {handle.id}")
 
     asyncio.run(run())
 
 
+_STEERED: dict[Steering, CampaignStatus] = {
+    "pause": "paused",
+    "resume": "running",
+    "stop": "stopped",
+}
+"""The campaign row's status after each signal (as ``POST /campaigns/{name}/<action>`` sets it)."""
+
+
 def _signal(name: str, action: Steering) -> None:
     from runtime.client import connect, steer
+    from runtime.db import create_pool
+    from runtime.db.campaigns import set_status
 
     settings = settings_or_exit()
     settings.require("temporal_address", why=f"voxflow campaign {action}")
@@ -180,6 +195,13 @@ def _signal(name: str, action: Steering) -> None:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         await steer(client, name, action, tenancy.current())
         console.print(f"campaign {name}: {action} sent")
+        if settings.database_url is None:
+            return
+        pool = await create_pool(settings.database_url.get_secret_value())
+        try:
+            await set_status(pool, name, _STEERED[action])
+        finally:
+            await pool.close()
 
     asyncio.run(run())
 
@@ -199,6 +221,42 @@ def campaign_resume(name: str) -> None:
 def campaign_stop(name: str) -> None:
     """Stop the campaign: waiting contacts end as stopped, calls in progress finish."""
     _signal(name, "stop")
+
+
+@campaign_app.command("list")
+def campaign_list() -> None:
+    """Every campaign of the tenant: its state (draft, running, paused, stopped, finished),
+    contacts settled of the total, and when it last changed."""
+    from rich.table import Table
+
+    from runtime.db import create_pool
+    from runtime.db.campaigns import list_campaigns
+    from runtime.db.contacts import count_contacts
+
+    settings = settings_or_exit()
+    settings.require("database_url", why="voxflow campaign list")
+
+    async def run() -> None:
+        pool = await create_pool(settings.database_url.get_secret_value(), max_size=2)
+        try:
+            table = Table("campaign", "state", "settled", "updated (UTC)")
+            for row in await list_campaigns(pool):
+                counts = await count_contacts(pool, row.name)
+                settled = counts.get("final", 0) + counts.get("stopped", 0)
+                table.add_row(
+                    row.name,
+                    row.status,
+                    f"{settled}/{sum(counts.values())}",
+                    f"{row.updated_at:%Y-%m-%d %H:%M}",
+                )
+        finally:
+            await pool.close()
+        if table.row_count:
+            console.print(table)
+        else:
+            console.print("no campaigns yet: `voxflow campaign start FLOW --contacts FILE`")
+
+    asyncio.run(run())
 
 
 @campaign_app.command("status")
@@ -247,11 +305,23 @@ async def _status_view(settings, pool, name: str):
     from runtime.cli.board_view import board_renderable
     from runtime.client import connect, progress
     from runtime.db.board import load_board
+    from runtime.db.campaigns import get_campaign
 
     board = await load_board(pool, name, datetime.now(UTC))
-    if board is None:
+    row = await get_campaign(pool, name)
+    if board is None or row is None:
         console.print(f"[red]no campaign named {name!r}[/]: `voxflow campaign start` creates one")
         raise typer.Exit(2)
+    if row.status in ("finished", "stopped") and board.settled:
+        # Over: the stored row says how it ended (a closed workflow still answers queries
+        # with its last state, which would read "running"). A stopped campaign whose calls
+        # in progress have not ended yet still asks its workflow.
+        line = (
+            f"workflow: done; every contact settled (updated {row.updated_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        return board, Group(
+            board_renderable(name, board, state=row.status), Text(line, style="dim")
+        )
     try:
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         p = await progress(client, name, tenancy.current())

@@ -27,8 +27,9 @@ async def call_completed(conn: asyncpg.Connection, call: dict[str, Any]) -> None
 
 
 async def contact_settled(conn: asyncpg.Connection, campaign: str, contact: str) -> None:
-    """``contact.settled`` when the contact's status is settled, then ``campaign.completed``
-    when it was the campaign's last open contact."""
+    """``contact.settled`` when the contact's status is settled; when it was the campaign's
+    last open contact, the campaign's row says ``finished`` (``stopped`` when it was stopped)
+    and ``campaign.completed`` is emitted, in this same transaction."""
     row = await conn.fetchrow(
         "SELECT campaign, id, phone, status, outcome, attempts FROM contacts"
         " WHERE campaign = $1 AND id = $2",
@@ -53,6 +54,15 @@ async def contact_settled(conn: asyncpg.Connection, campaign: str, contact: str)
     )
     if open_left:
         return
+    # Whatever started the workflow (the API, `voxflow campaign start`, the demo) and whatever
+    # sent the stop (the API or the CLI), the row is where operators read the campaign's state:
+    # the API, `voxflow campaign status`, the studio. Contacts end `stopped` only on a stop.
+    await conn.execute(
+        "UPDATE campaigns SET updated_at = now(), status = CASE WHEN EXISTS (SELECT 1 FROM"
+        " contacts WHERE campaign = $1 AND status = 'stopped') THEN 'stopped' ELSE 'finished' END"
+        " WHERE name = $1 AND status NOT IN ('stopped', 'finished')",
+        campaign,
+    )
     by_status = await conn.fetch(
         "SELECT status, count(*) AS n FROM contacts WHERE campaign = $1 GROUP BY status", campaign
     )

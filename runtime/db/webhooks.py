@@ -223,3 +223,67 @@ async def redeliver(db: Db, webhook_id: str, event_id: str) -> bool:
         event_id,
     )
     return result.endswith(" 1")
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What one :func:`prune` deleted."""
+
+    deliveries: int
+    events: int
+    batches: int
+    """Transactions it took (each deletes at most ``batch`` rows)."""
+
+
+async def prune(
+    pool: asyncpg.Pool,
+    *,
+    delivered_for: timedelta,
+    dead_for: timedelta,
+    batch: int = 500,
+) -> Pruned:
+    """Delete deliveries delivered more than ``delivered_for`` ago, dead letters dead for more
+    than ``dead_for``, then events older than ``delivered_for`` with no delivery left.
+
+    Pending deliveries and their events are never deleted. Each batch is its own short
+    transaction and skips rows another transaction holds (a dispatcher sending them, an
+    operator redelivering), so pruning never waits on, or holds up, a delivery. Run it in the
+    platform view (every tenant's outbox).
+    """
+    deliveries = events = batches = 0
+    for statement, cutoff in (
+        (_PRUNE_DELIVERED, delivered_for),
+        (_PRUNE_DEAD, dead_for),
+        (_PRUNE_EVENTS, delivered_for),
+    ):
+        while True:
+            async with pool.acquire() as conn, conn.transaction():
+                n = int((await conn.execute(statement, cutoff, batch)).split()[-1])
+            batches += 1
+            if statement is _PRUNE_EVENTS:
+                events += n
+            else:
+                deliveries += n
+            if n < batch:
+                break
+    return Pruned(deliveries, events, batches)
+
+
+_PRUNE_DELIVERED = (
+    "DELETE FROM webhook_deliveries d USING (SELECT event_id, webhook_id FROM webhook_deliveries"
+    " WHERE delivered_at < now() - $1::interval LIMIT $2 FOR UPDATE SKIP LOCKED) old"
+    " WHERE d.event_id = old.event_id AND d.webhook_id = old.webhook_id"
+)
+_PRUNE_DEAD = (
+    "DELETE FROM webhook_deliveries d USING (SELECT event_id, webhook_id FROM webhook_deliveries"
+    " WHERE dead_at < now() - $1::interval LIMIT $2 FOR UPDATE SKIP LOCKED) old"
+    " WHERE d.event_id = old.event_id AND d.webhook_id = old.webhook_id"
+)
+# An event goes with its last delivery (or with its endpoint's removal): one that still has a
+# pending or dead delivery stays, whatever its age.
+_PRUNE_EVENTS = (
+    "DELETE FROM webhook_events e USING (SELECT id FROM webhook_events x"
+    " WHERE created_at < now() - $1::interval"
+    " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = x.id)"
+    " LIMIT $2 FOR UPDATE SKIP LOCKED) old WHERE e.id = old.id"
+)

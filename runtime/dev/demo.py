@@ -35,7 +35,7 @@ from runtime.contacts import import_contacts
 from runtime.contacts.importer import ImportOptions, ImportReport
 from runtime.db import contacts as contacts_repo
 from runtime.db import create_pool
-from runtime.db.campaigns import create_campaign
+from runtime.db.campaigns import create_campaign, set_status
 from runtime.db.flows import save_flow
 from runtime.dev.stack import embedded_stack
 from runtime.settings import Settings
@@ -198,6 +198,7 @@ async def run_demo(
                 )
             plan = plan_for(flow, name, now=clock())
             await start_campaign(client, plan, task_queue=settings.task_queue)
+            await set_status(pool, name, "running")
             await _watch(client, name, total, console, settle_timeout)
             result = await _summary(pool, name, total, len(report.rejected), stack.ui_url, console)
         finally:

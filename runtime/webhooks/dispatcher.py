@@ -11,6 +11,11 @@ A failed attempt (no 2xx within the timeout, a refused address) is retried after
 ``backoff_s``, then twice as long each time up to an hour, and after ``max_attempts`` the
 delivery is dead-lettered: kept, listed by ``GET /webhooks/{id}/deliveries?state=dead``,
 and sent again only when asked (``POST .../redeliver``).
+
+Retention: every ``VOXFLOW_WEBHOOK_PRUNE_EVERY_S`` each dispatching process deletes delivered
+deliveries older than ``VOXFLOW_WEBHOOK_RETENTION_DAYS``, dead letters older than
+``VOXFLOW_WEBHOOK_DEAD_RETENTION_DAYS``, and events with no delivery left
+(``runtime.db.webhooks.prune``: small batches that skip locked rows).
 """
 
 from __future__ import annotations
@@ -178,6 +183,37 @@ class Dispatcher:
                     await asyncio.wait_for(stop.wait(), self._idle_s)
 
 
+async def prune_once(pool: asyncpg.Pool, settings: Settings) -> webhooks.Pruned:
+    """Delete, across every tenant, what the retention settings no longer keep."""
+    with tenancy.acting_as(tenancy.PLATFORM):
+        pruned = await webhooks.prune(
+            pool,
+            delivered_for=timedelta(days=settings.webhook_retention_days),
+            dead_for=timedelta(days=settings.webhook_dead_retention_days),
+        )
+    if pruned.deliveries or pruned.events:
+        log.info(
+            "webhook retention: deleted %d deliveries and %d events in %d batches",
+            pruned.deliveries,
+            pruned.events,
+            pruned.batches,
+        )
+    return pruned
+
+
+async def prune_periodically(pool: asyncpg.Pool, settings: Settings, stop: asyncio.Event) -> None:
+    """:func:`prune_once` now and every ``VOXFLOW_WEBHOOK_PRUNE_EVERY_S`` until ``stop``."""
+    while not stop.is_set():
+        try:
+            await prune_once(pool, settings)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("webhook retention: %s; trying again later", exc)
+        except Exception:  # a bug: logged, and the process it runs in carries on
+            log.exception("webhook retention failed; trying again later")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.webhook_prune_every_s)
+
+
 async def sync_settings_endpoint(pool: asyncpg.Pool, settings: Settings) -> None:
     """Make ``VOXFLOW_WEBHOOK_URL``/``SECRET`` the default tenant's endpoint ``wh_env``."""
     url = settings.webhook_url
@@ -190,8 +226,8 @@ async def sync_settings_endpoint(pool: asyncpg.Pool, settings: Settings) -> None
 
 @asynccontextmanager
 async def dispatching(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[None]:
-    """Run ``VOXFLOW_WEBHOOK_CONCURRENCY`` delivery loops for the block when
-    ``VOXFLOW_WEBHOOK_DISPATCH`` is on."""
+    """Run ``VOXFLOW_WEBHOOK_CONCURRENCY`` delivery loops and the retention loop for the block
+    when ``VOXFLOW_WEBHOOK_DISPATCH`` is on."""
     if not settings.webhook_dispatch:
         yield
         return
@@ -205,6 +241,7 @@ async def dispatching(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[N
     stop = asyncio.Event()
     # Several loops, so one slow endpoint does not hold back every other tenant's events.
     tasks = [asyncio.create_task(dispatcher.run(stop)) for _ in range(settings.webhook_concurrency)]
+    tasks.append(asyncio.create_task(prune_periodically(pool, settings, stop)))
     try:
         yield
     finally:

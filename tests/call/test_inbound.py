@@ -19,13 +19,14 @@ from temporalio.service import RPCError
 from temporalio.worker import Replayer
 
 from activities.converse import ConverseActivities
+from runtime import tenancy
 from runtime.call.inbound import (
     CallMedia,
     InboundCalls,
     compile_inbound_flows,
     inbound_workflow_id,
 )
-from runtime.db import attempts, calls
+from runtime.db import attempts, calls, tenants, webhooks
 from runtime.dev.temporal import DevServer, start_dev_server, stop_process
 from runtime.settings import load_settings
 from runtime.worker import build_workers, run_workers
@@ -57,9 +58,13 @@ async def temporal(tmp_path: Path) -> AsyncIterator[DevServer]:
         await server.stop()
 
 
-async def workflow_result(client: Client, call_id: str) -> InboundResult:
+async def workflow_result(
+    client: Client, call_id: str, tenant: str = tenancy.DEFAULT_TENANT
+) -> InboundResult:
     """The inbound workflow's result, waiting for it to be started first."""
-    handle = client.get_workflow_handle_for(InboundCallWorkflow.run, inbound_workflow_id(call_id))
+    handle = client.get_workflow_handle_for(
+        InboundCallWorkflow.run, inbound_workflow_id(call_id, tenant)
+    )
     async with asyncio.timeout(60):
         while True:
             try:
@@ -313,3 +318,56 @@ async def test_an_unanswered_outbound_call_leaves_no_media_expected(
             DialRequest(attempt, "+15550100", detect_machine=False)
         )
         assert not dialled.answered and w.audiosocket.expected == 0
+
+
+async def test_a_number_a_tenant_owns_runs_and_is_stored_as_that_tenants_call(
+    temporal: DevServer, pg_pool, tmp_path: Path
+) -> None:
+    client = await temporal.client()
+    with tenancy.acting_as(tenancy.PLATFORM):
+        await tenants.create_tenant(pg_pool, "acme-in", name="Acme")
+    for owner in ("acme-in", tenancy.DEFAULT_TENANT):  # both want call.completed
+        with tenancy.acting_as(owner):
+            await webhooks.create_webhook(pg_pool, "http://127.0.0.1:9/in", events=[])
+    env = {
+        "VOXFLOW_INBOUND_FLOW": str(MENU),
+        "VOXFLOW_INBOUND_ROUTES": f"+15550177@acme-in={SUPPORT}",
+    }
+    async with inbound_worker(pg_pool, tmp_path, env, client) as w:
+        target = w.audiosocket.address_text
+        owned = w.pbx.place_inbound(target, caller="+15550123", did="+15550177",
+                                    script=HANG_UP_AT_ONCE)  # fmt: skip
+        unknown = w.pbx.place_inbound(target, caller=CALLER, did="+15550199",
+                                      script=HANG_UP_AT_ONCE)  # fmt: skip
+        owned_result = await workflow_result(client, owned.attempt_id, "acme-in")
+        unknown_result = await workflow_result(client, unknown.attempt_id)
+    assert (owned_result.outcome, unknown_result.outcome) == ("hung_up", "hung_up")
+    support = compile_inbound_flows(load_settings(env)).by_number["15550177"]
+    for call_id, tenant, flow_hash in (
+        (owned.attempt_id, "acme-in", support.hash),
+        (unknown.attempt_id, tenancy.DEFAULT_TENANT, None),
+    ):
+        wid = inbound_workflow_id(call_id, tenant)
+        assert wid == (
+            f"tenant/acme-in/inbound/{call_id}" if tenant != "default" else f"inbound/{call_id}"
+        )
+        described = await client.get_workflow_handle(wid).describe()
+        assert described.typed_search_attributes.get(search.TENANT) == tenant
+        assert described.status == WorkflowExecutionStatus.COMPLETED
+        if flow_hash is not None:
+            assert described.typed_search_attributes.get(search.FLOW_HASH) == flow_hash
+        # The attempt and the call, with their outcome, are the owner's and no one else's.
+        for reader in ("acme-in", tenancy.DEFAULT_TENANT):
+            with tenancy.acting_as(reader):
+                attempt = await attempts.get_attempt(pg_pool, call_id)
+                detail = await calls.get_call(pg_pool, call_id)
+                events = await pg_pool.fetch(
+                    "SELECT type, tenant FROM webhook_events WHERE subject = $1", call_id
+                )
+            if reader == tenant:
+                assert attempt is not None and attempt.outcome == "hung_up"
+                assert detail is not None and detail.call.direction == "inbound"
+                assert detail.call.outcome == "hung_up"
+                assert [tuple(e) for e in events] == [("call.completed", tenant)]
+            else:
+                assert attempt is None and detail is None and events == []

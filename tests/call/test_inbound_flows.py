@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from runtime import tenancy
 from runtime.call.inbound import CallMedia, compile_inbound_flows
 from runtime.db.flows import load_flow
+from runtime.db.tenants import create_tenant
 from runtime.settings import SettingsError, load_settings
 from telephony.audiosocket import AudioSocketServer
 from telephony.audiosocket.client import AudioSocketClient
@@ -72,6 +74,8 @@ def test_a_flow_that_needs_contact_columns_cannot_answer_inbound_calls() -> None
         ("+15550177", "is not 'number=flow file'"),
         ("sales=flows/a.flow", "is not a dialled number"),
         ("+15550177=a.flow,15550177=b.flow", "routed twice"),
+        ("+15550177@Acme!=a.flow", "is not a tenant id"),
+        ("+15550177=a.flow,15550177@acme=b.flow", "routed twice"),
     ],
 )
 def test_malformed_routes_are_a_settings_error(value: str, fragment: str) -> None:
@@ -118,3 +122,30 @@ async def test_a_held_session_goes_to_the_conversation_that_claims_it() -> None:
         assert media.held() == [] and not session.closed.is_set()
         await session.hangup()
         await client.close()
+
+
+def test_a_route_may_give_its_number_to_a_tenant() -> None:
+    settings = load_settings(
+        {"VOXFLOW_INBOUND_FLOW": str(MENU), "VOXFLOW_INBOUND_ROUTES": f"+15550177@acme={SUPPORT}"}
+    )
+    flows = compile_inbound_flows(settings)
+    assert flows.for_number("+15550177").agent.name == "support"
+    assert (flows.tenant_for("15550177"), flows.tenant_for("+15550177")) == ("acme", "acme")
+    assert flows.tenant_for("15550100") == flows.tenant_for("") == "default"
+
+
+async def test_routed_flows_are_stored_in_their_tenant_which_must_exist(pg_pool) -> None:
+    settings = load_settings({"VOXFLOW_INBOUND_ROUTES": f"300@flows-t={SUPPORT},301={MENU}"})
+    flows = compile_inbound_flows(settings)
+    with pytest.raises(SettingsError) as err:
+        await flows.save(pg_pool)
+    [problem] = err.value.problems
+    assert problem.env == "VOXFLOW_INBOUND_ROUTES" and "flows-t" in problem.message
+    with tenancy.acting_as(tenancy.PLATFORM):
+        await create_tenant(pg_pool, "flows-t", name="T")
+    await flows.save(pg_pool)
+    support, menu = flows.by_number["300"].hash, flows.by_number["301"].hash
+    with tenancy.acting_as("flows-t"):
+        assert await load_flow(pg_pool, support) is not None
+        assert await load_flow(pg_pool, menu) is None
+    assert await load_flow(pg_pool, menu) is not None

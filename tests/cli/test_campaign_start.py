@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import runtime.cli.campaign_commands  # noqa: F401 - registers the commands
 from runtime.cli import app
 from runtime.client import campaign_handle
+from runtime.db import campaigns, create_pool
 from tests.temporal_env import time_skipping_env
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -46,7 +47,18 @@ def test_campaign_start_uses_the_configured_task_queue(
         assert result.exit_code == 0, result.output + repr(result.exception)
         described = loop.run_until_complete(campaign_handle(env.client, "queue-check").describe())
         assert described.task_queue == "voxflow-tenant-7"
+        # The row says what the workflow does, as when the API starts it.
+        assert loop.run_until_complete(_row_status(pg_url, "queue-check")) == "running"
         loop.run_until_complete(campaign_handle(env.client, "queue-check").terminate())
     finally:
         loop.run_until_complete(env_cm.__aexit__(None, None, None))
         loop.close()
+
+
+async def _row_status(url: str, name: str) -> str | None:
+    pool = await create_pool(url, max_size=1)
+    try:
+        row = await campaigns.get_campaign(pool, name)
+    finally:
+        await pool.close()
+    return None if row is None else row.status
