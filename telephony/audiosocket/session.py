@@ -24,16 +24,24 @@ import time
 from array import array
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import overload
+from typing import Protocol, overload
 
-from telephony.audio.frames import AudioFrame
+from telephony.audio.frames import AudioFrame, checked_frame
 from telephony.audio.playout import PlayoutBuffer
 from telephony.audio.recording import CallRecorder
 from telephony.audiosocket import codec
 from telephony.audiosocket.codec import Dtmf
 from telephony.audiosocket.pacer import FRAME_S, MAX_LAG_S, Pacer
 
-__all__ = ["FRAME_S", "INCOMING_LIMIT", "MAX_LAG_S", "Incoming", "MediaSession", "SendTimes"]
+__all__ = [
+    "FRAME_S",
+    "INCOMING_LIMIT",
+    "MAX_LAG_S",
+    "Incoming",
+    "MediaSession",
+    "MediaTap",
+    "SendTimes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,24 @@ _SAYS_GOODBYE = frozenset({"local_hangup", "server_closed", "abandoned"})
 
 
 Incoming = AudioFrame | Dtmf
+
+
+class MediaTap(Protocol):
+    """Sees a call's audio where it crosses the line, synchronously (a call recorder).
+
+    Both hooks run on the per-frame path (50 times a second each way), so they must be quick
+    and must not block.
+    """
+
+    def caller(self, frame: AudioFrame) -> None:
+        """A caller frame, as it was read from the socket."""
+
+    def sent(self, frame: AudioFrame, *, continues: bool) -> None:
+        """An agent frame, as it was written to the caller (keep-alive silence is not given).
+
+        ``continues``: it follows the previous frame given here with no gap, on the same
+        20 ms grid; otherwise it starts after a pause, a skipped tick or a restarted grid.
+        """
 
 
 class SendTimes(Sequence[tuple[float, float]]):
@@ -126,6 +152,12 @@ class MediaSession:
         cheaper per frame than an :class:`asyncio.Event`, whose ``set``/``wait`` add a Python
         call, a lock-style waiter deque and a loop lookup to every incoming frame)."""
         self._recorder = recorder
+        self.tap: MediaTap | None = None
+        """Given every caller frame read and every agent frame sent (``runtime.call.
+        recording.StereoRecorder``); what was dropped by a barge-in is never sent, so never
+        seen here."""
+        self._tap_deadline = -1.0
+        """Deadline of the last agent frame given to the tap."""
         self._on_closed = on_closed
         self._ending = False
         self._abort: asyncio.TimerHandle | None = None
@@ -247,6 +279,10 @@ class MediaSession:
             self._transport.write(self._header + frame)
             if self._recorder is not None:
                 self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
+            if self.tap is not None and not silence:
+                follows = abs(deadline - self._tap_deadline - self._pacer.frame_s) < 1e-6
+                self._tap_deadline = deadline
+                self.tap.sent(checked_frame(frame, self._buffer.wire_rate), continues=follows)
         except Exception:
             log.exception("call %s: sending audio failed", self.call_id)
             self._end("internal_error")
@@ -297,6 +333,8 @@ class MediaSession:
             self._silence = bytes(self._buffer.frame_bytes)
         if self._recorder is not None:
             self._recorder.caller.write(frame)
+        if self.tap is not None:
+            self.tap.caller(frame)
         self._deliver(frame)
 
     def _deliver(self, item: Incoming | None) -> None:
