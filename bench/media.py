@@ -358,25 +358,68 @@ def load_main(conn, host: str, port: int, calls: int, seconds: float, opts: dict
 # ---- orchestration ------------------------------------------------------------------------
 
 
+class ChildDied(RuntimeError):
+    """A benchmark process exited before it answered (its own traceback is printed above)."""
+
+
+def receive(conn, processes: list, what: str, timeout_s: float = 900.0):  # type: ignore[no-untyped-def]
+    """``conn.recv()`` that fails instead of hanging when a child process died first.
+
+    The parent keeps its copy of each pipe's child end, so a dead child never closes the
+    pipe: a plain ``recv`` would wait forever.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not conn.poll(0.5):
+        for process in processes:
+            if not process.is_alive():
+                raise ChildDied(
+                    f"waiting for {what}: the {process.name} process exited with code "
+                    f"{process.exitcode} (its error is printed above)"
+                )
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waiting for {what}: no answer in {timeout_s:.0f} s")
+    return conn.recv()
+
+
+def stop(processes: list) -> None:
+    """Join the benchmark's processes; kill those still running after 15 s."""
+    for process in processes:
+        if process.pid is None:
+            continue
+        process.join(15)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+
+
 def run(calls: int, seconds: float, opts: dict) -> dict[str, object]:
     ctx = mp.get_context("spawn")
     server_conn, server_child = ctx.Pipe()
     load_conn, load_child = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(server_child, calls, opts), daemon=True)
-    server.start()
-    server_pin = server_conn.recv()
-    host, port = server_conn.recv()
-    load = ctx.Process(
-        target=load_main, args=(load_child, host, port, calls, seconds, opts), daemon=True
+    server = ctx.Process(
+        target=server_main, args=(server_child, calls, opts), daemon=True, name="media server"
     )
-    load.start()
-    load_pin = load_conn.recv()
-    server_conn.send(load_conn.recv())  # the steady-state window
-    client = load_conn.recv()
-    server_conn.send("done")
-    result = server_conn.recv()
-    server.join(10)
-    load.join(10)
+    processes = [server]
+    try:
+        server.start()
+        server_pin = receive(server_conn, processes, "the media server's core")
+        host, port = receive(server_conn, processes, "the media server's address")
+        load = ctx.Process(
+            target=load_main,
+            args=(load_child, host, port, calls, seconds, opts),
+            daemon=True,
+            name="load generator",
+        )
+        processes.append(load)
+        load.start()
+        load_pin = receive(load_conn, processes, "the load generator's core")
+        # the steady-state window
+        server_conn.send(receive(load_conn, processes, "the callers' window"))
+        client = receive(load_conn, processes, "the callers' figures")
+        server_conn.send("done")
+        result = receive(server_conn, processes, "the media server's figures")
+    finally:
+        stop(processes)
     flush, late_frames = [], []
     for call_id, t_interrupt in result["interrupts"].items():
         arrivals = client["prompt_arrivals"].get(call_id, [])

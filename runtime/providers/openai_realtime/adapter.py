@@ -194,8 +194,14 @@ class OpenAIRealtimeProvider(EventStream):
 
     async def start(self, setup: CallSetup) -> None:
         try:
+            # ``connect_timeout`` bounds the opening: websockets' own 10 s handshake limit
+            # would otherwise cut a longer one short.
+            options: Any = {"open_timeout": None}
             self._conn = await asyncio.wait_for(
-                self._client.realtime.connect(model=self.model).enter(), self._connect_timeout
+                self._client.realtime.connect(
+                    model=self.model, websocket_connection_options=options
+                ).enter(),
+                self._connect_timeout,
             )
             first = await asyncio.wait_for(self._conn.recv(), self._connect_timeout)
         except Exception as exc:
