@@ -45,7 +45,9 @@ The server runs in a session of its own (``setsid``): with the kernel's autogrou
 shares a core between sessions first, so left in the bench's session the server would share
 one weight with the stand-in and the callers on the other core (``--shared-session`` keeps
 the old layout). ``--nice N`` runs it at nice ``N`` (its autogroup too; < 0 needs root), the
-way an operator gives a media process priority over batch work on the same machine.
+way an operator gives a media process priority over batch work on the same machine; the
+stand-in and the callers then run at that priority too, each in its own session, so that on
+a shared machine the harness keeps its schedule (``--ramp``: calls started a second).
 """
 
 from __future__ import annotations
@@ -183,7 +185,20 @@ async def _standin(conn) -> None:
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
-def standin_main(conn) -> None:
+def _harness_priority(nice: int) -> None:
+    """Run a harness process (stand-in, callers) at the server's priority, in its own session.
+
+    On a machine shared with batch work, a harness left at nice 0 falls behind (the callers
+    stop sending on time, the stand-in misses its WebSocket pings) and what is measured is
+    the harness, not the server.
+    """
+    if nice:
+        os.setsid()
+        _renice(nice)
+
+
+def standin_main(conn, nice: int = 0) -> None:
+    _harness_priority(nice)
     conn.send(_pin(1))
     eventloop.run(_standin(conn), "auto")
 
@@ -507,7 +522,8 @@ async def _send(callers: list[_Caller], start: float) -> None:
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
 
 
-def load_main(conn, host: str, port: int, calls: int, ramp: float) -> None:
+def load_main(conn, host: str, port: int, calls: int, ramp: float, nice: int = 0) -> None:
+    _harness_priority(nice)
     conn.send(_pin(1))
     eventloop.run(_load(conn, host, port, calls, ramp), "auto")
 
@@ -532,7 +548,9 @@ def run(
     standin_conn, standin_child = ctx.Pipe()
     server_conn, server_child = ctx.Pipe()
     load_conn, load_child = ctx.Pipe()
-    standin = ctx.Process(target=standin_main, args=(standin_child,), daemon=True, name="stand-in")
+    standin = ctx.Process(
+        target=standin_main, args=(standin_child, nice), daemon=True, name="stand-in"
+    )
     processes = [standin]
     try:
         standin.start()
@@ -557,7 +575,7 @@ def run(
         host, port = receive(server_conn, processes, "the call server's address")
         load = ctx.Process(
             target=load_main,
-            args=(load_child, host, port, calls, ramp),
+            args=(load_child, host, port, calls, ramp, nice),
             daemon=True,
             name="load generator",
         )
