@@ -554,8 +554,8 @@ def run(
     processes = [standin]
     try:
         standin.start()
-        receive(standin_conn, processes, "the stand-in's core")
-        base_url = receive(standin_conn, processes, "the stand-in's address")
+        receive(standin_conn, [standin], "the stand-in's core")
+        base_url = receive(standin_conn, [standin], "the stand-in's address")
         opts = {
             "base_url": base_url,
             "format": fmt,
@@ -571,8 +571,8 @@ def run(
         )
         processes.append(server)
         server.start()
-        pins = [receive(server_conn, processes, "the call server's core")]
-        host, port = receive(server_conn, processes, "the call server's address")
+        pins = [receive(server_conn, [standin, server], "the call server's core")]
+        host, port = receive(server_conn, [standin, server], "the call server's address")
         load = ctx.Process(
             target=load_main,
             args=(load_child, host, port, calls, ramp, nice),
@@ -584,14 +584,14 @@ def run(
         pins.append(receive(load_conn, processes, "the load generator's core"))
         receive(load_conn, processes, "the callers to connect")
         server_conn.send(calls)
-        ready = receive(server_conn, processes, "the calls' provider sessions")
+        ready = receive(server_conn, [standin, load, server], "the calls' provider sessions")
         start = time.monotonic() + 2.0
         window = (start, start + seconds)
         server_conn.send(window)
         load_conn.send(window)
         client = receive(load_conn, processes, "the callers' figures")
         server_conn.send("done")
-        result = receive(server_conn, processes, "the call server's figures")
+        result = receive(server_conn, [standin, load, server], "the call server's figures")
         standin_conn.send("done")
     finally:
         stop(processes)
@@ -617,10 +617,11 @@ def run(
     }
 
 
-def media_baseline(calls: int, seconds: float) -> float:
-    """``bench/media.py``'s CPU per live call-second at ``calls``, same machine, same run."""
+def media_baseline(calls: int, seconds: float, nice: int = 0) -> float:
+    """``bench/media.py``'s CPU per live call-second at ``calls``, same machine, same run,
+    its server and callers at the same priority as this run's."""
     opts = {"keepalive": True, "provider": "echo", "loop": "auto", "load_loop": "auto",
-            "per_write": 1, "phases": 8, "coalesce_ms": None, "metrics": False}  # fmt: skip
+            "per_write": 1, "phases": 8, "coalesce_ms": None, "metrics": False, "nice": nice}  # fmt: skip
     r = media_bench.run(calls, seconds, opts)
     return r["cpu_seconds"] / (r["sessions"] * r["window_seconds"])
 
@@ -800,7 +801,9 @@ def main() -> None:
     for calls in args.calls:
         load = os.getloadavg()[0]
         baseline = (
-            float("nan") if args.no_baseline else media_baseline(calls, min(args.seconds, 10.0))
+            float("nan")
+            if args.no_baseline
+            else media_baseline(calls, min(args.seconds, 10.0), args.nice)
         )
         r = run(
             calls,
