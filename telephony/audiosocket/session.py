@@ -279,10 +279,11 @@ class MediaSession:
             self._transport.write(self._header + frame)
             if self._recorder is not None:
                 self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
-            if self.tap is not None and not silence:
-                follows = abs(deadline - self._tap_deadline - self._pacer.frame_s) < 1e-6
+            tap = self.tap
+            if tap is not None and not silence:
+                follows = -1e-6 < deadline - self._tap_deadline - self._pacer.frame_s < 1e-6
                 self._tap_deadline = deadline
-                self.tap.sent(checked_frame(frame, self._buffer.wire_rate), continues=follows)
+                tap.sent(checked_frame(frame, self._buffer.wire_rate), continues=follows)
         except Exception:
             log.exception("call %s: sending audio failed", self.call_id)
             self._end("internal_error")
