@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 
 TICK_S = 1.0
 WATCH_S = 0.1
+FRAME_MS = 20
+"""A caller frame on the line (AudioSocket sends one every 20 ms)."""
 DRAIN_LIMIT_S = 30.0
 """Longest wait for queued agent speech to play out before hanging up."""
 
@@ -372,7 +374,11 @@ class CallBridge:
     # ---- media → provider ---------------------------------------------------------------
 
     async def _media_loop(self) -> None:
-        async for item in self.media.incoming():
+        # A provider that sends caller audio in chunks (OpenAI: ``input_chunk_ms``, 40 ms per
+        # append) is fed a chunk per wake-up of this loop rather than a frame: half the task
+        # switches, and no later than it would send them anyway.
+        chunk_ms: int = getattr(self.provider, "input_chunk_ms", FRAME_MS)
+        async for item in self.media.incoming(batch=max(1, chunk_ms // FRAME_MS)):
             if isinstance(item, Dtmf):
                 self._quiet()
                 await self._feed(DtmfPressed(item.digit))

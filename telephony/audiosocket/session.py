@@ -151,6 +151,10 @@ class MediaSession:
         """Futures of the :meth:`incoming` iterators waiting for an item (set on delivery:
         cheaper per frame than an :class:`asyncio.Event`, whose ``set``/``wait`` add a Python
         call, a lock-style waiter deque and a loop lookup to every incoming frame)."""
+        self._batch = 1
+        """Caller frames the waiting reader asked for (``incoming(batch=...)``)."""
+        self._events_queued = 0
+        """Digits and the end of the call in :attr:`_incoming`: a reader never waits on them."""
         self._recorder = recorder
         self.tap: MediaTap | None = None
         """Given every caller frame read and every agent frame sent (``runtime.call.
@@ -180,23 +184,41 @@ class MediaSession:
 
     # ---- public media API -------------------------------------------------------------
 
-    async def incoming(self) -> AsyncIterator[Incoming]:
-        """Caller audio frames and DTMF digits, in arrival order; ends when the call ends."""
+    async def incoming(self, batch: int = 1) -> AsyncIterator[Incoming]:
+        """Caller audio frames and DTMF digits, in arrival order; ends when the call ends.
+
+        Args:
+            batch: caller frames to wait for before waking up: with 2, a consumer that
+                forwards audio in 40 ms chunks (``input_audio_buffer.append``) runs once per
+                chunk instead of once per frame. A DTMF digit or the end of the call wakes it
+                at once, with the audio queued before it.
+        """
         incoming = self._incoming
+        ready = 0  # items to hand over before waiting again
         while True:
-            while not incoming:
+            while not ready:
+                if incoming and (len(incoming) >= batch or self._events_queued):
+                    ready = len(incoming)
+                    break
                 reader = self._loop.create_future()
                 self._readers.append(reader)
+                self._batch = batch
                 try:
                     await reader
                 except BaseException:  # cancelled or closed while waiting: forget its future
                     if reader in self._readers:
                         self._readers.remove(reader)
                     raise
+            ready -= 1
+            if not incoming:  # another iterator took it
+                ready = 0
+                continue
             item = incoming.popleft()
             if item is None:
                 self._incoming.append(None)  # later iterators end too
                 return
+            if not isinstance(item, AudioFrame):
+                self._events_queued -= 1
             yield item
 
     async def play(self, frame: AudioFrame) -> None:
@@ -339,10 +361,16 @@ class MediaSession:
         self._deliver(frame)
 
     def _deliver(self, item: Incoming | None) -> None:
-        if item is not None and len(self._incoming) >= INCOMING_LIMIT:
-            self._incoming.popleft()
+        incoming = self._incoming
+        if item is not None and len(incoming) >= INCOMING_LIMIT:
+            if not isinstance(incoming.popleft(), AudioFrame):
+                self._events_queued -= 1
             self.dropped_incoming += 1
-        self._incoming.append(item)
+        incoming.append(item)
+        if not isinstance(item, AudioFrame):
+            self._events_queued += 1  # a digit or the end: wakes the reader whatever the batch
+        elif len(incoming) < self._batch:
+            return
         readers = self._readers
         if readers:
             for reader in readers:

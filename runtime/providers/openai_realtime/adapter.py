@@ -156,6 +156,8 @@ class OpenAIRealtimeProvider(EventStream):
         if append_ms <= 0:
             raise ValueError(f"append_ms must be positive, got {append_ms}")
         self._append_bytes = append_ms * BYTES_PER_MS[audio_format]
+        self.input_chunk_ms = append_ms
+        """Caller audio sent per message: the bridge hands it over a chunk at a time."""
         self._audio = bytearray()
         """Caller audio not sent yet (less than ``append_ms`` of it)."""
         self._conn: Any = None
