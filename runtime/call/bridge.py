@@ -376,13 +376,23 @@ class CallBridge:
     async def _media_loop(self) -> None:
         # A provider that sends caller audio in chunks (OpenAI: ``input_chunk_ms``, 40 ms per
         # append) is fed a chunk per wake-up of this loop rather than a frame: half the task
-        # switches, and no later than it would send them anyway.
+        # switches, and no later than it would send them anyway. Audio that must be resampled
+        # goes through soxr a chunk at a time too (half the calls; soxr holds 30-90 ms back
+        # whatever the chunk, see telephony/audio/resample.py).
         chunk_ms: int = getattr(self.provider, "input_chunk_ms", FRAME_MS)
-        async for item in self.media.incoming(batch=max(1, chunk_ms // FRAME_MS)):
+        batch = max(1, chunk_ms // FRAME_MS)
+        held: list[AudioFrame] = []
+        async for item in self.media.incoming(batch=batch):
             if isinstance(item, Dtmf):
                 self._quiet()
                 await self._feed(DtmfPressed(item.digit))
             elif self.provider is not None and self._resampler is not None:
+                if batch > 1 and self._resampler.in_rate != self._resampler.out_rate:
+                    held.append(item)
+                    if len(held) < batch:
+                        continue
+                    item = AudioFrame(b"".join(f.pcm for f in held), item.rate)
+                    held.clear()
                 frame = self._resampler.process(item)
                 if frame.pcm:
                     await self.provider.send_audio(frame)
