@@ -2,8 +2,9 @@
 
 Tasks (one ``asyncio.TaskGroup``, so one failure cancels the others):
 
-* ``media``: caller frames → resampled to the provider's rate → provider; DTMF → engine;
-  the end of the iteration is the caller hanging up.
+* ``media``: caller frames (a provider chunk at a time, ``input_chunk_ms``) → resampled to
+  the provider's rate → provider; DTMF → engine; the end of the iteration is the caller
+  hanging up.
 * ``provider``: provider events → playout (agent audio), engine (transcripts, function
   calls), barge-in (flush the playout, tell the provider what was really played).
 * ``clock``: ``Tick`` every second, ``Silence`` when the current node's threshold passes,
