@@ -1,7 +1,8 @@
 """Whole-call benchmark: N concurrent calls through the real call path on one core.
 
 Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
-[--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]``
+[--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]
+[--ramp CALLS_PER_S] [--connect-timeout S]``
 
 Layout (needs >= 2 cores):
 
