@@ -1,7 +1,8 @@
 """Whole-call benchmark: N concurrent calls through the real call path on one core.
 
 Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
-[--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]``
+[--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]
+[--ramp CALLS_PER_S] [--connect-timeout S]``
 
 Layout (needs >= 2 cores):
 
@@ -45,7 +46,9 @@ The server runs in a session of its own (``setsid``): with the kernel's autogrou
 shares a core between sessions first, so left in the bench's session the server would share
 one weight with the stand-in and the callers on the other core (``--shared-session`` keeps
 the old layout). ``--nice N`` runs it at nice ``N`` (its autogroup too; < 0 needs root), the
-way an operator gives a media process priority over batch work on the same machine.
+way an operator gives a media process priority over batch work on the same machine; the
+stand-in and the callers then run at that priority too, each in its own session, so that on
+a shared machine the harness keeps its schedule (``--ramp``: calls started a second).
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import media as media_bench  # noqa: E402
+from media import receive, stop  # noqa: E402
 
 from dsl import load_flow  # noqa: E402
 from runtime import eventloop  # noqa: E402
@@ -82,9 +86,12 @@ from runtime.call.recording import StereoRecorder  # noqa: E402
 from runtime.call.spec import CallServices, CallSpec  # noqa: E402
 from runtime.engine.events import Tick  # noqa: E402
 from runtime.persistence import InMemoryPersistence  # noqa: E402
+from runtime.providers.openai_realtime.adapter import APPEND_MS  # noqa: E402
 from runtime.providers.registry import Providers  # noqa: E402
 from runtime.settings import load_settings  # noqa: E402
 from telephony.audio import AudioFrame  # noqa: E402
+from telephony.audio.frames import checked_frame  # noqa: E402
+from telephony.audio.g711 import ulaw_decode, ulaw_encode  # noqa: E402
 from telephony.audio.playout import PlayoutBuffer  # noqa: E402
 from telephony.audio.resample import Resampler  # noqa: E402
 from telephony.audiosocket import AudioSocketServer, codec  # noqa: E402
@@ -161,7 +168,14 @@ async def model(call: RealtimeCall) -> None:
         speaking = asyncio.create_task(
             call.speak(ANSWER, ANSWER_MS, chunk_ms=DELTA_MS, pace=DELTA_MS / 2000)
         )
+        speaking.add_done_callback(_hung_up)
         await asyncio.sleep(0)
+
+
+def _hung_up(task: asyncio.Task[str]) -> None:
+    """An answer cut off because the caller hung up ends the stand-in's speech; no more."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def _standin(conn) -> None:
@@ -172,7 +186,20 @@ async def _standin(conn) -> None:
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
 
 
-def standin_main(conn) -> None:
+def _harness_priority(nice: int) -> None:
+    """Run a harness process (stand-in, callers) at the server's priority, in its own session.
+
+    On a machine shared with batch work, a harness left at nice 0 falls behind (the callers
+    stop sending on time, the stand-in misses its WebSocket pings) and what is measured is
+    the harness, not the server.
+    """
+    if nice:
+        os.setsid()
+        _renice(nice)
+
+
+def standin_main(conn, nice: int = 0) -> None:
+    _harness_priority(nice)
     conn.send(_pin(1))
     eventloop.run(_standin(conn), "auto")
 
@@ -278,7 +305,11 @@ class _EngineClock:
 
 async def _serve(conn, opts: dict) -> None:
     settings = load_settings({"OPENAI_API_KEY": "sk-standin", "OPENAI_BASE_URL": opts["base_url"]})
-    providers = Providers(settings, openai_audio_format=opts["format"])
+    providers = Providers(
+        settings,
+        openai_audio_format=opts["format"],
+        openai_connect_timeout=opts.get("connect_timeout", 10.0),
+    )
     flow = load_flow(FLOW)
     services = CallServices(InMemoryPersistence())
     recordings = Path(tempfile.mkdtemp(prefix="voxflow-bench-call-"))
@@ -326,7 +357,7 @@ async def _serve(conn, opts: dict) -> None:
             taker = asyncio.create_task(take())
             loop = asyncio.get_running_loop()
             calls = await loop.run_in_executor(None, conn.recv)  # the callers are connected
-            ready_by = time.monotonic() + 120
+            ready_by = time.monotonic() + 60 + opts.get("connect_timeout", 10.0)
             while time.monotonic() < ready_by and (  # noqa: ASYNC110 - polls the bridges
                 len(bridges) < calls or any(b.provider is None for b in bridges)  # type: ignore[attr-defined]
             ):
@@ -433,17 +464,18 @@ def _speaking(t: float) -> bool:
     return at < SPEAK_S or (int(cycle) % 3 == 2 and BARGE_AT_S <= at < BARGE_AT_S + BARGE_S)
 
 
-async def _load(conn, host: str, port: int, calls: int) -> None:
+async def _load(conn, host: str, port: int, calls: int, ramp: float) -> None:
     loop = asyncio.get_running_loop()
     callers: list[_Caller] = []
+    began = time.monotonic()
     for i in range(calls):
+        # ``ramp`` new calls a second: each opens a WebSocket to the stand-in, whose core is
+        # shared with this load generator, and (from the second call on) the calls already up
+        # keep both cores busy while the next ones connect.
+        await asyncio.sleep(max(0.0, began + i / ramp - time.monotonic()))
         caller = _Caller(str(uuid.uuid4()))
         await loop.create_connection(lambda c=caller: c, host, port)
         callers.append(caller)
-        if i % 10 == 9:
-            # About 50 new calls a second: each opens a WebSocket to the stand-in, whose core
-            # is shared with this load generator.
-            await asyncio.sleep(0.2)
     start = time.monotonic()
     conn.send("connected")
     sender = asyncio.create_task(_send(callers, start))
@@ -491,9 +523,10 @@ async def _send(callers: list[_Caller], start: float) -> None:
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
 
 
-def load_main(conn, host: str, port: int, calls: int) -> None:
+def load_main(conn, host: str, port: int, calls: int, ramp: float, nice: int = 0) -> None:
+    _harness_priority(nice)
     conn.send(_pin(1))
-    eventloop.run(_load(conn, host, port, calls), "auto")
+    eventloop.run(_load(conn, host, port, calls, ramp), "auto")
 
 
 # ---- orchestration ------------------------------------------------------------------------
@@ -509,46 +542,60 @@ def run(
     own_session: bool = True,
     nice: int = 0,
     settle_heap: bool = True,
+    ramp: float = 50.0,
+    connect_timeout: float = 10.0,
 ) -> dict:
     ctx = mp.get_context("spawn")
     standin_conn, standin_child = ctx.Pipe()
     server_conn, server_child = ctx.Pipe()
     load_conn, load_child = ctx.Pipe()
-    standin = ctx.Process(target=standin_main, args=(standin_child,), daemon=True)
-    standin.start()
-    standin_conn.recv()
-    base_url = standin_conn.recv()
-    opts = {
-        "base_url": base_url,
-        "format": fmt,
-        "profile": profile,
-        "stalls": stalls,
-        "own_session": own_session,
-        "nice": nice,
-        "settle_heap": settle_heap,
-    }
-    server = ctx.Process(target=server_main, args=(server_child, opts), daemon=True)
-    server.start()
-    pins = [server_conn.recv()]
-    host, port = server_conn.recv()
-    load = ctx.Process(target=load_main, args=(load_child, host, port, calls), daemon=True)
-    load.start()
-    pins.append(load_conn.recv())
-    load_conn.recv()  # connected
-    server_conn.send(calls)
-    ready = server_conn.recv()
-    start = time.monotonic() + 2.0
-    window = (start, start + seconds)
-    server_conn.send(window)
-    load_conn.send(window)
-    client = load_conn.recv()
-    server_conn.send("done")
-    result = server_conn.recv()
-    standin_conn.send("done")
-    for process in (server, load, standin):
-        process.join(15)
-        if process.is_alive():
-            process.kill()
+    standin = ctx.Process(
+        target=standin_main, args=(standin_child, nice), daemon=True, name="stand-in"
+    )
+    processes = [standin]
+    try:
+        standin.start()
+        receive(standin_conn, [standin], "the stand-in's core")
+        base_url = receive(standin_conn, [standin], "the stand-in's address")
+        opts = {
+            "base_url": base_url,
+            "format": fmt,
+            "profile": profile,
+            "stalls": stalls,
+            "own_session": own_session,
+            "nice": nice,
+            "settle_heap": settle_heap,
+            "connect_timeout": connect_timeout,
+        }
+        server = ctx.Process(
+            target=server_main, args=(server_child, opts), daemon=True, name="call server"
+        )
+        processes.append(server)
+        server.start()
+        pins = [receive(server_conn, [standin, server], "the call server's core")]
+        host, port = receive(server_conn, [standin, server], "the call server's address")
+        load = ctx.Process(
+            target=load_main,
+            args=(load_child, host, port, calls, ramp, nice),
+            daemon=True,
+            name="load generator",
+        )
+        processes.append(load)
+        load.start()
+        pins.append(receive(load_conn, processes, "the load generator's core"))
+        receive(load_conn, processes, "the callers to connect")
+        server_conn.send(calls)
+        ready = receive(server_conn, [standin, load, server], "the calls' provider sessions")
+        start = time.monotonic() + 2.0
+        window = (start, start + seconds)
+        server_conn.send(window)
+        load_conn.send(window)
+        client = receive(load_conn, processes, "the callers' figures")
+        server_conn.send("done")
+        result = receive(server_conn, [standin, load, server], "the call server's figures")
+        standin_conn.send("done")
+    finally:
+        stop(processes)
     flush: list[float] = []
     for call_id, times in result["interrupts"].items():
         arrivals = client["audio"].get(call_id, [])
@@ -571,10 +618,11 @@ def run(
     }
 
 
-def media_baseline(calls: int, seconds: float) -> float:
-    """``bench/media.py``'s CPU per live call-second at ``calls``, same machine, same run."""
+def media_baseline(calls: int, seconds: float, nice: int = 0) -> float:
+    """``bench/media.py``'s CPU per live call-second at ``calls``, same machine, same run,
+    its server and callers at the same priority as this run's."""
     opts = {"keepalive": True, "provider": "echo", "loop": "auto", "load_loop": "auto",
-            "per_write": 1, "phases": 8, "coalesce_ms": None, "metrics": False}  # fmt: skip
+            "per_write": 1, "phases": 8, "coalesce_ms": None, "metrics": False, "nice": nice}  # fmt: skip
     r = media_bench.run(calls, seconds, opts)
     return r["cpu_seconds"] / (r["sessions"] * r["window_seconds"])
 
@@ -641,18 +689,21 @@ def split(profiler: cProfile.Profile) -> dict[str, float]:
 def floor(calls: int, seconds: float, fmt: str) -> float:
     """CPU seconds per call-second of the same per-frame work with no socket and no loop.
 
-    Per call and 20 ms: decode the caller's AudioSocket frame, record it, resample it to the
-    provider's rate and build the ``input_audio_buffer.append`` text the adapter sends
-    (base64 + JSON); encode the outgoing frame the playout buffer gives (agent audio half the
-    time, else silence) and record it. Per 100 ms of agent audio: parse the delta's JSON,
-    base64-decode it and queue it (the playout buffer resamples 24 -> 8 kHz). Per second: the
-    engine's ``Tick``.
+    Per call and 20 ms: decode the caller's AudioSocket frame, record it, convert it to the
+    provider's format (``pcm24k``: resample to 24 kHz; ``pcmu``: μ-law) and, every
+    ``APPEND_MS``, build the ``input_audio_buffer.append`` text the adapter sends (base64 +
+    JSON); encode the outgoing frame the playout buffer gives (agent audio half the time, else
+    silence) and record the agent audio sent. Per 100 ms of agent audio: parse the delta's
+    JSON, base64-decode it and queue it (``pcm24k``: the playout buffer resamples it to 8 kHz;
+    ``pcmu``: μ-law decoded). Per second: the engine's ``Tick``.
     """
     flow = load_flow(FLOW)
     rate = 24000 if fmt == "pcm24k" else 8000
+    width = 2 if fmt == "pcm24k" else 1
+    chunk = width * rate * APPEND_MS // 1000
     delta = json.dumps({"type": "response.output_audio.delta", "response_id": "r", "item_id": "i",
                         "output_index": 0, "content_index": 0,
-                        "delta": base64.b64encode(bytes(2 * rate * DELTA_MS // 1000)).decode()})  # fmt: skip
+                        "delta": base64.b64encode(bytes(width * rate * DELTA_MS // 1000)).decode()})  # fmt: skip
     directory = Path(tempfile.mkdtemp(prefix="voxflow-bench-floor-"))
     state = []
     for i in range(calls):
@@ -660,27 +711,29 @@ def floor(calls: int, seconds: float, fmt: str) -> float:
             CallSpec(flow=flow, call_id=f"c{i}", now=datetime.now(UTC), contact=CONTACT)
         )
         engine.start(None)
-        state.append((engine, Resampler(8000, rate), PlayoutBuffer(8000),
+        state.append((engine, Resampler(8000, rate), PlayoutBuffer(8000), bytearray(),
                       StereoRecorder(directory, f"c{i}"), codec.Decoder()))  # fmt: skip
     incoming = codec.audio(SPEECH)
     header = codec.audio_header(8000, FRAME)
     sink: list[object] = []
     cpu0 = time.process_time()
     for tick in range(int(seconds * 50)):
-        for engine, resampler, playout, recorder, decoder in state:
+        for engine, resampler, playout, pending, recorder, decoder in state:
             decoder.feed_into(incoming, sink.append, lambda m: None)
-            frame = sink.pop()
-            recorder.caller(frame)  # type: ignore[arg-type]
-            up = resampler.process(frame)  # type: ignore[arg-type]
-            json.dumps({"type": "input_audio_buffer.append",
-                        "audio": base64.b64encode(up.pcm).decode("ascii")})  # fmt: skip
+            frame: AudioFrame = sink.pop()  # type: ignore[assignment]
+            recorder.caller(frame)
+            pending += resampler.process(frame).pcm if width == 2 else ulaw_encode(frame)
+            if len(pending) >= chunk:
+                json.dumps({"type": "input_audio_buffer.append",
+                            "audio": base64.b64encode(pending).decode("ascii")})  # fmt: skip
+                pending.clear()
             if tick % 5 == 0 and (tick // 150) % 2 == 0:
-                event = json.loads(delta)
-                agent = AudioFrame(base64.b64decode(event["delta"]), rate)
-                recorder.agent(agent, idle=False)
-                playout.push(agent)
+                raw = base64.b64decode(json.loads(delta)["delta"])
+                playout.push(AudioFrame(raw, rate) if width == 2 else ulaw_decode(raw))
             out = playout.pop()
             bytes(header + (out if out is not None else SILENCE))
+            if out is not None:
+                recorder.sent(checked_frame(out, 8000), continues=True)
             if tick % 50 == 0:
                 engine.handle(Tick(datetime.now(UTC)))
     cpu = time.process_time() - cpu0
@@ -728,7 +781,17 @@ def main() -> None:
     parser.add_argument("--no-settle-heap", action="store_true",
                         help="skip the worker's gc.freeze() after start-up (the 'before' figure)")  # fmt: skip
     parser.add_argument("--no-baseline", action="store_true", help="skip bench/media.py's runs")
+    parser.add_argument("--ramp", type=float, default=None, metavar="CALLS_PER_S",
+                        help="new calls a second while the calls start (default 50, 25 above 200 calls)")  # fmt: skip
+    parser.add_argument("--connect-timeout", type=float, default=30.0, metavar="S",
+                        help="how long a call's provider session may take to open (the product's is 10 s)")  # fmt: skip
     args = parser.parse_args()
+    server_opts = {
+        "own_session": not args.shared_session,
+        "nice": args.nice,
+        "settle_heap": not args.no_settle_heap,
+        "connect_timeout": args.connect_timeout,
+    }
     ms = 1000.0
     print(
         f"cpus: {os.cpu_count()}, audio format: {args.format}, window: {args.seconds:.0f} s per run"
@@ -739,16 +802,17 @@ def main() -> None:
     for calls in args.calls:
         load = os.getloadavg()[0]
         baseline = (
-            float("nan") if args.no_baseline else media_baseline(calls, min(args.seconds, 10.0))
+            float("nan")
+            if args.no_baseline
+            else media_baseline(calls, min(args.seconds, 10.0), args.nice)
         )
         r = run(
             calls,
             args.seconds,
             fmt=args.format,
             stalls=args.stalls,
-            own_session=not args.shared_session,
-            nice=args.nice,
-            settle_heap=not args.no_settle_heap,
+            ramp=args.ramp or (50.0 if calls <= 200 else 25.0),
+            **server_opts,
         )
         low = floor(min(calls, 50), 4.0, args.format)
         print(
@@ -765,8 +829,11 @@ def main() -> None:
         if args.stalls:
             _print_stalls(r["stalls"], r["gc"])
     if args.profile:
-        plain = run(args.profile, args.seconds, fmt=args.format)
-        profiled = run(args.profile, args.seconds, fmt=args.format, profile=True)
+        ramp = args.ramp or (50.0 if args.profile <= 200 else 25.0)
+        plain = run(args.profile, args.seconds, fmt=args.format, ramp=ramp, **server_opts)
+        profiled = run(
+            args.profile, args.seconds, fmt=args.format, profile=True, ramp=ramp, **server_opts
+        )
         top = {k: v for k, v in profiled["split"].items() if k.startswith("top: ")}
         split_ = {k: v for k, v in profiled["split"].items() if not k.startswith("top: ")}
         profiled["split"] = split_

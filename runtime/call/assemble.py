@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime.call.bridge import CallBridge
-from runtime.call.recording import RecordingMedia, StereoRecorder
+from runtime.call.recording import StereoRecorder
 from runtime.call.result import CallResult
 from runtime.call.spec import CallServices, CallSpec
 from runtime.call.text import TextSession
@@ -143,7 +143,7 @@ def voice_call(
         except OSError as exc:
             log.warning("call %s: not recorded: %s", spec.call_id, exc)
         else:
-            media = RecordingMedia(media, recorder)
+            media.tap = recorder
     bridge = CallBridge(
         engine=engine,
         media=media,

@@ -2,8 +2,9 @@
 
 Tasks (one ``asyncio.TaskGroup``, so one failure cancels the others):
 
-* ``media``: caller frames → resampled to the provider's rate → provider; DTMF → engine;
-  the end of the iteration is the caller hanging up.
+* ``media``: caller frames (a provider chunk at a time, ``input_chunk_ms``) → resampled to
+  the provider's rate → provider; DTMF → engine; the end of the iteration is the caller
+  hanging up.
 * ``provider``: provider events → playout (agent audio), engine (transcripts, function
   calls), barge-in (flush the playout, tell the provider what was really played).
 * ``clock``: ``Tick`` every second, ``Silence`` when the current node's threshold passes,
@@ -74,6 +75,8 @@ log = logging.getLogger(__name__)
 
 TICK_S = 1.0
 WATCH_S = 0.1
+FRAME_MS = 20
+"""A caller frame on the line (AudioSocket sends one every 20 ms)."""
 DRAIN_LIMIT_S = 30.0
 """Longest wait for queued agent speech to play out before hanging up."""
 
@@ -372,11 +375,25 @@ class CallBridge:
     # ---- media → provider ---------------------------------------------------------------
 
     async def _media_loop(self) -> None:
-        async for item in self.media.incoming():
+        # A provider that sends caller audio in chunks (OpenAI: ``input_chunk_ms``, 40 ms per
+        # append) is fed a chunk per wake-up of this loop rather than a frame: half the task
+        # switches, and no later than it would send them anyway. Audio that must be resampled
+        # goes through soxr a chunk at a time too (half the calls; soxr holds 30-90 ms back
+        # whatever the chunk, see telephony/audio/resample.py).
+        chunk_ms: int = getattr(self.provider, "input_chunk_ms", FRAME_MS)
+        batch = max(1, chunk_ms // FRAME_MS)
+        held: list[AudioFrame] = []
+        async for item in self.media.incoming(batch=batch):
             if isinstance(item, Dtmf):
                 self._quiet()
                 await self._feed(DtmfPressed(item.digit))
             elif self.provider is not None and self._resampler is not None:
+                if batch > 1 and self._resampler.in_rate != self._resampler.out_rate:
+                    held.append(item)
+                    if len(held) < batch:
+                        continue
+                    item = AudioFrame(b"".join(f.pcm for f in held), item.rate)
+                    held.clear()
                 frame = self._resampler.process(item)
                 if frame.pcm:
                     await self.provider.send_audio(frame)

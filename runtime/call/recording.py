@@ -1,17 +1,19 @@
 """A call's two legs on one time line, in one stereo WAV: left the caller, right the agent.
 
-:class:`RecordingMedia` wraps the call's media session the way the bridge uses it and hands
-every frame to a :class:`StereoRecorder`:
+A :class:`StereoRecorder` is the call's media tap (``MediaSession.tap``, see
+``telephony/audiosocket/session.py``): the session hands it each frame where it crosses the
+line, synchronously, so recording adds no layer between the session and the bridge.
 
-* caller frames (``incoming()``) are appended as they come: Asterisk (and the simulated PBX)
-  send a frame every 20 ms for the whole call, silence included, so the caller's audio is the
-  call's clock, and frames read late after a stalled loop still belong right after the ones
-  before them. Only when the stream falls behind the wall clock by more than :data:`GAP_S`
-  (the far end really stopped sending) is the gap filled with silence;
-* agent frames (``play()``) start playing at once when nothing was queued, else right after
-  the audio queued before them, as the session's paced writer sends them;
-* a barge-in (``interrupt()``) drops the queued agent audio that was never heard: the agent
-  channel is cut back to the moment of the interruption.
+* caller frames (:meth:`StereoRecorder.caller`) are appended as they are read: Asterisk (and
+  the simulated PBX) send a frame every 20 ms for the whole call, silence included, so the
+  caller's audio is the call's clock, and frames read late after a stalled loop still belong
+  right after the ones before them. Only when the stream falls behind the wall clock by more
+  than :data:`GAP_S` (the far end really stopped sending) is the gap filled with silence;
+* agent frames (:meth:`StereoRecorder.sent`) are the 8 kHz frames the pacer wrote to the
+  caller, so the agent leg is what the caller heard: audio a barge-in dropped was never sent,
+  and the provider's 24 kHz audio is not resampled a second time. A frame that continues the
+  one before it on the session's 20 ms grid is appended; one that starts after a pause starts
+  at the moment it was sent.
 
 Each channel is appended to its own raw file while the call lasts (a one-hour call never sits
 in memory); :meth:`StereoRecorder.close` interleaves them into ``<name>.wav`` (written under a
@@ -22,9 +24,9 @@ from __future__ import annotations
 
 import time
 import wave
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 
@@ -106,21 +108,29 @@ class StereoRecorder:
     def _now(self) -> int:
         return round((self._clock() - self._t0) * self.rate)
 
+    # Both hooks run for every frame of every call (``MediaTap``): the common case, a frame
+    # that follows the one before it, is one buffered write and one addition.
+
     def caller(self, frame: AudioFrame) -> None:
         """A caller frame that arrived now."""
-        pcm = self._caller.pcm(frame)
+        channel = self._caller
+        pcm = frame.pcm if frame.rate == self.rate else channel.pcm(frame)
         start = self._now() - len(pcm) // SAMPLE_WIDTH
-        late = start - self._caller.samples > GAP_S * self.rate
-        self._caller.write_at(start if late else self._caller.samples, pcm)
+        if start - channel.samples > GAP_S * self.rate:
+            channel.write_at(start, pcm)
+        else:
+            channel.file.write(pcm)
+            channel.samples += len(pcm) // SAMPLE_WIDTH
 
-    def agent(self, frame: AudioFrame, *, idle: bool) -> None:
-        """An agent frame queued now; ``idle``: nothing was queued before it."""
-        start = max(self._agent.samples, self._now()) if idle else self._agent.samples
-        self._agent.write_at(start, self._agent.pcm(frame))
-
-    def interrupted(self) -> None:
-        """The queued agent audio was dropped: what was not played by now never will be."""
-        self._agent.cut(self._now())
+    def sent(self, frame: AudioFrame, *, continues: bool) -> None:
+        """An agent frame sent to the caller now; ``continues``: right after the last one."""
+        channel = self._agent
+        pcm = frame.pcm if frame.rate == self.rate else channel.pcm(frame)
+        if continues:
+            channel.file.write(pcm)
+            channel.samples += len(pcm) // SAMPLE_WIDTH
+        else:
+            channel.write_at(max(channel.samples, self._now()), pcm)
 
     def close(self) -> Path:
         """Write the stereo WAV and remove the per-channel files; returns the WAV's path."""
@@ -157,33 +167,3 @@ class StereoRecorder:
         for channel in (self._caller, self._agent):
             channel.close()
             channel.path.unlink(missing_ok=True)
-
-
-class RecordingMedia:
-    """The call's media session, recording what passes through it (see the module doc).
-
-    Everything the wrapper does not intercept is the wrapped session's own attribute.
-    """
-
-    def __init__(self, media: Any, recorder: StereoRecorder) -> None:
-        self._media = media
-        self.recorder = recorder
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._media, name)
-
-    async def incoming(self) -> AsyncIterator[Any]:
-        async for item in self._media.incoming():
-            if isinstance(item, AudioFrame):
-                self.recorder.caller(item)
-            yield item
-
-    async def play(self, frame: AudioFrame) -> None:
-        if not self._media.closed.is_set():
-            self.recorder.agent(frame, idle=self._media.queued_ms == 0)
-        await self._media.play(frame)
-
-    def interrupt(self) -> int:
-        played = self._media.interrupt()
-        self.recorder.interrupted()
-        return played

@@ -183,7 +183,12 @@ class VoiceProvider(Protocol):
 
     name: str
     input_rate: int
-    """Sample rate the provider wants caller audio at (the bridge resamples, not the adapter)."""
+    """Sample rate the provider wants caller audio at (the bridge resamples, not the adapter).
+
+    Optional, not part of the protocol's required surface: ``input_chunk_ms``, the caller
+    audio a provider gathers per message (the OpenAI adapter's 40 ms appends); the bridge then
+    hands audio over a chunk at a time. Without it, frame by frame (20 ms).
+    """
 
     async def start(self, setup: CallSetup) -> None: ...
 

@@ -71,11 +71,20 @@ class Providers:
         settings: the one settings object (keys, base URLs, models).
         openai_audio_format: the audio format OpenAI Realtime sessions use (``pcmu`` on a
             phone line: no resampling).
+        openai_connect_timeout: seconds an OpenAI Realtime session may take to open
+            (WebSocket handshake and ``session.created``).
     """
 
-    def __init__(self, settings: Settings, *, openai_audio_format: AudioFormat = "pcmu") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        openai_audio_format: AudioFormat = "pcmu",
+        openai_connect_timeout: float = 10.0,
+    ) -> None:
         self.settings = settings
         self.openai_audio_format: AudioFormat = openai_audio_format
+        self.openai_connect_timeout = openai_connect_timeout
         self._openai_client: Any = None
         """One ``AsyncOpenAI`` for every realtime call of this registry (built on first use)."""
 
@@ -131,6 +140,7 @@ class Providers:
                 base_url=s.openai_base_url,
                 model=s.openai_realtime_model,
                 audio_format=self.openai_audio_format,
+                connect_timeout=self.openai_connect_timeout,
                 client=self._openai_client,
             )
         if name == ULTRAVOX:

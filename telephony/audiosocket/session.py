@@ -24,16 +24,24 @@ import time
 from array import array
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import overload
+from typing import Protocol, overload
 
-from telephony.audio.frames import AudioFrame
+from telephony.audio.frames import AudioFrame, checked_frame
 from telephony.audio.playout import PlayoutBuffer
 from telephony.audio.recording import CallRecorder
 from telephony.audiosocket import codec
 from telephony.audiosocket.codec import Dtmf
 from telephony.audiosocket.pacer import FRAME_S, MAX_LAG_S, Pacer
 
-__all__ = ["FRAME_S", "INCOMING_LIMIT", "MAX_LAG_S", "Incoming", "MediaSession", "SendTimes"]
+__all__ = [
+    "FRAME_S",
+    "INCOMING_LIMIT",
+    "MAX_LAG_S",
+    "Incoming",
+    "MediaSession",
+    "MediaTap",
+    "SendTimes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,24 @@ _SAYS_GOODBYE = frozenset({"local_hangup", "server_closed", "abandoned"})
 
 
 Incoming = AudioFrame | Dtmf
+
+
+class MediaTap(Protocol):
+    """Sees a call's audio where it crosses the line, synchronously (a call recorder).
+
+    Both hooks run on the per-frame path (50 times a second each way), so they must be quick
+    and must not block.
+    """
+
+    def caller(self, frame: AudioFrame) -> None:
+        """A caller frame, as it was read from the socket."""
+
+    def sent(self, frame: AudioFrame, *, continues: bool) -> None:
+        """An agent frame, as it was written to the caller (keep-alive silence is not given).
+
+        ``continues``: it follows the previous frame given here with no gap, on the same
+        20 ms grid; otherwise it starts after a pause, a skipped tick or a restarted grid.
+        """
 
 
 class SendTimes(Sequence[tuple[float, float]]):
@@ -125,7 +151,17 @@ class MediaSession:
         """Futures of the :meth:`incoming` iterators waiting for an item (set on delivery:
         cheaper per frame than an :class:`asyncio.Event`, whose ``set``/``wait`` add a Python
         call, a lock-style waiter deque and a loop lookup to every incoming frame)."""
+        self._batch = 1
+        """Caller frames the waiting reader asked for (``incoming(batch=...)``)."""
+        self._events_queued = 0
+        """Digits and the end of the call in :attr:`_incoming`: a reader never waits on them."""
         self._recorder = recorder
+        self.tap: MediaTap | None = None
+        """Given every caller frame read and every agent frame sent (``runtime.call.
+        recording.StereoRecorder``); what was dropped by a barge-in is never sent, so never
+        seen here."""
+        self._tap_deadline = -1.0
+        """Deadline of the last agent frame given to the tap."""
         self._on_closed = on_closed
         self._ending = False
         self._abort: asyncio.TimerHandle | None = None
@@ -148,23 +184,41 @@ class MediaSession:
 
     # ---- public media API -------------------------------------------------------------
 
-    async def incoming(self) -> AsyncIterator[Incoming]:
-        """Caller audio frames and DTMF digits, in arrival order; ends when the call ends."""
+    async def incoming(self, batch: int = 1) -> AsyncIterator[Incoming]:
+        """Caller audio frames and DTMF digits, in arrival order; ends when the call ends.
+
+        Args:
+            batch: caller frames to wait for before waking up: with 2, a consumer that
+                forwards audio in 40 ms chunks (``input_audio_buffer.append``) runs once per
+                chunk instead of once per frame. A DTMF digit or the end of the call wakes it
+                at once, with the audio queued before it.
+        """
         incoming = self._incoming
+        ready = 0  # items to hand over before waiting again
         while True:
-            while not incoming:
+            while not ready:
+                if incoming and (len(incoming) >= batch or self._events_queued):
+                    ready = len(incoming)
+                    break
                 reader = self._loop.create_future()
                 self._readers.append(reader)
+                self._batch = batch
                 try:
                     await reader
                 except BaseException:  # cancelled or closed while waiting: forget its future
                     if reader in self._readers:
                         self._readers.remove(reader)
                     raise
+            ready -= 1
+            if not incoming:  # another iterator took it
+                ready = 0
+                continue
             item = incoming.popleft()
             if item is None:
                 self._incoming.append(None)  # later iterators end too
                 return
+            if not isinstance(item, AudioFrame):
+                self._events_queued -= 1
             yield item
 
     async def play(self, frame: AudioFrame) -> None:
@@ -247,6 +301,11 @@ class MediaSession:
             self._transport.write(self._header + frame)
             if self._recorder is not None:
                 self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
+            tap = self.tap
+            if tap is not None and not silence:
+                follows = -1e-6 < deadline - self._tap_deadline - self._pacer.frame_s < 1e-6
+                self._tap_deadline = deadline
+                tap.sent(checked_frame(frame, self._buffer.wire_rate), continues=follows)
         except Exception:
             log.exception("call %s: sending audio failed", self.call_id)
             self._end("internal_error")
@@ -297,13 +356,21 @@ class MediaSession:
             self._silence = bytes(self._buffer.frame_bytes)
         if self._recorder is not None:
             self._recorder.caller.write(frame)
+        if self.tap is not None:
+            self.tap.caller(frame)
         self._deliver(frame)
 
     def _deliver(self, item: Incoming | None) -> None:
-        if item is not None and len(self._incoming) >= INCOMING_LIMIT:
-            self._incoming.popleft()
+        incoming = self._incoming
+        if item is not None and len(incoming) >= INCOMING_LIMIT:
+            if not isinstance(incoming.popleft(), AudioFrame):
+                self._events_queued -= 1
             self.dropped_incoming += 1
-        self._incoming.append(item)
+        incoming.append(item)
+        if not isinstance(item, AudioFrame):
+            self._events_queued += 1  # a digit or the end: wakes the reader whatever the batch
+        elif len(incoming) < self._batch:
+            return
         readers = self._readers
         if readers:
             for reader in readers:

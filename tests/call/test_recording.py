@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 import wave
 from pathlib import Path
 
 import numpy as np
 
-from runtime.call.recording import RecordingMedia, StereoRecorder
+from runtime.call.recording import StereoRecorder
 from telephony.audio.frames import AudioFrame
+from telephony.audiosocket import AudioSocketClient, AudioSocketServer, codec
 
 RATE = 8000
 
@@ -72,43 +74,31 @@ def test_caller_stream_that_stopped_resumes_after_silence(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c1.wav"]
 
 
-def test_agent_audio_starts_when_queued_idle_and_follows_what_was_queued(tmp_path: Path) -> None:
+def test_agent_frames_that_continue_follow_and_a_new_run_starts_when_sent(tmp_path: Path) -> None:
     clock = Clock()
     rec = StereoRecorder(tmp_path, "c2", clock=clock)
     clock.now += 1.5
-    rec.agent(frame(7, 100), idle=True)  # plays from 1.5 s
-    rec.agent(frame(8, 100), idle=False)  # queued behind it: 1.6 s
-    rec.caller(frame(1, 20))  # the caller's first frame, at 1.5 s: covers 1.48-1.50
+    rec.sent(frame(7), continues=False)  # the first frame of a response, sent at 1.5 s
+    clock.now += 0.025  # the next one left 5 ms late: still right after the first
+    rec.sent(frame(8), continues=True)
+    clock.now += 0.5
+    rec.sent(frame(9), continues=False)  # the next response, sent at 2.025 s
+    rec.caller(frame(1, 20))  # the caller's frame read at 2.025 s covers 2.005-2.025
     path = rec.close()
 
     left, right, _ = channels(path)
-    assert len(right) == ms(1700)
+    assert len(right) == ms(2045)
     assert (right[: ms(1500)] == 0).all()
-    assert (right[ms(1500) : ms(1600)] == 7).all() and (right[ms(1600) :] == 8).all()
-    assert (left[ms(1480) : ms(1500)] == 1).all() and (left[: ms(1480)] == 0).all()
-
-
-def test_barge_in_cuts_the_agent_audio_that_was_never_played(tmp_path: Path) -> None:
-    clock = Clock()
-    rec = StereoRecorder(tmp_path, "c3", clock=clock)
-    rec.agent(frame(5, 2000), idle=True)  # two seconds queued at once
-    clock.now += 0.3
-    rec.interrupted()  # the caller spoke 300 ms in
-    clock.now += 0.2
-    rec.agent(frame(6, 100), idle=True)  # the next response, 200 ms later
-    path = rec.close()
-
-    _, right, _ = channels(path)
-    assert (right[: ms(300)] == 5).all()
-    assert (right[ms(300) : ms(500)] == 0).all()
-    assert (right[ms(500) : ms(600)] == 6).all() and len(right) == ms(600)
+    assert (right[ms(1500) : ms(1520)] == 7).all() and (right[ms(1520) : ms(1540)] == 8).all()
+    assert (right[ms(1540) : ms(2025)] == 0).all() and (right[ms(2025) :] == 9).all()
+    assert (left[ms(2005) : ms(2025)] == 1).all() and (left[: ms(2005)] == 0).all()
 
 
 def test_frames_of_another_rate_are_resampled_to_the_recording_rate(tmp_path: Path) -> None:
     clock = Clock()
     rec = StereoRecorder(tmp_path, "c4", clock=clock)
     for _ in range(50):
-        rec.agent(frame(1000, 20, rate=24000), idle=False)
+        rec.sent(frame(1000, 20, rate=16000), continues=True)  # a 16 kHz slin line
     path = rec.close()
 
     _, right, header = channels(path)
@@ -116,42 +106,35 @@ def test_frames_of_another_rate_are_resampled_to_the_recording_rate(tmp_path: Pa
     assert abs(len(right) - ms(1000)) <= ms(100)  # soxr holds back its filter delay
 
 
-class FakeMedia:
-    """What the bridge uses of a media session, with the calls it received."""
-
-    def __init__(self, items: list[object]) -> None:
-        self.items = items
-        self.closed = asyncio.Event()
-        self.queued_ms = 0
-        self.played: list[AudioFrame] = []
-        self.wire_rate = RATE
-
-    async def incoming(self):
-        for item in self.items:
-            yield item
-
-    async def play(self, f: AudioFrame) -> None:
-        self.played.append(f)
-        self.queued_ms += int(f.duration_ms)
-
-    def interrupt(self) -> int:
-        self.queued_ms = 0
-        return 40
-
-
-async def test_recording_media_passes_everything_through_and_records_it(tmp_path: Path) -> None:
-    clock = Clock()
-    rec = StereoRecorder(tmp_path, "c5", clock=clock)
-    inner = FakeMedia([frame(3), "5"])  # a frame and a DTMF digit
-    media = RecordingMedia(inner, rec)
-
-    got = [item async for item in media.incoming()]
-    await media.play(frame(9, 60))
-    assert media.interrupt() == 40 and media.wire_rate == RATE
+async def test_the_agent_leg_is_what_was_sent_and_a_barge_in_leaves_the_rest_out(
+    tmp_path: Path,
+) -> None:
+    """Through a real AudioSocket line: the recorder is the session's tap, so the agent leg
+    holds the frames the caller received, not what was queued (2 s here, cut after ~0.3 s)."""
+    async with AudioSocketServer(trace=True, keepalive=True) as server:
+        call_id = str(uuid.uuid4())
+        client = await AudioSocketClient.connect(*server.address, call_id)
+        session = await server.accept(call_id, timeout=2)
+        rec = StereoRecorder(tmp_path, "c5", rate=session.wire_rate)
+        session.tap = rec
+        for _ in range(5):
+            client.send_audio(frame(3))
+        await client.drain()
+        session.new_response()
+        await session.play(frame(9, 2000))
+        heard = 0
+        while heard < 15:  # 0.3 s of it reached the caller (keep-alive silence aside)
+            messages = await client.receive()
+            heard += sum(1 for m in messages if isinstance(m, codec.Audio) and any(m.frame.pcm))
+        session.interrupt()
+        await asyncio.sleep(0.1)  # keep-alive silence only, from now on
+        await client.close()
+        await asyncio.wait_for(session.closed.wait(), 2)
     path = rec.close()
 
-    assert [type(i).__name__ for i in got] == ["AudioFrame", "str"]
-    assert len(inner.played) == 1 and inner.queued_ms == 0
-    left, right, _ = channels(path)
-    assert (left == 3).all()
-    assert len(right) == 0 or (right == 0).all()  # cut at once: none of it was played
+    left, right, header = channels(path)
+    assert header == (2, 2, RATE)
+    assert (left[left != 0] == 3).all() and np.count_nonzero(left) == ms(100)
+    sent = len(session.send_times or [])
+    assert sent >= 15 and np.count_nonzero(right) == ms(20) * sent < ms(2000)
+    assert heard <= sent

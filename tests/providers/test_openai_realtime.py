@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pytest
 
@@ -22,6 +23,7 @@ from runtime.providers.base import (
 )
 from runtime.providers.openai_realtime import OpenAIRealtimeProvider
 from telephony.audio.frames import AudioFrame
+from telephony.audio.g711 import ulaw_decode
 from tests.standins.harness import tone
 from tests.standins.openai_realtime import OpenAIRealtimeStandin, RealtimeCall
 
@@ -244,3 +246,48 @@ async def test_refused_or_unreachable_service_raises_provider_unavailable() -> N
     gone = OpenAIRealtimeProvider(api_key="sk-standin", base_url=port, connect_timeout=2)
     with pytest.raises(ProviderUnavailable):
         await gone.start(CallSetup("c1"))
+
+
+async def test_caller_audio_goes_in_40_ms_appends_in_order_and_the_rest_first() -> None:
+    async with OpenAIRealtimeStandin() as standin:
+        p = provider(standin)
+        await p.start(CallSetup("c1", first=GREET))
+        for n in range(1, 6):  # each frame a distinct level, so order shows in the bytes
+            await p.send_audio(
+                AudioFrame((n * 1000).to_bytes(2, "little", signed=True) * 160, 8000)
+            )
+        await p.respond()  # the fifth frame (half a chunk) must reach the server before it
+        call = standin.calls[0]
+        await call.next_event("response.create")
+        await p.send_audio(AudioFrame(bytes(320), 8000))
+        await p.hangup()  # and a partial chunk on hang-up too
+        await call.wait_until(lambda: call.closed, 5)
+    kinds = [e["type"] for e in call.received if e["type"] != "session.update"]
+    assert kinds == ["input_audio_buffer.append"] * 3 + ["response.create"] + [
+        "input_audio_buffer.append"
+    ]
+    appends = [base64.b64decode(e["audio"]) for e in call.of_type("input_audio_buffer.append")]
+    assert [len(a) for a in appends] == [320, 320, 160, 160]  # μ-law: 8 bytes per ms
+    levels = [
+        ulaw_decode(a[i : i + 160]).pcm[:2] for a in appends[:3] for i in range(0, len(a), 160)
+    ]
+    assert [int.from_bytes(x, "little", signed=True) for x in levels] == sorted(
+        int.from_bytes(x, "little", signed=True) for x in levels
+    )
+    assert call.input_ms == 120
+
+
+async def test_append_size_is_configurable_and_20_ms_sends_each_frame() -> None:
+    async with OpenAIRealtimeStandin() as standin:
+        p = provider(standin, append_ms=20, audio_format="pcm24k")
+        await p.start(CallSetup("c1", first=GREET))
+        for _ in range(3):
+            await p.send_audio(AudioFrame(tone(20, 24000), 24000))
+        call = standin.calls[0]
+        await call.wait_until(lambda: len(call.of_type("input_audio_buffer.append")) == 3, 5)
+        await p.hangup()
+    assert [
+        len(base64.b64decode(e["audio"])) for e in call.of_type("input_audio_buffer.append")
+    ] == [960] * 3
+    with pytest.raises(ValueError, match="append_ms"):
+        provider(standin, append_ms=0)

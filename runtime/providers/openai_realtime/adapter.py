@@ -74,6 +74,18 @@ FATAL_ERROR_CODES = frozenset(
 )
 """Errors that end the session. Others (a late ``response.cancel``, a truncate past the end)
 are reported as non-fatal: the service documents most errors as recoverable."""
+APPEND_MS = 40
+"""Caller audio per ``input_audio_buffer.append``: two 20 ms line frames per message.
+
+Each message costs a JSON dump, base64, a masked WebSocket frame and the SDK's send; one per
+20 ms frame was the largest part of a whole call's CPU (``bench/README.md``, "Whole calls on
+one core"). The price is latency: the first frame of each pair reaches the provider 20 ms
+later (10 ms on average); a partial chunk is sent before any other event (so the provider
+sees the same audio in the same order against its other events), on ``flush`` and on hang-up.
+"""
+SENT_EVENTS_KEPT = 64
+"""Kinds of the last non-audio events sent, kept for debugging and tests (a bounded window:
+a long call sends thousands)."""
 
 
 def _field(obj: Any, name: str, default: Any = None) -> Any:
@@ -119,6 +131,8 @@ class OpenAIRealtimeProvider(EventStream):
         client: an ``AsyncOpenAI`` client to share (``api_key`` and ``base_url`` are then
             ignored). Building one loads the TLS trust store, 60-180 ms of CPU on the event
             loop, so a worker builds it once for all its calls (``Providers``), not per call.
+        append_ms: caller audio gathered per ``input_audio_buffer.append`` (see
+            :data:`APPEND_MS`); 20 sends each line frame as it comes.
     """
 
     name = "openai"
@@ -132,12 +146,20 @@ class OpenAIRealtimeProvider(EventStream):
         audio_format: AudioFormat = "pcmu",
         connect_timeout: float = 10.0,
         client: AsyncOpenAI | None = None,
+        append_ms: int = APPEND_MS,
     ) -> None:
         self._client = client or realtime_client(api_key, base_url)
         self.model = model
         self.audio_format: AudioFormat = audio_format
         self.input_rate = FORMAT_RATES[audio_format]
         self._connect_timeout = connect_timeout
+        if append_ms <= 0:
+            raise ValueError(f"append_ms must be positive, got {append_ms}")
+        self._append_bytes = append_ms * BYTES_PER_MS[audio_format]
+        self.input_chunk_ms = append_ms
+        """Caller audio sent per message: the bridge hands it over a chunk at a time."""
+        self._audio = bytearray()
+        """Caller audio not sent yet (less than ``append_ms`` of it)."""
         self._conn: Any = None
         self._init_stream()
         self._usage = Usage(provider=self.name, model=model)
@@ -166,7 +188,7 @@ class OpenAIRealtimeProvider(EventStream):
         """Server response id → the caller item it answers."""
         self._unheard: set[str] = set()
         """Caller items whose transcription failed."""
-        self.sent_events: list[str] = []
+        self.sent_events: deque[str] = deque(maxlen=SENT_EVENTS_KEPT)
         self._turn: TurnDetection | None = None
         """The turn detection the session has (sent again only when a node changes it)."""
 
@@ -174,8 +196,14 @@ class OpenAIRealtimeProvider(EventStream):
 
     async def start(self, setup: CallSetup) -> None:
         try:
+            # ``connect_timeout`` bounds the opening: websockets' own 10 s handshake limit
+            # would otherwise cut a longer one short.
+            options: Any = {"open_timeout": None}
             self._conn = await asyncio.wait_for(
-                self._client.realtime.connect(model=self.model).enter(), self._connect_timeout
+                self._client.realtime.connect(
+                    model=self.model, websocket_connection_options=options
+                ).enter(),
+                self._connect_timeout,
             )
             first = await asyncio.wait_for(self._conn.recv(), self._connect_timeout)
         except Exception as exc:
@@ -199,6 +227,7 @@ class OpenAIRealtimeProvider(EventStream):
         )
 
     async def hangup(self, farewell: str | None = None) -> None:
+        await self._send_audio()
         await self._shut_down(self._close_conn)
 
     @property
@@ -212,11 +241,19 @@ class OpenAIRealtimeProvider(EventStream):
             raise ValueError(
                 f"openai ({self.audio_format}) expects {self.input_rate} Hz audio, got {frame.rate} Hz"
             )
-        data = ulaw_encode(frame) if self.audio_format == "pcmu" else frame.pcm
+        audio = self._audio
+        audio += ulaw_encode(frame) if self.audio_format == "pcmu" else frame.pcm
         self._usage.audio_in_ms += int(frame.duration_ms)
-        await self._send(
-            "input_audio_buffer.append", audio=base64.b64encode(data).decode("ascii"), quiet=True
-        )
+        if len(audio) >= self._append_bytes:
+            await self._send_audio()
+
+    async def _send_audio(self) -> None:
+        """Send the caller audio gathered so far, if any, as one append."""
+        if not self._audio:
+            return
+        data = base64.b64encode(self._audio).decode("ascii")
+        self._audio.clear()
+        await self._send("input_audio_buffer.append", audio=data, quiet=True)
 
     async def update_session(self, update: UpdateSession) -> None:
         await self._send("session.update", session=node_session(update, self._turn))
@@ -241,7 +278,9 @@ class OpenAIRealtimeProvider(EventStream):
         )
 
     async def flush(self) -> None:
-        """Nothing is held back: every command was sent as it came."""
+        """Send the caller audio held back (less than ``append_ms``); commands are sent as
+        they come."""
+        await self._send_audio()
 
     async def interrupted(self, item_id: str | None, played_ms: int) -> None:
         """Barge-in as the bridge saw it: truncate the item to what the caller heard.
@@ -362,6 +401,8 @@ class OpenAIRealtimeProvider(EventStream):
         if self._conn is None or self._finished:
             return
         if not quiet:
+            # Audio the caller said before this event goes first, as it would unbatched.
+            await self._send_audio()
             self.sent_events.append(kind)
         try:
             # Our events are plain JSON already named as the API names them; the SDK's

@@ -270,3 +270,28 @@ async def test_a_call_arriving_after_accept_gave_up_is_hung_up_not_taken_as_inbo
     _, client = await _connect(server, call_id)
     assert await asyncio.wait_for(client.receive(), 2) == [codec.Hangup()]
     assert server._inbound.empty()
+
+
+async def test_a_batched_reader_wakes_per_chunk_but_at_once_for_a_digit_or_the_end(server):
+    call_id, client = await _connect(server)
+    session = await server.accept(call_id, timeout=2)
+    reader = session.incoming(batch=2)
+    first = asyncio.create_task(anext(reader))
+    client.send_audio(AudioFrame(b"\x01" * FRAME, 8000))
+    await client.drain()
+    await asyncio.sleep(0.05)
+    assert not first.done()  # one frame of a two-frame chunk: still waiting
+    client.send_audio(AudioFrame(b"\x02" * FRAME, 8000))
+    await client.drain()
+    assert (await asyncio.wait_for(first, 2)).pcm[:1] == b"\x01"
+    assert (await asyncio.wait_for(anext(reader), 2)).pcm[:1] == b"\x02"
+    client.send_audio(AudioFrame(b"\x03" * FRAME, 8000))
+    client.send_dtmf("5")  # wakes the reader with the lone frame queued before it
+    await client.drain()
+    assert (await asyncio.wait_for(anext(reader), 2)).pcm[:1] == b"\x03"
+    assert await asyncio.wait_for(anext(reader), 2) == Dtmf("5")
+    client.send_audio(AudioFrame(b"\x04" * FRAME, 8000))
+    await client.drain()
+    await client.close()  # the end wakes it too, after the lone frame
+    assert (await asyncio.wait_for(anext(reader), 2)).pcm[:1] == b"\x04"
+    assert await asyncio.wait_for(anext(reader, "ended"), 2) == "ended"
