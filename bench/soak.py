@@ -1,7 +1,7 @@
 """Soak: many whole calls through one worker process; its memory and open files sampled.
 
 Run: ``.venv/bin/python bench/soak.py [--calls 1000] [--concurrency 8] [--every 5]
-[--hold-ms MS] [--cached-workflows N] [--trace DIR]``
+[--hold-ms MS] [--cached-workflows N] [--trace DIR] [--cache-probe]``
 
 Stack (all real processes on loopback): the Temporal dev server and the embedded PostgreSQL
 (in this process's children), one simulated PBX (``python -m telephony.sim``) whose callees
@@ -18,6 +18,12 @@ RSS after the first tenth of the calls (warm: imports, caches, pools) and at the
 slope of RSS against calls finished over the last nine tenths (growth per 1,000 calls, which
 a leak shows and live calls do not), memory per live call (from the samples, RSS against live
 calls), and fds likewise.
+
+``--cache-probe`` measures what a cached workflow run costs instead: the campaign's calling
+window opens only in two days, so every contact's workflow starts and sleeps until then, each
+a running run the worker caches (up to ``VOXFLOW_MAX_CACHED_WORKFLOWS``); printed once the
+cache stops growing: runs cached (the SDK's ``temporal_sticky_cache_size``) and RSS, against
+the idle worker before the campaign. No call is placed.
 
 ``--hold-ms MS`` has each callee keep quiet that long after the greeting before answering
 (under the flow's 6 s silence re-prompt), so calls last longer and more of them are live at
@@ -45,6 +51,7 @@ import tempfile
 import time
 import tracemalloc
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -108,6 +115,29 @@ def _cached_runs(port: int) -> float:
     )
 
 
+async def _probe_cache(pid: int, port: int, idle_kib: int, every: float, runs: int) -> None:
+    """Sample runs cached and RSS until ``runs`` are cached and then 6 samples more, or the
+    cache has not grown for 36 samples (it is full: ``VOXFLOW_MAX_CACHED_WORKFLOWS``)."""
+    last, still, after = -1.0, 0, 0
+    points: list[tuple[float, int]] = []
+    while still < 36 and after < 6:
+        await asyncio.sleep(every)
+        cached = await asyncio.to_thread(_cached_runs, port)
+        still = still + 1 if cached <= last else 0
+        last = max(last, cached)
+        after += last >= runs
+        rss = _rss_kib(pid)
+        points.append((cached, rss))
+        print(f"  runs cached {cached:5.0f}  RSS {rss / 1024:7.1f} MiB  load {os.getloadavg()[0]:.2f}",
+              flush=True)  # fmt: skip
+    rss = _rss_kib(pid)
+    print(f"cache probe: {last:.0f} sleeping contact workflow runs cached; RSS {idle_kib / 1024:.1f} "
+          f"MiB idle before the campaign, {rss / 1024:.1f} MiB now: "
+          f"{(rss - idle_kib) / max(last, 1):.1f} KiB per cached run "
+          f"(the campaign's own run and its state included); slope of RSS against runs cached "
+          f"{_slope([c for c, _ in points], [r for _, r in points]):.1f} KiB per run")  # fmt: skip
+
+
 def _print_heap(trace: Path, points: list[tuple[int, int, float]]) -> None:
     """Python's heap at each (calls ended, RSS KiB, cached runs) point, from the worker's
     ``heap-<n>.json``."""
@@ -139,6 +169,7 @@ async def soak(
     cached: int | None,
     trace: Path | None,
     hold_ms: int = 0,
+    cache_probe: bool = False,
 ) -> None:
     # SIGTERM cancels the run, so the processes and servers it started are stopped.
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
@@ -153,10 +184,13 @@ async def soak(
             await conn.close()
             pool = await create_pool(pg.url)
             client = await temporal.client()
+            days = (1, 2, 3, 4, 5, 6, 7)
+            if cache_probe:  # open only the day after tomorrow (UTC, the contacts' zone)
+                days = ((datetime.now(UTC).isoweekday() + 1) % 7 + 1,)
             campaign = Campaign(
                 name="soak",
                 contacts=ContactsSource(kind="csv", location="none.csv"),
-                windows=(CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),),
+                windows=(CallingWindow(days=days, start="00:00", end="00:00"),),
                 rules=tuple(
                     OutcomeRule(o, "final")
                     for o in (
@@ -213,6 +247,7 @@ async def soak(
             sdk_metrics = free_port()
             if trace is not None:
                 command = (str(ROOT / "bench" / "traced_worker.py"), str(trace))
+            if trace is not None or cache_probe:
                 env.update({"VOXFLOW_METRICS": "1", "VOXFLOW_METRICS_PORT": str(free_port()),
                             "VOXFLOW_TEMPORAL_METRICS_PORT": str(sdk_metrics)})  # fmt: skip
             worker = await start_worker(env, out, command)
@@ -226,6 +261,12 @@ async def soak(
             start = time.monotonic()
             handle = await start_campaign(client, CampaignPlan("soak", flow_hash, campaign),
                                           page_size=100, max_live=2000, task_queue=SHARED_TASK_QUEUE)  # fmt: skip
+            if cache_probe:
+                idle = _rss_kib(worker.pid)
+                await _probe_cache(worker.pid, sdk_metrics, idle, every, calls + 1)
+                await handle.terminate("cache probe done")
+                await pool.close()
+                return
             result_task = asyncio.create_task(handle.result())
             samples: list[tuple[float, int, int, int, int]] = []
             points: list[tuple[int, int, float]] = []
@@ -275,8 +316,13 @@ async def soak(
         print(f"RSS warm (after {calls // 10} calls) {warm[0][3] / 1024:.1f} MiB, max "
               f"{max(s[3] for s in warm) / 1024:.1f} MiB, end {warm[-1][3] / 1024:.1f} MiB, "
               f"idle after the campaign {idle_rss / 1024:.1f} MiB")  # fmt: skip
+        late = [s for s in samples if s[1] >= calls / 2]
+        late_slope = _slope([s[1] for s in late], [s[3] for s in late]) * 1000 / 1024
         print(f"RSS growth over the last nine tenths: {rss_slope:+.2f} MiB per 1,000 calls "
-              f"(least squares); memory per live call: {per_live:.0f} KiB (RSS against live calls)")  # fmt: skip
+              f"(least squares), over the second half {late_slope:+.2f}; memory per live call: "
+              f"{per_live:.0f} KiB (RSS against live calls)")  # fmt: skip
+        print(f"second half: mean live calls {sum(s[2] for s in late) / max(len(late), 1):.1f}, "
+              f"RSS {min(s[3] for s in late) / 1024:.1f}-{max(s[3] for s in late) / 1024:.1f} MiB")  # fmt: skip
         peak = max(samples, key=lambda s: (s[2], s[3]))
         print(f"most calls live at once: {peak[2]} (RSS then {peak[3] / 1024:.1f} MiB); "
               f"RSS at most {max(s[3] for s in samples) / 1024:.1f} MiB")  # fmt: skip
@@ -294,6 +340,8 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=5.0)
     parser.add_argument("--hold-ms", type=int, default=0,
                         help="each callee keeps quiet this long after the greeting")  # fmt: skip
+    parser.add_argument("--cache-probe", action="store_true",
+                        help="measure RSS per cached (sleeping) workflow run; no calls")  # fmt: skip
     parser.add_argument("--cached-workflows", type=int, default=None,
                         help="the worker's VOXFLOW_MAX_CACHED_WORKFLOWS (default: its default)")  # fmt: skip
     parser.add_argument("--trace", type=Path, default=None,
@@ -307,6 +355,7 @@ def main() -> None:
             args.cached_workflows,
             args.trace,
             args.hold_ms,
+            args.cache_probe,
         )
     )
 
