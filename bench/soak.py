@@ -1,6 +1,7 @@
 """Soak: many whole calls through one worker process; its memory and open files sampled.
 
-Run: ``.venv/bin/python bench/soak.py [--calls 1000] [--concurrency 8] [--every 5]``
+Run: ``.venv/bin/python bench/soak.py [--calls 1000] [--concurrency 8] [--every 5]
+[--hold-ms MS] [--cached-workflows N] [--trace DIR] [--cache-probe]``
 
 Stack (all real processes on loopback): the Temporal dev server and the embedded PostgreSQL
 (in this process's children), one simulated PBX (``python -m telephony.sim``) whose callees
@@ -17,6 +18,24 @@ RSS after the first tenth of the calls (warm: imports, caches, pools) and at the
 slope of RSS against calls finished over the last nine tenths (growth per 1,000 calls, which
 a leak shows and live calls do not), memory per live call (from the samples, RSS against live
 calls), and fds likewise.
+
+``--cache-probe`` measures what a cached workflow run costs instead: the campaign's calling
+window opens only in two days, so every contact's workflow starts and sleeps until then, each
+a running run the worker caches (up to ``VOXFLOW_MAX_CACHED_WORKFLOWS``); printed once the
+cache stops growing: runs cached (the SDK's ``temporal_sticky_cache_size``) and RSS, against
+the idle worker before the campaign. No call is placed.
+
+``--hold-ms MS`` has each callee keep quiet that long after the greeting before answering
+(under the flow's 6 s silence re-prompt), so calls last longer and more of them are live at
+once: RSS against live calls is what each live call costs. ``--cached-workflows N`` sets the worker's ``VOXFLOW_MAX_CACHED_WORKFLOWS``. ``--trace DIR`` runs the
+worker as ``bench/traced_worker.py``, which writes its heap at each tenth of the calls and
+once idle after the campaign, with metrics on (``VOXFLOW_METRICS``); printed: Python's
+allocated blocks and the SDK's ``temporal_sticky_cache_size`` (workflow runs cached) beside
+RSS at each point
+(RSS growing while the blocks do not is memory outside Python's heap), the blocks' slope per
+1,000 calls, and the object types whose count grew from the first tenth to the idle end. With
+``BENCH_TRACEMALLOC=1`` in the environment the worker also writes ``tracemalloc`` snapshots
+and the source lines that allocated what was still held are printed (slow: short runs only).
 """
 
 from __future__ import annotations
@@ -26,9 +45,13 @@ import asyncio
 import dataclasses
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
+import tracemalloc
+import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,7 +65,7 @@ from runtime.db import contacts, create_pool, migrate  # noqa: E402
 from runtime.db.campaigns import create_campaign  # noqa: E402
 from runtime.db.flows import save_flow  # noqa: E402
 from runtime.dev.postgres import start_embedded  # noqa: E402
-from runtime.dev.temporal import start_dev_server, stop_process  # noqa: E402
+from runtime.dev.temporal import free_port, start_dev_server, stop_process  # noqa: E402
 from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignPlan  # noqa: E402
 from telephony.sim import read_log  # noqa: E402
 from tests.faults.processes import start_sim, start_worker, worker_env  # noqa: E402
@@ -81,7 +104,75 @@ def _slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
 
 
-async def soak(calls: int, concurrency: int, every: float) -> None:
+def _cached_runs(port: int) -> float:
+    """``temporal_sticky_cache_size`` from the SDK's metrics endpoint (summed over workers)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("temporal_sticky_cache_size")
+    )
+
+
+async def _probe_cache(pid: int, port: int, idle_kib: int, every: float, runs: int) -> None:
+    """Sample runs cached and RSS until ``runs`` are cached and then 6 samples more, or the
+    cache has not grown for 36 samples (it is full: ``VOXFLOW_MAX_CACHED_WORKFLOWS``)."""
+    last, still, after = -1.0, 0, 0
+    points: list[tuple[float, int]] = []
+    while still < 36 and after < 6:
+        await asyncio.sleep(every)
+        cached = await asyncio.to_thread(_cached_runs, port)
+        still = still + 1 if cached <= last else 0
+        last = max(last, cached)
+        after += last >= runs
+        rss = _rss_kib(pid)
+        points.append((cached, rss))
+        print(f"  runs cached {cached:5.0f}  RSS {rss / 1024:7.1f} MiB  load {os.getloadavg()[0]:.2f}",
+              flush=True)  # fmt: skip
+    rss = _rss_kib(pid)
+    print(f"cache probe: {last:.0f} sleeping contact workflow runs cached; RSS {idle_kib / 1024:.1f} "
+          f"MiB idle before the campaign, {rss / 1024:.1f} MiB now: "
+          f"{(rss - idle_kib) / max(last, 1):.1f} KiB per cached run "
+          f"(the campaign's own run and its state included); slope of RSS against runs cached "
+          f"{_slope([c for c, _ in points], [r for _, r in points]):.1f} KiB per run")  # fmt: skip
+
+
+def _print_heap(trace: Path, points: list[tuple[int, int, float]]) -> None:
+    """Python's heap at each (calls ended, RSS KiB, cached runs) point, from the worker's
+    ``heap-<n>.json``."""
+    heaps = [json.loads((trace / f"heap-{n}.json").read_text()) for n in range(len(points))]
+    print("heap: calls ended, RSS, Python allocated blocks, objects tracked by the collector, "
+          "workflow runs cached")  # fmt: skip
+    for (ended, rss, cached), heap in zip(points, heaps, strict=True):
+        print(f"  {ended:6d}  {rss / 1024:7.1f} MiB  {heap['blocks']:9d}  "
+              f"{sum(heap['types'].values()):8d}  {cached:5.0f}")  # fmt: skip
+    during = [(e, h["blocks"]) for (e, _, _), h in zip(points[:-1], heaps, strict=False)]
+    slope = _slope([e for e, _ in during], [b for _, b in during]) * 1000
+    print(f"  blocks' growth during the campaign: {slope:+.0f} per 1,000 calls")
+    first, last = heaps[0]["types"], heaps[-1]["types"]
+    grown = sorted(((n - first.get(t, 0), t) for t, n in last.items()), reverse=True)
+    print("  object types grown, first point -> idle end: "
+          + ", ".join(f"{t} {d:+d}" for d, t in grown[:12] if d > 0))  # fmt: skip
+    if (trace / "snap-0.pickle").exists():
+        old = tracemalloc.Snapshot.load(str(trace / "snap-0.pickle"))
+        new = tracemalloc.Snapshot.load(str(trace / f"snap-{len(points) - 1}.pickle"))
+        print("  tracemalloc, allocated after the first point and held at the idle end:")
+        for stat in new.compare_to(old, "lineno")[:15]:
+            print(f"  {stat.size_diff / 1024:+8.1f} KiB {stat.count_diff:+7d}  {stat.traceback[0]}")
+
+
+async def soak(
+    calls: int,
+    concurrency: int,
+    every: float,
+    cached: int | None,
+    trace: Path | None,
+    hold_ms: int = 0,
+    cache_probe: bool = False,
+) -> None:
+    # SIGTERM cancels the run, so the processes and servers it started are stopped.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         pg = await asyncio.to_thread(start_embedded, tmp / "pg")
@@ -93,10 +184,13 @@ async def soak(calls: int, concurrency: int, every: float) -> None:
             await conn.close()
             pool = await create_pool(pg.url)
             client = await temporal.client()
+            days = (1, 2, 3, 4, 5, 6, 7)
+            if cache_probe:  # open only the day after tomorrow (UTC, the contacts' zone)
+                days = ((datetime.now(UTC).isoweekday() + 1) % 7 + 1,)
             campaign = Campaign(
                 name="soak",
                 contacts=ContactsSource(kind="csv", location="none.csv"),
-                windows=(CallingWindow(days=(1, 2, 3, 4, 5, 6, 7), start="00:00", end="00:00"),),
+                windows=(CallingWindow(days=days, start="00:00", end="00:00"),),
                 rules=tuple(
                     OutcomeRule(o, "final")
                     for o in (
@@ -128,9 +222,17 @@ async def soak(calls: int, concurrency: int, every: float) -> None:
                  for i in range(calls)],
             )  # fmt: skip
             scenarios, log = tmp / "scenarios.json", tmp / "pbx.jsonl"
+            # "Hello?" on pick-up: the simulated AMD (telephony/sim/scenarios.py) hears a person
+            # and the call reaches the agent; a callee silent until the agent speaks is a
+            # machine, whose call never converses.
+            hello: dict[str, object] = {"say": "Hello?", "wait_for_agent": False}
+            script: list[dict[str, object]] = [hello, {"say": "Yes, I'll be there."}]
+            if hold_ms:
+                script = [hello, {"listen": True}, {"wait_ms": hold_ms},
+                          {"say": "Yes, I'll be there.", "wait_for_agent": False}]  # fmt: skip
             scenarios.write_text(json.dumps({
                 "ring_ms": 200, "max_concurrent": concurrency * 2,
-                "default": {"answer_after_rings": 1, "script": [{"say": "Yes, I'll be there."}]},
+                "default": {"answer_after_rings": 1, "script": script},
             }))  # fmt: skip
             sim, ami_port = await start_sim(scenarios, log, tmp / "sim.out")
             processes.append(sim)
@@ -138,8 +240,17 @@ async def soak(calls: int, concurrency: int, every: float) -> None:
             env.update(
                 {"VOXFLOW_STATE_DIR": str(tmp / "state"), "VOXFLOW_MAX_CALLS": str(concurrency * 2)}
             )
+            if cached is not None:
+                env["VOXFLOW_MAX_CACHED_WORKFLOWS"] = str(cached)
             out = tmp / "worker.out"
-            worker = await start_worker(env, out)
+            command = ("-m", "runtime.worker")
+            sdk_metrics = free_port()
+            if trace is not None:
+                command = (str(ROOT / "bench" / "traced_worker.py"), str(trace))
+            if trace is not None or cache_probe:
+                env.update({"VOXFLOW_METRICS": "1", "VOXFLOW_METRICS_PORT": str(free_port()),
+                            "VOXFLOW_TEMPORAL_METRICS_PORT": str(sdk_metrics)})  # fmt: skip
+            worker = await start_worker(env, out, command)
             processes.append(worker)
             while b"voxflow worker: queue" not in (out.read_bytes() if out.exists() else b""):
                 if worker.returncode is not None:
@@ -150,10 +261,25 @@ async def soak(calls: int, concurrency: int, every: float) -> None:
             start = time.monotonic()
             handle = await start_campaign(client, CampaignPlan("soak", flow_hash, campaign),
                                           page_size=100, max_live=2000, task_queue=SHARED_TASK_QUEUE)  # fmt: skip
+            if cache_probe:
+                idle = _rss_kib(worker.pid)
+                await _probe_cache(worker.pid, sdk_metrics, idle, every, calls + 1)
+                await handle.terminate("cache probe done")
+                await pool.close()
+                return
             result_task = asyncio.create_task(handle.result())
             samples: list[tuple[float, int, int, int, int]] = []
+            points: list[tuple[int, int, float]] = []
             while not result_task.done():
                 live, ended = _live(log)
+                if (
+                    trace is not None
+                    and len(points) < 9
+                    and ended >= (len(points) + 1) * calls / 10
+                ):
+                    worker.send_signal(signal.SIGUSR1)
+                    cached = await asyncio.to_thread(_cached_runs, sdk_metrics)
+                    points.append((ended, _rss_kib(worker.pid), cached))
                 samples.append((time.monotonic() - start, ended, live,
                                 _rss_kib(worker.pid), _fds(worker.pid)))  # fmt: skip
                 if len(samples) % 12 == 1:
@@ -165,6 +291,14 @@ async def soak(calls: int, concurrency: int, every: float) -> None:
             elapsed = time.monotonic() - start
             await asyncio.sleep(3)
             idle_rss, idle_fds = _rss_kib(worker.pid), _fds(worker.pid)
+            if trace is not None:
+                worker.send_signal(signal.SIGUSR1)
+                cached = await asyncio.to_thread(_cached_runs, sdk_metrics)
+                points.append((_live(log)[1], idle_rss, cached))
+                for _ in range(600):  # a tracemalloc snapshot of a large heap takes a while
+                    if (trace / f"heap-{len(points) - 1}.json").exists():
+                        break
+                    await asyncio.sleep(1)
             answered = sum(1 for r in read_log(log) if r.get("result") == "answered")
             await pool.close()
         finally:
@@ -182,10 +316,20 @@ async def soak(calls: int, concurrency: int, every: float) -> None:
         print(f"RSS warm (after {calls // 10} calls) {warm[0][3] / 1024:.1f} MiB, max "
               f"{max(s[3] for s in warm) / 1024:.1f} MiB, end {warm[-1][3] / 1024:.1f} MiB, "
               f"idle after the campaign {idle_rss / 1024:.1f} MiB")  # fmt: skip
+        late = [s for s in samples if s[1] >= calls / 2]
+        late_slope = _slope([s[1] for s in late], [s[3] for s in late]) * 1000 / 1024
         print(f"RSS growth over the last nine tenths: {rss_slope:+.2f} MiB per 1,000 calls "
-              f"(least squares); memory per live call: {per_live:.0f} KiB (RSS against live calls)")  # fmt: skip
+              f"(least squares), over the second half {late_slope:+.2f}; memory per live call: "
+              f"{per_live:.0f} KiB (RSS against live calls)")  # fmt: skip
+        print(f"second half: mean live calls {sum(s[2] for s in late) / max(len(late), 1):.1f}, "
+              f"RSS {min(s[3] for s in late) / 1024:.1f}-{max(s[3] for s in late) / 1024:.1f} MiB")  # fmt: skip
+        peak = max(samples, key=lambda s: (s[2], s[3]))
+        print(f"most calls live at once: {peak[2]} (RSS then {peak[3] / 1024:.1f} MiB); "
+              f"RSS at most {max(s[3] for s in samples) / 1024:.1f} MiB")  # fmt: skip
         print(f"fds warm {warm[0][4]}, max {max(s[4] for s in warm)}, end {warm[-1][4]}, idle {idle_fds}; "
               f"growth {fd_slope:+.2f} per 1,000 calls")  # fmt: skip
+    if trace is not None and len(points) > 1:
+        _print_heap(trace, points)
     print(f"load average at the end: {os.getloadavg()}")
 
 
@@ -194,8 +338,26 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--every", type=float, default=5.0)
+    parser.add_argument("--hold-ms", type=int, default=0,
+                        help="each callee keeps quiet this long after the greeting")  # fmt: skip
+    parser.add_argument("--cache-probe", action="store_true",
+                        help="measure RSS per cached (sleeping) workflow run; no calls")  # fmt: skip
+    parser.add_argument("--cached-workflows", type=int, default=None,
+                        help="the worker's VOXFLOW_MAX_CACHED_WORKFLOWS (default: its default)")  # fmt: skip
+    parser.add_argument("--trace", type=Path, default=None,
+                        help="sample the worker's Python heap into this folder")  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(soak(args.calls, args.concurrency, args.every))
+    asyncio.run(
+        soak(
+            args.calls,
+            args.concurrency,
+            args.every,
+            args.cached_workflows,
+            args.trace,
+            args.hold_ms,
+            args.cache_probe,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     max_calls: int = _env("VOXFLOW_MAX_CALLS", default=50, ge=1)
     """Calls (dials and conversations) one worker process runs at once: its share of its
     PBX's lines. Several processes beside one Asterisk split its line limit between them."""
+    max_cached_workflows: int = _env("VOXFLOW_MAX_CACHED_WORKFLOWS", default=1000, ge=0)
+    """Workflow runs one worker process keeps in memory between their tasks (Temporal's sticky
+    cache, the SDK's ``max_cached_workflows``): a run that is not cached is replayed from its
+    history on its next task. Running runs (a campaign and its live contacts) need a slot
+    each; the bound on this cache's memory is this number times a cached run's size
+    (``bench/README.md``, "Soak"). 0 turns the cache off."""
     event_loop: Literal["auto", "uvloop", "asyncio"] = _env("VOXFLOW_EVENT_LOOP", default="auto")
     """The worker's event loop (``runtime/eventloop.py``): ``auto`` = uvloop when installed."""
 

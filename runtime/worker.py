@@ -70,6 +70,7 @@ def build_workers(
     destinations: DestinationPolicy | None = None,
     pbx_lines: int | None = None,
     line_pool: str = "pbx",
+    max_cached_workflows: int = 1000,
 ) -> tuple[Worker, Worker]:
     """The shared-queue worker and this process's own-queue worker.
 
@@ -78,6 +79,7 @@ def build_workers(
         call_activities: more activities for the own queue (``converse``).
         pbx_lines: lines of the PBX that the tenants share (None: no limit of voxflow's).
         line_pool: the name of that PBX: workers dialling through one PBX share its lines.
+        max_cached_workflows: workflow runs the shared-queue worker keeps in memory.
     """
     queue = own_queue(shared_queue)
     io = CampaignIO(pool, WorkerRoute(queue, audiosocket))
@@ -96,6 +98,7 @@ def build_workers(
         ],
         workflow_runner=workflow_runner(),
         interceptors=[TenantInterceptor()],
+        max_cached_workflows=max_cached_workflows,
     )
     calls = Worker(
         client,
@@ -188,6 +191,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             destinations=DestinationPolicy.from_settings(settings),
             pbx_lines=settings.pbx_lines,
             line_pool=settings.ami_host or "sim",
+            max_cached_workflows=settings.max_cached_workflows,
         )
         await inbound_flows.save(res.pool)
         inbound = InboundCalls(

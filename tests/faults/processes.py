@@ -60,13 +60,15 @@ def worker_env(temporal: str, database_url: str, ami_port: int) -> dict[str, str
     }
 
 
-async def start_worker(env: dict[str, str], out: Path) -> asyncio.subprocess.Process:
-    """A ``python -m runtime.worker`` logging to ``out``; its state (recordings) beside it."""
+async def start_worker(
+    env: dict[str, str], out: Path, command: tuple[str, ...] = ("-m", "runtime.worker")
+) -> asyncio.subprocess.Process:
+    """A ``python -m runtime.worker`` (or ``python *command``) logging to ``out``; its state
+    (recordings) beside it."""
     env = {"VOXFLOW_STATE_DIR": str(out.parent / "voxflow-state"), **env}
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "runtime.worker",
+        *command,
         cwd=ROOT,
         env=env,
         stdout=out.open("ab"),

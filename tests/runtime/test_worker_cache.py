@@ -1,0 +1,45 @@
+"""The worker's workflow cache: its bound is a setting an operator can lower."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from unittest.mock import MagicMock
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.settings import SettingsError, load_settings
+from runtime.worker import build_workers
+from tests.temporal_env import time_skipping_env
+
+
+def test_the_cache_bound_defaults_to_the_sdks_and_reads_its_variable() -> None:
+    assert load_settings({}).max_cached_workflows == 1000
+    assert load_settings({"VOXFLOW_MAX_CACHED_WORKFLOWS": "50"}).max_cached_workflows == 50
+
+
+def test_a_negative_cache_bound_is_refused_naming_the_variable() -> None:
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"VOXFLOW_MAX_CACHED_WORKFLOWS": "-1"})
+    assert [p.env for p in exc.value.problems] == ["VOXFLOW_MAX_CACHED_WORKFLOWS"]
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with time_skipping_env() as environment:
+        yield environment
+
+
+async def test_the_shared_queue_worker_gets_the_configured_cache_bound(
+    env: WorkflowEnvironment,
+) -> None:
+    # The pool and gateway are only stored: building the workers uses neither.
+    shared, calls = build_workers(
+        env.client,
+        pool=MagicMock(),
+        gateway=MagicMock(),
+        audiosocket="127.0.0.1:9092",
+        max_cached_workflows=7,
+    )
+    assert shared.config()["max_cached_workflows"] == 7
+    assert calls.config().get("workflows", []) == []  # the own queue runs no workflows
