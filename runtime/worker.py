@@ -15,10 +15,12 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import NoReturn
 
 import asyncpg
 from temporalio.client import Client
@@ -36,7 +38,7 @@ from runtime.observability import metrics
 from runtime.observability.exposition import temporal_runtime, worker_metrics_server
 from runtime.observability.logs import configure_logging
 from runtime.observability.tracing import configure_tracing, temporal_interceptors
-from runtime.settings import Settings, load_settings
+from runtime.settings import Settings, SettingsError, load_settings
 from runtime.tenant_interceptor import TenantInterceptor
 from runtime.webhooks.dispatcher import dispatching
 from runtime.workflows.campaign import CampaignWorkflow
@@ -218,7 +220,10 @@ def main() -> None:
     core = os.environ.get(CORE_ENV)
     if core is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(core)})  # one of `voxflow worker --processes N`
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _exit_misconfigured(exc)
     configure_logging(settings)
     tracer_provider = configure_tracing(settings, "voxflow-worker")
     try:
@@ -231,9 +236,17 @@ def main() -> None:
                     f"voxflow worker: metrics on http://{bound[0]}:{bound[1]}/metrics", flush=True
                 )
             eventloop.run(serve(settings), settings.event_loop)
+    except SettingsError as exc:  # found at start-up, e.g. an inbound route's unknown tenant
+        _exit_misconfigured(exc)
     finally:
         if tracer_provider is not None:
             tracer_provider.shutdown()  # flushes the spans still batched
+
+
+def _exit_misconfigured(exc: SettingsError) -> NoReturn:
+    """Say what is wrong with the configuration and exit 2, as every `voxflow` command does."""
+    print(f"error: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
@@ -11,6 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from runtime.settings import SettingsError, load_settings
 from runtime.worker import build_workers
 from tests.temporal_env import time_skipping_env
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_cache_bound_defaults_to_the_sdks_and_reads_its_variable() -> None:
@@ -43,3 +49,21 @@ async def test_the_shared_queue_worker_gets_the_configured_cache_bound(
     )
     assert shared.config()["max_cached_workflows"] == 7
     assert calls.config().get("workflows", []) == []  # the own queue runs no workflows
+
+
+def test_a_worker_misconfigured_says_why_and_exits_2_without_a_traceback() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOXFLOW_")}
+    env["VOXFLOW_MAX_CACHED_WORKFLOWS"] = "-1"
+    done = subprocess.run(
+        [sys.executable, "-m", "runtime.worker"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ")
+    assert "VOXFLOW_MAX_CACHED_WORKFLOWS" in done.stderr
+    assert "Traceback" not in done.stderr
