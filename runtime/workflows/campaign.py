@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from runtime.campaign import pacing as pacing_rules
     from runtime.campaign import windows
     from runtime.workflows import search
-    from runtime.workflows.contact import ContactWorkflow
+    from runtime.workflows.contact import IO_RETRY, IO_TIMEOUT, ContactWorkflow
     from runtime.workflows.messages import (
         ActivityName,
         CampaignInput,
@@ -48,9 +48,6 @@ with workflow.unsafe.imports_passed_through():
 
 HAND_OVER = timedelta(minutes=1)
 """How long a run about to continue as new waits to see a closed child's end."""
-SETTLE_TIMEOUT = timedelta(seconds=30)
-SETTLE_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-
 SETTLE_CLOSED_CONTACTS = "settle-closed-contacts"
 """Patch: a contact whose workflow closed without reporting has its row settled too."""
 
@@ -329,8 +326,8 @@ class CampaignWorkflow:
                 await workflow.execute_local_activity(
                     ActivityName.SETTLE_CLOSED,
                     ClosedContact(self._in.plan.name, contact_id, outcome),
-                    start_to_close_timeout=SETTLE_TIMEOUT,
-                    retry_policy=SETTLE_RETRY,
+                    start_to_close_timeout=IO_TIMEOUT,
+                    retry_policy=IO_RETRY,
                 )
             self._settle(wid, outcome, stopped=False)
         else:
