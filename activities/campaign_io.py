@@ -19,6 +19,7 @@ from runtime.workflows.messages import (
     ActivityName,
     AttemptEnd,
     AttemptStart,
+    ClosedContact,
     ContactRef,
     ContactsPage,
     ContactsPageInput,
@@ -113,6 +114,19 @@ class CampaignIO:
             status=arg.status,
             outcome=arg.outcome,
             next_attempt_at=arg.next_at,
+        )
+
+    @activity.defn(name=ActivityName.SETTLE_CLOSED)
+    async def settle_closed(self, arg: ClosedContact) -> None:
+        """Settle a contact whose workflow closed without doing so; a contact already settled
+        (it recorded its end before it was terminated) keeps its own outcome."""
+        await contacts.update_contact_state(
+            self._db,
+            arg.campaign,
+            arg.contact_id,
+            status="final",
+            outcome=arg.outcome,
+            unless_settled=True,
         )
 
     @activity.defn(name=ActivityName.ADD_DNC)

@@ -97,6 +97,7 @@ def build_workers(
             io.add_dnc,
             io.record_state,
             io.recover_attempt,
+            io.settle_closed,
         ],
         workflow_runner=workflow_runner(),
         interceptors=[TenantInterceptor()],

@@ -132,14 +132,17 @@ async def update_contact_state(
     attempts: int | None = None,
     outcome: str | None = None,
     next_attempt_at: datetime | None = None,
+    unless_settled: bool = False,
 ) -> bool:
     """Record where a contact stands (from its workflow), with the webhook events a settled
-    contact emits. False when the contact is unknown."""
+    contact emits. False when the contact is unknown, or (``unless_settled``) already
+    settled: a contact settles once, and emits ``contact.settled`` once."""
+    guard = " AND status NOT IN ('final', 'stopped')" if unless_settled else ""
     async with acquire(db) as conn, conn.transaction():
         result = await conn.execute(
             "UPDATE contacts SET status = $3, attempts = coalesce($4, attempts),"
             " outcome = coalesce($5, outcome), next_attempt_at = $6, updated_at = now()"
-            " WHERE campaign = $1 AND id = $2",
+            " WHERE campaign = $1 AND id = $2" + guard,
             campaign,
             contact_id,
             status,

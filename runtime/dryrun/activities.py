@@ -22,6 +22,7 @@ from runtime.workflows.messages import (
     ActivityName,
     AttemptEnd,
     AttemptStart,
+    ClosedContact,
     ContactRef,
     ContactsPage,
     ContactsPageInput,
@@ -120,12 +121,25 @@ class Ledger:
             if arg.status in ("final", "stopped"):
                 self.finals.setdefault(arg.contact_id, arg.outcome or arg.status)
 
+        @activity.defn(name=ActivityName.SETTLE_CLOSED)
+        async def settle_closed(arg: ClosedContact) -> None:
+            self.calls += 1
+            self.finals.setdefault(arg.contact_id, arg.outcome)
+
         @activity.defn(name=ActivityName.RECOVER_ATTEMPT)
         async def recover_attempt(arg: RecoverAttempt) -> RecoveredOutcome:
             self.calls += 1
             return RecoveredOutcome(None)  # a dry run stores nothing to read back
 
-        return [contacts_page, begin_attempt, record_result, add_dnc, record_state, recover_attempt]
+        return [
+            contacts_page,
+            begin_attempt,
+            record_result,
+            add_dnc,
+            record_state,
+            recover_attempt,
+            settle_closed,
+        ]
 
     def call_activities(self) -> list[Callable]:
         """Dial and converse against the simulated callees (on :data:`CALL_QUEUE`)."""

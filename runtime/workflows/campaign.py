@@ -27,12 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from runtime.campaign import pacing as pacing_rules
     from runtime.campaign import windows
     from runtime.workflows import search
-    from runtime.workflows.contact import ContactWorkflow
+    from runtime.workflows.contact import IO_RETRY, IO_TIMEOUT, ContactWorkflow
     from runtime.workflows.messages import (
         ActivityName,
         CampaignInput,
         CampaignProgress,
         CampaignResult,
+        ClosedContact,
         ContactInput,
         ContactRef,
         ContactResult,
@@ -47,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
 
 HAND_OVER = timedelta(minutes=1)
 """How long a run about to continue as new waits to see a closed child's end."""
+SETTLE_CLOSED_CONTACTS = "settle-closed-contacts"
+"""Patch: a contact whose workflow closed without reporting has its row settled too."""
 
 
 def pacing_problems(pacing: Pacing) -> list[str]:
@@ -278,7 +281,7 @@ class CampaignWorkflow:
             ),
             return_exceptions=True,
         )
-        for wid, result in zip(wids, results, strict=True):
+        for wid, contact, result in zip(wids, contacts, results, strict=True):
             if isinstance(result, WorkflowAlreadyStartedError):
                 workflow.logger.warning("contact %s is already running; skipped", wid)
                 self._free(wid)
@@ -287,7 +290,7 @@ class CampaignWorkflow:
                 raise result
             else:
                 s.dispatched += 1
-                self._children[wid] = asyncio.create_task(self._watch(wid, result))
+                self._children[wid] = asyncio.create_task(self._watch(wid, contact.id, result))
 
     async def _start_contact(
         self, wid: str, contact: ContactRef, parent: str, granted: bool
@@ -308,14 +311,25 @@ class CampaignWorkflow:
             memo={"contact": contact.name or contact.id},
         )
 
-    async def _watch(self, wid: str, handle: workflow.ChildWorkflowHandle) -> None:
+    async def _watch(self, wid: str, contact_id: str, handle: workflow.ChildWorkflowHandle) -> None:
         """Settle the contact when its workflow closes, whether or not it reported: one
-        terminated, failed or timed out never says ``final`` and would keep its slot."""
+        terminated, failed or timed out never says ``final`` and would keep its slot, and
+        its row in PostgreSQL would stay open (the campaign's row never ``finished``)."""
         try:
             result: ContactResult = await handle
         except ChildWorkflowError as err:
             workflow.logger.warning("contact %s closed without reporting: %s", wid, err.cause)
-            self._settle(wid, _closed_without_report(err), stopped=False)
+            outcome = _closed_without_report(err)
+            if workflow.patched(SETTLE_CLOSED_CONTACTS):
+                # Before settling it here: once the last contact settles the run may end,
+                # and a local activity still pending then would never run.
+                await workflow.execute_local_activity(
+                    ActivityName.SETTLE_CLOSED,
+                    ClosedContact(self._in.plan.name, contact_id, outcome),
+                    start_to_close_timeout=IO_TIMEOUT,
+                    retry_policy=IO_RETRY,
+                )
+            self._settle(wid, outcome, stopped=False)
         else:
             self._settle(wid, result.outcome, stopped=result.status == "stopped")
         finally:

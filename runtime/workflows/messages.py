@@ -42,6 +42,8 @@ class ActivityName:
     RECORD_STATE = "record_contact_state"
     RECOVER_ATTEMPT = "recover_attempt"
     """Read back from PostgreSQL what became of an attempt whose result was lost."""
+    SETTLE_CLOSED = "settle_closed_contact"
+    """Campaign: settle the row of a contact whose workflow closed without reporting."""
 
 
 class SignalName:
@@ -376,6 +378,18 @@ class ContactState:
     status: ContactStatus
     next_at: datetime | None = None
     outcome: str | None = None
+
+
+@dataclass
+class ClosedContact:
+    """A contact whose workflow closed without settling its row (terminated by an operator,
+    failed, timed out): the campaign settles it ``final`` with ``outcome`` saying how."""
+
+    campaign: str
+    contact_id: str
+    outcome: str
+    """``workflow_terminated``, ``workflow_failed``, ``workflow_timed_out`` or
+    ``workflow_cancelled``."""
 
 
 @dataclass

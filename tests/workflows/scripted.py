@@ -20,6 +20,7 @@ from runtime.workflows.messages import (
     ActivityName,
     AttemptEnd,
     AttemptStart,
+    ClosedContact,
     ContactRef,
     ContactsPage,
     ContactsPageInput,
@@ -94,6 +95,8 @@ class Recorder:
     ends: list[AttemptEnd] = field(default_factory=list)
     dnc: list[DncEntry] = field(default_factory=list)
     states: list[ContactState] = field(default_factory=list)
+    closed: list[ClosedContact] = field(default_factory=list)
+    """Contacts the campaign settled because their workflow closed without reporting."""
     _calls: dict[str, int] = field(default_factory=dict)
     _pending_callback: dict[str, Step] = field(default_factory=dict)
     _contact_of: dict[str, str] = field(default_factory=dict)
@@ -131,7 +134,19 @@ class Recorder:
         async def record_state(arg: ContactState) -> None:
             self.states.append(arg)
 
-        return [contacts_page, begin_attempt, recover_attempt, record_result, add_dnc, record_state]
+        @activity.defn(name=ActivityName.SETTLE_CLOSED)
+        async def settle_closed(arg: ClosedContact) -> None:
+            self.closed.append(arg)
+
+        return [
+            contacts_page,
+            begin_attempt,
+            recover_attempt,
+            record_result,
+            add_dnc,
+            record_state,
+            settle_closed,
+        ]
 
     def call_activities(self) -> list[Callable]:
         @activity.defn(name=ActivityName.DIAL)
