@@ -35,6 +35,7 @@ it), with the 1-minute load average before each:
 * ``--profile N``: one more run at N calls under ``cProfile`` for the split of CPU between
   media, resampling, provider socket, engine, recording, bridge and the event loop (see
   :func:`split`), with the profiler's overhead (CPU per call-second with and without it);
+  ``BENCH_PROFILE_DUMP=PATH`` also writes the whole profile there (``pstats``);
 * the in-process floor (:func:`floor`): the same per-frame work with no socket and no event
   loop, so the cost of the sockets and the loop shows as the difference;
 * ``--stalls`` (:class:`_Stalls`): every stretch of more than 10 ms in which the server's loop
@@ -379,6 +380,8 @@ async def _serve(conn, opts: dict) -> None:
             cpu1, wall1 = time.process_time(), time.monotonic()
             if profiler is not None:
                 profiler.disable()
+                if os.environ.get("BENCH_PROFILE_DUMP"):  # the whole profile, for pstats
+                    profiler.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
             engine1 = _EngineClock.seconds
             gc.callbacks.remove(gc_pauses)
             if stalls is not None:

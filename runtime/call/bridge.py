@@ -8,7 +8,8 @@ Tasks (one ``asyncio.TaskGroup``, so one failure cancels the others):
 * ``provider``: provider events → playout (agent audio), engine (transcripts, function
   calls), barge-in (flush the playout, tell the provider what was really played).
 * ``clock``: ``Tick`` every second, ``Silence`` when the current node's threshold passes,
-  ``SpeechFinished`` when the playout has drained.
+  ``SpeechFinished`` when the playout has drained; it wakes only when one is due, as found
+  by the loop's shared 100 ms watch (``runtime/call/watch.py``).
 * one task per tool call (``ToolRunner``), answered to the engine and the provider.
 
 The media session paces the frames it is given; the bridge never sleeps on the audio path.
@@ -26,6 +27,7 @@ from typing import Any, Protocol
 
 from dsl.ir import SilenceTransition
 from runtime.call.result import CallResult, Interruption, timed_visits
+from runtime.call.watch import WATCH_S, shared_watch
 from runtime.engine import Engine
 from runtime.engine.events import (
     AgentSaid,
@@ -74,7 +76,6 @@ from telephony.audiosocket.session import Dtmf, MediaSession
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-WATCH_S = 0.1
 FRAME_MS = 20
 """A caller frame on the line (AudioSocket sends one every 20 ms)."""
 DRAIN_LIMIT_S = 30.0
@@ -160,6 +161,11 @@ class CallBridge:
         self._pending_says = 0
         """``say`` requests sent to the provider whose speech has not finished yet."""
         self.telemetry = CallTelemetry(engine.call_id)
+        self._next_tick = 0.0
+        self._clock_due: asyncio.Future[None] | None = None
+        """Set by the shared watch when :meth:`_clock_loop` has something due."""
+        self._threshold_node: str | None = None
+        self._threshold: int | None = None
 
     # ---- the call ---------------------------------------------------------------------
 
@@ -540,31 +546,69 @@ class CallBridge:
         self._silence_sent = 0
 
     async def _clock_loop(self) -> None:
-        next_tick = time.monotonic() + TICK_S
-        while True:
-            await asyncio.sleep(WATCH_S)
-            if self._speaking and self.media.queued_ms == 0:
-                self._speaking = False
-                self._quiet()
-                await self._feed(SpeechFinished())
-            now = time.monotonic()
-            if now >= next_tick:
-                next_tick = now + TICK_S
-                await self._feed(Tick(self._clock()))
-            if not self._speaking and not self.engine.state.ended:
-                quiet_ms = int((now - self._quiet_since) * 1000)
-                threshold = self._silence_threshold()
-                if threshold is not None and quiet_ms >= threshold * (self._silence_sent + 1):
-                    self._silence_sent += 1
-                    await self._feed(Silence(quiet_ms))
+        """``SpeechFinished``, ``Tick`` and ``Silence`` when due, checked every ``WATCH_S``.
+
+        The checks run from the loop's shared :class:`~runtime.call.watch.Watch` (one timer
+        for every call); this task wakes only when one of them finds something due, then
+        does what a 100 ms sleeping loop would have done on that wake-up.
+        """
+        self._next_tick = time.monotonic() + TICK_S
+        watch = shared_watch()
+        check = self._check_clock
+        watch.add(check)
+        try:
+            while True:
+                self._clock_due = asyncio.get_running_loop().create_future()
+                await self._clock_due
+                self._clock_due = None
+                await self._clock_step()
+        finally:
+            watch.discard(check)
+
+    def _check_clock(self, now: float) -> None:
+        """From the shared watch: wake :meth:`_clock_loop` when it has something to do."""
+        due = self._clock_due
+        if due is None or due.done():
+            return
+        if (
+            now >= self._next_tick
+            or (self._speaking and self.media.queued_ms == 0)
+            or self._silence_due(now)
+        ):
+            due.set_result(None)
+
+    def _silence_due(self, now: float) -> bool:
+        if self._speaking or self.engine.state.ended:
+            return False
+        threshold = self._silence_threshold()
+        quiet_ms = int((now - self._quiet_since) * 1000)
+        return threshold is not None and quiet_ms >= threshold * (self._silence_sent + 1)
+
+    async def _clock_step(self) -> None:
+        if self._speaking and self.media.queued_ms == 0:
+            self._speaking = False
+            self._quiet()
+            await self._feed(SpeechFinished())
+        now = time.monotonic()
+        if now >= self._next_tick:
+            self._next_tick = now + TICK_S
+            await self._feed(Tick(self._clock()))
+        if self._silence_due(now):
+            self._silence_sent += 1
+            await self._feed(Silence(int((now - self._quiet_since) * 1000)))
 
     def _silence_threshold(self) -> int | None:
-        if self.engine.state.node is None:
+        node = self.engine.state.node
+        if node is None:
             return None
-        for t in self.engine.node.transitions:
-            if isinstance(t, SilenceTransition):
-                return t.after_ms
-        return None
+        if node != self._threshold_node:  # the node's threshold, looked up once per node
+            self._threshold_node = node
+            self._threshold = next(
+                (t.after_ms for t in self.engine.node.transitions
+                 if isinstance(t, SilenceTransition)),
+                None,
+            )  # fmt: skip
+        return self._threshold
 
     def _note(self, role: str, text: str, **data: Any) -> None:
         entry: dict[str, Any] = {"role": role, "text": text, "node": self.engine.state.node}
