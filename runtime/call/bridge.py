@@ -393,16 +393,22 @@ class CallBridge:
             if isinstance(item, Dtmf):
                 self._quiet()
                 await self._feed(DtmfPressed(item.digit))
-            elif self.provider is not None and self._resampler is not None:
-                if batch > 1 and self._resampler.in_rate != self._resampler.out_rate:
+                continue
+            provider, resampler = self.provider, self._resampler
+            if provider is None or resampler is None:
+                continue
+            if resampler.in_rate != resampler.out_rate:
+                if batch > 1:
                     held.append(item)
                     if len(held) < batch:
                         continue
                     item = AudioFrame(b"".join(f.pcm for f in held), item.rate)
                     held.clear()
-                frame = self._resampler.process(item)
-                if frame.pcm:
-                    await self.provider.send_audio(frame)
+                item = resampler.process(item)
+            elif item.rate != resampler.in_rate:
+                resampler.process(item)  # raises: the line changed rate under the provider
+            if item.pcm:
+                await provider.send_audio(item)
         if not self._ended.is_set():
             self.result.ended_by = "caller"
             await self._feed(HungUp())
