@@ -25,9 +25,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from dsl.ir import SilenceTransition
 from runtime.call.result import CallResult, Interruption, timed_visits
-from runtime.call.watch import WATCH_S, shared_watch
+from runtime.call.watch import WATCH_S, QuietTimer, shared_watch
 from runtime.engine import Engine
 from runtime.engine.events import (
     AgentSaid,
@@ -148,8 +147,7 @@ class CallBridge:
         """(item_id, start_ms, duration_ms) of agent audio queued since the playout counter reset."""
         self._item: str | None = None
         self._speaking = False
-        self._quiet_since = time.monotonic()
-        self._silence_sent = 0
+        self._silence = QuietTimer(engine)
         self._model_calls: set[str] = set()
         self._tool_tasks: set[asyncio.Task[None]] = set()
         self._usages: list[VoiceProvider] = []
@@ -164,8 +162,6 @@ class CallBridge:
         self._next_tick = 0.0
         self._clock_due: asyncio.Future[None] | None = None
         """Set by the shared watch when :meth:`_clock_loop` has something due."""
-        self._threshold_node: str | None = None
-        self._threshold: int | None = None
 
     # ---- the call ---------------------------------------------------------------------
 
@@ -548,16 +544,11 @@ class CallBridge:
     # ---- time ---------------------------------------------------------------------------
 
     def _quiet(self) -> None:
-        self._quiet_since = time.monotonic()
-        self._silence_sent = 0
+        self._silence.reset(time.monotonic())
 
     async def _clock_loop(self) -> None:
-        """``SpeechFinished``, ``Tick`` and ``Silence`` when due, checked every ``WATCH_S``.
-
-        The checks run from the loop's shared :class:`~runtime.call.watch.Watch` (one timer
-        for every call); this task wakes only when one of them finds something due, then
-        does what a 100 ms sleeping loop would have done on that wake-up.
-        """
+        """``SpeechFinished``, ``Tick``, ``Silence``: checked every ``WATCH_S`` by the loop's
+        shared watch (one timer for every call), which wakes this task when one is due."""
         self._next_tick = time.monotonic() + TICK_S
         watch = shared_watch()
         check = self._check_clock
@@ -579,16 +570,9 @@ class CallBridge:
         if (
             now >= self._next_tick
             or (self._speaking and self.media.queued_ms == 0)
-            or self._silence_due(now)
+            or (not self._speaking and self._silence.due(now))
         ):
             due.set_result(None)
-
-    def _silence_due(self, now: float) -> bool:
-        if self._speaking or self.engine.state.ended:
-            return False
-        threshold = self._silence_threshold()
-        quiet_ms = int((now - self._quiet_since) * 1000)
-        return threshold is not None and quiet_ms >= threshold * (self._silence_sent + 1)
 
     async def _clock_step(self) -> None:
         if self._speaking and self.media.queued_ms == 0:
@@ -599,22 +583,8 @@ class CallBridge:
         if now >= self._next_tick:
             self._next_tick = now + TICK_S
             await self._feed(Tick(self._clock()))
-        if self._silence_due(now):
-            self._silence_sent += 1
-            await self._feed(Silence(int((now - self._quiet_since) * 1000)))
-
-    def _silence_threshold(self) -> int | None:
-        node = self.engine.state.node
-        if node is None:
-            return None
-        if node != self._threshold_node:  # the node's threshold, looked up once per node
-            self._threshold_node = node
-            self._threshold = next(
-                (t.after_ms for t in self.engine.node.transitions
-                 if isinstance(t, SilenceTransition)),
-                None,
-            )  # fmt: skip
-        return self._threshold
+        if not self._speaking and self._silence.due(now):
+            await self._feed(Silence(self._silence.fire(now)))
 
     def _note(self, role: str, text: str, **data: Any) -> None:
         entry: dict[str, Any] = {"role": role, "text": text, "node": self.engine.state.node}

@@ -8,6 +8,8 @@ nothing. A :class:`Watch` instead runs every registered check, synchronously, fr
 wakes its call's task, which then does exactly what the sleeping loop did. The grid is the
 same 100 ms as before, so what a call sees is unchanged: a check runs at most ``period``
 after the moment its condition became true (plus whatever the loop is late), as it did.
+:class:`QuietTimer` is the silence part of a call's check (the node's threshold is looked up
+once per node, not on every check).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import math
 import time
 import weakref
 from collections.abc import Callable
+
+from dsl.ir import SilenceTransition
+from runtime.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +104,45 @@ def shared_watch() -> Watch:
     if watch is None:
         watch = _watches[loop] = Watch(loop)
     return watch
+
+
+class QuietTimer:
+    """When a call's ``Silence`` events are due: the current node's ``on silence`` threshold
+    after the last sign of life, then again after each further threshold of quiet."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.since = time.monotonic()
+        self.sent = 0
+        self._node: str | None = None
+        self._threshold: int | None = None
+
+    def reset(self, now: float) -> None:
+        """The caller or the agent just did something: quiet starts again at ``now``."""
+        self.since = now
+        self.sent = 0
+
+    def due(self, now: float) -> bool:
+        if self._engine.state.ended:
+            return False
+        threshold = self.threshold()
+        quiet_ms = int((now - self.since) * 1000)
+        return threshold is not None and quiet_ms >= threshold * (self.sent + 1)
+
+    def fire(self, now: float) -> int:
+        """Count one ``Silence`` sent at ``now``; returns its quiet time in ms."""
+        self.sent += 1
+        return int((now - self.since) * 1000)
+
+    def threshold(self) -> int | None:
+        """The current node's silence threshold in ms (looked up once per node)."""
+        node = self._engine.state.node
+        if node is None:
+            return None
+        if node != self._node:
+            self._node = node
+            transitions = self._engine.node.transitions
+            self._threshold = next(
+                (t.after_ms for t in transitions if isinstance(t, SilenceTransition)), None
+            )
+        return self._threshold

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest
 
-from runtime.call.watch import WATCH_S, Watch, shared_watch
+from runtime.call.watch import WATCH_S, QuietTimer, Watch, shared_watch
+from runtime.engine.events import HungUp
+from tests.call.conftest import reminder
+from tests.engines import new_engine
 from tests.telephony.audiosocket.test_pacer import ManualLoop
 
 T0 = 1000.05
@@ -95,3 +99,18 @@ async def test_each_running_loop_has_one_watch_on_the_monotonic_clock() -> None:
     await two.wait()
     watch.discard(check)
     assert started <= ticks[0] < ticks[1] <= time.monotonic()
+
+
+def test_silence_is_due_at_each_threshold_of_quiet_and_not_after_the_end() -> None:
+    engine = new_engine(reminder(), contact={}, call_id="c1", now=datetime.now(UTC))
+    engine.start()
+    quiet = QuietTimer(engine)
+    quiet.reset(100.0)
+    assert quiet.threshold() == 6000  # greet: "on silence 6s"
+    assert not quiet.due(105.99) and quiet.due(106.0)
+    assert quiet.fire(106.25) == 6250
+    assert not quiet.due(111.99) and quiet.due(112.0)
+    quiet.reset(112.0)
+    assert not quiet.due(117.9) and quiet.due(118.0)
+    engine.handle(HungUp())
+    assert not quiet.due(200.0)
