@@ -240,16 +240,14 @@ class OpenAIRealtimeProvider(EventStream):
     # ---- commands -----------------------------------------------------------------------
 
     async def send_audio(self, frame: AudioFrame) -> None:
-        # Once per caller frame (50 a second per call): no property or helper calls here.
-        pcm, rate = frame.pcm, frame.rate
+        pcm, rate = frame.pcm, frame.rate  # 50 times a second: no property or helper calls
         if rate != self.input_rate:
             raise ValueError(
                 f"openai ({self.audio_format}) expects {self.input_rate} Hz audio, got {rate} Hz"
             )
-        audio = self._audio
-        audio += lin2ulaw(pcm, SAMPLE_WIDTH) if self._ulaw else pcm
+        self._audio += lin2ulaw(pcm, SAMPLE_WIDTH) if self._ulaw else pcm
         self._usage.audio_in_ms += len(pcm) // SAMPLE_WIDTH * 1000 // rate
-        if len(audio) >= self._append_bytes:
+        if len(self._audio) >= self._append_bytes:
             await self._send_audio()
 
     async def _send_audio(self) -> None:
@@ -259,17 +257,8 @@ class OpenAIRealtimeProvider(EventStream):
             return
         data = b2a_base64(audio, newline=False).decode("ascii")
         audio.clear()
-        if self._conn is None or self._finished:
-            return
-        try:
-            # The same text ``json.dumps({"type": ..., "audio": data})`` gives (base64 needs
-            # no escaping), without the encoder's pass over a 300-1,300 character string.
-            await self._conn.send_raw(_APPEND_HEAD + data + '"}')
-        except Exception as exc:  # the reader reports the dropped connection
-            if not self._closing:
-                log.warning(
-                    "openai realtime: cannot send input_audio_buffer.append: %s", _describe(exc)
-                )
+        # The text ``json.dumps`` gives (base64 needs no escaping), without the JSON encoder.
+        await self._send_text("input_audio_buffer.append", _APPEND_HEAD + data + '"}')
 
     async def update_session(self, update: UpdateSession) -> None:
         await self._send("session.update", session=node_session(update, self._turn))
@@ -413,18 +402,21 @@ class OpenAIRealtimeProvider(EventStream):
 
     # ---- internals ----------------------------------------------------------------------
 
-    async def _send(self, kind: str, *, quiet: bool = False, **fields: Any) -> None:
+    async def _send(self, kind: str, **fields: Any) -> None:
         if self._conn is None or self._finished:
             return
-        if not quiet:
-            # Audio the caller said before this event goes first, as it would unbatched.
-            await self._send_audio()
-            self.sent_events.append(kind)
+        # Audio the caller said before this event goes first, as it would unbatched.
+        await self._send_audio()
+        self.sent_events.append(kind)
+        # Our events are plain JSON already named as the API names them; the SDK's ``send``
+        # would run its typed transform over each one (about 0.3 ms), which changes nothing.
+        await self._send_text(kind, json.dumps({"type": kind, **fields}))
+
+    async def _send_text(self, kind: str, text: str) -> None:
+        if self._conn is None or self._finished:
+            return
         try:
-            # Our events are plain JSON already named as the API names them; the SDK's
-            # ``send`` would run its typed transform over each one (about 0.3 ms, 50 times a
-            # second per call for the caller's audio), which changes nothing in them.
-            await self._conn.send_raw(json.dumps({"type": kind, **fields}))
+            await self._conn.send_raw(text)
         except Exception as exc:  # the reader reports the dropped connection
             if not self._closing:
                 log.warning("openai realtime: cannot send %s: %s", kind, _describe(exc))
