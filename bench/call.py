@@ -35,6 +35,7 @@ it), with the 1-minute load average before each:
 * ``--profile N``: one more run at N calls under ``cProfile`` for the split of CPU between
   media, resampling, provider socket, engine, recording, bridge and the event loop (see
   :func:`split`), with the profiler's overhead (CPU per call-second with and without it);
+  ``BENCH_PROFILE_DUMP=PATH`` also writes the whole profile there (``pstats``);
 * the in-process floor (:func:`floor`): the same per-frame work with no socket and no event
   loop, so the cost of the sockets and the loop shows as the difference;
 * ``--stalls`` (:class:`_Stalls`): every stretch of more than 10 ms in which the server's loop
@@ -309,6 +310,7 @@ async def _serve(conn, opts: dict) -> None:
         settings,
         openai_audio_format=opts["format"],
         openai_connect_timeout=opts.get("connect_timeout", 10.0),
+        openai_append_ms=opts.get("append_ms"),
     )
     flow = load_flow(FLOW)
     services = CallServices(InMemoryPersistence())
@@ -379,6 +381,8 @@ async def _serve(conn, opts: dict) -> None:
             cpu1, wall1 = time.process_time(), time.monotonic()
             if profiler is not None:
                 profiler.disable()
+                if os.environ.get("BENCH_PROFILE_DUMP"):  # the whole profile, for pstats
+                    profiler.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
             engine1 = _EngineClock.seconds
             gc.callbacks.remove(gc_pauses)
             if stalls is not None:
@@ -544,6 +548,7 @@ def run(
     settle_heap: bool = True,
     ramp: float = 50.0,
     connect_timeout: float = 10.0,
+    append_ms: int | None = None,
 ) -> dict:
     ctx = mp.get_context("spawn")
     standin_conn, standin_child = ctx.Pipe()
@@ -566,6 +571,7 @@ def run(
             "nice": nice,
             "settle_heap": settle_heap,
             "connect_timeout": connect_timeout,
+            "append_ms": append_ms,
         }
         server = ctx.Process(
             target=server_main, args=(server_child, opts), daemon=True, name="call server"
@@ -686,12 +692,12 @@ def split(profiler: cProfile.Profile) -> dict[str, float]:
 # ---- the in-process floor --------------------------------------------------------------------
 
 
-def floor(calls: int, seconds: float, fmt: str) -> float:
+def floor(calls: int, seconds: float, fmt: str, append_ms: int = APPEND_MS) -> float:
     """CPU seconds per call-second of the same per-frame work with no socket and no loop.
 
     Per call and 20 ms: decode the caller's AudioSocket frame, record it, convert it to the
     provider's format (``pcm24k``: resample to 24 kHz; ``pcmu``: μ-law) and, every
-    ``APPEND_MS``, build the ``input_audio_buffer.append`` text the adapter sends (base64 +
+    ``append_ms`` (``APPEND_MS``), build the ``input_audio_buffer.append`` text the adapter sends (base64 +
     JSON); encode the outgoing frame the playout buffer gives (agent audio half the time, else
     silence) and record the agent audio sent. Per 100 ms of agent audio: parse the delta's
     JSON, base64-decode it and queue it (``pcm24k``: the playout buffer resamples it to 8 kHz;
@@ -700,7 +706,7 @@ def floor(calls: int, seconds: float, fmt: str) -> float:
     flow = load_flow(FLOW)
     rate = 24000 if fmt == "pcm24k" else 8000
     width = 2 if fmt == "pcm24k" else 1
-    chunk = width * rate * APPEND_MS // 1000
+    chunk = width * rate * append_ms // 1000
     delta = json.dumps({"type": "response.output_audio.delta", "response_id": "r", "item_id": "i",
                         "output_index": 0, "content_index": 0,
                         "delta": base64.b64encode(bytes(width * rate * DELTA_MS // 1000)).decode()})  # fmt: skip
@@ -783,6 +789,8 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip bench/media.py's runs")
     parser.add_argument("--ramp", type=float, default=None, metavar="CALLS_PER_S",
                         help="new calls a second while the calls start (default 50, 25 above 200 calls)")  # fmt: skip
+    parser.add_argument("--append-ms", type=int, default=None, metavar="MS",
+                        help="caller audio per input_audio_buffer.append (the product's default: 40)")  # fmt: skip
     parser.add_argument("--connect-timeout", type=float, default=30.0, metavar="S",
                         help="how long a call's provider session may take to open (the product's is 10 s)")  # fmt: skip
     args = parser.parse_args()
@@ -791,6 +799,7 @@ def main() -> None:
         "nice": args.nice,
         "settle_heap": not args.no_settle_heap,
         "connect_timeout": args.connect_timeout,
+        "append_ms": args.append_ms,
     }
     ms = 1000.0
     print(
@@ -814,7 +823,7 @@ def main() -> None:
             ramp=args.ramp or (50.0 if calls <= 200 else 25.0),
             **server_opts,
         )
-        low = floor(min(calls, 50), 4.0, args.format)
+        low = floor(min(calls, 50), 4.0, args.format, args.append_ms or APPEND_MS)
         print(
             f"{calls:>5} {load:>5.2f} {r['cpu'] * 100:>5.1f}% {r['per_call_s'] * ms:>13.2f}ms "
             f"{baseline * ms:>13.2f}ms {r['per_call_s'] / baseline:>5.2f} {low * ms:>4.2f}ms "

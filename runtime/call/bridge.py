@@ -8,7 +8,8 @@ Tasks (one ``asyncio.TaskGroup``, so one failure cancels the others):
 * ``provider``: provider events → playout (agent audio), engine (transcripts, function
   calls), barge-in (flush the playout, tell the provider what was really played).
 * ``clock``: ``Tick`` every second, ``Silence`` when the current node's threshold passes,
-  ``SpeechFinished`` when the playout has drained.
+  ``SpeechFinished`` when the playout has drained; it wakes only when one is due, as found
+  by the loop's shared 100 ms watch (``runtime/call/watch.py``).
 * one task per tool call (``ToolRunner``), answered to the engine and the provider.
 
 The media session paces the frames it is given; the bridge never sleeps on the audio path.
@@ -24,8 +25,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from dsl.ir import SilenceTransition
 from runtime.call.result import CallResult, Interruption, timed_visits
+from runtime.call.watch import WATCH_S, QuietTimer, shared_watch
 from runtime.engine import Engine
 from runtime.engine.events import (
     AgentSaid,
@@ -74,7 +75,6 @@ from telephony.audiosocket.session import Dtmf, MediaSession
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-WATCH_S = 0.1
 FRAME_MS = 20
 """A caller frame on the line (AudioSocket sends one every 20 ms)."""
 DRAIN_LIMIT_S = 30.0
@@ -147,8 +147,7 @@ class CallBridge:
         """(item_id, start_ms, duration_ms) of agent audio queued since the playout counter reset."""
         self._item: str | None = None
         self._speaking = False
-        self._quiet_since = time.monotonic()
-        self._silence_sent = 0
+        self._silence = QuietTimer(engine)
         self._model_calls: set[str] = set()
         self._tool_tasks: set[asyncio.Task[None]] = set()
         self._usages: list[VoiceProvider] = []
@@ -160,6 +159,9 @@ class CallBridge:
         self._pending_says = 0
         """``say`` requests sent to the provider whose speech has not finished yet."""
         self.telemetry = CallTelemetry(engine.call_id)
+        self._next_tick = 0.0
+        self._clock_due: asyncio.Future[None] | None = None
+        """Set by the shared watch when :meth:`_clock_loop` has something due."""
 
     # ---- the call ---------------------------------------------------------------------
 
@@ -387,16 +389,22 @@ class CallBridge:
             if isinstance(item, Dtmf):
                 self._quiet()
                 await self._feed(DtmfPressed(item.digit))
-            elif self.provider is not None and self._resampler is not None:
-                if batch > 1 and self._resampler.in_rate != self._resampler.out_rate:
+                continue
+            provider, resampler = self.provider, self._resampler
+            if provider is None or resampler is None:
+                continue
+            if resampler.in_rate != resampler.out_rate:
+                if batch > 1:
                     held.append(item)
                     if len(held) < batch:
                         continue
                     item = AudioFrame(b"".join(f.pcm for f in held), item.rate)
                     held.clear()
-                frame = self._resampler.process(item)
-                if frame.pcm:
-                    await self.provider.send_audio(frame)
+                item = resampler.process(item)
+            elif item.rate != resampler.in_rate:
+                resampler.process(item)  # raises: the line changed rate under the provider
+            if item.pcm:
+                await provider.send_audio(item)
         if not self._ended.is_set():
             self.result.ended_by = "caller"
             await self._feed(HungUp())
@@ -536,35 +544,47 @@ class CallBridge:
     # ---- time ---------------------------------------------------------------------------
 
     def _quiet(self) -> None:
-        self._quiet_since = time.monotonic()
-        self._silence_sent = 0
+        self._silence.reset(time.monotonic())
 
     async def _clock_loop(self) -> None:
-        next_tick = time.monotonic() + TICK_S
-        while True:
-            await asyncio.sleep(WATCH_S)
-            if self._speaking and self.media.queued_ms == 0:
-                self._speaking = False
-                self._quiet()
-                await self._feed(SpeechFinished())
-            now = time.monotonic()
-            if now >= next_tick:
-                next_tick = now + TICK_S
-                await self._feed(Tick(self._clock()))
-            if not self._speaking and not self.engine.state.ended:
-                quiet_ms = int((now - self._quiet_since) * 1000)
-                threshold = self._silence_threshold()
-                if threshold is not None and quiet_ms >= threshold * (self._silence_sent + 1):
-                    self._silence_sent += 1
-                    await self._feed(Silence(quiet_ms))
+        """``SpeechFinished``, ``Tick``, ``Silence``: checked every ``WATCH_S`` by the loop's
+        shared watch (one timer for every call), which wakes this task when one is due."""
+        self._next_tick = time.monotonic() + TICK_S
+        watch = shared_watch()
+        check = self._check_clock
+        watch.add(check)
+        try:
+            while True:
+                self._clock_due = asyncio.get_running_loop().create_future()
+                await self._clock_due
+                self._clock_due = None
+                await self._clock_step()
+        finally:
+            watch.discard(check)
 
-    def _silence_threshold(self) -> int | None:
-        if self.engine.state.node is None:
-            return None
-        for t in self.engine.node.transitions:
-            if isinstance(t, SilenceTransition):
-                return t.after_ms
-        return None
+    def _check_clock(self, now: float) -> None:
+        """From the shared watch: wake :meth:`_clock_loop` when it has something to do."""
+        due = self._clock_due
+        if due is None or due.done():
+            return
+        if (
+            now >= self._next_tick
+            or (self._speaking and self.media.queued_ms == 0)
+            or (not self._speaking and self._silence.due(now))
+        ):
+            due.set_result(None)
+
+    async def _clock_step(self) -> None:
+        if self._speaking and self.media.queued_ms == 0:
+            self._speaking = False
+            self._quiet()
+            await self._feed(SpeechFinished())
+        now = time.monotonic()
+        if now >= self._next_tick:
+            self._next_tick = now + TICK_S
+            await self._feed(Tick(self._clock()))
+        if not self._speaking and self._silence.due(now):
+            await self._feed(Silence(self._silence.fire(now)))
 
     def _note(self, role: str, text: str, **data: Any) -> None:
         entry: dict[str, Any] = {"role": role, "text": text, "node": self.engine.state.node}

@@ -114,13 +114,15 @@ class StereoRecorder:
     def caller(self, frame: AudioFrame) -> None:
         """A caller frame that arrived now."""
         channel = self._caller
-        pcm = frame.pcm if frame.rate == self.rate else channel.pcm(frame)
-        start = self._now() - len(pcm) // SAMPLE_WIDTH
-        if start - channel.samples > GAP_S * self.rate:
+        rate = self.rate
+        pcm = frame.pcm if frame.rate == rate else channel.pcm(frame)
+        n = len(pcm) // SAMPLE_WIDTH
+        start = round((self._clock() - self._t0) * rate) - n  # as _now(), without the call
+        if start - channel.samples > GAP_S * rate:
             channel.write_at(start, pcm)
         else:
             channel.file.write(pcm)
-            channel.samples += len(pcm) // SAMPLE_WIDTH
+            channel.samples += n
 
     def sent(self, frame: AudioFrame, *, continues: bool) -> None:
         """An agent frame sent to the caller now; ``continues``: right after the last one."""

@@ -14,6 +14,10 @@ with warnings.catch_warnings():
 
 from telephony.audio.frames import SAMPLE_WIDTH, AudioFrame
 
+lin2ulaw = audioop.lin2ulaw
+"""``lin2ulaw(pcm, SAMPLE_WIDTH)``: :func:`ulaw_encode` on bytes, for per-frame paths that
+should not pay a Python call for it."""
+
 
 def ulaw_encode(frame: AudioFrame) -> bytes:
     """One μ-law byte per sample."""

@@ -162,6 +162,7 @@ class MediaSession:
         seen here."""
         self._tap_deadline = -1.0
         """Deadline of the last agent frame given to the tap."""
+        self._frame_s = pacer.frame_s
         self._on_closed = on_closed
         self._ending = False
         self._abort: asyncio.TimerHandle | None = None
@@ -303,20 +304,20 @@ class MediaSession:
                 self._recorder.agent.write(AudioFrame(frame, self._buffer.wire_rate))
             tap = self.tap
             if tap is not None and not silence:
-                follows = -1e-6 < deadline - self._tap_deadline - self._pacer.frame_s < 1e-6
+                follows = -1e-6 < deadline - self._tap_deadline - self._frame_s < 1e-6
                 self._tap_deadline = deadline
-                tap.sent(checked_frame(frame, self._buffer.wire_rate), continues=follows)
+                tap.sent(checked_frame(frame, self.wire_rate), continues=follows)
         except Exception:
             log.exception("call %s: sending audio failed", self.call_id)
             self._end("internal_error")
             return False
         self._idle = silence
-        if not silence:
-            self._last_audio = now
         if silence:
             self.silence_frames += 1
-        elif self.send_times is not None:
-            self.send_times.add(deadline, time.monotonic())
+        else:
+            self._last_audio = now
+            if self.send_times is not None:
+                self.send_times.add(deadline, time.monotonic())
         return True
 
     # ---- incoming (called by the connection) --------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,8 +23,12 @@ from runtime.providers.base import (
     ResponseDone,
 )
 from runtime.providers.openai_realtime import OpenAIRealtimeProvider
+from runtime.providers.registry import Providers
+from runtime.settings import load_settings
 from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode
+from tests.call.conftest import reminder
+from tests.engines import new_engine
 from tests.standins.harness import tone
 from tests.standins.openai_realtime import OpenAIRealtimeStandin, RealtimeCall
 
@@ -291,3 +296,11 @@ async def test_append_size_is_configurable_and_20_ms_sends_each_frame() -> None:
     ] == [960] * 3
     with pytest.raises(ValueError, match="append_ms"):
         provider(standin, append_ms=0)
+
+
+def test_the_deployment_sets_the_append_size_and_keeps_40_ms_by_default() -> None:
+    engine = new_engine(reminder(), contact={}, call_id="c1", now=datetime.now(UTC))
+    settings = load_settings({"OPENAI_API_KEY": "sk-test"})
+    assert Providers(settings).voice("openai", engine).input_chunk_ms == 40  # type: ignore[attr-defined]
+    bigger = Providers(settings, openai_append_ms=80).voice("openai", engine)
+    assert bigger.input_chunk_ms == 80  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ import base64
 import itertools
 import json
 import logging
+from binascii import b2a_base64
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
@@ -61,8 +62,8 @@ from runtime.providers.openai_realtime.session import (
     verbatim_response,
 )
 from runtime.providers.stream import EventStream
-from telephony.audio.frames import AudioFrame
-from telephony.audio.g711 import ulaw_decode, ulaw_encode
+from telephony.audio.frames import SAMPLE_WIDTH, AudioFrame
+from telephony.audio.g711 import lin2ulaw, ulaw_decode
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ one core"). The price is latency: the first frame of each pair reaches the provi
 later (10 ms on average); a partial chunk is sent before any other event (so the provider
 sees the same audio in the same order against its other events), on ``flush`` and on hang-up.
 """
+_APPEND_HEAD = '{"type": "input_audio_buffer.append", "audio": "'
 SENT_EVENTS_KEPT = 64
 """Kinds of the last non-audio events sent, kept for debugging and tests (a bounded window:
 a long call sends thousands)."""
@@ -156,6 +158,7 @@ class OpenAIRealtimeProvider(EventStream):
         if append_ms <= 0:
             raise ValueError(f"append_ms must be positive, got {append_ms}")
         self._append_bytes = append_ms * BYTES_PER_MS[audio_format]
+        self._ulaw = audio_format == "pcmu"
         self.input_chunk_ms = append_ms
         """Caller audio sent per message: the bridge hands it over a chunk at a time."""
         self._audio = bytearray()
@@ -237,23 +240,25 @@ class OpenAIRealtimeProvider(EventStream):
     # ---- commands -----------------------------------------------------------------------
 
     async def send_audio(self, frame: AudioFrame) -> None:
-        if frame.rate != self.input_rate:
+        pcm, rate = frame.pcm, frame.rate  # 50 times a second: no property or helper calls
+        if rate != self.input_rate:
             raise ValueError(
-                f"openai ({self.audio_format}) expects {self.input_rate} Hz audio, got {frame.rate} Hz"
+                f"openai ({self.audio_format}) expects {self.input_rate} Hz audio, got {rate} Hz"
             )
-        audio = self._audio
-        audio += ulaw_encode(frame) if self.audio_format == "pcmu" else frame.pcm
-        self._usage.audio_in_ms += int(frame.duration_ms)
-        if len(audio) >= self._append_bytes:
+        self._audio += lin2ulaw(pcm, SAMPLE_WIDTH) if self._ulaw else pcm
+        self._usage.audio_in_ms += len(pcm) // SAMPLE_WIDTH * 1000 // rate
+        if len(self._audio) >= self._append_bytes:
             await self._send_audio()
 
     async def _send_audio(self) -> None:
         """Send the caller audio gathered so far, if any, as one append."""
-        if not self._audio:
+        audio = self._audio
+        if not audio:
             return
-        data = base64.b64encode(self._audio).decode("ascii")
-        self._audio.clear()
-        await self._send("input_audio_buffer.append", audio=data, quiet=True)
+        data = b2a_base64(audio, newline=False).decode("ascii")
+        audio.clear()
+        # The text ``json.dumps`` gives (base64 needs no escaping), without the JSON encoder.
+        await self._send_text("input_audio_buffer.append", _APPEND_HEAD + data + '"}')
 
     async def update_session(self, update: UpdateSession) -> None:
         await self._send("session.update", session=node_session(update, self._turn))
@@ -397,18 +402,21 @@ class OpenAIRealtimeProvider(EventStream):
 
     # ---- internals ----------------------------------------------------------------------
 
-    async def _send(self, kind: str, *, quiet: bool = False, **fields: Any) -> None:
+    async def _send(self, kind: str, **fields: Any) -> None:
         if self._conn is None or self._finished:
             return
-        if not quiet:
-            # Audio the caller said before this event goes first, as it would unbatched.
-            await self._send_audio()
-            self.sent_events.append(kind)
+        # Audio the caller said before this event goes first, as it would unbatched.
+        await self._send_audio()
+        self.sent_events.append(kind)
+        # Our events are plain JSON already named as the API names them; the SDK's ``send``
+        # would run its typed transform over each one (about 0.3 ms), which changes nothing.
+        await self._send_text(kind, json.dumps({"type": kind, **fields}))
+
+    async def _send_text(self, kind: str, text: str) -> None:
+        if self._conn is None or self._finished:
+            return
         try:
-            # Our events are plain JSON already named as the API names them; the SDK's
-            # ``send`` would run its typed transform over each one (about 0.3 ms, 50 times a
-            # second per call for the caller's audio), which changes nothing in them.
-            await self._conn.send_raw(json.dumps({"type": kind, **fields}))
+            await self._conn.send_raw(text)
         except Exception as exc:  # the reader reports the dropped connection
             if not self._closing:
                 log.warning("openai realtime: cannot send %s: %s", kind, _describe(exc))
