@@ -122,6 +122,8 @@ async def test_a_run_that_stops_progressing_ends_with_the_reason(
     from runtime.dryrun import run
 
     class Wedged:
+        id = "campaign/dryrun-reminder"
+
         async def result(self) -> None:
             await asyncio.Event().wait()  # the wedged server: no result, ever
 
@@ -142,11 +144,17 @@ async def test_a_run_that_stops_progressing_ends_with_the_reason(
     )
 
     flow, contacts = _demo()
+
+    async def described(client: object, campaign: str) -> str:
+        return f"{campaign} waits"
+
+    monkeypatch.setattr(run, "describe_wedge", described)
     monkeypatch.setattr(run, "STALL", timedelta(seconds=2))
     monkeypatch.setattr(run, "NUDGE", timedelta(seconds=0.5))
     ledger = Ledger(contacts, default_mix(flow), 0)
-    with pytest.raises(SimulationError, match="stopped making progress"):
+    with pytest.raises(run.ServerWedged, match="stopped making progress") as err:
         await run._result_while_progressing(env, Wedged(), ledger, NoLeaks())
+    assert "campaign/dryrun-reminder waits" in str(err.value)  # what the server was doing
     assert service.calls >= 1 and ledger.clock_nudges == service.calls  # tried to unstick it
 
 
