@@ -29,7 +29,7 @@ from runtime.dryrun.locks import LeakedLocks
 from runtime.dryrun.report import SimulationReport, build_report
 from runtime.dryrun.server import time_skipping_server
 from runtime.dryrun.timers import dry_run_runner
-from runtime.dryrun.wedge import describe_wedge
+from runtime.dryrun.wedge import describe_wedge, task_in_flight
 from runtime.workflows.campaign import CampaignWorkflow
 from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.messages import (
@@ -191,8 +191,10 @@ async def _result_while_progressing(
     After each :data:`POLL` without an activity call, the locks the test server leaked for
     contacts that outlived their campaign run are released (``runtime.dryrun.locks``; counted
     in ``ledger.leaked_locks``). As a last resort, each :data:`NUDGE` without progress time
-    skipping is unlocked once more (counted in ``ledger.clock_nudges``): a lock held for a
-    reason is released too, so a sound run needs none.
+    skipping is unlocked once more (counted in ``ledger.clock_nudges``), unless the campaign
+    has a workflow task in flight: on a loaded machine its replay can take longer than the
+    nudge's wait, and taking the lock its task holds unbalances the server's count, which later
+    throws inside a commit. A sound run needs no nudge.
     """
     result = asyncio.ensure_future(handle.result())
     seen, since, nudged = ledger.calls, clock.monotonic(), clock.monotonic()
@@ -215,6 +217,8 @@ async def _result_while_progressing(
                 continue
             if now - nudged > NUDGE.total_seconds():
                 nudged = now
+                if await task_in_flight(env.client, handle.id):
+                    continue  # its lock is held for a reason: the task is being worked on
                 try:
                     await service.unlock_time_skipping(UnlockTimeSkippingRequest())
                     ledger.clock_nudges += 1

@@ -39,6 +39,16 @@ async def describe_wedge(client: Client, campaign_workflow_id: str) -> str:
         return f"the test server did not answer a description ({err})"
 
 
+async def task_in_flight(client: Client, workflow_id: str) -> bool:
+    """Whether the workflow's current run waits on a workflow task (scheduled or started),
+    whose time-skipping lock the server holds until the task completes."""
+    try:
+        events = await _history(client, WorkflowExecution(workflow_id=workflow_id))
+    except RPCError:
+        return False
+    return bool(events) and _name(events[-1]) in HANDED_OUT
+
+
 async def _describe(client: Client, campaign_workflow_id: str) -> str:
     listed = await client.workflow_service.list_open_workflow_executions(
         ListOpenWorkflowExecutionsRequest(namespace=client.namespace, maximum_page_size=10_000)

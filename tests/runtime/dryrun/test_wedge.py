@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from runtime.dev.demo import DEMO_FLOW, read_contacts
     from runtime.dryrun import default_mix, simulate
     from runtime.dryrun.run import RESTARTS, ServerWedged, SimulationInput, contact_refs
-    from runtime.dryrun.wedge import describe_wedge
+    from runtime.dryrun.wedge import describe_wedge, task_in_flight
     from tests.temporal_env import time_skipping_env
 
 QUEUE = "wedge-test"
@@ -73,6 +73,17 @@ async def test_a_stall_is_described_by_what_the_server_holds() -> None:
         " workflow_task_scheduled",
         said,
     ), said
+
+
+async def test_a_workflow_task_in_flight_is_seen_until_it_completes() -> None:
+    async with time_skipping_env() as env:
+        handle = await env.client.start_workflow(Collects.run, 0, id="c", task_queue=QUEUE)
+
+        assert await task_in_flight(env.client, "c")  # scheduled, no worker yet
+        async with Worker(env.client, task_queue=QUEUE, workflows=[Collects]):
+            await handle.result()
+        assert not await task_in_flight(env.client, "c")
+        assert not await task_in_flight(env.client, "no-such-workflow")
 
 
 def _demo() -> SimulationInput:
