@@ -86,8 +86,10 @@ async def main() -> None:
     print(f"final within {args.days} days {report.final_within}, completed {report.completed_at}")
     print(
         f"lost results {report.lost_results}, leaked locks released {report.leaked_locks},"
-        f" clock nudges {report.clock_nudges}"
+        f" clock nudges {report.clock_nudges}, wedges (made again) {len(report.wedges)}"
     )
+    for wedge in report.wedges:
+        print(f"  wedged: {wedge}")
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (1 min)")
 
 

@@ -87,6 +87,8 @@ def campaign_simulate(
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     print_report(result, console)
+    for wedge in result.wedges:
+        console.print(f"[yellow]made again on a fresh test server: {wedge}[/]")
     console.print(f"wall time {time.perf_counter() - began:.1f} s")
     if result.outside_window or result.on_holiday:
         raise typer.Exit(1)

@@ -67,6 +67,9 @@ class SimulationReport:
     leaked_locks: int = 0
     """Time-skipping locks the test server leaked and the dry-run released
     (``runtime.dryrun.locks``)."""
+    wedges: tuple[str, ...] = ()
+    """Each earlier dry-run that wedged and was run again on a fresh server, as
+    ``runtime.dryrun.wedge`` described it; the figures above are the last run's."""
 
     @property
     def horizon(self) -> datetime:

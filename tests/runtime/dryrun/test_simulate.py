@@ -113,8 +113,9 @@ def test_cli_reports_per_day_and_zone_and_compliance(tmp_path: Path) -> None:
     assert "projected completion" in result.output
 
 
+@pytest.mark.parametrize("campaign_task_in_flight", [False, True])
 async def test_a_run_that_stops_progressing_ends_with_the_reason(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, campaign_task_in_flight: bool
 ) -> None:
     import asyncio
     from datetime import timedelta
@@ -122,6 +123,8 @@ async def test_a_run_that_stops_progressing_ends_with_the_reason(
     from runtime.dryrun import run
 
     class Wedged:
+        id = "campaign/dryrun-reminder"
+
         async def result(self) -> None:
             await asyncio.Event().wait()  # the wedged server: no result, ever
 
@@ -141,13 +144,25 @@ async def test_a_run_that_stops_progressing_ends_with_the_reason(
         client=SimpleNamespace(service_client=SimpleNamespace(test_service=service))
     )
 
-    flow, contacts = _demo()
+    async def described(client: object, campaign: str) -> str:
+        return f"{campaign} waits"
+
+    async def in_flight(client: object, campaign: str) -> bool:
+        return campaign_task_in_flight
+
+    monkeypatch.setattr(run, "describe_wedge", described)
+    monkeypatch.setattr(run, "task_in_flight", in_flight)
     monkeypatch.setattr(run, "STALL", timedelta(seconds=2))
     monkeypatch.setattr(run, "NUDGE", timedelta(seconds=0.5))
+    flow, contacts = _demo()
     ledger = Ledger(contacts, default_mix(flow), 0)
-    with pytest.raises(SimulationError, match="stopped making progress"):
+    with pytest.raises(run.ServerWedged, match="stopped making progress") as err:
         await run._result_while_progressing(env, Wedged(), ledger, NoLeaks())
-    assert service.calls >= 1 and ledger.clock_nudges == service.calls  # tried to unstick it
+    assert "campaign/dryrun-reminder waits" in str(err.value)  # what the server was doing
+    if campaign_task_in_flight:  # its lock is held for a reason: never taken
+        assert service.calls == 0 and ledger.clock_nudges == 0
+    else:  # tried to unstick it
+        assert service.calls >= 1 and ledger.clock_nudges == service.calls
 
 
 async def test_contacts_outliving_a_campaign_run_do_not_stall_the_clock(
