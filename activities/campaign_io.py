@@ -9,6 +9,8 @@ workflows retry them freely.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -46,6 +48,19 @@ class CampaignIO:
         answers it); None on a worker that places no calls."""
         self._db = pool
         self._route = route
+
+    def activities(self) -> list[Callable[..., Awaitable[object]]]:
+        """Every activity of this class, for a worker's ``activities=`` (one list, so a new
+        activity cannot be registered in one worker and forgotten in another)."""
+        return [
+            self.contacts_page,
+            self.begin_attempt,
+            self.record_result,
+            self.add_dnc,
+            self.record_state,
+            self.recover_attempt,
+            self.settle_closed,
+        ]
 
     @activity.defn(name=ActivityName.CONTACTS_PAGE)
     async def contacts_page(self, arg: ContactsPageInput) -> ContactsPage:
