@@ -40,6 +40,7 @@ import dataclasses
 import json
 import os
 import platform
+import signal
 import socket
 import sys
 import tempfile
@@ -284,7 +285,14 @@ async def campaign_rate_processes(
     return sum(per_pbx) / elapsed, sum(per_pbx), per_pbx
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (``timeout``, ``kill``) cancels the running main task, so the servers and
+    processes it started are stopped by its ``finally`` blocks instead of being orphaned."""
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+
+
 async def main_workers(count: int, concurrency: int, counts: list[int]) -> None:
+    stop_on_sigterm()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         pg = await asyncio.to_thread(start_embedded, tmp / "pg")
@@ -318,6 +326,7 @@ async def main_workers(count: int, concurrency: int, counts: list[int]) -> None:
 
 
 async def main(count: int, concurrency: int, observability: str, rounds: int) -> None:
+    stop_on_sigterm()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         pg = await asyncio.to_thread(start_embedded, tmp / "pg")

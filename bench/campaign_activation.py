@@ -40,7 +40,7 @@ from temporalio.worker import (  # noqa: E402
 )
 
 import runtime.worker  # noqa: E402
-from bench.campaign import campaign_rate  # noqa: E402
+from bench.campaign import campaign_rate, stop_on_sigterm  # noqa: E402
 from runtime.db import connect as db_connect  # noqa: E402
 from runtime.db import create_pool, migrate  # noqa: E402
 from runtime.dev.postgres import start_embedded  # noqa: E402
@@ -155,6 +155,7 @@ def show(lines: list[str]) -> None:
 
 
 async def main(count: int, hogs: int) -> None:
+    stop_on_sigterm()
     samples: list[Activation] = []
     runtime.worker.workflow_runner = lambda: TimedRunner(workflow_runner(), samples)
     with tempfile.TemporaryDirectory() as tmp_dir:
