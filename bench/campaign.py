@@ -45,8 +45,10 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -291,80 +293,91 @@ def stop_on_sigterm() -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
 
 
-async def main_workers(count: int, concurrency: int, counts: list[int]) -> None:
+@dataclasses.dataclass
+class Stack:
+    """What a campaign bench runs on: a scratch folder, the embedded PostgreSQL (migrated, with
+    a pool) and a Temporal dev server with a client."""
+
+    tmp: Path
+    pg: Any
+    server: Any
+    pool: Any
+    client: Any
+
+
+@contextlib.asynccontextmanager
+async def bench_stack() -> AsyncIterator[Stack]:
+    """Start the embedded PostgreSQL and a dev server in a scratch folder; stop both (and the
+    pool) however the bench ends, SIGTERM included (:func:`stop_on_sigterm`)."""
     stop_on_sigterm()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         pg = await asyncio.to_thread(start_embedded, tmp / "pg")
-        server = await start_dev_server(tmp / "temporal", ui=False, persistent=False)
         try:
-            conn = await db_connect(pg.url)
-            await migrate(conn)
-            await conn.close()
-            pool = await create_pool(pg.url)
-            client = await server.client()
-            print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {count} contacts, "
-                  f"pacing {concurrency}")  # fmt: skip
-            print(f"{'workers':>7} {'load':>5} {'bare /s':>8} {'campaign /s':>11} {'ratio':>6} "
-                  f"{'x 1 worker':>10}  originates per PBX")  # fmt: skip
-            first = None
-            for n in counts:
-                load = os.getloadavg()[0]
-                bare = await bare_rate(client, count)
-                rate, _, per_pbx = await campaign_rate_processes(
-                    client, pool, pg.url, server.address, tmp, count, concurrency, n
-                )
-                first = first or rate
-                print(f"{n:>7} {load:>5.2f} {bare:>8.1f} {rate:>11.1f} {rate / bare:>6.2f} "
-                      f"{rate / first:>10.2f}  {per_pbx}", flush=True)  # fmt: skip
-            await pool.close()
+            server = await start_dev_server(tmp / "temporal", ui=False, persistent=False)
+            try:
+                conn = await db_connect(pg.url)
+                await migrate(conn)
+                await conn.close()
+                pool = await create_pool(pg.url)
+                try:
+                    yield Stack(tmp, pg, server, pool, await server.client())
+                finally:
+                    await pool.close()
+            finally:
+                await server.stop()
         finally:
-            await server.stop()
             await asyncio.to_thread(pg.stop)
+
+
+async def main_workers(count: int, concurrency: int, counts: list[int]) -> None:
+    async with bench_stack() as stack:
+        print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {count} contacts, "
+              f"pacing {concurrency}")  # fmt: skip
+        print(f"{'workers':>7} {'load':>5} {'bare /s':>8} {'campaign /s':>11} {'ratio':>6} "
+              f"{'x 1 worker':>10}  originates per PBX")  # fmt: skip
+        first = None
+        for n in counts:
+            load = os.getloadavg()[0]
+            bare = await bare_rate(stack.client, count)
+            rate, _, per_pbx = await campaign_rate_processes(
+                stack.client, stack.pool, stack.pg.url, stack.server.address, stack.tmp,
+                count, concurrency, n,
+            )  # fmt: skip
+            first = first or rate
+            print(f"{n:>7} {load:>5.2f} {bare:>8.1f} {rate:>11.1f} {rate / bare:>6.2f} "
+                  f"{rate / first:>10.2f}  {per_pbx}", flush=True)  # fmt: skip
     print("load = 1-minute load average before the pair; bare = temporalio workflow+activity in "
           "this process, just before the campaign on the same dev server.")  # fmt: skip
 
 
 async def main(count: int, concurrency: int, observability: str, rounds: int) -> None:
-    stop_on_sigterm()
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        pg = await asyncio.to_thread(start_embedded, tmp / "pg")
-        server = await start_dev_server(tmp / "temporal", ui=False, persistent=False)
-        try:
-            conn = await db_connect(pg.url)
-            await migrate(conn)
-            await conn.close()
-            pool = await create_pool(pg.url)
-            client = await server.client()
-            load = os.getloadavg()[0]
-            bare = await bare_rate(client, count)
-            rows = []
-            observed = observed_client = None
-            if observability != "off":
-                observed = Observed(server.address)
-                observed_client = await observed.client()
-            await campaign_rate(client, pool, tmp, 20, concurrency, "warm-up")
-            for n in range(rounds):
-                if observability in ("off", "both"):
-                    load = os.getloadavg()[0]
-                    rate, dialled = await campaign_rate(
-                        client, pool, tmp, count, concurrency, f"bench-off-{n}"
-                    )
-                    rows.append(("off", load, rate, dialled, ""))
-                if observed is not None:
-                    load = os.getloadavg()[0]
-                    rate, dialled, spans, scrapes = await observed_rate(
-                        observed, observed_client, pool, tmp, count, concurrency, f"bench-on-{n}"
-                    )
-                    extra = f"; {spans} spans, {scrapes} scrapes"
-                    rows.append(("on", load, rate, dialled, extra))
+    async with bench_stack() as stack:
+        client, pool, tmp = stack.client, stack.pool, stack.tmp
+        load = os.getloadavg()[0]
+        bare = await bare_rate(client, count)
+        rows = []
+        observed = observed_client = None
+        if observability != "off":
+            observed = Observed(stack.server.address)
+            observed_client = await observed.client()
+        await campaign_rate(client, pool, tmp, 20, concurrency, "warm-up")
+        for n in range(rounds):
+            if observability in ("off", "both"):
+                load = os.getloadavg()[0]
+                rate, dialled = await campaign_rate(
+                    client, pool, tmp, count, concurrency, f"bench-off-{n}"
+                )
+                rows.append(("off", load, rate, dialled, ""))
             if observed is not None:
-                observed.provider.shutdown()
-            await pool.close()
-        finally:
-            await server.stop()
-            await asyncio.to_thread(pg.stop)
+                load = os.getloadavg()[0]
+                rate, dialled, spans, scrapes = await observed_rate(
+                    observed, observed_client, pool, tmp, count, concurrency, f"bench-on-{n}"
+                )
+                extra = f"; {spans} spans, {scrapes} scrapes"
+                rows.append(("on", load, rate, dialled, extra))
+        if observed is not None:
+            observed.provider.shutdown()
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()}")
     print(f"bare workflow+activity : {bare:8.1f} /s ({count} workflows)")
     for mode, load, rate, dialled, extra in rows:

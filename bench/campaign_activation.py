@@ -23,7 +23,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,11 +39,7 @@ from temporalio.worker import (  # noqa: E402
 )
 
 import runtime.worker  # noqa: E402
-from bench.campaign import campaign_rate, stop_on_sigterm  # noqa: E402
-from runtime.db import connect as db_connect  # noqa: E402
-from runtime.db import create_pool, migrate  # noqa: E402
-from runtime.dev.postgres import start_embedded  # noqa: E402
-from runtime.dev.temporal import start_dev_server  # noqa: E402
+from bench.campaign import bench_stack, campaign_rate  # noqa: E402
 from runtime.workflows import search  # noqa: E402
 from runtime.workflows.sandbox import workflow_runner  # noqa: E402
 
@@ -155,57 +150,44 @@ def show(lines: list[str]) -> None:
 
 
 async def main(count: int, hogs: int) -> None:
-    stop_on_sigterm()
     samples: list[Activation] = []
     runtime.worker.workflow_runner = lambda: TimedRunner(workflow_runner(), samples)
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        pg = await asyncio.to_thread(start_embedded, tmp / "pg")
-        server = await start_dev_server(tmp / "temporal", ui=False, persistent=False)
+    async with bench_stack() as stack:
+        client, pool, tmp = stack.client, stack.pool, stack.tmp
+        load = os.getloadavg()[0]
+        await campaign_rate(client, pool, tmp, 100, 100, "warm-up")
+        show(summary("warm-up, 100 contacts", samples, load))
+        samples.clear()
+        load = os.getloadavg()[0]
+        await campaign_rate(client, pool, tmp, count, 100, "idle")
+        show(summary(f"as is, {count} contacts", samples, load))
+        samples.clear()
+        hogging = [
+            await asyncio.create_subprocess_exec(sys.executable, "-c", HOG) for _ in range(hogs)
+        ]
         try:
-            conn = await db_connect(pg.url)
-            await migrate(conn)
-            await conn.close()
-            pool = await create_pool(pg.url)
-            client = await server.client()
+            await asyncio.sleep(1)
             load = os.getloadavg()[0]
-            await campaign_rate(client, pool, tmp, 100, 100, "warm-up")
-            show(summary("warm-up, 100 contacts", samples, load))
-            samples.clear()
-            load = os.getloadavg()[0]
-            await campaign_rate(client, pool, tmp, count, 100, "idle")
-            show(summary(f"as is, {count} contacts", samples, load))
-            samples.clear()
-            hogging = [
-                await asyncio.create_subprocess_exec(sys.executable, "-c", HOG) for _ in range(hogs)
-            ]
-            try:
-                await asyncio.sleep(1)
-                load = os.getloadavg()[0]
-                await campaign_rate(client, pool, tmp, count, 100, "hogged")
-            finally:
-                for process in hogging:
-                    process.kill()
-                    await process.wait()
-            show(summary(f"{hogs} CPU hogs, {count} contacts", samples, load))
-            # A worker that lost its cache (evicted, restarted) replays the history, one
-            # activation per workflow task, as the time-skipping test server always does.
-            samples.clear()
-            history = await client.get_workflow_handle(
-                search.campaign_workflow_id("idle")
-            ).fetch_history()
-            replayer = Replayer(
-                workflows=list(runtime.worker.WORKFLOWS),
-                data_converter=pydantic_data_converter,
-                workflow_runner=TimedRunner(workflow_runner(), samples),
-            )
-            load = os.getloadavg()[0]
-            await replayer.replay_workflow(history)
-            show(replay_summary(len(history.events), samples, load))
-            await pool.close()
+            await campaign_rate(client, pool, tmp, count, 100, "hogged")
         finally:
-            await server.stop()
-            await asyncio.to_thread(pg.stop)
+            for process in hogging:
+                process.kill()
+                await process.wait()
+        show(summary(f"{hogs} CPU hogs, {count} contacts", samples, load))
+        # A worker that lost its cache (evicted, restarted) replays the history, one
+        # activation per workflow task, as the time-skipping test server always does.
+        samples.clear()
+        history = await client.get_workflow_handle(
+            search.campaign_workflow_id("idle")
+        ).fetch_history()
+        replayer = Replayer(
+            workflows=list(runtime.worker.WORKFLOWS),
+            data_converter=pydantic_data_converter,
+            workflow_runner=TimedRunner(workflow_runner(), samples),
+        )
+        load = os.getloadavg()[0]
+        await replayer.replay_workflow(history)
+        show(replay_summary(len(history.events), samples, load))
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()}")
 
 
