@@ -1,4 +1,4 @@
-"""Semantic intent matching for the local provider: nearest example by meaning, plus exact rules.
+"""Semantic intent matching for the local provider: meaning (nearest phrase, centroid) and rules.
 
 Each intent's phrases (its examples and its description, plus the phrases of the built-in
 family it is linked to: ``families.py``) are embedded once with the offline models
@@ -356,12 +356,6 @@ class IntentMatcher:
                 boosted = min(best[n].score + self.tuning.overlap * shared, 0.9)
                 value = round(max(best[n].score, boosted), 4)
                 best[n] = Score(intent.name, value, best[n].rule, best[n].phrase)
-        answer = _short_answer(text)
-        for n, intent in enumerate(intents):
-            for phrase in intent.examples:
-                value, rule = _exact(text, phrase, answer)
-                if value > 0 and value >= best[n].score - 1e-6:
-                    best[n] = Score(intent.name, round(value, 4), rule, phrase)
         share = self.tuning.centroid
         if vector is not None and share > 0 and len(index.centroid_owners):
             sims = index.centroids @ vector
@@ -370,13 +364,19 @@ class IntentMatcher:
             for sim, n in zip(sims.tolist(), index.centroid_owners.tolist(), strict=True):
                 centroid[n] = max(centroid[n], sim)
             for n, s in enumerate(best):
-                if s.rule != "semantic" or not s.phrase:
+                if not s.phrase:
                     continue
                 value = round((1 - share) * s.score + share * centroid[n], 4)
                 detail = (
                     f"nearest {s.score:.2f} (hubness {-hub[n]:+.2f}), centroid {centroid[n]:.2f}"
                 )
                 best[n] = Score(s.intent, value, s.rule, s.phrase, detail)
+        answer = _short_answer(text)
+        for n, intent in enumerate(intents):
+            for phrase in intent.examples:
+                value, rule = _exact(text, phrase, answer)
+                if value > 0 and value >= best[n].score - 1e-6:
+                    best[n] = Score(intent.name, round(value, 4), rule, phrase)
         return sorted(best, key=lambda s: -s.score)
 
     def decide(self, text: str, intents: Sequence[IntentTransition]) -> Decision:
