@@ -2,11 +2,12 @@
 
 Intents (``flows/eval/*.nlu.yaml``): for each flow, the local provider's matcher now
 (``runtime.providers.local.semantic``: WordLlama paired with a static model distilled from
-all-MiniLM-L6-v2, built-in families, negation, word overlap, exact rules) beside its second
-pass (``semantic.SECOND_PASS``: the same over WordLlama alone, threshold 0.30), its first pass
-(``semantic.FIRST_PASS``: nearest own example, WordLlama, threshold 0.22) and the rules alone
-as they were before it (``runtime.providers.local.scoring.choose``), on the same utterances in
-the same run:
+all-MiniLM-L6-v2, built-in families, negation, word overlap, hubness-corrected nearest phrase
+mixed with the intent's centroid, exact rules) beside the provider before it
+(``semantic.THIRD_PASS``: the nearest phrase alone over the same paired model), its second pass
+(``semantic.SECOND_PASS``: WordLlama alone, threshold 0.30) and the rules alone as they were
+before any model (``runtime.providers.local.scoring.choose``), on the same utterances in the
+same run:
   top-1       the best-scored intent is the expected one (paraphrase set)
   decided     the decision is the expected intent (above the threshold, not a clarify)
   clarify     asked which of two intents was meant (semantic only)
@@ -23,10 +24,11 @@ embedding alone, and hybrid (wordllama + full-text, relative score fusion), on a
 PostgreSQL with pgvector (``--no-db`` skips it); and the in-memory knowledge base of the chat,
 the conversation tests and the studio: its former word overlap, its word ranking now, hybrid.
 
-The matcher's constants (threshold, family weight, negation penalty) were chosen on a separate
-tuning set, ``bench/nlu_dev/`` (``--dev`` prints its figures too), never on ``flows/eval/``.
+The matcher's constants were chosen on a separate tuning set, ``bench/nlu_dev/`` (``--dev``
+prints its figures too; ``--tuning-only`` prints nothing else, and ``--misses`` lists its wrong
+decisions), never on ``flows/eval/``, whose misses this script does not print.
 
-Usage: .venv/bin/python bench/nlu.py [--repeat 20] [--no-db] [--dev] [--misses]
+Usage: .venv/bin/python bench/nlu.py [--repeat 20] [--no-db] [--dev | --tuning-only] [--misses]
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from runtime.knowledge import InMemoryKnowledgeBase, KnowledgeBase, Passage
 from runtime.providers.local.evalset import NO_MATCH, EvalSet, load_all
 from runtime.providers.local.model import default_embedder, intent_embedder
 from runtime.providers.local.scoring import choose, rank
-from runtime.providers.local.semantic import FIRST_PASS, SECOND_PASS, IntentMatcher
+from runtime.providers.local.semantic import SECOND_PASS, THIRD_PASS, IntentMatcher, Tuning
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "flows" / "eval"
@@ -75,24 +77,25 @@ def _decision(matcher: IntentMatcher, case) -> tuple[str, str]:
 
 
 def intent_figures(sets: list[EvalSet], matcher: IntentMatcher, repeat: int) -> None:
-    """Per flow: the rules, the first and second passes (WordLlama alone) and the matcher now,
-    same run."""
+    """Per flow: the rules, the second pass (WordLlama alone), the provider before this
+    session (``THIRD_PASS``: the nearest phrase over the paired model) and the matcher now,
+    same run; then the totals."""
     wordllama = default_embedder()
     passes = {
-        "first": IntentMatcher(wordllama, FIRST_PASS),
         "second": IntentMatcher(wordllama, SECOND_PASS),
+        "before": IntentMatcher(tuning=THIRD_PASS),
         "now": matcher,
     }
     header = (
-        "| flow | paraphrases | top-1 rules | top-1 first pass | top-1 second pass | top-1 now"
-        " | decided rules | decided second pass | decided now | clarify now | unrelated"
-        " | no-match rules | no-match second pass | no-match now | precision rules"
-        " | precision second pass | precision now | rules p50 / p99 | second pass p99 CPU"
+        "| flow | paraphrases | top-1 rules | top-1 second pass | top-1 before | top-1 now"
+        " | decided before | decided now | clarify now | unrelated | no-match before"
+        " | no-match now | precision before | precision now | before p99 CPU"
         " | now p50 / p99 | now p99 CPU |"
     )
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
-    keys = ("rules", "first", "second", "now")
+    keys = ("rules", *passes)
+    total = {k: dict.fromkeys(keys, 0) for k in ("top", "dec", "nm", "n", "u")}
     for s in sets:
         para, unrel = s.paraphrases, s.unrelated
         top = dict.fromkeys(keys, 0)
@@ -119,20 +122,45 @@ def intent_figures(sets: list[EvalSet], matcher: IntentMatcher, repeat: int) -> 
                 nm_all[key] += decided == NO_MATCH
             clar += case.expected != NO_MATCH and got["now"][1] == "clarify"
         sem_wall, sem_cpu = _timings(lambda c: matcher.decide(c.text, c.intents), s, repeat)
-        _, second_cpu = _timings(lambda c: passes["second"].decide(c.text, c.intents), s, repeat)
-        rule_wall, _ = _timings(lambda c: choose(c.text, c.intents), s, repeat)
+        _, before_cpu = _timings(lambda c: passes["before"].decide(c.text, c.intents), s, repeat)
         n, u = len(para), len(unrel)
+        for key in keys:
+            total["top"][key] += top[key]
+            total["dec"][key] += dec[key]
+            total["nm"][key] += nm_hits[key]
+        total["n"]["now"] += n
+        total["u"]["now"] += u
         print(
-            f"| {s.name} | {n} | {_pct(top['rules'], n)} | {_pct(top['first'], n)}"
-            f" | {_pct(top['second'], n)} | **{_pct(top['now'], n)}** | {_pct(dec['rules'], n)}"
-            f" | {_pct(dec['second'], n)} | {_pct(dec['now'], n)} | {clar} | {u}"
-            f" | {_pct(nm_hits['rules'], u)} | {_pct(nm_hits['second'], u)}"
-            f" | **{_pct(nm_hits['now'], u)}** | {_pct(nm_hits['rules'], nm_all['rules'])}"
-            f" | {_pct(nm_hits['second'], nm_all['second'])}"
+            f"| {s.name} | {n} | {_pct(top['rules'], n)} | {_pct(top['second'], n)}"
+            f" | {_pct(top['before'], n)} | **{_pct(top['now'], n)}**"
+            f" | {_pct(dec['before'], n)} | {_pct(dec['now'], n)} | {clar} | {u}"
+            f" | {_pct(nm_hits['before'], u)} | **{_pct(nm_hits['now'], u)}**"
+            f" | {_pct(nm_hits['before'], nm_all['before'])}"
             f" | {_pct(nm_hits['now'], nm_all['now'])}"
-            f" | {_ms(rule_wall, 50)} / {_ms(rule_wall, 99)} | {_ms(second_cpu, 99)}"
-            f" | {_ms(sem_wall, 50)} / {_ms(sem_wall, 99)} | **{_ms(sem_cpu, 99)}** |"
+            f" | {_ms(before_cpu, 99)} | {_ms(sem_wall, 50)} / {_ms(sem_wall, 99)}"
+            f" | **{_ms(sem_cpu, 99)}** |"
         )
+    n, u = total["n"]["now"], total["u"]["now"]
+    print(
+        f"all: top-1 rules {total['top']['rules']}/{n}, second pass {total['top']['second']},"
+        f" before {total['top']['before']}, now {total['top']['now']}; decided before"
+        f" {total['dec']['before']}, now {total['dec']['now']}; unrelated no-match before"
+        f" {total['nm']['before']}/{u}, now {total['nm']['now']}/{u}"
+    )
+
+
+def index_cost(sets: list[EvalSet]) -> None:
+    """Time to build every intent set's phrase index (embedding, links, hubness, centroids),
+    on fresh matchers: before (no hubness) and now."""
+    keys = {tuple(c.intents) for s in sets for c in s.cases}
+    for label, tuning in (("before", THIRD_PASS), ("now", Tuning())):
+        m = IntentMatcher(tuning=tuning)
+        m._families()  # the family phrases are embedded once per process, not per flow
+        t0 = time.perf_counter()
+        for intents in keys:
+            m._phrases(intents)
+        ms = (time.perf_counter() - t0) * 1e3
+        print(f"phrase index of {len(keys)} intent sets, {label}: {ms:.0f} ms")
 
 
 def _timings(decide, s: EvalSet, repeat: int) -> tuple[list[float], list[float]]:
@@ -156,7 +184,9 @@ def _ms(sorted_times: list[float], percentile: int) -> str:
 
 
 def misses(sets: list[EvalSet], matcher: IntentMatcher) -> None:
-    """Every utterance the semantic matcher decides wrongly, with its two best scores."""
+    """Every utterance the semantic matcher decides wrongly, with its two best scores (the
+    tuning set's only: the evaluation sets' misses are not printed, so that nothing is chosen
+    from them)."""
     for s in sets:
         for case in s.cases:
             d = matcher.decide(case.text, case.intents)
@@ -307,8 +337,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-db", action="store_true", help="skip the knowledge figures")
-    parser.add_argument("--misses", action="store_true", help="list the wrong decisions")
+    parser.add_argument(
+        "--misses", action="store_true", help="list the tuning set's wrong decisions"
+    )
     parser.add_argument("--dev", action="store_true", help="also the tuning set (bench/nlu_dev/)")
+    parser.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="the tuning set alone, no evaluation set, no knowledge figures (for choosing)",
+    )
     args = parser.parse_args()
     print(
         f"python {platform.python_version()}, {os.cpu_count()} CPUs,"
@@ -322,22 +359,21 @@ def main() -> None:
     print(
         f"paired intent model load (distilled table built): {(time.perf_counter() - t0) * 1e3:.0f} ms"
     )
-    sets = load_all(EVAL)
     matcher = IntentMatcher()
-    t0 = time.perf_counter()
-    for s in sets:
-        for case in s.cases:
-            matcher.decide(case.text, case.intents)
-    print(
-        f"first pass (examples embedded once per intent set): {(time.perf_counter() - t0) * 1e3:.0f} ms"
-    )
-    print("\nevaluation sets (flows/eval/, held out):")
-    intent_figures(sets, matcher, args.repeat)
-    if args.misses:
-        misses(sets, matcher)
-    if args.dev:
+    dev = load_all(DEV)
+    sets = [] if args.tuning_only else load_all(EVAL)
+    index_cost(dev + sets)
+    if sets:
+        print("\nevaluation sets (flows/eval/, held out):")
+        intent_figures(sets, matcher, args.repeat)
+    if args.dev or args.tuning_only:
         print("\ntuning set (bench/nlu_dev/):")
-        intent_figures(load_all(DEV), matcher, args.repeat)
+        intent_figures(dev, matcher, args.repeat)
+        if args.misses:
+            misses(dev, matcher)
+    if args.tuning_only:
+        print(f"load average {os.getloadavg()[0]:.2f} at end")
+        return
     asyncio.run(memory_knowledge_figures())
     if not args.no_db:
         knowledge_figures()

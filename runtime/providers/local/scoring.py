@@ -53,9 +53,12 @@ class Score:
     score: float
     rule: str
     phrase: str
+    detail: str = ""
+    """How a combined score was made (``semantic``: nearest phrase, hubness, centroid)."""
 
     def explain(self) -> str:
-        return f"{self.intent}={self.score:.2f} ({self.rule} {self.phrase!r})"
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{self.intent}={self.score:.2f} ({self.rule} {self.phrase!r}{detail})"
 
 
 def score_phrase(text: str, phrase: str) -> tuple[float, str]:

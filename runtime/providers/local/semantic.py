@@ -1,4 +1,4 @@
-"""Semantic intent matching for the local provider: nearest example by meaning, plus exact rules.
+"""Semantic intent matching for the local provider: meaning (nearest phrase, centroid) and rules.
 
 Each intent's phrases (its examples and its description, plus the phrases of the built-in
 family it is linked to: ``families.py``) are embedded once with the offline models
@@ -14,13 +14,18 @@ closer to that family); the family's phrases then count as its examples at ``FAM
 
 **The combination rule.** An intent's score is the larger of
 
-* its **semantic** score: the best cosine similarity between the text and one of its phrases
-  (family phrases times ``FAMILY_WEIGHT``), times ``NEGATION_PENALTY`` when exactly one of the
-  two is negated (``negated``: "I won't pay" against "I'll pay"; a mean of token vectors
-  barely tells them apart), plus ``OVERLAP`` times the word-overlap score of its own
-  examples (``scoring``: the content words the text shares with one of them, with the same
-  negation penalty), a sum that the overlap never lifts past 0.9, where an example said as is
-  starts;
+* its **semantic** score, ``(1 - CENTROID) * nearest + CENTROID * centroid``, where
+  * *nearest* is the best similarity between the text and one of its phrases: the cosine
+    (family phrases times ``FAMILY_WEIGHT``), times ``NEGATION_PENALTY`` when exactly one of
+    the two is negated (``negated``: "I won't pay" against "I'll pay"; a mean of token vectors
+    barely tells them apart), minus the phrase's **hubness** (``index.py``: how close the
+    phrase is to common caller wordings no intent of the set owns, centred on the set's mean,
+    times ``HUBNESS``), plus ``OVERLAP`` times the word-overlap score of its own examples
+    (``scoring``: the content words the text shares with one of them, with the same negation
+    penalty), a sum that the overlap never lifts past 0.9, where an example said as is starts;
+  * *centroid* is the cosine between the text and the mean of the intent's own examples and
+    description (``index.centroids``: negated and other phrases apart, with the same negation
+    penalty);
 * its **exact** rule score (``scoring.score_phrase``), counted only where the rule is exact:
   ``contained`` (one of its own examples said as whole words, 0.9-1.0), except a bare yes/no
   phrase (``"no"`` inside ``"yep, no problem"`` is not an answer), which counts only through
@@ -58,7 +63,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dsl.ir import IntentTransition
+from runtime.providers.local.chitchat import EXAMPLES as SMALL_TALK
 from runtime.providers.local.families import FAMILIES, Family
+from runtime.providers.local.index import PhraseIndex, centroids, hubness
 from runtime.providers.local.model import Embedder, intent_embedder
 from runtime.providers.local.scoring import STOPWORDS, Score, score_phrase, words
 from runtime.providers.local.slots import NO, YES, read_yes_no
@@ -86,6 +93,14 @@ NEGATION_PENALTY = 0.75
 OVERLAP = 0.5
 """The share of the word-overlap rule (``scoring``: Dice over content words, own examples and
 description) added to an intent's semantic score."""
+HUBNESS = 0.6
+"""The weight of a phrase's hubness (``index.py``), centred on its intent set's mean, subtracted
+from its similarity. Chosen on the tuning set with ``CENTROID`` (0.5-0.75 and 3-5 neighbours
+gave within one point of each other; ``bench/README.md``, fourth session)."""
+NEIGHBOURS = 5
+"""How many of a phrase's nearest background wordings make its hubness."""
+CENTROID = 0.2
+"""The share of the intent's centroid similarity in its semantic score (0.2-0.3 alike)."""
 
 
 @dataclass(frozen=True)
@@ -101,16 +116,22 @@ class Tuning:
     family_weight: float = FAMILY_WEIGHT
     negation_penalty: float = NEGATION_PENALTY
     overlap: float = OVERLAP
+    hubness: float = HUBNESS
+    neighbours: int = NEIGHBOURS
+    centroid: float = CENTROID
 
 
-FIRST_PASS = Tuning(threshold=0.22, families=False, negation_penalty=1.0, overlap=0.0)
+FIRST_PASS = Tuning(
+    threshold=0.22, families=False, negation_penalty=1.0, overlap=0.0, hubness=0.0, centroid=0.0
+)
 """The matcher of the first pass: nearest own example or description, threshold 0.22."""
-SECOND_PASS = Tuning(threshold=0.30)
+SECOND_PASS = Tuning(threshold=0.30, hubness=0.0, centroid=0.0)
 """The matcher of the second pass, with WordLlama alone (``model.default_embedder``): families,
 negation and shared words, threshold 0.30."""
+THIRD_PASS = Tuning(hubness=0.0, centroid=0.0)
+"""The matcher of the third pass (over the paired model): the nearest phrase alone, no
+hubness, no centroid."""
 _CACHE_SIZE = 512
-_Entry = tuple[np.ndarray, tuple[str, ...], tuple[int, ...], np.ndarray, np.ndarray]
-"""An intent set's phrase matrix, phrases, owning intents, weights and negations."""
 
 
 @dataclass(frozen=True)
@@ -138,10 +159,11 @@ class IntentMatcher:
     def __init__(self, embedder: Embedder | None = None, tuning: Tuning = Tuning()) -> None:
         self._embedder = embedder
         self.tuning = tuning
-        self._index: OrderedDict[tuple, _Entry]
+        self._index: OrderedDict[tuple, PhraseIndex]
         self._index = OrderedDict()
         self._lock = threading.Lock()
         self._family_matrix: tuple[np.ndarray, tuple[int, ...], np.ndarray] | None = None
+        self._background: tuple[np.ndarray, np.ndarray] | None = None
         self._links: dict[tuple, dict[str, Family]] = {}
 
     @property
@@ -159,6 +181,17 @@ class IntentMatcher:
             negations = np.asarray([negated(p) for p in phrases], dtype=bool)
             self._family_matrix = (self.embedder.embed(phrases), owners, negations)
         return self._family_matrix
+
+    def _common_wordings(self) -> tuple[np.ndarray, np.ndarray]:
+        """The background of hubness: every family phrase and small-talk example (embedded
+        once), and the family index of each row (-1 for small talk)."""
+        if self._background is None:
+            families, owners, _ = self._families()
+            talk = [p for phrases in SMALL_TALK.values() for p in phrases]
+            matrix = np.concatenate([families, self.embedder.embed(talk)], axis=0)
+            family_of = np.asarray([*owners, *(-1 for _ in talk)], dtype=np.int64)
+            self._background = (matrix, family_of)
+        return self._background
 
     def links(self, intents: Sequence[IntentTransition]) -> dict[str, Family]:
         """The family each intent is linked to (intents no family fits are absent).
@@ -227,10 +260,10 @@ class IntentMatcher:
             return False
         return float((matrix[rows] @ self.embedder.embed_one(text)).max()) >= CONFIDENT
 
-    def _phrases(self, intents: Sequence[IntentTransition]) -> _Entry:
-        """The phrase matrix of an intent set (cached): its phrases, their intent index and
+    def _phrases(self, intents: Sequence[IntentTransition]) -> PhraseIndex:
+        """The phrase index of an intent set (cached): its phrases, their intent index and
         weight (1 for the intent's own examples and description, ``FAMILY_WEIGHT`` for the
-        phrases of its linked family)."""
+        phrases of its linked family), their hubness offsets and the intents' centroids."""
         key = tuple((i.name, i.description, i.examples) for i in intents)
         with self._lock:
             hit = self._index.get(key)
@@ -255,12 +288,37 @@ class IntentMatcher:
                 phrases.append(f"{family.name}: {phrase}")
                 owners.append(n)
                 weights.append(self.tuning.family_weight)
-        entry = (
-            self.embedder.embed(texts),
+        matrix = self.embedder.embed(texts)
+        owner = np.asarray(owners, dtype=np.int64)
+        weight = np.asarray(weights, dtype=np.float32)
+        negations = np.asarray([negated(t) for t in texts], dtype=bool)
+        offsets = np.zeros(len(texts), dtype=np.float32)
+        if self.tuning.hubness and texts:
+            background, family_of = self._common_wordings()
+            # A phrase's own family is no background to it: its intent owns those wordings.
+            own_family = np.asarray(
+                [
+                    FAMILIES.index(links[i.name]) if i.name in links else -2
+                    for i in (intents[n] for n in owners)
+                ],
+                dtype=np.int64,
+            )
+            excluded = family_of[None, :] == own_family[:, None]
+            hub = hubness(matrix, background, excluded, self.tuning.neighbours)
+            offsets = (self.tuning.hubness * (hub - hub.mean())).astype(np.float32)
+        cents, cent_owners, cent_negations = centroids(
+            matrix, owner, weight >= 1.0, negations, len(intents)
+        )
+        entry = PhraseIndex(
+            matrix,
             tuple(phrases),
             tuple(owners),
-            np.asarray(weights, dtype=np.float32),
-            np.asarray([negated(t) for t in texts], dtype=bool),
+            weight,
+            negations,
+            offsets,
+            cents,
+            cent_owners,
+            cent_negations,
         )
         with self._lock:
             self._index[key] = entry
@@ -272,18 +330,25 @@ class IntentMatcher:
         """Every intent's combined score, best first (ties keep the intents' order)."""
         if not intents:
             return []
-        matrix, phrases, owners, weights, negations = self._phrases(intents)
+        index = self._phrases(intents)
         best = [Score(i.name, 0.0, "semantic", "") for i in intents]
-        if phrases:
-            sims = (matrix @ self.embedder.embed_one(text)) * weights
-            penalty = self.tuning.negation_penalty
-            sims = np.where(negations != negated(text), sims * penalty, sims)
-            for sim, phrase, n in zip(sims.tolist(), phrases, owners, strict=True):
+        text_negated = negated(text)
+        penalty = self.tuning.negation_penalty
+        vector = self.embedder.embed_one(text) if index.phrases else None
+        hub = [0.0] * len(intents)
+        if vector is not None:
+            sims = (index.matrix @ vector) * index.weights
+            sims = np.where(index.negations != text_negated, sims * penalty, sims)
+            # Hubness re-ranks the phrases; it never lifts one past an example said as is.
+            sims = np.minimum(sims - index.offsets, 1.0)
+            for row, (sim, phrase, n) in enumerate(
+                zip(sims.tolist(), index.phrases, index.owners, strict=True)
+            ):
                 if sim > best[n].score:
                     best[n] = Score(intents[n].name, round(sim, 4), "semantic", phrase)
-        text_negated = negated(text)
+                    hub[n] = float(index.offsets[row])
         for n, intent in enumerate(intents):
-            shared = _overlap(text, text_negated, intent, self.tuning.negation_penalty)
+            shared = _overlap(text, text_negated, intent, penalty)
             if shared > 0 and best[n].score > 0:
                 # Words said as in an example add to the meaning: the static model dilutes
                 # a shared key word ("reschedule") among the others of the sentence.
@@ -291,6 +356,21 @@ class IntentMatcher:
                 boosted = min(best[n].score + self.tuning.overlap * shared, 0.9)
                 value = round(max(best[n].score, boosted), 4)
                 best[n] = Score(intent.name, value, best[n].rule, best[n].phrase)
+        share = self.tuning.centroid
+        if vector is not None and share > 0 and len(index.centroid_owners):
+            sims = index.centroids @ vector
+            sims = np.where(index.centroid_negations != text_negated, sims * penalty, sims)
+            centroid = [0.0] * len(intents)
+            for sim, n in zip(sims.tolist(), index.centroid_owners.tolist(), strict=True):
+                centroid[n] = max(centroid[n], sim)
+            for n, s in enumerate(best):
+                if not s.phrase:
+                    continue
+                value = round((1 - share) * s.score + share * centroid[n], 4)
+                detail = (
+                    f"nearest {s.score:.2f} (hubness {-hub[n]:+.2f}), centroid {centroid[n]:.2f}"
+                )
+                best[n] = Score(s.intent, value, s.rule, s.phrase, detail)
         answer = _short_answer(text)
         for n, intent in enumerate(intents):
             for phrase in intent.examples:

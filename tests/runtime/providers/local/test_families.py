@@ -3,6 +3,7 @@ copied from the evaluation sets; negation and explicit requests read as document
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from dsl import compile_file
 from runtime.providers.local.evalset import load_all, open_intents
 from runtime.providers.local.families import FAMILIES
 from runtime.providers.local.scoring import words
-from runtime.providers.local.semantic import IntentMatcher, Tuning, negated
+from runtime.providers.local.semantic import THIRD_PASS, IntentMatcher, Tuning, negated
 
 ROOT = Path(__file__).resolve().parents[4]
 FLOWS = ROOT / "flows"
@@ -148,13 +149,16 @@ def test_a_key_word_shared_with_an_example_lifts_its_intent(matcher) -> None:
     assert with_words["opt_out"] == without["opt_out"]  # shares no word with its examples
 
 
-def test_a_shared_word_under_the_opposite_negation_lifts_less(matcher) -> None:
+def test_a_shared_word_under_the_opposite_negation_lifts_less() -> None:
     flow = compile_file(str(FLOWS / "voicemail.flow.yaml")).flow
     assert flow is not None
     greet = open_intents(flow, "greet")
     text = "we will not be home that day"
-    with_words = {s.intent: s.score for s in matcher.scores(text, greet)}
-    plain = IntentMatcher(tuning=Tuning(overlap=0.0))
+    # The lift is measured on the nearest phrase alone: the centroid's share scales it, and
+    # the hubness correction brings not_home's nearest phrase close to the 0.9 cap.
+    nearest = IntentMatcher(tuning=THIRD_PASS)
+    with_words = {s.intent: s.score for s in nearest.scores(text, greet)}
+    plain = IntentMatcher(tuning=replace(THIRD_PASS, overlap=0.0))
     without = {s.intent: s.score for s in plain.scores(text, greet)}
     # "home" is shared with "I'll be home" (not negated) and "nobody will be home" (negated).
     lift_home = with_words["home"] - without["home"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dsl import compile_file
@@ -16,7 +17,13 @@ from runtime.providers.local import LocalProvider
 from runtime.providers.local.evalset import open_intents
 from runtime.providers.local.model import default_embedder
 from runtime.providers.local.provider import SORRY
-from runtime.providers.local.semantic import CONFIDENT, SECOND_PASS, THRESHOLD, IntentMatcher
+from runtime.providers.local.semantic import (
+    CONFIDENT,
+    SECOND_PASS,
+    THIRD_PASS,
+    THRESHOLD,
+    IntentMatcher,
+)
 
 FLOWS = Path(__file__).resolve().parents[4] / "flows"
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -292,3 +299,43 @@ def test_the_paired_model_understands_what_wordllama_alone_did_not(
     paired = IntentMatcher().decide(text, intents)
     assert (alone.winner.intent if alone.winner else None) == before
     assert paired.winner is not None and paired.winner.intent == now
+
+
+def _decided(matcher: IntentMatcher, text: str, intents) -> str | None:
+    d = matcher.decide(text, intents)
+    return d.winner.intent if d.winner else ("clarify" if d.clarify else None)
+
+
+@pytest.mark.parametrize(
+    ("flow_file", "node", "text", "before", "now"),
+    [
+        # bench/nlu_dev/ utterances that the nearest phrase alone got wrong
+        ("reminder.flow", "greet", "can we make it Thursday instead", "clarify", "reschedule"),
+        ("receptionist.flow", "welcome", "I need an appointment", "clarify", "book"),
+        # a hub ("I'm busy, call me back at 5pm") no longer takes unrelated text
+        ("payment_reminder.flow", "explain", "I'm on the bus", "callback", None),
+    ],
+)
+def test_hubness_and_the_centroid_decide_what_the_nearest_phrase_alone_did_not(
+    flow_file, node, text, before, now
+) -> None:
+    flow = compile_file(str(FLOWS / flow_file)).flow
+    assert flow is not None
+    intents = open_intents(flow, node)
+    assert _decided(IntentMatcher(tuning=THIRD_PASS), text, intents) == before
+    assert _decided(IntentMatcher(), text, intents) == now
+
+
+def test_hubness_offsets_are_centred_on_the_intent_set(matcher, greet) -> None:
+    index = matcher._phrases(greet)
+    assert abs(float(index.offsets.mean())) < 1e-6
+    assert float(np.abs(index.offsets).max()) > 0.01
+    # one centroid per intent and polarity its own phrases have
+    assert sorted(set(index.centroid_owners.tolist())) == list(range(len(greet)))
+
+
+async def test_the_explanation_shows_nearest_phrase_hubness_and_centroid(greet) -> None:
+    turn = await LocalProvider().turn(request("could we push it to next week", greet))
+    assert "nearest " in turn.explanation
+    assert "(hubness " in turn.explanation
+    assert "centroid " in turn.explanation
