@@ -7,6 +7,9 @@ the histories replay on today's code."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
@@ -28,7 +31,6 @@ from runtime.workflows.messages import (
     ActivityName,
     CampaignInput,
     CampaignPlan,
-    CampaignProgress,
     CampaignResult,
     ClosedOutcome,
     DialInput,
@@ -42,13 +44,12 @@ from tests.workflows.scripted import CALL_QUEUE
 from tests.workflows.test_campaign_slots import ALWAYS, until
 from tests.workflows.test_closed_contacts import _contact_row, dev_client  # noqa: F401
 
-NAME = "handed-over"
 SLEEPER, RETRIED = "c000", "c001"
 
 
-def _plan() -> CampaignPlan:
+def _plan(name: str) -> CampaignPlan:
     campaign = Campaign(
-        name=NAME,
+        name=name,
         contacts=ContactsSource(kind="csv", location="x.csv"),
         windows=ALWAYS,
         rules=(
@@ -58,98 +59,149 @@ def _plan() -> CampaignPlan:
         ),
         pacing=Pacing(max_concurrent=2),
     )
-    return CampaignPlan(NAME, f"sha256:{NAME}", campaign)
+    return CampaignPlan(name, f"sha256:{name}", campaign)
 
 
 async def _runs(client: Client, workflow_id: str) -> list[str]:
     return [w.run_id async for w in client.list_workflows(f"WorkflowId = '{workflow_id}'")]
 
 
-async def test_a_handed_over_contact_terminated_while_it_sleeps_is_settled(
-    dev_client: Client,  # noqa: F811
-    pg_pool: asyncpg.Pool,
-) -> None:
+@dataclass
+class Running:
+    started: WorkflowHandle[CampaignWorkflow, CampaignResult]
+    latest: WorkflowHandle[CampaignWorkflow, CampaignResult]
+    """The campaign's current run, whichever it is."""
+    dialled: list[DialInput]
+
+
+@asynccontextmanager
+async def _campaign(
+    client: Client, pool: asyncpg.Pool, name: str, outcomes: Callable[[DialInput, int], str]
+) -> AsyncIterator[Running]:
+    """Campaign ``name`` over contacts c000 and c001 on real workers and PostgreSQL; the PBX
+    answers ``outcomes(dial, its try)``. Its first run continues as new at once, so both
+    contacts are handed over to later runs, which check them every second."""
     flow = load_flow(REMINDER)
-    await flows.save_flow(pg_pool, flow)
-    await campaigns.create_campaign(pg_pool, NAME, flow.hash)
-    await contacts.store_contacts(pg_pool, NAME, [_contact(0), _contact(1)])
-    await campaigns.set_status(pg_pool, NAME, "running")
+    await flows.save_flow(pool, flow)
+    await campaigns.create_campaign(pool, name, flow.hash)
+    await contacts.store_contacts(pool, name, [_contact(0), _contact(1)])
+    await campaigns.set_status(pool, name, "running")
     dialled: list[DialInput] = []
 
     @activity.defn(name=ActivityName.DIAL)
     async def dial(arg: DialInput) -> DialOutcome:
         dialled.append(arg)
-        if arg.contact_id == SLEEPER:
-            return DialOutcome(arg.attempt_id, False, "busy")
-        tries = sum(1 for d in dialled if d.contact_id == RETRIED)
-        return DialOutcome(arg.attempt_id, False, "failed" if tries == 1 else "no_answer")
+        tries = sum(1 for d in dialled if d.contact_id == arg.contact_id)
+        return DialOutcome(arg.attempt_id, False, outcomes(arg, tries))
 
-    io = CampaignIO(pg_pool, WorkerRoute(CALL_QUEUE, "127.0.0.1:9092"))
-    sleeper_id = search.contact_workflow_id(NAME, SLEEPER)
+    io = CampaignIO(pool, WorkerRoute(CALL_QUEUE, "127.0.0.1:9092"))
     async with (
         Worker(
-            dev_client,
+            client,
             task_queue=SHARED_TASK_QUEUE,
             workflows=[CampaignWorkflow, ContactWorkflow],
             activities=io.activities(),
             workflow_runner=workflow_runner(),
         ),
-        Worker(dev_client, task_queue=CALL_QUEUE, activities=[dial]),
+        Worker(client, task_queue=CALL_QUEUE, activities=[dial]),
     ):
-        started = await dev_client.start_workflow(
+        started = await client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(
-                _plan(),
+                _plan(name),
                 page_size=10,
                 max_live=100,
-                history_limit=12,  # continue as new at once: both contacts are handed over
+                history_limit=12,
                 closed_check_every=timedelta(seconds=1),
             ),
-            id=search.campaign_workflow_id(NAME),
+            id=search.campaign_workflow_id(name),
             task_queue=SHARED_TASK_QUEUE,
         )
-        latest = dev_client.get_workflow_handle_for(CampaignWorkflow.run, started.id)
-        handle: WorkflowHandle[CampaignWorkflow, CampaignResult] = latest
+        latest = client.get_workflow_handle_for(CampaignWorkflow.run, started.id)
+        yield Running(started, latest, dialled)
 
-        def sleeping(p: CampaignProgress) -> bool:
-            return p.finished == 1 and sleeper_id in p.next_attempts
 
-        await until(handle, sleeping)
-        assert (await _contact_row(pg_pool, NAME, SLEEPER))[0] == "scheduled"
-        holder = (await handle.describe()).run_id
-        assert holder != started.first_execution_run_id  # the sleeper was handed over
-        # Settled by its own report, by signal, in a later run than the one that started it.
-        assert await _contact_row(pg_pool, NAME, RETRIED) == ("final", "no_answer")
+async def _handed_over_and_asleep(run: Running, name: str, pool: asyncpg.Pool) -> None:
+    sleeper = search.contact_workflow_id(name, SLEEPER)
+    await until(run.latest, lambda p: sleeper in p.next_attempts)
+    assert (await _contact_row(pool, name, SLEEPER))[0] == "scheduled"
+    holder = (await run.latest.describe()).run_id
+    assert holder != run.started.first_execution_run_id  # not the run that started it
 
-        await dev_client.get_workflow_handle(sleeper_id).terminate(reason="operator ended it")
-        await until(handle, lambda p: p.finished == 2)  # the checker's period is 1 s here
-        result = await handle.result()
 
-        runs = await _runs(dev_client, started.id)
-        histories = [
-            await dev_client.get_workflow_handle(started.id, run_id=run).fetch_history()
-            for run in runs
-        ]
-
-    assert result.outcomes == {ClosedOutcome.TERMINATED: 1, "no_answer": 1}
-    assert result.finished == 2 and result.dispatched == 2
-    assert await _contact_row(pg_pool, NAME, SLEEPER) == ("final", ClosedOutcome.TERMINATED)
-    assert (await campaigns.get_campaign(pg_pool, NAME)).status == "finished"
-    # No attempt dialled twice; the sleeper never dialled again after it was terminated.
-    assert len({d.attempt_id for d in dialled}) == len(dialled)
-    assert Counter(d.contact_id for d in dialled) == {SLEEPER: 1, RETRIED: 2}
-    [attempt] = await attempts.attempts_of(pg_pool, NAME, SLEEPER)
-    assert (attempt.status, attempt.outcome) == ("finished", "busy")  # it slept: not aborted
-
+async def _replays(client: Client, workflow_id: str) -> None:
+    """Every run of the campaign replays on today's code."""
     replayer = Replayer(
         workflows=[CampaignWorkflow, ContactWorkflow],
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(),
     )
-    assert len(histories) >= 2
-    for history in histories:
+    runs = await _runs(client, workflow_id)
+    assert len(runs) >= 2
+    for run in runs:
+        history = await client.get_workflow_handle(workflow_id, run_id=run).fetch_history()
         replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         assert replayed.replay_failure is None
+
+
+async def test_a_handed_over_contact_terminated_while_it_sleeps_is_settled(
+    dev_client: Client,  # noqa: F811
+    pg_pool: asyncpg.Pool,
+) -> None:
+    name = "handed-over"
+
+    def outcomes(dial: DialInput, tries: int) -> str:
+        if dial.contact_id == SLEEPER:
+            return "busy"  # retried in an hour
+        return "failed" if tries == 1 else "no_answer"  # retried in 2 s, then final
+
+    async with _campaign(dev_client, pg_pool, name, outcomes) as run:
+        await until(run.latest, lambda p: p.finished == 1)
+        await _handed_over_and_asleep(run, name, pg_pool)
+        # Settled by its own report, by signal, in a later run than the one that started it.
+        assert await _contact_row(pg_pool, name, RETRIED) == ("final", "no_answer")
+
+        sleeper = dev_client.get_workflow_handle(search.contact_workflow_id(name, SLEEPER))
+        await sleeper.terminate(reason="operator ended it")
+        await until(run.latest, lambda p: p.finished == 2)  # the check's period is 1 s here
+        result = await run.latest.result()
+        await _replays(dev_client, run.started.id)
+
+    assert result.outcomes == {ClosedOutcome.TERMINATED: 1, "no_answer": 1}
+    assert result.finished == 2 and result.dispatched == 2
+    assert await _contact_row(pg_pool, name, SLEEPER) == ("final", ClosedOutcome.TERMINATED)
+    assert (await campaigns.get_campaign(pg_pool, name)).status == "finished"
+    # No attempt dialled twice; the sleeper never dialled again after it was terminated.
+    assert len({d.attempt_id for d in run.dialled}) == len(run.dialled)
+    assert Counter(d.contact_id for d in run.dialled) == {SLEEPER: 1, RETRIED: 2}
+    [attempt] = await attempts.attempts_of(pg_pool, name, SLEEPER)
+    assert (attempt.status, attempt.outcome) == ("finished", "busy")  # it slept: not aborted
+
+
+async def test_a_stopped_campaign_ends_though_a_handed_over_contact_was_terminated(
+    dev_client: Client,  # noqa: F811
+    pg_pool: asyncpg.Pool,
+) -> None:
+    """The stop signal cannot reach the terminated contact, which never reports ``stopped``:
+    before the check, the campaign waited for it forever (the recorded history
+    ``campaign_handed-over-terminated``)."""
+    name = "handed-over-stop"
+    async with _campaign(dev_client, pg_pool, name, lambda dial, tries: "busy") as run:
+        await until(run.latest, lambda p: len(p.next_attempts) == 2)
+        await _handed_over_and_asleep(run, name, pg_pool)
+
+        sleeper = dev_client.get_workflow_handle(search.contact_workflow_id(name, SLEEPER))
+        await sleeper.terminate(reason="operator ended it")
+        await run.latest.signal(CampaignWorkflow.stop)
+        await until(run.latest, lambda p: p.finished == 2)
+        result = await run.latest.result()
+        await _replays(dev_client, run.started.id)
+
+    assert result.outcomes == {ClosedOutcome.TERMINATED: 1} and result.stopped == 1
+    assert await _contact_row(pg_pool, name, SLEEPER) == ("final", ClosedOutcome.TERMINATED)
+    assert (await _contact_row(pg_pool, name, RETRIED))[0] == "stopped"
+    assert (await campaigns.get_campaign(pg_pool, name)).status == "stopped"
+    assert Counter(d.contact_id for d in run.dialled) == {SLEEPER: 1, RETRIED: 1}
 
 
 async def test_describing_answers_only_workflows_that_closed_without_completing(
