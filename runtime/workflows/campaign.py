@@ -268,10 +268,15 @@ class CampaignWorkflow:
             else:  # closed while it queued: it waits for the next one in its own workflow
                 without.append(contact)
         s.recent_grants = state.recent_grants
-        await asyncio.gather(
+        undelivered, _ = await asyncio.gather(
             self._signal_all(SignalName.DIAL_GRANTED, granted),
             self._start_contacts(without + with_slot, granted=with_slot),
         )
+        gone = [wid for wid in undelivered if wid in self._handed_over]
+        if gone and self._checker is not None:
+            await self._settle_if_closed(gone)
+            # Not closed after all (the signal failed otherwise): it asks again.
+            s.waiting.extend(wid for wid in gone if wid in s.live and wid not in s.waiting)
 
     async def _start_contacts(self, contacts: list[ContactRef], granted: list[ContactRef]) -> None:
         """Start one contact workflow each, together (one workflow task, not one per contact);
@@ -363,7 +368,6 @@ class CampaignWorkflow:
 
         Temporal does not carry child workflows across continue-as-new, so nothing tells
         this run that one of them closed; one that completed reported by signal first."""
-        plan, s = self._in.plan, self._s
         while True:
             try:
                 await workflow.wait_condition(
@@ -372,27 +376,33 @@ class CampaignWorkflow:
                 return  # each one settled: nothing left to look after
             except TimeoutError:
                 pass
-            ids = [wid for wid in s.live if wid in self._handed_over]  # in a replayable order
-            for start in range(0, len(ids), HANDED_OVER_BATCH):
-                found = await workflow.execute_local_activity(
-                    ActivityName.DESCRIBE_CONTACTS,
-                    HandedOverCheck(ids[start : start + HANDED_OVER_BATCH]),
-                    start_to_close_timeout=IO_TIMEOUT,
-                    retry_policy=IO_RETRY,
-                    result_type=HandedOverStatus,
+            # In the order of ``live``, not of the set: the same on every replay.
+            await self._settle_if_closed([w for w in self._s.live if w in self._handed_over])
+
+    async def _settle_if_closed(self, workflow_ids: list[str]) -> None:
+        """Ask Temporal how these contacts (started by an earlier run) stand, and settle
+        those whose workflow closed without reporting."""
+        plan, s = self._in.plan, self._s
+        for start in range(0, len(workflow_ids), HANDED_OVER_BATCH):
+            found = await workflow.execute_local_activity(
+                ActivityName.DESCRIBE_CONTACTS,
+                HandedOverCheck(workflow_ids[start : start + HANDED_OVER_BATCH]),
+                start_to_close_timeout=IO_TIMEOUT,
+                retry_policy=IO_RETRY,
+                result_type=HandedOverStatus,
+            )
+            for closed in found.closed:
+                if closed.workflow_id not in s.live:  # settled while we asked
+                    continue
+                workflow.logger.warning(
+                    "contact %s, handed over, closed without reporting: %s",
+                    closed.workflow_id,
+                    closed.detail,
                 )
-                for closed in found.closed:
-                    if closed.workflow_id not in s.live:  # settled while we asked
-                        continue
-                    workflow.logger.warning(
-                        "contact %s, handed over, closed without reporting: %s",
-                        closed.workflow_id,
-                        closed.detail,
-                    )
-                    contact_id = search.contact_id_of(plan.name, closed.workflow_id, plan.tenant)
-                    await self._settle_closed(
-                        closed.workflow_id, contact_id, closed.outcome, closed.detail
-                    )
+                contact_id = search.contact_id_of(plan.name, closed.workflow_id, plan.tenant)
+                await self._settle_closed(
+                    closed.workflow_id, contact_id, closed.outcome, closed.detail
+                )
 
     async def _hand_over_children(self) -> None:
         """Before continuing as new: the next run cannot watch this run's children, so each
@@ -452,7 +462,10 @@ class CampaignWorkflow:
                 if signal == SignalName.DIAL_GRANTED and wid not in self._children:
                     # Started by an earlier run and closed without reporting: nothing else
                     # will free its slot. (This run's children are settled by their watch.)
-                    self._settle(wid, ClosedOutcome.GONE, stopped=False)
+                    if self._checker is not None:  # its row too: ``_grant_slots`` asks how
+                        self._free(wid)
+                    else:
+                        self._settle(wid, ClosedOutcome.GONE, stopped=False)
         return undelivered
 
 

@@ -6,8 +6,9 @@ the histories replay on today's code."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,7 +48,7 @@ from tests.workflows.test_closed_contacts import _contact_row, dev_client  # noq
 SLEEPER, RETRIED = "c000", "c001"
 
 
-def _plan(name: str) -> CampaignPlan:
+def _plan(name: str, max_concurrent: int) -> CampaignPlan:
     campaign = Campaign(
         name=name,
         contacts=ContactsSource(kind="csv", location="x.csv"),
@@ -57,7 +58,7 @@ def _plan(name: str) -> CampaignPlan:
             OutcomeRule("failed", "retry", delay_ms=2_000, max_attempts=1),
             OutcomeRule("no_answer", "final"),
         ),
-        pacing=Pacing(max_concurrent=2),
+        pacing=Pacing(max_concurrent=max_concurrent),
     )
     return CampaignPlan(name, f"sha256:{name}", campaign)
 
@@ -76,11 +77,18 @@ class Running:
 
 @asynccontextmanager
 async def _campaign(
-    client: Client, pool: asyncpg.Pool, name: str, outcomes: Callable[[DialInput, int], str]
+    client: Client,
+    pool: asyncpg.Pool,
+    name: str,
+    outcomes: Callable[[DialInput, int], Awaitable[str]],
+    *,
+    max_concurrent: int = 2,
+    check_every: timedelta = timedelta(seconds=1),
 ) -> AsyncIterator[Running]:
     """Campaign ``name`` over contacts c000 and c001 on real workers and PostgreSQL; the PBX
-    answers ``outcomes(dial, its try)``. Its first run continues as new at once, so both
-    contacts are handed over to later runs, which check them every second."""
+    answers ``outcomes(dial, its try)``. Its first run continues as new at once, so the
+    contacts it started are handed over to later runs, which check them every
+    ``check_every``."""
     flow = load_flow(REMINDER)
     await flows.save_flow(pool, flow)
     await campaigns.create_campaign(pool, name, flow.hash)
@@ -92,7 +100,7 @@ async def _campaign(
     async def dial(arg: DialInput) -> DialOutcome:
         dialled.append(arg)
         tries = sum(1 for d in dialled if d.contact_id == arg.contact_id)
-        return DialOutcome(arg.attempt_id, False, outcomes(arg, tries))
+        return DialOutcome(arg.attempt_id, False, await outcomes(arg, tries))
 
     io = CampaignIO(pool, WorkerRoute(CALL_QUEUE, "127.0.0.1:9092"))
     async with (
@@ -108,11 +116,11 @@ async def _campaign(
         started = await client.start_workflow(
             CampaignWorkflow.run,
             CampaignInput(
-                _plan(name),
+                _plan(name, max_concurrent),
                 page_size=10,
                 max_live=100,
                 history_limit=12,
-                closed_check_every=timedelta(seconds=1),
+                closed_check_every=check_every,
             ),
             id=search.campaign_workflow_id(name),
             task_queue=SHARED_TASK_QUEUE,
@@ -121,12 +129,20 @@ async def _campaign(
         yield Running(started, latest, dialled)
 
 
+async def _continued(run: Running) -> None:
+    """Until the campaign runs in a later run than the one that started the contacts."""
+    for _ in range(300):
+        if (await run.latest.describe()).run_id != run.started.first_execution_run_id:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the campaign never continued as new")
+
+
 async def _handed_over_and_asleep(run: Running, name: str, pool: asyncpg.Pool) -> None:
     sleeper = search.contact_workflow_id(name, SLEEPER)
     await until(run.latest, lambda p: sleeper in p.next_attempts)
     assert (await _contact_row(pool, name, SLEEPER))[0] == "scheduled"
-    holder = (await run.latest.describe()).run_id
-    assert holder != run.started.first_execution_run_id  # not the run that started it
+    await _continued(run)  # so a later run than the one that started it holds it
 
 
 async def _replays(client: Client, workflow_id: str) -> None:
@@ -150,7 +166,7 @@ async def test_a_handed_over_contact_terminated_while_it_sleeps_is_settled(
 ) -> None:
     name = "handed-over"
 
-    def outcomes(dial: DialInput, tries: int) -> str:
+    async def outcomes(dial: DialInput, tries: int) -> str:
         if dial.contact_id == SLEEPER:
             return "busy"  # retried in an hour
         return "failed" if tries == 1 else "no_answer"  # retried in 2 s, then final
@@ -186,7 +202,11 @@ async def test_a_stopped_campaign_ends_though_a_handed_over_contact_was_terminat
     before the check, the campaign waited for it forever (the recorded history
     ``campaign_handed-over-terminated``)."""
     name = "handed-over-stop"
-    async with _campaign(dev_client, pg_pool, name, lambda dial, tries: "busy") as run:
+
+    async def busy(dial: DialInput, tries: int) -> str:
+        return "busy"
+
+    async with _campaign(dev_client, pg_pool, name, busy) as run:
         await until(run.latest, lambda p: len(p.next_attempts) == 2)
         await _handed_over_and_asleep(run, name, pg_pool)
 
@@ -201,6 +221,45 @@ async def test_a_stopped_campaign_ends_though_a_handed_over_contact_was_terminat
     assert await _contact_row(pg_pool, name, SLEEPER) == ("final", ClosedOutcome.TERMINATED)
     assert (await _contact_row(pg_pool, name, RETRIED))[0] == "stopped"
     assert (await campaigns.get_campaign(pg_pool, name)).status == "stopped"
+    assert Counter(d.contact_id for d in run.dialled) == {SLEEPER: 1, RETRIED: 1}
+
+
+async def test_a_dial_slot_granted_to_a_terminated_handed_over_contact_settles_it(
+    dev_client: Client,  # noqa: F811
+    pg_pool: asyncpg.Pool,
+) -> None:
+    """One slot: c000 (started by the first run) waits for it behind c001's call and is
+    terminated meanwhile. The slot granted to it when the call ends cannot reach it; the run
+    settles it then, row and all, long before its periodic check (an hour here)."""
+    name = "handed-over-grant"
+    release = asyncio.Event()
+
+    async def outcomes(dial: DialInput, tries: int) -> str:
+        if dial.contact_id == SLEEPER:
+            return "failed"  # retried in 2 s: it asks for the slot c001 holds
+        while not release.is_set():  # c001's call lasts until the test ends it
+            activity.heartbeat()
+            await asyncio.sleep(0.05)
+        return "no_answer"
+
+    async with _campaign(
+        dev_client, pg_pool, name, outcomes, max_concurrent=1, check_every=timedelta(hours=1)
+    ) as run:
+        # c000 dialled once and asks for the slot again; c001 (started with it) is in its call.
+        await until(run.latest, lambda p: len(run.dialled) == 2 and p.waiting_slot == 1)
+        assert [d.contact_id for d in run.dialled] == [SLEEPER, RETRIED]
+        await _continued(run)
+
+        sleeper = dev_client.get_workflow_handle(search.contact_workflow_id(name, SLEEPER))
+        await sleeper.terminate(reason="operator ended it")
+        release.set()
+        await until(run.latest, lambda p: p.finished == 2)
+        result = await run.latest.result()
+        await _replays(dev_client, run.started.id)
+
+    assert result.outcomes == {ClosedOutcome.TERMINATED: 1, "no_answer": 1}
+    assert await _contact_row(pg_pool, name, SLEEPER) == ("final", ClosedOutcome.TERMINATED)
+    assert (await campaigns.get_campaign(pg_pool, name)).status == "finished"
     assert Counter(d.contact_id for d in run.dialled) == {SLEEPER: 1, RETRIED: 1}
 
 
