@@ -10,8 +10,8 @@ stopped) gives the slot back, and so does the contact workflow closing: the camp
 the children it started, so one terminated or failed while holding a slot frees it. Contacts
 an earlier run started (before it continued as new) are not its children: it asks Temporal
 how they stand every ``closed_check_every`` and settles those that closed without reporting.
-The whole state is one dataclass (:class:`CampaignState`), carried across continue-as-new, so history
-stays bounded however many contacts the campaign has.
+The whole state is one dataclass (:class:`CampaignState`), carried across continue-as-new, so
+history stays bounded however many contacts the campaign has.
 """
 
 from __future__ import annotations
