@@ -15,6 +15,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.contact_watch import describe_contacts
 from dsl.outcomes import TelephonyOutcome
 from runtime.db import attempts, contacts, dnc
 from runtime.workflows.messages import (
@@ -60,6 +61,7 @@ class CampaignIO:
             self.record_state,
             self.recover_attempt,
             self.settle_closed,
+            describe_contacts,
         ]
 
     @activity.defn(name=ActivityName.CONTACTS_PAGE)
@@ -133,15 +135,11 @@ class CampaignIO:
 
     @activity.defn(name=ActivityName.SETTLE_CLOSED)
     async def settle_closed(self, arg: ClosedContact) -> None:
-        """Settle a contact whose workflow closed without doing so; a contact already settled
-        (it recorded its end before it was terminated) keeps its own outcome."""
-        await contacts.update_contact_state(
-            self._db,
-            arg.campaign,
-            arg.contact_id,
-            status="final",
-            outcome=arg.outcome,
-            unless_settled=True,
+        """Settle a contact whose workflow closed without doing so, and its attempt left open
+        if it closed mid-call (``aborted``); a contact already settled (it recorded its end
+        before it was terminated) keeps its own outcome."""
+        await attempts.settle_closed_contact(
+            self._db, arg.campaign, arg.contact_id, outcome=arg.outcome, detail=arg.detail
         )
 
     @activity.defn(name=ActivityName.ADD_DNC)

@@ -18,7 +18,9 @@ import asyncpg
 from runtime.db import events
 from runtime.db.types import Db, acquire
 
-AttemptStatus = Literal["dialing", "answered", "finished", "unknown"]
+AttemptStatus = Literal["dialing", "answered", "finished", "unknown", "aborted"]
+"""``aborted``: its contact workflow closed mid-call (:func:`settle_closed_contact`)."""
+ABORTED = "aborted"
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,41 @@ async def settle_attempt(
         if settled and contact_status in events.SETTLED:
             await events.contact_settled(conn, campaign, contact)
     return bool(settled)
+
+
+async def settle_closed_contact(
+    db: Db, campaign: str, contact: str, *, outcome: str, detail: str
+) -> bool:
+    """Settle a contact whose workflow closed without recording its end (terminated, failed,
+    timed out), in one transaction with the webhook events a settled contact emits.
+
+    Its attempt still open (it closed mid-call) ends ``aborted``, its outcome ``aborted`` and
+    ``detail`` saying how and why: nothing else would end it, and an originated attempt not
+    ended holds its PBX line. The contact ends ``final`` with ``outcome``, unless it is
+    settled already (it recorded its end, then was terminated: its own outcome stands).
+    Idempotent; ``True`` when this call settled the contact."""
+    async with acquire(db) as conn, conn.transaction():
+        await conn.execute(
+            "UPDATE attempts SET status = $3, outcome = $3, detail = $4,"
+            " ended_at = coalesce(ended_at, now())"
+            " WHERE campaign = $1 AND contact = $2 AND status IN ('dialing', 'answered')",
+            campaign,
+            contact,
+            ABORTED,
+            detail,
+        )
+        result = await conn.execute(
+            "UPDATE contacts SET status = 'final', outcome = $3, next_attempt_at = NULL,"
+            " updated_at = now()"
+            " WHERE campaign = $1 AND id = $2 AND status NOT IN ('final', 'stopped')",
+            campaign,
+            contact,
+            outcome,
+        )
+        settled = result.endswith(" 1")
+        if settled:
+            await events.contact_settled(conn, campaign, contact)
+    return settled
 
 
 async def get_attempt(db: Db, attempt_id: str) -> AttemptRow | None:

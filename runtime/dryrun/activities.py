@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from temporalio import activity
 
+from activities.contact_watch import describe_contacts
 from runtime.dryrun.callees import OutcomeMix, answered
 from runtime.workflows.messages import (
     ActivityName,
@@ -139,6 +140,7 @@ class Ledger:
             record_state,
             recover_attempt,
             settle_closed,
+            describe_contacts,  # the real one: it asks the test server
         ]
 
     def call_activities(self) -> list[Callable]:

@@ -56,6 +56,10 @@ contact that then ends after its campaign run leaks a lock (``runtime.dryrun.loc
 the message size: the test server delivers a workflow task whose history is far over 4 MiB
 (``tests/runtime/dryrun/test_wedge.py``)."""
 
+CLOSED_CHECK = timedelta(days=1)
+"""How often a campaign run holding contacts an earlier run handed over asks whether any closed
+without reporting (5 minutes live). Nothing terminates a dry run's contacts, so the check only
+costs here: each one describes every handed-over contact, with the test server's clock still."""
 
 STALL = timedelta(seconds=60)
 """Wall time without any activity call after which a dry-run is declared wedged: the test
@@ -173,7 +177,11 @@ async def _run_once(arg: SimulationInput, ledger: Ledger) -> tuple[CampaignPlan,
             handle = await client.start_workflow(
                 CampaignWorkflow.run,
                 CampaignInput(
-                    plan, page_size=100, max_live=arg.max_live, history_limit=HISTORY_LIMIT
+                    plan,
+                    page_size=100,
+                    max_live=arg.max_live,
+                    history_limit=HISTORY_LIMIT,
+                    closed_check_every=CLOSED_CHECK,
                 ),
                 id=campaign_workflow_id(plan.name),
                 task_queue=SHARED_TASK_QUEUE,

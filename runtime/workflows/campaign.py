@@ -7,9 +7,11 @@ campaign's queue): its first attempt costs no slot request. A contact whose wind
 starts at once and waits in its own workflow; it, and any retry, asks for a slot when ready
 (``contact_update`` with ``waiting_slot``). Any later report (scheduled, waiting_slot, final,
 stopped) gives the slot back, and so does the contact workflow closing: the campaign watches
-the children it started, so one terminated or failed while holding a slot frees it. The whole
-state is one dataclass (:class:`CampaignState`), carried across continue-as-new, so history
-stays bounded however many contacts the campaign has.
+the children it started, so one terminated or failed while holding a slot frees it. Contacts
+an earlier run started (before it continued as new) are not its children: it asks Temporal
+how they stand every ``closed_check_every`` and settles those that closed without reporting.
+The whole state is one dataclass (:class:`CampaignState`), carried across continue-as-new, so
+history stays bounded however many contacts the campaign has.
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ with workflow.unsafe.imports_passed_through():
         CampaignProgress,
         CampaignResult,
         ClosedContact,
+        ClosedOutcome,
         ContactInput,
         ContactRef,
         ContactResult,
         ContactsPage,
         ContactsPageInput,
         ContactUpdate,
+        HandedOverCheck,
+        HandedOverStatus,
         LiveContact,
         QueryName,
         SignalName,
@@ -50,6 +55,11 @@ HAND_OVER = timedelta(minutes=1)
 """How long a run about to continue as new waits to see a closed child's end."""
 SETTLE_CLOSED_CONTACTS = "settle-closed-contacts"
 """Patch: a contact whose workflow closed without reporting has its row settled too."""
+CHECK_HANDED_OVER = "check-handed-over-contacts"
+"""Patch: a run looks for contacts handed over by an earlier run that closed without
+reporting (``_check_handed_over``)."""
+HANDED_OVER_BATCH = 200
+"""Contact workflows described per activity (``describe_contact_workflows``)."""
 
 
 def pacing_problems(pacing: Pacing) -> list[str]:
@@ -78,6 +88,9 @@ class CampaignWorkflow:
         self._children: dict[str, asyncio.Task[None]] = {}
         """Contacts this run started, watched until their workflow closes (not carried across
         continue-as-new: those report by signal)."""
+        self._handed_over = set(arg.state.live)
+        """Contacts an earlier run started, still live: this run cannot see them close."""
+        self._checker: asyncio.Task[None] | None = None
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -157,6 +170,8 @@ class CampaignWorkflow:
     async def run(self, arg: CampaignInput) -> CampaignResult:
         s = self._s
         stop_sent = False
+        if self._handed_over and workflow.patched(CHECK_HANDED_OVER):
+            self._checker = asyncio.create_task(self._check_handed_over())
         while True:
             # Cleared before the work below: a signal that lands while it awaits wakes us again.
             self._wake = False
@@ -253,10 +268,15 @@ class CampaignWorkflow:
             else:  # closed while it queued: it waits for the next one in its own workflow
                 without.append(contact)
         s.recent_grants = state.recent_grants
-        await asyncio.gather(
+        undelivered, _ = await asyncio.gather(
             self._signal_all(SignalName.DIAL_GRANTED, granted),
             self._start_contacts(without + with_slot, granted=with_slot),
         )
+        gone = [wid for wid in undelivered if wid in self._handed_over]
+        if gone and self._checker is not None:
+            await self._settle_if_closed(gone)
+            # Not closed after all (the signal failed otherwise): it asks again.
+            s.waiting.extend(wid for wid in gone if wid in s.live and wid not in s.waiting)
 
     async def _start_contacts(self, contacts: list[ContactRef], granted: list[ContactRef]) -> None:
         """Start one contact workflow each, together (one workflow task, not one per contact);
@@ -321,19 +341,68 @@ class CampaignWorkflow:
             workflow.logger.warning("contact %s closed without reporting: %s", wid, err.cause)
             outcome = _closed_without_report(err)
             if workflow.patched(SETTLE_CLOSED_CONTACTS):
-                # Before settling it here: once the last contact settles the run may end,
-                # and a local activity still pending then would never run.
-                await workflow.execute_local_activity(
-                    ActivityName.SETTLE_CLOSED,
-                    ClosedContact(self._in.plan.name, contact_id, outcome),
-                    start_to_close_timeout=IO_TIMEOUT,
-                    retry_policy=IO_RETRY,
-                )
-            self._settle(wid, outcome, stopped=False)
+                await self._settle_closed(wid, contact_id, outcome, str(err.cause or err))
+            else:
+                self._settle(wid, outcome, stopped=False)
         else:
             self._settle(wid, result.outcome, stopped=result.status == "stopped")
         finally:
             self._children.pop(wid, None)
+
+    async def _settle_closed(self, wid: str, contact_id: str, outcome: str, detail: str) -> None:
+        """Settle a contact whose workflow closed without reporting, and its row (its attempt
+        too, if it closed mid-call)."""
+        # The row before the count: once the last contact settles the run may end, and a
+        # local activity still pending then would never run.
+        await workflow.execute_local_activity(
+            ActivityName.SETTLE_CLOSED,
+            ClosedContact(self._in.plan.name, contact_id, outcome, detail),
+            start_to_close_timeout=IO_TIMEOUT,
+            retry_policy=IO_RETRY,
+        )
+        self._settle(wid, outcome, stopped=False)
+
+    async def _check_handed_over(self) -> None:
+        """Every ``closed_check_every`` while this run holds contacts an earlier run started,
+        settle those whose workflow closed without reporting (terminated while it slept, say).
+
+        Temporal does not carry child workflows across continue-as-new, so nothing tells
+        this run that one of them closed; one that completed reported by signal first."""
+        while True:
+            try:
+                await workflow.wait_condition(
+                    lambda: not self._handed_over, timeout=self._in.closed_check_every
+                )
+                return  # each one settled: nothing left to look after
+            except TimeoutError:
+                pass
+            # In the order of ``live``, not of the set: the same on every replay.
+            await self._settle_if_closed([w for w in self._s.live if w in self._handed_over])
+
+    async def _settle_if_closed(self, workflow_ids: list[str]) -> None:
+        """Ask Temporal how these contacts (started by an earlier run) stand, and settle
+        those whose workflow closed without reporting."""
+        plan, s = self._in.plan, self._s
+        for start in range(0, len(workflow_ids), HANDED_OVER_BATCH):
+            found = await workflow.execute_local_activity(
+                ActivityName.DESCRIBE_CONTACTS,
+                HandedOverCheck(workflow_ids[start : start + HANDED_OVER_BATCH]),
+                start_to_close_timeout=IO_TIMEOUT,
+                retry_policy=IO_RETRY,
+                result_type=HandedOverStatus,
+            )
+            for closed in found.closed:
+                if closed.workflow_id not in s.live:  # settled while we asked
+                    continue
+                workflow.logger.warning(
+                    "contact %s, handed over, closed without reporting: %s",
+                    closed.workflow_id,
+                    closed.detail,
+                )
+                contact_id = search.contact_id_of(plan.name, closed.workflow_id, plan.tenant)
+                await self._settle_closed(
+                    closed.workflow_id, contact_id, closed.outcome, closed.detail
+                )
 
     async def _hand_over_children(self) -> None:
         """Before continuing as new: the next run cannot watch this run's children, so each
@@ -348,12 +417,13 @@ class CampaignWorkflow:
         except TimeoutError:
             for wid in undelivered:
                 if wid in self._children:
-                    self._settle(wid, "workflow_gone", stopped=False)
+                    self._settle(wid, ClosedOutcome.GONE, stopped=False)
 
     def _settle(self, wid: str, outcome: str | None, *, stopped: bool) -> None:
         """The contact is done (once, whichever of its report and its closing comes first)."""
         s = self._s
         self._free(wid)
+        self._handed_over.discard(wid)
         if s.live.pop(wid, None) is None:
             return
         s.finished += 1
@@ -392,16 +462,19 @@ class CampaignWorkflow:
                 if signal == SignalName.DIAL_GRANTED and wid not in self._children:
                     # Started by an earlier run and closed without reporting: nothing else
                     # will free its slot. (This run's children are settled by their watch.)
-                    self._settle(wid, "workflow_gone", stopped=False)
+                    if self._checker is not None:  # its row too: ``_grant_slots`` asks how
+                        self._free(wid)
+                    else:
+                        self._settle(wid, ClosedOutcome.GONE, stopped=False)
         return undelivered
 
 
 def _closed_without_report(err: ChildWorkflowError) -> str:
     cause = err.cause
     if isinstance(cause, temporal_errors.TerminatedError):
-        return "workflow_terminated"
+        return ClosedOutcome.TERMINATED
     if isinstance(cause, temporal_errors.TimeoutError):
-        return "workflow_timed_out"
+        return ClosedOutcome.TIMED_OUT
     if isinstance(cause, temporal_errors.CancelledError):
-        return "workflow_cancelled"
-    return "workflow_failed"
+        return ClosedOutcome.CANCELLED
+    return ClosedOutcome.FAILED

@@ -8,7 +8,7 @@ themselves under the same names, clients signal and query by :class:`SignalName`
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import pydantic.dataclasses
@@ -44,6 +44,8 @@ class ActivityName:
     """Read back from PostgreSQL what became of an attempt whose result was lost."""
     SETTLE_CLOSED = "settle_closed_contact"
     """Campaign: settle the row of a contact whose workflow closed without reporting."""
+    DESCRIBE_CONTACTS = "describe_contact_workflows"
+    """Campaign: which contacts handed over by an earlier run closed without reporting."""
 
 
 class SignalName:
@@ -164,6 +166,9 @@ class CampaignInput:
     state: CampaignState = field(default_factory=CampaignState)
     history_limit: int = 8_000
     """Continue as new past this many events even if the server does not suggest it yet."""
+    closed_check_every: timedelta = timedelta(minutes=5)
+    """How often a run holding contacts an earlier run started asks Temporal whether any
+    closed without reporting (``CampaignWorkflow._check_handed_over``)."""
 
 
 @dataclass
@@ -380,16 +385,53 @@ class ContactState:
     outcome: str | None = None
 
 
+class ClosedOutcome:
+    """How a contact whose workflow closed without reporting ends (its contact row's outcome
+    and its campaign's count)."""
+
+    TERMINATED = "workflow_terminated"
+    FAILED = "workflow_failed"
+    TIMED_OUT = "workflow_timed_out"
+    CANCELLED = "workflow_cancelled"
+    GONE = "workflow_gone"
+    """Temporal no longer knows the workflow (closed, then removed after its retention)."""
+
+
 @dataclass
 class ClosedContact:
     """A contact whose workflow closed without settling its row (terminated by an operator,
-    failed, timed out): the campaign settles it ``final`` with ``outcome`` saying how."""
+    failed, timed out): the campaign settles it ``final`` with ``outcome`` saying how, and
+    its attempt still open (if it closed mid-call) ``aborted``."""
 
     campaign: str
     contact_id: str
     outcome: str
-    """``workflow_terminated``, ``workflow_failed``, ``workflow_timed_out`` or
-    ``workflow_cancelled``."""
+    """A :class:`ClosedOutcome`."""
+    detail: str = ""
+    """Why, as Temporal tells it (a termination's reason, a failure's message)."""
+
+
+@dataclass
+class HandedOverCheck:
+    """Contact workflows an earlier campaign run started, before it continued as new: the
+    current run holds no handle to them, so it asks Temporal how each one stands."""
+
+    workflow_ids: list[str]
+
+
+@dataclass
+class ClosedWorkflow:
+    workflow_id: str
+    outcome: str
+    """A :class:`ClosedOutcome`."""
+    detail: str = ""
+
+
+@dataclass
+class HandedOverStatus:
+    closed: list[ClosedWorkflow]
+    """Those of the workflows asked about that closed without completing (a workflow that
+    completed reported its end by signal before it did)."""
 
 
 @dataclass

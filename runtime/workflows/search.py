@@ -33,3 +33,11 @@ def contact_workflow_id(campaign: str, contact_id: str, tenant: str = DEFAULT_TE
 
 def campaign_workflow_id(campaign: str, tenant: str = DEFAULT_TENANT) -> str:
     return scoped_workflow_id(tenant, f"campaign/{campaign}")
+
+
+def contact_id_of(campaign: str, workflow_id: str, tenant: str = DEFAULT_TENANT) -> str:
+    """The contact id in a :func:`contact_workflow_id` of ``campaign`` (its inverse)."""
+    prefix = contact_workflow_id(campaign, "", tenant)
+    if not workflow_id.startswith(prefix) or workflow_id == prefix:
+        raise ValueError(f"{workflow_id!r} is not a contact workflow id of campaign {campaign!r}")
+    return workflow_id.removeprefix(prefix)

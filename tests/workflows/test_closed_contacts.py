@@ -20,7 +20,7 @@ from temporalio.worker import Replayer, Worker
 from activities.campaign_io import CampaignIO
 from dsl.compiler import load_flow
 from dsl.ir import Pacing
-from runtime.db import campaigns, contacts, flows
+from runtime.db import attempts, campaigns, contacts, flows
 from runtime.dev.temporal import start_dev_server
 from runtime.workflows import search
 from runtime.workflows.campaign import CampaignWorkflow
@@ -106,6 +106,10 @@ async def test_a_terminated_contact_is_settled_and_the_campaign_finishes(
 
     assert result.outcomes == {"workflow_terminated": 1, "busy": 1}
     assert await _contact_row(pg_pool, name, "c000") == ("final", "workflow_terminated")
+    # Terminated mid-call: its attempt, left open, is aborted with the reason (line freed).
+    [attempt] = await attempts.attempts_of(pg_pool, name, "c000")
+    assert (attempt.status, attempt.outcome) == ("aborted", "aborted")
+    assert attempt.ended_at is not None and "terminated" in attempt.detail.lower()
     assert await _contact_row(pg_pool, name, "c001") == ("final", "busy")
     assert (await campaigns.get_campaign(pg_pool, name)).status == "finished"
 

@@ -9,6 +9,15 @@ workflow of main 2959b4b, before the ``settle-closed-contacts`` patch: contact `
 terminated mid-call, so the run's history holds a child that closed without reporting and no
 ``settle_closed_contact`` local activity. It replays only because that activity is guarded by
 the patch (tests/workflows/test_closed_contacts.py records and replays one with it).
+
+``campaign_handed-over-terminated`` was recorded on the Temporal dev server with the workflows
+of main 78b65a1, before the ``check-handed-over-contacts`` patch: the campaign continued as
+new, so its last run holds contacts ``k0`` and ``k1`` that the first run started; ``k0`` is
+terminated while it sleeps until its retry, then the campaign is stopped: the run signals
+``stop`` to ``k0`` (it fails) and waits for it forever. It replays only because the periodic
+check is guarded by the patch: without the guard its timer meets that signal's event, a
+nondeterminism error (tests/workflows/test_handed_over_contacts.py records and replays runs
+with it).
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ def test_histories_are_committed() -> None:
         "campaign_week_ny-noanswer",
         "campaign_week_paris-callback",
         "campaign_terminated-contact",
+        "campaign_handed-over-terminated",
     } <= names
 
 

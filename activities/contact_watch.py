@@ -1,0 +1,94 @@
+"""Which contact workflows handed over by an earlier campaign run closed without reporting.
+
+A campaign run watches the contact workflows it started through their child handles. Temporal
+does not carry those handles across continue-as-new (the child workflows doc's note on it, and
+temporalio/temporal#2609, still open), so the next run cannot see one of them terminated
+while it sleeps. This activity asks Temporal (``DescribeWorkflowExecution``, strongly
+consistent, unlike a visibility query) how each one stands, with the worker's own client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowHistoryEventFilterType,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from runtime.workflows.messages import (
+    ActivityName,
+    ClosedOutcome,
+    ClosedWorkflow,
+    HandedOverCheck,
+    HandedOverStatus,
+)
+
+DESCRIBE_CONCURRENCY = 10
+"""Describe requests in flight at once, so a large batch does not burst the frontend."""
+DETAIL_LIMIT = 300
+
+_CLOSED = {
+    WorkflowExecutionStatus.TERMINATED: ClosedOutcome.TERMINATED,
+    WorkflowExecutionStatus.FAILED: ClosedOutcome.FAILED,
+    WorkflowExecutionStatus.TIMED_OUT: ClosedOutcome.TIMED_OUT,
+    WorkflowExecutionStatus.CANCELED: ClosedOutcome.CANCELLED,
+}
+"""Closed without completing. Completed is not here: a contact workflow reports its end to
+the campaign by signal before it completes. Running and continued-as-new are alive."""
+
+
+@activity.defn(name=ActivityName.DESCRIBE_CONTACTS)
+async def describe_contacts(arg: HandedOverCheck) -> HandedOverStatus:
+    """The workflows of ``arg`` that closed without completing, each with how and why."""
+    client = activity.client()
+    room = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
+
+    async def one(workflow_id: str) -> ClosedWorkflow | None:
+        async with room:
+            return await closed_without_report(client, workflow_id)
+
+    async with asyncio.TaskGroup() as group:
+        asked = [group.create_task(one(w)) for w in arg.workflow_ids]
+    return HandedOverStatus([c for task in asked if (c := task.result()) is not None])
+
+
+async def closed_without_report(client: Client, workflow_id: str) -> ClosedWorkflow | None:
+    """How the latest run of ``workflow_id`` closed, if it closed without completing."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise  # the activity retries: Temporal is unreachable, or busy
+        return ClosedWorkflow(
+            workflow_id, ClosedOutcome.GONE, "Temporal no longer knows this workflow"
+        )
+    outcome = _CLOSED.get(description.status) if description.status else None
+    if outcome is None:
+        return None
+    run = client.get_workflow_handle(workflow_id, run_id=description.run_id)
+    return ClosedWorkflow(workflow_id, outcome, await _why(run))
+
+
+async def _why(handle: WorkflowHandle) -> str:
+    """The reason a terminated workflow was given, or a failed one's message."""
+    async for event in handle.fetch_history_events(
+        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
+    ):
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
+            attrs = event.workflow_execution_terminated_event_attributes
+            why = f"terminated: {attrs.reason or 'no reason given'}"
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+            why = f"failed: {event.workflow_execution_failed_event_attributes.failure.message}"
+        elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
+            why = "timed out: its execution timeout elapsed"
+        else:
+            why = "cancelled"
+        return why[:DETAIL_LIMIT]
+    return ""
