@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import itertools
 import json
 import os
 import signal
@@ -185,10 +186,21 @@ def _mib(n_bytes: int) -> str:
     return f"{n_bytes / 2**20:6.1f}"
 
 
+def _native_row(sample: dict, native: list[dict]) -> str:  # type: ignore[type-arg]
+    """One soak sample beside the worker's native figures nearest to it in time."""
+    near = min(native, key=lambda n: abs(n["time"] - sample["time"]))
+    m = near["mallinfo2"]
+    return (f"  {sample['ended']:6d} {sample['live']:3d}  {sample['rss_kib'] / 1024:6.1f} "
+            f"{sample['anonymous_kib'] / 1024:6.1f} {sample['threads']:3d}  "
+            f"{sample['run_id'][:8]} {sample['history']:5d};  {_mib(m['arena'])} "
+            f"{_mib(m['uordblks'])} {_mib(m['fordblks'])} {_mib(m['hblkhd'])} {near['arenas']:3d}")  # fmt: skip
+
+
 def _print_native(trace: Path, points: list[tuple[int, int, float]],
                   runs: list[tuple[int, str, int]]) -> None:  # fmt: skip
-    """glibc's arenas, the threads and anonymous memory at each point, the campaign's runs,
-    and the samples around the largest one-minute rise of RSS."""
+    """glibc's arenas, the threads and anonymous memory at each point; the campaign's runs,
+    with the samples on either side of each continue-as-new; and the samples around the
+    largest one-minute rise of RSS after the first tenth."""
     heaps = [json.loads((trace / f"heap-{n}.json").read_text()) for n in range(len(points))]
     print("native: calls ended, RSS, Anonymous, glibc arena / in use / free in arenas / "
           "mmap'd / keepcost (MiB), arenas, threads")  # fmt: skip
@@ -201,23 +213,23 @@ def _print_native(trace: Path, points: list[tuple[int, int, float]],
           + "; ".join(f"from {e} calls ended, run {r[:8]}, {h} events" for e, r, h in runs))  # fmt: skip
     samples = [json.loads(line) for line in (trace / "samples.jsonl").read_text().splitlines()]
     native = [json.loads(line) for line in (trace / "native.jsonl").read_text().splitlines()]
+    legend = ("(calls ended, live, RSS, Anonymous, threads, campaign run, its events; glibc "
+              "arena / in use / free / mmap'd, arenas)")  # fmt: skip
+    print(f"each continue-as-new, the samples before and after {legend}:")
+    for before, after in itertools.pairwise(samples):
+        if before["run_id"] != after["run_id"]:
+            print(_native_row(before, native) + "\n" + _native_row(after, native))
+    samples = [s for s in samples if s["ended"] >= points[0][0]]  # past the warm-up
     if len(samples) < 14:
         return
-    rises = [
+    rise, at = max(
         (samples[i + 12]["rss_kib"] - samples[i]["rss_kib"], i) for i in range(len(samples) - 12)
-    ]
-    rise, at = max(rises)
-    print(f"largest rise of RSS within 12 samples: {rise / 1024:+.1f} MiB from calls ended "
-          f"{samples[at]['ended']} to {samples[at + 12]['ended']}; the samples around it "
-          "(ended, live, RSS, Anonymous, threads, campaign run, its events; glibc arena / "
-          "in use / free / mmap'd, arenas):")  # fmt: skip
+    )
+    print(f"largest rise of RSS within 12 samples after the first tenth: {rise / 1024:+.1f} MiB "
+          f"from calls ended {samples[at]['ended']} to {samples[at + 12]['ended']}; the samples "
+          f"around it {legend}:")  # fmt: skip
     for sample in samples[max(0, at - 4) : at + 17]:
-        near = min(native, key=lambda n: abs(n["time"] - sample["time"]))
-        m = near["mallinfo2"]
-        print(f"  {sample['ended']:6d} {sample['live']:3d}  {sample['rss_kib'] / 1024:6.1f} "
-              f"{sample['anonymous_kib'] / 1024:6.1f} {sample['threads']:3d}  "
-              f"{sample['run_id'][:8]} {sample['history']:5d};  {_mib(m['arena'])} "
-              f"{_mib(m['uordblks'])} {_mib(m['fordblks'])} {_mib(m['hblkhd'])} {near['arenas']:3d}")  # fmt: skip
+        print(_native_row(sample, native))
 
 
 async def soak(
