@@ -47,7 +47,6 @@ _libc.malloc_info.argtypes = (ctypes.c_int, ctypes.c_void_p)
 _libc.fopen.restype = ctypes.c_void_p
 _libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
 _libc.fclose.argtypes = (ctypes.c_void_p,)
-_libc.malloc_trim.argtypes = (ctypes.c_size_t,)
 
 _HEAP = re.compile(rb'<heap nr="\d+">')
 
@@ -70,12 +69,6 @@ def arenas() -> int:
         finally:
             _libc.fclose(stream)
         return len(_HEAP.findall(Path(out.name).read_bytes()))
-
-
-def malloc_trim() -> bool:
-    """glibc's ``malloc_trim(0)``: give free pages of every arena back to the system; True
-    if any memory was released."""
-    return bool(_libc.malloc_trim(0))
 
 
 def threads(pid: int | str = "self") -> int:

@@ -44,7 +44,7 @@ the campaign workflow, so a new run id (the campaign continued as new) is record
 calls ended then and the history length of the run before. Written to ``DIR/samples.jsonl``
 and printed: the native figures at each tenth, the campaign's runs, and the samples around
 the largest rise of RSS within one minute. ``--worker-env NAME=VALUE`` (repeatable) adds to
-the worker's environment (``MALLOC_ARENA_MAX=2``, ``BENCH_MALLOC_TRIM_S=30``). The worker's
+the worker's environment (``MALLOC_ARENA_MAX=16``: glibc's default on 2 cores, over the worker's own cap). The worker's
 CPU seconds (``/proc/<pid>/stat``) per call are printed at the end.
 """
 
@@ -316,7 +316,7 @@ async def soak(
             env.update(worker_extra or {})
             out = tmp / "worker.out"
             if trace is not None:  # these are appended to, so a folder used before starts anew
-                for old in ("samples.jsonl", "native.jsonl", "trim.jsonl"):
+                for old in ("samples.jsonl", "native.jsonl"):
                     (trace / old).unlink(missing_ok=True)
             command = ("-m", "runtime.worker")
             sdk_metrics = free_port()

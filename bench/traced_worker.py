@@ -12,9 +12,6 @@ Each heap file also holds the native figures of ``bench/native_memory.py`` (glib
 ``SIGUSR2`` appends those alone, with the wall-clock time, as one line of
 ``OUT_DIR/native.jsonl`` (about 2 ms: the soak sends one with every sample).
 
-With ``BENCH_MALLOC_TRIM_S=S`` the worker calls glibc's ``malloc_trim(0)`` every S seconds
-from a thread of its own (the remedy the soak's second run measures; see bench/README.md).
-
 With ``BENCH_TRACEMALLOC=1`` the first ``SIGUSR1`` also starts ``tracemalloc`` (10 frames)
 and each one writes ``OUT_DIR/snap-<n>.pickle``: which source lines allocated what is held.
 Tracing slows every allocation several-fold (a worker at 16 calls on a busy 2-core machine
@@ -30,7 +27,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -38,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from native_memory import malloc_trim, native_sample  # noqa: E402
+from native_memory import native_sample  # noqa: E402
 
 FRAMES = 10
 
@@ -58,17 +54,6 @@ def _dump(out: Path, n: int, trace: bool) -> None:
     (out / f"heap-{n}.json").write_text(json.dumps(heap))
 
 
-def _trim_every(seconds: float, out: Path) -> None:
-    """``malloc_trim(0)`` every ``seconds``; its CPU time is appended to ``trim.jsonl``."""
-    while True:
-        time.sleep(seconds)
-        start = time.thread_time()
-        released = malloc_trim()
-        with (out / "trim.jsonl").open("a") as trims:
-            trims.write(json.dumps({"time": time.time(), "released": released,
-                                    "cpu_s": time.thread_time() - start}) + "\n")  # fmt: skip
-
-
 def main() -> None:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -86,9 +71,6 @@ def main() -> None:
 
     signal.signal(signal.SIGUSR1, on_usr1)
     signal.signal(signal.SIGUSR2, on_usr2)
-    trim_s = os.environ.get("BENCH_MALLOC_TRIM_S")
-    if trim_s is not None:
-        threading.Thread(target=_trim_every, args=(float(trim_s), out), daemon=True).start()
     from runtime.worker import main as worker_main
 
     worker_main()

@@ -7,7 +7,7 @@ pools, the event loop) each once needed a burst keeps every burst: its RSS steps
 Measured in bench/README.md (soak section, "Native memory and glibc's arenas"): in a
 3,000-call soak with the default 16 arenas (2 cores) the arenas grew from 81 to 132 MiB, 80 MiB
 of it free, RSS stepping up 17 MiB within one sample at a campaign's continue-as-new; with two
-arenas they held at 75-83 MiB and RSS at 255-270 MiB.
+arenas they held at 75-86 MiB and RSS at 253-271 MiB.
 
 ``MALLOC_ARENA_MAX`` in the environment is glibc's own setting (read at start-up) and wins:
 this module then leaves the allocator alone. Elsewhere than glibc it does nothing.

@@ -72,16 +72,3 @@ def test_threads_and_smaps_rollup_see_a_thread_and_its_anonymous_memory() -> Non
         release.set()
         thread.join()
         del block
-
-
-def test_malloc_trim_gives_back_free_pages_inside_an_arena() -> None:
-    held = [libc.malloc(4000) for _ in range(8192)]  # 32 MiB below the mmap threshold
-    for pointer in held:
-        ctypes.memset(pointer, 1, 4000)  # resident
-    for pointer in held[:-1]:  # the last one pins the top: only trimming inside can help
-        libc.free(pointer)
-    freed_but_held = native_memory.smaps_rollup()["Anonymous"]
-    assert native_memory.malloc_trim()
-    trimmed = native_memory.smaps_rollup()["Anonymous"]
-    libc.free(held[-1])
-    assert freed_but_held - trimmed >= 24 * 1024
