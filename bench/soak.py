@@ -36,6 +36,16 @@ RSS at each point
 1,000 calls, and the object types whose count grew from the first tenth to the idle end. With
 ``BENCH_TRACEMALLOC=1`` in the environment the worker also writes ``tracemalloc`` snapshots
 and the source lines that allocated what was still held are printed (slow: short runs only).
+
+Native memory (``--trace``): with every sample the soak sends the worker ``SIGUSR2``, which
+appends glibc's ``mallinfo2`` figures, its arenas, the worker's threads and ``smaps_rollup``
+(``bench/native_memory.py``) to ``DIR/native.jsonl``; each sample, the soak also describes
+the campaign workflow, so a new run id (the campaign continued as new) is recorded with the
+calls ended then and the history length of the run before. Written to ``DIR/samples.jsonl``
+and printed: the native figures at each tenth, the campaign's runs, and the samples around
+the largest rise of RSS within one minute. ``--worker-env NAME=VALUE`` (repeatable) adds to
+the worker's environment (``MALLOC_ARENA_MAX=16``: glibc's default on 2 cores, over the worker's own cap). The worker's
+CPU seconds (``/proc/<pid>/stat``) per call are printed at the end.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import itertools
 import json
 import os
 import signal
@@ -70,6 +81,9 @@ from runtime.workflows.messages import SHARED_TASK_QUEUE, CampaignPlan  # noqa: 
 from telephony.sim import read_log  # noqa: E402
 from tests.faults.processes import start_sim, start_worker, worker_env  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from native_memory import smaps_rollup, threads  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -78,6 +92,12 @@ def _rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of process ``pid`` (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _fds(pid: int) -> int:
@@ -162,6 +182,56 @@ def _print_heap(trace: Path, points: list[tuple[int, int, float]]) -> None:
             print(f"  {stat.size_diff / 1024:+8.1f} KiB {stat.count_diff:+7d}  {stat.traceback[0]}")
 
 
+def _mib(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:6.1f}"
+
+
+def _native_row(sample: dict, native: list[dict]) -> str:  # type: ignore[type-arg]
+    """One soak sample beside the worker's native figures nearest to it in time."""
+    near = min(native, key=lambda n: abs(n["time"] - sample["time"]))
+    m = near["mallinfo2"]
+    return (f"  {sample['ended']:6d} {sample['live']:3d}  {sample['rss_kib'] / 1024:6.1f} "
+            f"{sample['anonymous_kib'] / 1024:6.1f} {sample['threads']:3d}  "
+            f"{sample['run_id'][:8]} {sample['history']:5d};  {_mib(m['arena'])} "
+            f"{_mib(m['uordblks'])} {_mib(m['fordblks'])} {_mib(m['hblkhd'])} {near['arenas']:3d}")  # fmt: skip
+
+
+def _print_native(trace: Path, points: list[tuple[int, int, float]],
+                  runs: list[tuple[int, str, int]]) -> None:  # fmt: skip
+    """glibc's arenas, the threads and anonymous memory at each point; the campaign's runs,
+    with the samples on either side of each continue-as-new; and the samples around the
+    largest one-minute rise of RSS after the first tenth."""
+    heaps = [json.loads((trace / f"heap-{n}.json").read_text()) for n in range(len(points))]
+    print("native: calls ended, RSS, Anonymous, glibc arena / in use / free in arenas / "
+          "mmap'd / keepcost (MiB), arenas, threads")  # fmt: skip
+    for (ended, _, _), heap in zip(points, heaps, strict=True):
+        n, m = heap["native"], heap["native"]["mallinfo2"]
+        print(f"  {ended:6d}  {n['rss_kib'] / 1024:6.1f}  {n['anonymous_kib'] / 1024:6.1f}  "
+              f"{_mib(m['arena'])} {_mib(m['uordblks'])} {_mib(m['fordblks'])} "
+              f"{_mib(m['hblkhd'])} {_mib(m['keepcost'])}  {n['arenas']:3d}  {n['threads']:3d}")  # fmt: skip
+    print("campaign runs (continue-as-new): "
+          + "; ".join(f"from {e} calls ended, run {r[:8]}, {h} events" for e, r, h in runs))  # fmt: skip
+    samples = [json.loads(line) for line in (trace / "samples.jsonl").read_text().splitlines()]
+    native = [json.loads(line) for line in (trace / "native.jsonl").read_text().splitlines()]
+    legend = ("(calls ended, live, RSS, Anonymous, threads, campaign run, its events; glibc "
+              "arena / in use / free / mmap'd, arenas)")  # fmt: skip
+    print(f"each continue-as-new, the samples before and after {legend}:")
+    for before, after in itertools.pairwise(samples):
+        if before["run_id"] != after["run_id"]:
+            print(_native_row(before, native) + "\n" + _native_row(after, native))
+    samples = [s for s in samples if s["ended"] >= points[0][0]]  # past the warm-up
+    if len(samples) < 14:
+        return
+    rise, at = max(
+        (samples[i + 12]["rss_kib"] - samples[i]["rss_kib"], i) for i in range(len(samples) - 12)
+    )
+    print(f"largest rise of RSS within 12 samples after the first tenth: {rise / 1024:+.1f} MiB "
+          f"from calls ended {samples[at]['ended']} to {samples[at + 12]['ended']}; the samples "
+          f"around it {legend}:")  # fmt: skip
+    for sample in samples[max(0, at - 4) : at + 17]:
+        print(_native_row(sample, native))
+
+
 async def soak(
     calls: int,
     concurrency: int,
@@ -170,6 +240,7 @@ async def soak(
     trace: Path | None,
     hold_ms: int = 0,
     cache_probe: bool = False,
+    worker_extra: dict[str, str] | None = None,
 ) -> None:
     # SIGTERM cancels the run, so the processes and servers it started are stopped.
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
@@ -242,7 +313,11 @@ async def soak(
             )
             if cached is not None:
                 env["VOXFLOW_MAX_CACHED_WORKFLOWS"] = str(cached)
+            env.update(worker_extra or {})
             out = tmp / "worker.out"
+            if trace is not None:  # these are appended to, so a folder used before starts anew
+                for old in ("samples.jsonl", "native.jsonl"):
+                    (trace / old).unlink(missing_ok=True)
             command = ("-m", "runtime.worker")
             sdk_metrics = free_port()
             if trace is not None:
@@ -270,8 +345,26 @@ async def soak(
             result_task = asyncio.create_task(handle.result())
             samples: list[tuple[float, int, int, int, int]] = []
             points: list[tuple[int, int, float]] = []
+            runs: list[tuple[int, str, int]] = []  # (calls ended, run id, its history length)
+            campaign_wf = client.get_workflow_handle(handle.id)
+            cpu_start = _cpu_s(worker.pid)
             while not result_task.done():
                 live, ended = _live(log)
+                if trace is not None:
+                    worker.send_signal(signal.SIGUSR2)
+                    described = await campaign_wf.describe()
+                    if not runs or runs[-1][1] != described.run_id:
+                        runs.append((ended, described.run_id, described.history_length))
+                    runs[-1] = (runs[-1][0], runs[-1][1], described.history_length)
+                    rollup = smaps_rollup(worker.pid)
+                    with (trace / "samples.jsonl").open("a") as out_samples:
+                        out_samples.write(json.dumps({
+                            "time": time.time(), "ended": ended, "live": live,
+                            "rss_kib": rollup.get("Rss", 0),
+                            "anonymous_kib": rollup.get("Anonymous", 0),
+                            "threads": threads(worker.pid), "run_id": described.run_id,
+                            "history": described.history_length,
+                        }) + "\n")  # fmt: skip
                 if (
                     trace is not None
                     and len(points) < 9
@@ -289,6 +382,7 @@ async def soak(
                 await asyncio.wait({result_task}, timeout=every)
             result = result_task.result()
             elapsed = time.monotonic() - start
+            cpu = _cpu_s(worker.pid) - cpu_start
             await asyncio.sleep(3)
             idle_rss, idle_fds = _rss_kib(worker.pid), _fds(worker.pid)
             if trace is not None:
@@ -328,8 +422,11 @@ async def soak(
               f"RSS at most {max(s[3] for s in samples) / 1024:.1f} MiB")  # fmt: skip
         print(f"fds warm {warm[0][4]}, max {max(s[4] for s in warm)}, end {warm[-1][4]}, idle {idle_fds}; "
               f"growth {fd_slope:+.2f} per 1,000 calls")  # fmt: skip
+    print(f"worker CPU during the campaign {cpu:.0f} s: {cpu / max(answered, 1) * 1000:.0f} ms per "
+          f"answered call")  # fmt: skip
     if trace is not None and len(points) > 1:
         _print_heap(trace, points)
+        _print_native(trace, points, runs)
     print(f"load average at the end: {os.getloadavg()}")
 
 
@@ -344,6 +441,8 @@ def main() -> None:
                         help="measure RSS per cached (sleeping) workflow run; no calls")  # fmt: skip
     parser.add_argument("--cached-workflows", type=int, default=None,
                         help="the worker's VOXFLOW_MAX_CACHED_WORKFLOWS (default: its default)")  # fmt: skip
+    parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="add to the worker's environment (repeatable)")  # fmt: skip
     parser.add_argument("--trace", type=Path, default=None,
                         help="sample the worker's Python heap into this folder")  # fmt: skip
     args = parser.parse_args()
@@ -356,6 +455,7 @@ def main() -> None:
             args.trace,
             args.hold_ms,
             args.cache_probe,
+            dict(item.split("=", 1) for item in args.worker_env),
         )
     )
 

@@ -208,8 +208,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
 def main() -> None:
     from runtime import eventloop
+    from runtime.allocator import limit_arenas
     from runtime.worker_pool import CORE_ENV
 
+    limit_arenas()  # before the SDK's and the pools' threads exist (runtime/allocator.py)
     core = os.environ.get(CORE_ENV)
     if core is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(core)})  # one of `voxflow worker --processes N`
