@@ -100,7 +100,9 @@ def load_table(path: Path | None = None) -> np.ndarray:
     with _LOCK:
         if not path.is_file():
             save(build(), path)
-    table = np.load(path)
+    # Mapped, not read: the pages are the file's, shared by every worker process on the
+    # machine through the page cache, and only the rows of tokens used are ever touched.
+    table = np.load(path, mmap_mode="r")
     if table.ndim != 2 or table.shape[1] != DIMENSIONS:
         raise ModelNotInstalled(
             f"{path} holds a {table.shape} table, not (*, {DIMENSIONS}): delete it and run "
