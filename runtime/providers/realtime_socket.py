@@ -27,6 +27,7 @@ import os
 import ssl
 from collections import deque
 from collections.abc import Mapping
+from typing import cast
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosedError, InvalidMessage
@@ -221,8 +222,7 @@ class RealtimeSocket(asyncio.Protocol):
     # ---- asyncio.Protocol ---------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         request = self._protocol.connect()
         for name, value in self._headers.items():
             request.headers[name] = value

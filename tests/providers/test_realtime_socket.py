@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 import pytest
+import uvloop
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import (
     ConnectionClosed,
@@ -24,6 +25,22 @@ from websockets.server import ServerProtocol
 from runtime.providers.realtime_socket import RealtimeSocket
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
+
+
+LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+def on_both_loops(test: Callable[[], Awaitable[None]]) -> Callable[[str], None]:
+    """Run an async test on asyncio's loop and on uvloop (what workers run,
+    ``runtime/eventloop.py``): their transports differ (uvloop's is no ``asyncio.Transport``)."""
+
+    @pytest.mark.parametrize("loop", list(LOOPS))
+    def run(loop: str) -> None:
+        with asyncio.Runner(loop_factory=LOOPS[loop]) as runner:
+            runner.run(test())  # type: ignore[arg-type]
+
+    run.__name__, run.__doc__ = test.__name__, test.__doc__
+    return run
 
 
 @asynccontextmanager
@@ -88,6 +105,7 @@ async def read_until_eof(protocol: ServerProtocol, reader: asyncio.StreamReader)
     return frames
 
 
+@on_both_loops
 async def test_messages_round_trip_in_order_and_close_normally() -> None:
     async def handler(ws: ServerConnection) -> None:
         async for message in ws:
@@ -102,6 +120,7 @@ async def test_messages_round_trip_in_order_and_close_normally() -> None:
     assert sock.close_code == CloseCode.NORMAL_CLOSURE
 
 
+@on_both_loops
 async def test_a_fragmented_large_message_and_a_binary_one_arrive_whole() -> None:
     big = "y" * 3_000_000
 
@@ -117,6 +136,7 @@ async def test_a_fragmented_large_message_and_a_binary_one_arrive_whole() -> Non
         await sock.close()
 
 
+@on_both_loops
 async def test_the_handshake_carries_the_path_query_and_headers_given() -> None:
     seen: dict[str, object] = {}
 
@@ -134,6 +154,7 @@ async def test_the_handshake_carries_the_path_query_and_headers_given() -> None:
     assert seen == {"path": "/v1/realtime?model=m", "auth": "Bearer sk-1", "extensions": None}
 
 
+@on_both_loops
 async def test_a_refused_handshake_raises_invalid_status_with_the_http_status() -> None:
     def refuse(ws: ServerConnection, request: object) -> object:
         return ws.respond(HTTPStatus.FORBIDDEN, "no\n")
@@ -147,6 +168,7 @@ async def test_a_refused_handshake_raises_invalid_status_with_the_http_status() 
     assert refused.value.response.status_code == 403
 
 
+@on_both_loops
 async def test_a_peer_that_never_answers_the_handshake_times_out() -> None:
     async def silent(
         protocol: ServerProtocol, reader: asyncio.StreamReader, writer: object
@@ -158,6 +180,7 @@ async def test_a_peer_that_never_answers_the_handshake_times_out() -> None:
             await RealtimeSocket.connect(url, {}, open_timeout=0.3)
 
 
+@on_both_loops
 async def test_pings_from_the_server_are_answered() -> None:
     async def handler(ws: ServerConnection) -> None:
         for _ in range(3):
@@ -171,6 +194,7 @@ async def test_pings_from_the_server_are_answered() -> None:
         await sock.close()
 
 
+@on_both_loops
 async def test_keepalive_pings_keep_an_answering_peer_open() -> None:
     async def handler(ws: ServerConnection) -> None:
         await asyncio.sleep(0.5)  # five of the client's ping intervals
@@ -184,6 +208,7 @@ async def test_keepalive_pings_keep_an_answering_peer_open() -> None:
     assert sock.close_code == CloseCode.NORMAL_CLOSURE
 
 
+@on_both_loops
 async def test_a_peer_that_ignores_pings_fails_the_connection_with_1011() -> None:
     async def deaf(protocol: ServerProtocol, reader: asyncio.StreamReader, writer: object) -> None:
         await read_until_eof(protocol, reader)  # reads, never writes: no pong, no close echo
@@ -198,6 +223,7 @@ async def test_a_peer_that_ignores_pings_fails_the_connection_with_1011() -> Non
     assert closed.value.sent.reason == "keepalive ping timeout"
 
 
+@on_both_loops
 async def test_the_server_closing_mid_send_ends_sends_and_reads_with_its_close_code() -> None:
     async def handler(ws: ServerConnection) -> None:
         await ws.recv()
@@ -215,6 +241,7 @@ async def test_the_server_closing_mid_send_ends_sends_and_reads_with_its_close_c
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.INTERNAL_ERROR
 
 
+@on_both_loops
 async def test_a_dropped_tcp_connection_is_a_closed_error_with_code_1006() -> None:
     async def handler(ws: ServerConnection) -> None:
         await ws.send("one")
@@ -230,6 +257,7 @@ async def test_a_dropped_tcp_connection_is_a_closed_error_with_code_1006() -> No
         sock.send("after")
 
 
+@on_both_loops
 async def test_a_slow_reader_pauses_the_socket_and_loses_or_reorders_nothing() -> None:
     count = 3000
 
@@ -253,6 +281,7 @@ async def test_a_slow_reader_pauses_the_socket_and_loses_or_reorders_nothing() -
     assert got == list(range(count))
 
 
+@on_both_loops
 async def test_a_slow_peer_pauses_sends_and_drain_resumes_them_in_order() -> None:
     count = 40
     chunk = "z" * 1_000_000
@@ -280,6 +309,7 @@ async def test_a_slow_peer_pauses_sends_and_drain_resumes_them_in_order() -> Non
     assert received == list(range(count))
 
 
+@on_both_loops
 async def test_invalid_utf8_in_a_text_message_fails_the_connection_with_1007() -> None:
     async def bad_text(
         protocol: ServerProtocol, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -297,6 +327,7 @@ async def test_invalid_utf8_in_a_text_message_fails_the_connection_with_1007() -
     assert closed.value.sent is not None and closed.value.sent.code == CloseCode.INVALID_DATA
 
 
+@on_both_loops
 async def test_a_garbage_frame_fails_the_connection_with_a_protocol_error() -> None:
     async def garbage(
         protocol: ServerProtocol, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -311,6 +342,7 @@ async def test_a_garbage_frame_fails_the_connection_with_a_protocol_error() -> N
     assert closed.value.sent is not None and closed.value.sent.code == CloseCode.PROTOCOL_ERROR
 
 
+@on_both_loops
 async def test_close_waits_for_the_server_then_gives_up_on_one_that_never_answers() -> None:
     async def deaf(protocol: ServerProtocol, reader: asyncio.StreamReader, writer: object) -> None:
         await read_until_eof(protocol, reader)
