@@ -5,8 +5,8 @@ A realtime session sends a small text message every 20-80 ms per call. Through t
 SDK's ``send_raw`` each one paid for the SDK's send queue and ``anyio.get_current_task()``,
 then websockets' asyncio ``send`` (a lock, a context manager, a drain); reading, a future per
 message in websockets' assembler (``bench/README.md``, "Whole calls on one core"). Here a send
-is synchronous: ``ClientProtocol.send_text`` builds the masked frame and ``transport.write``
-takes it; a sender awaits only while the transport has paused writing (its buffer above the
+is synchronous: the masked frame is built in one step (``wsframe.py``) and
+``transport.write`` takes it; a sender awaits only while the transport has paused writing (its buffer above the
 high-water mark). Received frames are parsed in ``data_received`` and whole messages wait in
 a deque; the reader takes them without a task wake-up per message, and only when the deque
 is empty does it wait on a future.
@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import ssl
 from collections import deque
 from collections.abc import Mapping
+from os import urandom
 from typing import cast
 
 from websockets.client import ClientProtocol
@@ -35,6 +35,8 @@ from websockets.frames import OP_BINARY, OP_CONT, OP_PONG, OP_TEXT, CloseCode, F
 from websockets.http11 import Response
 from websockets.protocol import CLOSED, OPEN
 from websockets.uri import parse_uri
+
+from runtime.providers.wsframe import masked_text_frame
 
 PING_INTERVAL_S = 20.0
 PING_TIMEOUT_S = 20.0
@@ -152,11 +154,12 @@ class RealtimeSocket(asyncio.Protocol):
         Raises:
             websockets.exceptions.ConnectionClosed: the connection is closing or closed.
         """
-        protocol = self._protocol
-        if protocol.state is not OPEN:
+        transport = self._transport
+        if self._protocol.state is not OPEN or transport is None or transport.is_closing():
             raise self._closed_exc()
-        protocol.send_text(text.encode())
-        self._flush()
+        # The frame is built here, not by the protocol (``wsframe.py``); the byte stream stays
+        # in order because every protocol call is followed by a flush of what it queued.
+        transport.write(masked_text_frame(text.encode(), urandom(4)))
 
     @property
     def writing_paused(self) -> bool:
@@ -347,7 +350,7 @@ class RealtimeSocket(asyncio.Protocol):
     def _ping(self) -> None:
         if self._protocol.state is not OPEN:
             return
-        self._ping_payload = os.urandom(4)
+        self._ping_payload = urandom(4)
         self._protocol.send_ping(self._ping_payload)
         self._flush()
         self._ping_timer = self._loop.call_later(self._ping_timeout, self._ping_late)
