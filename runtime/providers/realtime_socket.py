@@ -208,13 +208,18 @@ class RealtimeSocket(asyncio.Protocol):
 
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close handshake, then wait for the server to close TCP (at most ``close_timeout``
-        after the close frame was sent; then the connection is aborted)."""
+        after the close frame was sent; then the connection is aborted, as it is at once if
+        the caller stops waiting)."""
         if self._protocol.state is OPEN:
             self._protocol.send_close(code, reason)
             self._flush()
         elif self._transport is not None and not self._protocol.close_expected():
             self._transport.close()
-        await asyncio.shield(self._lost)
+        try:
+            await asyncio.shield(self._lost)
+        except asyncio.CancelledError:
+            self._abort()
+            raise
 
     @property
     def close_code(self) -> int | None:

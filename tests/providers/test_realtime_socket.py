@@ -355,3 +355,16 @@ async def test_close_waits_for_the_server_then_gives_up_on_one_that_never_answer
         waited = loop.time() - began
     assert 0.15 < waited < 5
     assert sock.close_code == CloseCode.ABNORMAL_CLOSURE
+
+
+@on_both_loops
+async def test_a_close_the_caller_stops_waiting_for_aborts_the_connection() -> None:
+    async def deaf(protocol: ServerProtocol, reader: asyncio.StreamReader, writer: object) -> None:
+        await read_until_eof(protocol, reader)
+
+    async with raw_server(deaf) as url:
+        sock = await RealtimeSocket.connect(url, {}, close_timeout=60)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(sock.close(), 0.1)
+        await sock.close()  # returns: the connection was aborted, not left for 60 s
+    assert sock.close_code == CloseCode.ABNORMAL_CLOSURE
