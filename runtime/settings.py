@@ -154,8 +154,8 @@ class Settings(BaseSettings):
     openai_append_ms: int = _env("VOXFLOW_OPENAI_APPEND_MS", default=40)
     """Caller audio per OpenAI Realtime ``input_audio_buffer.append``, in ms (20-200, in steps
     of 20: whole line frames). More costs less CPU per call and adds latency: the provider
-    hears the first frame of each message this much minus 20 ms later (README.md,
-    "Capacity planning")."""
+    hears the first frame of each message this much minus 20 ms later (README.md, "Capacity
+    planning")."""
     ultravox_api_key: SecretStr | None = _env("ULTRAVOX_API_KEY", default=None)
     ultravox_base_url: str = _env("ULTRAVOX_BASE_URL", default="https://api.ultravox.ai/api")
     embeddings: Literal["auto", "local", "openai"] = _env("VOXFLOW_EMBEDDINGS", default="auto")
