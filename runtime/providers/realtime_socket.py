@@ -84,6 +84,7 @@ class RealtimeSocket(asyncio.Protocol):
         self._messages: deque[str | bytes] = deque()
         self._fragments: list[bytes] = []
         self._fragment_text = False
+        self._invalid = False
         self._reader: asyncio.Future[None] | None = None
         self._reading_paused = False
         self._writing_paused = False
@@ -179,11 +180,14 @@ class RealtimeSocket(asyncio.Protocol):
         waiter = self._loop.create_future()
         self._drainers.append(waiter)
         await waiter
+        if self._lost.done():
+            raise self._closed_exc()
 
     async def recv(self) -> str | bytes:
         """The next message: ``str`` for a text one (checked as UTF-8), ``bytes`` for binary.
 
-        Messages received before the connection closed are all returned first.
+        One reader at a time. Messages received before the connection closed are all
+        returned first; none after an invalid one.
 
         Raises:
             websockets.exceptions.ConnectionClosedOK: closed normally (1000 or 1001 both ways).
@@ -320,12 +324,15 @@ class RealtimeSocket(asyncio.Protocol):
         # is echoed by it, and the end shows in connection_lost.
 
     def _message(self, data: bytes, text: bool) -> None:
+        if self._invalid:
+            return  # frames parsed in the same read as the invalid one
         if not text:
             self._messages.append(data)
             return
         try:
             self._messages.append(data.decode())
         except UnicodeDecodeError as exc:
+            self._invalid = True
             self._protocol.fail(
                 CloseCode.INVALID_DATA, f"invalid UTF-8 in a text message at byte {exc.start}"
             )

@@ -310,12 +310,34 @@ async def test_a_slow_peer_pauses_sends_and_drain_resumes_them_in_order() -> Non
 
 
 @on_both_loops
+async def test_a_drain_waiting_on_a_peer_that_drops_raises_connection_closed() -> None:
+    dropped = asyncio.Event()
+
+    async def stuck(
+        protocol: ServerProtocol, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await dropped.wait()  # reads nothing, then drops TCP
+        writer.transport.abort()
+
+    async with raw_server(stuck) as url:
+        sock = await RealtimeSocket.connect(url, {})
+        while not sock.writing_paused:
+            sock.send("x" * 1_000_000)
+        waiting = asyncio.ensure_future(sock.drain())
+        await asyncio.sleep(0)
+        dropped.set()
+        with pytest.raises(ConnectionClosed):
+            await waiting
+
+
+@on_both_loops
 async def test_invalid_utf8_in_a_text_message_fails_the_connection_with_1007() -> None:
     async def bad_text(
         protocol: ServerProtocol, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         protocol.send_text(b'{"type": "ok"}')
         protocol.send_text(b'{"type": "\xff\xfe"}')
+        protocol.send_text(b'{"type": "after the invalid one"}')
         writer.write(b"".join(protocol.data_to_send()))
         await read_until_eof(protocol, reader)
 
