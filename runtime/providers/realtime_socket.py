@@ -142,6 +142,7 @@ class RealtimeSocket(asyncio.Protocol):
                 )
                 await socket._opened
         except BaseException:
+            socket._opened.cancel()  # no one will read how the handshake ends
             socket._abort()
             raise
         socket._arm_ping()

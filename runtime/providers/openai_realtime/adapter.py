@@ -436,8 +436,8 @@ class OpenAIRealtimeProvider(EventStream):
                 if self._finished:
                     return
                 if self._yield_now:
-                    # Received messages come without yielding: let the
-                    # consumer play this audio before the events queued behind it are parsed.
+                    # Messages already received come without yielding: let the consumer
+                    # play this audio before the events queued behind it are parsed.
                     self._yield_now = False
                     await asyncio.sleep(0)
         except asyncio.CancelledError:
