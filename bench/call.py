@@ -9,7 +9,8 @@ Layout (needs >= 2 cores):
 * server process, pinned to core 0 (the system under test): an ``AudioSocketServer`` with
   keep-alive, and per call what the ``converse`` activity builds (``runtime.call.assemble.
   voice_call``): the engine on ``flows/reminder.flow``, the ``CallBridge``, the OpenAI Realtime
-  adapter through the official SDK over a real WebSocket (``pcm24k``: the bridge resamples
+  adapter over a real WebSocket (its own, ``runtime/providers/realtime_socket.py``, at the
+  URL and with the headers the SDK would use) (``pcm24k``: the bridge resamples
   caller audio 8 -> 24 kHz, the playout buffer agent audio 24 -> 8 kHz), the stereo recorder
   writing a WAV per call to a temporary directory (removed at the end);
 * the OpenAI Realtime stand-in (``tests/standins``, SDK-model checks off: they are the

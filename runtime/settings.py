@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     openai_base_url: str | None = _env("OPENAI_BASE_URL", default=None)
     openai_realtime_model: str = _env("OPENAI_REALTIME_MODEL", default="gpt-realtime")
     openai_embedding_model: str = _env("OPENAI_EMBEDDING_MODEL", default="text-embedding-3-small")
+    openai_append_ms: int = _env("VOXFLOW_OPENAI_APPEND_MS", default=40)
+    """Caller audio per OpenAI Realtime ``input_audio_buffer.append``, in ms (20-200, in steps
+    of 20: whole line frames). More costs less CPU per call and adds latency: the provider
+    hears the first frame of each message this much minus 20 ms later (README.md, "Capacity
+    planning")."""
     ultravox_api_key: SecretStr | None = _env("ULTRAVOX_API_KEY", default=None)
     ultravox_base_url: str = _env("ULTRAVOX_BASE_URL", default="https://api.ultravox.ai/api")
     embeddings: Literal["auto", "local", "openai"] = _env("VOXFLOW_EMBEDDINGS", default="auto")
@@ -306,6 +311,16 @@ class Settings(BaseSettings):
         keys = [route.key for route in value]
         if len(set(keys)) != len(keys):
             raise ValueError("a number is routed twice; give each number one flow")
+        return value
+
+    @field_validator("openai_append_ms")
+    @classmethod
+    def _whole_frames(cls, value: int) -> int:
+        if not 0 < value <= 200 or value % 20:
+            raise ValueError(
+                f"{value} ms is not a positive multiple of 20 ms up to 200 (caller audio is"
+                " sent in whole 20 ms line frames); use 20, 40 (the default), 60, ..., 200"
+            )
         return value
 
     @field_validator("dial_blocked_types", "dial_countries", "dial_allowlist", mode="before")

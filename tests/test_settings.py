@@ -123,3 +123,17 @@ def test_env_names_cover_the_documented_production_variables() -> None:
         "ULTRAVOX_API_KEY",
         "ULTRAVOX_BASE_URL",
     } <= env_names()
+
+
+def test_openai_append_ms_defaults_to_the_adapters_40_ms() -> None:
+    from runtime.providers.openai_realtime.adapter import APPEND_MS
+
+    assert load_settings({}).openai_append_ms == APPEND_MS == 40
+    assert load_settings({"VOXFLOW_OPENAI_APPEND_MS": "80"}).openai_append_ms == 80
+
+
+@pytest.mark.parametrize("value", ["0", "-20", "30", "220", "forty"])
+def test_openai_append_ms_must_be_whole_frames_up_to_200(value: str) -> None:
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"VOXFLOW_OPENAI_APPEND_MS": value})
+    assert _envs(exc.value) == ["VOXFLOW_OPENAI_APPEND_MS"]

@@ -74,7 +74,8 @@ class Providers:
         openai_connect_timeout: seconds an OpenAI Realtime session may take to open
             (WebSocket handshake and ``session.created``).
         openai_append_ms: caller audio per ``input_audio_buffer.append`` (the adapter's
-            ``append_ms``): more per message costs less CPU per call and adds latency.
+            ``append_ms``): more per message costs less CPU per call and adds latency;
+            ``None``: the settings' ``VOXFLOW_OPENAI_APPEND_MS``.
     """
 
     def __init__(
@@ -86,7 +87,9 @@ class Providers:
         openai_append_ms: int | None = None,
     ) -> None:
         self.settings = settings
-        self.openai_append_ms = openai_append_ms
+        self.openai_append_ms = (
+            settings.openai_append_ms if openai_append_ms is None else openai_append_ms
+        )
         self.openai_audio_format: AudioFormat = openai_audio_format
         self.openai_connect_timeout = openai_connect_timeout
         self._openai_client: Any = None
@@ -139,10 +142,8 @@ class Providers:
                 self._openai_client = realtime_client(
                     s.openai_api_key.get_secret_value(), s.openai_base_url
                 )
-            from runtime.providers.openai_realtime.adapter import APPEND_MS
-
             return OpenAIRealtimeProvider(
-                append_ms=self.openai_append_ms or APPEND_MS,
+                append_ms=self.openai_append_ms,
                 api_key=s.openai_api_key.get_secret_value(),
                 base_url=s.openai_base_url,
                 model=s.openai_realtime_model,

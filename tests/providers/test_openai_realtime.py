@@ -304,3 +304,10 @@ def test_the_deployment_sets_the_append_size_and_keeps_40_ms_by_default() -> Non
     assert Providers(settings).voice("openai", engine).input_chunk_ms == 40  # type: ignore[attr-defined]
     bigger = Providers(settings, openai_append_ms=80).voice("openai", engine)
     assert bigger.input_chunk_ms == 80  # type: ignore[attr-defined]
+
+
+def test_the_append_size_comes_from_voxflow_openai_append_ms() -> None:
+    engine = new_engine(reminder(), contact={}, call_id="c1", now=datetime.now(UTC))
+    settings = load_settings({"OPENAI_API_KEY": "sk-test", "VOXFLOW_OPENAI_APPEND_MS": "120"})
+    p = Providers(settings).voice("openai", engine)
+    assert p.input_chunk_ms == 120  # type: ignore[attr-defined]

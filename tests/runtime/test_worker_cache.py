@@ -51,9 +51,14 @@ async def test_the_shared_queue_worker_gets_the_configured_cache_bound(
     assert calls.config().get("workflows", []) == []  # the own queue runs no workflows
 
 
-def test_a_worker_misconfigured_says_why_and_exits_2_without_a_traceback() -> None:
+@pytest.mark.parametrize(
+    ("name", "value"), [("VOXFLOW_MAX_CACHED_WORKFLOWS", "-1"), ("VOXFLOW_OPENAI_APPEND_MS", "30")]
+)
+def test_a_worker_misconfigured_says_why_and_exits_2_without_a_traceback(
+    name: str, value: str
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOXFLOW_")}
-    env["VOXFLOW_MAX_CACHED_WORKFLOWS"] = "-1"
+    env[name] = value
     done = subprocess.run(
         [sys.executable, "-m", "runtime.worker"],
         cwd=ROOT,
@@ -65,5 +70,5 @@ def test_a_worker_misconfigured_says_why_and_exits_2_without_a_traceback() -> No
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: ")
-    assert "VOXFLOW_MAX_CACHED_WORKFLOWS" in done.stderr
+    assert name in done.stderr
     assert "Traceback" not in done.stderr

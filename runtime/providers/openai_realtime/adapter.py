@@ -1,9 +1,9 @@
-"""OpenAI Realtime over WebSocket through the official ``openai`` SDK (GA events; the protocol
-facts relied on are in ``docs/protocols.md``).
+"""OpenAI Realtime over WebSocket (GA events; protocol facts in ``docs/protocols.md``).
 
-One :class:`OpenAIRealtimeProvider` serves one call. ``AsyncOpenAI(base_url=..., api_key=...)
-.realtime.connect(model=...)`` opens the socket; a reader task turns server events into
-:data:`~runtime.providers.base.ProviderEvent` values.
+One :class:`OpenAIRealtimeProvider` serves one call. The socket goes where the SDK's
+``realtime.connect(model=...)`` goes, with its headers (``endpoint.py``), opened by
+``runtime/providers/realtime_socket.py`` (a message is one frame write); a reader task turns
+server events into :data:`~runtime.providers.base.ProviderEvent` values.
 
 Responses: the service runs one response at a time and refuses a second
 (``conversation_already_has_active_response``), and under server VAD it starts responses of
@@ -52,6 +52,7 @@ from runtime.providers.base import (
     TranscriptionFailed,
     Usage,
 )
+from runtime.providers.openai_realtime.endpoint import realtime_headers, realtime_url
 from runtime.providers.openai_realtime.pricing import add_usage
 from runtime.providers.openai_realtime.session import (
     BYTES_PER_MS,
@@ -61,6 +62,7 @@ from runtime.providers.openai_realtime.session import (
     node_session,
     verbatim_response,
 )
+from runtime.providers.realtime_socket import RealtimeSocket
 from runtime.providers.stream import EventStream
 from telephony.audio.frames import SAMPLE_WIDTH, AudioFrame
 from telephony.audio.g711 import lin2ulaw, ulaw_decode
@@ -78,7 +80,7 @@ are reported as non-fatal: the service documents most errors as recoverable."""
 APPEND_MS = 40
 """Caller audio per ``input_audio_buffer.append``: two 20 ms line frames per message.
 
-Each message costs a JSON dump, base64, a masked WebSocket frame and the SDK's send; one per
+Each message costs base64, the JSON text, a masked WebSocket frame and a write; one per
 20 ms frame was the largest part of a whole call's CPU (``bench/README.md``, "Whole calls on
 one core"). The price is latency: the first frame of each pair reaches the provider 20 ms
 later (10 ms on average); a partial chunk is sent before any other event (so the provider
@@ -106,7 +108,7 @@ def _as_dict(obj: Any) -> dict[str, Any] | None:
 
 
 def realtime_client(api_key: str, base_url: str | None = None) -> AsyncOpenAI:
-    """The SDK client realtime sessions are opened from (no retries: the chain fails over)."""
+    """The SDK client sessions take their URL and headers from (no retries: chains fail over)."""
     return AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
 
 
@@ -131,8 +133,8 @@ class OpenAIRealtimeProvider(EventStream):
             conversion against the 8 kHz slin line) or ``pcm24k`` (s16le 24 kHz: the bridge
             resamples caller audio up, the playout buffer resamples agent audio down).
         client: an ``AsyncOpenAI`` client to share (``api_key`` and ``base_url`` are then
-            ignored). Building one loads the TLS trust store, 60-180 ms of CPU on the event
-            loop, so a worker builds it once for all its calls (``Providers``), not per call.
+            ignored): building one loads the TLS trust store (60-180 ms of CPU), so a worker
+            builds it once for all its calls (``Providers``).
         append_ms: caller audio gathered per ``input_audio_buffer.append`` (see
             :data:`APPEND_MS`); 20 sends each line frame as it comes.
     """
@@ -163,7 +165,7 @@ class OpenAIRealtimeProvider(EventStream):
         """Caller audio sent per message: the bridge hands it over a chunk at a time."""
         self._audio = bytearray()
         """Caller audio not sent yet (less than ``append_ms`` of it)."""
-        self._conn: Any = None
+        self._conn: RealtimeSocket | None = None
         self._init_stream()
         self._usage = Usage(provider=self.name, model=model)
         self._yield_now = False
@@ -199,16 +201,11 @@ class OpenAIRealtimeProvider(EventStream):
 
     async def start(self, setup: CallSetup) -> None:
         try:
-            # ``connect_timeout`` bounds the opening: websockets' own 10 s handshake limit
-            # would otherwise cut a longer one short.
-            options: Any = {"open_timeout": None}
+            url, headers = realtime_url(self._client, self.model), realtime_headers(self._client)
             self._conn = await asyncio.wait_for(
-                self._client.realtime.connect(
-                    model=self.model, websocket_connection_options=options
-                ).enter(),
-                self._connect_timeout,
+                RealtimeSocket.connect(url, headers, open_timeout=None), self._connect_timeout
             )
-            first = await asyncio.wait_for(self._conn.recv(), self._connect_timeout)
+            first = json.loads(await asyncio.wait_for(self._conn.recv(), self._connect_timeout))
         except Exception as exc:
             await self._close_conn()
             raise ProviderUnavailable(
@@ -226,7 +223,7 @@ class OpenAIRealtimeProvider(EventStream):
             session.update(node_session(first, self._turn))  # no "audio": the turn is in
         await self._send("session.update", session=session)
         self._reader = asyncio.create_task(
-            self._read_loop(), name=f"openai-realtime-{setup.call_id}"
+            self._read_loop(self._conn), name=f"openai-realtime-{setup.call_id}"
         )
 
     async def hangup(self, farewell: str | None = None) -> None:
@@ -409,19 +406,22 @@ class OpenAIRealtimeProvider(EventStream):
         await self._send_audio()
         self.sent_events.append(kind)
         # Our events are plain JSON already named as the API names them; the SDK's ``send``
-        # would run its typed transform over each one (about 0.3 ms), which changes nothing.
+        # ran its typed transform over each one (about 0.3 ms), which changed nothing.
         await self._send_text(kind, json.dumps({"type": kind, **fields}))
 
     async def _send_text(self, kind: str, text: str) -> None:
-        if self._conn is None or self._finished:
+        conn = self._conn
+        if conn is None or self._finished:
             return
         try:
-            await self._conn.send_raw(text)
+            conn.send(text)  # in the transport now; wait only while it is over its buffer
+            if conn.writing_paused:
+                await conn.drain()
         except Exception as exc:  # the reader reports the dropped connection
             if not self._closing:
                 log.warning("openai realtime: cannot send %s: %s", kind, _describe(exc))
 
-    async def _read_loop(self) -> None:
+    async def _read_loop(self, conn: RealtimeSocket) -> None:
         reason = "the realtime connection closed"
         try:
             while True:
@@ -429,15 +429,15 @@ class OpenAIRealtimeProvider(EventStream):
                 # (about 0.13 ms for an audio delta) would cost more than the rest of the
                 # event's handling; ``_field`` reads dicts and models alike.
                 try:
-                    event = json.loads(await self._conn.recv_bytes())
+                    event = json.loads(await conn.recv())
                 except ConnectionClosedOK:
                     break
                 await self._dispatch(event)
                 if self._finished:
                     return
                 if self._yield_now:
-                    # The SDK returns already-buffered messages without yielding: let the
-                    # consumer play this audio before the events queued behind it are parsed.
+                    # Messages already received come without yielding: let the consumer
+                    # play this audio before the events queued behind it are parsed.
                     self._yield_now = False
                     await asyncio.sleep(0)
         except asyncio.CancelledError:
