@@ -380,8 +380,8 @@ class CallBridge:
         # A provider that sends caller audio in chunks (OpenAI: ``input_chunk_ms``, 40 ms per
         # append) is fed a chunk per wake-up of this loop rather than a frame: half the task
         # switches, and no later than it would send them anyway. Audio that must be resampled
-        # goes through soxr a chunk at a time too (half the calls; soxr holds 30-90 ms back
-        # whatever the chunk, see telephony/audio/resample.py).
+        # goes through soxr a chunk at a time too (half the calls; soxr holds 12-73 ms back,
+        # 42 ms on average, whatever the chunk, see telephony/audio/resample.py).
         chunk_ms: int = getattr(self.provider, "input_chunk_ms", FRAME_MS)
         batch = max(1, chunk_ms // FRAME_MS)
         held: list[AudioFrame] = []

@@ -53,3 +53,61 @@ def test_resampler_rejects_frames_of_another_rate():
 def test_same_rate_passes_frames_through():
     frame = AudioFrame(b"\x01\x02" * 160, 8000)
     assert Resampler(8000, 8000).process(frame) is frame
+
+
+# The telephone band: what a resampler between the phone's 8 kHz and a model's rate must keep
+# flat, and must not fold anything into (bench/resample.py measures every quality; the
+# thresholds are explained in docs/protocols.md, "Resampling with soxr").
+BAND_HZ = range(100, 3401, 300)
+ABOVE_THE_PHONE_HZ = range(4500, 11001, 500)
+FLAT_DB = 0.5
+ALIAS_DB = -50.0
+
+
+def _through(resampler, pcm, rate):
+    step = rate // 50
+    out = [
+        resampler.process(AudioFrame(pcm[i : i + step].tobytes(), rate)).pcm
+        for i in range(0, len(pcm), step)
+    ]
+    out.append(resampler.flush().pcm)
+    pcm = np.frombuffer(b"".join(out), dtype="<i2").astype(np.float64)
+    return pcm[len(pcm) // 4 : 3 * len(pcm) // 4]  # steady state, away from both edges
+
+
+def _resampler(src, dst, quality):
+    return Resampler(src, dst) if quality is None else Resampler(src, dst, quality)
+
+
+def _gain_db(src, dst, freq, quality=None):
+    mid = _through(_resampler(src, dst, quality), _tone(freq, src, 500), src)
+    t = np.arange(len(mid)) / dst
+    basis = np.stack([np.sin(2 * np.pi * freq * t), np.cos(2 * np.pi * freq * t)], axis=1)
+    coef, *_ = np.linalg.lstsq(basis, mid, rcond=None)
+    return 20 * np.log10(np.hypot(*coef) / 10000)
+
+
+def _folded_db(src, dst, freq, quality=None):
+    tone = _tone(freq, src, 500)
+    mid = _through(_resampler(src, dst, quality), tone, src)
+    return 10 * np.log10(max(np.mean(mid**2), 1e-9) / np.mean(tone.astype(np.float64) ** 2))
+
+
+@pytest.mark.parametrize(("src", "dst"), [(8000, 24000), (24000, 8000), (16000, 8000)])
+def test_the_default_quality_keeps_the_telephone_band_flat(src, dst):
+    gains = {freq: _gain_db(src, dst, freq) for freq in BAND_HZ}
+    assert all(abs(g) <= FLAT_DB for g in gains.values()), gains
+
+
+@pytest.mark.parametrize(("src", "dst"), [(24000, 8000), (16000, 8000)])
+def test_the_default_quality_folds_nothing_above_4_khz_into_the_telephone_band(src, dst):
+    folded = {f: _folded_db(src, dst, f) for f in ABOVE_THE_PHONE_HZ if f < src / 2}
+    assert all(db < ALIAS_DB for db in folded.values()), folded
+
+
+def test_these_checks_catch_a_quality_that_droops_or_aliases():
+    # soxr's "LQ" keeps only ~80 % of the band: 3.4 kHz comes out several dB down.
+    assert _gain_db(8000, 24000, 3400, "LQ") < -FLAT_DB
+    assert _gain_db(24000, 8000, 3400, "LQ") < -FLAT_DB
+    # "QQ" is cubic interpolation with no anti-alias filter: a 10 kHz tone folds to 2 kHz.
+    assert _folded_db(24000, 8000, 10000, "QQ") > ALIAS_DB
