@@ -31,7 +31,7 @@ from typing import cast
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosedError, InvalidMessage
-from websockets.frames import OP_BINARY, OP_CONT, OP_PONG, OP_TEXT, CloseCode, Frame
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import CLOSED, OPEN
 from websockets.uri import parse_uri
@@ -305,18 +305,18 @@ class RealtimeSocket(asyncio.Protocol):
 
     def _on_frame(self, frame: Frame) -> None:
         opcode = frame.opcode
-        if opcode is OP_TEXT or opcode is OP_BINARY:
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
             if frame.fin:
-                self._message(frame.data, opcode is OP_TEXT)
+                self._message(frame.data, opcode is Opcode.TEXT)
             else:
                 self._fragments = [frame.data]
-                self._fragment_text = opcode is OP_TEXT
-        elif opcode is OP_CONT:
+                self._fragment_text = opcode is Opcode.TEXT
+        elif opcode is Opcode.CONT:
             self._fragments.append(frame.data)
             if frame.fin:
                 data, self._fragments = b"".join(self._fragments), []
                 self._message(data, self._fragment_text)
-        elif opcode is OP_PONG and frame.data == self._ping_payload:
+        elif opcode is Opcode.PONG and frame.data == self._ping_payload:
             self._ping_payload = None
             if self._ping_timer is not None:
                 self._ping_timer.cancel()

@@ -4,7 +4,7 @@ read back by websockets' frame parser as a server would."""
 from __future__ import annotations
 
 import pytest
-from websockets.frames import OP_TEXT, Frame
+from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from runtime.providers.wsframe import masked_text_frame
@@ -26,6 +26,6 @@ def test_each_length_encoding_parses_back_as_one_masked_text_frame(size: int) ->
     with pytest.raises(StopIteration) as done:
         next(parser)
     frame = done.value.value
-    assert (frame.opcode, frame.fin, frame.data) == (OP_TEXT, True, payload)
+    assert (frame.opcode, frame.fin, frame.data) == (Opcode.TEXT, True, payload)
     head = 2 if size < 126 else 4 if size < 65536 else 10
     assert len(masked_text_frame(payload, b"\0\0\0\0")) == head + 4 + size
