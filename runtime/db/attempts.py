@@ -15,7 +15,7 @@ from typing import Literal
 
 import asyncpg
 
-from runtime.db import events
+from runtime.db import contacts, events
 from runtime.db.types import Db, acquire
 
 AttemptStatus = Literal["dialing", "answered", "finished", "unknown", "aborted"]
@@ -300,18 +300,9 @@ async def settle_closed_contact(
             ABORTED,
             detail,
         )
-        result = await conn.execute(
-            "UPDATE contacts SET status = 'final', outcome = $3, next_attempt_at = NULL,"
-            " updated_at = now()"
-            " WHERE campaign = $1 AND id = $2 AND status NOT IN ('final', 'stopped')",
-            campaign,
-            contact,
-            outcome,
+        return await contacts.update_contact_state(
+            conn, campaign, contact, status="final", outcome=outcome, unless_settled=True
         )
-        settled = result.endswith(" 1")
-        if settled:
-            await events.contact_settled(conn, campaign, contact)
-    return settled
 
 
 async def get_attempt(db: Db, attempt_id: str) -> AttemptRow | None:

@@ -59,7 +59,7 @@ CHECK_HANDED_OVER = "check-handed-over-contacts"
 """Patch: a run looks for contacts handed over by an earlier run that closed without
 reporting (``_check_handed_over``)."""
 HANDED_OVER_BATCH = 200
-"""Contact workflows described per activity (``describe_contact_workflows``)."""
+"""Contact workflows described per activity (``describe_contacts``)."""
 
 
 def pacing_problems(pacing: Pacing) -> list[str]:
