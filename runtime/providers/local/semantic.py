@@ -26,6 +26,11 @@ closer to that family); the family's phrases then count as its examples at ``FAM
   * *centroid* is the cosine between the text and the mean of the intent's own examples and
     description (``index.centroids``: negated and other phrases apart, with the same negation
     penalty);
+  * an **open** intent (``free_text``: it takes a ``str`` parameter, and the mean similarity
+    between two of its examples is below ``OPEN_SPREAD``, so they illustrate an answer in the
+    caller's own words rather than list the ways to say one thing, like nps's reason for a
+    score) gets ``OPEN_BONUS`` added, and no negation penalty: a true answer is far from each
+    of a few diverse examples, and may be said either way ("nobody fixed my problem");
 * its **exact** rule score (``scoring.score_phrase``), counted only where the rule is exact:
   ``contained`` (one of its own examples said as whole words, 0.9-1.0), except a bare yes/no
   phrase (``"no"`` inside ``"yep, no problem"`` is not an answer), which counts only through
