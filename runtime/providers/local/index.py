@@ -22,7 +22,7 @@ phrases are embedded, so that a decision stays one product per matrix:
 * **Spreads** (``spreads``): for each intent, the mean similarity between two of its own
   examples. An intent whose examples are far apart ("the outages", "it's too slow", "the price
   is too high") illustrates an open answer rather than listing the ways to say one thing: the
-  matcher reads it as *open* (``semantic.open_intents``).
+  matcher reads it as *open* (``semantic.OPEN_SPREAD``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class PhraseIndex:
     centroid_owners: np.ndarray
     centroid_negations: np.ndarray
     open: np.ndarray
-    """Per intent of the set, whether it is open (``semantic.open_intents``)."""
+    """Per intent of the set, whether it is open (``semantic.OPEN_SPREAD``)."""
 
 
 def hubness(
