@@ -19,6 +19,10 @@ phrases are embedded, so that a decision stays one product per matrix:
   the negation penalty), scaled to unit length. The nearest phrase says "this text is like one
   wording of the intent"; the centroid says "this text is like what the intent's wordings have
   in common", which a family phrase or a word shared by chance does not move.
+* **Spreads** (``spreads``): for each intent, the mean similarity between two of its own
+  examples. An intent whose examples are far apart ("the outages", "it's too slow", "the price
+  is too high") illustrates an open answer rather than listing the ways to say one thing: the
+  matcher reads it as *open* (``semantic.OPEN_SPREAD``).
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ class PhraseIndex:
     """``(centroids, dimensions)`` unit vectors, at most two per intent."""
     centroid_owners: np.ndarray
     centroid_negations: np.ndarray
+    open: np.ndarray
+    """Per intent of the set, whether it is open (``semantic.OPEN_SPREAD``)."""
 
 
 def hubness(
@@ -96,3 +102,26 @@ def centroids(
         np.asarray(of, dtype=np.int64),
         np.asarray(negated, dtype=bool),
     )
+
+
+def spreads(
+    matrix: np.ndarray, owners: np.ndarray, examples: np.ndarray, intents: int
+) -> np.ndarray:
+    """Each intent's mean similarity between two different examples of its own (1.0 for an
+    intent with fewer than two: nothing says it is diverse).
+
+    Args:
+        matrix: ``(phrases, d)`` unit vectors.
+        owners: each phrase's intent index.
+        examples: which phrases are the intent's own examples (not its description, not
+            family phrases).
+        intents: how many intents the set has.
+    """
+    out = np.ones(intents, dtype=np.float32)
+    for n in range(intents):
+        rows = matrix[(owners == n) & examples]
+        k = len(rows)
+        if k >= 2:
+            sims = rows @ rows.T
+            out[n] = (sims.sum() - np.trace(sims)) / (k * k - k)
+    return out

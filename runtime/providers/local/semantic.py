@@ -26,6 +26,11 @@ closer to that family); the family's phrases then count as its examples at ``FAM
   * *centroid* is the cosine between the text and the mean of the intent's own examples and
     description (``index.centroids``: negated and other phrases apart, with the same negation
     penalty);
+  * an **open** intent (``free_text``: it takes a ``str`` parameter, and the mean similarity
+    between two of its examples is below ``OPEN_SPREAD``, so they illustrate an answer in the
+    caller's own words rather than list the ways to say one thing, like nps's reason for a
+    score) gets ``OPEN_BONUS`` added, and no negation penalty: a true answer is far from each
+    of a few diverse examples, and may be said either way ("nobody fixed my problem");
 * its **exact** rule score (``scoring.score_phrase``), counted only where the rule is exact:
   ``contained`` (one of its own examples said as whole words, 0.9-1.0), except a bare yes/no
   phrase (``"no"`` inside ``"yep, no problem"`` is not an answer), which counts only through
@@ -65,7 +70,7 @@ import numpy as np
 from dsl.ir import IntentTransition
 from runtime.providers.local.chitchat import EXAMPLES as SMALL_TALK
 from runtime.providers.local.families import FAMILIES, Family
-from runtime.providers.local.index import PhraseIndex, centroids, hubness
+from runtime.providers.local.index import PhraseIndex, centroids, hubness, spreads
 from runtime.providers.local.model import Embedder, intent_embedder
 from runtime.providers.local.scoring import STOPWORDS, Score, score_phrase, words
 from runtime.providers.local.slots import NO, YES, read_yes_no
@@ -101,6 +106,16 @@ NEIGHBOURS = 5
 """How many of a phrase's nearest background wordings make its hubness."""
 CENTROID = 0.2
 """The share of the intent's centroid similarity in its semantic score (0.2-0.3 alike)."""
+OPEN_SPREAD = 0.2
+"""An intent that takes a free-text (``str``) parameter is *open* when the mean similarity
+between two of its examples is below this: its examples illustrate an answer in the caller's
+own words ("the outages", "it's too slow") rather than list the ways to say one thing. The
+example flows' open intents are at 0.12-0.14, their other intents at 0.17-0.60 (the free-text
+``question`` of the receptionist at 0.28); the tuning set gives the same figures at 0.3."""
+OPEN_BONUS = 0.06
+"""Added to an open intent's semantic score (chosen on the tuning set, 0.04-0.18 tried:
+``bench/README.md``, fifth session). A true answer sits far from every one of a few diverse
+examples; 0.08 and more took unrelated remarks ("the kids are fighting upstairs") as answers."""
 
 
 @dataclass(frozen=True)
@@ -119,18 +134,28 @@ class Tuning:
     hubness: float = HUBNESS
     neighbours: int = NEIGHBOURS
     centroid: float = CENTROID
+    open_spread: float = OPEN_SPREAD
+    open_bonus: float = OPEN_BONUS
 
 
 FIRST_PASS = Tuning(
-    threshold=0.22, families=False, negation_penalty=1.0, overlap=0.0, hubness=0.0, centroid=0.0
+    threshold=0.22,
+    families=False,
+    negation_penalty=1.0,
+    overlap=0.0,
+    hubness=0.0,
+    centroid=0.0,
+    open_spread=0.0,
 )
 """The matcher of the first pass: nearest own example or description, threshold 0.22."""
-SECOND_PASS = Tuning(threshold=0.30, hubness=0.0, centroid=0.0)
+SECOND_PASS = Tuning(threshold=0.30, hubness=0.0, centroid=0.0, open_spread=0.0)
 """The matcher of the second pass, with WordLlama alone (``model.default_embedder``): families,
 negation and shared words, threshold 0.30."""
-THIRD_PASS = Tuning(hubness=0.0, centroid=0.0)
+THIRD_PASS = Tuning(hubness=0.0, centroid=0.0, open_spread=0.0)
 """The matcher of the third pass (over the paired model): the nearest phrase alone, no
 hubness, no centroid."""
+FOURTH_PASS = Tuning(open_spread=0.0)
+"""The matcher of the fourth pass: hubness and centroids, no open intents."""
 _CACHE_SIZE = 512
 
 
@@ -263,8 +288,11 @@ class IntentMatcher:
     def _phrases(self, intents: Sequence[IntentTransition]) -> PhraseIndex:
         """The phrase index of an intent set (cached): its phrases, their intent index and
         weight (1 for the intent's own examples and description, ``FAMILY_WEIGHT`` for the
-        phrases of its linked family), their hubness offsets and the intents' centroids."""
-        key = tuple((i.name, i.description, i.examples) for i in intents)
+        phrases of its linked family), their hubness offsets, the intents' centroids and which
+        intents are open."""
+        key = tuple(
+            (i.name, i.description, i.examples, tuple(p.type for p in i.params)) for i in intents
+        )
         with self._lock:
             hit = self._index.get(key)
             if hit is not None:
@@ -275,19 +303,22 @@ class IntentMatcher:
         phrases: list[str] = []  # what explanations show: a family phrase prefixed with its name
         owners: list[int] = []
         weights: list[float] = []
+        examples: list[bool] = []
         for n, intent in enumerate(intents):
-            for phrase in (*intent.examples, intent.description):
+            for k, phrase in enumerate((*intent.examples, intent.description)):
                 if phrase.strip():
                     texts.append(phrase)
                     phrases.append(phrase)
                     owners.append(n)
                     weights.append(1.0)
+                    examples.append(k < len(intent.examples))
             family = links.get(intent.name)
             for phrase in family.phrases if family is not None else ():
                 texts.append(phrase)
                 phrases.append(f"{family.name}: {phrase}")
                 owners.append(n)
                 weights.append(self.tuning.family_weight)
+                examples.append(False)
         matrix = self.embedder.embed(texts)
         owner = np.asarray(owners, dtype=np.int64)
         weight = np.asarray(weights, dtype=np.float32)
@@ -309,6 +340,11 @@ class IntentMatcher:
         cents, cent_owners, cent_negations = centroids(
             matrix, owner, weight >= 1.0, negations, len(intents)
         )
+        spread = spreads(matrix, owner, np.asarray(examples, dtype=bool), len(intents))
+        is_open = np.asarray(
+            [free_text(i) and spread[n] < self.tuning.open_spread for n, i in enumerate(intents)],
+            dtype=bool,
+        )
         entry = PhraseIndex(
             matrix,
             tuple(phrases),
@@ -319,6 +355,7 @@ class IntentMatcher:
             cents,
             cent_owners,
             cent_negations,
+            is_open,
         )
         with self._lock:
             self._index[key] = entry
@@ -336,9 +373,13 @@ class IntentMatcher:
         penalty = self.tuning.negation_penalty
         vector = self.embedder.embed_one(text) if index.phrases else None
         hub = [0.0] * len(intents)
+        # An open answer may be said either way ("nobody fixed my problem", "the outages"): the
+        # negation of an open intent's phrases says nothing about whether the text is one.
+        closed = ~index.open
         if vector is not None:
             sims = (index.matrix @ vector) * index.weights
-            sims = np.where(index.negations != text_negated, sims * penalty, sims)
+            disagree = (index.negations != text_negated) & closed[np.asarray(index.owners)]
+            sims = np.where(disagree, sims * penalty, sims)
             # Hubness re-ranks the phrases; it never lifts one past an example said as is.
             sims = np.minimum(sims - index.offsets, 1.0)
             for row, (sim, phrase, n) in enumerate(
@@ -348,7 +389,7 @@ class IntentMatcher:
                     best[n] = Score(intents[n].name, round(sim, 4), "semantic", phrase)
                     hub[n] = float(index.offsets[row])
         for n, intent in enumerate(intents):
-            shared = _overlap(text, text_negated, intent, penalty)
+            shared = _overlap(text, text_negated, intent, penalty if closed[n] else 1.0)
             if shared > 0 and best[n].score > 0:
                 # Words said as in an example add to the meaning: the static model dilutes
                 # a shared key word ("reschedule") among the others of the sentence.
@@ -359,7 +400,8 @@ class IntentMatcher:
         share = self.tuning.centroid
         if vector is not None and share > 0 and len(index.centroid_owners):
             sims = index.centroids @ vector
-            sims = np.where(index.centroid_negations != text_negated, sims * penalty, sims)
+            disagree = (index.centroid_negations != text_negated) & closed[index.centroid_owners]
+            sims = np.where(disagree, sims * penalty, sims)
             centroid = [0.0] * len(intents)
             for sim, n in zip(sims.tolist(), index.centroid_owners.tolist(), strict=True):
                 centroid[n] = max(centroid[n], sim)
@@ -370,6 +412,11 @@ class IntentMatcher:
                 detail = (
                     f"nearest {s.score:.2f} (hubness {-hub[n]:+.2f}), centroid {centroid[n]:.2f}"
                 )
+                best[n] = Score(s.intent, value, s.rule, s.phrase, detail)
+        for n, s in enumerate(best):
+            if index.open[n] and s.phrase and self.tuning.open_bonus:
+                value = round(s.score + self.tuning.open_bonus, 4)
+                detail = f"{s.detail}, open +{self.tuning.open_bonus:.2f}".lstrip(", ")
                 best[n] = Score(s.intent, value, s.rule, s.phrase, detail)
         answer = _short_answer(text)
         for n, intent in enumerate(intents):
@@ -431,6 +478,12 @@ def negated(text: str) -> bool:
     for idiom in NOT_NEGATIONS:
         said = said.replace(" ".join(words(idiom)), " ")
     return any(w in NEGATIONS for w in said.split())
+
+
+def free_text(intent: IntentTransition) -> bool:
+    """Whether the intent takes a free-text parameter (``str``): what the caller says is its
+    value, as with a reason or a question."""
+    return any(p.type == "str" for p in intent.params)
 
 
 def _short_answer(text: str) -> bool | None:

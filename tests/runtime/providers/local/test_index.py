@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runtime.providers.local.index import centroids, hubness
+from runtime.providers.local.index import centroids, hubness, spreads
 
 
 def unit(*rows: list[float]) -> np.ndarray:
@@ -46,3 +46,12 @@ def test_centroids_keep_negated_and_other_phrases_apart_and_skip_family_phrases(
     assert negated.tolist() == [False, True, False]
     assert np.allclose(cents[0], [1, 0, 0]) and np.allclose(cents[1], [0, 1, 0])
     assert np.allclose(np.linalg.norm(cents, axis=1), 1.0)
+
+
+def test_the_spread_is_the_mean_similarity_between_two_different_examples() -> None:
+    matrix = unit([1, 0], [0, 1], [1, 1], [1, 0])
+    owners = np.asarray([0, 0, 0, 1])
+    examples = np.asarray([True, True, False, True])  # row 2: a description or family phrase
+    got = spreads(matrix, owners, examples, intents=2)
+    # intent 0: its two examples are orthogonal; intent 1 has one example, nothing to compare
+    assert np.allclose(got, [0.0, 1.0])

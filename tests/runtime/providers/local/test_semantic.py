@@ -19,6 +19,8 @@ from runtime.providers.local.model import default_embedder
 from runtime.providers.local.provider import SORRY
 from runtime.providers.local.semantic import (
     CONFIDENT,
+    FOURTH_PASS,
+    OPEN_BONUS,
     SECOND_PASS,
     THIRD_PASS,
     THRESHOLD,
@@ -339,3 +341,59 @@ async def test_the_explanation_shows_nearest_phrase_hubness_and_centroid(greet) 
     assert "nearest " in turn.explanation
     assert "(hubness " in turn.explanation
     assert "centroid " in turn.explanation
+
+
+def _intents_at(flow_file: str, node: str) -> tuple[IntentTransition, ...]:
+    flow = compile_file(str(FLOWS / flow_file)).flow
+    assert flow is not None
+    return open_intents(flow, node)
+
+
+def test_an_intent_with_a_free_text_parameter_and_diverse_examples_is_open(matcher) -> None:
+    detractor = _intents_at("nps.flow", "detractor")
+    index = matcher._phrases(detractor)
+    assert [i.name for i, o in zip(detractor, index.open, strict=True) if o] == ["gives_reason"]
+    # a free-text question whose examples say one thing ("is there parking?", "when are you
+    # open?") is not open, nor is any intent without a free-text parameter
+    assert not matcher._phrases(_intents_at("receptionist.flow", "ask_day")).open.any()
+    assert not matcher._phrases(_intents_at("reminder.flow", "greet")).open.any()
+
+
+def test_the_same_examples_without_a_free_text_parameter_are_not_open(matcher) -> None:
+    (reason, *_) = _intents_at("nps.flow", "detractor")
+    closed = IntentTransition(reason.name, reason.description, reason.target, reason.examples)
+    assert not matcher._phrases((closed,)).open.any()
+
+
+@pytest.mark.parametrize(
+    ("node", "text"),
+    [
+        # bench/nlu_dev/ answers the fourth pass left unmatched
+        ("detractor", "nobody fixed my problem"),
+        ("passive", "a discount for loyal customers"),
+    ],
+)
+def test_an_open_intent_takes_answers_far_from_each_of_its_examples(node, text) -> None:
+    intents = _intents_at("nps.flow", node)
+    assert _decided(IntentMatcher(tuning=FOURTH_PASS), text, intents) is None
+    assert _decided(IntentMatcher(), text, intents) == "gives_reason"
+
+
+def test_an_open_intent_still_leaves_unrelated_text_unmatched(matcher) -> None:
+    assert _decided(matcher, "I'm making a sandwich", _intents_at("nps.flow", "detractor")) is None
+
+
+def test_negation_does_not_count_against_an_open_answer(matcher) -> None:
+    intents = _intents_at("nps.flow", "promoter")
+    said = {s.intent: s for s in matcher.scores("it never goes down", intents)}
+    before = {
+        s.intent: s for s in IntentMatcher(tuning=FOURTH_PASS).scores("it never goes down", intents)
+    }
+    assert said["gives_reason"].score > before["gives_reason"].score + OPEN_BONUS
+    assert said["gives_reason"].score > said["opt_out"].score
+
+
+async def test_the_explanation_shows_the_open_bonus() -> None:
+    intents = _intents_at("nps.flow", "detractor")
+    turn = await LocalProvider().turn(request("nobody fixed my problem", intents))
+    assert f"open +{OPEN_BONUS:.2f}" in turn.explanation
