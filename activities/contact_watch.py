@@ -1,10 +1,13 @@
-"""Which contact workflows handed over by an earlier campaign run closed without reporting.
+"""How contact workflows a campaign run cannot watch ended: those handed over by an earlier
+run, and those whose close the run did not see before it continued as new.
 
 A campaign run watches the contact workflows it started through their child handles. Temporal
 does not carry those handles across continue-as-new (the child workflows doc's note on it, and
 temporalio/temporal#2609, still open), so the next run cannot see one of them terminated
-while it sleeps. This activity asks Temporal (``DescribeWorkflowExecution``, strongly
-consistent, unlike a visibility query) how each one stands, with the worker's own client.
+while it sleeps; and a run about to continue as new stops waiting for a close after
+``CampaignInput.hand_over_wait``. This activity asks Temporal (``DescribeWorkflowExecution``,
+strongly consistent, unlike a visibility query) how each one stands, with the worker's own
+client, and reads a completed one's result.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from runtime.workflows.messages import (
     ActivityName,
     ClosedOutcome,
     ClosedWorkflow,
+    CompletedWorkflow,
+    ContactResult,
     HandedOverCheck,
     HandedOverStatus,
 )
@@ -39,27 +44,33 @@ _CLOSED = {
     WorkflowExecutionStatus.TIMED_OUT: ClosedOutcome.TIMED_OUT,
     WorkflowExecutionStatus.CANCELED: ClosedOutcome.CANCELLED,
 }
-"""Closed without completing. Completed is not here: a contact workflow reports its end to
-the campaign by signal before it completes. Running and continued-as-new are alive."""
+"""Closed without completing. Running and continued-as-new are alive."""
 
 
 @activity.defn(name=ActivityName.DESCRIBE_CONTACTS)
 async def describe_contacts(arg: HandedOverCheck) -> HandedOverStatus:
-    """The workflows of ``arg`` that closed without completing, each with how and why."""
+    """The workflows of ``arg`` that closed: without completing, each with how and why, and
+    completed, each with its result's status and outcome."""
     client = activity.client()
     room = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
 
-    async def one(workflow_id: str) -> ClosedWorkflow | None:
+    async def one(workflow_id: str) -> ClosedWorkflow | CompletedWorkflow | None:
         async with room:
-            return await closed_without_report(client, workflow_id)
+            return await how_it_ended(client, workflow_id)
 
     async with asyncio.TaskGroup() as group:
         asked = [group.create_task(one(w)) for w in arg.workflow_ids]
-    return HandedOverStatus([c for task in asked if (c := task.result()) is not None])
+    ended = [task.result() for task in asked]
+    return HandedOverStatus(
+        [e for e in ended if isinstance(e, ClosedWorkflow)],
+        [e for e in ended if isinstance(e, CompletedWorkflow)],
+    )
 
 
-async def closed_without_report(client: Client, workflow_id: str) -> ClosedWorkflow | None:
-    """How the latest run of ``workflow_id`` closed, if it closed without completing."""
+async def how_it_ended(
+    client: Client, workflow_id: str
+) -> ClosedWorkflow | CompletedWorkflow | None:
+    """How the latest run of the contact workflow ``workflow_id`` ended; None while it runs."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         description = await handle.describe()
@@ -69,6 +80,12 @@ async def closed_without_report(client: Client, workflow_id: str) -> ClosedWorkf
         return ClosedWorkflow(
             workflow_id, ClosedOutcome.GONE, "Temporal no longer knows this workflow"
         )
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        done = client.get_workflow_handle(
+            workflow_id, run_id=description.run_id, result_type=ContactResult
+        )
+        result = await done.result()
+        return CompletedWorkflow(workflow_id, result.status, result.outcome)
     outcome = _CLOSED.get(description.status) if description.status else None
     if outcome is None:
         return None

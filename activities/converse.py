@@ -128,18 +128,21 @@ class CallRecord:
             log.warning("call %s: transcript not stored yet: %s", call_id, exc)
 
     async def finish(
-        self, result: CallResult, recording: str | None, *, cancelled: bool = False
+        self, result: CallResult, recording: str | None, *, hung_up_by: str | None = None
     ) -> None:
         """The call's end: outcome, node path and visits, usage and cost, the recording's file
-        name. ``cancelled``: the workflow or an operator hung up (the bridge saw the line go
-        down, as when the caller hangs up; the heat map must not count it as a drop-off)."""
+        name. ``hung_up_by``: who hung up when the flow did not end the call: ``cancelled``,
+        the workflow or an operator (the bridge saw the line go down, as when the caller hangs
+        up; the heat map must not count it as a drop-off), or ``aborted``, its workflow went
+        away mid-call (the outcome is ``aborted`` then, as its attempt's)."""
         call_id = self._inp.attempt_id
+        aborted = hung_up_by == calls.ABORTED
         try:
             await calls.start_call(self._pool, call_id, provider=",".join(result.providers) or None)
             await calls.end_call(
                 self._pool,
                 call_id,
-                outcome=result.outcome,
+                outcome=calls.ABORTED if aborted else result.outcome,
                 node_path=result.node_path,
                 turns=result.turns,
                 duration_ms=result.duration_ms,
@@ -147,7 +150,7 @@ class CallRecord:
                 usage=to_jsonable_python(result.usage, fallback=str),
                 recording=recording,
                 visits=[v.as_json() for v in result.visits],
-                ended_by="cancelled" if cancelled else result.ended_by or None,
+                ended_by=hung_up_by or result.ended_by or None,
                 slots=to_jsonable_python(result.slots, fallback=str),
             )
         except Exception as exc:  # the outcome still reaches the workflow
@@ -283,7 +286,7 @@ class ConverseActivities:
             await record.flush(bridge.result)
             recording = await call.close_recording()
             if run.done() and not run.cancelled() and run.exception() is None:
-                await record.finish(run.result(), recording, cancelled=True)
+                await record.finish(run.result(), recording, hung_up_by=_hung_up_by())
             raise
         result = run.result()
         log.info(
@@ -305,6 +308,14 @@ class ConverseActivities:
             usage=result.usage,
             error=result.error,
         )
+
+
+def _hung_up_by() -> str:
+    """Why this cancelled call was hung up: ``aborted`` when Temporal answered its heartbeat
+    that the workflow is gone (terminated, failed or timed out mid-call: nothing will act on
+    the result), else ``cancelled`` (the workflow or an operator hung up)."""
+    details = activity.cancellation_details()
+    return calls.ABORTED if details is not None and details.not_found else "cancelled"
 
 
 def campaign_values(inp: ConverseInput) -> dict[str, object]:

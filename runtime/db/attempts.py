@@ -15,7 +15,7 @@ from typing import Literal
 
 import asyncpg
 
-from runtime.db import contacts, events
+from runtime.db import calls, contacts, events
 from runtime.db.types import Db, acquire
 
 AttemptStatus = Literal["dialing", "answered", "finished", "unknown", "aborted"]
@@ -287,19 +287,23 @@ async def settle_closed_contact(
 
     Its attempt still open (it closed mid-call) ends ``aborted``, its outcome ``aborted`` and
     ``detail`` saying how and why: nothing else would end it, and an originated attempt not
-    ended holds its PBX line. The contact ends ``final`` with ``outcome``, unless it is
-    settled already (it recorded its end, then was terminated: its own outcome stands).
-    Idempotent; ``True`` when this call settled the contact."""
+    ended holds its PBX line. That attempt's call, if its row is still open, ends too
+    (:func:`calls.abort_calls`), or it would show as live for good. The contact ends
+    ``final`` with ``outcome``, unless it is settled already (it recorded its end, then was
+    terminated: its own outcome stands). Idempotent; ``True`` when this call settled the
+    contact."""
     async with acquire(db) as conn, conn.transaction():
-        await conn.execute(
+        aborted = await conn.fetch(
             "UPDATE attempts SET status = $3, outcome = $3, detail = $4,"
             " ended_at = coalesce(ended_at, now())"
-            " WHERE campaign = $1 AND contact = $2 AND status IN ('dialing', 'answered')",
+            " WHERE campaign = $1 AND contact = $2 AND status IN ('dialing', 'answered')"
+            " RETURNING id",
             campaign,
             contact,
             ABORTED,
             detail,
         )
+        await calls.abort_calls(conn, [r["id"] for r in aborted], detail)
         return await contacts.update_contact_state(
             conn, campaign, contact, status="final", outcome=outcome, unless_settled=True
         )

@@ -67,8 +67,9 @@ class CallRow:
     visits: list[dict[str, Any]] = field(default_factory=list)
     """Each stay in a node (``runtime.call.result.TimedVisit`` as JSON); ``[]`` before 0008."""
     ended_by: str | None = None
-    """``agent``, ``caller`` (hung up), ``provider`` or ``cancelled`` (the workflow or an
-    operator hung up); ``None`` when not known."""
+    """``agent``, ``caller`` (hung up), ``provider``, ``cancelled`` (the workflow or an
+    operator hung up) or ``aborted`` (its workflow went away mid-call); ``None`` when not
+    known."""
     tenant: str = "default"
     slots: dict[str, Any] | None = None
     """What the flow collected (its slots at the end of the call); ``None`` before 0201."""
@@ -154,14 +155,17 @@ async def end_call(
         usage: provider usage by provider name; ``cost_usd`` is derived from it.
         recording: the WAV file's name relative to the recordings directory.
         visits: each stay in a node (``TimedVisit.as_json()``), for the heat map.
-        ended_by: ``agent``, ``caller``, ``provider`` or ``cancelled``.
+        ended_by: ``agent``, ``caller``, ``provider``, ``cancelled`` or ``aborted``.
         slots: what the flow collected (its slots when the call ended).
+
+    A call already ended (:func:`abort_calls`) keeps its end instant and its error when
+    these are not given; the rest is filled in.
     """
     async with acquire(db) as conn, conn.transaction():
         await _ensure_call(conn, call_id)
         ended = await conn.fetchrow(
             "UPDATE calls SET outcome = $2, node_path = $3, turns = $4, duration_ms = $5,"
-            " error = $6, ended_at = coalesce($7, ended_at, now()),"
+            " error = coalesce($6, error), ended_at = coalesce($7, ended_at, now()),"
             " usage = coalesce($8, usage), cost_usd = coalesce($9, cost_usd),"
             " recording = coalesce($10, recording), visits = coalesce($11, visits),"
             " ended_by = coalesce($12, ended_by), slots = coalesce($13, slots) WHERE id = $1"
@@ -181,6 +185,31 @@ async def end_call(
             None if slots is None else storable(dict(slots)),
         )
         await events.call_completed(conn, dict(ended))
+
+
+ABORTED = "aborted"
+"""``ended_by`` (and ``outcome``, when the call stored none) of a call whose workflow went
+away mid-call: nobody recorded how it ended (migration ``0204_aborted_calls.sql``)."""
+
+
+async def abort_calls(conn: asyncpg.Connection, call_ids: Sequence[str], why: str) -> None:
+    """End the calls of ``call_ids`` still open, ``aborted``, with ``why`` as their error when
+    they have none, each with its ``call.completed`` event; inside the caller's transaction
+    (the one that aborts their attempts). A call already ended keeps its end. The worker
+    that ran one may record its end later: its details (transcript, node path, duration,
+    cost) are filled in then, and the end instant and the event stay."""
+    if not call_ids:
+        return
+    ended = await conn.fetch(
+        "UPDATE calls SET ended_at = now(), outcome = coalesce(outcome, $2), ended_by = $2,"
+        " error = coalesce(error, $3) WHERE id = ANY($1::text[]) AND ended_at IS NULL"
+        " RETURNING *, (SELECT number FROM attempts a WHERE a.id = calls.id) AS attempt_number",
+        list(call_ids),
+        ABORTED,
+        storable(why) or None,
+    )
+    for call in ended:
+        await events.call_completed(conn, dict(call))
 
 
 async def append_transcript(db: Db, call_id: str, turns: Sequence[Turn]) -> None:

@@ -51,13 +51,14 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-HAND_OVER = timedelta(minutes=1)
-"""How long a run about to continue as new waits to see a closed child's end."""
 SETTLE_CLOSED_CONTACTS = "settle-closed-contacts"
 """Patch: a contact whose workflow closed without reporting has its row settled too."""
 CHECK_HANDED_OVER = "check-handed-over-contacts"
 """Patch: a run looks for contacts handed over by an earlier run that closed without
 reporting (``_check_handed_over``)."""
+SETTLE_UNSEEN = "settle-unseen-closes"
+"""Patch: a child whose close the hand-over wait did not see settle is asked about and settled
+as it ended, row and all (it was counted ``workflow_gone`` with its row left open)."""
 HANDED_OVER_BATCH = 200
 """Contact workflows described per activity (``describe_contacts``)."""
 
@@ -380,8 +381,9 @@ class CampaignWorkflow:
             await self._settle_if_closed([w for w in self._s.live if w in self._handed_over])
 
     async def _settle_if_closed(self, workflow_ids: list[str]) -> None:
-        """Ask Temporal how these contacts (started by an earlier run) stand, and settle
-        those whose workflow closed without reporting."""
+        """Ask Temporal how these contacts (started by an earlier run, or whose close this
+        run missed) stand, and settle those whose workflow closed: without reporting, row and
+        all; completed, from its result."""
         plan, s = self._in.plan, self._s
         for start in range(0, len(workflow_ids), HANDED_OVER_BATCH):
             found = await workflow.execute_local_activity(
@@ -391,11 +393,13 @@ class CampaignWorkflow:
                 retry_policy=IO_RETRY,
                 result_type=HandedOverStatus,
             )
+            for done in found.completed:  # its close missed (``_settle_unseen``)
+                self._settle(done.workflow_id, done.outcome, stopped=done.status == "stopped")
             for closed in found.closed:
                 if closed.workflow_id not in s.live:  # settled while we asked
                     continue
                 workflow.logger.warning(
-                    "contact %s, handed over, closed without reporting: %s",
+                    "contact %s, not watched, closed without reporting: %s",
                     closed.workflow_id,
                     closed.detail,
                 )
@@ -412,12 +416,26 @@ class CampaignWorkflow:
         # the next run would wait for them forever.
         try:
             await workflow.wait_condition(
-                lambda: not any(w in self._children for w in undelivered), timeout=HAND_OVER
+                lambda: not any(w in self._children for w in undelivered),
+                timeout=self._in.hand_over_wait,
             )
         except TimeoutError:
-            for wid in undelivered:
-                if wid in self._children:
+            unseen = [w for w in undelivered if w in self._children]
+            if workflow.patched(SETTLE_UNSEEN):
+                await self._settle_unseen(unseen)
+            else:
+                for wid in unseen:
                     self._settle(wid, ClosedOutcome.GONE, stopped=False)
+
+    async def _settle_unseen(self, workflow_ids: list[str]) -> None:
+        """Settle children whose close this run did not see settle in time: their watch waits
+        on PostgreSQL (a ``settle_closed_contact`` retrying through an outage, abandoned when
+        the run continues as new), or the close is late. Temporal says how each ended: one
+        that closed without reporting is settled row and all (its open attempt and call
+        too), one that completed from its result. One still running (the signal failed for
+        another reason) stays live, and the next run asks about it every
+        ``closed_check_every`` until it ends."""
+        await self._settle_if_closed(workflow_ids)
 
     def _settle(self, wid: str, outcome: str | None, *, stopped: bool) -> None:
         """The contact is done (once, whichever of its report and its closing comes first)."""

@@ -45,7 +45,8 @@ class ActivityName:
     SETTLE_CLOSED = "settle_closed_contact"
     """Campaign: settle the row of a contact whose workflow closed without reporting."""
     DESCRIBE_CONTACTS = "describe_contact_workflows"
-    """Campaign: which contacts handed over by an earlier run closed without reporting."""
+    """Campaign: which contacts started by an earlier run (or whose close this run did not
+    see) closed without reporting, and how."""
 
 
 class SignalName:
@@ -169,6 +170,10 @@ class CampaignInput:
     closed_check_every: timedelta = timedelta(minutes=5)
     """How often a run holding contacts an earlier run started asks Temporal whether any
     closed without reporting (``CampaignWorkflow._check_handed_over``)."""
+    hand_over_wait: timedelta = timedelta(minutes=1)
+    """How long a run about to continue as new waits for the closes of children that closed
+    before it could hand them over; then it asks Temporal how they ended
+    (``CampaignWorkflow._hand_over_children``)."""
 
 
 @dataclass
@@ -428,10 +433,22 @@ class ClosedWorkflow:
 
 
 @dataclass
+class CompletedWorkflow:
+    """A contact workflow that completed: its result's status and outcome."""
+
+    workflow_id: str
+    status: Literal["final", "stopped"]
+    outcome: str | None
+
+
+@dataclass
 class HandedOverStatus:
     closed: list[ClosedWorkflow]
-    """Those of the workflows asked about that closed without completing (a workflow that
-    completed reported its end by signal before it did)."""
+    """Those of the workflows asked about that closed without completing."""
+    completed: list[CompletedWorkflow] = field(default_factory=list)
+    """Those that completed. One handed over by signal reported its end before it did; one
+    whose run missed its close (the hand-over wait timed out) did not, and is settled from
+    this. Results recorded before this field read it empty."""
 
 
 @dataclass

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
-from temporalio import activity
+from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer, Worker
+from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
 from activities.campaign_io import CampaignIO
-from activities.contact_watch import closed_without_report
+from activities.contact_watch import describe_contacts, how_it_ended
 from dsl.compiler import load_flow
 from dsl.ir import Campaign, ContactsSource, OutcomeRule, Pacing
 from runtime.db import attempts, campaigns, contacts, flows
@@ -34,8 +35,13 @@ from runtime.workflows.messages import (
     CampaignPlan,
     CampaignResult,
     ClosedOutcome,
+    ClosedWorkflow,
+    CompletedWorkflow,
+    ContactResult,
     DialInput,
     DialOutcome,
+    HandedOverCheck,
+    HandedOverStatus,
     WorkerRoute,
 )
 from runtime.workflows.sandbox import workflow_runner
@@ -263,8 +269,48 @@ async def test_a_dial_slot_granted_to_a_terminated_handed_over_contact_settles_i
     assert Counter(d.contact_id for d in run.dialled) == {SLEEPER: 1, RETRIED: 1}
 
 
-async def test_describing_answers_only_workflows_that_closed_without_completing(
+@workflow.defn(name="CompletedContact")
+class _Completed:
+    """Ends as a contact workflow does once its contact is final, or waits to be ended."""
+
+    @workflow.run
+    async def run(self, complete: bool) -> ContactResult:
+        if not complete:
+            await workflow.wait_condition(lambda: False)
+        return ContactResult("c007", "final", "confirmed", [])
+
+
+async def test_describing_tells_how_each_workflow_ended(
     dev_client: Client,  # noqa: F811
 ) -> None:
-    gone = await closed_without_report(dev_client, "campaign/nobody/c404")
-    assert gone is not None and gone.outcome == ClosedOutcome.GONE
+    gone = await how_it_ended(dev_client, "campaign/nobody/c404")
+    assert gone == ClosedWorkflow(
+        "campaign/nobody/c404", ClosedOutcome.GONE, "Temporal no longer knows this workflow"
+    )
+    async with Worker(
+        dev_client,
+        task_queue="described",
+        workflows=[_Completed],
+        workflow_runner=UnsandboxedWorkflowRunner(),  # a test's own workflow: nothing to guard
+    ):
+        done = await dev_client.start_workflow(
+            _Completed.run, True, id="campaign/described/c007", task_queue="described"
+        )
+        await done.result()
+        running = await dev_client.start_workflow(
+            _Completed.run, False, id="campaign/described/c008", task_queue="described"
+        )
+        assert await how_it_ended(dev_client, running.id) is None
+        await running.terminate(reason="operator ended it")
+        answer = await describe_contacts_with(dev_client, [done.id, running.id])
+
+    assert answer.completed == [CompletedWorkflow(done.id, "final", "confirmed")]
+    assert answer.closed == [
+        ClosedWorkflow(running.id, ClosedOutcome.TERMINATED, "terminated: operator ended it")
+    ]
+
+
+async def describe_contacts_with(client: Client, workflow_ids: list[str]) -> HandedOverStatus:
+    """``describe_contacts`` as a worker runs it (its client is the worker's)."""
+    env = ActivityEnvironment(client=client)
+    return await env.run(describe_contacts, HandedOverCheck(workflow_ids))

@@ -18,6 +18,14 @@ terminated while it sleeps until its retry, then the campaign is stopped: the ru
 check is guarded by the patch: without the guard its timer meets that signal's event, a
 nondeterminism error (tests/workflows/test_handed_over_contacts.py records and replays runs
 with it).
+
+``campaign_hand-over-unseen`` was recorded on the Temporal dev server with the workflows of
+main 6411952, before the ``settle-unseen-closes`` patch, by
+tests/workflows/test_hand_over_unseen.py (``VOXFLOW_RECORD_HISTORIES=1``): contact ``c000`` is
+terminated mid-call while settling it fails (a PostgreSQL outage), the run continues as new,
+its hand-over wait times out and counts ``c000`` ``workflow_gone``, then it continues as new.
+It replays only because asking Temporal how ``c000`` ended is guarded by the patch: without the
+guard its local activity meets the continue-as-new event, a nondeterminism error.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ def test_histories_are_committed() -> None:
         "campaign_week_paris-callback",
         "campaign_terminated-contact",
         "campaign_handed-over-terminated",
+        "campaign_hand-over-unseen",
     } <= names
 
 
