@@ -18,6 +18,16 @@ Printed: µs of client CPU per message in each phase (including the event loop's
 the wake-ups), the part of it inside the transport's send call, and what the send phase costs
 per call-second at that append size. The
 transports run alternated, ``--rounds`` times.
+
+``--transports ultravox`` drives the Ultravox adapter itself (``runtime/providers/ultravox``):
+each connection is a call created over REST (``POST /api/calls``) and joined on its
+``joinUrl``, as in production. **send**: ``send_audio`` of one ``--frame-ms`` frame of 8 kHz
+s16le (one binary message) every ``--frame-ms``; **receive**: the server sends each call one
+binary message of 100 ms of audio every 50 ms, and a consumer task per call takes the
+adapter's ``AgentAudio`` events as the bridge would. ``--baseline TREE`` runs the same
+phases with the adapter from another checkout (``git worktree add --detach /tmp/base REV``)
+in a child process, alternated with this tree's in another, so the code before and after
+are measured the same way in one run.
 """
 
 from __future__ import annotations
@@ -34,21 +44,36 @@ from binascii import b2a_base64
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# ``--baseline`` runs this file in a child with VOXFLOW_BENCH_TREE naming the checkout whose
+# code is measured.
+sys.path.insert(0, os.environ.get("VOXFLOW_BENCH_TREE") or str(Path(__file__).resolve().parents[1]))
 
 import uvloop  # noqa: E402
 from openai import AsyncOpenAI  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.asyncio.server import ServerConnection, serve  # noqa: E402
 
+from runtime.providers.base import AgentAudio, CallSetup  # noqa: E402
 from runtime.providers.openai_realtime.endpoint import (  # noqa: E402
     realtime_headers,
     realtime_url,
 )
 from runtime.providers.realtime_socket import RealtimeSocket  # noqa: E402
+from runtime.providers.ultravox import UltravoxProvider  # noqa: E402
+from telephony.audio.frames import AudioFrame  # noqa: E402
 
 BYTES_PER_MS = {"pcmu": 8, "pcm24k": 48}
 TRANSPORTS = ("sdk", "websockets", "own")
+ULTRAVOX = "ultravox"
+HEADER = (
+    "round  transport   send µs/msg  in send()  send ms/call-s  sent  recv µs/msg  open ms  load"
+)
+"""``sent``: the messages sent in the send phase over those due (under 1: the server's core
+fell behind and the transport paused writing; ms per call-second is then low). ``open ms``:
+client CPU to open one connection (ultravox: create the call over REST and join it)."""
+UV_RATE = 8000
+UV_AGENT_CHUNK = bytes(UV_RATE * 2 // 10)
+"""100 ms of agent audio per binary message (the stand-in's chunk, ``tests/standins``)."""
 
 
 def _pin(core: int) -> None:
@@ -69,6 +94,9 @@ def server_main(conn: Any, fmt: str) -> None:
 
     async def handler(ws: ServerConnection) -> None:
         assert ws.request is not None
+        if ws.request.path.startswith("/calls/"):
+            await _ultravox_call(ws)
+            return
         await ws.send(json.dumps({"type": "session.created", "session": {}}))
         if "model=recv" not in ws.request.path:
             async for _ in ws:
@@ -88,10 +116,53 @@ def server_main(conn: Any, fmt: str) -> None:
         async for _ in ws:
             pass
 
+    async def _ultravox_call(ws: ServerConnection) -> None:
+        """The joinUrl: ``call_started``, then read everything (``send``) or also send a
+        100 ms binary message every 50 ms (``recv``)."""
+        assert ws.request is not None
+        await ws.send(json.dumps({"type": "call_started", "callId": ws.request.path}))
+        await ws.send(json.dumps({"type": "state", "state": "listening"}))
+        if "/recv-" not in ws.request.path:
+            async for _ in ws:
+                pass
+            return
+        reader = asyncio.create_task(_drain(ws))
+        try:
+            while True:
+                await ws.send(UV_AGENT_CHUNK)
+                await asyncio.sleep(0.05)
+        except Exception:
+            pass
+        finally:
+            reader.cancel()
+
+    async def create_call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """``POST /api/calls``: 201 with a joinUrl naming the phase (from the call's id)."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        body = json.loads(await reader.readexactly(length))
+        call_id = body["metadata"]["voxflow_call_id"]
+        answer = json.dumps({"callId": call_id,
+                             "joinUrl": f"ws://127.0.0.1:{ws_port}/calls/{call_id}"}).encode()  # fmt: skip
+        writer.write(b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\n"
+                     b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(answer), answer))  # fmt: skip
+        await writer.drain()
+        writer.close()
+
+    ws_port = 0
+
     async def main() -> None:
+        nonlocal ws_port
         async with serve(handler, "127.0.0.1", 0, max_size=None, compression=None) as server:
-            conn.send(server.sockets[0].getsockname()[1])
+            ws_port = server.sockets[0].getsockname()[1]
+            rest = await asyncio.start_server(create_call, "127.0.0.1", 0)
+            conn.send((ws_port, rest.sockets[0].getsockname()[1]))
             await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told
+            rest.close()
 
     uvloop.run(main())
 
@@ -153,8 +224,10 @@ async def phase(
     window."""
     client = AsyncOpenAI(api_key="sk-bench", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
     clients = [_Client(kind) for _ in range(opts.calls)]
+    t0 = time.thread_time()
     for c in clients:
         await c.open(client, mode)
+    opening = time.thread_time() - t0
     count, in_send = 0, 0.0
     audio = bytes(opts.append_ms * BYTES_PER_MS[opts.format])
     head = '{"type": "input_audio_buffer.append", "audio": "'
@@ -195,7 +268,69 @@ async def phase(
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.gather(*(c.close() for c in clients))
-    return cpu, messages, sending
+    return cpu, messages, sending, opening
+
+
+async def ultravox_phase(
+    mode: str, rest_port: int, opts: argparse.Namespace
+) -> tuple[float, int, float]:
+    """As :func:`phase`, through the Ultravox adapter: ``send_audio`` per frame, or the
+    ``AgentAudio`` events of the server's binary messages."""
+    calls = [
+        UltravoxProvider(api_key="uv-bench", base_url=f"http://127.0.0.1:{rest_port}/api")
+        for _ in range(opts.calls)
+    ]
+    t0 = time.thread_time()
+    for i, p in enumerate(calls):
+        await p.start(CallSetup(f"{mode}-{i}"))
+    opening = time.thread_time() - t0
+    count, in_send = 0, 0.0
+    frame = AudioFrame(bytes(UV_RATE * 2 * opts.frame_ms // 1000), UV_RATE)
+    period = opts.frame_ms / 1000
+    stop = asyncio.Event()
+
+    async def sender(p: UltravoxProvider, offset: float) -> None:
+        nonlocal count, in_send
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(offset)
+        due = loop.time()
+        while not stop.is_set():
+            t0 = time.thread_time()
+            await p.send_audio(frame)
+            in_send += time.thread_time() - t0
+            count += 1
+            due += period
+            await asyncio.sleep(max(0.0, due - loop.time()))
+
+    async def consumer(p: UltravoxProvider) -> None:
+        nonlocal count
+        async for event in p.events():  # the bridge's side: every call has one
+            if mode == "recv" and isinstance(event, AgentAudio):
+                count += 1
+
+    tasks = [asyncio.create_task(consumer(p)) for p in calls]
+    if mode == "send":
+        tasks += [asyncio.create_task(sender(p, period * i / len(calls))) for i, p in enumerate(calls)]  # fmt: skip
+    await asyncio.sleep(1.0)  # settle
+    count, in_send, began = 0, 0.0, time.thread_time()
+    await asyncio.sleep(opts.seconds)
+    cpu, messages, sending = time.thread_time() - began, count, in_send
+    stop.set()
+    await asyncio.gather(*(p.hangup() for p in calls), return_exceptions=True)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return cpu, messages, sending, opening
+
+
+def _baseline_rows(opts: argparse.Namespace, tree: str, label: str) -> None:
+    """One round of the Ultravox phases with ``tree``'s code, in a child process."""
+    import subprocess
+
+    args = [sys.executable, __file__, "--transports", ULTRAVOX, "--rounds", "1", "--rows-only",
+            "--label", label, "--calls", str(opts.calls), "--seconds", str(opts.seconds),
+            "--frame-ms", str(opts.frame_ms)]  # fmt: skip
+    subprocess.run(args, env={**os.environ, "VOXFLOW_BENCH_TREE": tree}, check=True)
 
 
 def main() -> None:
@@ -205,27 +340,54 @@ def main() -> None:
     parser.add_argument("--format", choices=sorted(BYTES_PER_MS), default="pcmu")
     parser.add_argument("--append-ms", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--transports", default=",".join(TRANSPORTS))
+    parser.add_argument("--transports", default=",".join(TRANSPORTS),
+                        help=f"comma-separated, of {', '.join(TRANSPORTS)}, {ULTRAVOX}")  # fmt: skip
+    parser.add_argument("--frame-ms", type=int, default=20,
+                        help="ultravox: caller audio per binary message (the bridge's is 20)")  # fmt: skip
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="ultravox: alternate with the adapter of this checkout")  # fmt: skip
+    parser.add_argument("--label", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--rows-only", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
+    if opts.baseline:
+        here_tree = str(Path(__file__).resolve().parents[1])
+        print(f"{opts.calls} calls, ultravox, {opts.frame_ms} ms per caller message, "
+              f"{opts.seconds:g} s per phase; before = {opts.baseline}")  # fmt: skip
+        print(HEADER)
+        for r in range(opts.rounds):
+            pair = [(opts.baseline, "uv-before"), (here_tree, "uv-after")]
+            for tree, label in pair if r % 2 == 0 else pair[::-1]:
+                _baseline_rows(opts, tree, f"{r + 1}:{label}")
+        return
     ctx = mp.get_context("spawn")
     here, there = ctx.Pipe()
     server = ctx.Process(target=server_main, args=(there, opts.format), daemon=True)
     server.start()
-    port = here.recv()
+    port, rest_port = here.recv()
     _pin(0)
-    print(f"{opts.calls} connections, {opts.format}, {opts.append_ms} ms per append, "
-          f"{opts.seconds:g} s per phase; load {os.getloadavg()[0]:.2f}")  # fmt: skip
-    print("round  transport   send µs/msg  in send()  send ms/call-s  recv µs/msg  load")
+    if not opts.rows_only:
+        print(f"{opts.calls} connections, {opts.format}, {opts.append_ms} ms per append "
+              f"(ultravox: {opts.frame_ms} ms per frame), {opts.seconds:g} s per phase; "
+              f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
+        print(HEADER)
     try:
         for r in range(opts.rounds):
             for kind in opts.transports.split(","):
                 load = os.getloadavg()[0]
-                s_cpu, s_n, s_in = uvloop.run(phase(kind, "send", port, opts))
-                r_cpu, r_n, _ = uvloop.run(phase(kind, "recv", port, opts))
+                if kind == ULTRAVOX:
+                    s_cpu, s_n, s_in, s_open = uvloop.run(ultravox_phase("send", rest_port, opts))
+                    r_cpu, r_n, _, r_open = uvloop.run(ultravox_phase("recv", rest_port, opts))
+                else:
+                    s_cpu, s_n, s_in, s_open = uvloop.run(phase(kind, "send", port, opts))
+                    r_cpu, r_n, _, r_open = uvloop.run(phase(kind, "recv", port, opts))
+                opening_ms = (s_open + r_open) * 1000 / (2 * opts.calls)
                 per_call_s = s_cpu * 1000 / (opts.calls * opts.seconds)
-                print(f"{r + 1:>5}  {kind:<10} {s_cpu / s_n * 1e6:>12.1f} {s_in / s_n * 1e6:>10.1f}"
-                      f" {per_call_s:>15.3f}"
-                      f" {r_cpu / r_n * 1e6:>12.1f} {load:>5.2f}", flush=True)  # fmt: skip
+                period_ms = opts.frame_ms if kind == ULTRAVOX else opts.append_ms
+                sent = s_n / (opts.calls * opts.seconds * 1000 / period_ms)
+                round_, name = opts.label.split(":") if opts.label else (str(r + 1), kind)
+                print(f"{round_:>5}  {name:<10} {s_cpu / s_n * 1e6:>12.1f} {s_in / s_n * 1e6:>10.1f}"
+                      f" {per_call_s:>15.3f} {sent:>5.2f}"
+                      f" {r_cpu / r_n * 1e6:>12.1f} {opening_ms:>8.2f} {load:>5.2f}", flush=True)  # fmt: skip
     finally:
         here.send("stop")
         server.join(10)

@@ -1,15 +1,17 @@
 """A lean client WebSocket for provider sessions: websockets' Sans-I/O protocol on an
 asyncio transport.
 
-A realtime session sends a small text message every 20-80 ms per call. Through the OpenAI
-SDK's ``send_raw`` each one paid for the SDK's send queue and ``anyio.get_current_task()``,
-then websockets' asyncio ``send`` (a lock, a context manager, a drain); reading, a future per
-message in websockets' assembler (``bench/README.md``, "Whole calls on one core"). Here a send
-is synchronous: the masked frame is built in one step (``wsframe.py``) and
-``transport.write`` takes it; a sender awaits only while the transport has paused writing (its buffer above the
-high-water mark). Received frames are parsed in ``data_received`` and whole messages wait in
-a deque; the reader takes them without a task wake-up per message, and only when the deque
-is empty does it wait on a future.
+A realtime session sends a small message every 20-80 ms per call (OpenAI: a text one, JSON
+with base64 audio; Ultravox: a binary one, raw PCM). Through the OpenAI SDK's ``send_raw``
+each one paid for the SDK's send queue and ``anyio.get_current_task()``, then websockets'
+asyncio ``send`` (a lock, a context manager, a drain); reading, a future per message in
+websockets' assembler (``bench/README.md``, "Whole calls on one core"). Here a send is
+synchronous (:meth:`RealtimeSocket.send`, :meth:`RealtimeSocket.send_binary`): the masked
+frame is built in one step (``wsframe.py``) and ``transport.write`` takes it; a sender awaits
+only while the transport has paused writing (its buffer above the high-water mark). Received
+frames are parsed in ``data_received`` and whole messages, text or binary, wait in a deque;
+the reader takes them without a task wake-up per message, and only when the deque is empty
+does it wait on a future.
 
 The protocol itself (handshake, masking, fragments, control frames, the close handshake) is
 websockets' (``websockets.client.ClientProtocol``, documented as its Sans-I/O API); this module
@@ -36,7 +38,7 @@ from websockets.http11 import Response
 from websockets.protocol import CLOSED, OPEN
 from websockets.uri import parse_uri
 
-from runtime.providers.wsframe import masked_text_frame
+from runtime.providers.wsframe import masked_binary_frame, masked_text_frame
 
 PING_INTERVAL_S = 20.0
 PING_TIMEOUT_S = 20.0
@@ -156,12 +158,27 @@ class RealtimeSocket(asyncio.Protocol):
         Raises:
             websockets.exceptions.ConnectionClosed: the connection is closing or closed.
         """
+        self._open_transport().write(masked_text_frame(text.encode(), urandom(4)))
+
+    def send_binary(self, data: bytes) -> None:
+        """Send one binary message, now, as :meth:`send` does a text one.
+
+        Raises:
+            websockets.exceptions.ConnectionClosed: the connection is closing or closed.
+        """
+        self._open_transport().write(masked_binary_frame(data, urandom(4)))
+
+    def _open_transport(self) -> asyncio.Transport:
+        """The transport a message frame may be written to now.
+
+        The frame is built by the caller, not by the protocol (``wsframe.py``); the byte
+        stream stays in order because every protocol call is followed by a flush of what it
+        queued.
+        """
         transport = self._transport
         if self._protocol.state is not OPEN or transport is None or transport.is_closing():
             raise self._closed_exc()
-        # The frame is built here, not by the protocol (``wsframe.py``); the byte stream stays
-        # in order because every protocol call is followed by a flush of what it queued.
-        transport.write(masked_text_frame(text.encode(), urandom(4)))
+        return transport
 
     @property
     def writing_paused(self) -> bool:
@@ -328,7 +345,8 @@ class RealtimeSocket(asyncio.Protocol):
         if self._invalid:
             return  # frames parsed in the same read as the invalid one
         if not text:
-            self._messages.append(data)
+            # The parser hands over a frame's payload as a bytearray; readers get ``bytes``.
+            self._messages.append(data if type(data) is bytes else bytes(data))
             return
         try:
             self._messages.append(data.decode())

@@ -19,7 +19,7 @@ from websockets.exceptions import (
     ConnectionClosedOK,
     InvalidStatus,
 )
-from websockets.frames import CloseCode
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.server import ServerProtocol
 
 from runtime.providers.realtime_socket import RealtimeSocket
@@ -390,3 +390,178 @@ async def test_a_close_the_caller_stops_waiting_for_aborts_the_connection() -> N
             await asyncio.wait_for(sock.close(), 0.1)
         await sock.close()  # returns: the connection was aborted, not left for 60 s
     assert sock.close_code == CloseCode.ABNORMAL_CLOSURE
+
+
+# ---- binary messages (Ultravox's audio: raw PCM both ways) -----------------------------
+
+
+@on_both_loops
+async def test_binary_and_text_messages_interleave_both_ways_with_their_kinds_and_bytes() -> None:
+    echoed: list[str | bytes] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        async for message in ws:
+            echoed.append(message)
+            await ws.send(message)
+
+    sent: list[str | bytes] = []
+    for i in range(300):
+        if i % 3:
+            sent.append(bytes((i + j) % 256 for j in range(i * 7)))  # 0 to 2 kB, all lengths
+        else:
+            sent.append(json.dumps({"n": i}))
+    sent.append(bytes(range(256)) * 800)  # 200 kB: the 64-bit length
+
+    async with ws_server(handler, max_size=None) as url:
+        sock = await RealtimeSocket.connect(url, {})
+        for message in sent:
+            if isinstance(message, bytes):
+                sock.send_binary(message)
+            else:
+                sock.send(message)
+            await sock.drain()
+        received = [await sock.recv() for _ in sent]
+        await sock.close()
+    assert echoed == sent  # the server unmasked every binary frame to the bytes given
+    assert received == sent and [type(m) for m in received] == [type(m) for m in sent]
+    assert sock.close_code == CloseCode.NORMAL_CLOSURE
+
+
+@on_both_loops
+async def test_fragmented_binary_messages_arrive_whole_between_text_ones() -> None:
+    big = bytes(range(256)) * 12_000  # 3 MB
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send("before")
+        await ws.send(big[i : i + 65536] for i in range(0, len(big), 65536))
+        await ws.send("between")
+        await ws.send(iter([b"\x01", b"", b"\x02\x03"]))  # an empty fragment too
+        await ws.send(iter(["fragmented ", "text"]))
+        await ws.wait_closed()
+
+    async with ws_server(handler, max_size=None) as url:
+        sock = await RealtimeSocket.connect(url, {})
+        got = [await sock.recv() for _ in range(5)]
+        await sock.close()
+    assert got == ["before", big, "between", b"\x01\x02\x03", "fragmented text"]
+
+
+@on_both_loops
+async def test_a_ping_between_binary_fragments_is_answered_and_the_message_stays_whole() -> None:
+    pongs: list[bytes] = []
+
+    async def split(
+        protocol: ServerProtocol, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        protocol.send_binary(b"\x00\x01", fin=False)
+        protocol.send_ping(b"mid")
+        protocol.send_continuation(b"\x02", fin=False)
+        protocol.send_continuation(b"\x03", fin=True)
+        protocol.send_text(b"after")
+        writer.write(b"".join(protocol.data_to_send()))
+        while data := await reader.read(65536):
+            protocol.receive_data(data)
+            for event in protocol.events_received():
+                if isinstance(event, Frame) and event.opcode is Opcode.PONG:
+                    pongs.append(event.data)
+            writer.write(b"".join(protocol.data_to_send()))  # the close echoed
+
+    async with raw_server(split) as url:
+        sock = await RealtimeSocket.connect(url, {})
+        assert await sock.recv() == b"\x00\x01\x02\x03"
+        assert await sock.recv() == "after"
+        await sock.close()
+    assert pongs == [b"mid"]
+
+
+@on_both_loops
+async def test_a_binary_message_over_max_size_fails_the_connection_with_1009() -> None:
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send(b"a" * 1000)
+        await ws.send(b"b" * 5000)
+        await ws.wait_closed()
+
+    async with ws_server(handler, max_size=None) as url:
+        sock = await RealtimeSocket.connect(url, {}, max_size=4096)
+        assert await sock.recv() == b"a" * 1000
+        with pytest.raises(ConnectionClosedError) as closed:
+            await sock.recv()
+    assert closed.value.sent is not None and closed.value.sent.code == CloseCode.MESSAGE_TOO_BIG
+
+
+@on_both_loops
+async def test_a_slow_peer_pauses_binary_sends_and_drain_resumes_them_in_order() -> None:
+    count = 40
+    chunk = bytes(range(256)) * 4000  # 1 MB
+    release = asyncio.Event()
+    received: list[int] = []
+    intact: list[bool] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        await release.wait()  # reads nothing until the client's transport is full
+        for _ in range(count):
+            message = await ws.recv()
+            assert isinstance(message, bytes)
+            received.append(int.from_bytes(message[:4], "big"))
+            intact.append(message[4:] == chunk)
+        await ws.close()
+
+    async with ws_server(handler, max_size=None, max_queue=1) as url:
+        sock = await RealtimeSocket.connect(url, {})
+        paused_at = None
+        for i in range(count):
+            sock.send_binary(i.to_bytes(4, "big") + chunk)
+            if sock.writing_paused and paused_at is None:
+                paused_at = i
+                release.set()
+            await sock.drain()
+        with pytest.raises(ConnectionClosedOK):
+            await sock.recv()
+    assert paused_at is not None and paused_at < count - 1
+    assert received == list(range(count)) and all(intact)
+
+
+@on_both_loops
+async def test_a_slow_reader_of_binary_audio_pauses_the_socket_and_loses_nothing() -> None:
+    count = 3000
+
+    async def handler(ws: ServerConnection) -> None:
+        for i in range(count):
+            if i % 10 == 9:
+                await ws.send(json.dumps({"n": i}))
+            else:
+                await ws.send(i.to_bytes(4, "big") + bytes(1596))  # 100 ms of 8 kHz s16le
+        await ws.wait_closed()
+
+    def number(message: str | bytes) -> int:
+        if isinstance(message, bytes):
+            return int.from_bytes(message[:4], "big")
+        return int(json.loads(message)["n"])
+
+    async with ws_server(handler) as url:
+        sock = await RealtimeSocket.connect(url, {}, max_queue=8)
+        got = [number(await sock.recv())]
+        await asyncio.sleep(0.2)  # the server keeps sending; the client reads nothing
+        transport = sock._transport
+        assert transport is not None and not transport.is_reading()
+        assert len(sock._messages) < 8 + 64
+        while len(got) < count:
+            got.append(number(await sock.recv()))
+            if len(got) % 500 == 0:
+                await asyncio.sleep(0.01)
+        await sock.close()
+    assert got == list(range(count))
+
+
+@on_both_loops
+async def test_send_binary_after_the_server_closed_raises_connection_closed() -> None:
+    async def handler(ws: ServerConnection) -> None:
+        await ws.close(CloseCode.GOING_AWAY, "bye")
+
+    async with ws_server(handler) as url:
+        sock = await RealtimeSocket.connect(url, {})
+        with pytest.raises(ConnectionClosedOK):
+            await sock.recv()
+        with pytest.raises(ConnectionClosed):
+            sock.send_binary(b"\x00\x00")
+    assert sock.close_code == CloseCode.GOING_AWAY

@@ -202,3 +202,24 @@ async def test_a_nodes_own_turn_detection_is_not_sent_and_is_logged_once(caplog)
     assert results and "vadSettings" not in json.loads(results[0]["result"])
     notes = [r for r in caplog.records if "turn detection is not applied" in r.getMessage()]
     assert len(notes) == 1
+
+
+async def test_call_starts_load_the_ca_bundle_at_most_once_per_process(monkeypatch) -> None:
+    """Creating the call over HTTPS and joining over WSS reuse one TLS context each: loading a
+    CA bundle costs about 25 ms of CPU, too much to pay per call."""
+    import ssl
+
+    loads: list[object] = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: object, **kw: object) -> None:
+        loads.append(args or kw)
+        load(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    async with UltravoxStandin() as uv:
+        for i in range(3):
+            p = provider(uv)
+            await p.start(CallSetup(f"c{i}", first=GREET))
+            await p.hangup()
+    assert len(loads) <= 1

@@ -311,6 +311,9 @@ class UltravoxStandin:
         """Client data messages that break the documented protocol (the test fails on exit)."""
         self.fail_creates = 0
         """Answer this many create-call requests with 503 (a provider outage)."""
+        self.join_url: str | None = None
+        """The ``joinUrl`` create-call answers with instead of the stand-in's own (a test's
+        peer that refuses, never answers or closes the socket its own way)."""
         self._server = LocalServer(
             Starlette(routes=[
                 Route("/api/calls", self._create, methods=["POST"]),
@@ -350,7 +353,7 @@ class UltravoxStandin:
         call = UltravoxCall(self, call_id, body)
         call.speech_pad_ms, call.pace = self.speech_pad_ms, self.pace
         self.calls[call_id] = call
-        join = f"ws://127.0.0.1:{self._server.port}/api/calls/{call_id}/ws"
+        join = self.join_url or f"ws://127.0.0.1:{self._server.port}/api/calls/{call_id}/ws"
         return JSONResponse({"callId": call_id, "joinUrl": join, "created": "2026-11-22T00:00:00Z",
                              "medium": body["medium"], "systemPrompt": body.get("systemPrompt"),
                              "metadata": body.get("metadata", {}), "endReason": None}, status_code=201)  # fmt: skip

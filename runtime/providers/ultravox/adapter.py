@@ -2,7 +2,9 @@
 
 ``POST {base}/calls`` creates the call (8 kHz in and out, the AudioSocket line rate, so audio
 passes through untouched); the returned ``joinUrl`` carries raw s16le audio as binary frames
-and JSON data messages as text frames.
+and JSON data messages as text frames, over the lean socket the OpenAI adapter uses too
+(``runtime/providers/realtime_socket.py``: a send is one masked frame written to the
+transport; a read takes a queued message without a future of its own).
 
 How a flow maps onto Ultravox:
 
@@ -35,15 +37,16 @@ held (a task node without a ``say``, the first turn after a fail-over), the adap
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
+import ssl
 from collections import deque
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidStatus
 
 from dsl.ir import TurnDetection
 from dsl.providers import OPENAI_VOICES
@@ -63,6 +66,7 @@ from runtime.providers.base import (
     ResponseDone,
     Usage,
 )
+from runtime.providers.realtime_socket import RealtimeSocket
 from runtime.providers.stream import EventStream
 from telephony.audio.frames import AudioFrame
 
@@ -78,6 +82,21 @@ PRICE_PER_MINUTE = 0.05
 
 def _duration(ms: int) -> str:
     return f"{ms / 1000:g}s"
+
+
+@functools.cache
+def rest_tls() -> ssl.SSLContext:
+    """httpx's own default TLS context (certifi's bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``),
+    built once per process: building one loads the CA bundle, about 25 ms of CPU, which a new
+    ``AsyncClient`` per call used to pay at every call start."""
+    return httpx.create_ssl_context()
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception's kind, and the HTTP status of a refused handshake (never the URL)."""
+    if isinstance(exc, InvalidStatus):
+        return f"{type(exc).__name__} (HTTP {exc.response.status_code})"
+    return type(exc).__name__
 
 
 def stage(update: UpdateSession) -> dict[str, Any]:
@@ -114,7 +133,7 @@ class UltravoxProvider(EventStream):
         self.model = model
         self.voice = voice
         self._timeout = connect_timeout
-        self._ws: ClientConnection | None = None
+        self._ws: RealtimeSocket | None = None
         self._init_stream()
         self._usage = Usage(provider=self.name, model=model or "")
         self._held: tuple[str, str, UpdateSession | None] | None = None
@@ -171,7 +190,7 @@ class UltravoxProvider(EventStream):
         self._call_turn = setup.settings.turn
         body = self.create_call_body(setup)
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with httpx.AsyncClient(timeout=self._timeout, verify=rest_tls()) as client:
                 response = await client.post(
                     f"{self._base_url}/calls", json=body, headers={"X-API-Key": self._api_key}
                 )
@@ -191,12 +210,12 @@ class UltravoxProvider(EventStream):
         parts = urlsplit(join)
         query = parts.query + ("&" if parts.query else "") + urlencode({"apiVersion": 1})
         try:
-            self._ws = await asyncio.wait_for(
-                connect(urlunsplit(parts._replace(query=query)), max_size=None), self._timeout
+            self._ws = await RealtimeSocket.connect(
+                urlunsplit(parts._replace(query=query)), {}, open_timeout=self._timeout
             )
-        except (OSError, TimeoutError, ConnectionClosed, Exception) as exc:
+        except Exception as exc:
             raise ProviderUnavailable(
-                self.name, f"cannot join the call: {type(exc).__name__}"
+                self.name, f"cannot join the call: {_describe(exc)}"
             ) from None
         self._reader = asyncio.create_task(self._read_loop(), name=f"ultravox-{setup.call_id}")
 
@@ -226,9 +245,12 @@ class UltravoxProvider(EventStream):
         if frame.rate != RATE:
             raise ValueError(f"ultravox expects {RATE} Hz audio, got {frame.rate} Hz")
         self._usage.audio_in_ms += int(frame.duration_ms)
-        if self._ws is not None and not self._finished:
+        ws = self._ws
+        if ws is not None and not self._finished:
             try:
-                await self._ws.send(frame.pcm)
+                ws.send_binary(frame.pcm)  # in the transport now
+                if ws.writing_paused:
+                    await ws.drain()
             except ConnectionClosed:
                 pass  # the reader reports it
 
@@ -289,18 +311,26 @@ class UltravoxProvider(EventStream):
         await self._send(message)
 
     async def _send(self, message: dict[str, Any]) -> None:
-        if self._ws is None or self._finished:
+        ws = self._ws
+        if ws is None or self._finished:
             return
         try:
-            await self._ws.send(json.dumps(message))
+            ws.send(json.dumps(message))
+            if ws.writing_paused:
+                await ws.drain()
         except ConnectionClosed:
-            pass
+            pass  # the reader reports it
 
     async def _read_loop(self) -> None:
         assert self._ws is not None
         reason: ProviderEvent = ProviderEnded("the call ended on the Ultravox side")
+        recv = self._ws.recv
         try:
-            async for message in self._ws:
+            while True:
+                try:
+                    message = await recv()
+                except ConnectionClosedOK:  # 1000 or 1001 both ways: judged by the code below
+                    break
                 if isinstance(message, bytes):
                     self._on_audio(message)
                 else:
