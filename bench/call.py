@@ -392,6 +392,8 @@ async def _serve(conn, opts: dict) -> None:
         async with AudioSocketServer(trace=True, keepalive=True) as server:
             if opts.get("settle_heap", True):
                 eventloop.settle_heap()  # as the worker does once started (runtime/worker.py)
+            if opts.get("gc_threshold0"):  # an experiment: the young generation's size
+                gc.set_threshold(opts["gc_threshold0"], *gc.get_threshold()[1:])
             census = _GcCensus() if opts.get("gc_census") else None
             if census is not None:
                 gc.callbacks.insert(0, census)  # from here: the calls' set-up too
@@ -618,6 +620,7 @@ def run(
     connect_timeout: float = 10.0,
     append_ms: int | None = None,
     gc_census: bool = False,
+    gc_threshold0: int | None = None,
 ) -> dict:
     ctx = mp.get_context("spawn")
     standin_conn, standin_child = ctx.Pipe()
@@ -637,6 +640,7 @@ def run(
             "profile": profile,
             "stalls": stalls,
             "gc_census": gc_census,
+            "gc_threshold0": gc_threshold0,
             "own_session": own_session,
             "nice": nice,
             "settle_heap": settle_heap,
@@ -893,6 +897,8 @@ def main() -> None:
                         help="the server's nice value (and its autogroup's); < 0 needs root")  # fmt: skip
     parser.add_argument("--no-settle-heap", action="store_true",
                         help="skip the worker's gc.freeze() after start-up (the 'before' figure)")  # fmt: skip
+    parser.add_argument("--gc-threshold0", type=int, default=None, metavar="N",
+                        help="experiment: gc.set_threshold(N, ...) in the server after start-up (CPython's default 700)")  # fmt: skip
     parser.add_argument("--gc-census", action="store_true",
                         help="count generation 2 by type at each full collection (diagnostic: slows it)")  # fmt: skip
     parser.add_argument("--no-baseline", action="store_true", help="skip bench/media.py's runs")
@@ -910,6 +916,7 @@ def main() -> None:
         "connect_timeout": args.connect_timeout,
         "append_ms": args.append_ms,
         "gc_census": args.gc_census,
+        "gc_threshold0": args.gc_threshold0,
     }
     ms = 1000.0
     print(
@@ -942,7 +949,7 @@ def main() -> None:
             f"{_pct(r['flush'], 0.99) * ms:>7.2f}ms {len(r['flush']):>5} {r['failed']:>4}",
             flush=True,
         )
-        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {', '.join(f'{p * ms:.1f} ms' for g, p in r['gc'] if g == 2) or 'none'}); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
+        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {', '.join(f'{p * ms:.1f} ms' for g, p in r['gc'] if g == 2) or 'none'}; longest gen0 {max((p for g, p in r['gc'] if g == 0), default=0) * ms:.1f} ms, gen1 {max((p for g, p in r['gc'] if g == 1), default=0) * ms:.1f} ms, in all {sum(p for _, p in r['gc']) * ms:.0f} ms); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
               f"frames at callers {r['frames']} of {calls * 50 * args.seconds:.0f}; caller frames dropped (queue full) {r['dropped_incoming']}; ends {r['ends']}; load generator behind by {r['behind'] * ms:.0f} ms"
               + (f"; failures: {r['failures']}" if r["failures"] else ""), flush=True)  # fmt: skip
         if args.stalls:
