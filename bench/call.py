@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
 [--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]
-[--ramp CALLS_PER_S] [--connect-timeout S]``
+[--ramp CALLS_PER_S] [--connect-timeout S] [--gc-census] [--gc-threshold0 N]``
 
 Layout (needs >= 2 cores):
 
@@ -39,6 +39,10 @@ it), with the 1-minute load average before each:
   ``BENCH_PROFILE_DUMP=PATH`` also writes the whole profile there (``pstats``);
 * the in-process floor (:func:`floor`): the same per-frame work with no socket and no event
   loop, so the cost of the sockets and the loop shows as the difference;
+* ``--gc-census`` (:class:`_GcCensus`, diagnostic: it slows the collections it watches): what
+  each full collection walks, what the window promoted to generation 2, and what the ended
+  calls left that only the collector frees; ``--gc-threshold0 N`` tries another size of the
+  young generation in the server;
 * ``--stalls`` (:class:`_Stalls`): every stretch of more than 10 ms in which the server's loop
   ran none of its callbacks, with what its thread was doing (the Python stack seen most often)
   and, from the kernel's ``/proc/self/task/<tid>/schedstat``, how much of it the thread spent
