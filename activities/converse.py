@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Protocol
@@ -25,6 +26,7 @@ from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from dsl.ir import Flow
 from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from runtime.call.assemble import LiveCall, voice_call
 from runtime.call.result import CallResult
@@ -56,6 +58,12 @@ class MediaSource(Protocol):
 
 # --- the activity ------------------------------------------------------------------------------
 
+FLOWS_KEPT = 32
+"""Compiled flows a worker keeps by content hash for the calls that follow (least recently
+used out first). A stored flow never changes under its hash and calls only read it, so every
+call of a campaign shares one: without this, each call fetched and rebuilt its IR (about 100
+tracked objects for ``flows/reminder.flow``, more for larger flows), which every full garbage
+collection then walked once per live call (``bench/README.md``, "Round 5")."""
 HEARTBEAT_EVERY_S = 5.0
 PERSIST_EVERY_S = 1.0
 """How often transcript turns and tool calls of a live call are stored (a live transcript)."""
@@ -194,6 +202,7 @@ class ConverseActivities:
         self.media_wait_s = media_wait_s
         self.environ = os.environ if environ is None else environ
         self._knowledge = PgKnowledgeBase(pool, embedder_for(settings))
+        self._flows: OrderedDict[str, Flow] = OrderedDict()
 
     @activity.defn(name=ActivityName.CONVERSE)
     async def converse(self, inp: ConverseInput) -> ConverseResult:
@@ -205,8 +214,22 @@ class ConverseActivities:
         with call_context(inp.attempt_id, campaign=inp.campaign, flow_hash=inp.flow_hash):
             return await self._converse(inp)
 
+    async def _flow(self, flow_hash: str) -> Flow | None:
+        """The stored flow ``flow_hash``, loaded once per worker (:data:`FLOWS_KEPT`)."""
+        flows = self._flows
+        flow = flows.get(flow_hash)
+        if flow is not None:
+            flows.move_to_end(flow_hash)
+            return flow
+        flow = await load_flow(self.pool, flow_hash)
+        if flow is not None:
+            flows[flow_hash] = flow
+            if len(flows) > FLOWS_KEPT:
+                flows.popitem(last=False)
+        return flow
+
     async def _converse(self, inp: ConverseInput) -> ConverseResult:
-        flow = await load_flow(self.pool, inp.flow_hash)
+        flow = await self._flow(inp.flow_hash)
         if flow is None:
             raise ApplicationError(
                 f"flow {inp.flow_hash} is not stored; the campaign cannot run it",

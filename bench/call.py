@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
 [--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]
-[--ramp CALLS_PER_S] [--connect-timeout S]``
+[--ramp CALLS_PER_S] [--connect-timeout S] [--gc-census] [--gc-threshold0 N]``
 
 Layout (needs >= 2 cores):
 
@@ -39,6 +39,10 @@ it), with the 1-minute load average before each:
   ``BENCH_PROFILE_DUMP=PATH`` also writes the whole profile there (``pstats``);
 * the in-process floor (:func:`floor`): the same per-frame work with no socket and no event
   loop, so the cost of the sockets and the loop shows as the difference;
+* ``--gc-census`` (:class:`_GcCensus`, diagnostic: it slows the collections it watches): what
+  each full collection walks, what the window promoted to generation 2, and what the ended
+  calls left that only the collector frees; ``--gc-threshold0 N`` tries another size of the
+  young generation in the server;
 * ``--stalls`` (:class:`_Stalls`): every stretch of more than 10 ms in which the server's loop
   ran none of its callbacks, with what its thread was doing (the Python stack seen most often)
   and, from the kernel's ``/proc/self/task/<tid>/schedstat``, how much of it the thread spent
@@ -70,6 +74,7 @@ import tempfile
 import threading
 import time
 import uuid
+from binascii import b2a_base64
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,6 +93,7 @@ from runtime.call.recording import StereoRecorder  # noqa: E402
 from runtime.call.spec import CallServices, CallSpec  # noqa: E402
 from runtime.engine.events import Tick  # noqa: E402
 from runtime.persistence import InMemoryPersistence  # noqa: E402
+from runtime.providers.openai_realtime.adapter import _APPEND_HEAD as APPEND_HEAD  # noqa: E402
 from runtime.providers.openai_realtime.adapter import APPEND_MS  # noqa: E402
 from runtime.providers.registry import Providers  # noqa: E402
 from runtime.settings import load_settings  # noqa: E402
@@ -285,6 +291,48 @@ class _Stalls:
         self._watcher.join()
 
 
+class _GcCensus:
+    """What the cyclic collector walks when a full (generation 2) collection starts.
+
+    A ``gc.callbacks`` hook (diagnostic only: counting costs more than the collection): at the
+    start of each generation-2 run, the objects in generation 2 counted by type, and the
+    sizes of the young generations; ``snapshot`` gives the same count at any other moment, so
+    the window's growth of generation 2 shows beside it.
+    """
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[float, int, list[tuple[str, int]], tuple[int, int, int]]] = []
+        self.promoted: dict[str, int] = {}
+        self.garbage: dict[str, int] = {}
+        self._before: dict[str, int] = {}
+
+    @staticmethod
+    def snapshot() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for o in gc.get_objects(2):
+            t = type(o)
+            key = f"{t.__module__}.{t.__qualname__}"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def __call__(self, phase: str, info: dict) -> None:
+        generation = info["generation"]
+        if generation == 1:  # what survives a generation-1 run is promoted to generation 2
+            if phase == "start":
+                self._before = self.snapshot()
+            else:
+                for key, n in self.snapshot().items():
+                    grew = n - self._before.get(key, 0)
+                    if grew > 0:
+                        self.promoted[key] = self.promoted.get(key, 0) + grew
+            return
+        if phase != "start" or generation != 2:
+            return
+        counts = self.snapshot()
+        top = sorted(counts.items(), key=lambda kv: -kv[1])[:25]
+        self.runs.append((time.monotonic(), sum(counts.values()), top, gc.get_count()))
+
+
 class _EngineClock:
     """CPU time of the engine steps the bridge runs in worker threads (a timed section)."""
 
@@ -348,6 +396,11 @@ async def _serve(conn, opts: dict) -> None:
         async with AudioSocketServer(trace=True, keepalive=True) as server:
             if opts.get("settle_heap", True):
                 eventloop.settle_heap()  # as the worker does once started (runtime/worker.py)
+            if opts.get("gc_threshold0"):  # an experiment: the young generation's size
+                gc.set_threshold(opts["gc_threshold0"], *gc.get_threshold()[1:])
+            census = _GcCensus() if opts.get("gc_census") else None
+            if census is not None:
+                gc.callbacks.insert(0, census)  # from here: the calls' set-up too
             conn.send(server.address)
             rss_before = _rss_kib()
 
@@ -374,6 +427,9 @@ async def _serve(conn, opts: dict) -> None:
             stalls = _Stalls(loop) if opts.get("stalls") else None
             gc_pauses = media_bench._GcPauses()
             gc.callbacks.append(gc_pauses)
+            gen2_start = census.snapshot() if census is not None else {}
+            if census is not None:
+                census.promoted = {}
             engine0 = _EngineClock.seconds
             if profiler is not None:
                 profiler.enable()
@@ -386,6 +442,9 @@ async def _serve(conn, opts: dict) -> None:
                     profiler.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
             engine1 = _EngineClock.seconds
             gc.callbacks.remove(gc_pauses)
+            if census is not None:
+                gc.callbacks.remove(census)
+                gen2_end = census.snapshot()
             if stalls is not None:
                 stalls.close()
             live = len(server.active())
@@ -397,6 +456,15 @@ async def _serve(conn, opts: dict) -> None:
             taker.cancel()
             for task in list(tasks):
                 task.cancel()
+            await asyncio.sleep(0.5)
+            if census is not None:  # what the ended calls left that only the collector frees
+                gc.set_debug(gc.DEBUG_SAVEALL)
+                gc.collect()
+                gc.set_debug(0)
+                for o in gc.garbage:
+                    key = f"{type(o).__module__}.{type(o).__qualname__}"
+                    census.garbage[key] = census.garbage.get(key, 0) + 1
+                gc.garbage.clear()
     finally:
         shutil.rmtree(recordings, ignore_errors=True)
     lateness: list[float] = []
@@ -413,6 +481,11 @@ async def _serve(conn, opts: dict) -> None:
         "dropped_incoming": sum(s.dropped_incoming for s in sessions),
         "split": split(profiler) if profiler is not None else None,
         "stalls": [s for s in stalls.stalls if window[0] <= s[0] <= window[1]] if stalls else [],
+        "census": None if census is None else {
+            "runs": [(t - window[0], n, top, counts) for t, n, top, counts in census.runs],
+            "start": gen2_start, "end": gen2_end, "stats": gc.get_stats(),
+            "promoted": census.promoted, "frozen": gc.get_freeze_count(), "garbage": census.garbage,
+        },
     })  # fmt: skip
 
 
@@ -550,6 +623,8 @@ def run(
     ramp: float = 50.0,
     connect_timeout: float = 10.0,
     append_ms: int | None = None,
+    gc_census: bool = False,
+    gc_threshold0: int | None = None,
 ) -> dict:
     ctx = mp.get_context("spawn")
     standin_conn, standin_child = ctx.Pipe()
@@ -568,6 +643,8 @@ def run(
             "format": fmt,
             "profile": profile,
             "stalls": stalls,
+            "gc_census": gc_census,
+            "gc_threshold0": gc_threshold0,
             "own_session": own_session,
             "nice": nice,
             "settle_heap": settle_heap,
@@ -697,9 +774,10 @@ def floor(calls: int, seconds: float, fmt: str, append_ms: int = APPEND_MS) -> f
     """CPU seconds per call-second of the same per-frame work with no socket and no loop.
 
     Per call and 20 ms: decode the caller's AudioSocket frame, record it, convert it to the
-    provider's format (``pcm24k``: resample to 24 kHz; ``pcmu``: μ-law) and, every
-    ``append_ms`` (``APPEND_MS``), build the ``input_audio_buffer.append`` text the adapter sends (base64 +
-    JSON); encode the outgoing frame the playout buffer gives (agent audio half the time, else
+    provider's format (``pcmu``: μ-law; ``pcm24k``: resampled to 24 kHz a chunk of
+    ``append_ms`` at a time, as the bridge does) and, once ``append_ms`` (``APPEND_MS``) of it
+    is gathered, build the ``input_audio_buffer.append`` text as the adapter does (base64 into
+    a fixed JSON text); encode the outgoing frame the playout buffer gives (agent audio half the time, else
     silence) and record the agent audio sent. Per 100 ms of agent audio: parse the delta's
     JSON, base64-decode it and queue it (``pcm24k``: the playout buffer resamples it to 8 kHz;
     ``pcmu``: μ-law decoded). Per second: the engine's ``Tick``.
@@ -708,6 +786,7 @@ def floor(calls: int, seconds: float, fmt: str, append_ms: int = APPEND_MS) -> f
     rate = 24000 if fmt == "pcm24k" else 8000
     width = 2 if fmt == "pcm24k" else 1
     chunk = width * rate * append_ms // 1000
+    per_chunk = max(1, append_ms // 20)  # line frames per resampled chunk (the bridge's batch)
     delta = json.dumps({"type": "response.output_audio.delta", "response_id": "r", "item_id": "i",
                         "output_index": 0, "content_index": 0,
                         "delta": base64.b64encode(bytes(width * rate * DELTA_MS // 1000)).decode()})  # fmt: skip
@@ -719,20 +798,27 @@ def floor(calls: int, seconds: float, fmt: str, append_ms: int = APPEND_MS) -> f
         )
         engine.start(None)
         state.append((engine, Resampler(8000, rate), PlayoutBuffer(8000), bytearray(),
-                      StereoRecorder(directory, f"c{i}"), codec.Decoder()))  # fmt: skip
+                      StereoRecorder(directory, f"c{i}"), codec.Decoder(), []))  # fmt: skip
     incoming = codec.audio(SPEECH)
     header = codec.audio_header(8000, FRAME)
     sink: list[object] = []
     cpu0 = time.process_time()
     for tick in range(int(seconds * 50)):
-        for engine, resampler, playout, pending, recorder, decoder in state:
+        for engine, resampler, playout, pending, recorder, decoder, line in state:
             decoder.feed_into(incoming, sink.append, lambda m: None)
             frame: AudioFrame = sink.pop()  # type: ignore[assignment]
             recorder.caller(frame)
-            pending += resampler.process(frame).pcm if width == 2 else ulaw_encode(frame)
+            if width == 1:
+                pending += ulaw_encode(frame)
+            else:
+                line.append(frame)
+                if len(line) == per_chunk:
+                    pending += resampler.process(
+                        checked_frame(b"".join([f.pcm for f in line]), 8000)
+                    ).pcm
+                    line.clear()
             if len(pending) >= chunk:
-                json.dumps({"type": "input_audio_buffer.append",
-                            "audio": base64.b64encode(pending).decode("ascii")})  # fmt: skip
+                APPEND_HEAD + b2a_base64(pending, newline=False).decode("ascii") + '"}'
                 pending.clear()
             if tick % 5 == 0 and (tick // 150) % 2 == 0:
                 raw = base64.b64decode(json.loads(delta)["delta"])
@@ -744,7 +830,7 @@ def floor(calls: int, seconds: float, fmt: str, append_ms: int = APPEND_MS) -> f
             if tick % 50 == 0:
                 engine.handle(Tick(datetime.now(UTC)))
     cpu = time.process_time() - cpu0
-    for *_, recorder, _ in state:
+    for *_, recorder, _, _ in state:
         recorder.discard()
     shutil.rmtree(directory, ignore_errors=True)
     return cpu / (calls * seconds)
@@ -772,6 +858,34 @@ def _print_stalls(
         print(f"        {len(ds)}x, {sum(ds) * ms:.0f} ms, longest {max(ds) * ms:.0f} ms: {stack}")
 
 
+def _print_census(census: dict, sessions: int) -> None:
+    """Generation 2 at each full collection in the window, and its growth over the window."""
+    start, end = census["start"], census["end"]
+    print(f"      generation 2 (not frozen): {sum(start.values())} objects at the window's start, "
+          f"{sum(end.values())} at its end; collections per generation since start-up "
+          f"{[s['collections'] for s in census['stats']]}")  # fmt: skip
+    promoted = census["promoted"]
+    print(f"      frozen at start-up {census['frozen']}; promoted to generation 2 in the window: "
+          f"{sum(promoted.values())} objects (generation-1 survivors); by type:")  # fmt: skip
+    for name, n in sorted(promoted.items(), key=lambda kv: -kv[1])[:20]:
+        print(f"        {n:>8} {name}")
+    garbage = census["garbage"]
+    print(f"      cyclic garbage the ended calls left: {sum(garbage.values())} objects, "
+          f"{sum(garbage.values()) / max(1, sessions):.1f} per call; by type:")  # fmt: skip
+    for name, n in sorted(garbage.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"        {n:>8} {name}")
+    growth = {k: end.get(k, 0) - start.get(k, 0) for k in set(start) | set(end)}
+    for name, n in sorted(growth.items(), key=lambda kv: -abs(kv[1]))[:12]:
+        print(
+            f"        {n:>+8} {name} (at start {start.get(name, 0)}, {start.get(name, 0) / max(1, sessions):.1f} per call)"
+        )
+    for at, n, top, counts in census["runs"]:
+        print(f"      full collection at {at:+.1f} s of the window: {n} objects in generation 2, "
+              f"young counts {counts}; by type:")  # fmt: skip
+        for name, k in top:
+            print(f"        {k:>8} {name} ({k / max(1, sessions):.1f} per call)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, nargs="+", default=[50, 200, 500])
@@ -787,6 +901,10 @@ def main() -> None:
                         help="the server's nice value (and its autogroup's); < 0 needs root")  # fmt: skip
     parser.add_argument("--no-settle-heap", action="store_true",
                         help="skip the worker's gc.freeze() after start-up (the 'before' figure)")  # fmt: skip
+    parser.add_argument("--gc-threshold0", type=int, default=None, metavar="N",
+                        help="experiment: gc.set_threshold(N, ...) in the server after start-up (CPython's default 700)")  # fmt: skip
+    parser.add_argument("--gc-census", action="store_true",
+                        help="count generation 2 by type at each full collection (diagnostic: slows it)")  # fmt: skip
     parser.add_argument("--no-baseline", action="store_true", help="skip bench/media.py's runs")
     parser.add_argument("--ramp", type=float, default=None, metavar="CALLS_PER_S",
                         help="new calls a second while the calls start (default 50, 25 above 200 calls)")  # fmt: skip
@@ -801,6 +919,8 @@ def main() -> None:
         "settle_heap": not args.no_settle_heap,
         "connect_timeout": args.connect_timeout,
         "append_ms": args.append_ms,
+        "gc_census": args.gc_census,
+        "gc_threshold0": args.gc_threshold0,
     }
     ms = 1000.0
     print(
@@ -833,11 +953,13 @@ def main() -> None:
             f"{_pct(r['flush'], 0.99) * ms:>7.2f}ms {len(r['flush']):>5} {r['failed']:>4}",
             flush=True,
         )
-        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {sum(1 for g, _ in r['gc'] if g == 2)}); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
+        print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {', '.join(f'{p * ms:.1f} ms' for g, p in r['gc'] if g == 2) or 'none'}; longest gen0 {max((p for g, p in r['gc'] if g == 0), default=0) * ms:.1f} ms, gen1 {max((p for g, p in r['gc'] if g == 1), default=0) * ms:.1f} ms, in all {sum(p for _, p in r['gc']) * ms:.0f} ms); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
               f"frames at callers {r['frames']} of {calls * 50 * args.seconds:.0f}; caller frames dropped (queue full) {r['dropped_incoming']}; ends {r['ends']}; load generator behind by {r['behind'] * ms:.0f} ms"
               + (f"; failures: {r['failures']}" if r["failures"] else ""), flush=True)  # fmt: skip
         if args.stalls:
             _print_stalls(r["stalls"], r["gc"])
+        if r["census"] is not None:
+            _print_census(r["census"], r["sessions"])
     if args.profile:
         ramp = args.ramp or (50.0 if args.profile <= 200 else 25.0)
         plain = run(args.profile, args.seconds, fmt=args.format, ramp=ramp, **server_opts)

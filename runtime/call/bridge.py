@@ -67,7 +67,7 @@ from runtime.providers.base import (
     VoiceProvider,
 )
 from runtime.providers.fallback import ProviderChain
-from telephony.audio.frames import AudioFrame
+from telephony.audio.frames import AudioFrame, checked_frame
 from telephony.audio.resample import Resampler
 from telephony.audio.simspeech import encode as simspeech_encode
 from telephony.audiosocket.session import Dtmf, MediaSession
@@ -398,7 +398,9 @@ class CallBridge:
                     held.append(item)
                     if len(held) < batch:
                         continue
-                    item = AudioFrame(b"".join(f.pcm for f in held), item.rate)
+                    # Frames already checked (a valid rate, an even length): so is the chunk
+                    # they make, and it skips the dataclass checks 25 times a second.
+                    item = checked_frame(b"".join([f.pcm for f in held]), item.rate)
                     held.clear()
                 item = resampler.process(item)
             elif item.rate != resampler.in_rate:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
-from telephony.audio.frames import AudioFrame
+from telephony.audio.frames import SUPPORTED_RATES, AudioFrame, checked_frame
 
 
 class Resampler:
@@ -36,6 +36,9 @@ class Resampler:
     """
 
     def __init__(self, in_rate: int, out_rate: int, quality: str = "HQ") -> None:
+        for rate in (in_rate, out_rate):
+            if rate not in SUPPORTED_RATES:
+                raise ValueError(f"unsupported sample rate {rate} Hz")
         self.in_rate = in_rate
         self.out_rate = out_rate
         self._stream = (
@@ -49,8 +52,12 @@ class Resampler:
             raise ValueError(f"resampler expects {self.in_rate} Hz, got a {frame.rate} Hz frame")
         if self._stream is None:
             return frame
-        out = self._stream.resample_chunk(np.frombuffer(frame.pcm, dtype="<i2"))
-        return AudioFrame(out.astype("<i2", copy=False).tobytes(), self.out_rate)
+        # Every chunk of a call, both ways: a [frames, channels] array goes to soxr as it is
+        # (soxr's documented 2-D input; a 1-D one costs its wrapper a reshape and a squeeze),
+        # and the output rate was checked when this resampler was built.
+        samples = np.frombuffer(frame.pcm, dtype="<i2").reshape(-1, 1)
+        out = self._stream.resample_chunk(samples).astype("<i2", copy=False)
+        return checked_frame(out.tobytes(), self.out_rate)
 
     def flush(self) -> AudioFrame:
         """The samples still inside the filter; the resampler is finished afterwards."""

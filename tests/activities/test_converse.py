@@ -153,6 +153,31 @@ async def test_unknown_flow_hash_is_a_non_retryable_error(pool) -> None:
     assert err.value.type == "FlowNotFound" and err.value.non_retryable
 
 
+async def test_a_worker_loads_each_stored_flow_once_for_all_its_calls(pool, monkeypatch) -> None:
+    import activities.converse as converse_module
+
+    loads: list[str] = []
+    real_load = converse_module.load_flow
+
+    async def counted(db, flow_hash):
+        loads.append(flow_hash)
+        return await real_load(db, flow_hash)
+
+    monkeypatch.setattr(converse_module, "load_flow", counted)
+    monkeypatch.setattr(converse_module, "FLOWS_KEPT", 1)
+    first = await save_flow(pool, reminder())
+    second = await save_flow(pool, load_flow(FLOWS / "survey.flow"))
+    acts = ConverseActivities(media=None, pool=pool, gateway=None, settings=load_settings({}))
+    flow = await acts._flow(first)
+    assert flow is not None and flow.hash == first
+    assert await acts._flow(first) is flow  # one IR shared by the calls, no second fetch
+    assert loads == [first]
+    assert (await acts._flow(second)).hash == second  # type: ignore[union-attr]
+    assert await acts._flow(first) is not flow  # only FLOWS_KEPT are kept: fetched again
+    assert await acts._flow("sha256:none") is None and await acts._flow("sha256:none") is None
+    assert loads == [first, second, first, "sha256:none", "sha256:none"]  # a miss is not kept
+
+
 @pytest.mark.parametrize("callee", [{"amd": "hangup"}, {"script": [{"listen": True}]}])
 async def test_a_call_whose_media_never_comes_ends_hung_up_with_its_channel(
     pool, tmp_path, callee
