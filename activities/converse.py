@@ -171,14 +171,17 @@ class CallRecord:
                 await self._end_call(self._pool, result, recording, hung_up_by, result.error)
                 return
             why = why or "its workflow went away mid-call"
+            # Settled first, as the campaign settles it (the end instant, the reason as its
+            # error, the event); whichever of the two comes first wins, and the details of
+            # the call are filled in after.
             async with acquire(self._pool) as conn, conn.transaction():
-                await self._end_call(conn, result, recording, hung_up_by, result.error or why)
                 if isinstance(gone, ClosedWorkflow) and inp.contact_id is not None:
                     await attempts.settle_closed_contact(
                         conn, inp.campaign, inp.contact_id, outcome=gone.outcome, detail=why
                     )
                 else:
                     await attempts.abort_attempt(conn, call_id, why)
+                await self._end_call(conn, result, recording, hung_up_by, result.error)
         except Exception as exc:  # the outcome still reaches the workflow
             log.warning("call %s: end of call not stored: %s", call_id, exc)
 
