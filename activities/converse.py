@@ -74,6 +74,8 @@ CANCEL_WAIT_S = 1.0
 CANCEL_TRIES = 3
 """Cancellations of a bridge that did not wind down, ``CANCEL_WAIT_S`` apart: a second one
 reaches a clean-up step (its ``finally``) that is itself stuck."""
+DESCRIBE_WAIT_S = 10.0
+"""How long a call whose workflow went away waits for Temporal to say how it closed."""
 _LINGERING: set[asyncio.Task[CallResult]] = set()
 """Bridges that outlived every cancellation: held until they end, their result unused."""
 
@@ -407,9 +409,11 @@ async def _how_gone() -> ClosedWorkflow | str:
     asked (the attempt is aborted all the same)."""
     workflow_id = activity.info().workflow_id
     try:
-        ended = await asyncio.wait_for(how_it_ended(activity.client(), workflow_id), 10)
+        ended = await asyncio.wait_for(
+            how_it_ended(activity.client(), workflow_id), DESCRIBE_WAIT_S
+        )
     except Exception as exc:  # Temporal unreachable: the attempt ends all the same
-        return f"its workflow went away mid-call (not described: {exc!r})"[:500]
+        return f"its workflow went away mid-call (not described: {exc!r})"
     if isinstance(ended, ClosedWorkflow):
         return ended
     return "its workflow run went away mid-call"

@@ -94,17 +94,22 @@ async def _how_it_ended(
 
 @asynccontextmanager
 async def releasing_lines(
-    client: Client, pool: asyncpg.Pool, line_pool: str | None
+    client: Client,
+    pool: asyncpg.Pool,
+    line_pool: str | None,
+    *,
+    every: timedelta = SWEEP_EVERY,
+    grace: timedelta = GRACE,
 ) -> AsyncIterator[None]:
-    """Release lines held by closed workflows now and every ``SWEEP_EVERY`` in the block."""
+    """Release lines held by closed workflows now and ``every`` while in the block."""
 
     async def sweep() -> None:
         while True:
             try:
-                await release_closed_lines(client, pool, line_pool)
+                await release_closed_lines(client, pool, line_pool, grace=grace)
             except Exception as exc:  # Temporal or PostgreSQL away: the next sweep tries again
                 log.warning("held lines not checked: %s", exc)
-            await asyncio.sleep(SWEEP_EVERY.total_seconds())
+            await asyncio.sleep(every.total_seconds())
 
     task = asyncio.create_task(sweep(), name="release-closed-lines")
     try:

@@ -125,8 +125,9 @@ async def test_a_cancelled_call_that_does_not_wind_down_ends_its_row_and_its_ses
 
     assert raised  # the cancellation was re-raised
     assert callee.ended_by == "agent"  # the AudioSocket hang-up reached the PBX at once
-    # The bridge was given its wind-down time, then cancelled: its stuck sends were cut.
-    assert WIND_DOWN_S <= took < WIND_DOWN_S + 10
+    # The bridge was given its wind-down time, then cancelled: its stuck sends were cut (the
+    # activity returned, though the provider's sends would have waited for good).
+    assert took >= WIND_DOWN_S
     [session] = providers.sessions
     assert session.sends_cancelled >= 1
     # The row ends with what is known: how far the call got, who hung up, and why it is

@@ -18,7 +18,7 @@ from runtime.client import plan_for
 from runtime.db import attempts, calls
 from runtime.db.flows import save_flow
 from runtime.dev.demo import anytime_flow
-from runtime.held_lines import release_closed_lines
+from runtime.held_lines import release_closed_lines, releasing_lines
 from runtime.settings import load_settings
 from runtime.workflows import search
 from runtime.workflows.contact import ContactWorkflow
@@ -127,9 +127,11 @@ async def test_the_sweep_frees_the_line_of_a_test_call_whose_worker_died(
     await _dead_workers_attempt(pg_pool, "a-alive", alive_id)
     # A third attempt, of a workflow Temporal never knew (removed after its retention).
     await _dead_workers_attempt(pg_pool, "a-unknown", "test-unknown-20261206T120000-000003")
-    # Three lines of three are held: a new attempt gets none.
+    # Three lines of three are held: a new test call's attempt gets none.
+    next_id = "test-next-20261206T120000-000004"
+    await _start_test_call(dev_client, pg_pool, next_id)
     await attempts.record_dialing(
-        pg_pool, "a-next", campaign=alive_id, contact="c-next", number=1, phone="+15550000009"
+        pg_pool, "a-next", campaign=next_id, contact=HOLDING.id, number=1, phone="+15550000009"
     )
     claim = await attempts.claim_for_dial(
         pg_pool, "a-next", "+15550000009", lines=3, line_pool="dead-pbx"
@@ -157,8 +159,19 @@ async def test_the_sweep_frees_the_line_of_a_test_call_whose_worker_died(
     assert unknown is not None and "Temporal knows neither" in unknown.detail
     alive = await attempts.get_attempt(pg_pool, "a-alive")
     assert alive is not None and (alive.status, alive.ended_at) == ("answered", None)
-    # The lines are free again: the waiting attempt gets one.
+    # Lines are free again: the waiting attempt gets one.
     claim = await attempts.claim_for_dial(
         pg_pool, "a-next", "+15550000009", lines=3, line_pool="dead-pbx"
     )
     assert claim == "claimed"
+    # A worker sweeps when it starts (``runtime/worker.py``, ``serve``).
+    await dev_client.get_workflow_handle(search.test_call_workflow_id(alive_id)).terminate()
+    async with releasing_lines(dev_client, pg_pool, "dead-pbx", grace=zero):
+        alive = await _poll(lambda: _ended(pg_pool, "a-alive"))
+    assert (alive.status, alive.outcome) == ("aborted", "aborted")
+    assert await _lines_held(pg_pool, "dead-pbx") == 1  # the one just claimed
+
+
+async def _ended(pool: asyncpg.Pool, attempt_id: str) -> attempts.AttemptRow | None:
+    attempt = await attempts.get_attempt(pool, attempt_id)
+    return attempt if attempt is not None and attempt.ended_at is not None else None
