@@ -394,7 +394,7 @@ async def _wind_down(run: asyncio.Task[CallResult]) -> tuple[CallResult | None, 
     stuck = f"the call did not wind down within {WIND_DOWN_S:g} s of the hang-up"
     if not run.done():
         _LINGERING.add(run)
-        run.add_done_callback(_LINGERING.discard)
+        run.add_done_callback(_lingered)
         log.error("%s: %s; it is left to end on its own", run.get_name(), stuck)
         return None, stuck
     if run.cancelled():
@@ -402,6 +402,13 @@ async def _wind_down(run: asyncio.Task[CallResult]) -> tuple[CallResult | None, 
     if (exc := run.exception()) is not None:
         return None, f"the call failed while it wound down: {exc!r}"
     return run.result(), ""
+
+
+def _lingered(run: asyncio.Task[CallResult]) -> None:
+    """A bridge that outlived its cancellations ended at last: forgotten, its end logged."""
+    _LINGERING.discard(run)
+    failure = None if run.cancelled() else run.exception()
+    log.warning("%s ended %s after its row was ended", run.get_name(), failure or "at last")
 
 
 async def _how_gone() -> ClosedWorkflow | str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from temporalio.testing import ActivityEnvironment
 
+from activities import converse
 from activities.converse import WIND_DOWN_S, ConverseActivities
 from runtime.db import calls
 from runtime.db.flows import save_flow
@@ -105,8 +106,8 @@ async def test_a_cancelled_call_that_does_not_wind_down_ends_its_row_and_its_ses
             server.expect(attempt)
             dial = DialRequest(attempt, "+15551234567", detect_machine=False)
             assert (await gateway.place_call(dial)).answered
-            converse = env.run(acts.converse, ConverseInput(attempt, flow_hash, "nov", CONTACT))
-            task = asyncio.create_task(converse)
+            running = env.run(acts.converse, ConverseInput(attempt, flow_hash, "nov", CONTACT))
+            task = asyncio.create_task(running)
             await _poll(lambda: calls.get_call(pool, attempt))  # the call is up
             await asyncio.sleep(1.5)  # the greeting is under way
             stalled.set()
@@ -141,3 +142,32 @@ async def test_a_cancelled_call_that_does_not_wind_down_ends_its_row_and_its_ses
     assert row.error is not None and "did not wind down" in row.error
     assert row.recording == f"{attempt}.wav"
     assert detail.transcript[0].text == "entered greet"
+
+
+async def test_a_bridge_that_outlives_its_cancellations_is_held_until_it_ends(
+    monkeypatch,
+) -> None:
+    """Its result, coming late, is not the call's: the row was ended without it."""
+    monkeypatch.setattr(converse, "WIND_DOWN_S", 0.05)
+    monkeypatch.setattr(converse, "CANCEL_WAIT_S", 0.01)
+    release = asyncio.Event()
+    refused = 0
+
+    async def deaf_bridge() -> Any:
+        nonlocal refused
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:  # a clean-up that swallows its cancellation
+                refused += 1
+        return "late"
+
+    run = asyncio.create_task(deaf_bridge())
+    result, why = await converse._wind_down(run)
+    assert result is None and "did not wind down" in why
+    assert refused == converse.CANCEL_TRIES
+    assert run in converse._LINGERING
+    release.set()
+    await asyncio.wait({run})
+    await asyncio.sleep(0)  # its done callbacks run
+    assert run not in converse._LINGERING
