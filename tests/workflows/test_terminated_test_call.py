@@ -14,8 +14,9 @@ from pathlib import Path
 import asyncpg
 from temporalio.client import Client, WorkflowHandle
 
+from runtime import tenancy
 from runtime.client import plan_for
-from runtime.db import attempts, calls
+from runtime.db import attempts, calls, tenants
 from runtime.db.flows import save_flow
 from runtime.dev.demo import anytime_flow
 from runtime.held_lines import release_closed_lines, releasing_lines
@@ -49,7 +50,9 @@ async def _lines_held(pool: asyncpg.Pool, line_pool: str) -> int:
     return int(held)
 
 
-async def _start_test_call(client: Client, pool: asyncpg.Pool, test_id: str) -> WorkflowHandle:
+async def _start_test_call(
+    client: Client, pool: asyncpg.Pool, test_id: str, tenant: str = tenancy.DEFAULT_TENANT
+) -> WorkflowHandle:
     """A test call of a flow whose call lasts until someone ends it, as ``POST /calls`` starts
     one: one attempt, no campaign, dialled now."""
     flow = _patient(anytime_flow())
@@ -62,7 +65,7 @@ async def _start_test_call(client: Client, pool: asyncpg.Pool, test_id: str) -> 
     return await client.start_workflow(
         ContactWorkflow.run,
         ContactInput(plan, contact, None, window_override="call now by operator"),
-        id=search.test_call_workflow_id(test_id),
+        id=search.test_call_workflow_id(test_id, tenant),
         task_queue=load_settings({}).task_queue,
     )
 
@@ -103,13 +106,15 @@ async def test_a_test_call_terminated_mid_call_ends_its_attempt_and_frees_its_li
     assert await _lines_held(pg_pool, SIM_POOL) == 0
 
 
-async def _dead_workers_attempt(pool: asyncpg.Pool, attempt_id: str, test_id: str) -> None:
+async def _dead_workers_attempt(
+    pool: asyncpg.Pool, attempt_id: str, test_id: str, line_pool: str = "dead-pbx"
+) -> None:
     """The rows a worker that died mid-call leaves: an originated, answered attempt holding a
-    line of ``dead-pbx``, and its open call row."""
+    line of ``line_pool``, and its open call row."""
     assert await attempts.record_dialing(
         pool, attempt_id, campaign=test_id, contact=HOLDING.id, number=1, phone=HOLDING.phone
     )
-    claim = await attempts.claim_for_dial(pool, attempt_id, HOLDING.phone, line_pool="dead-pbx")
+    claim = await attempts.claim_for_dial(pool, attempt_id, HOLDING.phone, line_pool=line_pool)
     assert claim == "claimed"
     await attempts.mark_answered(pool, attempt_id)
     await calls.start_call(pool, attempt_id, campaign=test_id, contact=HOLDING.id)
@@ -175,3 +180,29 @@ async def test_the_sweep_frees_the_line_of_a_test_call_whose_worker_died(
 async def _ended(pool: asyncpg.Pool, attempt_id: str) -> attempts.AttemptRow | None:
     attempt = await attempts.get_attempt(pool, attempt_id)
     return attempt if attempt is not None and attempt.ended_at is not None else None
+
+
+async def test_the_sweep_releases_another_tenants_line_and_only_its_own_rows(
+    dev_client: Client,  # noqa: F811
+    pg_pool: asyncpg.Pool,
+) -> None:
+    """The sweep reads every tenant's held lines and settles each as its tenant: the workflow
+    ids it asks about are the tenant's (``runtime/tenancy.py``, ``scoped_workflow_id``)."""
+    test_id = "test-acme-20261206T120000-000005"
+    with tenancy.acting_as(tenancy.PLATFORM):
+        await tenants.create_tenant(pg_pool, "acme")
+    handle = await _start_test_call(dev_client, pg_pool, test_id, "acme")
+    with tenancy.acting_as("acme"):
+        await _dead_workers_attempt(pg_pool, "a-acme", test_id, "acme-pbx")
+    zero = timedelta(0)
+    assert await release_closed_lines(dev_client, pg_pool, "acme-pbx", grace=zero) == []
+    await handle.terminate(reason="acme's operator ended it")
+    released = await release_closed_lines(dev_client, pg_pool, "acme-pbx", grace=zero)
+    assert released == ["a-acme"]
+    assert await attempts.get_attempt(pg_pool, "a-acme") is None  # not the default tenant's
+    with tenancy.acting_as("acme"):
+        ended = await attempts.get_attempt(pg_pool, "a-acme")
+        detail = await calls.get_call(pg_pool, "a-acme")
+    assert ended is not None and (ended.status, ended.tenant) == ("aborted", "acme")
+    assert "acme's operator ended it" in ended.detail
+    assert detail is not None and detail.call.ended_by == "aborted"
