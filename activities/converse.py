@@ -26,15 +26,17 @@ from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.contact_watch import how_it_ended
 from dsl.ir import Flow
 from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from runtime.call.assemble import LiveCall, voice_call
 from runtime.call.result import CallResult
 from runtime.call.spec import CallServices, CallSpec
-from runtime.db import calls
+from runtime.db import attempts, calls
 from runtime.db.flows import load_flow
 from runtime.db.knowledge import PgKnowledgeBase, embedder_for
 from runtime.db.persistence import PgPersistence
+from runtime.db.types import acquire
 from runtime.observability import metrics, tracing
 from runtime.observability.logs import call_context
 from runtime.observability.tracing import call_span
@@ -42,7 +44,12 @@ from runtime.providers.breaker import PgBreaker
 from runtime.providers.fallback import Breaker
 from runtime.providers.registry import Providers
 from runtime.settings import Settings
-from runtime.workflows.messages import ActivityName, ConverseInput, ConverseResult
+from runtime.workflows.messages import (
+    ActivityName,
+    ClosedWorkflow,
+    ConverseInput,
+    ConverseResult,
+)
 from telephony.audiosocket.session import MediaSession
 from telephony.gateway import Gateway
 from telephony.media_wait import ChannelGone, wait_for_media
@@ -68,6 +75,17 @@ HEARTBEAT_EVERY_S = 5.0
 PERSIST_EVERY_S = 1.0
 """How often transcript turns and tool calls of a live call are stored (a live transcript)."""
 MEDIA_WAIT_S = 30.0
+WIND_DOWN_S = 10.0
+"""How long a hung-up call's bridge may take to wind down (its provider session closed, its
+tools cancelled) before it is cancelled."""
+CANCEL_WAIT_S = 1.0
+CANCEL_TRIES = 3
+"""Cancellations of a bridge that did not wind down, ``CANCEL_WAIT_S`` apart: a second one
+reaches a clean-up step (its ``finally``) that is itself stuck."""
+DESCRIBE_WAIT_S = 10.0
+"""How long a call whose workflow went away waits for Temporal to say how it closed."""
+_LINGERING: set[asyncio.Task[CallResult]] = set()
+"""Bridges that outlived every cancellation: held until they end, their result unused."""
 
 
 class CallRecord:
@@ -136,33 +154,70 @@ class CallRecord:
             log.warning("call %s: transcript not stored yet: %s", call_id, exc)
 
     async def finish(
-        self, result: CallResult, recording: str | None, *, hung_up_by: str | None = None
+        self,
+        result: CallResult,
+        recording: str | None,
+        *,
+        hung_up_by: str | None = None,
+        gone: ClosedWorkflow | str | None = None,
     ) -> None:
         """The call's end: outcome, node path and visits, usage and cost, the recording's file
         name. ``hung_up_by``: who hung up when the flow did not end the call: ``cancelled``,
         the workflow or an operator (the bridge saw the line go down, as when the caller hangs
         up; the heat map must not count it as a drop-off), or ``aborted``, its workflow went
-        away mid-call (the outcome is ``aborted`` then, as its attempt's)."""
-        call_id = self._inp.attempt_id
+        away mid-call (the outcome is ``aborted`` then, as its attempt's).
+
+        ``gone``: how its workflow went away (``aborted``), as Temporal tells it or, when it
+        could not be asked, why not. The attempt, still open, ends ``aborted`` with that
+        reason in the same transaction as the call's row, and its contact, if a campaign's
+        and not settled yet, ``final`` (:func:`attempts.settle_closed_contact`): nothing else
+        ends them for a test call, and an attempt not ended holds its PBX line."""
+        inp, call_id = self._inp, self._inp.attempt_id
         aborted = hung_up_by == calls.ABORTED
+        why = gone.detail if isinstance(gone, ClosedWorkflow) else gone
         try:
             await calls.start_call(self._pool, call_id, provider=",".join(result.providers) or None)
-            await calls.end_call(
-                self._pool,
-                call_id,
-                outcome=calls.ABORTED if aborted else result.outcome,
-                node_path=result.node_path,
-                turns=result.turns,
-                duration_ms=result.duration_ms,
-                error=result.error,
-                usage=to_jsonable_python(result.usage, fallback=str),
-                recording=recording,
-                visits=[v.as_json() for v in result.visits],
-                ended_by=hung_up_by or result.ended_by or None,
-                slots=to_jsonable_python(result.slots, fallback=str),
-            )
+            if not aborted:
+                await self._end_call(self._pool, result, recording, hung_up_by, result.error)
+                return
+            why = why or "its workflow went away mid-call"
+            # Settled first, as the campaign settles it (the end instant, the reason as its
+            # error, the event); whichever of the two comes first wins, and the details of
+            # the call are filled in after.
+            async with acquire(self._pool) as conn, conn.transaction():
+                if isinstance(gone, ClosedWorkflow) and inp.contact_id is not None:
+                    await attempts.settle_closed_contact(
+                        conn, inp.campaign, inp.contact_id, outcome=gone.outcome, detail=why
+                    )
+                else:
+                    await attempts.abort_attempt(conn, call_id, why)
+                await self._end_call(conn, result, recording, hung_up_by, result.error)
         except Exception as exc:  # the outcome still reaches the workflow
             log.warning("call %s: end of call not stored: %s", call_id, exc)
+
+    async def _end_call(
+        self,
+        db: asyncpg.Pool | asyncpg.Connection,
+        result: CallResult,
+        recording: str | None,
+        hung_up_by: str | None,
+        error: str | None,
+    ) -> None:
+        aborted = hung_up_by == calls.ABORTED
+        await calls.end_call(
+            db,
+            self._inp.attempt_id,
+            outcome=calls.ABORTED if aborted else result.outcome,
+            node_path=result.node_path,
+            turns=result.turns,
+            duration_ms=result.duration_ms,
+            error=error,
+            usage=to_jsonable_python(result.usage, fallback=str),
+            recording=recording,
+            visits=[v.as_json() for v in result.visits],
+            ended_by=hung_up_by or result.ended_by or None,
+            slots=to_jsonable_python(result.slots, fallback=str),
+        )
 
 
 class ConverseActivities:
@@ -304,12 +359,16 @@ class ConverseActivities:
                 await asyncio.wait({run}, timeout=PERSIST_EVERY_S)
                 await record.flush(bridge.result)
         except asyncio.CancelledError:
+            hung_up_by = _hung_up_by()
             await media.hangup()
-            await asyncio.wait({run}, timeout=10)
-            await record.flush(bridge.result)
+            ended, stuck = await _wind_down(run)
+            if ended is None:  # the row ends with what is known, the reason as its error
+                ended = bridge.result_now(BuiltinOutcome.HUNG_UP.value)
+                ended.error = ended.error or stuck
+            await record.flush(ended)
             recording = await call.close_recording()
-            if run.done() and not run.cancelled() and run.exception() is None:
-                await record.finish(run.result(), recording, hung_up_by=_hung_up_by())
+            gone = await _how_gone() if hung_up_by == calls.ABORTED else None
+            await record.finish(ended, recording, hung_up_by=hung_up_by, gone=gone)
             raise
         result = run.result()
         log.info(
@@ -339,6 +398,55 @@ def _hung_up_by() -> str:
     the result), else ``cancelled`` (the workflow or an operator hung up)."""
     details = activity.cancellation_details()
     return calls.ABORTED if details is not None and details.not_found else "cancelled"
+
+
+async def _wind_down(run: asyncio.Task[CallResult]) -> tuple[CallResult | None, str]:
+    """The hung-up call's result once its bridge wound down, else ``None`` and why not.
+
+    A bridge stuck after the hang-up (a provider that stopped reading holds its sends, its
+    close, and the lock every engine step takes) gets ``WIND_DOWN_S``, then is cancelled, up
+    to ``CANCEL_TRIES`` times: its provider session and tools go with it. One that outlives
+    that is kept referenced until it ends, and its late result is never stored: the call's
+    row ends now with what the engine knew (``CallBridge.result_now``)."""
+    await asyncio.wait({run}, timeout=WIND_DOWN_S)
+    for _ in range(CANCEL_TRIES):
+        if run.done():
+            break
+        run.cancel()
+        await asyncio.wait({run}, timeout=CANCEL_WAIT_S)
+    stuck = f"the call did not wind down within {WIND_DOWN_S:g} s of the hang-up"
+    if not run.done():
+        _LINGERING.add(run)
+        run.add_done_callback(_lingered)
+        log.error("%s: %s; it is left to end on its own", run.get_name(), stuck)
+        return None, stuck
+    if run.cancelled():
+        return None, f"{stuck}; it was cancelled"
+    if (exc := run.exception()) is not None:
+        return None, f"the call failed while it wound down: {exc!r}"
+    return run.result(), ""
+
+
+def _lingered(run: asyncio.Task[CallResult]) -> None:
+    """A bridge that outlived its cancellations ended at last: forgotten, its end logged."""
+    _LINGERING.discard(run)
+    failure = None if run.cancelled() else run.exception()
+    log.warning("%s ended %s after its row was ended", run.get_name(), failure or "at last")
+
+
+async def _how_gone() -> ClosedWorkflow | str:
+    """How this activity's workflow went away, as Temporal tells it, or why it could not be
+    asked (the attempt is aborted all the same)."""
+    workflow_id = activity.info().workflow_id
+    try:
+        ended = await asyncio.wait_for(
+            how_it_ended(activity.client(), workflow_id), DESCRIBE_WAIT_S
+        )
+    except Exception as exc:  # Temporal unreachable: the attempt ends all the same
+        return f"its workflow went away mid-call (not described: {exc!r})"
+    if isinstance(ended, ClosedWorkflow):
+        return ended
+    return "its workflow run went away mid-call"
 
 
 def campaign_values(inp: ConverseInput) -> dict[str, object]:

@@ -34,6 +34,7 @@ from runtime.client import connect
 from runtime.db import create_pool
 from runtime.destinations import DestinationPolicy
 from runtime.eventloop import settle_heap
+from runtime.held_lines import releasing_lines
 from runtime.observability import metrics
 from runtime.observability.exposition import temporal_runtime, worker_metrics_server
 from runtime.observability.logs import configure_logging
@@ -172,6 +173,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     )
     async with worker_resources(settings) as res:
         media = CallMedia(res.server, res.gateway)
+        line_pool = settings.ami_host or "sim"
         converse = ConverseActivities(
             media=media, pool=res.pool, gateway=media.gateway, settings=settings
         )
@@ -185,7 +187,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             max_concurrent_calls=settings.max_calls,
             destinations=DestinationPolicy.from_settings(settings),
             pbx_lines=settings.pbx_lines,
-            line_pool=settings.ami_host or "sim",
+            line_pool=line_pool,
             max_cached_workflows=settings.max_cached_workflows,
         )
         await inbound_flows.save(res.pool)
@@ -202,7 +204,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             flush=True,
         )
         settle_heap()  # full GC runs later walk only the calls' objects (runtime/eventloop.py)
-        async with inbound.running(), dispatching(res.pool, settings):
+        async with (
+            inbound.running(),
+            dispatching(res.pool, settings),
+            releasing_lines(client, res.pool, line_pool),
+        ):
             await run_workers(workers, stop)
 
 

@@ -171,7 +171,7 @@ class CallBridge:
             return await self._run()
 
     async def _run(self) -> CallResult:
-        started = self._started = time.monotonic()
+        self._started = time.monotonic()
         setup = CallSetup(
             call_id=self.engine.call_id,
             settings=self.engine.agent.provider,
@@ -212,16 +212,18 @@ class CallBridge:
             await self.chain.close()
             if not self.media.closed.is_set():
                 await self.media.hangup()
-        state = self.engine.state
-        r = self.result
-        r.outcome = state.outcome or "completed"
+        return self.result_now("completed")
+
+    def result_now(self, unset: str) -> CallResult:
+        """The call's result as the engine knows it now (its outcome ``unset`` if it set none)."""
+        state, r = self.engine.state, self.result
+        r.outcome = state.outcome or unset
         r.node_path = list(state.path)
         r.turns = state.turns
-        r.callback_at = state.callback_at
-        r.opted_out = state.opted_out
+        r.callback_at, r.opted_out = state.callback_at, state.opted_out
         r.transfer_to = state.transfer_to
         r.slots = dict(state.slots)
-        r.duration_ms = int((time.monotonic() - started) * 1000)
+        r.duration_ms = int((time.monotonic() - self._started) * 1000)
         r.visits = timed_visits(state.trail, self._entered_ms, r.duration_ms)
         r.usage = {p.name: p.usage.as_dict() for p in self._usages}
         return r

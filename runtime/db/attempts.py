@@ -309,6 +309,45 @@ async def settle_closed_contact(
         )
 
 
+async def abort_attempt(db: Db, attempt_id: str, detail: str) -> bool:
+    """End the attempt ``attempt_id`` ``aborted`` (outcome ``aborted``, ``detail`` saying why)
+    if it is still open, and its call's row if still open (:func:`calls.abort_calls`), in one
+    transaction: its workflow went away and nothing else will end it, and an originated
+    attempt not ended holds its PBX line. Its contact is left as it is (a contact workflow
+    that completed wrote its own state). ``True`` when this call ended the attempt."""
+    async with acquire(db) as conn, conn.transaction():
+        ended = await conn.fetchval(
+            "UPDATE attempts SET status = $2, outcome = $2, detail = $3,"
+            " ended_at = coalesce(ended_at, now())"
+            " WHERE id = $1 AND status IN ('dialing', 'answered') RETURNING true",
+            attempt_id,
+            ABORTED,
+            detail,
+        )
+        if ended:
+            await calls.abort_calls(conn, [attempt_id], detail)
+    return bool(ended)
+
+
+LineHolder = tuple[str, str, str, str]
+"""An attempt holding a line: its id, campaign, contact and tenant."""
+
+
+async def line_holders(db: Db, line_pool: str | None, older_than: timedelta) -> list[LineHolder]:
+    """The attempts holding a line of ``line_pool`` (any PBX when ``None``), originated more
+    than ``older_than`` ago: the rows ``voxflow_claim_line`` counts (migration
+    ``0200_tenants.sql``), across tenants when the caller acts as the platform."""
+    rows = await db.fetch(
+        "SELECT id, campaign, contact, tenant FROM attempts"
+        " WHERE originated_at IS NOT NULL AND ended_at IS NULL"
+        " AND originated_at < now() - $1::interval AND ($2::text IS NULL OR line_pool = $2)"
+        " ORDER BY originated_at",
+        older_than,
+        line_pool,
+    )
+    return [(r["id"], r["campaign"], r["contact"], r["tenant"]) for r in rows]
+
+
 async def get_attempt(db: Db, attempt_id: str) -> AttemptRow | None:
     r = await db.fetchrow("SELECT * FROM attempts WHERE id = $1", attempt_id)
     return None if r is None else AttemptRow(**dict(r))

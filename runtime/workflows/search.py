@@ -31,6 +31,15 @@ def contact_workflow_id(campaign: str, contact_id: str, tenant: str = DEFAULT_TE
     return scoped_workflow_id(tenant, f"campaign/{campaign}/{contact_id}")
 
 
+TEST_CALL_PREFIX = "call/"
+
+
+def test_call_workflow_id(test_id: str, tenant: str = DEFAULT_TENANT) -> str:
+    """The contact workflow of a test call (no campaign): ``test_id`` is its attempts'
+    ``campaign`` (``runtime/api/routes/phone_calls.py``)."""
+    return scoped_workflow_id(tenant, TEST_CALL_PREFIX + test_id)
+
+
 def campaign_workflow_id(campaign: str, tenant: str = DEFAULT_TENANT) -> str:
     return scoped_workflow_id(tenant, f"campaign/{campaign}")
 

@@ -53,11 +53,12 @@ from runtime.contacts import ContactsFileError, ImportOptions, import_contacts
 from runtime.db import attempts, calls, dnc
 from runtime.destinations import DestinationPolicy
 from runtime.settings import Role, Settings
+from runtime.workflows import search
 
 router = APIRouter(prefix="/calls", tags=["calls"])
 Db = Annotated[asyncpg.Pool, Depends(db)]
 Temporal = Annotated[Client, Depends(temporal)]
-WORKFLOW_PREFIX = "call/"
+WORKFLOW_PREFIX = search.TEST_CALL_PREFIX
 CANCEL_WAIT_S = 10
 _ID = re.compile(r"test-[a-z0-9_-]{1,60}-\d{8}T\d{6}-[0-9a-f]{6}")
 
@@ -169,7 +170,6 @@ async def place_test_call(
     ``designer_destination``); a number the destination policy refuses is a 422
     (``destination_type``, ``destination_country``)."""
     from runtime.client import plan_for
-    from runtime.workflows import search
     from runtime.workflows.contact import ContactWorkflow
     from runtime.workflows.messages import ContactInput, ContactRef
 
@@ -224,7 +224,7 @@ async def place_test_call(
         )
     client = await temporal(request)
     tenant = tenancy.current()
-    workflow_id = tenancy.scoped_workflow_id(tenant, WORKFLOW_PREFIX + call_id)
+    workflow_id = search.test_call_workflow_id(call_id, tenant)
     await client.start_workflow(
         ContactWorkflow.run,
         ContactInput(
@@ -278,7 +278,7 @@ async def test_call_status(test_id: str, pool: Db, request: Request) -> Any:
     client = await temporal(request)
     handle = client.get_workflow_handle_for(
         ContactWorkflow.run,
-        tenancy.scoped_workflow_id(tenancy.current(), WORKFLOW_PREFIX + test_id),
+        search.test_call_workflow_id(test_id, tenancy.current()),
     )
     try:
         described = await handle.describe()
