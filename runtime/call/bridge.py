@@ -382,8 +382,7 @@ class CallBridge:
         # A provider that sends caller audio in chunks (OpenAI: ``input_chunk_ms``, 40 ms per
         # append) is fed a chunk per wake-up of this loop rather than a frame: half the task
         # switches, and no later than it would send them anyway. Audio that must be resampled
-        # goes through soxr a chunk at a time too (half the calls; soxr holds 12-73 ms back,
-        # 42 ms on average, whatever the chunk, see telephony/audio/resample.py).
+        # goes through soxr a chunk at a time too (half the calls; its delay does not grow).
         chunk_ms: int = getattr(self.provider, "input_chunk_ms", FRAME_MS)
         batch = max(1, chunk_ms // FRAME_MS)
         held: list[AudioFrame] = []
@@ -400,8 +399,7 @@ class CallBridge:
                     held.append(item)
                     if len(held) < batch:
                         continue
-                    # Frames already checked (a valid rate, an even length): so is the chunk
-                    # they make, and it skips the dataclass checks 25 times a second.
+                    # Checked frames make a checked chunk: no dataclass checks 25 times a second
                     item = checked_frame(b"".join([f.pcm for f in held]), item.rate)
                     held.clear()
                 item = resampler.process(item)
