@@ -119,6 +119,9 @@ DELTA_MS = 100
 SPEECH = tone(20, 8000, 300.0, 6000)
 SILENCE = bytes(FRAME)
 ZERO = bytes(8)
+HANG_UP_AFTER_S = 2.0
+"""The callers hang up this long after the window's end: a saturated server's loop wakes
+late, and it must still find live the calls that were live in the window."""
 
 
 def _pin(core: int) -> str:
@@ -423,7 +426,7 @@ async def _serve(conn, opts: dict) -> None:
             if window[0] <= sent <= window[1] and abs(d1 - d0 - 0.020) < 1e-9:
                 lateness.append(sent - d1)
     conn.send({
-        "sessions": len(sessions), "live": live, "cpu_seconds": cpu1 - cpu0,
+        "sessions": len(sessions), "live": live, "live_late_s": wall1 - window[1], "cpu_seconds": cpu1 - cpu0,
         "window_seconds": wall1 - wall0, "rss_before": rss_before, "rss_live": rss_live, "gc": gc_pauses.pauses, "engine_thread_seconds": engine1 - engine0,
         "lateness": lateness, "interrupts": interrupts, "failures": failures[:5],
         "failed": len(failures), "ends": ends,
@@ -506,7 +509,7 @@ async def _load(conn, host: str, port: int, calls: int, ramp: float) -> None:
     cpu0, cores0 = os.times(), _core_times()
     await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
     cpu1, cores1 = os.times(), _core_times()
-    await asyncio.sleep(max(0.0, window[1] + 0.5 - time.monotonic()))
+    await asyncio.sleep(max(0.0, window[1] + HANG_UP_AFTER_S - time.monotonic()))
     sender.cancel()
     await asyncio.gather(sender, return_exceptions=True)
     for caller in callers:
@@ -522,7 +525,7 @@ async def _load(conn, host: str, port: int, calls: int, ramp: float) -> None:
         "frames": sum(1 for c in callers for t in c.arrivals if window[0] <= t <= window[1]),
         "behind": SENDER["behind"], "cpu_seconds": _cpu(cpu0, cpu1),
         "system_seconds": cpu1.system - cpu0.system, "cores": _busy(cores0, cores1),
-        "sent": None, "hung_up_by_server": None,
+        "sent": None, "hung_up_by_server": None, "clock": None,
     })  # fmt: skip
 
 
@@ -586,7 +589,7 @@ async def _load_lean(conn, host: str, port: int, calls: int, ramp: float, opts: 
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(f"{dump}.callers")
-    await asyncio.sleep(max(0.0, window[1] + 0.6 - time.monotonic()))
+    await asyncio.sleep(max(0.0, window[1] + HANG_UP_AFTER_S - time.monotonic()))
     clock.stop()
     for caller in callers:
         caller.hang_up()
@@ -605,6 +608,7 @@ async def _load_lean(conn, host: str, port: int, calls: int, ramp: float, opts: 
         "cores": _busy(marks["cores0"], cores1) if "cores0" in marks else {},  # type: ignore[arg-type]
         "sent": clock.sent, "hung_up_by_server": sum(c.hung_up_by_server for c in callers),
         "overflow": sum(c.overflow for c in callers),
+        "clock": (clock.firings, clock.late_5ms, clock.late_20ms),
     })  # fmt: skip
 
 
@@ -754,6 +758,7 @@ def run(
         "cores": client["cores"],
         "sent": client["sent"],
         "hung_up_by_server": client["hung_up_by_server"],
+        "clock": client["clock"],
     }
 
 
@@ -986,7 +991,10 @@ def main() -> None:
               f"stand-in sessions {standin['sessions']}, open at the window's start {standin['open_at_start']}, "
               f"at its end {standin['open_at_end']}; caller frames sent in the window "
               f"{r['sent'] if r['sent'] is not None else 'not counted'}; calls the server hung up "
-              f"{r['hung_up_by_server'] if r['hung_up_by_server'] is not None else 'not counted'}", flush=True)  # fmt: skip
+              f"{r['hung_up_by_server'] if r['hung_up_by_server'] is not None else 'not counted'}; "
+              + (f"callers' clock firings more than 5 / 20 ms late: {r['clock'][1]} / {r['clock'][2]} of {r['clock'][0]}; "
+                 if r["clock"] else "")
+              + f"server read the window's end {r['live_late_s'] * ms:.0f} ms late", flush=True)  # fmt: skip
         if args.stalls:
             _print_stalls(r["stalls"], r["gc"])
     if args.profile:

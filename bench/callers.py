@@ -132,6 +132,10 @@ class Clock:
         self._phase = 0
         self.behind = 0.0
         """How far a firing came after its due time, at worst (the harness's own lateness)."""
+        self.firings = 0
+        self.late_5ms = 0
+        self.late_20ms = 0
+        """Firings while stamping was on, and how many came more than 5 / 20 ms late."""
         self.sent = 0
         """Frames written while stamping was on."""
         self.window: tuple[float, float] | None = None
@@ -166,6 +170,9 @@ class Clock:
                 written += 1
         if Clock.stamping and window is not None and now <= window[1]:
             self.sent += written
+            self.firings += 1
+            self.late_5ms += late > 0.005
+            self.late_20ms += late > 0.020
         phase += 1
         if phase == self._phases:
             phase = 0
