@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
 [--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]
-[--ramp CALLS_PER_S] [--connect-timeout S]``
+[--ramp CALLS_PER_S] [--connect-timeout S] [--harness lean|reference] [--phases 8]
+[--callers-nice -5]``
 
 Layout (needs >= 2 cores):
 
@@ -43,6 +44,14 @@ it), with the 1-minute load average before each:
   ran none of its callbacks, with what its thread was doing (the Python stack seen most often)
   and, from the kernel's ``/proc/self/task/<tid>/schedstat``, how much of it the thread spent
   on a CPU and how much runnable but waiting for one (another process had the core).
+
+The harness (``--harness``): ``lean`` (the default) serves the stand-in on websockets'
+Sans-I/O server (``tests/standins/wsserver.py``) and runs the callers of ``bench/callers.py``
+(one clock, pre-built frames, arrivals stamped into preallocated arrays); ``reference`` keeps
+uvicorn + starlette and this module's ``_load``. Both run the same session logic and caller
+script. Each row also reports the harness's own CPU on core 1 (stand-in and callers, with
+their kernel time), every process's use of each core (``/proc/stat``), and how often the
+callers' clock fired late: when it does, the figures are the harness's, not the server's.
 
 The server runs in a session of its own (``setsid``): with the kernel's autogroups on, CFS
 shares a core between sessions first, so left in the bench's session the server would share
