@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python bench/call.py [--calls 50 200 500] [--seconds 20] [--profile 200]
 [--no-baseline] [--format pcm24k|pcmu] [--stalls] [--nice -10] [--shared-session]
-[--ramp CALLS_PER_S] [--connect-timeout S] [--gc-census] [--gc-threshold0 N]``
+[--ramp CALLS_PER_S] [--connect-timeout S] [--gc-census] [--gc-threshold0 N]
+[--harness lean|reference] [--phases 8] [--callers-nice -5]``
 
 Layout (needs >= 2 cores):
 
@@ -48,6 +49,14 @@ it), with the 1-minute load average before each:
   and, from the kernel's ``/proc/self/task/<tid>/schedstat``, how much of it the thread spent
   on a CPU and how much runnable but waiting for one (another process had the core).
 
+The harness (``--harness``): ``lean`` (the default) serves the stand-in on websockets'
+Sans-I/O server (``tests/standins/wsserver.py``) and runs the callers of ``bench/callers.py``
+(one clock, pre-built frames, arrivals stamped into preallocated arrays); ``reference`` keeps
+uvicorn + starlette and this module's ``_load``. Both run the same session logic and caller
+script. Each row also reports the harness's own CPU on core 1 (stand-in and callers, with
+their kernel time), every process's use of each core (``/proc/stat``), and how often the
+callers' clock fired late: when it does, the figures are the harness's, not the server's.
+
 The server runs in a session of its own (``setsid``): with the kernel's autogroups on, CFS
 shares a core between sessions first, so left in the bench's session the server would share
 one weight with the stand-in and the callers on the other core (``--shared-session`` keeps
@@ -82,6 +91,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import callers as lean_callers  # noqa: E402
 import media as media_bench  # noqa: E402
 from media import receive, stop  # noqa: E402
 
@@ -124,6 +134,9 @@ DELTA_MS = 100
 SPEECH = tone(20, 8000, 300.0, 6000)
 SILENCE = bytes(FRAME)
 ZERO = bytes(8)
+HANG_UP_AFTER_S = 2.0
+"""The callers hang up this long after the window's end: a saturated server's loop wakes
+late, and it must still find live the calls that were live in the window."""
 
 
 def _pin(core: int) -> str:
@@ -186,12 +199,28 @@ def _hung_up(task: asyncio.Task[str]) -> None:
         task.exception()
 
 
-async def _standin(conn) -> None:
+async def _standin(conn, transport: str) -> None:
+    loop = asyncio.get_running_loop()
     async with OpenAIRealtimeStandin(
-        model, validate=False, keep_audio=False, decode_speech=False
+        model, validate=False, keep_audio=False, decode_speech=False, transport=transport
     ) as standin:
         conn.send(standin.base_url)
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        window = await loop.run_in_executor(None, conn.recv)
+        await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+        dump = os.environ.get("BENCH_HARNESS_PROFILE_DUMP")  # the stand-in's window, for pstats
+        profiler = cProfile.Profile(time.thread_time) if dump else None
+        if profiler is not None:
+            profiler.enable()
+        cpu0, open0 = os.times(), sum(not c.closed for c in standin.calls)
+        await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+        cpu1 = os.times()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{dump}.standin")
+        conn.send({"cpu_seconds": cpu1.user + cpu1.system - cpu0.user - cpu0.system,
+                   "system_seconds": cpu1.system - cpu0.system, "sessions": len(standin.calls),
+                   "open_at_start": open0, "open_at_end": sum(not c.closed for c in standin.calls)})  # fmt: skip
+        await loop.run_in_executor(None, conn.recv)
 
 
 def _harness_priority(nice: int) -> None:
@@ -206,10 +235,10 @@ def _harness_priority(nice: int) -> None:
         _renice(nice)
 
 
-def standin_main(conn, nice: int = 0) -> None:
+def standin_main(conn, nice: int = 0, transport: str = "lean") -> None:
     _harness_priority(nice)
     conn.send(_pin(1))
-    eventloop.run(_standin(conn), "auto")
+    eventloop.run(_standin(conn, transport), "auto")
 
 
 # ---- the server (system under test) --------------------------------------------------------
@@ -474,7 +503,7 @@ async def _serve(conn, opts: dict) -> None:
             if window[0] <= sent <= window[1] and abs(d1 - d0 - 0.020) < 1e-9:
                 lateness.append(sent - d1)
     conn.send({
-        "sessions": len(sessions), "live": live, "cpu_seconds": cpu1 - cpu0,
+        "sessions": len(sessions), "live": live, "live_late_s": wall1 - window[1], "cpu_seconds": cpu1 - cpu0,
         "window_seconds": wall1 - wall0, "rss_before": rss_before, "rss_live": rss_live, "gc": gc_pauses.pauses, "engine_thread_seconds": engine1 - engine0,
         "lateness": lateness, "interrupts": interrupts, "failures": failures[:5],
         "failed": len(failures), "ends": ends,
@@ -558,7 +587,11 @@ async def _load(conn, host: str, port: int, calls: int, ramp: float) -> None:
     conn.send("connected")
     sender = asyncio.create_task(_send(callers, start))
     window = await loop.run_in_executor(None, conn.recv)
-    await asyncio.sleep(max(0.0, window[1] + 0.5 - time.monotonic()))
+    await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
+    cpu0, cores0 = os.times(), _core_times()
+    await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+    cpu1, cores1 = os.times(), _core_times()
+    await asyncio.sleep(max(0.0, window[1] + HANG_UP_AFTER_S - time.monotonic()))
     sender.cancel()
     await asyncio.gather(sender, return_exceptions=True)
     for caller in callers:
@@ -572,7 +605,92 @@ async def _load(conn, host: str, port: int, calls: int, ramp: float) -> None:
     conn.send({
         "jitter": jitter, "audio": {c.call_id: c.audio_arrivals for c in callers},
         "frames": sum(1 for c in callers for t in c.arrivals if window[0] <= t <= window[1]),
-        "behind": SENDER["behind"],
+        "behind": SENDER["behind"], "cpu_seconds": _cpu(cpu0, cpu1),
+        "system_seconds": cpu1.system - cpu0.system, "cores": _busy(cores0, cores1),
+        "sent": None, "hung_up_by_server": None, "clock": None,
+    })  # fmt: skip
+
+
+def _cpu(before: os.times_result, after: os.times_result) -> float:
+    """This process's CPU seconds (user and system) between two ``os.times()``."""
+    return after.user + after.system - before.user - before.system
+
+
+def _core_times() -> dict[str, tuple[int, int]]:
+    """Per CPU (``cpu0``, ``cpu1``, ...): (busy, total) clock ticks since boot, from
+    ``/proc/stat`` (proc(5)); busy is everything but idle and iowait."""
+    out = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3].isdigit():
+            name, *values = line.split()
+            ticks = [int(v) for v in values[:8]]
+            out[name] = (sum(ticks) - ticks[3] - ticks[4], sum(ticks))
+    return out
+
+
+def _busy(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> dict:
+    """Each core's busy share between two :func:`_core_times` readings (all processes)."""
+    return {
+        name: (after[name][0] - b[0]) / max(1, after[name][1] - b[1])
+        for name, b in before.items()
+        if name in after
+    }
+
+
+async def _load_lean(conn, host: str, port: int, calls: int, ramp: float, opts: dict) -> None:
+    """The lean load generator (``bench/callers.py``): same calls, same script, same ramp."""
+    loop = asyncio.get_running_loop()
+    capacity = int((opts["seconds"] + 1.0) * 50 * 1.2) + 100
+    frames = lean_callers.scripts(
+        calls, _speaking, CYCLE_S, codec.audio(SPEECH), codec.audio(SILENCE)
+    )
+    callers: list[lean_callers.LeanCaller] = []
+    began = time.monotonic()
+    for i in range(calls):
+        await asyncio.sleep(max(0.0, began + i / ramp - time.monotonic()))
+        caller = lean_callers.LeanCaller(i, frames[i], capacity)
+        await loop.create_connection(lambda c=caller: c, host, port)
+        callers.append(caller)
+    conn.send("connected")
+    clock = lean_callers.Clock(callers, opts["phases"], time.monotonic())
+    marks: dict[str, object] = {}
+
+    dump = os.environ.get("BENCH_HARNESS_PROFILE_DUMP")  # the callers' window, for pstats
+    profiler = cProfile.Profile(time.thread_time) if dump else None
+
+    def started() -> None:
+        marks["cpu0"], marks["cores0"] = os.times(), _core_times()
+        if profiler is not None:
+            profiler.enable()
+
+    clock.on_window_start = started
+    window = await loop.run_in_executor(None, conn.recv)
+    clock.window = window
+    await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
+    cpu1, cores1 = os.times(), _core_times()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{dump}.callers")
+    await asyncio.sleep(max(0.0, window[1] + HANG_UP_AFTER_S - time.monotonic()))
+    clock.stop()
+    for caller in callers:
+        caller.hang_up()
+    jitter: list[float] = []
+    audio: dict[str, list[float]] = {}
+    frames_in = 0
+    for caller in callers:
+        j, a, n = caller.window(*window)
+        jitter += j
+        audio[caller.call_id] = a
+        frames_in += n
+    conn.send({
+        "jitter": jitter, "audio": audio, "frames": frames_in, "behind": clock.behind,
+        "cpu_seconds": _cpu(marks["cpu0"], cpu1) if "cpu0" in marks else float("nan"),  # type: ignore[arg-type]
+        "system_seconds": cpu1.system - marks["cpu0"].system if "cpu0" in marks else float("nan"),  # type: ignore[attr-defined]
+        "cores": _busy(marks["cores0"], cores1) if "cores0" in marks else {},  # type: ignore[arg-type]
+        "sent": clock.sent, "hung_up_by_server": sum(c.hung_up_by_server for c in callers),
+        "overflow": sum(c.overflow for c in callers),
+        "clock": (clock.firings, clock.late_5ms, clock.late_20ms),
     })  # fmt: skip
 
 
@@ -601,10 +719,17 @@ async def _send(callers: list[_Caller], start: float) -> None:
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
 
 
-def load_main(conn, host: str, port: int, calls: int, ramp: float, nice: int = 0) -> None:
-    _harness_priority(nice)
+def load_main(conn, host: str, port: int, calls: int, ramp: float, nice: int = 0,
+              opts: dict | None = None) -> None:  # fmt: skip
+    opts = opts or {"harness": "reference"}
+    # The callers play Asterisk, whose 20 ms clock must hold while the stand-in (a remote
+    # service) works through a burst on the same core: one step more priority (--callers-nice).
+    _harness_priority(nice + opts.get("callers_nice", 0) if nice else 0)
     conn.send(_pin(1))
-    eventloop.run(_load(conn, host, port, calls, ramp), "auto")
+    if opts["harness"] == "lean":
+        eventloop.run(_load_lean(conn, host, port, calls, ramp, opts), "auto")
+    else:
+        eventloop.run(_load(conn, host, port, calls, ramp), "auto")
 
 
 # ---- orchestration ------------------------------------------------------------------------
@@ -625,13 +750,19 @@ def run(
     append_ms: int | None = None,
     gc_census: bool = False,
     gc_threshold0: int | None = None,
+    harness: str = "lean",
+    phases: int = 8,
+    callers_nice: int = -5,
 ) -> dict:
     ctx = mp.get_context("spawn")
     standin_conn, standin_child = ctx.Pipe()
     server_conn, server_child = ctx.Pipe()
     load_conn, load_child = ctx.Pipe()
     standin = ctx.Process(
-        target=standin_main, args=(standin_child, nice), daemon=True, name="stand-in"
+        target=standin_main,
+        args=(standin_child, nice, "lean" if harness == "lean" else "reference"),
+        daemon=True,
+        name="stand-in",
     )
     processes = [standin]
     try:
@@ -660,7 +791,20 @@ def run(
         host, port = receive(server_conn, [standin, server], "the call server's address")
         load = ctx.Process(
             target=load_main,
-            args=(load_child, host, port, calls, ramp, nice),
+            args=(
+                load_child,
+                host,
+                port,
+                calls,
+                ramp,
+                nice,
+                {
+                    "harness": harness,
+                    "seconds": seconds,
+                    "phases": phases,
+                    "callers_nice": callers_nice,
+                },
+            ),  # fmt: skip
             daemon=True,
             name="load generator",
         )
@@ -674,6 +818,8 @@ def run(
         window = (start, start + seconds)
         server_conn.send(window)
         load_conn.send(window)
+        standin_conn.send(window)
+        harness_figures = receive(standin_conn, [standin], "the stand-in's figures")
         client = receive(load_conn, processes, "the callers' figures")
         server_conn.send("done")
         result = receive(server_conn, [standin, load, server], "the call server's figures")
@@ -699,6 +845,14 @@ def run(
         "frames": client["frames"],
         "behind": client["behind"],
         "ready": ready,
+        "harness": harness,
+        "standin": harness_figures,
+        "callers_cpu": client["cpu_seconds"] / result["window_seconds"],
+        "callers_system": client["system_seconds"] / result["window_seconds"],
+        "cores": client["cores"],
+        "sent": client["sent"],
+        "hung_up_by_server": client["hung_up_by_server"],
+        "clock": client["clock"],
     }
 
 
@@ -910,6 +1064,14 @@ def main() -> None:
                         help="new calls a second while the calls start (default 50, 25 above 200 calls)")  # fmt: skip
     parser.add_argument("--append-ms", type=int, default=None, metavar="MS",
                         help="caller audio per input_audio_buffer.append (the product's default: 40)")  # fmt: skip
+    parser.add_argument("--harness", choices=["lean", "reference"], default="lean",
+                        help="the stand-in's transport and the callers: lean (bench/callers.py, "
+                        "tests/standins/wsserver.py) or reference (uvicorn + starlette, a task per frame group)")  # fmt: skip
+    parser.add_argument("--phases", type=int, default=8,
+                        help="lean callers: groups the 20 ms clock spreads the callers' writes over (1: one pass)")  # fmt: skip
+    parser.add_argument("--callers-nice", type=int, default=-5, metavar="N",
+                        help="the callers' nice relative to the stand-in's (with --nice; e.g. -5: "
+                        "Asterisk's media before the remote service's replies on the shared core)")  # fmt: skip
     parser.add_argument("--connect-timeout", type=float, default=30.0, metavar="S",
                         help="how long a call's provider session may take to open (the product's is 10 s)")  # fmt: skip
     args = parser.parse_args()
@@ -921,10 +1083,14 @@ def main() -> None:
         "append_ms": args.append_ms,
         "gc_census": args.gc_census,
         "gc_threshold0": args.gc_threshold0,
+        "harness": args.harness,
+        "phases": args.phases,
+        "callers_nice": args.callers_nice,
     }
     ms = 1000.0
     print(
-        f"cpus: {os.cpu_count()}, audio format: {args.format}, window: {args.seconds:.0f} s per run"
+        f"cpus: {os.cpu_count()}, audio format: {args.format}, window: {args.seconds:.0f} s per run, "
+        f"harness: {args.harness}" + (f" ({args.phases} phases)" if args.harness == "lean" else "")
     )
     print(f"{'calls':>5} {'load':>5} {'CPU':>6} {'whole ms/call-s':>15} {'media ms/call-s':>15} "
           f"{'ratio':>5} {'floor':>6} {'late p99':>8} {'jit p50':>7} {'jit p99':>7} "
@@ -956,6 +1122,20 @@ def main() -> None:
         print(f"      calls up at the start {r['ready']}, live at the end {r['live']}/{calls}; server RSS {r['rss_before'] / 1024:.0f} -> {r['rss_live'] / 1024:.0f} MiB, {(r['rss_live'] - r['rss_before']) / max(1, r['sessions']):.0f} KiB per live call; GC runs {len(r['gc'])}, longest {max((p for _, p in r['gc']), default=0) * ms:.0f} ms (gen2: {', '.join(f'{p * ms:.1f} ms' for g, p in r['gc'] if g == 2) or 'none'}; longest gen0 {max((p for g, p in r['gc'] if g == 0), default=0) * ms:.1f} ms, gen1 {max((p for g, p in r['gc'] if g == 1), default=0) * ms:.1f} ms, in all {sum(p for _, p in r['gc']) * ms:.0f} ms); engine steps in threads {r['engine_thread_seconds'] / r['cpu_seconds'] * 100:.1f} % of the CPU; "
               f"frames at callers {r['frames']} of {calls * 50 * args.seconds:.0f}; caller frames dropped (queue full) {r['dropped_incoming']}; ends {r['ends']}; load generator behind by {r['behind'] * ms:.0f} ms"
               + (f"; failures: {r['failures']}" if r["failures"] else ""), flush=True)  # fmt: skip
+        standin = r["standin"]
+        cores = ", ".join(
+            f"{name} {share * 100:.0f} %" for name, share in sorted(r["cores"].items())
+        )
+        print(f"      harness on core 1: stand-in {standin['cpu_seconds'] / r['window_seconds'] * 100:.1f} % "
+              f"(kernel {standin['system_seconds'] / r['window_seconds'] * 100:.1f} %), callers "
+              f"{r['callers_cpu'] * 100:.1f} % (kernel {r['callers_system'] * 100:.1f} %) of a core; every process, by core: {cores}; "
+              f"stand-in sessions {standin['sessions']}, open at the window's start {standin['open_at_start']}, "
+              f"at its end {standin['open_at_end']}; caller frames sent in the window "
+              f"{r['sent'] if r['sent'] is not None else 'not counted'}; calls the server hung up "
+              f"{r['hung_up_by_server'] if r['hung_up_by_server'] is not None else 'not counted'}; "
+              + (f"callers' clock firings more than 5 / 20 ms late: {r['clock'][1]} / {r['clock'][2]} of {r['clock'][0]}; "
+                 if r["clock"] else "")
+              + f"server read the window's end {r['live_late_s'] * ms:.0f} ms late", flush=True)  # fmt: skip
         if args.stalls:
             _print_stalls(r["stalls"], r["gc"])
         if r["census"] is not None:

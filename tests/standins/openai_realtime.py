@@ -24,26 +24,34 @@ Every event it sends and every event it receives is validated against the SDK's 
 unknown fields forbidden (``tests/standins/sdk_models.py``); any invalid one makes the
 stand-in's ``async with`` fail. What the model says or calls is scripted per test with
 :class:`RealtimeCall` helpers.
+
+Two transports serve the same session logic (``transport=``): ``"reference"``, uvicorn and
+starlette (``tests/standins/harness.py``), and ``"lean"``, websockets' Sans-I/O server on an
+asyncio transport (``tests/standins/wsserver.py``), cheap enough for ``bench/call.py`` to
+drive hundreds of sessions from one core. Both refuse a bad key with HTTP 403, ping every
+20 s and fail a connection whose pong is 20 s late.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
+import functools
 import itertools
 import json
+from binascii import a2b_base64
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed
 
 from telephony.audio.frames import AudioFrame
 from telephony.audio.g711 import ulaw_decode, ulaw_encode
 from telephony.audio.simspeech import SimSpeechDecoder, encode
-from tests.standins.harness import LocalServer, b64, rms
+from tests.standins.harness import LocalServer, b64, louder_than
 from tests.standins.realtime_session import BETA_FIELDS, bytes_per_ms, default_session, merge
 from tests.standins.recorded import RecordedCall
 from tests.standins.sdk_models import (
@@ -51,8 +59,17 @@ from tests.standins.sdk_models import (
     client_event_problems,
     server_event_problems,
 )
+from tests.standins.wsserver import LeanWebSocket, LeanWebSocketServer
 
 Script = Callable[["RealtimeCall"], Awaitable[None]]
+Transport = Literal["reference", "lean"]
+DISCONNECTED = (WebSocketDisconnect, ConnectionClosed, RuntimeError)
+"""How each transport tells the endpoint the client has gone (uvicorn and starlette raise
+the first or a ``RuntimeError``, the lean server websockets' own)."""
+PATH = "/v1/realtime"
+DEFAULT_TRANSPORT: Transport = "reference"
+"""The transport of a stand-in built without ``transport=`` (tests switch it to run the same
+checks over both)."""
 
 SPEECH_RMS = 500.0
 MIN_COMMIT_MS = 100
@@ -62,7 +79,9 @@ CANCEL_TAIL_MS = 300
 class RealtimeCall(RecordedCall):
     """One WebSocket connection to the stand-in, as the test script sees it."""
 
-    def __init__(self, server: OpenAIRealtimeStandin, ws: WebSocket, model: str) -> None:
+    def __init__(
+        self, server: OpenAIRealtimeStandin, ws: WebSocket | LeanWebSocket, model: str
+    ) -> None:
         super().__init__()
         self.server = server
         self.ws = ws
@@ -147,7 +166,7 @@ class RealtimeCall(RecordedCall):
             self.updates.append(copy.deepcopy(update))
             await self.emit({"type": "session.updated", "session": copy.deepcopy(self.session)})
         elif kind == "input_audio_buffer.append":
-            await self._on_audio(base64.b64decode(event.get("audio", "")))
+            await self._on_audio(a2b_base64(event.get("audio", "")))
         elif kind == "input_audio_buffer.clear":
             self._buffer_ms = 0
             await self.emit({"type": "input_audio_buffer.cleared"})
@@ -218,7 +237,7 @@ class RealtimeCall(RecordedCall):
             if self._decoder is None or self._decoder.rate != rate:
                 self._decoder = SimSpeechDecoder(rate)
             self.heard.extend(self._decoder.feed(pcm))
-        loud = rms(pcm) > SPEECH_RMS
+        loud = louder_than(pcm, SPEECH_RMS)
         if loud and self._speech_at is None:
             self._speech_at = self.input_ms
         if self._speech_at is not None:
@@ -370,11 +389,8 @@ class RealtimeCall(RecordedCall):
         item_id = self.new_id("item")
         fmt = self.session["audio"]["output"]["format"]
         rate = 24000 if fmt.get("type") == "audio/pcm" else 8000
-        pcm = encode(text, rate)
-        if audio_ms is not None:
-            want = rate * audio_ms // 1000 * 2
-            pcm = pcm[:want] + bytes(max(0, want - len(pcm)))
-        audio_ms = len(pcm) * 1000 // (rate * 2)
+        deltas = _deltas(text, rate, audio_ms, chunk_ms)
+        audio_ms = sum(ms for ms, _ in deltas)
 
         async def build(response_id: str) -> list[dict[str, Any]]:
             ids = {
@@ -393,16 +409,12 @@ class RealtimeCall(RecordedCall):
             self._audio_ms[item_id] = 0
             sent = 0
             cut_at: int | None = None
-            while sent < audio_ms:
+            for ms, delta in deltas:
                 if response_id in self.cancelled:
                     cut_at = sent if cut_at is None else cut_at
                     if sent - cut_at >= self.cancel_tail_ms:
                         break
-                ms = min(chunk_ms, audio_ms - sent)
-                chunk = pcm[rate * sent // 1000 * 2 : rate * (sent + ms) // 1000 * 2]
-                if rate == 8000:
-                    chunk = ulaw_encode(AudioFrame(chunk, 8000))
-                await self.emit({"type": "response.output_audio.delta", **ids, "delta": b64(chunk)})
+                await self.emit({"type": "response.output_audio.delta", **ids, "delta": delta})
                 sent += ms
                 self._audio_ms[item_id] = sent
                 if pace:
@@ -489,6 +501,31 @@ class RealtimeCall(RecordedCall):
         await self.ws.close(code=1011)
 
 
+@functools.lru_cache(maxsize=64)
+def _deltas(
+    text: str, rate: int, audio_ms: int | None, chunk_ms: int
+) -> tuple[tuple[int, str], ...]:
+    """``text`` as simulated speech at ``rate`` (padded with silence or cut to ``audio_ms``),
+    in ``chunk_ms`` deltas: (ms, base64 of the chunk in the output format: 16-bit PCM at
+    24 kHz, μ-law at 8 kHz). Kept: a benchmark's model says the same answer thousands of
+    times, and encoding it is the same work every time."""
+    pcm = encode(text, rate)
+    if audio_ms is not None:
+        want = rate * audio_ms // 1000 * 2
+        pcm = pcm[:want] + bytes(max(0, want - len(pcm)))
+    total = len(pcm) * 1000 // (rate * 2)
+    out = []
+    sent = 0
+    while sent < total:
+        ms = min(chunk_ms, total - sent)
+        chunk = pcm[rate * sent // 1000 * 2 : rate * (sent + ms) // 1000 * 2]
+        if rate == 8000:
+            chunk = ulaw_encode(AudioFrame(chunk, 8000))
+        out.append((ms, b64(chunk)))
+        sent += ms
+    return tuple(out)
+
+
 class OpenAIRealtimeStandin:
     """``async with OpenAIRealtimeStandin(script) as s``; ``s.base_url`` for ``AsyncOpenAI``."""
 
@@ -500,6 +537,7 @@ class OpenAIRealtimeStandin:
         validate: bool = True,
         keep_audio: bool = True,
         decode_speech: bool = True,
+        transport: Transport | None = None,
     ) -> None:
         self.script = script
         self.api_key = api_key
@@ -520,8 +558,11 @@ class OpenAIRealtimeStandin:
         """Events either side sent that the SDK's models refuse (the test fails on exit)."""
         self.errors: list[BaseException] = []
         self.connected = asyncio.Event()
-        self._server = LocalServer(
-            Starlette(routes=[WebSocketRoute("/v1/realtime", self._endpoint)])
+        self.transport = DEFAULT_TRANSPORT if transport is None else transport
+        self._server: LocalServer | LeanWebSocketServer = (
+            LeanWebSocketServer(self._endpoint, PATH)
+            if self.transport == "lean"
+            else LocalServer(Starlette(routes=[WebSocketRoute(PATH, self._endpoint)]))
         )
 
     @property
@@ -537,7 +578,7 @@ class OpenAIRealtimeStandin:
         if self.invalid and exc[0] is None:
             raise AssertionError("events the SDK's models refuse:\n" + "\n".join(self.invalid))
 
-    async def _endpoint(self, ws: WebSocket) -> None:
+    async def _endpoint(self, ws: WebSocket | LeanWebSocket) -> None:
         model = ws.query_params.get("model")
         if ws.headers.get("authorization") != f"Bearer {self.api_key}" or not model:
             self.rejected += 1
@@ -562,8 +603,8 @@ class OpenAIRealtimeStandin:
                 for problem in client_event_problems(event) if self.validate else ():
                     self.invalid.append(f"client → server {problem}")
                 await call.handle(event)
-                await call._notify()
-        except (WebSocketDisconnect, RuntimeError):
+                call._changed()
+        except DISCONNECTED:
             pass
         finally:
             call.closed = True
@@ -578,7 +619,7 @@ class OpenAIRealtimeStandin:
             await self.script(call)
         except asyncio.CancelledError:
             raise
-        except (WebSocketDisconnect, RuntimeError):
+        except DISCONNECTED:
             pass
         except BaseException as exc:
             self.errors.append(exc)

@@ -1,4 +1,5 @@
-"""The OpenAI Realtime stand-in speaks the GA protocol to the official ``openai`` client."""
+"""The OpenAI Realtime stand-in speaks the GA protocol to the official ``openai`` client,
+over each of its transports (uvicorn + starlette, and the lean Sans-I/O server)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ import base64
 import pytest
 from openai import AsyncOpenAI
 
+from tests.standins import openai_realtime
 from tests.standins.harness import tone
 from tests.standins.openai_realtime import OpenAIRealtimeStandin, RealtimeCall
+
+
+@pytest.fixture(autouse=True, params=["reference", "lean"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(openai_realtime, "DEFAULT_TRANSPORT", request.param)
+    return request.param
 
 
 async def test_official_client_connects_and_receives_session_created() -> None:

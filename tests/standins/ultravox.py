@@ -38,7 +38,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from telephony.audio.simspeech import SimSpeechDecoder, encode
-from tests.standins.harness import LocalServer, rms
+from tests.standins.harness import LocalServer, louder_than
 from tests.standins.recorded import RecordedCall
 from tests.standins.sdk_models import COUNTS
 
@@ -172,7 +172,7 @@ class UltravoxCall(RecordedCall):
 
     async def on_audio(self, pcm: bytes) -> None:
         self.heard.extend(self._decoder.feed(pcm))
-        loud = rms(pcm) > SPEECH_RMS
+        loud = louder_than(pcm, SPEECH_RMS)
         if loud and self._speech_at is None:
             self._speech_at = self.input_ms
             if self._speaking:
