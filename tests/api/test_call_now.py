@@ -87,3 +87,27 @@ async def test_a_scheduled_test_call_is_cancelled_before_it_dials(stack: Stack) 
     assert (again.status_code, again.json()["code"]) == (409, "test_call_over")
     missing = await stack.api.delete("/calls/tests/test-reminder-20260101T000000-abcdef")
     assert (missing.status_code, missing.json()["code"]) == (404, "test_call_not_found")
+
+
+async def test_a_tenant_cancels_its_own_scheduled_test_call(stack: Stack) -> None:
+    """The cancel finds the test call's workflow under the caller's tenant (its id is scoped
+    as every tenant's workflow is: ``runtime/workflows/search.py``), not under the default."""
+    admin = {"X-API-Key": KEYS["admin"]}
+    assert (await stack.api.post("/tenants", json={"id": "gamma"}, headers=admin)).is_success
+    made = await stack.api.post("/tenants/gamma/keys", json={"role": "admin"}, headers=admin)
+    gamma = {"X-API-Key": made.json()["key"]}
+    placed = await stack.api.post(
+        "/calls",
+        json={"source": closed_window_flow(), "phone": OLIVIA, "contact": CONTACT},
+        headers=gamma,
+    )
+    assert placed.json()["status"] == "scheduled", placed.text
+    test_id = placed.json()["id"]
+
+    cancelled = await stack.api.delete(f"/calls/tests/{test_id}", headers=gamma)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["workflow_status"] == "COMPLETED"
+    other = await stack.api.delete(f"/calls/tests/{test_id}")
+    assert (other.status_code, other.json()["code"]) == (404, "test_call_not_found")
+    assert stack.dialled() == []

@@ -328,7 +328,9 @@ async def cancel_test_call(test_id: str, pool: Db, request: Request) -> Any:
     if not _ID.fullmatch(test_id):
         raise _problem(404, "test_call_not_found", f"no test call {test_id!r}")
     client = await temporal(request)
-    handle = client.get_workflow_handle_for(ContactWorkflow.run, WORKFLOW_PREFIX + test_id)
+    handle = client.get_workflow_handle_for(
+        ContactWorkflow.run, search.test_call_workflow_id(test_id, tenancy.current())
+    )
     try:
         described = await handle.describe()
         state = (
