@@ -51,6 +51,8 @@ from telephony.gateway import DialRequest, Gateway
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=2)
+HANGUP_WAIT_S = 5.0
+"""How long an abandoned dial waits for the PBX to take its hang-up (AMI may be away)."""
 NO_LINE = "NoLineFree"
 MACHINES = (TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL)
 
@@ -171,7 +173,7 @@ class DialActivities:
         campaign's contact, settle the contact as the campaign would; the first to come
         wins). A failure is logged: the sweep ends the attempt then."""
         try:
-            await self._gateway.hangup(arg.attempt_id)
+            await asyncio.wait_for(self._gateway.hangup(arg.attempt_id), HANGUP_WAIT_S)
         except Exception as exc:  # the PBX's own ring timeout ends the channel then
             log.warning("call %s: ringing channel not hung up: %s", arg.attempt_id, exc)
         gone = await how_gone("while the call rang")
