@@ -109,3 +109,30 @@ async def _why(handle: WorkflowHandle) -> str:
             why = "cancelled"
         return why[:DETAIL_LIMIT]
     return ""
+
+
+def workflow_gone() -> bool:
+    """Whether this cancelled activity was cancelled because Temporal answered its heartbeat
+    that its workflow is gone (terminated, failed or timed out): nothing will act on its
+    result, so it must end its own rows."""
+    details = activity.cancellation_details()
+    return details is not None and details.not_found
+
+
+DESCRIBE_WAIT_S = 10.0
+"""How long an activity whose workflow went away waits for Temporal to say how it closed."""
+
+
+async def how_gone(when: str) -> ClosedWorkflow | str:
+    """How this activity's workflow went away, as Temporal tells it, or, when it could not be
+    asked, a reason saying it went away ``when`` (its attempt is aborted all the same)."""
+    workflow_id = activity.info().workflow_id
+    try:
+        ended = await asyncio.wait_for(
+            how_it_ended(activity.client(), workflow_id), DESCRIBE_WAIT_S
+        )
+    except Exception as exc:  # Temporal unreachable: the attempt ends all the same
+        return f"its workflow went away {when} (not described: {exc!r})"
+    if isinstance(ended, ClosedWorkflow):
+        return ended
+    return f"its workflow run went away {when}"

@@ -26,7 +26,7 @@ from pydantic_core import to_jsonable_python
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contact_watch import how_it_ended
+from activities.contact_watch import how_gone, workflow_gone
 from dsl.ir import Flow
 from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from runtime.call.assemble import LiveCall, voice_call
@@ -82,8 +82,6 @@ CANCEL_WAIT_S = 1.0
 CANCEL_TRIES = 3
 """Cancellations of a bridge that did not wind down, ``CANCEL_WAIT_S`` apart: a second one
 reaches a clean-up step (its ``finally``) that is itself stuck."""
-DESCRIBE_WAIT_S = 10.0
-"""How long a call whose workflow went away waits for Temporal to say how it closed."""
 _LINGERING: set[asyncio.Task[CallResult]] = set()
 """Bridges that outlived every cancellation: held until they end, their result unused."""
 
@@ -367,7 +365,7 @@ class ConverseActivities:
                 ended.error = ended.error or stuck
             await record.flush(ended)
             recording = await call.close_recording()
-            gone = await _how_gone() if hung_up_by == calls.ABORTED else None
+            gone = await how_gone("mid-call") if hung_up_by == calls.ABORTED else None
             await record.finish(ended, recording, hung_up_by=hung_up_by, gone=gone)
             raise
         result = run.result()
@@ -393,11 +391,9 @@ class ConverseActivities:
 
 
 def _hung_up_by() -> str:
-    """Why this cancelled call was hung up: ``aborted`` when Temporal answered its heartbeat
-    that the workflow is gone (terminated, failed or timed out mid-call: nothing will act on
-    the result), else ``cancelled`` (the workflow or an operator hung up)."""
-    details = activity.cancellation_details()
-    return calls.ABORTED if details is not None and details.not_found else "cancelled"
+    """Why this cancelled call was hung up: ``aborted`` when its workflow is gone
+    (:func:`workflow_gone`), else ``cancelled`` (the workflow or an operator hung up)."""
+    return calls.ABORTED if workflow_gone() else "cancelled"
 
 
 async def _wind_down(run: asyncio.Task[CallResult]) -> tuple[CallResult | None, str]:
@@ -432,21 +428,6 @@ def _lingered(run: asyncio.Task[CallResult]) -> None:
     _LINGERING.discard(run)
     failure = None if run.cancelled() else run.exception()
     log.warning("%s ended %s after its row was ended", run.get_name(), failure or "at last")
-
-
-async def _how_gone() -> ClosedWorkflow | str:
-    """How this activity's workflow went away, as Temporal tells it, or why it could not be
-    asked (the attempt is aborted all the same)."""
-    workflow_id = activity.info().workflow_id
-    try:
-        ended = await asyncio.wait_for(
-            how_it_ended(activity.client(), workflow_id), DESCRIBE_WAIT_S
-        )
-    except Exception as exc:  # Temporal unreachable: the attempt ends all the same
-        return f"its workflow went away mid-call (not described: {exc!r})"
-    if isinstance(ended, ClosedWorkflow):
-        return ended
-    return "its workflow run went away mid-call"
 
 
 def campaign_values(inp: ConverseInput) -> dict[str, object]:

@@ -20,6 +20,9 @@ moment:
 
 The workflow gives it ``maximum_attempts=1``; it heartbeats while the PBX rings so a dead
 worker is noticed within the heartbeat timeout, and its attempt is then settled as ``unknown``.
+When a heartbeat learns instead that the workflow is gone (terminated while the call rang), the
+activity hangs the ringing channel up and ends the attempt ``aborted``, as ``converse`` does
+mid-call.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.contact_watch import how_gone, workflow_gone
 from dsl.outcomes import BuiltinOutcome, TelephonyOutcome
 from runtime.campaign.windows import is_open
 from runtime.db import attempts
@@ -41,12 +45,14 @@ from runtime.destinations import DestinationPolicy
 from runtime.observability import metrics, tracing
 from runtime.observability.logs import call_context
 from runtime.observability.tracing import call_span
-from runtime.workflows.messages import ActivityName, DialInput, DialOutcome
+from runtime.workflows.messages import ActivityName, ClosedWorkflow, DialInput, DialOutcome
 from telephony.gateway import DialRequest, Gateway
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = timedelta(seconds=2)
+HANGUP_WAIT_S = 5.0
+"""How long an abandoned dial waits for the PBX to take its hang-up (AMI may be away)."""
 NO_LINE = "NoLineFree"
 MACHINES = (TelephonyOutcome.MACHINE, TelephonyOutcome.VOICEMAIL)
 
@@ -129,6 +135,10 @@ class DialActivities:
             with call_span(tracing.ORIGINATE, arg.attempt_id, campaign=arg.campaign) as span:
                 result = await self._gateway.place_call(request)
                 span.set_attribute(tracing.OUTCOME, _label(result.answered, result.outcome))
+        except asyncio.CancelledError:
+            if workflow_gone():
+                await self._abandon(arg)
+            raise
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -154,6 +164,30 @@ class DialActivities:
             cause=result.cause,
             detail=result.detail,
         )
+
+    async def _abandon(self, arg: DialInput) -> None:
+        """The workflow went away while the call rang: nothing will act on this dial, and for
+        a test call nothing else ends its attempt before the worker's sweep of held lines
+        (``runtime/held_lines.py``), minutes later. Hang the ringing channel up, then end the
+        attempt ``aborted`` with how the workflow went, freeing its line (and, for a
+        campaign's contact, settle the contact as the campaign would; the first to come
+        wins). A failure is logged: the sweep ends the attempt then."""
+        try:
+            await asyncio.wait_for(self._gateway.hangup(arg.attempt_id), HANGUP_WAIT_S)
+        except Exception as exc:  # the PBX's own ring timeout ends the channel then
+            log.warning("call %s: ringing channel not hung up: %s", arg.attempt_id, exc)
+        gone = await how_gone("while the call rang")
+        why = gone.detail if isinstance(gone, ClosedWorkflow) else gone
+        try:
+            if isinstance(gone, ClosedWorkflow):
+                await attempts.settle_closed_contact(
+                    self._db, arg.campaign, arg.contact_id, outcome=gone.outcome, detail=why
+                )
+            else:
+                await attempts.abort_attempt(self._db, arg.attempt_id, why)
+        except Exception as exc:  # the sweep of held lines ends it later
+            log.warning("call %s: aborted attempt not stored: %s", arg.attempt_id, exc)
+        log.info("call %s: dial abandoned: %s", arg.attempt_id, why)
 
 
 def _label(answered: bool, outcome: TelephonyOutcome | BuiltinOutcome | None) -> str:

@@ -3,13 +3,14 @@
 An originated attempt holds a line of its PBX until it ends (``voxflow_claim_line``, migration
 ``0200_tenants.sql``). Its contact workflow ends it; when that workflow closes mid-call, the
 campaign watching it settles it (``attempts.settle_closed_contact``), or else the worker
-running the call does when its heartbeat learns the workflow is gone (``activities/converse.py``).
-A test call has no campaign, and a worker can die with its calls: then nothing would end the
-attempt, and its line would be lost for good. Each worker therefore looks, when it starts and
-every ``SWEEP_EVERY``, at the attempts holding a line of its PBX, asks Temporal how the
-workflow of each one stands, and settles those whose workflow closed as the campaign would:
-attempt and call ``aborted``, contact ``final`` with how the workflow closed. Only attempts
-originated ``GRACE`` ago or more are looked at, a few describes each; nothing runs per dial.
+running the call does when its heartbeat learns the workflow is gone (``activities/converse.py``;
+``activities/dial.py`` while the phone still rings). A test call has no campaign, and a worker
+can die with its calls: then nothing would end the attempt, and its line would be lost for good.
+Each worker therefore looks, when it starts and every ``SWEEP_EVERY``, at the attempts holding a
+line of its PBX, asks Temporal how the workflow of each one stands, and settles those whose
+workflow closed as the campaign would: attempt and call ``aborted``, contact ``final`` with how
+the workflow closed. Only attempts originated ``GRACE`` ago or more are looked at, a few
+describes each; nothing runs per dial.
 """
 
 from __future__ import annotations

@@ -180,6 +180,11 @@ class AsteriskGateway:
             reply = await asyncio.wait_for(
                 self.client.send(action), request.ring_timeout_ms / 1000 + 30
             )
+        except asyncio.CancelledError:
+            # Given up while it rang: the caller may still hang it up (``hangup``), and its
+            # record is forgotten after ``retain_s`` like any other.
+            self._retain(call)
+            raise
         except (AmiConnectionLost, TimeoutError) as exc:
             # Sent but no result: the call may be ringing. Never re-dial here (at most once).
             self._finish(call)
@@ -273,10 +278,16 @@ class AsteriskGateway:
                 self._calls.pop(attempt_id, None)
 
     async def hangup(self, attempt_id: str) -> None:
-        call = self._require(attempt_id)
+        """Hang the call up, answered or still ringing (its ``place_call`` given up)."""
+        call = self._calls.get(attempt_id)
+        if call is None:
+            raise LookupError(f"call {attempt_id}: no channel known for this attempt")
         if call.hung_up:
             return
-        await self.client.send({"Action": "Hangup", "Channel": call.channel, "Cause": "16"})
+        # A ringing call may not have named its channel yet; Asterisk's Hangup finds a
+        # channel by its Uniqueid too, which the originate set to the attempt id (ChannelId).
+        channel = call.channel or attempt_id
+        await self.client.send({"Action": "Hangup", "Channel": channel, "Cause": "16"})
 
     async def transfer(self, attempt_id: str, to: str) -> None:
         call = self._require(attempt_id)
@@ -372,6 +383,9 @@ class AsteriskGateway:
 
     def _finish(self, call: _Call) -> None:
         call.hung_up = True
+        self._retain(call)
+
+    def _retain(self, call: _Call) -> None:
         # Its events stay readable for a while (``events()`` after ``place_call`` returned),
         # then the call is forgotten unless someone is reading: a campaign places millions.
         asyncio.get_running_loop().call_later(self.retain_s, self._forget, call)

@@ -174,8 +174,15 @@ class SimPBX(AmiServer):
         )
 
     def _by_channel(self, channel: str) -> SimCall | None:
+        """The live call named ``channel``, by its name or, as Asterisk's channel lookup
+        falls back to (``ast_channel_get_by_name``, Asterisk's ``main/channel.c``), its Uniqueid."""
         return next(
-            (c for c in self.calls.values() if c.channel == channel and not c.ended.is_set()), None
+            (
+                c
+                for c in self.calls.values()
+                if channel in (c.channel, c.uniqueid or c.attempt_id) and not c.ended.is_set()
+            ),
+            None,
         )
 
     def _originate(self, conn: Connection, message: Message) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -71,6 +72,42 @@ async def test_a_call_nobody_answers_is_no_answer(gateway, local_gateway, tech):
     result = await gw.place_call(_request("180", ring_timeout_ms=1500))
     assert (result.answered, result.outcome, result.cause) == (False, T.NO_ANSWER, 19)
     assert result.detail.startswith("Reason 3")
+
+
+async def _until(messages: list, check) -> dict:
+    while True:
+        found = next((m for m in messages if check(m)), None)
+        if found is not None:
+            return found
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("by", ["attempt id", "gateway"])
+async def test_a_ringing_call_given_up_is_hung_up(gateway, by):
+    """What the dial activity does when its workflow went away while the phone rang
+    (``activities/dial.py``): its originate's wait is cancelled, then the channel hung up,
+    by its name as the gateway does, or by the attempt id alone (the ``ChannelId``: Asterisk
+    finds a channel by its Uniqueid too), as the gateway does before any event named it."""
+    seen: list = []
+    gateway.client.add_listener(seen.append)
+    request = _request("180", ring_timeout_ms=60_000)
+    ours = request.attempt_id
+    dialling = asyncio.create_task(gateway.place_call(request))
+    await _until(seen, lambda m: m.get("Uniqueid") == ours and m.get("ChannelState") == "5")
+    dialling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dialling
+    if by == "gateway":
+        await gateway.hangup(ours)
+    else:
+        reply = await gateway.client.send({"Action": "Hangup", "Channel": ours, "Cause": "16"})
+        assert reply.success, reply
+    hangup = await _until(seen, lambda m: m.get("Event") == "Hangup" and m.get("Uniqueid") == ours)
+    await asyncio.sleep(1)  # whatever else Asterisk says about the originate
+    said = [(m.get("Event"), m.get("Reason") or m.get("Cause")) for m in seen
+            if m.get("Uniqueid") == ours or m.get("Event") == "OriginateResponse"]  # fmt: skip
+    print(f"\n{by}: hangup cause {hangup.get('Cause')}; events {said}")
+    assert hangup.get("Cause") == "16"
 
 
 async def test_many_failed_originates_get_their_outcome_every_time(gateway, local_gateway):

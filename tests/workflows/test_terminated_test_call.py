@@ -19,12 +19,12 @@ from runtime.client import plan_for
 from runtime.db import attempts, calls, tenants
 from runtime.db.flows import save_flow
 from runtime.dev.demo import anytime_flow
-from runtime.held_lines import release_closed_lines, releasing_lines
+from runtime.held_lines import GRACE, release_closed_lines, releasing_lines
 from runtime.settings import load_settings
 from runtime.workflows import search
 from runtime.workflows.contact import ContactWorkflow
 from runtime.workflows.messages import ContactInput, ContactRef
-from telephony.sim import parse_scenarios
+from telephony.sim import parse_scenarios, read_log
 from tests.sim_worker import simulated_worker
 from tests.workflows.test_closed_contacts import dev_client  # noqa: F401
 from tests.workflows.test_terminated_call import (
@@ -51,16 +51,22 @@ async def _lines_held(pool: asyncpg.Pool, line_pool: str) -> int:
 
 
 async def _start_test_call(
-    client: Client, pool: asyncpg.Pool, test_id: str, tenant: str = tenancy.DEFAULT_TENANT
+    client: Client,
+    pool: asyncpg.Pool,
+    test_id: str,
+    tenant: str = tenancy.DEFAULT_TENANT,
+    *,
+    ring_timeout_ms: int = 30_000,
 ) -> WorkflowHandle:
     """A test call of a flow whose call lasts until someone ends it, as ``POST /calls`` starts
     one: one attempt, no campaign, dialled now."""
     flow = _patient(anytime_flow())
     await save_flow(pool, flow)
     plan = plan_for(flow, test_id)
-    plan = dataclasses.replace(
-        plan, campaign=dataclasses.replace(plan.campaign, rules=(), max_attempts=1)
+    campaign = dataclasses.replace(
+        plan.campaign, rules=(), max_attempts=1, ring_timeout_ms=ring_timeout_ms
     )
+    plan = dataclasses.replace(plan, campaign=campaign)
     contact = ContactRef(id=HOLDING.id, phone=HOLDING.phone, timezone=HOLDING.timezone)
     return await client.start_workflow(
         ContactWorkflow.run,
@@ -104,6 +110,57 @@ async def test_a_test_call_terminated_mid_call_ends_its_attempt_and_frees_its_li
     assert end.duration_ms is not None and end.node_path  # what the worker knew
     assert (end.ended_at - terminated_at).total_seconds() < 60
     assert await _lines_held(pg_pool, SIM_POOL) == 0
+
+
+RINGING = {"ring_ms": 1000, "numbers": {HOLDING.phone: {"result": "no_answer"}}}
+"""The callee's phone rings until the originate's timeout."""
+
+
+async def _ringing(pool: asyncpg.Pool, pbx_log: Path, test_id: str) -> attempts.AttemptRow | None:
+    """The test call's attempt once it holds a line and its phone rings at the PBX."""
+    found = await attempts.attempts_of_campaign(pool, test_id)
+    if not found or found[0].originated_at is None:
+        return None
+    rang = any(r["type"] == "originate" and r["attempt"] == found[0].id for r in read_log(pbx_log))
+    return found[0] if rang else None
+
+
+async def test_a_test_call_terminated_while_ringing_hangs_up_and_frees_its_line_at_once(
+    dev_client: Client,  # noqa: F811
+    pg_pool: asyncpg.Pool,
+    tmp_path: Path,
+) -> None:
+    """The dial activity's heartbeat learns the workflow is gone: it hangs the ringing channel
+    up and ends the attempt itself, long before the sweep of held lines would (``GRACE``)."""
+    test_id = "test-ringing-20261206T120000-abcdef"
+    settings = load_settings({"VOXFLOW_RECORDINGS_DIR": str(tmp_path / "recordings")})
+    pbx_log = tmp_path / "sim.jsonl"
+    ring_timeout_ms = 300_000  # far beyond the test: only the hang-up can end the ringing
+    async with simulated_worker(dev_client, pg_pool, settings, parse_scenarios(RINGING), pbx_log):
+        handle = await _start_test_call(
+            dev_client, pg_pool, test_id, ring_timeout_ms=ring_timeout_ms
+        )
+        ringing = await _poll(lambda: _ringing(pg_pool, pbx_log, test_id))
+        assert ringing.status == "dialing" and ringing.answered_at is None
+        assert await _lines_held(pg_pool, SIM_POOL) == 1
+        await handle.terminate(reason="operator ended it")
+        terminated_at = datetime.now(UTC)
+        attempt = await _poll(lambda: _attempt_ended(pg_pool, test_id))
+        await _poll(lambda: _hung_up(pbx_log, ringing.id))
+        assert await _lines_held(pg_pool, SIM_POOL) == 0
+
+    freed_after = (attempt.ended_at - terminated_at).total_seconds()
+    print(f"line freed {freed_after:.2f} s after the termination")
+    assert freed_after < GRACE.total_seconds()  # not the sweep: it skips attempts this young
+    assert (attempt.id, attempt.status, attempt.outcome) == (ringing.id, "aborted", "aborted")
+    assert "terminated: operator ended it" in attempt.detail
+    assert attempt.answered_at is None
+    # The PBX saw the hang-up (cause 16, not no-answer's 19) while the phone rang, and one dial.
+    records = [r for r in read_log(pbx_log) if r["attempt"] == ringing.id]
+    assert [(r["type"], r.get("cause")) for r in records] == [("originate", None), ("hangup", 16)]
+    hung_up_at = datetime.fromisoformat(str(records[1]["time"]))
+    assert (hung_up_at - terminated_at).total_seconds() < ring_timeout_ms / 1000
+    assert await calls.get_call(pg_pool, ringing.id) is None  # no conversation began
 
 
 async def _dead_workers_attempt(

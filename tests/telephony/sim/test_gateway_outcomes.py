@@ -1,6 +1,7 @@
 """AsteriskGateway against the simulated PBX: every scripted result maps to the outcome vocabulary."""
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -217,3 +218,38 @@ async def test_local_channels_report_busy_and_congestion_in_the_reason(
         assert result.detail.startswith(f"Reason {reason}")
     finally:
         await gw.close()
+
+
+async def _until(messages: list, check) -> dict:
+    while True:
+        found = next((m for m in messages if check(m)), None)
+        if found is not None:
+            return found
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("by", ["attempt id", "gateway"])
+async def test_a_ringing_call_given_up_is_hung_up(gateway, pbx, by):
+    """As on a real Asterisk (``tests/asterisk/test_outbound.py``, same name): the dial
+    activity whose workflow went away cancels its originate's wait and hangs the ringing
+    channel up, by its name or by the attempt id alone (its Uniqueid); the phone stops
+    ringing with cause 16 and no result."""
+    seen: list = []
+    gateway.client.add_listener(seen.append)
+    request = _request("+15550101", ring_timeout_ms=60_000)
+    ours = request.attempt_id
+    dialling = asyncio.create_task(gateway.place_call(request))
+    await _until(seen, lambda m: m.get("Uniqueid") == ours and m.get("ChannelState") == "5")
+    dialling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dialling
+    if by == "gateway":
+        await gateway.hangup(ours)
+    else:
+        reply = await gateway.client.send({"Action": "Hangup", "Channel": ours, "Cause": "16"})
+        assert reply.success, reply
+    hangup = await _until(seen, lambda m: m.get("Event") == "Hangup" and m.get("Uniqueid") == ours)
+    assert hangup.get("Cause") == "16"
+    records = [r for r in read_log(pbx.log.path) if r["attempt"] == ours]
+    assert [(r["type"], r.get("cause")) for r in records] == [("originate", None), ("hangup", 16)]
+    assert pbx.live_calls() == 0
