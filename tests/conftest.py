@@ -21,6 +21,7 @@ import pytest
 
 from runtime.db import create_pool, migrate
 from runtime.dev.postgres import EmbeddedPostgres, start_embedded
+from tests import pg_watchdog
 
 _TEMPLATE = "voxflow_template"
 
@@ -61,11 +62,14 @@ def postgres_server() -> Iterator[EmbeddedPostgres]:
     """The session's embedded PostgreSQL, with a migrated template database."""
     with pg_state_dir() as root:
         pg = start_embedded(root / "data", database=_TEMPLATE)
+        watchdog = pg_watchdog.spawn(root)  # stops the server if this process is killed
         try:
             asyncio.run(_migrate(pg.url))
             yield pg
         finally:
             pg.stop()
+            watchdog.terminate()
+            watchdog.wait()
 
 
 @pytest.fixture(scope="module")
