@@ -24,10 +24,15 @@ def freeze(value: Any) -> Any:
 
 
 def thaw(value: Any) -> Any:
-    """A plain, mutable deep copy of ``value`` (dicts and lists), as ``json.dumps`` and the
-    providers' SDK models take it."""
-    if isinstance(value, Mapping):
+    """A plain, mutable deep copy of the frozen JSON value ``value`` (dicts and lists), as
+    ``json.dumps`` and the providers' SDK models take it.
+
+    Runs at every ``session.update`` for each tool offered, so it tests exact types, not the
+    ``Mapping`` ABC (three times slower); a value ``freeze`` made holds no other containers.
+    """
+    kind = type(value)
+    if kind is MappingProxyType or kind is dict:
         return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is tuple or kind is list:
         return [thaw(v) for v in value]
     return value
