@@ -41,8 +41,9 @@ it), with the 1-minute load average before each:
 * the in-process floor (:func:`floor`): the same per-frame work with no socket and no event
   loop, so the cost of the sockets and the loop shows as the difference;
 * ``--gc-census`` (:class:`_GcCensus`, diagnostic: it slows the collections it watches): what
-  each full collection walks, what the window promoted to generation 2, and what the ended
-  calls left that only the collector frees; ``--gc-threshold0 N`` tries another size of the
+  each full collection walks, what the window promoted to generation 2, one full collection
+  timed after the window with every call still live, and what the ended calls left that only
+  the collector frees; ``--gc-threshold0 N`` tries another size of the
   young generation in the server;
 * ``--stalls`` (:class:`_Stalls`): every stretch of more than 10 ms in which the server's loop
   ran none of its callbacks, with what its thread was doing (the Python stack seen most often)
@@ -474,6 +475,12 @@ async def _serve(conn, opts: dict) -> None:
             if census is not None:
                 gc.callbacks.remove(census)
                 gen2_end = census.snapshot()
+                # One full collection timed with every call still live, since the window may
+                # hold none: the objects it walks (all but the frozen heap) and its pause.
+                walked = len(gc.get_objects())
+                t_full = time.perf_counter()
+                gc.collect()
+                full = (walked, (time.perf_counter() - t_full) * 1000)
             if stalls is not None:
                 stalls.close()
             live = len(server.active())
@@ -514,6 +521,7 @@ async def _serve(conn, opts: dict) -> None:
             "runs": [(t - window[0], n, top, counts) for t, n, top, counts in census.runs],
             "start": gen2_start, "end": gen2_end, "stats": gc.get_stats(),
             "promoted": census.promoted, "frozen": gc.get_freeze_count(), "garbage": census.garbage,
+            "full": full,
         },
     })  # fmt: skip
 
@@ -1018,6 +1026,10 @@ def _print_census(census: dict, sessions: int) -> None:
     print(f"      generation 2 (not frozen): {sum(start.values())} objects at the window's start, "
           f"{sum(end.values())} at its end; collections per generation since start-up "
           f"{[s['collections'] for s in census['stats']]}")  # fmt: skip
+    walked, full_ms = census["full"]
+    print(f"      {sum(start.values()) / max(1, sessions):.1f} objects per live call in generation 2 at "
+          f"the window's start; a full collection timed after the window, every call live: "
+          f"{walked} objects walked ({walked / max(1, sessions):.1f} per live call), {full_ms:.1f} ms")  # fmt: skip
     promoted = census["promoted"]
     print(f"      frozen at start-up {census['frozen']}; promoted to generation 2 in the window: "
           f"{sum(promoted.values())} objects (generation-1 survivors); by type:")  # fmt: skip

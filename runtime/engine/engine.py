@@ -42,7 +42,6 @@ from dsl.ir import (
     CallAction,
     EndAction,
     Flow,
-    HttpTool,
     IntentTransition,
     Node,
     NoMatchTransition,
@@ -56,7 +55,7 @@ from dsl.ir import (
     Transition,
     WhenTransition,
 )
-from dsl.outcomes import BUILTIN_OUTCOMES, TELEPHONY_OUTCOMES, BuiltinOutcome
+from dsl.outcomes import BuiltinOutcome
 from runtime.engine import values as V
 from runtime.engine.events import (
     Command,
@@ -73,7 +72,8 @@ from runtime.engine.events import (
 )
 from runtime.engine.handlers import HANDLERS, EventHandlers
 from runtime.engine.instructions import Instructions
-from runtime.engine.limits import Limits, all_transitions, transition_key
+from runtime.engine.limits import DEFAULT_LIMITS, Limits, all_transitions, transition_key
+from runtime.engine.plan import flow_plan
 from runtime.engine.repair import Repair
 from runtime.engine.slots import SlotFilling
 from runtime.engine.state import EngineState, NodeVisit, Taken
@@ -100,6 +100,8 @@ class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions, Repa
         tz: the contact's time zone; default ``contact.timezone``, else the agent's.
         tools: the specs of every tool the flow's nodes may offer the model
             (``runtime.tools.tool_specs(flow)``): injected, so the engine runs no tool code.
+            Read-only ones (what ``tool_specs`` gives) let every call of ``flow`` share one
+            plan (``runtime.engine.plan``); a ``dict`` is copied for this call alone.
         limits: the stuck-call guards' bounds.
     """
 
@@ -134,35 +136,19 @@ class Engine(EventHandlers, SlotFilling, SubFlows, ToolCalls, Instructions, Repa
                 self.contact[f.name] = V.coerce(raw, f.type, tz=self.tz)
             except Exception as exc:  # keep the raw value; templates may still say it
                 self._errors_at_start.append(f"contact.{f.name}: {exc}")
-        self.limits = limits or Limits()
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
 
-        self._nodes = {n.name: n for n in self.agent.nodes}
-        self._subflows = {f.name: f for f in self.agent.subflows}
-        self._tool_specs = dict(tools)
-        self._http = {t.name: t for t in self.agent.tools if isinstance(t, HttpTool)}
-        self._outcomes = frozenset(self.agent.outcomes) | BUILTIN_OUTCOMES | TELEPHONY_OUTCOMES
-        self._global_intents = {
-            t.name: (i, t)
-            for i, t in enumerate(self.agent.global_transitions)
-            if isinstance(t, IntentTransition)
-        }
-        self._session_cache: dict[str, UpdateSession] = {}
+        # Tables that depend on the flow alone: one read-only plan for every call of it.
+        self._plan = plan = flow_plan(flow, tools)
+        self._nodes = plan.nodes
+        self._subflows = plan.subflows
+        self._http = plan.http
+        self._outcomes = plan.outcomes
+        self._global_intents = plan.global_intents
+        self._node_intents = plan.node_intents
+        self._has_when = plan.has_when
+        self._global_when = plan.global_when
         self._contact_known: list[str] | None = None
-        self._node_intents = {
-            n.name: {
-                t.name: (i, t)
-                for i, t in enumerate(n.transitions)
-                if isinstance(t, IntentTransition)
-            }
-            for n in self.agent.nodes
-        }
-        self._has_when = {
-            n.name: any(isinstance(t, WhenTransition) for t in n.transitions)
-            for n in self.agent.nodes
-        }
-        self._global_when = any(
-            isinstance(t, WhenTransition) for t in self.agent.global_transitions
-        )
         self._agenda: deque[tuple[str, Any]] = deque()
         self._blocked_on: str | None = None
         self._out: list[Command] = []

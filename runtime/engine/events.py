@@ -12,11 +12,13 @@ replay them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from dsl.ir import TurnDetection
+from runtime.engine.frozen import freeze, thaw
 
 NO_MATCH = "no_match"
 """Pseudo-transition a provider calls when the caller's answer fits none of the node's options.
@@ -185,14 +187,23 @@ class ToolSpec:
     """A function the model may call: an intent transition, a tool, or a global transition.
 
     ``parameters`` is a JSON Schema object (``{"type": "object", "properties": ..., "required":
-    [...]}``).
+    [...]}``), kept read-only (``runtime.engine.frozen.freeze``): one spec serves every call of
+    a flow (``runtime.engine.plan``), so a call that tries to change it gets a ``TypeError``.
+    Payloads take a plain copy (``plain_parameters``).
     """
 
     name: str
     description: str
-    parameters: dict[str, Any] = field(
+    parameters: Mapping[str, Any] = field(
         default_factory=lambda: {"type": "object", "properties": {}, "required": []}
     )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", freeze(self.parameters))
+
+    def plain_parameters(self) -> dict[str, Any]:
+        """A fresh plain copy of ``parameters`` (dicts and lists) for one payload."""
+        return thaw(self.parameters)  # type: ignore[no-any-return]
 
     def openai(self) -> dict[str, Any]:
         """The OpenAI Realtime ``session.tools`` item (a function tool)."""
@@ -200,12 +211,12 @@ class ToolSpec:
             "type": "function",
             "name": self.name,
             "description": self.description,
-            "parameters": self.parameters,
+            "parameters": self.plain_parameters(),
         }
 
     def ultravox(self) -> dict[str, Any]:
         """The Ultravox ``selectedTools`` item: a temporary client tool."""
-        props: dict[str, Any] = self.parameters.get("properties", {})
+        props: Mapping[str, Any] = self.parameters.get("properties", {})
         required = set(self.parameters.get("required", ()))
         return {
             "temporaryTool": {
@@ -215,7 +226,7 @@ class ToolSpec:
                     {
                         "name": name,
                         "location": "PARAMETER_LOCATION_BODY",
-                        "schema": schema,
+                        "schema": thaw(schema),
                         "required": name in required,
                     }
                     for name, schema in props.items()

@@ -1,12 +1,13 @@
 """What the model is told in the current node: persona, task, slots to collect, what is known.
 
-A mixin of :class:`runtime.engine.engine.Engine`. Instructions of a node whose persona and task
-are plain text are built once and cached; ``Known so far`` is appended on every call.
+A mixin of :class:`runtime.engine.engine.Engine`. The ``UpdateSession`` of a node whose persona
+and task are plain text is built once per flow (``runtime.engine.plan``); ``Known so far`` is
+appended on every call.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsl.ir import (
     Agent,
@@ -14,13 +15,15 @@ from dsl.ir import (
     IntentTransition,
     Node,
 )
-from runtime.engine import values as V
 from runtime.engine.events import (
     PROVIDE_SLOTS,
     UpdateSession,
 )
-from runtime.engine.specs import node_tools, repair_offered
+from runtime.engine.specs import repair_offered
 from runtime.engine.state import EngineState
+
+if TYPE_CHECKING:
+    from runtime.engine.plan import FlowPlan
 
 
 class Instructions:
@@ -30,32 +33,18 @@ class Instructions:
     agent: Agent
     flow: Flow
     contact: dict[str, Any]
+    _plan: FlowPlan
 
     def _session(self, node: Node) -> UpdateSession:
-        base = self._session_cache.get(node.name)
-        if base is None:
-            parts = [self._render_or_src(self.agent.persona.src)]
-            parts.append(
-                f"Current step: {node.name}." + (f" {node.description}" if node.description else "")
-            )
-            if node.task is not None:
-                parts.append(self._render_or_src(node.task.src))
-            if node.collect:
-                parts.append(
-                    "Collect from the caller: "
-                    + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
-                    + f". Report values with {PROVIDE_SLOTS}."
-                )
-            parts.extend(_repair_lines(self.flow, node))
+        base = self._plan.sessions.get(node.name)
+        if base is None:  # a templated persona or task: rendered for this call
+            persona = self._render_or_src(self.agent.persona.src)
+            task = None if node.task is None else self._render_or_src(node.task.src)
             base = UpdateSession(
-                "\n\n".join(parts),
-                node_tools(self.flow, node, self._tool_specs),
+                node_instructions(self.flow, node, persona, task),
+                self._plan.node_tools[node.name],
                 self.agent.turn_in(node),
             )
-            if V.is_plain(self.agent.persona.src) and (
-                node.task is None or V.is_plain(node.task.src)
-            ):
-                self._session_cache[node.name] = base
         known = self._known()
         if not known:
             return base
@@ -87,6 +76,24 @@ CHITCHAT_LINE = (
     "When the caller makes small talk (how you are, whether you are a robot, the weather), "
     "call chitchat with its topic instead of answering; the question is then asked again."
 )
+
+
+def node_instructions(flow: Flow, node: Node, persona: str, task: str | None) -> str:
+    """The instructions of ``node`` with the persona and task as rendered (or as written)."""
+    parts = [persona]
+    parts.append(
+        f"Current step: {node.name}." + (f" {node.description}" if node.description else "")
+    )
+    if task is not None:
+        parts.append(task)
+    if node.collect:
+        parts.append(
+            "Collect from the caller: "
+            + ", ".join(f"{x.name} ({x.type})" for x in node.collect)
+            + f". Report values with {PROVIDE_SLOTS}."
+        )
+    parts.extend(_repair_lines(flow, node))
+    return "\n\n".join(parts)
 
 
 def _repair_lines(flow: Flow, node: Node) -> list[str]:

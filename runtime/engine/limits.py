@@ -43,6 +43,10 @@ class Limits:
     goodbye: str = "I'm sorry, something went wrong on our side. We'll be in touch. Goodbye."
 
 
+DEFAULT_LIMITS = Limits()
+"""The bounds of a call that sets none (frozen: one for every such call)."""
+
+
 def transition_key(t: Transition, index: int) -> str:
     """A stable name of a transition within its node (used by coverage)."""
     if isinstance(t, IntentTransition):

@@ -10,6 +10,7 @@ drops the frames of sub-flows a transition leaves without returning.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 from dsl.ir import Agent, Node, ReturnAction, SubFlow, SubFlowCall
@@ -24,7 +25,7 @@ class SubFlows:
     state: EngineState
     agent: Agent
     node: Node
-    _subflows: dict[str, SubFlow]
+    _subflows: Mapping[str, SubFlow]
     _agenda: deque[tuple[str, Any]]
     _out: list[Command]
     _stay_fired: set[int]

@@ -24,7 +24,11 @@ def chat_tools(request: TurnRequest) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",
-            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+            "function": {
+                "name": t.name,
+                "description": t.description,
+                "parameters": t.plain_parameters(),
+            },
         }
         for t in request.tools
     ]
