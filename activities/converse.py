@@ -183,12 +183,14 @@ class CallRecord:
             # error, the event); whichever of the two comes first wins, and the details of
             # the call are filled in after.
             async with acquire(self._pool) as conn, conn.transaction():
-                if isinstance(gone, ClosedWorkflow) and inp.contact_id is not None:
-                    await attempts.settle_closed_contact(
-                        conn, inp.campaign, inp.contact_id, outcome=gone.outcome, detail=why
-                    )
-                else:
-                    await attempts.abort_attempt(conn, call_id, why)
+                await attempts.end_abandoned(
+                    conn,
+                    call_id,
+                    inp.campaign,
+                    inp.contact_id,
+                    closed_outcome=gone.outcome if isinstance(gone, ClosedWorkflow) else None,
+                    detail=why,
+                )
                 await self._end_call(conn, result, recording, hung_up_by, result.error)
         except Exception as exc:  # the outcome still reaches the workflow
             log.warning("call %s: end of call not stored: %s", call_id, exc)

@@ -179,12 +179,14 @@ class DialActivities:
         gone = await how_gone("while the call rang")
         why = gone.detail if isinstance(gone, ClosedWorkflow) else gone
         try:
-            if isinstance(gone, ClosedWorkflow):
-                await attempts.settle_closed_contact(
-                    self._db, arg.campaign, arg.contact_id, outcome=gone.outcome, detail=why
-                )
-            else:
-                await attempts.abort_attempt(self._db, arg.attempt_id, why)
+            await attempts.end_abandoned(
+                self._db,
+                arg.attempt_id,
+                arg.campaign,
+                arg.contact_id,
+                closed_outcome=gone.outcome if isinstance(gone, ClosedWorkflow) else None,
+                detail=why,
+            )
         except Exception as exc:  # the sweep of held lines ends it later
             log.warning("call %s: aborted attempt not stored: %s", arg.attempt_id, exc)
         log.info("call %s: dial abandoned: %s", arg.attempt_id, why)

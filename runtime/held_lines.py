@@ -50,14 +50,20 @@ async def release_closed_lines(
         if ended is None:
             continue
         with tenancy.acting_as(tenant):
-            if isinstance(ended, ClosedWorkflow):
-                detail = f"its workflow closed mid-call ({ended.detail})"
-                await attempts.settle_closed_contact(
-                    pool, campaign, contact, outcome=ended.outcome, detail=detail
-                )
-            else:
-                detail = f"its workflow completed ({ended.status}) without ending it"
-                await attempts.abort_attempt(pool, attempt_id, detail)
+            closed = isinstance(ended, ClosedWorkflow)
+            detail = (
+                f"its workflow closed mid-call ({ended.detail})"
+                if closed
+                else f"its workflow completed ({ended.status}) without ending it"
+            )
+            await attempts.end_abandoned(
+                pool,
+                attempt_id,
+                campaign,
+                contact,
+                closed_outcome=ended.outcome if closed else None,
+                detail=detail,
+            )
         log.warning("attempt %s released its line: %s", attempt_id, detail)
         released.append(attempt_id)
     return released

@@ -309,6 +309,27 @@ async def settle_closed_contact(
         )
 
 
+async def end_abandoned(
+    db: Db,
+    attempt_id: str,
+    campaign: str,
+    contact: str | None,
+    *,
+    closed_outcome: str | None,
+    detail: str,
+) -> bool:
+    """End the open attempt ``attempt_id`` whose workflow went away: with its contact settled
+    (:func:`settle_closed_contact`) when the workflow closed without reporting
+    (``closed_outcome``, e.g. terminated) and the contact is known, else the attempt and its
+    call alone (:func:`abort_attempt`). The one rule of the converse and dial activities and
+    of the sweep of held lines (``runtime/held_lines.py``)."""
+    if closed_outcome is not None and contact is not None:
+        return await settle_closed_contact(
+            db, campaign, contact, outcome=closed_outcome, detail=detail
+        )
+    return await abort_attempt(db, attempt_id, detail)
+
+
 async def abort_attempt(db: Db, attempt_id: str, detail: str) -> bool:
     """End the attempt ``attempt_id`` ``aborted`` (outcome ``aborted``, ``detail`` saying why)
     if it is still open, and its call's row if still open (:func:`calls.abort_calls`), in one
