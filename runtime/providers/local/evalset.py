@@ -65,6 +65,11 @@ def load(path: Path) -> EvalSet:
             raise ValueError(f"{path}: no node {node!r} in {flow_path}") from None
         names = {i.name for i in intents}
         for label, texts in by_label.items():
+            if not isinstance(label, str):
+                raise ValueError(
+                    f"{path}: node {node!r} has the label {label!r}, not an intent name: YAML reads"
+                    ' an unquoted yes/no/on/off as a boolean; quote it ("yes":)'
+                )
             if label != NO_MATCH and label not in names:
                 raise ValueError(f"{path}: {label!r} is not an intent open at node {node!r}")
             cases.extend(Case(node, text, label, intents) for text in texts)

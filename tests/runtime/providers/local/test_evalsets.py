@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from runtime.providers.local.evalset import load_all
+from runtime.providers.local.evalset import load, load_all
 
 FLOWS = Path(__file__).resolve().parents[4] / "flows"
 
@@ -34,3 +35,13 @@ def test_every_knowledge_question_names_an_existing_article() -> None:
     assert len(spec["questions"]) >= 30
     for q in spec["questions"]:
         assert (folder / q["doc"]).is_file(), q
+
+
+def test_an_unquoted_yes_label_is_named_with_how_to_quote_it(tmp_path: Path) -> None:
+    folder = tmp_path / "sets"
+    folder.mkdir()
+    (tmp_path / "flows").symlink_to(FLOWS)
+    path = folder / "receptionist.nlu.yaml"
+    path.write_text("flow: ../flows/receptionist.flow\nnodes:\n  confirm:\n    yes: [sure]\n")
+    with pytest.raises(ValueError, match=r"label True, not an intent name.*quote it"):
+        load(path)
