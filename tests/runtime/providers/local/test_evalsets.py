@@ -42,6 +42,6 @@ def test_an_unquoted_yes_label_is_named_with_how_to_quote_it(tmp_path: Path) -> 
     folder.mkdir()
     (tmp_path / "flows").symlink_to(FLOWS)
     path = folder / "receptionist.nlu.yaml"
-    path.write_text("flow: ../flows/receptionist.flow\nnodes:\n  confirm:\n    yes: [sure]\n")
+    path.write_text("flow: flows/receptionist.flow\nnodes:\n  confirm:\n    yes: [sure]\n")
     with pytest.raises(ValueError, match=r"label True, not an intent name.*quote it"):
         load(path)
