@@ -3,12 +3,16 @@ carries the request decides where the whole turn's mean of token vectors did not
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from dsl import compile_file
 from dsl.ir import IntentTransition
+from runtime.engine.events import NO_MATCH, ToolSpec
+from runtime.engine.turn import TurnRequest
+from runtime.providers.local import LocalProvider
 from runtime.providers.local.clauses import combine, split
 from runtime.providers.local.evalset import open_intents
 from runtime.providers.local.scoring import Score
@@ -165,3 +169,21 @@ def test_the_whole_turn_is_still_a_candidate(matchers) -> None:
 def test_the_defaults_score_clauses_and_one_clause_is_off() -> None:
     assert Tuning().clauses == CLAUSES >= 2 and Tuning().clause_discount == CLAUSE_DISCOUNT > 0
     assert split("call me later, I'm in a shop", 1) == ()
+
+
+async def test_the_explanation_names_the_clause_that_decided() -> None:
+    turn = await LocalProvider().turn(
+        TurnRequest(
+            instructions="",
+            tools=(ToolSpec(NO_MATCH, NO_MATCH),),
+            text="I can't talk right now, call me back tonight",
+            intents=_at("payment_reminder.flow", "explain"),
+            missing=(),
+            collect=(),
+            history=(),
+            tz="America/New_York",
+            now=datetime(2026, 11, 23, 15, 0, tzinfo=UTC),
+        )
+    )
+    assert "callback=" in turn.explanation
+    assert "clause 2 of 2 'call me back tonight'" in turn.explanation
