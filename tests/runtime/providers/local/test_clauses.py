@@ -3,6 +3,7 @@ carries the request decides where the whole turn's mean of token vectors did not
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,17 @@ from runtime.providers.local import LocalProvider
 from runtime.providers.local.clauses import combine, split
 from runtime.providers.local.evalset import open_intents
 from runtime.providers.local.scoring import Score
-from runtime.providers.local.semantic import CLAUSE_DISCOUNT, CLAUSES, IntentMatcher, Tuning
+from runtime.providers.local.semantic import (
+    CLAUSE_DISCOUNT,
+    CLAUSES,
+    FIFTH_PASS,
+    FIRST_PASS,
+    FOURTH_PASS,
+    SECOND_PASS,
+    THIRD_PASS,
+    IntentMatcher,
+    Tuning,
+)
 
 FLOWS = Path(__file__).resolve().parents[4] / "flows"
 
@@ -187,3 +198,9 @@ async def test_the_explanation_names_the_clause_that_decided() -> None:
     )
     assert "callback=" in turn.explanation
     assert "clause 2 of 2 'call me back tonight'" in turn.explanation
+
+
+def test_the_earlier_passes_score_the_whole_turn_alone() -> None:
+    for earlier in (FIRST_PASS, SECOND_PASS, THIRD_PASS, FOURTH_PASS, FIFTH_PASS):
+        assert earlier.clauses == 1
+    assert FIFTH_PASS == replace(Tuning(), clauses=1)
