@@ -3,8 +3,8 @@
 Intents (``flows/eval/*.nlu.yaml``): for each flow, the local provider's matcher now
 (``runtime.providers.local.semantic``: WordLlama paired with a static model distilled from
 all-MiniLM-L6-v2, built-in families, negation, word overlap, hubness-corrected nearest phrase
-mixed with the intent's centroid, open intents, exact rules) beside the provider before it
-(``semantic.FOURTH_PASS``: the same without open intents), its second pass
+mixed with the intent's centroid, open intents, clauses scored apart, exact rules) beside the
+provider before it (``semantic.FIFTH_PASS``: the same scoring the whole turn alone), its second pass
 (``semantic.SECOND_PASS``: WordLlama alone, threshold 0.30) and the rules alone as they were
 before any model (``runtime.providers.local.scoring.choose``), on the same utterances in the
 same run:
@@ -57,7 +57,7 @@ from runtime.knowledge import InMemoryKnowledgeBase, KnowledgeBase, Passage
 from runtime.providers.local.evalset import NO_MATCH, EvalSet, load_all
 from runtime.providers.local.model import default_embedder, intent_embedder
 from runtime.providers.local.scoring import choose, rank
-from runtime.providers.local.semantic import FOURTH_PASS, SECOND_PASS, IntentMatcher, Tuning
+from runtime.providers.local.semantic import FIFTH_PASS, SECOND_PASS, IntentMatcher, Tuning
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "flows" / "eval"
@@ -78,12 +78,12 @@ def _decision(matcher: IntentMatcher, case) -> tuple[str, str]:
 
 def intent_figures(sets: list[EvalSet], matcher: IntentMatcher, repeat: int) -> None:
     """Per flow: the rules, the second pass (WordLlama alone), the provider before this
-    session (``FOURTH_PASS``: no open intents) and the matcher now, same run; then the
+    session (``FIFTH_PASS``: the whole turn alone) and the matcher now, same run; then the
     totals."""
     wordllama = default_embedder()
     passes = {
         "second": IntentMatcher(wordllama, SECOND_PASS),
-        "before": IntentMatcher(tuning=FOURTH_PASS),
+        "before": IntentMatcher(tuning=FIFTH_PASS),
         "now": matcher,
     }
     header = (
@@ -151,9 +151,9 @@ def intent_figures(sets: list[EvalSet], matcher: IntentMatcher, repeat: int) -> 
 
 def index_cost(sets: list[EvalSet]) -> None:
     """Time to build every intent set's phrase index (embedding, links, hubness, centroids),
-    on fresh matchers: before (no open intents) and now."""
+    on fresh matchers: before (the whole turn alone) and now."""
     keys = {tuple(c.intents) for s in sets for c in s.cases}
-    for label, tuning in (("before", FOURTH_PASS), ("now", Tuning())):
+    for label, tuning in (("before", FIFTH_PASS), ("now", Tuning())):
         m = IntentMatcher(tuning=tuning)
         m._families()  # the family phrases are embedded once per process, not per flow
         t0 = time.perf_counter()

@@ -22,8 +22,9 @@ match (the provider never guesses).
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dsl.ir import IntentTransition
@@ -38,13 +39,16 @@ STOPWORDS = frozenset(
 )
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words, apostrophes dropped (``can't`` and ``cant`` are one word)."""
-    return _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+@functools.lru_cache(maxsize=8192)
+def words(text: str) -> tuple[str, ...]:
+    """Lower-case words, apostrophes dropped (``can't`` and ``cant`` are one word). Cached: a
+    decision asks for the words of the caller's text and of each phrase once per phrase."""
+    return tuple(_WORD.findall(text.lower().replace("'", "").replace("\u2019", "")))
 
 
-def content(text: str) -> set[str]:
-    return {w[:5] for w in words(text) if w not in STOPWORDS}
+@functools.lru_cache(maxsize=8192)
+def content(text: str) -> frozenset[str]:
+    return frozenset(w[:5] for w in words(text) if w not in STOPWORDS)
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,12 @@ def score_phrase(text: str, phrase: str) -> tuple[float, str]:
     return 2 * len(t & p) / (len(t) + len(p)), "overlap"
 
 
-def _answers_yes_or_no(t_words: list[str]) -> bool:
+def _answers_yes_or_no(t_words: Sequence[str]) -> bool:
     first = next((w for w in t_words if w not in STOPWORDS), None)
     return first is not None and (first in YES or first in NO)
 
 
-def _contains(haystack: list[str], needle: list[str]) -> bool:
+def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     n = len(needle)
     return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
 

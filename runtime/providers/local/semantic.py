@@ -38,6 +38,12 @@ closer to that family); the family's phrases then count as its examples at ``FAM
   ``"never call this number again"`` is not a bare "no") that starts with a yes/no word,
   hesitations (``FILLERS``: "uh", "um") aside.
 
+**Clauses.** A turn that says two things ("I won't make it, can we find another day") is also
+scored clause by clause (``clauses.split``: at most ``CLAUSES``; a short answer never splits):
+each clause gets the semantic score above on its own, its own negation included, and an
+intent keeps the better of the whole turn's and, ``CLAUSE_DISCOUNT`` lower, a clause's. The
+exact rules read the whole turn. ``Score.detail`` names the clause that decided.
+
 Then, best score first:
 
 1. below ``THRESHOLD``: no match (the provider re-prompts as the flow says);
@@ -69,10 +75,11 @@ import numpy as np
 
 from dsl.ir import IntentTransition
 from runtime.providers.local.chitchat import EXAMPLES as SMALL_TALK
+from runtime.providers.local.clauses import combine, split
 from runtime.providers.local.families import FAMILIES, Family
 from runtime.providers.local.index import PhraseIndex, centroids, hubness, spreads
 from runtime.providers.local.model import Embedder, intent_embedder
-from runtime.providers.local.scoring import STOPWORDS, Score, score_phrase, words
+from runtime.providers.local.scoring import STOPWORDS, Score, content, score_phrase, words
 from runtime.providers.local.slots import NO, YES, read_yes_no
 
 THRESHOLD = 0.4
@@ -116,6 +123,13 @@ OPEN_BONUS = 0.06
 """Added to an open intent's semantic score (chosen on the tuning set, 0.04-0.18 tried:
 ``bench/README.md``, fifth session). A true answer sits far from every one of a few diverse
 examples; 0.08 and more took unrelated remarks ("the kids are fighting upstairs") as answers."""
+CLAUSES = 3
+"""At most this many clauses of a turn are scored besides the whole turn (``clauses.py``); 1
+scores the whole turn alone, as before the seventh session (2-4 gave the same figures)."""
+CLAUSE_DISCOUNT = 0.07
+"""What a clause's semantic score counts less than the whole turn's (0.05-0.10 gave the same
+figures on both halves of the tuning set and on the clause set; 0 and 0.03 took unrelated
+remarks by a short clause, 0.12 and more lost requests: ``bench/README.md``, seventh session)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,8 @@ class Tuning:
     centroid: float = CENTROID
     open_spread: float = OPEN_SPREAD
     open_bonus: float = OPEN_BONUS
+    clauses: int = CLAUSES
+    clause_discount: float = CLAUSE_DISCOUNT
 
 
 FIRST_PASS = Tuning(
@@ -146,16 +162,19 @@ FIRST_PASS = Tuning(
     hubness=0.0,
     centroid=0.0,
     open_spread=0.0,
+    clauses=1,
 )
 """The matcher of the first pass: nearest own example or description, threshold 0.22."""
-SECOND_PASS = Tuning(threshold=0.30, hubness=0.0, centroid=0.0, open_spread=0.0)
+SECOND_PASS = Tuning(threshold=0.30, hubness=0.0, centroid=0.0, open_spread=0.0, clauses=1)
 """The matcher of the second pass, with WordLlama alone (``model.default_embedder``): families,
 negation and shared words, threshold 0.30."""
-THIRD_PASS = Tuning(hubness=0.0, centroid=0.0, open_spread=0.0)
+THIRD_PASS = Tuning(hubness=0.0, centroid=0.0, open_spread=0.0, clauses=1)
 """The matcher of the third pass (over the paired model): the nearest phrase alone, no
 hubness, no centroid."""
-FOURTH_PASS = Tuning(open_spread=0.0)
+FOURTH_PASS = Tuning(open_spread=0.0, clauses=1)
 """The matcher of the fourth pass: hubness and centroids, no open intents."""
+FIFTH_PASS = Tuning(clauses=1)
+"""The matcher of the fifth and sixth sessions: open intents, the whole turn alone."""
 _CACHE_SIZE = 512
 
 
@@ -368,10 +387,37 @@ class IntentMatcher:
         if not intents:
             return []
         index = self._phrases(intents)
+        parts = split(text, self.tuning.clauses) if index.phrases else ()
+        if parts:  # the whole turn and its clauses, embedded in one call (``clauses.py``)
+            vectors = self.embedder.embed([text, *parts])
+            best = self._semantic(text, vectors[0], intents, index)
+            scored = [
+                self._semantic(p, v, intents, index)
+                for p, v in zip(parts, vectors[1:], strict=True)
+            ]
+            best = combine(best, parts, scored, self.tuning.clause_discount)
+        else:
+            vector = self.embedder.embed_one(text) if index.phrases else None
+            best = self._semantic(text, vector, intents, index)
+        answer = _short_answer(text)
+        for n, intent in enumerate(intents):
+            for phrase in intent.examples:
+                value, rule = _exact(text, phrase, answer)
+                if value > 0 and value >= best[n].score - 1e-6:
+                    best[n] = Score(intent.name, round(value, 4), rule, phrase)
+        return sorted(best, key=lambda s: -s.score)
+
+    def _semantic(
+        self,
+        text: str,
+        vector: np.ndarray | None,
+        intents: Sequence[IntentTransition],
+        index: PhraseIndex,
+    ) -> list[Score]:
+        """Every intent's semantic score for ``text`` (embedded as ``vector``), in order."""
         best = [Score(i.name, 0.0, "semantic", "") for i in intents]
         text_negated = negated(text)
         penalty = self.tuning.negation_penalty
-        vector = self.embedder.embed_one(text) if index.phrases else None
         hub = [0.0] * len(intents)
         # An open answer may be said either way ("nobody fixed my problem", "the outages"): the
         # negation of an open intent's phrases says nothing about whether the text is one.
@@ -418,13 +464,7 @@ class IntentMatcher:
                 value = round(s.score + self.tuning.open_bonus, 4)
                 detail = f"{s.detail}, open +{self.tuning.open_bonus:.2f}".lstrip(", ")
                 best[n] = Score(s.intent, value, s.rule, s.phrase, detail)
-        answer = _short_answer(text)
-        for n, intent in enumerate(intents):
-            for phrase in intent.examples:
-                value, rule = _exact(text, phrase, answer)
-                if value > 0 and value >= best[n].score - 1e-6:
-                    best[n] = Score(intent.name, round(value, 4), rule, phrase)
-        return sorted(best, key=lambda s: -s.score)
+        return best
 
     def decide(self, text: str, intents: Sequence[IntentTransition]) -> Decision:
         scores = tuple(self.scores(text, intents))
@@ -500,7 +540,10 @@ def _overlap(text: str, text_negated: bool, intent: IntentTransition, penalty: f
     """The best word-overlap score (``scoring``) of the intent's own phrases, each one whose
     negation disagrees with the text's counted at ``penalty``."""
     best = 0.0
+    said = content(text)
     for phrase in (*intent.examples, intent.description):
+        if not said & content(phrase):
+            continue  # no shared word: 0 by every rule here, and the cheapest test
         value, rule = score_phrase(text, phrase)
         if rule != "overlap":
             continue  # the exact rules are scored on their own

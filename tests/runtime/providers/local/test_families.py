@@ -35,11 +35,10 @@ def test_no_family_phrase_is_an_evaluation_utterance() -> None:
     assert copied == []
 
 
-def test_no_tuning_utterance_is_an_evaluation_utterance() -> None:
+@pytest.mark.parametrize("folder", ["nlu_dev", "nlu_clauses"])
+def test_no_tuning_utterance_is_an_evaluation_utterance(folder) -> None:
     held_out = {" ".join(words(c.text)) for s in load_all(FLOWS / "eval") for c in s.cases}
-    tuning = {
-        " ".join(words(c.text)) for s in load_all(ROOT / "bench" / "nlu_dev") for c in s.cases
-    }
+    tuning = {" ".join(words(c.text)) for s in load_all(ROOT / "bench" / folder) for c in s.cases}
     assert tuning & held_out == set()
 
 
