@@ -22,7 +22,9 @@ closer to that family); the family's phrases then count as its examples at ``FAM
     phrase is to common caller wordings no intent of the set owns, centred on the set's mean,
     times ``HUBNESS``), plus ``OVERLAP`` times the word-overlap score of its own examples
     (``scoring``: the content words the text shares with one of them, with the same negation
-    penalty), a sum that the overlap never lifts past 0.9, where an example said as is starts;
+    penalty) and, for an open intent (below), ``OPEN_ALIGNMENT`` times its weighted word
+    alignment (``align.py``: the text's words matched to an example's by their vectors, rare
+    words counting more), a sum these never lift past 0.9, where an example said as is starts;
   * *centroid* is the cosine between the text and the mean of the intent's own examples and
     description (``index.centroids``: negated and other phrases apart, with the same negation
     penalty);
@@ -68,6 +70,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dsl.ir import IntentTransition
+from runtime.providers.local import align
 from runtime.providers.local.chitchat import EXAMPLES as SMALL_TALK
 from runtime.providers.local.families import FAMILIES, Family
 from runtime.providers.local.index import PhraseIndex, centroids, hubness, spreads
@@ -117,6 +120,19 @@ OPEN_BONUS = 0.06
 ``bench/README.md``, fifth session). A true answer sits far from every one of a few diverse
 examples; 0.08 and more took unrelated remarks ("the kids are fighting upstairs") as answers."""
 
+ALIGNMENT = 0.0
+"""The share of the weighted word alignment (``align.py``: own examples and description, the
+text's words aligned to the phrase's by their vectors, weighted by rarity) added to an intent's
+semantic score, beside ``OVERLAP``'s Dice; 0 leaves it out."""
+OPEN_ALIGNMENT = 0.15
+"""The same share for an open intent (``OPEN_SPREAD``), whose few examples name topics ("the
+price", "the staff") that an answer says in its own words ("cheaper bills"). Chosen on the
+tuning set: 0.1-0.25 at floors 0.1-0.3 all helped both halves; on every intent (``ALIGNMENT``)
+or at 0.5 it let unrelated text through (``bench/README.md``, seventh session)."""
+ALIGN_FLOOR = 0.2
+"""Two words' cosine counts in the alignment only above this (``align.f_scores``): two
+unrelated words of the static models are still 0.0-0.2 alike."""
+
 
 @dataclass(frozen=True)
 class Tuning:
@@ -136,6 +152,9 @@ class Tuning:
     centroid: float = CENTROID
     open_spread: float = OPEN_SPREAD
     open_bonus: float = OPEN_BONUS
+    alignment: float = ALIGNMENT
+    open_alignment: float = OPEN_ALIGNMENT
+    align_floor: float = ALIGN_FLOOR
 
 
 FIRST_PASS = Tuning(
@@ -190,6 +209,7 @@ class IntentMatcher:
         self._family_matrix: tuple[np.ndarray, tuple[int, ...], np.ndarray] | None = None
         self._background: tuple[np.ndarray, np.ndarray] | None = None
         self._links: dict[tuple, dict[str, Family]] = {}
+        self._words: align.WordVectors | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -285,6 +305,14 @@ class IntentMatcher:
             return False
         return float((matrix[rows] @ self.embedder.embed_one(text)).max()) >= CONFIDENT
 
+    def _word_vectors(self) -> align.WordVectors:
+        if self._words is None:
+            self._words = align.WordVectors(self.embedder)
+        return self._words
+
+    def _align_share(self, is_open: bool) -> float:
+        return self.tuning.open_alignment if is_open else self.tuning.alignment
+
     def _phrases(self, intents: Sequence[IntentTransition]) -> PhraseIndex:
         """The phrase index of an intent set (cached): its phrases, their intent index and
         weight (1 for the intent's own examples and description, ``FAMILY_WEIGHT`` for the
@@ -304,6 +332,7 @@ class IntentMatcher:
         owners: list[int] = []
         weights: list[float] = []
         examples: list[bool] = []
+        own: list[bool] = []
         for n, intent in enumerate(intents):
             for k, phrase in enumerate((*intent.examples, intent.description)):
                 if phrase.strip():
@@ -312,6 +341,7 @@ class IntentMatcher:
                     owners.append(n)
                     weights.append(1.0)
                     examples.append(k < len(intent.examples))
+                    own.append(True)
             family = links.get(intent.name)
             for phrase in family.phrases if family is not None else ():
                 texts.append(phrase)
@@ -319,6 +349,7 @@ class IntentMatcher:
                 owners.append(n)
                 weights.append(self.tuning.family_weight)
                 examples.append(False)
+                own.append(False)
         matrix = self.embedder.embed(texts)
         owner = np.asarray(owners, dtype=np.int64)
         weight = np.asarray(weights, dtype=np.float32)
@@ -345,6 +376,16 @@ class IntentMatcher:
             [free_text(i) and spread[n] < self.tuning.open_spread for n, i in enumerate(intents)],
             dtype=bool,
         )
+        shares = [self._align_share(bool(o)) for o in is_open]
+        aligned = None
+        if any(shares):
+            rows = [k for k, mine in enumerate(own) if mine]
+            aligned = align.of_intent_set(
+                self._word_vectors(),
+                [(texts[k], owners[k], bool(negations[k])) for k in rows],
+                [s > 0 for s in shares],
+                NEGATIONS,
+            )
         entry = PhraseIndex(
             matrix,
             tuple(phrases),
@@ -356,6 +397,7 @@ class IntentMatcher:
             cent_owners,
             cent_negations,
             is_open,
+            aligned,
         )
         with self._lock:
             self._index[key] = entry
@@ -388,13 +430,24 @@ class IntentMatcher:
                 if sim > best[n].score:
                     best[n] = Score(intents[n].name, round(sim, 4), "semantic", phrase)
                     hub[n] = float(index.offsets[row])
+        aligned = [0.0] * len(intents)
+        if index.alignment is not None:
+            found = align.f_scores(
+                index.alignment, self._word_vectors(), text, NEGATIONS, self.tuning.align_floor
+            )
+            aligned = align.per_intent(
+                index.alignment, found, text_negated, penalty, closed, len(intents)
+            )
         for n, intent in enumerate(intents):
             shared = _overlap(text, text_negated, intent, penalty if closed[n] else 1.0)
-            if shared > 0 and best[n].score > 0:
+            if (shared > 0 or aligned[n] > 0) and best[n].score > 0:
                 # Words said as in an example add to the meaning: the static model dilutes
                 # a shared key word ("reschedule") among the others of the sentence.
                 # It never lifts a score to the level of an example said as is (0.9).
-                boosted = min(best[n].score + self.tuning.overlap * shared, 0.9)
+                added = self.tuning.overlap * shared
+                if aligned[n] > 0:
+                    added += self._align_share(bool(index.open[n])) * aligned[n]
+                boosted = min(best[n].score + added, 0.9)
                 value = round(max(best[n].score, boosted), 4)
                 best[n] = Score(intent.name, value, best[n].rule, best[n].phrase)
         share = self.tuning.centroid
