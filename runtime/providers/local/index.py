@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runtime.providers.local.align import Alignment
+
 
 @dataclass(frozen=True)
 class PhraseIndex:
@@ -54,6 +56,9 @@ class PhraseIndex:
     centroid_negations: np.ndarray
     open: np.ndarray
     """Per intent of the set, whether it is open (``semantic.OPEN_SPREAD``)."""
+    alignment: Alignment | None = None
+    """The own phrases' content words, vectors and weights (``align.py``), when the matcher
+    aligns words (``semantic.Tuning.alignment``)."""
 
 
 def hubness(

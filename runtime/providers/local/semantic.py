@@ -22,7 +22,9 @@ closer to that family); the family's phrases then count as its examples at ``FAM
     phrase is to common caller wordings no intent of the set owns, centred on the set's mean,
     times ``HUBNESS``), plus ``OVERLAP`` times the word-overlap score of its own examples
     (``scoring``: the content words the text shares with one of them, with the same negation
-    penalty), a sum that the overlap never lifts past 0.9, where an example said as is starts;
+    penalty) and, for an open intent (below), ``OPEN_ALIGNMENT`` times its weighted word
+    alignment (``align.py``: the text's words matched to an example's by their vectors, rare
+    words counting more), a sum these never lift past 0.9, where an example said as is starts;
   * *centroid* is the cosine between the text and the mean of the intent's own examples and
     description (``index.centroids``: negated and other phrases apart, with the same negation
     penalty);
@@ -64,8 +66,6 @@ The same text always gets the same decision (no sampling, no state).
 
 from __future__ import annotations
 
-import functools
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -74,13 +74,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from dsl.ir import IntentTransition
+from runtime.providers.local import align
 from runtime.providers.local.chitchat import EXAMPLES as SMALL_TALK
 from runtime.providers.local.clauses import combine, split
 from runtime.providers.local.families import FAMILIES, Family
 from runtime.providers.local.index import PhraseIndex, centroids, hubness, spreads
 from runtime.providers.local.model import Embedder, intent_embedder
-from runtime.providers.local.scoring import STOPWORDS, Score, content, score_phrase, words
-from runtime.providers.local.slots import NO, YES, read_yes_no
+from runtime.providers.local.scoring import Score, words
+from runtime.providers.local.wording import (
+    NEGATIONS,
+    NUMBER,
+    VALUE_WORDS,
+    exact,
+    free_text,
+    negated,
+    overlap,
+    short_answer,
+)
 
 THRESHOLD = 0.4
 """Below this best score the text matches no intent. With WordLlama alone it was 0.30; the
@@ -92,10 +102,6 @@ CONFIDENT = 0.55
 """A semantic score this high is a clear paraphrase: it wins over slot filling and tools (0.5
 with WordLlama alone; the paired model scores a little higher: "call me back tomorrow at 10am"
 is 0.51 like "do not call me again", where it was 0.48)."""
-SHORT_ANSWER = 3
-"""At most this many content words for a yes/no word to be read as the whole answer."""
-FILLERS = frozenset("uh um umm er erm hmm mm ah oh well".split())
-"""Hesitations that speech recognition writes down; they are not the start of an answer."""
 LINK = 0.5
 """The least affinity between an intent's examples and a family for the two to be linked."""
 FAMILY_WEIGHT = 0.9
@@ -131,6 +137,19 @@ CLAUSE_DISCOUNT = 0.07
 figures on both halves of the tuning set and on the clause set; 0 and 0.03 took unrelated
 remarks by a short clause, 0.12 and more lost requests: ``bench/README.md``, seventh session)."""
 
+ALIGNMENT = 0.0
+"""The share of the weighted word alignment (``align.py``: own examples and description, the
+text's words aligned to the phrase's by their vectors, weighted by rarity) added to an intent's
+semantic score, beside ``OVERLAP``'s Dice; 0 leaves it out."""
+OPEN_ALIGNMENT = 0.15
+"""The same share for an open intent (``OPEN_SPREAD``), whose few examples name topics ("the
+price", "the staff") that an answer says in its own words ("cheaper bills"). Chosen on the
+tuning set: 0.1-0.25 at floors 0.1-0.3 all helped both halves; on every intent (``ALIGNMENT``)
+or at 0.5 it let unrelated text through (``bench/README.md``, seventh session)."""
+ALIGN_FLOOR = 0.2
+"""Two words' cosine counts in the alignment only above this (``align.f_scores``): two
+unrelated words of the static models are still 0.0-0.2 alike."""
+
 
 @dataclass(frozen=True)
 class Tuning:
@@ -152,6 +171,9 @@ class Tuning:
     open_bonus: float = OPEN_BONUS
     clauses: int = CLAUSES
     clause_discount: float = CLAUSE_DISCOUNT
+    alignment: float = ALIGNMENT
+    open_alignment: float = OPEN_ALIGNMENT
+    align_floor: float = ALIGN_FLOOR
 
 
 FIRST_PASS = Tuning(
@@ -173,8 +195,9 @@ THIRD_PASS = Tuning(hubness=0.0, centroid=0.0, open_spread=0.0, clauses=1)
 hubness, no centroid."""
 FOURTH_PASS = Tuning(open_spread=0.0, clauses=1)
 """The matcher of the fourth pass: hubness and centroids, no open intents."""
-FIFTH_PASS = Tuning(clauses=1)
-"""The matcher of the fifth and sixth sessions: open intents, the whole turn alone."""
+FIFTH_PASS = Tuning(clauses=1, open_alignment=0.0)
+"""The matcher of the fifth and sixth sessions: open intents, the whole turn alone, no word
+alignment."""
 _CACHE_SIZE = 512
 
 
@@ -209,6 +232,7 @@ class IntentMatcher:
         self._family_matrix: tuple[np.ndarray, tuple[int, ...], np.ndarray] | None = None
         self._background: tuple[np.ndarray, np.ndarray] | None = None
         self._links: dict[tuple, dict[str, Family]] = {}
+        self._words: align.WordVectors | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -280,7 +304,7 @@ class IntentMatcher:
         score at least ``CONFIDENT`` against one of the family's phrases. "call me back
         tomorrow at 10pm" is a callback request; "tomorrow at 10pm" alone is a value. The
         result's ``intent`` is the family's name, its ``phrase`` the words judged."""
-        rest = " ".join(w for w in words(text) if w not in VALUE_WORDS and not _NUMBER.fullmatch(w))
+        rest = " ".join(w for w in words(text) if w not in VALUE_WORDS and not NUMBER.fullmatch(w))
         if not rest:
             return None
         matrix, owners, negations = self._families()
@@ -304,6 +328,14 @@ class IntentMatcher:
             return False
         return float((matrix[rows] @ self.embedder.embed_one(text)).max()) >= CONFIDENT
 
+    def _word_vectors(self) -> align.WordVectors:
+        if self._words is None:
+            self._words = align.WordVectors(self.embedder)
+        return self._words
+
+    def _align_share(self, is_open: bool) -> float:
+        return self.tuning.open_alignment if is_open else self.tuning.alignment
+
     def _phrases(self, intents: Sequence[IntentTransition]) -> PhraseIndex:
         """The phrase index of an intent set (cached): its phrases, their intent index and
         weight (1 for the intent's own examples and description, ``FAMILY_WEIGHT`` for the
@@ -323,6 +355,7 @@ class IntentMatcher:
         owners: list[int] = []
         weights: list[float] = []
         examples: list[bool] = []
+        own: list[bool] = []
         for n, intent in enumerate(intents):
             for k, phrase in enumerate((*intent.examples, intent.description)):
                 if phrase.strip():
@@ -331,6 +364,7 @@ class IntentMatcher:
                     owners.append(n)
                     weights.append(1.0)
                     examples.append(k < len(intent.examples))
+                    own.append(True)
             family = links.get(intent.name)
             for phrase in family.phrases if family is not None else ():
                 texts.append(phrase)
@@ -338,6 +372,7 @@ class IntentMatcher:
                 owners.append(n)
                 weights.append(self.tuning.family_weight)
                 examples.append(False)
+                own.append(False)
         matrix = self.embedder.embed(texts)
         owner = np.asarray(owners, dtype=np.int64)
         weight = np.asarray(weights, dtype=np.float32)
@@ -364,6 +399,16 @@ class IntentMatcher:
             [free_text(i) and spread[n] < self.tuning.open_spread for n, i in enumerate(intents)],
             dtype=bool,
         )
+        shares = [self._align_share(bool(o)) for o in is_open]
+        aligned = None
+        if any(shares):
+            rows = [k for k, mine in enumerate(own) if mine]
+            aligned = align.of_intent_set(
+                self._word_vectors(),
+                [(texts[k], owners[k], bool(negations[k])) for k in rows],
+                [s > 0 for s in shares],
+                NEGATIONS,
+            )
         entry = PhraseIndex(
             matrix,
             tuple(phrases),
@@ -375,6 +420,7 @@ class IntentMatcher:
             cent_owners,
             cent_negations,
             is_open,
+            aligned,
         )
         with self._lock:
             self._index[key] = entry
@@ -399,10 +445,10 @@ class IntentMatcher:
         else:
             vector = self.embedder.embed_one(text) if index.phrases else None
             best = self._semantic(text, vector, intents, index)
-        answer = _short_answer(text)
+        answer = short_answer(text)
         for n, intent in enumerate(intents):
             for phrase in intent.examples:
-                value, rule = _exact(text, phrase, answer)
+                value, rule = exact(text, phrase, answer)
                 if value > 0 and value >= best[n].score - 1e-6:
                     best[n] = Score(intent.name, round(value, 4), rule, phrase)
         return sorted(best, key=lambda s: -s.score)
@@ -434,13 +480,24 @@ class IntentMatcher:
                 if sim > best[n].score:
                     best[n] = Score(intents[n].name, round(sim, 4), "semantic", phrase)
                     hub[n] = float(index.offsets[row])
+        aligned = [0.0] * len(intents)
+        if index.alignment is not None:
+            found = align.f_scores(
+                index.alignment, self._word_vectors(), text, NEGATIONS, self.tuning.align_floor
+            )
+            aligned = align.per_intent(
+                index.alignment, found, text_negated, penalty, closed, len(intents)
+            )
         for n, intent in enumerate(intents):
-            shared = _overlap(text, text_negated, intent, penalty if closed[n] else 1.0)
-            if shared > 0 and best[n].score > 0:
+            shared = overlap(text, text_negated, intent, penalty if closed[n] else 1.0)
+            if (shared > 0 or aligned[n] > 0) and best[n].score > 0:
                 # Words said as in an example add to the meaning: the static model dilutes
                 # a shared key word ("reschedule") among the others of the sentence.
                 # It never lifts a score to the level of an example said as is (0.9).
-                boosted = min(best[n].score + self.tuning.overlap * shared, 0.9)
+                added = self.tuning.overlap * shared
+                if aligned[n] > 0:
+                    added += self._align_share(bool(index.open[n])) * aligned[n]
+                boosted = min(best[n].score + added, 0.9)
                 value = round(max(best[n].score, boosted), 4)
                 best[n] = Score(intent.name, value, best[n].rule, best[n].phrase)
         share = self.tuning.centroid
@@ -480,85 +537,3 @@ class IntentMatcher:
         ):
             return Decision(scores, clarify=(first, second))
         return Decision(scores, winner=first)
-
-
-NEGATORS = frozenset("dont wont cant cannot not never".split())
-"""No-words that negate the verb after them: "don't call me again" is a request, not a "no"."""
-
-
-NEGATIONS = frozenset(
-    "not no never dont doesnt didnt wont cant cannot couldnt wouldnt shouldnt isnt arent wasnt "
-    "werent havent hasnt hadnt aint nobody nothing none nowhere neither nor nope nah stop quit".split()
-)
-"""Words that negate what follows (``stop calling`` too); a mean of token vectors barely sees
-them."""
-NOT_NEGATIONS = ("no problem", "no worries", "not a problem", "no bother", "why not", "no doubt")
-"""Idioms built from a negation that say yes."""
-
-
-_NUMBER = re.compile(r"\d+(am|pm|h|st|nd|rd|th|s)?")
-VALUE_WORDS = frozenset(
-    "at on in by for the a next this last today tomorrow tonight yesterday morning afternoon "
-    "evening night noon midnight am pm oclock half past quarter to week weekend day month year "
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may "
-    "june july august september october november december jan feb mar apr jun jul aug sep sept "
-    "oct nov dec zero oh one two three four five six seven eight nine ten eleven twelve "
-    "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty "
-    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
-    "thirteenth twentieth thirtieth st nd rd th".split()
-)
-"""Words that make up dates, times and numbers: what is left of a text without them is what
-it asks for."""
-
-
-@functools.lru_cache(maxsize=4096)
-def negated(text: str) -> bool:
-    """Whether ``text`` says no to something: a word of ``NEGATIONS`` outside ``NOT_NEGATIONS``."""
-    said = " ".join(words(text))
-    for idiom in NOT_NEGATIONS:
-        said = said.replace(" ".join(words(idiom)), " ")
-    return any(w in NEGATIONS for w in said.split())
-
-
-def free_text(intent: IntentTransition) -> bool:
-    """Whether the intent takes a free-text parameter (``str``): what the caller says is its
-    value, as with a reason or a question."""
-    return any(p.type == "str" for p in intent.params)
-
-
-def _short_answer(text: str) -> bool | None:
-    """The yes (True) or no (False) of a short answer that starts with one, else None."""
-    content = [w for w in words(text) if w not in STOPWORDS and w not in FILLERS]
-    if not content or len(content) > SHORT_ANSWER or not (content[0] in YES or content[0] in NO):
-        return None
-    if content[0] in NEGATORS and len(content) > 1 and content[1] not in YES | NO:
-        return None  # a negated verb phrase: let the meaning decide
-    return read_yes_no(text)
-
-
-def _overlap(text: str, text_negated: bool, intent: IntentTransition, penalty: float) -> float:
-    """The best word-overlap score (``scoring``) of the intent's own phrases, each one whose
-    negation disagrees with the text's counted at ``penalty``."""
-    best = 0.0
-    said = content(text)
-    for phrase in (*intent.examples, intent.description):
-        if not said & content(phrase):
-            continue  # no shared word: 0 by every rule here, and the cheapest test
-        value, rule = score_phrase(text, phrase)
-        if rule != "overlap":
-            continue  # the exact rules are scored on their own
-        if negated(phrase) != text_negated:
-            value *= penalty
-        best = max(best, value)
-    return best
-
-
-def _exact(text: str, phrase: str, answer: bool | None) -> tuple[float, str]:
-    """The rule score of ``phrase`` when the rule is exact, else ``(0.0, "")``."""
-    if all(w in YES or w in NO or w in STOPWORDS for w in words(phrase)):
-        if answer is None or answer != read_yes_no(phrase):
-            return 0.0, ""
-        value, rule = score_phrase(text, phrase)
-        return (value, rule) if rule == "contained" else (0.8, "polarity")
-    value, rule = score_phrase(text, phrase)
-    return (value, rule) if rule == "contained" else (0.0, "")

@@ -203,4 +203,4 @@ async def test_the_explanation_names_the_clause_that_decided() -> None:
 def test_the_earlier_passes_score_the_whole_turn_alone() -> None:
     for earlier in (FIRST_PASS, SECOND_PASS, THIRD_PASS, FOURTH_PASS, FIFTH_PASS):
         assert earlier.clauses == 1
-    assert FIFTH_PASS == replace(Tuning(), clauses=1)
+    assert FIFTH_PASS == replace(Tuning(), clauses=1, open_alignment=0.0)
