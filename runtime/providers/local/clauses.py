@@ -39,13 +39,10 @@ from collections.abc import Sequence
 
 from runtime.providers.local.scoring import STOPWORDS, Score, words
 from runtime.providers.local.slots import NO, YES
+from runtime.providers.local.wording import FILLERS, SHORT_ANSWER
 
 MIN_WORDS = 2
 """A clause has at least this many words; a shorter piece ("okay", "right") joins the next."""
-SHORT_ANSWER = 3
-"""A turn of at most this many content words whose first is a yes/no word never splits."""
-HESITATIONS = frozenset("uh um umm er erm hmm mm ah oh well".split())
-"""Not the start of an answer (as ``semantic.FILLERS``)."""
 MARKERS = frozenset(
     {
         ("but",),
@@ -118,7 +115,7 @@ def combine(
 
 
 def _short_answer(text: str) -> bool:
-    content = [w for w in words(text) if w not in STOPWORDS and w not in HESITATIONS]
+    content = [w for w in words(text) if w not in STOPWORDS and w not in FILLERS]
     return bool(content) and len(content) <= SHORT_ANSWER and (content[0] in YES | NO)
 
 
