@@ -3,8 +3,9 @@
 Intents (``flows/eval/*.nlu.yaml``): for each flow, the local provider's matcher now
 (``runtime.providers.local.semantic``: WordLlama paired with a static model distilled from
 all-MiniLM-L6-v2, built-in families, negation, word overlap, hubness-corrected nearest phrase
-mixed with the intent's centroid, open intents, clauses scored apart, exact rules) beside the
-provider before it (``semantic.FIFTH_PASS``: the same scoring the whole turn alone), its second pass
+mixed with the intent's centroid, open intents and their words aligned, clauses scored apart,
+exact rules) beside the provider before it (``semantic.FIFTH_PASS``: the same scoring the whole
+turn alone, with no word alignment), its second pass
 (``semantic.SECOND_PASS``: WordLlama alone, threshold 0.30) and the rules alone as they were
 before any model (``runtime.providers.local.scoring.choose``), on the same utterances in the
 same run:
