@@ -212,6 +212,8 @@ def load_tests_file(path: Path) -> ConvTestFile | None:
 class TestExists(ValueError):
     """A test of that name is already in the file: saving would have to rewrite it."""
 
+    __test__ = False  # an error, not a test class for pytest to collect
+
 
 def append_test(path: Path, test: ConvTest) -> int:
     """Add ``test`` at the end of the file at ``path`` (created if missing); returns the
