@@ -43,4 +43,10 @@ if ! .venv/bin/python -c "import sys; from runtime.providers.local import distil
   echo "setup: distilling the offline intent model (about a minute, once)"
   .venv/bin/python -m runtime.providers.local.distilled
 fi
+# The request classifier, fitted to the labelled corpus runtime/providers/local/corpus/ (a few
+# seconds, again whenever the corpus changes; runtime/providers/local/kinds.py).
+if ! .venv/bin/python -c "import sys; from runtime.providers.local import kinds; sys.exit(not kinds.model_path(kinds.corpus()).is_file())" 2>/dev/null; then
+  echo "setup: fitting the offline request classifier (seconds)"
+  .venv/bin/python -m runtime.providers.local.kinds
+fi
 echo "setup: done. voxflow is at .venv/bin/voxflow"
