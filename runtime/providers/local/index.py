@@ -59,6 +59,9 @@ class PhraseIndex:
     alignment: Alignment | None = None
     """The own phrases' content words, vectors and weights (``align.py``), when the matcher
     aligns words (``semantic.Tuning.alignment``)."""
+    kinds: np.ndarray | None = None
+    """``(intents, kinds)``: each intent's profile over the kinds of request (``kinds.py``),
+    when the matcher uses the request classifier (``semantic.Tuning.kinds``)."""
 
 
 def hubness(

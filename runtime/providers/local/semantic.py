@@ -149,6 +149,10 @@ or at 0.5 it let unrelated text through (``bench/README.md``, seventh session)."
 ALIGN_FLOOR = 0.2
 """Two words' cosine counts in the alignment only above this (``align.f_scores``): two
 unrelated words of the static models are still 0.0-0.2 alike."""
+KINDS = 0.4
+"""How much the request classifier's disagreement (``kinds.py``) lowers an intent's semantic
+score; 0 leaves the classifier out. Chosen on the tuning set (0.2-0.6 alike; seventh session,
+``bench/README.md``)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,7 @@ class Tuning:
     alignment: float = ALIGNMENT
     open_alignment: float = OPEN_ALIGNMENT
     align_floor: float = ALIGN_FLOOR
+    kinds: float = KINDS
 
 
 FIRST_PASS = Tuning(
@@ -185,19 +190,25 @@ FIRST_PASS = Tuning(
     centroid=0.0,
     open_spread=0.0,
     clauses=1,
+    kinds=0.0,
 )
 """The matcher of the first pass: nearest own example or description, threshold 0.22."""
-SECOND_PASS = Tuning(threshold=0.30, hubness=0.0, centroid=0.0, open_spread=0.0, clauses=1)
+SECOND_PASS = Tuning(
+    threshold=0.30, hubness=0.0, centroid=0.0, open_spread=0.0, clauses=1, kinds=0.0
+)
 """The matcher of the second pass, with WordLlama alone (``model.default_embedder``): families,
 negation and shared words, threshold 0.30."""
-THIRD_PASS = Tuning(hubness=0.0, centroid=0.0, open_spread=0.0, clauses=1)
+THIRD_PASS = Tuning(hubness=0.0, centroid=0.0, open_spread=0.0, clauses=1, kinds=0.0)
 """The matcher of the third pass (over the paired model): the nearest phrase alone, no
 hubness, no centroid."""
-FOURTH_PASS = Tuning(open_spread=0.0, clauses=1)
+FOURTH_PASS = Tuning(open_spread=0.0, clauses=1, kinds=0.0)
 """The matcher of the fourth pass: hubness and centroids, no open intents."""
-FIFTH_PASS = Tuning(clauses=1, open_alignment=0.0)
+FIFTH_PASS = Tuning(clauses=1, open_alignment=0.0, kinds=0.0)
 """The matcher of the fifth and sixth sessions: open intents, the whole turn alone, no word
-alignment."""
+alignment, no request classifier."""
+SEVENTH_CLAUSES = Tuning(kinds=0.0)
+"""The seventh session's first choice: clauses and open intents' words aligned, no request
+classifier."""
 _CACHE_SIZE = 512
 
 
@@ -421,6 +432,7 @@ class IntentMatcher:
             cent_negations,
             is_open,
             aligned,
+            self._profiles(intents) if self.tuning.kinds else None,
         )
         with self._lock:
             self._index[key] = entry
@@ -436,7 +448,8 @@ class IntentMatcher:
         parts = split(text, self.tuning.clauses) if index.phrases else ()
         if parts:  # the whole turn and its clauses, embedded in one call (``clauses.py``)
             vectors = self.embedder.embed([text, *parts])
-            best = self._semantic(text, vectors[0], intents, index)
+            vector = vectors[0]
+            best = self._semantic(text, vector, intents, index)
             scored = [
                 self._semantic(p, v, intents, index)
                 for p, v in zip(parts, vectors[1:], strict=True)
@@ -445,6 +458,8 @@ class IntentMatcher:
         else:
             vector = self.embedder.embed_one(text) if index.phrases else None
             best = self._semantic(text, vector, intents, index)
+        if index.kinds is not None and vector is not None:
+            best = self._kinds(text, vector, best, index.kinds)
         answer = short_answer(text)
         for n, intent in enumerate(intents):
             for phrase in intent.examples:
@@ -452,6 +467,41 @@ class IntentMatcher:
                 if value > 0 and value >= best[n].score - 1e-6:
                     best[n] = Score(intent.name, round(value, 4), rule, phrase)
         return sorted(best, key=lambda s: -s.score)
+
+    def _profiles(self, intents: Sequence[IntentTransition]) -> np.ndarray:
+        """Each intent's mean probability of each kind of request over its own examples and
+        description (``kinds.py``)."""
+        from runtime.providers.local import kinds  # its module runs as set-up's fitting step
+
+        model = kinds.load()
+        rows = []
+        for intent in intents:
+            own = [p for p in (*intent.examples, intent.description) if p.strip()]
+            if own:
+                rows.append(model.probabilities(own, self.embedder.embed(own)).mean(axis=0))
+            else:
+                rows.append(np.zeros(len(model.labels)))
+        return np.asarray(rows)
+
+    def _kinds(
+        self, text: str, vector: np.ndarray, best: list[Score], profiles: np.ndarray
+    ) -> list[Score]:
+        """The semantic scores lowered by the request classifier's disagreement (``kinds.py``):
+        never raised, so a text that matched nothing still matches nothing."""
+        from runtime.providers.local import kinds
+
+        model = kinds.load()
+        p = model.probabilities([text], vector[None, :])[0]
+        keep = np.arange(len(p)) != model.none
+        agree = np.sqrt(profiles[:, keep] * p[keep][None, :]).sum(axis=1)
+        moved = self.tuning.kinds * (1.0 - p[model.none]) * (agree - agree.max())
+        out = []
+        for s, delta in zip(best, moved.tolist(), strict=True):
+            if s.phrase and s.rule == "semantic":
+                detail = f"{s.detail}, kind {delta:+.2f}".lstrip(", ")
+                s = Score(s.intent, round(s.score + delta, 4), s.rule, s.phrase, detail)
+            out.append(s)
+        return out
 
     def _semantic(
         self,

@@ -127,8 +127,11 @@ def _at(flow_file: str, node: str) -> tuple[IntentTransition, ...]:
 
 @pytest.fixture(scope="module")
 def matchers() -> tuple[IntentMatcher, IntentMatcher]:
-    """The matcher now, and the same with the whole turn alone (``clauses=1``)."""
-    return IntentMatcher(), IntentMatcher(tuning=Tuning(clauses=1))
+    """The matcher now, and the same with the whole turn alone (``clauses=1``), both without
+    the request classifier (``kinds.py``), which would rank some of these right by itself."""
+    return IntentMatcher(tuning=Tuning(kinds=0.0)), IntentMatcher(
+        tuning=Tuning(clauses=1, kinds=0.0)
+    )
 
 
 @pytest.mark.parametrize(
@@ -203,4 +206,4 @@ async def test_the_explanation_names_the_clause_that_decided() -> None:
 def test_the_earlier_passes_score_the_whole_turn_alone() -> None:
     for earlier in (FIRST_PASS, SECOND_PASS, THIRD_PASS, FOURTH_PASS, FIFTH_PASS):
         assert earlier.clauses == 1
-    assert FIFTH_PASS == replace(Tuning(), clauses=1, open_alignment=0.0)
+    assert FIFTH_PASS == replace(Tuning(), clauses=1, open_alignment=0.0, kinds=0.0)
