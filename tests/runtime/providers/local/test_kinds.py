@@ -17,7 +17,7 @@ from runtime.providers.local.semantic import IntentMatcher, Tuning
 from tests.runtime.providers.local.test_families import intents_at
 
 ROOT = Path(__file__).resolve().parents[4]
-SETS = ("flows/eval", "bench/nlu_dev", "bench/nlu_val", "bench/nlu_clauses")
+SETS = ("flows/eval", "bench/nlu_dev", "bench/nlu_val", "bench/nlu_val2", "bench/nlu_clauses")
 
 
 def said(text: str) -> str:
