@@ -39,6 +39,7 @@ the set's)``: a text that requests nothing moves nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -263,6 +264,18 @@ def load() -> Kinds:
                 fit(data, intent_embedder()).save(path)
             _LOADED = Kinds.load(path)
         return _LOADED
+
+
+def loaded() -> bool:
+    return _LOADED is not None
+
+
+async def load_async() -> Kinds:
+    """``load`` without holding the event loop while the file is read (or fitted, when the
+    corpus changed since set-up: seconds)."""
+    if _LOADED is not None:
+        return _LOADED
+    return await asyncio.to_thread(load)
 
 
 def main() -> None:

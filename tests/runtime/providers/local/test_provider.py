@@ -129,3 +129,24 @@ async def test_after_a_tool_it_speaks_the_result_message_or_apologises():
     ).reply == "Parking is free."
     assert (await p.turn(request(None, result={"error": "down"}))).reply.startswith("Sorry")
     assert (await p.turn(request(None, result={"passages": []}))).reply is None
+
+
+async def test_the_request_classifier_is_loaded_off_the_event_loop(monkeypatch):
+    import threading
+
+    from runtime.providers.local import kinds
+
+    loaded_in: list[threading.Thread] = []
+    real = kinds.load
+
+    def load():
+        loaded_in.append(threading.current_thread())
+        return real()
+
+    monkeypatch.setattr(kinds, "_LOADED", None)
+    monkeypatch.setattr(kinds, "load", load)
+    loop_thread = threading.current_thread()
+    turn = await LocalProvider().turn(request("can we move it to tomorrow at 3pm"))
+    assert turn.calls[0].name == "reschedule"
+    assert loaded_in and loaded_in[0] is not loop_thread
+    assert kinds.loaded()
