@@ -37,7 +37,7 @@ import re
 
 from runtime.engine.events import CHITCHAT, CLARIFY, NO_MATCH, PROVIDE_SLOTS, TransitionCalled
 from runtime.engine.turn import ProviderTurn, TurnRequest
-from runtime.providers.local import kinds, model
+from runtime.providers.local import model
 from runtime.providers.local.chitchat import ChitchatMatcher
 from runtime.providers.local.semantic import CONFIDENT, Decision, IntentMatcher
 from runtime.providers.local.slots import read_datetime, read_slot
@@ -73,8 +73,12 @@ class LocalProvider:
     async def turn(self, request: TurnRequest) -> ProviderTurn:
         if request.intents and not model.intent_embedder_loaded():
             await model.load_intent_embedder()
-        if request.intents and self._matcher.tuning.kinds and not kinds.loaded():
-            await kinds.load_async()
+        if request.intents and self._matcher.tuning.kinds:
+            # Imported here: the module also runs as set-up's fitting step (``python -m``).
+            from runtime.providers.local import kinds
+
+            if not kinds.loaded():
+                await kinds.load_async()
         if request.text is None:
             result = request.tool_result
             if isinstance(result, dict) and isinstance(result.get("message"), str):
