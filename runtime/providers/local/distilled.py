@@ -24,7 +24,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -112,11 +114,16 @@ def load_table(path: Path | None = None) -> np.ndarray:
 
 
 def save(table: np.ndarray, path: Path) -> None:
-    """Written whole or not at all (another process may be reading or building it too)."""
+    write_whole(path, lambda f: np.save(f, table))
+
+
+def write_whole(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write`` into a file beside ``path``, then renamed over it: the file is there whole or
+    not at all (another process may be reading or building it too)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with open(partial, "wb") as f:
-        np.save(f, table)
+        write(f)
     os.replace(partial, path)
 
 

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 import sys
 import threading
@@ -52,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.providers.local.chitchat import EXAMPLES as SMALL_TALK
+from runtime.providers.local.distilled import write_whole
 from runtime.providers.local.families import FAMILIES
 from runtime.providers.local.model import Embedder, ModelNotInstalled, intent_embedder
 from runtime.providers.local.scoring import words
@@ -155,20 +155,19 @@ class Kinds:
         return p / p.sum(axis=1, keepdims=True)
 
     def save(self, path: Path) -> None:
-        """Written whole or not at all (another process may be reading or fitting it too)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        """Written whole or not at all (``distilled.write_whole``)."""
         vocabulary = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        with open(partial, "wb") as f:
-            np.savez(
+        write_whole(
+            path,
+            lambda f: np.savez(
                 f,
                 labels=np.asarray(self.labels),
                 vocabulary=np.asarray(vocabulary),
                 words_weights=self.words_weights,
                 vector_weights=self.vector_weights,
                 bias=self.bias,
-            )
-        os.replace(partial, path)
+            ),
+        )
 
     @classmethod
     def load(cls, path: Path) -> Kinds:
@@ -256,6 +255,8 @@ _LOADED: Kinds | None = None
 def load() -> Kinds:
     """The classifier of the corpus as it is, fitted and saved first if it is not there."""
     global _LOADED
+    if _LOADED is not None:  # every decision asks: no lock once it is loaded
+        return _LOADED
     with _LOCK:
         if _LOADED is None:
             data = corpus()

@@ -432,7 +432,9 @@ class IntentMatcher:
             cent_negations,
             is_open,
             aligned,
-            self._profiles(intents) if self.tuning.kinds else None,
+            self._profiles(len(intents), texts, matrix, owner, weight >= 1.0)
+            if self.tuning.kinds
+            else None,
         )
         with self._lock:
             self._index[key] = entry
@@ -468,20 +470,26 @@ class IntentMatcher:
                     best[n] = Score(intent.name, round(value, 4), rule, phrase)
         return sorted(best, key=lambda s: -s.score)
 
-    def _profiles(self, intents: Sequence[IntentTransition]) -> np.ndarray:
+    def _profiles(
+        self,
+        intents: int,
+        texts: Sequence[str],
+        matrix: np.ndarray,
+        owner: np.ndarray,
+        own: np.ndarray,
+    ) -> np.ndarray:
         """Each intent's mean probability of each kind of request over its own examples and
-        description (``kinds.py``)."""
+        description (``kinds.py``), from the rows the phrase index has already embedded."""
         from runtime.providers.local import kinds  # its module runs as set-up's fitting step
 
         model = kinds.load()
-        rows = []
-        for intent in intents:
-            own = [p for p in (*intent.examples, intent.description) if p.strip()]
-            if own:
-                rows.append(model.probabilities(own, self.embedder.embed(own)).mean(axis=0))
-            else:
-                rows.append(np.zeros(len(model.labels)))
-        return np.asarray(rows)
+        rows = np.zeros((intents, len(model.labels)))
+        for n in range(intents):
+            chosen = np.flatnonzero((owner == n) & own)
+            if chosen.size:
+                said = [texts[k] for k in chosen.tolist()]
+                rows[n] = model.probabilities(said, matrix[chosen]).mean(axis=0)
+        return rows
 
     def _kinds(
         self, text: str, vector: np.ndarray, best: list[Score], profiles: np.ndarray
