@@ -206,9 +206,6 @@ FOURTH_PASS = Tuning(open_spread=0.0, clauses=1, kinds=0.0)
 FIFTH_PASS = Tuning(clauses=1, open_alignment=0.0, kinds=0.0)
 """The matcher of the fifth and sixth sessions: open intents, the whole turn alone, no word
 alignment, no request classifier."""
-SEVENTH_CLAUSES = Tuning(kinds=0.0)
-"""The seventh session's first choice: clauses and open intents' words aligned, no request
-classifier."""
 _CACHE_SIZE = 512
 
 
